@@ -1,0 +1,12 @@
+//! soma's compiler: frontends that read network descriptions into one IR, the validation pass, and the passes
+//! that turn a validated network into what the runtime executes.
+//!
+//! Flow: `front::snn::parse` (text) → [`ir::Network`] → [`valid::validate`] → [`instantiate::instantiate`] →
+//! `soma_isa::instance::Instance`. Every stage reports errors as typed values carrying a [`diag::Span`], which
+//! [`diag::render`] turns into `file:line:col` diagnostics with the offending text underlined.
+
+pub mod diag;
+pub mod front;
+pub mod instantiate;
+pub mod ir;
+pub mod valid;

@@ -1,0 +1,13 @@
+//! The contract between soma's compiler and its runtime.
+//!
+//! The compiler and the runtime never depend on each other: everything they exchange is defined here.
+//! Today that is the *instantiated network* ([`instance`]): every neuron and synapse made concrete, in SI
+//! `f64`/`f32`, which the float reference simulator executes and every hardware lowering starts from; the
+//! neuron-model parameter tables ([`model`]) with their physical dimensions ([`units`]); and the seeded random
+//! streams ([`rng`]) that both sides draw from so that a seed means the same network and the same inputs
+//! everywhere. The hardware image format joins this crate with the first hardware target.
+
+pub mod instance;
+pub mod model;
+pub mod rng;
+pub mod units;
