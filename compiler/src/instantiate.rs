@@ -1,2 +1,354 @@
 //! Instantiation: expands a validated network's connectivity rules, distributions and inputs into concrete
 //! neurons and synapses (`soma_isa::instance::Instance`), deterministically from one seed.
+//!
+//! Every object draws from its own random stream (see `soma_isa::rng`), and connectivity, weights and delays of
+//! one projection from three separate streams, so changing a weight distribution leaves the wiring unchanged.
+//! Synapses are laid out by presynaptic neuron; an explicit weight array is read in that order (by pre neuron,
+//! then in the order the connector produced the synapses). Peak memory is about 12 bytes per synapse while
+//! sorting and 10 bytes per synapse after.
+
+use soma_isa::instance::{
+    CurrentInstance, GapInstance, Instance, PopulationInstance, Pre, ProbeInstance, ProjectionInstance, Rows,
+    SourceInstance, SourceKind as InstSourceKind, Variable,
+};
+use soma_isa::rng::Rng;
+use thiserror::Error;
+
+use crate::diag::Span;
+use crate::ir::{Connector, CurrentKind, Network, Node, ProbeKind, SourceKind, Values};
+
+/// Why a network could not be instantiated (validation catches the rest).
+#[derive(Clone, Debug, Error, PartialEq)]
+#[error("{message}")]
+pub struct InstantiateError {
+    /// What is wrong.
+    pub message: String,
+    /// The object it concerns.
+    pub span: Span,
+}
+
+/// Stream tags: each object kind and role draws from its own stream family.
+const STREAM_INIT: u64 = 1 << 40;
+const STREAM_WIRING: u64 = 2 << 40;
+const STREAM_WEIGHT: u64 = 3 << 40;
+const STREAM_DELAY: u64 = 4 << 40;
+const STREAM_SOURCE: u64 = 5 << 40;
+const STREAM_GAP: u64 = 6 << 40;
+
+/// Draws `n` values.
+pub fn draw(values: &Values, n: usize, rng: &mut Rng) -> Vec<f64> {
+    match values {
+        Values::Const(x) => vec![*x; n],
+        Values::Array(a) => a.clone(),
+        Values::Normal { mean, sd, min, max } => (0..n)
+            .map(|_| {
+                let x = mean + sd * rng.normal();
+                x.max(min.unwrap_or(f64::NEG_INFINITY)).min(max.unwrap_or(f64::INFINITY))
+            })
+            .collect(),
+        Values::Uniform { low, high } => (0..n).map(|_| low + (high - low) * rng.uniform()).collect(),
+    }
+}
+
+/// Synapses in the order a connector makes them.
+struct Pairs {
+    pre: Vec<u32>,
+    post: Vec<u32>,
+    /// Weights the connector itself carries (dense, conv2d).
+    weights: Option<Vec<f32>>,
+}
+
+/// Expands a connector into `(pre, post)` pairs. `same` says whether pre and post are one population.
+fn pairs(c: &Connector, pre_size: usize, post_size: usize, same: bool, rng: &mut Rng) -> Pairs {
+    let (mut pre, mut post, mut weights) = (Vec::new(), Vec::new(), None);
+    let (p_n, q_n) = (pre_size as u64, post_size as u64);
+    let skip = |autapses: bool, i: u64, j: u64| same && !autapses && i == j;
+    match c {
+        Connector::AllToAll { autapses } => {
+            for i in 0..p_n {
+                for j in (0..q_n).filter(|&j| !skip(*autapses, i, j)) {
+                    pre.push(i as u32);
+                    post.push(j as u32);
+                }
+            }
+        }
+        Connector::OneToOne => {
+            pre.extend(0..pre_size as u32);
+            post.extend(0..pre_size as u32);
+        }
+        Connector::FixedProbability { p, autapses } => {
+            if *p > 0.0 {
+                for i in 0..p_n {
+                    let mut j = rng.geometric(*p);
+                    while j < q_n {
+                        if !skip(*autapses, i, j) {
+                            pre.push(i as u32);
+                            post.push(j as u32);
+                        }
+                        j = j.saturating_add(1).saturating_add(rng.geometric(*p));
+                    }
+                }
+            }
+        }
+        Connector::FixedIndegree { k, autapses } => {
+            for j in 0..q_n {
+                for _ in 0..*k {
+                    let i = loop {
+                        let i = rng.below(p_n);
+                        if !skip(*autapses, i, j) {
+                            break i;
+                        }
+                    };
+                    pre.push(i as u32);
+                    post.push(j as u32);
+                }
+            }
+        }
+        Connector::FixedTotalNumber { n, autapses } => {
+            if p_n > 0 && q_n > 0 && !(same && !autapses && p_n == 1) {
+                pre.reserve(*n as usize);
+                post.reserve(*n as usize);
+                for _ in 0..*n {
+                    let (i, j) = loop {
+                        let (i, j) = (rng.below(p_n), rng.below(q_n));
+                        if !skip(*autapses, i, j) {
+                            break (i, j);
+                        }
+                    };
+                    pre.push(i as u32);
+                    post.push(j as u32);
+                }
+            }
+        }
+        Connector::Dense { matrix } => {
+            let mut w = Vec::new();
+            for i in 0..pre_size {
+                for j in 0..post_size {
+                    let x = matrix[j * pre_size + i];
+                    if x != 0.0 {
+                        pre.push(i as u32);
+                        post.push(j as u32);
+                        w.push(x as f32);
+                    }
+                }
+            }
+            weights = Some(w);
+        }
+        Connector::Sparse { offsets, targets } => {
+            for i in 0..pre_size {
+                for &t in &targets[offsets[i] as usize..offsets[i + 1] as usize] {
+                    pre.push(i as u32);
+                    post.push(t);
+                }
+            }
+        }
+        Connector::Conv2d(conv) => {
+            let mut w = Vec::new();
+            let [c_in, h, wd] = conv.input;
+            let [c_out, oh, ow] = conv.output().unwrap_or([0, 0, 0]);
+            let (cin_g, cout_g) = (c_in / conv.groups.max(1), c_out / conv.groups.max(1));
+            let [kh, kw] = conv.kernel;
+            for oc in 0..c_out {
+                let group = oc / cout_g.max(1);
+                for oy in 0..oh {
+                    for ox in 0..ow {
+                        let target = ((oc * oh + oy) * ow + ox) as u32;
+                        for icg in 0..cin_g {
+                            let ic = group * cin_g + icg;
+                            for ky in 0..kh {
+                                for kx in 0..kw {
+                                    let y = (oy * conv.stride[0] + ky * conv.dilation[0]) as isize - conv.padding[0] as isize;
+                                    let x = (ox * conv.stride[1] + kx * conv.dilation[1]) as isize - conv.padding[1] as isize;
+                                    if y < 0 || x < 0 || y >= h as isize || x >= wd as isize {
+                                        continue;
+                                    }
+                                    let weight = conv.weights[((oc * cin_g + icg) * kh + ky) * kw + kx];
+                                    if weight != 0.0 {
+                                        pre.push(((ic * h + y as usize) * wd + x as usize) as u32);
+                                        post.push(target);
+                                        w.push(weight as f32);
+                                    }
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            weights = Some(w);
+        }
+    }
+    Pairs { pre, post, weights }
+}
+
+/// Sorts pairs into rows (stable counting sort on `pre`); returns the rows' offsets, targets, and the connector
+/// weights permuted alongside.
+fn sort_rows(pre_size: usize, p: Pairs) -> (Vec<u64>, Vec<u32>, Option<Vec<f32>>) {
+    let mut offsets = vec![0u64; pre_size + 1];
+    for &i in &p.pre {
+        offsets[i as usize + 1] += 1;
+    }
+    for i in 0..pre_size {
+        offsets[i + 1] += offsets[i];
+    }
+    if p.pre.windows(2).all(|w| w[0] <= w[1]) {
+        return (offsets, p.post, p.weights);
+    }
+    let mut next = offsets[..pre_size].to_vec();
+    let mut targets = vec![0u32; p.post.len()];
+    let mut weights = p.weights.as_ref().map(|w| vec![0f32; w.len()]);
+    for (k, (&i, &j)) in p.pre.iter().zip(&p.post).enumerate() {
+        let at = next[i as usize] as usize;
+        next[i as usize] += 1;
+        targets[at] = j;
+        if let (Some(out), Some(src)) = (weights.as_mut(), p.weights.as_ref()) {
+            out[at] = src[k];
+        }
+    }
+    (offsets, targets, weights)
+}
+
+fn steps(seconds: f64, dt: f64) -> f64 {
+    (seconds / dt).round()
+}
+
+/// Expands a validated network with `seed`.
+pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateError> {
+    let dt = net.dt;
+    let populations = net
+        .populations
+        .iter()
+        .map(|(h, p)| {
+            let mut rng = Rng::new(seed, STREAM_INIT | h.index() as u64);
+            let v_init = draw(p.v_init.as_ref().unwrap_or(&Values::Const(p.model.default_v())), p.size, &mut rng);
+            PopulationInstance { name: p.name.clone(), model: p.model.clone(), v_init }
+        })
+        .collect();
+    let sources = net
+        .sources
+        .iter()
+        .map(|(h, s)| SourceInstance {
+            name: s.name.clone(),
+            size: s.size,
+            kind: match &s.kind {
+                SourceKind::Poisson { rate } => InstSourceKind::Poisson { rate: *rate, stream: STREAM_SOURCE | h.index() as u64 },
+                SourceKind::SpikeArray { times } => InstSourceKind::SpikeArray {
+                    steps: times
+                        .iter()
+                        .map(|ts| {
+                            let mut v: Vec<u32> = ts.iter().map(|&t| (steps(t, dt).max(1.0) - 1.0) as u32).collect();
+                            v.sort_unstable();
+                            v
+                        })
+                        .collect(),
+                },
+            },
+        })
+        .collect();
+    let mut projections = Vec::with_capacity(net.projections.len());
+    for (h, p) in net.projections.iter() {
+        let pre_size = net.node_size(p.pre);
+        let post_size = net.populations[p.post].size;
+        let same = p.pre == Node::Population(p.post);
+        let k = h.index() as u64;
+        let pairs = pairs(&p.connector, pre_size, post_size, same, &mut Rng::new(seed, STREAM_WIRING | k));
+        let (offsets, targets, own_weights) = sort_rows(pre_size, pairs);
+        let n = targets.len();
+        let what = || format!("projection {} -> {}", net.node_name(p.pre), net.populations[p.post].name);
+        let weights: Vec<f32> = match (own_weights, &p.weight) {
+            (Some(w), _) => w,
+            (None, Some(values)) => {
+                if let Values::Array(a) = values
+                    && a.len() != n
+                {
+                    return Err(InstantiateError {
+                        message: format!("{}: the weight array has {} values but the connector made {n} synapses", what(), a.len()),
+                        span: p.span,
+                    });
+                }
+                draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k)).into_iter().map(|w| w as f32).collect()
+            }
+            (None, None) => vec![0.0; n],
+        };
+        if let Values::Array(a) = &p.delay
+            && a.len() != n
+        {
+            return Err(InstantiateError {
+                message: format!("{}: the delay array has {} values but the connector made {n} synapses", what(), a.len()),
+                span: p.span,
+            });
+        }
+        let delays = draw(&p.delay, n, &mut Rng::new(seed, STREAM_DELAY | k))
+            .into_iter()
+            .map(|d| {
+                let s = steps(d, dt).max(1.0);
+                if s > u16::MAX as f64 {
+                    Err(InstantiateError { message: format!("{}: delay {d} s is longer than {} steps", what(), u16::MAX), span: p.span })
+                } else {
+                    Ok(s as u16)
+                }
+            })
+            .collect::<Result<Vec<u16>, _>>()?;
+        let pre = match p.pre {
+            Node::Population(h) => Pre::Population(h.index()),
+            Node::Source(h) => Pre::Source(h.index()),
+        };
+        projections.push(ProjectionInstance {
+            name: format!("{}->{}", net.node_name(p.pre), net.populations[p.post].name),
+            pre,
+            post: p.post.index(),
+            receptor: p.receptor,
+            rows: Rows { offsets, targets, weights, delays },
+        });
+    }
+    let gap_junctions = net
+        .gap_junctions
+        .iter()
+        .map(|(h, g)| {
+            let mut rng = Rng::new(seed, STREAM_GAP | h.index() as u64);
+            let pairs = pairs(&g.connector, net.populations[g.a].size, net.populations[g.b].size, g.a == g.b, &mut rng);
+            let n = pairs.pre.len();
+            if let Values::Array(a) = &g.weight
+                && a.len() != n
+            {
+                return Err(InstantiateError { message: format!("gap junctions: {} weights for {n} pairs", a.len()), span: g.span });
+            }
+            let weights = draw(&g.weight, n, &mut rng).into_iter().map(|w| w as f32).collect();
+            Ok(GapInstance { a: g.a.index(), b: g.b.index(), pairs: pairs.pre.into_iter().zip(pairs.post).collect(), weights })
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let currents = net
+        .currents
+        .iter()
+        .map(|(_, c)| {
+            let (change_steps, amplitudes) = match &c.kind {
+                CurrentKind::Dc { amplitude, start, stop } => {
+                    let mut s = vec![steps(*start, dt) as u32];
+                    let mut a = vec![*amplitude];
+                    if let Some(stop) = stop {
+                        s.push(steps(*stop, dt) as u32);
+                        a.push(0.0);
+                    }
+                    (s, a)
+                }
+                CurrentKind::Step { times, amplitudes } => (times.iter().map(|&t| steps(t, dt) as u32).collect(), amplitudes.clone()),
+            };
+            CurrentInstance { target: c.target.index(), change_steps, amplitudes }
+        })
+        .collect();
+    let probes = net
+        .probes
+        .iter()
+        .map(|(_, p)| {
+            let range = p.neurons.clone().unwrap_or(0..net.populations[p.population].size);
+            ProbeInstance {
+                population: p.population.index(),
+                variable: match p.kind {
+                    ProbeKind::Spikes => Variable::Spikes,
+                    ProbeKind::V => Variable::V,
+                },
+                neurons: range.map(|i| i as u32).collect(),
+            }
+        })
+        .collect();
+    Ok(Instance { dt, populations, sources, projections, gap_junctions, currents, probes, seed })
+}

@@ -188,8 +188,12 @@ impl Validator<'_> {
                 if times.len() != *size {
                     self.invalid(*span, format!("`{name}` has {size} channels but {} spike lists", times.len()));
                 }
-                if times.iter().flatten().any(|t| !Range::NonNegative.contains(*t)) {
-                    self.invalid(*span, format!("spike times of `{name}` must be finite and not negative"));
+                let dt = self.net.dt;
+                if times.iter().flatten().any(|t| !t.is_finite() || *t < dt * (1.0 - 1e-9)) {
+                    self.invalid(
+                        *span,
+                        format!("spike times of `{name}` must be finite and at least one time step ({} ms)", dt * 1e3),
+                    );
                 }
             }
         }

@@ -186,7 +186,9 @@ pub struct CurrentInstance {
 /// A recorded state variable.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Variable {
-    /// Membrane potential.
+    /// Spikes (the neurons' spike times are kept).
+    Spikes,
+    /// Membrane potential, every step.
     V,
 }
 
