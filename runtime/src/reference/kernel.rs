@@ -1,0 +1,339 @@
+//! Per-population update kernels of the reference simulator: exact propagators for the linear models (as NEST's
+//! `iaf_psc_exp`, Rotter & Diesmann 1999), NEST's Euler scheme for Izhikevich, and the stateless threshold.
+//!
+//! Linear models share one form. With `h` the time step, per neuron and step:
+//! ```text
+//! if refractory:  count down, v stays at v_reset
+//! else:           v ← P22·v + C0 + P20·(i_offset + i_injected + i_gap) + Σ_k P21_k·I_k
+//! I_k ← P11_k·I_k + S_k·in_k               (in_k: weights arriving this step on receptor k)
+//! v   ← v + D·in_0                         (models without synaptic current: a Dirac input)
+//! spike if v ≥ θ (PyNN/NEST) or v > θ (NIR); then v ← v_reset and the refractory count starts
+//! ```
+
+use soma_isa::model::NeuronModel;
+
+/// `(e^x - 1) / x`, accurate near zero.
+fn phi(x: f64) -> f64 {
+    if x.abs() < 1e-9 { 1.0 + 0.5 * x } else { x.exp_m1() / x }
+}
+
+/// Propagator from a synaptic current with time constant `ts` into a leaky membrane with time constant `tm` and
+/// input resistance `r`, over one step `h`: `r (h/tm) e^{-h/tm} phi(h (1/tm - 1/ts))`, which is also right for
+/// `tm == ts` (where the textbook formula divides by zero).
+pub fn p21(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
+    r * (h / tm) * (-h / tm).exp() * phi(h * (1.0 / tm - 1.0 / ts))
+}
+
+/// Coefficients of the shared linear form.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Linear {
+    /// Membrane decay per step.
+    pub p22: f64,
+    /// Leak drive per step, `(1 - P22) v_leak`.
+    pub c0: f64,
+    /// Gain from a constant current held over the step.
+    pub p20: f64,
+    /// Synaptic current decays per step (one per receptor with a current).
+    pub p11: Vec<f64>,
+    /// Gains from synaptic currents into v.
+    pub p21: Vec<f64>,
+    /// Jump of each synaptic current per unit of weight.
+    pub syn_scale: Vec<f64>,
+    /// Jump of v per unit of weight, for models without a synaptic current.
+    pub direct: f64,
+    /// Constant current.
+    pub i_offset: f64,
+    /// Threshold and whether it is strict (`>`), if the model spikes.
+    pub threshold: Option<(f64, bool)>,
+    /// Reset potential.
+    pub v_reset: f64,
+    /// Refractory period in steps.
+    pub refractory_steps: u32,
+}
+
+/// How a population is updated.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Kernel {
+    /// All linear models.
+    Linear(Linear),
+    /// Izhikevich in NEST's units (mV, ms).
+    Izhikevich {
+        /// Recovery rate, 1/ms.
+        a: f64,
+        /// Recovery sensitivity.
+        b: f64,
+        /// Reset, mV.
+        c: f64,
+        /// Recovery jump, mV.
+        d: f64,
+        /// Spike cut-off, mV.
+        v_peak: f64,
+        /// Drive, mV/ms.
+        i_offset: f64,
+        /// Time step, ms.
+        h: f64,
+    },
+    /// Spikes when the step's summed input exceeds the threshold.
+    Threshold {
+        /// The threshold.
+        theta: f64,
+    },
+}
+
+impl Kernel {
+    /// The kernel of a model at time step `h`.
+    pub fn new(model: &NeuronModel, h: f64) -> Kernel {
+        let leaky = |tau: f64, r: f64, v_leak: f64| {
+            let p22 = (-h / tau).exp();
+            (p22, (1.0 - p22) * v_leak, r * (1.0 - p22))
+        };
+        let base = |(p22, c0, p20): (f64, f64, f64)| Linear {
+            p22,
+            c0,
+            p20,
+            p11: Vec::new(),
+            p21: Vec::new(),
+            syn_scale: Vec::new(),
+            direct: 0.0,
+            i_offset: 0.0,
+            threshold: None,
+            v_reset: 0.0,
+            refractory_steps: 0,
+        };
+        Kernel::Linear(match model {
+            NeuronModel::IfCurrExp(m) => {
+                let r = m.tau_m / m.cm;
+                Linear {
+                    p11: vec![(-h / m.tau_syn_e).exp(), (-h / m.tau_syn_i).exp()],
+                    p21: vec![p21(r, m.tau_m, m.tau_syn_e, h), p21(r, m.tau_m, m.tau_syn_i, h)],
+                    syn_scale: vec![1.0, 1.0],
+                    i_offset: m.i_offset,
+                    threshold: Some((m.v_thresh, false)),
+                    v_reset: m.v_reset,
+                    refractory_steps: (m.tau_refrac / h).round() as u32,
+                    ..base(leaky(m.tau_m, r, m.v_rest))
+                }
+            }
+            NeuronModel::Lif(m) => Linear {
+                direct: m.r / m.tau,
+                threshold: Some((m.v_threshold, true)),
+                v_reset: m.v_reset,
+                ..base(leaky(m.tau, m.r, m.v_leak))
+            },
+            NeuronModel::Li(m) => Linear { direct: m.r / m.tau, ..base(leaky(m.tau, m.r, m.v_leak)) },
+            NeuronModel::If(m) => {
+                Linear { direct: m.r, threshold: Some((m.v_threshold, true)), v_reset: m.v_reset, ..base((1.0, 0.0, m.r * h)) }
+            }
+            NeuronModel::Integrator(m) => Linear { direct: m.r, ..base((1.0, 0.0, m.r * h)) },
+            NeuronModel::CubaLif(m) => Linear {
+                p11: vec![(-h / m.tau_syn).exp()],
+                p21: vec![p21(m.r, m.tau_mem, m.tau_syn, h)],
+                syn_scale: vec![m.w_in / m.tau_syn],
+                threshold: Some((m.v_threshold, true)),
+                v_reset: m.v_reset,
+                ..base(leaky(m.tau_mem, m.r, m.v_leak))
+            },
+            NeuronModel::CubaLi(m) => Linear {
+                p11: vec![(-h / m.tau_syn).exp()],
+                p21: vec![p21(m.r, m.tau_mem, m.tau_syn, h)],
+                syn_scale: vec![m.w_in / m.tau_syn],
+                ..base(leaky(m.tau_mem, m.r, m.v_leak))
+            },
+            NeuronModel::Threshold(m) => return Kernel::Threshold { theta: m.threshold },
+            NeuronModel::Izhikevich(m) => {
+                return Kernel::Izhikevich {
+                    a: m.a * 1e-3,
+                    b: m.b,
+                    c: m.c * 1e3,
+                    d: m.d * 1e3,
+                    v_peak: m.v_peak * 1e3,
+                    i_offset: m.i_offset * 1e3,
+                    h: h * 1e3,
+                };
+            }
+        })
+    }
+}
+
+/// The state of one population.
+#[derive(Clone, Debug)]
+pub struct State {
+    /// Membrane potential (SI, or the model's pure number).
+    pub v: Vec<f64>,
+    /// Synaptic currents, one vector per receptor with a current.
+    pub i_syn: Vec<Vec<f64>>,
+    /// Izhikevich recovery variable (mV), empty otherwise.
+    pub u: Vec<f64>,
+    /// Remaining refractory steps.
+    pub refractory: Vec<u32>,
+}
+
+impl Kernel {
+    /// Fresh state for neurons starting at `v_init`.
+    pub fn state(&self, v_init: &[f64]) -> State {
+        let n = v_init.len();
+        let (i_syn, u) = match self {
+            Kernel::Linear(l) => (vec![vec![0.0; n]; l.p11.len()], Vec::new()),
+            Kernel::Izhikevich { b, .. } => (Vec::new(), v_init.iter().map(|v| b * v * 1e3).collect()),
+            Kernel::Threshold { .. } => (Vec::new(), Vec::new()),
+        };
+        State { v: v_init.to_vec(), i_syn, u, refractory: vec![0; n] }
+    }
+
+    /// Advances every neuron by one step. `input[k]` holds receptor `k`'s arriving weights per neuron, `drive`
+    /// the injected current (same for all), `gap` the per-neuron gap-junction current (empty if none). Indices
+    /// of neurons that spiked are appended to `spiked`.
+    pub fn step(&self, s: &mut State, input: &[&[f64]], drive: f64, gap: &[f64], spiked: &mut Vec<u32>) {
+        let n = s.v.len();
+        match self {
+            Kernel::Linear(l) => {
+                let i_const = l.i_offset + drive;
+                let in0 = input.first().copied();
+                for i in 0..n {
+                    let mut v = s.v[i];
+                    if s.refractory[i] > 0 {
+                        s.refractory[i] -= 1;
+                    } else {
+                        let i_gap = if gap.is_empty() { 0.0 } else { gap[i] };
+                        v = l.p22 * v + l.c0 + l.p20 * (i_const + i_gap);
+                        for (k, cur) in s.i_syn.iter().enumerate() {
+                            v += l.p21[k] * cur[i];
+                        }
+                        if l.direct != 0.0
+                            && let Some(x) = in0
+                        {
+                            v += l.direct * x[i];
+                        }
+                    }
+                    for (k, cur) in s.i_syn.iter_mut().enumerate() {
+                        cur[i] = l.p11[k] * cur[i] + l.syn_scale[k] * input.get(k).map_or(0.0, |x| x[i]);
+                    }
+                    if let Some((theta, strict)) = l.threshold
+                        && (if strict { v > theta } else { v >= theta })
+                    {
+                        v = l.v_reset;
+                        s.refractory[i] = l.refractory_steps;
+                        spiked.push(i as u32);
+                    }
+                    s.v[i] = v;
+                }
+            }
+            Kernel::Izhikevich { a, b, c, d, v_peak, i_offset, h } => {
+                let drive_mv = (i_offset + drive * 1e3) * h;
+                for i in 0..n {
+                    let (v0, u0) = (s.v[i] * 1e3, s.u[i]);
+                    let jump = input.first().map_or(0.0, |x| x[i] * 1e3);
+                    let mut v = v0 + h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0) + drive_mv + jump;
+                    let mut u = u0 + h * a * (b * v0 - u0);
+                    if v >= *v_peak {
+                        v = *c;
+                        u += d;
+                        spiked.push(i as u32);
+                    }
+                    s.v[i] = v * 1e-3;
+                    s.u[i] = u;
+                }
+            }
+            Kernel::Threshold { theta } => {
+                for i in 0..n {
+                    let x = input.first().map_or(0.0, |x| x[i]) + drive;
+                    s.v[i] = x;
+                    if x > *theta {
+                        spiked.push(i as u32);
+                    }
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use soma_isa::model::{IfCurrExp, Lif};
+
+    fn cuba_neuron() -> IfCurrExp {
+        IfCurrExp {
+            tau_m: 20e-3,
+            cm: 1e-9,
+            v_rest: -49e-3,
+            v_reset: -60e-3,
+            v_thresh: -50e-3,
+            tau_refrac: 5e-3,
+            tau_syn_e: 5e-3,
+            tau_syn_i: 10e-3,
+            i_offset: 0.0,
+        }
+    }
+
+    /// The closed-form PSP of a current-based synapse: v(t) = R I0 ts/(tm - ts) (e^{-t/tm} - e^{-t/ts}).
+    #[test]
+    fn psp_matches_the_closed_form_at_every_step() {
+        let m = IfCurrExp { v_rest: 0.0, v_reset: -1.0, v_thresh: 1.0, ..cuba_neuron() };
+        let h = 1e-4;
+        let k = Kernel::new(&NeuronModel::IfCurrExp(m.clone()), h);
+        let mut s = k.state(&[0.0]);
+        let mut spikes = Vec::new();
+        let w = 1e-9;
+        k.step(&mut s, &[&[w], &[0.0]], 0.0, &[], &mut spikes);
+        let r = m.tau_m / m.cm;
+        for step in 1..400 {
+            k.step(&mut s, &[&[0.0], &[0.0]], 0.0, &[], &mut spikes);
+            let t = step as f64 * h;
+            let exact = r * w * m.tau_syn_e / (m.tau_m - m.tau_syn_e) * ((-t / m.tau_m).exp() - (-t / m.tau_syn_e).exp());
+            assert!((s.v[0] - exact).abs() < 1e-12, "step {step}: {} vs {exact}", s.v[0]);
+        }
+    }
+
+    #[test]
+    fn equal_time_constants_use_the_limit() {
+        let (r, tau, h): (f64, f64, f64) = (2.0, 10e-3, 1e-4);
+        let limit = r * h / tau * (-h / tau).exp();
+        assert!((p21(r, tau, tau, h) - limit).abs() < 1e-15);
+        assert!((p21(r, tau, tau * (1.0 + 1e-10), h) - limit).abs() < 1e-12);
+    }
+
+    #[test]
+    fn dc_drive_reaches_threshold_at_the_analytic_time_then_stays_refractory() {
+        // tau_m dv/dt = -(v - v_rest) + R I: crosses v_thresh at t* = -tau ln(1 - (vth - vrest)/(R I)).
+        let m = IfCurrExp { v_rest: -65e-3, v_reset: -65e-3, ..cuba_neuron() };
+        let h = 1e-4;
+        let k = Kernel::new(&NeuronModel::IfCurrExp(m.clone()), h);
+        let mut s = k.state(&[m.v_rest]);
+        let i = 1e-9; // R I = 20 mV > 15 mV
+        let t_star = -m.tau_m * (1.0 - (m.v_thresh - m.v_rest) / (m.tau_m / m.cm * i)).ln();
+        let mut spikes = Vec::new();
+        let mut first = None;
+        let mut steps_at_reset = 0;
+        for step in 0..2000u32 {
+            spikes.clear();
+            k.step(&mut s, &[&[0.0], &[0.0]], i, &[], &mut spikes);
+            if !spikes.is_empty() && first.is_none() {
+                first = Some(step);
+            }
+            if first.is_some() && s.v[0] == m.v_reset {
+                steps_at_reset += 1;
+            }
+            if first.is_some() && s.v[0] != m.v_reset {
+                break;
+            }
+        }
+        let first = first.expect("the neuron must fire");
+        assert_eq!(first, (t_star / h).ceil() as u32 - 1, "t* = {t_star}");
+        assert_eq!(steps_at_reset, 1 + 50, "the spike step plus 5 ms of refractoriness");
+    }
+
+    #[test]
+    fn nir_lif_threshold_is_strict_and_input_is_a_dirac() {
+        let m = Lif { tau: 1e-2, r: 2.0, v_leak: 0.0, v_threshold: 1.0, v_reset: 0.0 };
+        let k = Kernel::new(&NeuronModel::Lif(m), 1e-3);
+        let mut s = k.state(&[0.0]);
+        let mut spikes = Vec::new();
+        // A Dirac of weight w moves v by r w / tau: exactly to threshold, which does not fire (strict).
+        k.step(&mut s, &[&[1.0 / 2.0 * 1e-2]], 0.0, &[], &mut spikes);
+        assert!((s.v[0] - 1.0).abs() < 1e-12 && spikes.is_empty());
+        k.step(&mut s, &[&[1e-3]], 0.0, &[], &mut spikes);
+        assert_eq!(spikes, vec![0]);
+        assert_eq!(s.v[0], 0.0);
+    }
+}

@@ -1,0 +1,302 @@
+//! The float reference simulator: runs an instantiated network in `f64` on its time grid.
+//!
+//! Order of work in step `t` (as NEST's): every population reads the weights that arrive in step `t` from its
+//! ring buffer and advances by one step ([`kernel`]); sources emit; then the spikes of step `t` are delivered:
+//! a spike with delay `d` steps is added to the postsynaptic ring buffer slot of step `t + d`. Spikes of step `t`
+//! carry the time stamp `(t + 1) dt`. Gap-junction currents use the membrane potentials at the start of the
+//! step. Poisson sources draw from their own seeded streams, so a run is deterministic per seed.
+
+pub mod kernel;
+
+use soma_isa::instance::{Instance, Pre, SourceKind, Variable};
+use soma_isa::rng::Rng;
+
+pub use kernel::{Kernel, State};
+
+/// What to run and record.
+#[derive(Clone, Debug, Default)]
+pub struct RunOptions {
+    /// Number of time steps.
+    pub steps: u64,
+    /// Keep every spike of every population (otherwise only of spike-probed populations).
+    pub record_all_spikes: bool,
+}
+
+/// Recorded spikes of one population: `(step, neuron)`, in time order.
+pub type SpikeList = Vec<(u32, u32)>;
+
+/// A recorded state variable of some neurons, every step.
+#[derive(Clone, Debug)]
+pub struct Trace {
+    /// Population index.
+    pub population: usize,
+    /// Neurons recorded.
+    pub neurons: Vec<u32>,
+    /// `steps x neurons` values, step-major.
+    pub values: Vec<f64>,
+}
+
+/// What a run produced.
+#[derive(Clone, Debug)]
+pub struct RunResult {
+    /// Steps simulated.
+    pub steps: u64,
+    /// Spikes per population.
+    pub spike_counts: Vec<u64>,
+    /// Recorded spikes per population (empty where not recorded).
+    pub spikes: Vec<SpikeList>,
+    /// Recorded traces, one per V probe.
+    pub traces: Vec<Trace>,
+    /// Synaptic events delivered (spikes times outgoing synapses).
+    pub synaptic_events: u64,
+}
+
+struct Population {
+    kernel: Kernel,
+    state: State,
+    /// Ring buffer: `slots x receptors x n`.
+    ring: Vec<f64>,
+    slots: usize,
+    receptors: usize,
+    gap: Vec<f64>,
+    spiked: Vec<u32>,
+}
+
+/// A running simulation.
+pub struct Simulator<'a> {
+    inst: &'a Instance,
+    pops: Vec<Population>,
+    source_rngs: Vec<Option<Rng>>,
+    /// For each source, a cursor per channel into its spike array.
+    source_cursors: Vec<Vec<usize>>,
+    source_spikes: Vec<Vec<(u32, u32)>>,
+    /// Outgoing projections of each population and each source.
+    out_pop: Vec<Vec<usize>>,
+    out_src: Vec<Vec<usize>>,
+    /// For each injected current, how many of its change steps have passed.
+    current_cursors: Vec<usize>,
+    drive: Vec<f64>,
+    step: u64,
+    synaptic_events: u64,
+}
+
+impl<'a> Simulator<'a> {
+    /// Prepares a run of `inst`.
+    pub fn new(inst: &'a Instance) -> Simulator<'a> {
+        let mut max_delay = vec![0usize; inst.populations.len()];
+        let (mut out_pop, mut out_src) = (vec![Vec::new(); inst.populations.len()], vec![Vec::new(); inst.sources.len()]);
+        for (k, p) in inst.projections.iter().enumerate() {
+            let d = p.rows.delays.iter().copied().max().unwrap_or(1) as usize;
+            max_delay[p.post] = max_delay[p.post].max(d);
+            match p.pre {
+                Pre::Population(i) => out_pop[i].push(k),
+                Pre::Source(i) => out_src[i].push(k),
+            }
+        }
+        let pops = inst
+            .populations
+            .iter()
+            .enumerate()
+            .map(|(i, p)| {
+                let kernel = Kernel::new(&p.model, inst.dt);
+                let state = kernel.state(&p.v_init);
+                let receptors = p.model.kind().receptors();
+                let slots = max_delay[i] + 1;
+                let has_gap = inst.gap_junctions.iter().any(|g| g.a == i || g.b == i);
+                Population {
+                    kernel,
+                    state,
+                    ring: vec![0.0; slots * receptors * p.size()],
+                    slots,
+                    receptors,
+                    gap: if has_gap { vec![0.0; p.size()] } else { Vec::new() },
+                    spiked: Vec::new(),
+                }
+            })
+            .collect();
+        let source_rngs = inst
+            .sources
+            .iter()
+            .map(|s| match s.kind {
+                SourceKind::Poisson { stream, .. } => Some(Rng::new(inst.seed, stream)),
+                SourceKind::SpikeArray { .. } => None,
+            })
+            .collect();
+        Simulator {
+            inst,
+            pops,
+            source_rngs,
+            source_cursors: inst.sources.iter().map(|s| vec![0; s.size]).collect(),
+            source_spikes: vec![Vec::new(); inst.sources.len()],
+            out_pop,
+            out_src,
+            current_cursors: vec![0; inst.currents.len()],
+            drive: vec![0.0; inst.populations.len()],
+            step: 0,
+            synaptic_events: 0,
+        }
+    }
+
+    /// Membrane potentials of a population now.
+    pub fn v(&self, population: usize) -> &[f64] {
+        &self.pops[population].state.v
+    }
+
+    /// Neurons of a population that spiked in the last step.
+    pub fn spiked(&self, population: usize) -> &[u32] {
+        &self.pops[population].spiked
+    }
+
+    /// Advances by one step.
+    pub fn advance(&mut self) {
+        let t = self.step;
+        self.update_drive(t);
+        self.update_gaps();
+        for (i, p) in self.pops.iter_mut().enumerate() {
+            let n = p.state.v.len();
+            let slot = (t % p.slots as u64) as usize;
+            let base = slot * p.receptors * n;
+            let (inputs, _) = p.ring[base..].split_at_mut(p.receptors * n);
+            let views: Vec<&[f64]> = inputs.chunks(n.max(1)).take(p.receptors).collect();
+            p.spiked.clear();
+            p.kernel.step(&mut p.state, &views, self.drive[i], &p.gap, &mut p.spiked);
+            p.ring[base..base + p.receptors * n].fill(0.0);
+        }
+        self.emit_sources(t);
+        self.deliver(t);
+        self.step += 1;
+    }
+
+    fn update_drive(&mut self, t: u64) {
+        self.drive.fill(0.0);
+        for (spec, passed) in self.inst.currents.iter().zip(&mut self.current_cursors) {
+            while *passed < spec.change_steps.len() && spec.change_steps[*passed] as u64 <= t {
+                *passed += 1;
+            }
+            if *passed > 0 {
+                self.drive[spec.target] += spec.amplitudes[*passed - 1];
+            }
+        }
+    }
+
+    fn update_gaps(&mut self) {
+        if self.inst.gap_junctions.is_empty() {
+            return;
+        }
+        for p in &mut self.pops {
+            p.gap.fill(0.0);
+        }
+        for g in &self.inst.gap_junctions {
+            for (&(i, j), &w) in g.pairs.iter().zip(&g.weights) {
+                let (va, vb) = (self.pops[g.a].state.v[i as usize], self.pops[g.b].state.v[j as usize]);
+                let w = w as f64;
+                self.pops[g.a].gap[i as usize] += w * (vb - va);
+                self.pops[g.b].gap[j as usize] += w * (va - vb);
+            }
+        }
+    }
+
+    fn emit_sources(&mut self, t: u64) {
+        for (k, s) in self.inst.sources.iter().enumerate() {
+            let out = &mut self.source_spikes[k];
+            out.clear();
+            match &s.kind {
+                SourceKind::Poisson { rate, .. } => {
+                    let lambda = rate * self.inst.dt;
+                    if let Some(rng) = self.source_rngs[k].as_mut() {
+                        for ch in 0..s.size {
+                            let count = rng.poisson(lambda);
+                            if count > 0 {
+                                out.push((ch as u32, count));
+                            }
+                        }
+                    }
+                }
+                SourceKind::SpikeArray { steps } => {
+                    for (ch, times) in steps.iter().enumerate() {
+                        let cursor = &mut self.source_cursors[k][ch];
+                        let mut count = 0;
+                        while *cursor < times.len() && times[*cursor] as u64 <= t {
+                            if times[*cursor] as u64 == t {
+                                count += 1;
+                            }
+                            *cursor += 1;
+                        }
+                        if count > 0 {
+                            out.push((ch as u32, count));
+                        }
+                    }
+                }
+            }
+        }
+    }
+
+    fn deliver(&mut self, t: u64) {
+        let inst = self.inst;
+        let mut events = 0u64;
+        let mut spikes: Vec<(u32, u32)> = Vec::new();
+        for (pre_kind, outs) in [(true, &self.out_pop), (false, &self.out_src)] {
+            for (i, projections) in outs.iter().enumerate() {
+                if projections.is_empty() {
+                    continue;
+                }
+                spikes.clear();
+                if pre_kind {
+                    spikes.extend(self.pops[i].spiked.iter().map(|&n| (n, 1)));
+                } else {
+                    spikes.extend_from_slice(&self.source_spikes[i]);
+                }
+                for &k in projections {
+                    let proj = &inst.projections[k];
+                    let post = &mut self.pops[proj.post];
+                    let n = post.state.v.len();
+                    let r = proj.receptor.index().min(post.receptors - 1);
+                    let rows = &proj.rows;
+                    for &(neuron, count) in &spikes {
+                        let range = rows.row(neuron as usize);
+                        events += (range.len() as u64) * count as u64;
+                        for s in range {
+                            let slot = ((t + rows.delays[s] as u64) % post.slots as u64) as usize;
+                            post.ring[(slot * post.receptors + r) * n + rows.targets[s] as usize] += rows.weights[s] as f64 * count as f64;
+                        }
+                    }
+                }
+            }
+        }
+        self.synaptic_events += events;
+    }
+
+    /// Runs the whole simulation, calling `progress(done_steps)` now and then.
+    pub fn run(mut self, opts: &RunOptions, mut progress: impl FnMut(u64)) -> RunResult {
+        let inst = self.inst;
+        let record: Vec<bool> = (0..inst.populations.len())
+            .map(|i| opts.record_all_spikes || inst.probes.iter().any(|p| p.population == i && p.variable == Variable::Spikes))
+            .collect();
+        let mut spikes = vec![Vec::new(); inst.populations.len()];
+        let mut counts = vec![0u64; inst.populations.len()];
+        let mut traces: Vec<Trace> = inst
+            .probes
+            .iter()
+            .filter(|p| p.variable == Variable::V)
+            .map(|p| Trace { population: p.population, neurons: p.neurons.clone(), values: Vec::with_capacity(p.neurons.len() * opts.steps as usize) })
+            .collect();
+        for t in 0..opts.steps {
+            self.advance();
+            for (i, p) in self.pops.iter().enumerate() {
+                counts[i] += p.spiked.len() as u64;
+                if record[i] {
+                    spikes[i].extend(p.spiked.iter().map(|&n| (t as u32, n)));
+                }
+            }
+            for tr in &mut traces {
+                let v = &self.pops[tr.population].state.v;
+                tr.values.extend(tr.neurons.iter().map(|&n| v[n as usize]));
+            }
+            if t % 1000 == 999 {
+                progress(t + 1);
+            }
+        }
+        progress(opts.steps);
+        RunResult { steps: opts.steps, spike_counts: counts, spikes, traces, synaptic_events: self.synaptic_events }
+    }
+}
