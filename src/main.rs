@@ -1,1 +1,124 @@
-fn main() {}
+//! The `soma` command line: a thin layer over the library crates that reads files, renders diagnostics,
+//! prints reports and maps failures to exit codes (0 ok, 1 bad input, 2 internal error).
+
+mod check;
+mod load;
+mod output;
+mod simulate;
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Args, Parser, Subcommand};
+
+/// soma: compile spiking neural networks onto models of neuromorphic chips and emulate them.
+///
+/// Describe a network once (the .snn text language; NIR and connectome lists follow) and ask what it would
+/// cost, and whether it would still work, on a chip. Today soma reads, checks and simulates networks with its
+/// float reference simulator, the golden model every hardware target is measured against.
+#[derive(Parser, Debug)]
+#[command(name = "soma", version, propagate_version = true, max_term_width = 110)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Parse and validate a network; print its populations, neurons and synapses.
+    ///
+    /// Exit code 1 with diagnostics (file:line:col, the offending text underlined) if anything is wrong.
+    ///
+    /// Example: soma check examples/cuba.snn
+    Check(CheckArgs),
+    /// Run a network with the float reference simulator (f64, exact integration of linear dynamics).
+    ///
+    /// Prints per-population spike counts and rates. With --json the machine-readable report goes to stdout
+    /// and the human-readable text to stderr.
+    ///
+    /// Example: soma simulate examples/microcircuit.snn --set scale=0.2 --duration 1s --spikes out.csv
+    Simulate(SimulateArgs),
+}
+
+/// Options shared by every command that reads a network file.
+#[derive(Args, Debug)]
+struct InputArgs {
+    /// The network file (.snn).
+    file: PathBuf,
+    /// Override a top-level constant of a .snn file, e.g. --set scale=0.1 or --set "tau=10 ms" (repeatable).
+    /// The value must have the same unit as the constant.
+    #[arg(long = "set", value_name = "NAME=VALUE")]
+    set: Vec<String>,
+}
+
+#[derive(Args, Debug)]
+struct CheckArgs {
+    #[command(flatten)]
+    input: InputArgs,
+}
+
+#[derive(Args, Debug)]
+struct SimulateArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Model time to simulate, with a unit: 1s, 500ms, "0.25 s".
+    #[arg(long, default_value = "1s", value_name = "TIME")]
+    duration: String,
+    /// Seed of every random draw (connectivity, weights, delays, initial state, Poisson inputs).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write every spike as CSV (time_s,population,neuron) to this file.
+    #[arg(long, value_name = "FILE")]
+    spikes: Option<PathBuf>,
+    /// Write the membrane potentials of the file's `probe ... : v` statements as CSV
+    /// (time_s,population,neuron,v) to this file.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
+    /// Print the report as JSON on stdout (the text goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+/// How a command failed.
+#[derive(Debug)]
+enum Failure {
+    /// Bad input: the message is ready to print (diagnostics already rendered).
+    User(String),
+    /// A bug or an environment problem.
+    Internal(anyhow::Error),
+}
+
+impl From<anyhow::Error> for Failure {
+    fn from(e: anyhow::Error) -> Self {
+        Failure::Internal(e)
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let outcome = std::panic::catch_unwind(|| match cli.command {
+        Command::Check(a) => check::run(&a.input),
+        Command::Simulate(a) => simulate::run(&a),
+    });
+    match outcome {
+        Ok(Ok(())) => ExitCode::SUCCESS,
+        Ok(Err(Failure::User(msg))) => {
+            eprint!("{msg}");
+            if !msg.ends_with('\n') {
+                eprintln!();
+            }
+            ExitCode::from(1)
+        }
+        Ok(Err(Failure::Internal(e))) => {
+            eprintln!("internal error: {e:#}");
+            ExitCode::from(2)
+        }
+        Err(_) => {
+            eprintln!("internal error: soma panicked (a bug; please report it with the input that caused it)");
+            ExitCode::from(2)
+        }
+    }
+}

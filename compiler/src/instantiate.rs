@@ -50,6 +50,25 @@ pub fn draw(values: &Values, n: usize, rng: &mut Rng) -> Vec<f64> {
     }
 }
 
+/// The number of synapses the connector makes between `pre` and `post` neurons (`same`: one population),
+/// and whether that number is exact (`false`: the expected value of a random rule).
+pub fn synapse_count(c: &Connector, pre: usize, post: usize, same: bool) -> (f64, bool) {
+    let (p, q) = (pre as f64, post as f64);
+    match c {
+        Connector::AllToAll { autapses } => (p * q - if same && !autapses { p } else { 0.0 }, true),
+        Connector::OneToOne => (p, true),
+        Connector::FixedProbability { p: prob, autapses } => {
+            (prob * (p * q - if same && !autapses { p } else { 0.0 }), false)
+        }
+        Connector::FixedIndegree { k, .. } => (*k as f64 * q, true),
+        Connector::FixedTotalNumber { n, .. } => (*n as f64, true),
+        Connector::Dense { matrix } => (matrix.iter().filter(|w| **w != 0.0).count() as f64, true),
+        Connector::Sparse { targets, .. } => (targets.len() as f64, true),
+        Connector::Conv2d(_) => (pairs(c, pre, post, same, &mut Rng::new(0, 0)).pre.len() as f64, true),
+    }
+}
+
+
 /// Synapses in the order a connector makes them.
 struct Pairs {
     pre: Vec<u32>,

@@ -1,0 +1,40 @@
+//! `soma check`: parse and validate a network, then summarise it without instantiating it (so it is instant
+//! even for a 3e8-synapse network).
+
+use soma_compiler::instantiate::synapse_count;
+use soma_compiler::ir::Node;
+
+use crate::output::thousands;
+use crate::{Failure, InputArgs, load};
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &InputArgs) -> Result<(), Failure> {
+    let loaded = load::load(args)?;
+    let net = &loaded.network;
+    println!("{}: ok (time step {} ms)", loaded.name, net.dt * 1e3);
+    println!("{:<16} {:>10}  model", "population", "neurons");
+    for (_, p) in net.populations.iter() {
+        println!("{:<16} {:>10}  {}", p.name, thousands(p.size as u64), p.model.kind().name());
+    }
+    for (_, s) in net.sources.iter() {
+        println!("{:<16} {:>10}  source", s.name, thousands(s.size as u64));
+    }
+    let (mut total, mut exact) = (0.0, true);
+    for (_, p) in net.projections.iter() {
+        let (n, is_exact) = synapse_count(&p.connector, net.node_size(p.pre), net.populations[p.post].size, p.pre == Node::Population(p.post));
+        total += n;
+        exact &= is_exact;
+    }
+    println!("neurons: {}", thousands(net.neuron_count() as u64));
+    println!(
+        "synapses: {}{} in {} projections; {} gap-junction sets, {} injected currents, {} probes",
+        if exact { "" } else { "~" },
+        thousands(total.round() as u64),
+        net.projections.len(),
+        net.gap_junctions.len(),
+        net.currents.len(),
+        net.probes.len()
+    );
+    Ok(())
+}

@@ -1,0 +1,68 @@
+//! Output helpers: files written atomically (a temporary file renamed into place, so a failed run never leaves
+//! a half-written file) and human-readable numbers.
+
+use std::io::Write;
+use std::path::Path;
+
+use anyhow::Context;
+
+/// Writes a file through `write`, atomically.
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = path.file_name().context("the output path names no file")?.to_string_lossy();
+    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    let result = (|| -> anyhow::Result<()> {
+        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let mut buf = std::io::BufWriter::new(file);
+        write(&mut buf).with_context(|| format!("cannot write {}", path.display()))?;
+        buf.flush()?;
+        buf.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot move the output into {}", path.display()))
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_file(&tmp);
+    }
+    result
+}
+
+/// A count with thousands separators.
+pub fn thousands(n: u64) -> String {
+    let s = n.to_string();
+    let mut out = String::new();
+    for (i, c) in s.chars().enumerate() {
+        if i > 0 && (s.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn separators() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(1234), "1,234");
+        assert_eq!(thousands(299_000_000), "299,000,000");
+    }
+
+    #[test]
+    fn atomic_write_leaves_no_partial_file() {
+        let dir = std::env::temp_dir().join(format!("soma-out-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("temp dir");
+        let path = dir.join("a.csv");
+        let failed = write_atomic(&path, &mut |w: &mut dyn Write| {
+            w.write_all(b"partial")?;
+            Err(std::io::Error::other("disk full"))
+        });
+        assert!(failed.is_err());
+        assert!(!path.exists());
+        assert_eq!(std::fs::read_dir(&dir).expect("list").count(), 0, "the temporary file is removed");
+        write_atomic(&path, &mut |w: &mut dyn Write| w.write_all(b"ok")).expect("write");
+        assert_eq!(std::fs::read(&path).expect("read"), b"ok");
+        std::fs::remove_dir_all(&dir).expect("cleanup");
+    }
+}

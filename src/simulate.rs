@@ -1,0 +1,168 @@
+//! `soma simulate`: instantiate a network and run it with the float reference simulator; report rates, and
+//! optionally write spikes and membrane traces as CSV.
+
+use std::io::Write;
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use soma_compiler::diag::Diagnostic;
+use soma_compiler::front::snn::eval_quantity;
+use soma_compiler::instantiate::instantiate;
+use soma_isa::units::Dim;
+use soma_runtime::reference::{RunOptions, RunResult, Simulator};
+
+use crate::load::{self, render_all};
+use crate::output::{thousands, write_atomic};
+use crate::{Failure, SimulateArgs};
+
+#[derive(Serialize)]
+struct PopulationReport {
+    name: String,
+    neurons: usize,
+    spikes: u64,
+    rate_hz: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    populations: Vec<PopulationReport>,
+    neurons: usize,
+    synapses: usize,
+    synaptic_events: u64,
+    duration_s: f64,
+    dt_s: f64,
+    steps: u64,
+    seed: u64,
+    build_s: f64,
+    run_s: f64,
+    wall_s: f64,
+}
+
+fn duration(text: &str) -> Result<f64, Failure> {
+    let label = "--duration";
+    match eval_quantity(text) {
+        Ok((x, d)) if d == Dim::TIME && x.is_finite() && x >= 0.0 => Ok(x),
+        Ok((x, d)) => Err(Failure::User(format!(
+            "error: --duration {text}: expected a non-negative time such as 1s or 500ms, got {x} in {}\n",
+            d.describe()
+        ))),
+        Err(e) => Err(Failure::User(render_all(&e.diagnostics(text), label, text))),
+    }
+}
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
+    let wall = Instant::now();
+    let duration_s = duration(&args.duration)?;
+    let loaded = load::load(&args.input)?;
+    let net = &loaded.network;
+    let inst = instantiate(net, args.seed).map_err(|e| {
+        let d = Diagnostic { message: e.message.clone(), span: e.span, label: String::new() };
+        Failure::User(render_all(&[d], &loaded.name, &loaded.text))
+    })?;
+    let build_s = wall.elapsed().as_secs_f64();
+    let steps = (duration_s / inst.dt).round() as u64;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} simulating [{bar:30}] {pos}/{len} steps, eta {eta}")
+                .map_err(|e| Failure::Internal(e.into()))?
+                .progress_chars("=> "),
+        );
+        bar
+    };
+    let run_start = Instant::now();
+    let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() };
+    let result = Simulator::new(&inst).run(&opts, |done| bar.set_position(done));
+    bar.finish_and_clear();
+    let run_s = run_start.elapsed().as_secs_f64();
+
+    if let Some(path) = &args.spikes {
+        write_spikes(path, &inst, &result)?;
+    }
+    if let Some(path) = &args.trace {
+        write_traces(path, &inst, &result)?;
+    }
+    let populations = inst
+        .populations
+        .iter()
+        .zip(&result.spike_counts)
+        .map(|(p, &spikes)| PopulationReport {
+            name: p.name.clone(),
+            neurons: p.size(),
+            spikes,
+            rate_hz: if duration_s > 0.0 { spikes as f64 / p.size() as f64 / duration_s } else { 0.0 },
+        })
+        .collect();
+    let report = Report {
+        populations,
+        neurons: inst.neuron_count(),
+        synapses: inst.synapse_count(),
+        synaptic_events: result.synaptic_events,
+        duration_s,
+        dt_s: inst.dt,
+        steps,
+        seed: args.seed,
+        build_s,
+        run_s,
+        wall_s: wall.elapsed().as_secs_f64(),
+    };
+    let text = text_report(&loaded.name, &report);
+    if args.json {
+        eprint!("{text}");
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Failure::Internal(e.into()))?);
+    } else {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+fn text_report(name: &str, r: &Report) -> String {
+    let mut s = format!("simulated {} s ({} steps of {} ms) of {name}, seed {}\n", r.duration_s, r.steps, r.dt_s * 1e3, r.seed);
+    s += &format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
+    for p in &r.populations {
+        s += &format!("{:<16} {:>10} {:>12} {:>10.3}\n", p.name, thousands(p.neurons as u64), thousands(p.spikes), p.rate_hz);
+    }
+    s += &format!(
+        "neurons {}, synapses {}, synaptic events {}\n",
+        thousands(r.neurons as u64),
+        thousands(r.synapses as u64),
+        thousands(r.synaptic_events)
+    );
+    s += &format!("wall {:.3} s (build {:.3} s, run {:.3} s)\n", r.wall_s, r.build_s, r.run_s);
+    s
+}
+
+fn write_spikes(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
+    let mut all: Vec<(u32, usize, u32)> =
+        r.spikes.iter().enumerate().flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p, n))).collect();
+    all.sort_unstable();
+    write_atomic(path, |w: &mut dyn Write| {
+        writeln!(w, "time_s,population,neuron")?;
+        for (t, p, n) in all {
+            writeln!(w, "{},{},{n}", (t as f64 + 1.0) * inst.dt, inst.populations[p].name)?;
+        }
+        Ok(())
+    })
+    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+}
+
+fn write_traces(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
+    write_atomic(path, |w: &mut dyn Write| {
+        writeln!(w, "time_s,population,neuron,v")?;
+        for tr in &r.traces {
+            let name = &inst.populations[tr.population].name;
+            for (k, chunk) in tr.values.chunks(tr.neurons.len().max(1)).enumerate() {
+                for (n, v) in tr.neurons.iter().zip(chunk) {
+                    writeln!(w, "{},{name},{n},{v}", (k as f64 + 1.0) * inst.dt)?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+}
