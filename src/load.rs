@@ -20,9 +20,16 @@ pub struct Loaded {
     pub text: String,
 }
 
+/// At most this many diagnostics are printed; the rest are counted.
+const MAX_DIAGNOSTICS: usize = 12;
+
 /// Renders diagnostics of one source.
 pub fn render_all(diags: &[Diagnostic], name: &str, text: &str) -> String {
-    diags.iter().map(|d| render(d, name, text)).collect::<Vec<_>>().join("\n")
+    let mut out = diags.iter().take(MAX_DIAGNOSTICS).map(|d| render(d, name, text)).collect::<Vec<_>>().join("\n");
+    if diags.len() > MAX_DIAGNOSTICS {
+        out += &format!("\n... and {} more errors in {name}\n", diags.len() - MAX_DIAGNOSTICS);
+    }
+    out
 }
 
 fn overrides(set: &[String]) -> Result<Overrides, Failure> {

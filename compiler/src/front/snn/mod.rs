@@ -52,3 +52,19 @@ pub fn eval_quantity(text: &str) -> Result<(f64, Dim), SnnError> {
         Err(e) => Err(SnnError::Lower(vec![e])),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn overrides_replace_constants() {
+        assert_eq!(eval_quantity("0.5").ok(), Some((0.5, Dim::NONE)));
+        assert_eq!(eval_quantity("5 ms").ok(), Some((5e-3, Dim::TIME)));
+        let text = "timestep 0.1 ms\nconst scale = 1\npopulation p[round(10 * scale)] : integrator { r = 1 }\n";
+        let mut o = Overrides::new();
+        o.insert("scale".into(), (0.5, Dim::NONE));
+        let net = parse(text, &o).expect("parses");
+        assert_eq!(net.populations.iter().next().map(|(_, p)| p.size), Some(5));
+    }
+}

@@ -6,7 +6,7 @@ use std::borrow::Cow;
 
 use nom::branch::alt;
 use nom::bytes::complete::{tag, take_while, take_while1};
-use nom::character::complete::{char, digit0, digit1, multispace1, not_line_ending, one_of, satisfy, space0};
+use nom::character::complete::{char, multispace1, not_line_ending, satisfy, space0};
 use nom::combinator::{cut, not, opt, peek, recognize};
 use nom::error::{ErrorKind, ParseError};
 use nom::multi::many0;
@@ -93,6 +93,28 @@ fn finish<T>(text: &str, r: PResult<'_, T>) -> Result<T, SyntaxError> {
         }
         Err(nom::Err::Incomplete(_)) => Err(SyntaxError { span: Span::new(text.len(), text.len()), expected: "more input".into() }),
     }
+}
+
+/// The text of a number: `12`, `0.5`, `1e-3`, `.5` (but `0..10` is `0` followed by `..`).
+fn number_text(i: &str) -> PResult<'_, &str> {
+    let digits = |from: usize| from + i[from..].bytes().take_while(u8::is_ascii_digit).count();
+    let mut end = digits(0);
+    let b = i.as_bytes();
+    if b.get(end) == Some(&b'.') && b.get(end + 1) != Some(&b'.') {
+        end = digits(end + 1);
+    }
+    if end == 0 || &i[..end] == "." {
+        return Err(nom::Err::Error(PErr::from_error_kind(i, ErrorKind::Digit)));
+    }
+    if matches!(b.get(end), Some(b'e' | b'E')) {
+        let sign = usize::from(matches!(b.get(end + 1), Some(b'+' | b'-')));
+        let exp_end = digits(end + 1 + sign);
+        if exp_end == end + 1 + sign {
+            return Err(nom::Err::Failure(PErr { at: &i[exp_end..], expected: "exponent digits".into() }));
+        }
+        end = exp_end;
+    }
+    Ok((&i[end..], &i[..end]))
 }
 
 fn eof(i: &str) -> PResult<'_, ()> {
@@ -392,13 +414,7 @@ impl<'t> Parsing<'t> {
 
     /// `12`, `0.5`, `1e-3`, `.5`, optionally followed on the same line by a unit name: `20 ms`.
     fn number<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
-        let exponent = (one_of("eE"), opt(one_of("+-")), cut(expected("exponent digits", digit1)));
-        let fraction = (terminated(char('.'), not(char('.'))), digit0);
-        let (rest, text) = expected(
-            "a number",
-            recognize((alt((recognize((digit1, opt(fraction))), recognize((char('.'), digit1)))), opt(exponent))),
-        )
-        .parse(i)?;
+        let (rest, text) = expected("a number", number_text).parse(i)?;
         let value: f64 = text.parse().map_err(|_| nom::Err::Failure(PErr { at: i, expected: "a number".into() }))?;
         let (after_space, _) = space0(rest)?;
         let (rest, unit) = match take_while1::<_, _, PErr<'a>>(|c: char| c.is_ascii_alphabetic()).parse(after_space) {
