@@ -186,38 +186,11 @@ impl Kernel {
     pub fn step(&self, s: &mut State, input: &[&[f64]], drive: f64, gap: &[f64], spiked: &mut Vec<u32>) {
         let n = s.v.len();
         match self {
-            Kernel::Linear(l) => {
-                let i_const = l.i_offset + drive;
-                let in0 = input.first().copied();
-                for i in 0..n {
-                    let mut v = s.v[i];
-                    if s.refractory[i] > 0 {
-                        s.refractory[i] -= 1;
-                    } else {
-                        let i_gap = if gap.is_empty() { 0.0 } else { gap[i] };
-                        v = l.p22 * v + l.c0 + l.p20 * (i_const + i_gap);
-                        for (k, cur) in s.i_syn.iter().enumerate() {
-                            v += l.p21[k] * cur[i];
-                        }
-                        if l.direct != 0.0
-                            && let Some(x) = in0
-                        {
-                            v += l.direct * x[i];
-                        }
-                    }
-                    for (k, cur) in s.i_syn.iter_mut().enumerate() {
-                        cur[i] = l.p11[k] * cur[i] + l.syn_scale[k] * input.get(k).map_or(0.0, |x| x[i]);
-                    }
-                    if let Some((theta, strict)) = l.threshold
-                        && (if strict { v > theta } else { v >= theta })
-                    {
-                        v = l.v_reset;
-                        s.refractory[i] = l.refractory_steps;
-                        spiked.push(i as u32);
-                    }
-                    s.v[i] = v;
-                }
-            }
+            Kernel::Linear(l) => match s.i_syn.len() {
+                0 => linear::<0>(l, s, input, drive, gap, spiked),
+                1 => linear::<1>(l, s, input, drive, gap, spiked),
+                _ => linear::<2>(l, s, input, drive, gap, spiked),
+            },
             Kernel::Izhikevich { a, b, c, d, v_peak, i_offset, h } => {
                 let drive_mv = (i_offset + drive * 1e3) * h;
                 for i in 0..n {
@@ -244,6 +217,48 @@ impl Kernel {
                 }
             }
         }
+    }
+}
+
+/// The linear form for models with `K` synaptic currents, with the per-model choices hoisted out of the loop.
+fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f64, gap: &[f64], spiked: &mut Vec<u32>) {
+    let n = s.v.len();
+    let c = l.c0 + l.p20 * (l.i_offset + drive);
+    let p21: [f64; K] = std::array::from_fn(|k| l.p21[k]);
+    let p11: [f64; K] = std::array::from_fn(|k| l.p11[k]);
+    let scale: [f64; K] = std::array::from_fn(|k| l.syn_scale[k]);
+    let inputs: [&[f64]; K] = std::array::from_fn(|k| &input[k][..n]);
+    let Ok(currents) = <&mut [Vec<f64>; K]>::try_from(&mut s.i_syn[..K]) else { return };
+    let direct = if K == 0 && l.direct != 0.0 { input.first().map(|x| &x[..n]) } else { None };
+    let gap = if gap.is_empty() { None } else { Some(&gap[..n]) };
+    let (v, refractory) = (&mut s.v[..n], &mut s.refractory[..n]);
+    for i in 0..n {
+        let mut vi = v[i];
+        if refractory[i] > 0 {
+            refractory[i] -= 1;
+        } else {
+            vi = l.p22 * vi + c;
+            if let Some(g) = gap {
+                vi += l.p20 * g[i];
+            }
+            for k in 0..K {
+                vi += p21[k] * currents[k][i];
+            }
+            if let Some(x) = direct {
+                vi += l.direct * x[i];
+            }
+        }
+        for k in 0..K {
+            currents[k][i] = p11[k] * currents[k][i] + scale[k] * inputs[k][i];
+        }
+        if let Some((theta, strict)) = l.threshold
+            && (if strict { vi > theta } else { vi >= theta })
+        {
+            vi = l.v_reset;
+            refractory[i] = l.refractory_steps;
+            spiked.push(i as u32);
+        }
+        v[i] = vi;
     }
 }
 

@@ -251,13 +251,21 @@ impl<'a> Simulator<'a> {
                     let post = &mut self.pops[proj.post];
                     let n = post.state.v.len();
                     let r = proj.receptor.index().min(post.receptors - 1);
+                    let (slots, stride) = (post.slots, post.receptors * n);
+                    let now = (t % slots as u64) as usize;
+                    let ring = &mut post.ring[r * n..];
                     let rows = &proj.rows;
                     for &(neuron, count) in &spikes {
                         let range = rows.row(neuron as usize);
                         events += (range.len() as u64) * count as u64;
+                        let count = count as f64;
                         for s in range {
-                            let slot = ((t + rows.delays[s] as u64) % post.slots as u64) as usize;
-                            post.ring[(slot * post.receptors + r) * n + rows.targets[s] as usize] += rows.weights[s] as f64 * count as f64;
+                            // delays are below `slots`, so one subtraction wraps the ring
+                            let mut slot = now + rows.delays[s] as usize;
+                            if slot >= slots {
+                                slot -= slots;
+                            }
+                            ring[slot * stride + rows.targets[s] as usize] += rows.weights[s] as f64 * count;
                         }
                     }
                 }
