@@ -41,7 +41,7 @@ pub enum ValidationError {
         span: Span,
     },
     /// A model parameter outside its range.
-    #[error("parameter `{param}` of `{population}` is {value}, but it must be {}", expected.describe())]
+    #[error("parameter `{param}` of `{population}` is {}, but it must be {}", dim.format(*value), expected.describe())]
     Parameter {
         /// The population.
         population: String,
@@ -49,6 +49,8 @@ pub enum ValidationError {
         param: &'static str,
         /// The value.
         value: f64,
+        /// Its dimension.
+        dim: soma_isa::units::Dim,
         /// What it must be.
         expected: Range,
         /// Where.
@@ -147,19 +149,21 @@ impl Validator<'_> {
     }
 
     fn population(&mut self, p: &Population) {
-        let Population { name, size, model, v_init, span } = p;
+        let Population { name, size, model, v_init, span, param_spans } = p;
         if *size == 0 {
             self.errors.push(ValidationError::Empty { name: name.clone(), span: *span });
         }
         let kind = model.kind();
-        for (spec, value) in kind.params().iter().zip(model.values()) {
+        for (k, (spec, value)) in kind.params().iter().zip(model.values()).enumerate() {
             if !spec.range.contains(value) {
+                let at = param_spans.get(k).copied().filter(|s| s.is_known()).unwrap_or(*span);
                 self.errors.push(ValidationError::Parameter {
                     population: name.clone(),
                     param: spec.name,
                     value,
+                    dim: spec.dim,
                     expected: spec.range,
-                    span: *span,
+                    span: at,
                 });
             }
         }

@@ -54,6 +54,23 @@ impl Dim {
         (self.s % 2 == 0 && self.v % 2 == 0 && self.a % 2 == 0).then(|| Dim::new(self.s / 2, self.v / 2, self.a / 2))
     }
 
+    /// A value of this dimension written in SI units: `-0.01 s`, `2e-10 F`, `3 s·V^-1`.
+    pub fn format(self, value: f64) -> String {
+        let symbol = [
+            (Dim::TIME, "s"),
+            (Dim::RATE, "Hz"),
+            (Dim::VOLTAGE, "V"),
+            (Dim::CURRENT, "A"),
+            (Dim::CAPACITANCE, "F"),
+            (Dim::RESISTANCE, "Ohm"),
+            (Dim::CONDUCTANCE, "S"),
+        ]
+        .iter()
+        .find(|(d, _)| *d == self)
+        .map_or_else(|| self.to_string(), |(_, s)| (*s).to_string());
+        if self == Dim::NONE { format!("{value}") } else { format!("{value} {symbol}") }
+    }
+
     /// A readable name: a known quantity's name, or the exponents in base units.
     pub fn describe(self) -> String {
         let known = [

@@ -73,6 +73,8 @@ pub struct Population {
     pub v_init: Option<Values>,
     /// Where it was declared.
     pub span: Span,
+    /// Where each model parameter was given, in the model's parameter order (`Span::NONE` for defaults).
+    pub param_spans: Vec<Span>,
 }
 impl Entity for Population {
     const PREFIX: &'static str = "pop";
@@ -368,6 +370,7 @@ mod tests {
             model: ModelKind::Integrator.build(&[1.0]),
             v_init: None,
             span: Span::NONE,
+            param_spans: Vec::new(),
         });
         let h = arena.push(Probe { population: pop, kind: ProbeKind::V, neurons: None, span: Span::NONE });
         assert_eq!(h.to_string(), "probe0");

@@ -288,8 +288,11 @@ impl Lowerer<'_> {
                 })?;
                 let mut fields = Fields::block(format!("population `{}` ({})", name.name, kind.name()), block);
                 let mut values = Vec::new();
+                let mut param_spans = Vec::new();
                 for spec in kind.params() {
-                    let x = match (fields.take(spec.name), spec.default) {
+                    let given = fields.take(spec.name);
+                    param_spans.push(given.map_or(Span::NONE, |e| e.span));
+                    let x = match (given, spec.default) {
                         (Some(e), _) => self.eval_num(e, spec.dim)?,
                         (None, Some(d)) => d,
                         (None, None) => {
@@ -305,7 +308,7 @@ impl Lowerer<'_> {
                 }
                 let v_init = fields.take("v_init").map(|e| self.eval_values(e, kind.voltage_dim())).transpose()?;
                 fields.finish()?;
-                self.net.populations.push(Population { name: name.name.clone(), size, model: kind.build(&values), v_init, span: name.span.to(block.span) });
+                self.net.populations.push(Population { name: name.name.clone(), size, model: kind.build(&values), v_init, span: name.span.to(block.span), param_spans });
             }
             ItemKind::Source { name, size, kind, block } => {
                 self.declare(name)?;
