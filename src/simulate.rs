@@ -63,7 +63,16 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         Failure::User(render_all(&[d], &loaded.name, &loaded.text))
     })?;
     let build_s = wall.elapsed().as_secs_f64();
-    let steps = (duration_s / inst.dt).round() as u64;
+    let steps = (duration_s / inst.dt).round();
+    if steps > u32::MAX as f64 {
+        return Err(Failure::User(format!(
+            "error: --duration {}: {steps} time steps of {} s is more than the {} steps a run can record\n",
+            args.duration,
+            inst.dt,
+            u32::MAX
+        )));
+    }
+    let steps = steps as u64;
     let bar = if args.quiet {
         ProgressBar::hidden()
     } else {

@@ -148,11 +148,17 @@ impl Validator<'_> {
         }
     }
 
+    fn size(&mut self, name: &str, size: usize, span: Span) {
+        if size == 0 {
+            self.errors.push(ValidationError::Empty { name: name.to_string(), span });
+        } else if size > u32::MAX as usize {
+            self.invalid(span, format!("`{name}` has {size} neurons; at most {} fit the u32 neuron indices", u32::MAX));
+        }
+    }
+
     fn population(&mut self, p: &Population) {
         let Population { name, size, model, v_init, span, param_spans } = p;
-        if *size == 0 {
-            self.errors.push(ValidationError::Empty { name: name.clone(), span: *span });
-        }
+        self.size(name, *size, *span);
         let kind = model.kind();
         for (k, (spec, value)) in kind.params().iter().zip(model.values()).enumerate() {
             if !spec.range.contains(value) {
@@ -179,9 +185,7 @@ impl Validator<'_> {
 
     fn source(&mut self, s: &Source) {
         let Source { name, size, kind, span } = s;
-        if *size == 0 {
-            self.errors.push(ValidationError::Empty { name: name.clone(), span: *span });
-        }
+        self.size(name, *size, *span);
         match kind {
             SourceKind::Poisson { rate } => {
                 if !Range::NonNegative.contains(*rate) {
@@ -258,12 +262,12 @@ impl Validator<'_> {
 
     fn connector(&mut self, what: &str, span: Span, c: &Connector, pre: usize, post: usize, same: bool) {
         match c {
-            Connector::AllToAll { autapses: _ } | Connector::FixedIndegree { k: _, autapses: _ } => {
-                if same && pre < 2 && matches!(c, Connector::FixedIndegree { autapses: false, k } if *k > 0) {
-                    self.invalid(span, format!("{what}: no candidates for fixed_indegree without autapses"));
+            Connector::AllToAll { autapses: _ } => {}
+            Connector::FixedIndegree { k: n, autapses } | Connector::FixedTotalNumber { n, autapses } => {
+                if same && !autapses && pre < 2 && *n > 0 {
+                    self.invalid(span, format!("{what}: a single neuron without autapses has nobody to connect to"));
                 }
             }
-            Connector::FixedTotalNumber { n: _, autapses: _ } => {}
             Connector::OneToOne => {
                 if pre != post {
                     self.invalid(span, format!("{what}: one_to_one needs equal sizes, got {pre} and {post}"));

@@ -243,8 +243,10 @@ impl Lowerer<'_> {
         )
     }
 
-    fn declare(&self, name: &Ident) -> Result<(), LowerError> {
-        if reserved(&name.name) {
+    /// Checks that a new name is free; constants and functions (`value_name`) may not shadow units and builtins,
+    /// which share their namespace in expressions.
+    fn declare(&self, name: &Ident, value_name: bool) -> Result<(), LowerError> {
+        if value_name && reserved(&name.name) {
             return Err(LowerError::new(LowerErrorKind::Invalid, name.span, format!("`{}` is a unit or builtin function name", name.name), "choose another name"));
         }
         if self.scope.consts.contains_key(&name.name) || self.scope.defs.contains_key(&name.name) || self.net.lookup(&name.name).is_some() {
@@ -264,7 +266,7 @@ impl Lowerer<'_> {
                 self.dt_set = true;
             }
             ItemKind::Const { name, value } => {
-                self.declare(name)?;
+                self.declare(name, true)?;
                 let mut v = self.scope.eval(value)?;
                 if let Some(&(x, d)) = self.overrides.get(&name.name) {
                     self.used.insert(name.name.clone());
@@ -276,11 +278,11 @@ impl Lowerer<'_> {
                 self.scope.consts.insert(name.name.clone(), v);
             }
             ItemKind::Def { name, params, body } => {
-                self.declare(name)?;
+                self.declare(name, true)?;
                 self.scope.defs.insert(name.name.clone(), Def { params: params.iter().map(|p| p.name.clone()).collect(), body: body.clone() });
             }
             ItemKind::Population { name, size, model, block } => {
-                self.declare(name)?;
+                self.declare(name, false)?;
                 let size = self.eval_whole(size, "a population size")? as usize;
                 let kind = ModelKind::by_name(&model.name).ok_or_else(|| {
                     let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.name()).collect();
@@ -311,7 +313,7 @@ impl Lowerer<'_> {
                 self.net.populations.push(Population { name: name.name.clone(), size, model: kind.build(&values), v_init, span: name.span.to(block.span), param_spans });
             }
             ItemKind::Source { name, size, kind, block } => {
-                self.declare(name)?;
+                self.declare(name, false)?;
                 let size = self.eval_whole(size, "a source size")? as usize;
                 let mut fields = Fields::block(format!("source `{}`", name.name), block);
                 let source_kind = match kind.name.as_str() {

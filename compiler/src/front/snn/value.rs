@@ -98,7 +98,9 @@ impl Scope {
             ExprKind::Number(x, None) => Ok(Value::Num(*x, Dim::NONE)),
             ExprKind::Number(x, Some(u)) => {
                 let (dim, scale) = lookup_unit(u)?;
-                Ok(Value::Num(x * scale, dim))
+                // Divide by the exact power of ten of a sub-unit so that `-51 mV` is the double nearest -0.051.
+                let si = if scale < 1.0 { x / (1.0 / scale).round() } else { x * scale };
+                Ok(Value::Num(si, dim))
             }
             ExprKind::Name(id) => {
                 if let Some(v) = locals.get(&id.name).or_else(|| self.consts.get(&id.name)) {

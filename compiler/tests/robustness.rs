@@ -1,0 +1,84 @@
+//! The `.snn` frontend never panics: random bytes, random token soups and mutated examples all end in a
+//! network or in diagnostics that point inside the text.
+
+use proptest::prelude::*;
+use soma_compiler::diag::render;
+use soma_compiler::front::snn::{Overrides, eval_quantity, parse};
+use soma_compiler::instantiate::{instantiate, synapse_count};
+use soma_compiler::ir::{Network, Node};
+use soma_compiler::valid::validate;
+
+fn small(net: &Network) -> bool {
+    let synapses: f64 = net
+        .projections
+        .iter()
+        .map(|(_, p)| synapse_count(&p.connector, net.node_size(p.pre), net.populations[p.post].size, p.pre == Node::Population(p.post)).0)
+        .sum();
+    net.neuron_count() + net.sources.iter().map(|(_, s)| s.size).sum::<usize>() < 100_000 && synapses < 1e6
+}
+
+const TOKENS: &[&str] = &[
+    "timestep", "const", "def", "population", "projection", "gap", "source", "current", "probe", "->", ":", "{",
+    "}", "[", "]", "(", ")", ",", "=", "..", "+", "-", "*", "/", "^", "0", "1", "0.1", "1e-3", "1e999", "-5", "ms",
+    "mV", "nA", "pF", "Hz", "Ohm", "x", "p", "q", "lif", "if_curr_exp", "izhikevich", "cuba_lif", "threshold",
+    "tau", "r", "v_leak", "v_threshold", "weight", "delay", "receptor", "inhibitory", "one_to_one", "all_to_all",
+    "fixed_probability", "fixed_indegree", "fixed_total_number", "dense", "sparse", "conv2d", "normal", "uniform",
+    "sqrt", "ln", "round", "poisson", "spikes", "v", "dc", "step", "times", "rate", "amplitude", "#", "\n", " ",
+];
+
+fn exercise(text: &str) {
+    match parse(text, &Overrides::new()) {
+        Ok(net) => match validate(&net) {
+            Err(errors) => {
+                for e in errors {
+                    let _ = render(&e.diagnostic(), "fuzz.snn", text);
+                }
+            }
+            // Small valid networks go all the way through instantiation.
+            Ok(()) if small(&net) => {
+                let _ = instantiate(&net, 1);
+            }
+            Ok(()) => {}
+        },
+        Err(e) => {
+            for d in e.diagnostics(text) {
+                if d.span.is_known() {
+                    assert!(d.span.start as usize <= text.len(), "span {:?} outside a {}-byte text", d.span, text.len());
+                }
+                let _ = render(&d, "fuzz.snn", text);
+            }
+        }
+    }
+    let _ = eval_quantity(text);
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(400))]
+
+    #[test]
+    fn random_bytes_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..400)) {
+        exercise(&String::from_utf8_lossy(&bytes));
+    }
+
+    #[test]
+    fn token_soups_never_panic(tokens in proptest::collection::vec(proptest::sample::select(TOKENS), 0..60)) {
+        exercise(&tokens.join(" "));
+    }
+
+    #[test]
+    fn truncated_and_spliced_examples_never_panic(cut in 0usize..4000, splice in 0usize..4000, token in proptest::sample::select(TOKENS)) {
+        let text = include_str!("../../examples/cuba.snn");
+        let cut = cut.min(text.len());
+        let splice = splice.min(text.len());
+        let (cut, splice) = (floor(text, cut), floor(text, splice));
+        exercise(&text[..cut]);
+        exercise(&format!("{}{token}{}", &text[..splice], &text[splice..]));
+    }
+}
+
+fn floor(text: &str, mut i: usize) -> usize {
+    while !text.is_char_boundary(i) {
+        i -= 1;
+    }
+    i
+}
