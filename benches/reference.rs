@@ -1,1 +1,70 @@
-fn main() {}
+//! Benchmarks of the front end and the float reference simulator.
+//!
+//! Read the results as ratios within one run: `reference/cuba_1s` against `baseline/decay_floor` (the same
+//! number of neuron-steps doing one multiply-add each, the floor for any clock-driven simulator), and
+//! `ir/microcircuit_full_scale` against `ir/cuba` (parse + validate cost grows with the text, not the synapses).
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use soma_compiler::front::snn::{Overrides, parse};
+use soma_compiler::instantiate::instantiate;
+use soma_compiler::valid::validate;
+use soma_runtime::reference::{RunOptions, Simulator};
+
+fn network(path: &str) -> soma_compiler::ir::Network {
+    let text = std::fs::read_to_string(path).expect("example exists");
+    let net = parse(&text, &Overrides::new()).expect("example parses");
+    validate(&net).expect("example is valid");
+    net
+}
+
+fn benches(c: &mut Criterion) {
+    let mut g = c.benchmark_group("reference");
+    g.sample_size(10);
+    let inst = instantiate(&network("examples/cuba.snn"), 1).expect("instantiates");
+    g.bench_function("cuba_1s", |b| {
+        b.iter(|| {
+            Simulator::new(&inst).run(
+                &RunOptions {
+                    steps: 10_000,
+                    record_all_spikes: false,
+                },
+                |_| {},
+            )
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("baseline");
+    g.sample_size(10);
+    g.bench_function("decay_floor", |b| {
+        b.iter(|| {
+            let mut v = vec![1.0f64; 4000];
+            for _ in 0..10_000 {
+                for x in v.iter_mut() {
+                    *x = *x * 0.995 + 0.001;
+                }
+            }
+            std::hint::black_box(v)
+        })
+    });
+    g.finish();
+
+    let mut g = c.benchmark_group("ir");
+    for (name, path) in [
+        ("cuba", "examples/cuba.snn"),
+        ("microcircuit_full_scale", "examples/microcircuit.snn"),
+    ] {
+        let text = std::fs::read_to_string(path).expect("example exists");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let net = parse(&text, &Overrides::new()).expect("parses");
+                validate(&net).expect("valid");
+                net
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(reference, benches);
+criterion_main!(reference);

@@ -8,8 +8,8 @@
 //! sorting and 10 bytes per synapse after.
 
 use soma_isa::instance::{
-    CurrentInstance, GapInstance, Instance, PopulationInstance, Pre, ProbeInstance, ProjectionInstance, Rows,
-    SourceInstance, SourceKind as InstSourceKind, Variable,
+    CurrentInstance, GapInstance, Instance, PopulationInstance, Pre, ProbeInstance,
+    ProjectionInstance, Rows, SourceInstance, SourceKind as InstSourceKind, Variable,
 };
 use soma_isa::rng::Rng;
 use thiserror::Error;
@@ -43,10 +43,13 @@ pub fn draw(values: &Values, n: usize, rng: &mut Rng) -> Vec<f64> {
         Values::Normal { mean, sd, min, max } => (0..n)
             .map(|_| {
                 let x = mean + sd * rng.normal();
-                x.max(min.unwrap_or(f64::NEG_INFINITY)).min(max.unwrap_or(f64::INFINITY))
+                x.max(min.unwrap_or(f64::NEG_INFINITY))
+                    .min(max.unwrap_or(f64::INFINITY))
             })
             .collect(),
-        Values::Uniform { low, high } => (0..n).map(|_| low + (high - low) * rng.uniform()).collect(),
+        Values::Uniform { low, high } => {
+            (0..n).map(|_| low + (high - low) * rng.uniform()).collect()
+        }
     }
 }
 
@@ -57,17 +60,20 @@ pub fn synapse_count(c: &Connector, pre: usize, post: usize, same: bool) -> (f64
     match c {
         Connector::AllToAll { autapses } => (p * q - if same && !autapses { p } else { 0.0 }, true),
         Connector::OneToOne => (p, true),
-        Connector::FixedProbability { p: prob, autapses } => {
-            (prob * (p * q - if same && !autapses { p } else { 0.0 }), false)
-        }
+        Connector::FixedProbability { p: prob, autapses } => (
+            prob * (p * q - if same && !autapses { p } else { 0.0 }),
+            false,
+        ),
         Connector::FixedIndegree { k, .. } => (*k as f64 * q, true),
         Connector::FixedTotalNumber { n, .. } => (*n as f64, true),
         Connector::Dense { matrix } => (matrix.iter().filter(|w| **w != 0.0).count() as f64, true),
         Connector::Sparse { targets, .. } => (targets.len() as f64, true),
-        Connector::Conv2d(_) => (pairs(c, pre, post, same, &mut Rng::new(0, 0)).pre.len() as f64, true),
+        Connector::Conv2d(_) => (
+            pairs(c, pre, post, same, &mut Rng::new(0, 0)).pre.len() as f64,
+            true,
+        ),
     }
 }
-
 
 /// Synapses in the order a connector makes them.
 struct Pairs {
@@ -176,12 +182,15 @@ fn pairs(c: &Connector, pre_size: usize, post_size: usize, same: bool, rng: &mut
                             let ic = group * cin_g + icg;
                             for ky in 0..kh {
                                 for kx in 0..kw {
-                                    let y = (oy * conv.stride[0] + ky * conv.dilation[0]) as isize - conv.padding[0] as isize;
-                                    let x = (ox * conv.stride[1] + kx * conv.dilation[1]) as isize - conv.padding[1] as isize;
+                                    let y = (oy * conv.stride[0] + ky * conv.dilation[0]) as isize
+                                        - conv.padding[0] as isize;
+                                    let x = (ox * conv.stride[1] + kx * conv.dilation[1]) as isize
+                                        - conv.padding[1] as isize;
                                     if y < 0 || x < 0 || y >= h as isize || x >= wd as isize {
                                         continue;
                                     }
-                                    let weight = conv.weights[((oc * cin_g + icg) * kh + ky) * kw + kx];
+                                    let weight =
+                                        conv.weights[((oc * cin_g + icg) * kh + ky) * kw + kx];
                                     if weight != 0.0 {
                                         pre.push(((ic * h + y as usize) * wd + x as usize) as u32);
                                         post.push(target);
@@ -238,8 +247,18 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         .iter()
         .map(|(h, p)| {
             let mut rng = Rng::new(seed, STREAM_INIT | h.index() as u64);
-            let v_init = draw(p.v_init.as_ref().unwrap_or(&Values::Const(p.model.default_v())), p.size, &mut rng);
-            PopulationInstance { name: p.name.clone(), model: p.model.clone(), v_init }
+            let v_init = draw(
+                p.v_init
+                    .as_ref()
+                    .unwrap_or(&Values::Const(p.model.default_v())),
+                p.size,
+                &mut rng,
+            );
+            PopulationInstance {
+                name: p.name.clone(),
+                model: p.model.clone(),
+                v_init,
+            }
         })
         .collect();
     let sources = net
@@ -249,12 +268,18 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             name: s.name.clone(),
             size: s.size,
             kind: match &s.kind {
-                SourceKind::Poisson { rate } => InstSourceKind::Poisson { rate: *rate, stream: STREAM_SOURCE | h.index() as u64 },
+                SourceKind::Poisson { rate } => InstSourceKind::Poisson {
+                    rate: *rate,
+                    stream: STREAM_SOURCE | h.index() as u64,
+                },
                 SourceKind::SpikeArray { times } => InstSourceKind::SpikeArray {
                     steps: times
                         .iter()
                         .map(|ts| {
-                            let mut v: Vec<u32> = ts.iter().map(|&t| (steps(t, dt).max(1.0) - 1.0) as u32).collect();
+                            let mut v: Vec<u32> = ts
+                                .iter()
+                                .map(|&t| (steps(t, dt).max(1.0) - 1.0) as u32)
+                                .collect();
                             v.sort_unstable();
                             v
                         })
@@ -269,10 +294,22 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         let post_size = net.populations[p.post].size;
         let same = p.pre == Node::Population(p.post);
         let k = h.index() as u64;
-        let pairs = pairs(&p.connector, pre_size, post_size, same, &mut Rng::new(seed, STREAM_WIRING | k));
+        let pairs = pairs(
+            &p.connector,
+            pre_size,
+            post_size,
+            same,
+            &mut Rng::new(seed, STREAM_WIRING | k),
+        );
         let (offsets, targets, own_weights) = sort_rows(pre_size, pairs);
         let n = targets.len();
-        let what = || format!("projection {} -> {}", net.node_name(p.pre), net.populations[p.post].name);
+        let what = || {
+            format!(
+                "projection {} -> {}",
+                net.node_name(p.pre),
+                net.populations[p.post].name
+            )
+        };
         let weights: Vec<f32> = match (own_weights, &p.weight) {
             (Some(w), _) => w,
             (None, Some(values)) => {
@@ -280,11 +317,18 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
                     && a.len() != n
                 {
                     return Err(InstantiateError {
-                        message: format!("{}: the weight array has {} values but the connector made {n} synapses", what(), a.len()),
+                        message: format!(
+                            "{}: the weight array has {} values but the connector made {n} synapses",
+                            what(),
+                            a.len()
+                        ),
                         span: p.span,
                     });
                 }
-                draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k)).into_iter().map(|w| w as f32).collect()
+                draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k))
+                    .into_iter()
+                    .map(|w| w as f32)
+                    .collect()
             }
             (None, None) => vec![0.0; n],
         };
@@ -292,7 +336,11 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             && a.len() != n
         {
             return Err(InstantiateError {
-                message: format!("{}: the delay array has {} values but the connector made {n} synapses", what(), a.len()),
+                message: format!(
+                    "{}: the delay array has {} values but the connector made {n} synapses",
+                    what(),
+                    a.len()
+                ),
                 span: p.span,
             });
         }
@@ -301,7 +349,14 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             .map(|d| {
                 let s = steps(d, dt).max(1.0);
                 if s > u16::MAX as f64 {
-                    Err(InstantiateError { message: format!("{}: delay {d} s is longer than {} steps", what(), u16::MAX), span: p.span })
+                    Err(InstantiateError {
+                        message: format!(
+                            "{}: delay {d} s is longer than {} steps",
+                            what(),
+                            u16::MAX
+                        ),
+                        span: p.span,
+                    })
                 } else {
                     Ok(s as u16)
                 }
@@ -316,7 +371,12 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             pre,
             post: p.post.index(),
             receptor: p.receptor,
-            rows: Rows { offsets, targets, weights, delays },
+            rows: Rows {
+                offsets,
+                targets,
+                weights,
+                delays,
+            },
         });
     }
     let gap_junctions = net
@@ -324,15 +384,32 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         .iter()
         .map(|(h, g)| {
             let mut rng = Rng::new(seed, STREAM_GAP | h.index() as u64);
-            let pairs = pairs(&g.connector, net.populations[g.a].size, net.populations[g.b].size, g.a == g.b, &mut rng);
+            let pairs = pairs(
+                &g.connector,
+                net.populations[g.a].size,
+                net.populations[g.b].size,
+                g.a == g.b,
+                &mut rng,
+            );
             let n = pairs.pre.len();
             if let Values::Array(a) = &g.weight
                 && a.len() != n
             {
-                return Err(InstantiateError { message: format!("gap junctions: {} weights for {n} pairs", a.len()), span: g.span });
+                return Err(InstantiateError {
+                    message: format!("gap junctions: {} weights for {n} pairs", a.len()),
+                    span: g.span,
+                });
             }
-            let weights = draw(&g.weight, n, &mut rng).into_iter().map(|w| w as f32).collect();
-            Ok(GapInstance { a: g.a.index(), b: g.b.index(), pairs: pairs.pre.into_iter().zip(pairs.post).collect(), weights })
+            let weights = draw(&g.weight, n, &mut rng)
+                .into_iter()
+                .map(|w| w as f32)
+                .collect();
+            Ok(GapInstance {
+                a: g.a.index(),
+                b: g.b.index(),
+                pairs: pairs.pre.into_iter().zip(pairs.post).collect(),
+                weights,
+            })
         })
         .collect::<Result<Vec<_>, _>>()?;
     let currents = net
@@ -340,7 +417,11 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         .iter()
         .map(|(_, c)| {
             let (change_steps, amplitudes) = match &c.kind {
-                CurrentKind::Dc { amplitude, start, stop } => {
+                CurrentKind::Dc {
+                    amplitude,
+                    start,
+                    stop,
+                } => {
                     let mut s = vec![steps(*start, dt) as u32];
                     let mut a = vec![*amplitude];
                     if let Some(stop) = stop {
@@ -349,16 +430,26 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
                     }
                     (s, a)
                 }
-                CurrentKind::Step { times, amplitudes } => (times.iter().map(|&t| steps(t, dt) as u32).collect(), amplitudes.clone()),
+                CurrentKind::Step { times, amplitudes } => (
+                    times.iter().map(|&t| steps(t, dt) as u32).collect(),
+                    amplitudes.clone(),
+                ),
             };
-            CurrentInstance { target: c.target.index(), change_steps, amplitudes }
+            CurrentInstance {
+                target: c.target.index(),
+                change_steps,
+                amplitudes,
+            }
         })
         .collect();
     let probes = net
         .probes
         .iter()
         .map(|(_, p)| {
-            let range = p.neurons.clone().unwrap_or(0..net.populations[p.population].size);
+            let range = p
+                .neurons
+                .clone()
+                .unwrap_or(0..net.populations[p.population].size);
             ProbeInstance {
                 population: p.population.index(),
                 variable: match p.kind {
@@ -369,5 +460,14 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             }
         })
         .collect();
-    Ok(Instance { dt, populations, sources, projections, gap_junctions, currents, probes, seed })
+    Ok(Instance {
+        dt,
+        populations,
+        sources,
+        projections,
+        gap_junctions,
+        currents,
+        probes,
+        seed,
+    })
 }

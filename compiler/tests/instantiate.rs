@@ -7,8 +7,11 @@ use soma_compiler::valid::validate;
 use soma_isa::instance::{Instance, Rows, SourceKind};
 
 fn build(body: &str, seed: u64) -> Instance {
-    let text = format!("timestep 0.1 ms\npopulation a[50] : integrator {{ r = 1 }}\npopulation b[40] : integrator {{ r = 1 }}\n{body}");
-    let net = parse(&text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(&text)));
+    let text = format!(
+        "timestep 0.1 ms\npopulation a[50] : integrator {{ r = 1 }}\npopulation b[40] : integrator {{ r = 1 }}\n{body}"
+    );
+    let net =
+        parse(&text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(&text)));
     validate(&net).unwrap_or_else(|e| panic!("{e:?}"));
     instantiate(&net, seed).expect("instantiates")
 }
@@ -43,7 +46,10 @@ fn rule_based_connectors() {
         3,
     );
     let p = &inst.projections;
-    for (k, (pre, post)) in [(50, 40), (50, 40), (50, 50), (50, 50), (50, 50)].into_iter().enumerate() {
+    for (k, (pre, post)) in [(50, 40), (50, 40), (50, 50), (50, 50), (50, 50)]
+        .into_iter()
+        .enumerate()
+    {
         well_formed(&p[k].rows, pre, post);
     }
     assert_eq!(p[0].rows.len(), 1234);
@@ -52,7 +58,10 @@ fn rule_based_connectors() {
     assert_eq!(p[3].rows.len(), 50 * 49);
     for (k, proj) in p.iter().enumerate().skip(3) {
         for i in 0..50 {
-            assert!(!proj.rows.targets[proj.rows.row(i)].contains(&(i as u32)), "projection {k}: autapse at {i}");
+            assert!(
+                !proj.rows.targets[proj.rows.row(i)].contains(&(i as u32)),
+                "projection {k}: autapse at {i}"
+            );
         }
     }
     // Binomial(2450, 0.3): mean 735, sd 22.7.
@@ -64,11 +73,22 @@ fn rule_based_connectors() {
 fn explicit_connectors_keep_their_weights() {
     let mut matrix = String::from("[");
     for post in 0..40 {
-        let row: Vec<String> = (0..50).map(|pre| if (pre + post) % 7 == 0 { format!("{}", pre * 100 + post) } else { "0".into() }).collect();
+        let row: Vec<String> = (0..50)
+            .map(|pre| {
+                if (pre + post) % 7 == 0 {
+                    format!("{}", pre * 100 + post)
+                } else {
+                    "0".into()
+                }
+            })
+            .collect();
         matrix += &format!("[{}],", row.join(","));
     }
     matrix += "]";
-    let inst = build(&format!("projection a -> b : dense({matrix}) {{ delay = 0.25 ms }}"), 1);
+    let inst = build(
+        &format!("projection a -> b : dense({matrix}) {{ delay = 0.25 ms }}"),
+        1,
+    );
     let rows = &inst.projections[0].rows;
     well_formed(rows, 50, 40);
     for pre in 0..50usize {
@@ -78,33 +98,77 @@ fn explicit_connectors_keep_their_weights() {
             assert_eq!(rows.weights[s], (pre * 100 + post) as f32);
         }
     }
-    assert_eq!(rows.len(), (0..50).flat_map(|a| (0..40).map(move |b| (a, b))).filter(|(a, b)| (a + b) % 7 == 0 && a * 100 + b != 0).count());
-    assert!(rows.delays.iter().all(|&d| d == 3), "0.25 ms rounds to 3 steps of 0.1 ms (2.5 -> 3)");
+    assert_eq!(
+        rows.len(),
+        (0..50)
+            .flat_map(|a| (0..40).map(move |b| (a, b)))
+            .filter(|(a, b)| (a + b) % 7 == 0 && a * 100 + b != 0)
+            .count()
+    );
+    assert!(
+        rows.delays.iter().all(|&d| d == 3),
+        "0.25 ms rounds to 3 steps of 0.1 ms (2.5 -> 3)"
+    );
 }
 
 #[test]
 fn distributions_are_clipped_and_streams_are_separate() {
-    let a = build("projection a -> b : fixed_probability(0.2) { weight = normal(mean = 1, sd = 2, min = 0, max = 2), delay = uniform(0.1 ms, 3 ms) }", 9);
+    let a = build(
+        "projection a -> b : fixed_probability(0.2) { weight = normal(mean = 1, sd = 2, min = 0, max = 2), delay = uniform(0.1 ms, 3 ms) }",
+        9,
+    );
     let rows = &a.projections[0].rows;
     assert!(rows.weights.iter().all(|&w| (0.0..=2.0).contains(&w)));
-    assert!(rows.weights.iter().any(|&w| w == 0.0) && rows.weights.iter().any(|&w| w == 2.0), "clipping happens");
+    assert!(
+        rows.weights.contains(&0.0) && rows.weights.contains(&2.0),
+        "clipping happens"
+    );
     assert!(rows.delays.iter().all(|&d| (1..=30).contains(&d)));
-    let b = build("projection a -> b : fixed_probability(0.2) { weight = 5 }", 9);
-    assert_eq!(rows.targets, b.projections[0].rows.targets, "weights do not change the wiring");
-    let c = build("projection a -> b : fixed_probability(0.2) { weight = 5 }", 10);
-    assert_ne!(c.projections[0].rows.targets, b.projections[0].rows.targets, "the seed does");
+    let b = build(
+        "projection a -> b : fixed_probability(0.2) { weight = 5 }",
+        9,
+    );
+    assert_eq!(
+        rows.targets, b.projections[0].rows.targets,
+        "weights do not change the wiring"
+    );
+    let c = build(
+        "projection a -> b : fixed_probability(0.2) { weight = 5 }",
+        10,
+    );
+    assert_ne!(
+        c.projections[0].rows.targets, b.projections[0].rows.targets,
+        "the seed does"
+    );
 }
 
 #[test]
 fn spike_times_map_to_emission_steps() {
-    let inst = build("source s[2] : spikes { times = [[0.1 ms, 1 ms, 0.3 ms], [2.5 ms]] }", 1);
-    let SourceKind::SpikeArray { steps } = &inst.sources[0].kind else { panic!() };
+    let inst = build(
+        "source s[2] : spikes { times = [[0.1 ms, 1 ms, 0.3 ms], [2.5 ms]] }",
+        1,
+    );
+    let SourceKind::SpikeArray { steps } = &inst.sources[0].kind else {
+        panic!()
+    };
     // A spike at time t is emitted in step round(t / dt) - 1 and carries the time stamp (step + 1) dt.
     assert_eq!(steps, &vec![vec![0, 2, 9], vec![24]]);
 }
 
 /// A direct 2-D convolution, written plainly, as the reference for the conv2d connector.
-fn convolve(x: &[f64], c: usize, h: usize, w: usize, k: &[f64], oc: usize, kh: usize, kw: usize, stride: usize, pad: usize) -> Vec<f64> {
+#[allow(clippy::too_many_arguments)]
+fn convolve(
+    x: &[f64],
+    c: usize,
+    h: usize,
+    w: usize,
+    k: &[f64],
+    oc: usize,
+    kh: usize,
+    kw: usize,
+    stride: usize,
+    pad: usize,
+) -> Vec<f64> {
     let oh = (h + 2 * pad - kh) / stride + 1;
     let ow = (w + 2 * pad - kw) / stride + 1;
     let mut y = vec![0.0; oc * oh * ow];
@@ -115,9 +179,13 @@ fn convolve(x: &[f64], c: usize, h: usize, w: usize, k: &[f64], oc: usize, kh: u
                 for i in 0..c {
                     for dy in 0..kh {
                         for dx in 0..kw {
-                            let (iy, ix) = ((oy * stride + dy) as isize - pad as isize, (ox * stride + dx) as isize - pad as isize);
+                            let (iy, ix) = (
+                                (oy * stride + dy) as isize - pad as isize,
+                                (ox * stride + dx) as isize - pad as isize,
+                            );
                             if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                                acc += k[((o * c + i) * kh + dy) * kw + dx] * x[(i * h + iy as usize) * w + ix as usize];
+                                acc += k[((o * c + i) * kh + dy) * kw + dx]
+                                    * x[(i * h + iy as usize) * w + ix as usize];
                             }
                         }
                     }

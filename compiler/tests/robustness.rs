@@ -12,18 +12,98 @@ fn small(net: &Network) -> bool {
     let synapses: f64 = net
         .projections
         .iter()
-        .map(|(_, p)| synapse_count(&p.connector, net.node_size(p.pre), net.populations[p.post].size, p.pre == Node::Population(p.post)).0)
+        .map(|(_, p)| {
+            synapse_count(
+                &p.connector,
+                net.node_size(p.pre),
+                net.populations[p.post].size,
+                p.pre == Node::Population(p.post),
+            )
+            .0
+        })
         .sum();
-    net.neuron_count() + net.sources.iter().map(|(_, s)| s.size).sum::<usize>() < 100_000 && synapses < 1e6
+    net.neuron_count() + net.sources.iter().map(|(_, s)| s.size).sum::<usize>() < 100_000
+        && synapses < 1e6
 }
 
 const TOKENS: &[&str] = &[
-    "timestep", "const", "def", "population", "projection", "gap", "source", "current", "probe", "->", ":", "{",
-    "}", "[", "]", "(", ")", ",", "=", "..", "+", "-", "*", "/", "^", "0", "1", "0.1", "1e-3", "1e999", "-5", "ms",
-    "mV", "nA", "pF", "Hz", "Ohm", "x", "p", "q", "lif", "if_curr_exp", "izhikevich", "cuba_lif", "threshold",
-    "tau", "r", "v_leak", "v_threshold", "weight", "delay", "receptor", "inhibitory", "one_to_one", "all_to_all",
-    "fixed_probability", "fixed_indegree", "fixed_total_number", "dense", "sparse", "conv2d", "normal", "uniform",
-    "sqrt", "ln", "round", "poisson", "spikes", "v", "dc", "step", "times", "rate", "amplitude", "#", "\n", " ",
+    "timestep",
+    "const",
+    "def",
+    "population",
+    "projection",
+    "gap",
+    "source",
+    "current",
+    "probe",
+    "->",
+    ":",
+    "{",
+    "}",
+    "[",
+    "]",
+    "(",
+    ")",
+    ",",
+    "=",
+    "..",
+    "+",
+    "-",
+    "*",
+    "/",
+    "^",
+    "0",
+    "1",
+    "0.1",
+    "1e-3",
+    "1e999",
+    "-5",
+    "ms",
+    "mV",
+    "nA",
+    "pF",
+    "Hz",
+    "Ohm",
+    "x",
+    "p",
+    "q",
+    "lif",
+    "if_curr_exp",
+    "izhikevich",
+    "cuba_lif",
+    "threshold",
+    "tau",
+    "r",
+    "v_leak",
+    "v_threshold",
+    "weight",
+    "delay",
+    "receptor",
+    "inhibitory",
+    "one_to_one",
+    "all_to_all",
+    "fixed_probability",
+    "fixed_indegree",
+    "fixed_total_number",
+    "dense",
+    "sparse",
+    "conv2d",
+    "normal",
+    "uniform",
+    "sqrt",
+    "ln",
+    "round",
+    "poisson",
+    "spikes",
+    "v",
+    "dc",
+    "step",
+    "times",
+    "rate",
+    "amplitude",
+    "#",
+    "\n",
+    " ",
 ];
 
 fn exercise(text: &str) {
@@ -43,7 +123,12 @@ fn exercise(text: &str) {
         Err(e) => {
             for d in e.diagnostics(text) {
                 if d.span.is_known() {
-                    assert!(d.span.start as usize <= text.len(), "span {:?} outside a {}-byte text", d.span, text.len());
+                    assert!(
+                        d.span.start as usize <= text.len(),
+                        "span {:?} outside a {}-byte text",
+                        d.span,
+                        text.len()
+                    );
                 }
                 let _ = render(&d, "fuzz.snn", text);
             }

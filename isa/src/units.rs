@@ -40,18 +40,19 @@ impl Dim {
     }
 
     /// The dimension of a product.
-    pub fn mul(self, o: Dim) -> Dim {
+    pub fn times(self, o: Dim) -> Dim {
         Dim::new(self.s + o.s, self.v + o.v, self.a + o.a)
     }
 
     /// The dimension of a quotient.
-    pub fn div(self, o: Dim) -> Dim {
+    pub fn per(self, o: Dim) -> Dim {
         Dim::new(self.s - o.s, self.v - o.v, self.a - o.a)
     }
 
     /// The square root, if every exponent is even.
     pub fn sqrt(self) -> Option<Dim> {
-        (self.s % 2 == 0 && self.v % 2 == 0 && self.a % 2 == 0).then(|| Dim::new(self.s / 2, self.v / 2, self.a / 2))
+        (self.s % 2 == 0 && self.v % 2 == 0 && self.a % 2 == 0)
+            .then(|| Dim::new(self.s / 2, self.v / 2, self.a / 2))
     }
 
     /// A value of this dimension written in SI units: `-0.01 s`, `2e-10 F`, `3 s·V^-1`.
@@ -68,7 +69,11 @@ impl Dim {
         .iter()
         .find(|(d, _)| *d == self)
         .map_or_else(|| self.to_string(), |(_, s)| (*s).to_string());
-        if self == Dim::NONE { format!("{value}") } else { format!("{value} {symbol}") }
+        if self == Dim::NONE {
+            format!("{value}")
+        } else {
+            format!("{value} {symbol}")
+        }
     }
 
     /// A readable name: a known quantity's name, or the exponents in base units.
@@ -100,7 +105,11 @@ impl fmt::Display for Dim {
                 e => parts.push(format!("{sym}^{e}")),
             }
         }
-        if parts.is_empty() { f.write_str("1") } else { f.write_str(&parts.join("·")) }
+        if parts.is_empty() {
+            f.write_str("1")
+        } else {
+            f.write_str(&parts.join("·"))
+        }
     }
 }
 
@@ -134,7 +143,10 @@ pub const UNITS: &[(&str, Dim, f64)] = &[
 
 /// Looks up a unit name.
 pub fn unit(name: &str) -> Option<(Dim, f64)> {
-    UNITS.iter().find(|(n, _, _)| *n == name).map(|&(_, d, k)| (d, k))
+    UNITS
+        .iter()
+        .find(|(n, _, _)| *n == name)
+        .map(|&(_, d, k)| (d, k))
 }
 
 #[cfg(test)]
@@ -144,11 +156,11 @@ mod tests {
     #[test]
     fn derived_units_are_consistent() {
         // C = Q/V = A·s/V; tau = R·C must be a time.
-        assert_eq!(Dim::RESISTANCE.mul(Dim::CAPACITANCE), Dim::TIME);
-        assert_eq!(Dim::CURRENT.mul(Dim::RESISTANCE), Dim::VOLTAGE);
-        assert_eq!(Dim::NONE.div(Dim::TIME), Dim::RATE);
-        assert_eq!(Dim::CONDUCTANCE.mul(Dim::RESISTANCE), Dim::NONE);
-        assert_eq!(Dim::RATE.mul(Dim::RATE).sqrt(), Some(Dim::RATE));
+        assert_eq!(Dim::RESISTANCE.times(Dim::CAPACITANCE), Dim::TIME);
+        assert_eq!(Dim::CURRENT.times(Dim::RESISTANCE), Dim::VOLTAGE);
+        assert_eq!(Dim::NONE.per(Dim::TIME), Dim::RATE);
+        assert_eq!(Dim::CONDUCTANCE.times(Dim::RESISTANCE), Dim::NONE);
+        assert_eq!(Dim::RATE.times(Dim::RATE).sqrt(), Some(Dim::RATE));
         assert_eq!(Dim::TIME.sqrt(), None);
         assert_eq!(format!("{}", Dim::CAPACITANCE), "s·V^-1·A");
     }

@@ -11,8 +11,8 @@ use super::ast::{Arg, Block, Call, Expr, ExprKind, File, Ident, ItemKind};
 use super::value::{Def, Dist, Scope, Value, dimension_error, reserved, type_error};
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{
-    Connector, Conv2d, Current, CurrentKind, GapJunction, ModelKind, Network, Node, Population, Probe, ProbeKind,
-    Projection, Receptor, Source, SourceKind, Values,
+    Connector, Conv2d, Current, CurrentKind, GapJunction, ModelKind, Network, Node, Population,
+    Probe, ProbeKind, Projection, Receptor, Source, SourceKind, Values,
 };
 
 /// What kind of semantic error.
@@ -49,13 +49,27 @@ pub struct LowerError {
 }
 
 impl LowerError {
-    fn new(kind: LowerErrorKind, span: Span, message: String, label: impl Into<String>) -> LowerError {
-        LowerError { kind, span, message, label: label.into() }
+    fn new(
+        kind: LowerErrorKind,
+        span: Span,
+        message: String,
+        label: impl Into<String>,
+    ) -> LowerError {
+        LowerError {
+            kind,
+            span,
+            message,
+            label: label.into(),
+        }
     }
 
     /// The error as a diagnostic.
     pub fn diagnostic(&self) -> Diagnostic {
-        Diagnostic { message: self.message.clone(), span: self.span, label: self.label.clone() }
+        Diagnostic {
+            message: self.message.clone(),
+            span: self.span,
+            label: self.label.clone(),
+        }
     }
 }
 
@@ -64,14 +78,27 @@ pub type Overrides = HashMap<String, (f64, Dim)>;
 
 /// Lowers a parsed file; `overrides` replace the values of top-level constants.
 pub fn lower(file: &File, overrides: &Overrides) -> Result<Network, Vec<LowerError>> {
-    let mut l = Lowerer { scope: Scope::default(), net: Network::default(), errors: Vec::new(), used: HashSet::new(), overrides, dt_set: false, default_delays: Vec::new() };
+    let mut l = Lowerer {
+        scope: Scope::default(),
+        net: Network::default(),
+        errors: Vec::new(),
+        used: HashSet::new(),
+        overrides,
+        dt_set: false,
+        default_delays: Vec::new(),
+    };
     for item in &file.items {
         if let Err(e) = l.item(&item.kind, item.span) {
             l.errors.push(e);
         }
     }
     if !l.dt_set {
-        l.errors.push(LowerError::new(LowerErrorKind::MissingKey, Span::NONE, "the file sets no time step".into(), "add a line such as `timestep 0.1 ms`"));
+        l.errors.push(LowerError::new(
+            LowerErrorKind::MissingKey,
+            Span::NONE,
+            "the file sets no time step".into(),
+            "add a line such as `timestep 0.1 ms`",
+        ));
     }
     for name in overrides.keys().filter(|n| !l.used.contains(*n)) {
         let mut consts: Vec<&String> = l.scope.consts.keys().collect();
@@ -88,7 +115,11 @@ pub fn lower(file: &File, overrides: &Overrides) -> Result<Network, Vec<LowerErr
     for &p in &l.default_delays {
         l.net.projections[crate::ir::Handle::from_index(p)].delay = Values::Const(dt);
     }
-    if l.errors.is_empty() { Ok(l.net) } else { Err(l.errors) }
+    if l.errors.is_empty() {
+        Ok(l.net)
+    } else {
+        Err(l.errors)
+    }
 }
 
 struct Lowerer<'o> {
@@ -113,18 +144,37 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn block(what: String, block: &'a Block) -> Fields<'a> {
         let entries: Vec<_> = block.entries.iter().map(|(k, v)| (k, v)).collect();
-        Fields { what, used: vec![false; entries.len()], entries, accepted: Vec::new(), span: block.span }
+        Fields {
+            what,
+            used: vec![false; entries.len()],
+            entries,
+            accepted: Vec::new(),
+            span: block.span,
+        }
     }
 
     /// Call arguments; positional ones take the names in `positional` order.
-    fn call(what: String, call: &'a Call, positional: &'static [&'static str], holder: &'a mut Vec<Ident>) -> Result<Fields<'a>, LowerError> {
+    fn call(
+        what: String,
+        call: &'a Call,
+        positional: &'static [&'static str],
+        holder: &'a mut Vec<Ident>,
+    ) -> Result<Fields<'a>, LowerError> {
         holder.clear();
         for (i, Arg { name, value }) in call.args.iter().enumerate() {
             if name.is_none() {
                 let Some(&p) = positional.get(i) else {
-                    return Err(LowerError::new(LowerErrorKind::Invalid, value.span, format!("too many arguments to `{}`", call.name.name), format!("it takes: {}", positional.join(", "))));
+                    return Err(LowerError::new(
+                        LowerErrorKind::Invalid,
+                        value.span,
+                        format!("too many arguments to `{}`", call.name.name),
+                        format!("it takes: {}", positional.join(", ")),
+                    ));
                 };
-                holder.push(Ident { name: p.to_string(), span: value.span });
+                holder.push(Ident {
+                    name: p.to_string(),
+                    span: value.span,
+                });
             }
         }
         let mut positional_names = holder.iter();
@@ -136,7 +186,13 @@ impl<'a> Fields<'a> {
                 None => positional_names.next().map(|n| (n, &a.value)),
             })
             .collect();
-        Ok(Fields { what, used: vec![false; entries.len()], entries, accepted: Vec::new(), span: call.span })
+        Ok(Fields {
+            what,
+            used: vec![false; entries.len()],
+            entries,
+            accepted: Vec::new(),
+            span: call.span,
+        })
     }
 
     fn take(&mut self, key: &'static str) -> Option<&'a Expr> {
@@ -148,7 +204,12 @@ impl<'a> Fields<'a> {
 
     fn require(&mut self, key: &'static str, hint: &str) -> Result<&'a Expr, LowerError> {
         self.take(key).ok_or_else(|| {
-            LowerError::new(LowerErrorKind::MissingKey, self.span, format!("{}: missing `{key}`", self.what), format!("add `{key} = ...`{hint}"))
+            LowerError::new(
+                LowerErrorKind::MissingKey,
+                self.span,
+                format!("{}: missing `{key}`", self.what),
+                format!("add `{key} = ...`{hint}"),
+            )
         })
     }
 
@@ -157,15 +218,29 @@ impl<'a> Fields<'a> {
         let mut seen = HashSet::new();
         for (k, _) in &self.entries {
             if !seen.insert(k.name.as_str()) {
-                return Err(LowerError::new(LowerErrorKind::Invalid, k.span, format!("{}: `{}` is given twice", self.what, k.name), ""));
+                return Err(LowerError::new(
+                    LowerErrorKind::Invalid,
+                    k.span,
+                    format!("{}: `{}` is given twice", self.what, k.name),
+                    "",
+                ));
             }
         }
-        match self.entries.iter().zip(&self.used).find(|(_, used)| !**used) {
+        match self
+            .entries
+            .iter()
+            .zip(&self.used)
+            .find(|(_, used)| !**used)
+        {
             Some(((k, _), _)) => Err(LowerError::new(
                 LowerErrorKind::UnknownKey,
                 k.span,
                 format!("{}: unknown parameter `{}`", self.what, k.name),
-                if self.accepted.is_empty() { "it takes no parameters".to_string() } else { format!("expected one of: {}", self.accepted.join(", ")) },
+                if self.accepted.is_empty() {
+                    "it takes no parameters".to_string()
+                } else {
+                    format!("expected one of: {}", self.accepted.join(", "))
+                },
             )),
             None => Ok(()),
         }
@@ -191,14 +266,24 @@ fn whole(x: f64, span: Span, what: &str) -> Result<u64, LowerError> {
     if x.is_finite() && x >= 0.0 && x.fract() == 0.0 && x < 2f64.powi(53) {
         Ok(x as u64)
     } else {
-        Err(LowerError::new(LowerErrorKind::Invalid, span, format!("{what} must be a whole number, got {x}"), "use round(...) to round a computed count"))
+        Err(LowerError::new(
+            LowerErrorKind::Invalid,
+            span,
+            format!("{what} must be a whole number, got {x}"),
+            "use round(...) to round a computed count",
+        ))
     }
 }
 
 fn symbol<'e>(e: &'e Expr, options: &[&str]) -> Result<&'e str, LowerError> {
     match &e.kind {
         ExprKind::Name(id) if options.contains(&id.name.as_str()) => Ok(&id.name),
-        _ => Err(LowerError::new(LowerErrorKind::Invalid, e.span, format!("expected one of: {}", options.join(", ")), format!("one of: {}", options.join(", ")))),
+        _ => Err(LowerError::new(
+            LowerErrorKind::Invalid,
+            e.span,
+            format!("expected one of: {}", options.join(", ")),
+            format!("one of: {}", options.join(", ")),
+        )),
     }
 }
 
@@ -212,34 +297,61 @@ impl Lowerer<'_> {
     }
 
     fn eval_nums(&self, e: &Expr, dim: Dim) -> Result<Vec<f64>, LowerError> {
-        list(self.scope.eval(e)?, e.span)?.into_iter().map(|v| num(v, dim, e.span)).collect()
+        list(self.scope.eval(e)?, e.span)?
+            .into_iter()
+            .map(|v| num(v, dim, e.span))
+            .collect()
     }
 
     fn eval_values(&self, e: &Expr, dim: Dim) -> Result<Values, LowerError> {
         match self.scope.eval(e)? {
-            Value::Dist(_, d) | Value::Num(_, d) if d != dim => Err(dimension_error(e.span, dim, d)),
+            Value::Dist(_, d) | Value::Num(_, d) if d != dim => {
+                Err(dimension_error(e.span, dim, d))
+            }
             Value::Num(x, _) => Ok(Values::Const(x)),
-            Value::Dist(Dist::Normal { mean, sd, min, max }, _) => Ok(Values::Normal { mean, sd, min, max }),
+            Value::Dist(Dist::Normal { mean, sd, min, max }, _) => {
+                Ok(Values::Normal { mean, sd, min, max })
+            }
             Value::Dist(Dist::Uniform { low, high }, _) => Ok(Values::Uniform { low, high }),
-            Value::List(items) => Ok(Values::Array(items.into_iter().map(|v| num(v, dim, e.span)).collect::<Result<_, _>>()?)),
+            Value::List(items) => Ok(Values::Array(
+                items
+                    .into_iter()
+                    .map(|v| num(v, dim, e.span))
+                    .collect::<Result<_, _>>()?,
+            )),
         }
     }
 
     fn population(&self, id: &Ident) -> Result<crate::ir::Handle<Population>, LowerError> {
         match self.net.lookup(&id.name) {
             Some(Node::Population(h)) => Ok(h),
-            Some(Node::Source(_)) => Err(LowerError::new(LowerErrorKind::Invalid, id.span, format!("`{}` is a source; this needs a population", id.name), "")),
+            Some(Node::Source(_)) => Err(LowerError::new(
+                LowerErrorKind::Invalid,
+                id.span,
+                format!("`{}` is a source; this needs a population", id.name),
+                "",
+            )),
             None => Err(self.unknown_node(id)),
         }
     }
 
     fn unknown_node(&self, id: &Ident) -> LowerError {
-        let names: Vec<&str> = self.net.populations.iter().map(|(_, p)| p.name.as_str()).chain(self.net.sources.iter().map(|(_, s)| s.name.as_str())).collect();
+        let names: Vec<&str> = self
+            .net
+            .populations
+            .iter()
+            .map(|(_, p)| p.name.as_str())
+            .chain(self.net.sources.iter().map(|(_, s)| s.name.as_str()))
+            .collect();
         LowerError::new(
             LowerErrorKind::UnknownName,
             id.span,
             format!("unknown population or source `{}`", id.name),
-            if names.is_empty() { "none is declared before this point".to_string() } else { format!("declared before this point: {}", names.join(", ")) },
+            if names.is_empty() {
+                "none is declared before this point".to_string()
+            } else {
+                format!("declared before this point: {}", names.join(", "))
+            },
         )
     }
 
@@ -247,10 +359,23 @@ impl Lowerer<'_> {
     /// which share their namespace in expressions.
     fn declare(&self, name: &Ident, value_name: bool) -> Result<(), LowerError> {
         if value_name && reserved(&name.name) {
-            return Err(LowerError::new(LowerErrorKind::Invalid, name.span, format!("`{}` is a unit or builtin function name", name.name), "choose another name"));
+            return Err(LowerError::new(
+                LowerErrorKind::Invalid,
+                name.span,
+                format!("`{}` is a unit or builtin function name", name.name),
+                "choose another name",
+            ));
         }
-        if self.scope.consts.contains_key(&name.name) || self.scope.defs.contains_key(&name.name) || self.net.lookup(&name.name).is_some() {
-            return Err(LowerError::new(LowerErrorKind::Invalid, name.span, format!("`{}` is already defined", name.name), "names must be unique"));
+        if self.scope.consts.contains_key(&name.name)
+            || self.scope.defs.contains_key(&name.name)
+            || self.net.lookup(&name.name).is_some()
+        {
+            return Err(LowerError::new(
+                LowerErrorKind::Invalid,
+                name.span,
+                format!("`{}` is already defined", name.name),
+                "names must be unique",
+            ));
         }
         Ok(())
     }
@@ -259,7 +384,12 @@ impl Lowerer<'_> {
         match item {
             ItemKind::Timestep(e) => {
                 if self.dt_set {
-                    return Err(LowerError::new(LowerErrorKind::Invalid, span, "the time step is set twice".into(), ""));
+                    return Err(LowerError::new(
+                        LowerErrorKind::Invalid,
+                        span,
+                        "the time step is set twice".into(),
+                        "",
+                    ));
                 }
                 self.net.dt = self.eval_num(e, Dim::TIME)?;
                 self.net.dt_span = e.span;
@@ -272,23 +402,54 @@ impl Lowerer<'_> {
                     self.used.insert(name.name.clone());
                     match v {
                         Value::Num(_, vd) if vd == d => v = Value::Num(x, d),
-                        _ => return Err(LowerError::new(LowerErrorKind::Dimension, value.span, format!("--set {}: the override is {}, but the constant is {}", name.name, d.describe(), v.describe()), "")),
+                        _ => {
+                            return Err(LowerError::new(
+                                LowerErrorKind::Dimension,
+                                value.span,
+                                format!(
+                                    "--set {}: the override is {}, but the constant is {}",
+                                    name.name,
+                                    d.describe(),
+                                    v.describe()
+                                ),
+                                "",
+                            ));
+                        }
                     }
                 }
                 self.scope.consts.insert(name.name.clone(), v);
             }
             ItemKind::Def { name, params, body } => {
                 self.declare(name, true)?;
-                self.scope.defs.insert(name.name.clone(), Def { params: params.iter().map(|p| p.name.clone()).collect(), body: body.clone() });
+                self.scope.defs.insert(
+                    name.name.clone(),
+                    Def {
+                        params: params.iter().map(|p| p.name.clone()).collect(),
+                        body: body.clone(),
+                    },
+                );
             }
-            ItemKind::Population { name, size, model, block } => {
+            ItemKind::Population {
+                name,
+                size,
+                model,
+                block,
+            } => {
                 self.declare(name, false)?;
                 let size = self.eval_whole(size, "a population size")? as usize;
                 let kind = ModelKind::by_name(&model.name).ok_or_else(|| {
                     let names: Vec<&str> = ModelKind::ALL.iter().map(|k| k.name()).collect();
-                    LowerError::new(LowerErrorKind::UnknownName, model.span, format!("unknown neuron model `{}`", model.name), format!("expected one of: {}", names.join(", ")))
+                    LowerError::new(
+                        LowerErrorKind::UnknownName,
+                        model.span,
+                        format!("unknown neuron model `{}`", model.name),
+                        format!("expected one of: {}", names.join(", ")),
+                    )
                 })?;
-                let mut fields = Fields::block(format!("population `{}` ({})", name.name, kind.name()), block);
+                let mut fields = Fields::block(
+                    format!("population `{}` ({})", name.name, kind.name()),
+                    block,
+                );
                 let mut values = Vec::new();
                 let mut param_spans = Vec::new();
                 for spec in kind.params() {
@@ -301,78 +462,197 @@ impl Lowerer<'_> {
                             return Err(LowerError::new(
                                 LowerErrorKind::MissingKey,
                                 block.span,
-                                format!("population `{}`: missing parameter `{}` ({}, {})", name.name, spec.name, spec.doc, spec.dim.describe()),
+                                format!(
+                                    "population `{}`: missing parameter `{}` ({}, {})",
+                                    name.name,
+                                    spec.name,
+                                    spec.doc,
+                                    spec.dim.describe()
+                                ),
                                 format!("add `{} = ...`", spec.name),
                             ));
                         }
                     };
                     values.push(x);
                 }
-                let v_init = fields.take("v_init").map(|e| self.eval_values(e, kind.voltage_dim())).transpose()?;
+                let v_init = fields
+                    .take("v_init")
+                    .map(|e| self.eval_values(e, kind.voltage_dim()))
+                    .transpose()?;
                 fields.finish()?;
-                self.net.populations.push(Population { name: name.name.clone(), size, model: kind.build(&values), v_init, span: name.span.to(block.span), param_spans });
+                self.net.populations.push(Population {
+                    name: name.name.clone(),
+                    size,
+                    model: kind.build(&values),
+                    v_init,
+                    span: name.span.to(block.span),
+                    param_spans,
+                });
             }
-            ItemKind::Source { name, size, kind, block } => {
+            ItemKind::Source {
+                name,
+                size,
+                kind,
+                block,
+            } => {
                 self.declare(name, false)?;
                 let size = self.eval_whole(size, "a source size")? as usize;
                 let mut fields = Fields::block(format!("source `{}`", name.name), block);
                 let source_kind = match kind.name.as_str() {
-                    "poisson" => SourceKind::Poisson { rate: self.eval_num(fields.require("rate", ", e.g. `rate = 8 Hz`")?, Dim::RATE)? },
+                    "poisson" => SourceKind::Poisson {
+                        rate: self
+                            .eval_num(fields.require("rate", ", e.g. `rate = 8 Hz`")?, Dim::RATE)?,
+                    },
                     "spikes" => {
-                        let e = fields.require("times", ", one list per channel: `times = [[1 ms, 5 ms], [2 ms]]`")?;
+                        let e = fields.require(
+                            "times",
+                            ", one list per channel: `times = [[1 ms, 5 ms], [2 ms]]`",
+                        )?;
                         let channels = list(self.scope.eval(e)?, e.span)?;
-                        let times = channels.into_iter().map(|c| list(c, e.span)?.into_iter().map(|t| num(t, Dim::TIME, e.span)).collect()).collect::<Result<_, _>>()?;
+                        let times = channels
+                            .into_iter()
+                            .map(|c| {
+                                list(c, e.span)?
+                                    .into_iter()
+                                    .map(|t| num(t, Dim::TIME, e.span))
+                                    .collect()
+                            })
+                            .collect::<Result<_, _>>()?;
                         SourceKind::SpikeArray { times }
                     }
-                    other => return Err(LowerError::new(LowerErrorKind::UnknownName, kind.span, format!("unknown source kind `{other}`"), "expected poisson or spikes")),
+                    other => {
+                        return Err(LowerError::new(
+                            LowerErrorKind::UnknownName,
+                            kind.span,
+                            format!("unknown source kind `{other}`"),
+                            "expected poisson or spikes",
+                        ));
+                    }
                 };
                 fields.finish()?;
-                self.net.sources.push(Source { name: name.name.clone(), size, kind: source_kind, span: name.span.to(block.span) });
+                self.net.sources.push(Source {
+                    name: name.name.clone(),
+                    size,
+                    kind: source_kind,
+                    span: name.span.to(block.span),
+                });
             }
-            ItemKind::Projection { electrical, pre, post, connector, block } => self.projection(*electrical, pre, post, connector, block, span)?,
-            ItemKind::Current { target, kind, block } => {
+            ItemKind::Projection {
+                electrical,
+                pre,
+                post,
+                connector,
+                block,
+            } => self.projection(*electrical, pre, post, connector, block, span)?,
+            ItemKind::Current {
+                target,
+                kind,
+                block,
+            } => {
                 let h = self.population(target)?;
                 let dim = current_dim(self.net.populations[h].model.kind());
                 let mut fields = Fields::block(format!("current into `{}`", target.name), block);
                 let current = match kind.name.as_str() {
                     "dc" => CurrentKind::Dc {
                         amplitude: self.eval_num(fields.require("amplitude", "")?, dim)?,
-                        start: fields.take("start").map(|e| self.eval_num(e, Dim::TIME)).transpose()?.unwrap_or(0.0),
-                        stop: fields.take("stop").map(|e| self.eval_num(e, Dim::TIME)).transpose()?,
+                        start: fields
+                            .take("start")
+                            .map(|e| self.eval_num(e, Dim::TIME))
+                            .transpose()?
+                            .unwrap_or(0.0),
+                        stop: fields
+                            .take("stop")
+                            .map(|e| self.eval_num(e, Dim::TIME))
+                            .transpose()?,
                     },
                     "step" => CurrentKind::Step {
                         times: self.eval_nums(fields.require("times", "")?, Dim::TIME)?,
                         amplitudes: self.eval_nums(fields.require("amplitudes", "")?, dim)?,
                     },
-                    other => return Err(LowerError::new(LowerErrorKind::UnknownName, kind.span, format!("unknown current kind `{other}`"), "expected dc or step")),
+                    other => {
+                        return Err(LowerError::new(
+                            LowerErrorKind::UnknownName,
+                            kind.span,
+                            format!("unknown current kind `{other}`"),
+                            "expected dc or step",
+                        ));
+                    }
                 };
                 fields.finish()?;
-                self.net.currents.push(Current { target: h, kind: current, span });
+                self.net.currents.push(Current {
+                    target: h,
+                    kind: current,
+                    span,
+                });
             }
-            ItemKind::Probe { population, range, kind } => {
+            ItemKind::Probe {
+                population,
+                range,
+                kind,
+            } => {
                 let h = self.population(population)?;
                 let neurons = match range {
-                    Some((a, b)) => Some(self.eval_whole(a, "a neuron index")? as usize..self.eval_whole(b, "a neuron index")? as usize),
+                    Some((a, b)) => Some(
+                        self.eval_whole(a, "a neuron index")? as usize
+                            ..self.eval_whole(b, "a neuron index")? as usize,
+                    ),
                     None => None,
                 };
-                let kind = match symbol(&Expr { kind: ExprKind::Name(kind.clone()), span: kind.span }, &["spikes", "v"])? {
+                let kind = match symbol(
+                    &Expr {
+                        kind: ExprKind::Name(kind.clone()),
+                        span: kind.span,
+                    },
+                    &["spikes", "v"],
+                )? {
                     "spikes" => ProbeKind::Spikes,
                     _ => ProbeKind::V,
                 };
-                self.net.probes.push(Probe { population: h, kind, neurons, span });
+                self.net.probes.push(Probe {
+                    population: h,
+                    kind,
+                    neurons,
+                    span,
+                });
             }
         }
         Ok(())
     }
 
-    fn projection(&mut self, electrical: bool, pre: &Ident, post: &Ident, call: &Call, block: &Block, span: Span) -> Result<(), LowerError> {
-        let pre_node = self.net.lookup(&pre.name).ok_or_else(|| self.unknown_node(pre))?;
+    fn projection(
+        &mut self,
+        electrical: bool,
+        pre: &Ident,
+        post: &Ident,
+        call: &Call,
+        block: &Block,
+        span: Span,
+    ) -> Result<(), LowerError> {
+        let pre_node = self
+            .net
+            .lookup(&pre.name)
+            .ok_or_else(|| self.unknown_node(pre))?;
         let post_h = self.population(post)?;
         let post_kind = self.net.populations[post_h].model.kind();
         let pre_size = self.net.node_size(pre_node);
-        let what = format!("{} {} -> {}", if electrical { "gap" } else { "projection" }, pre.name, post.name);
+        let what = format!(
+            "{} {} -> {}",
+            if electrical { "gap" } else { "projection" },
+            pre.name,
+            post.name
+        );
         let weight_dim = if electrical {
-            post_kind.gap_dim().ok_or_else(|| LowerError::new(LowerErrorKind::Invalid, post.span, format!("`{}` neurons cannot be coupled electrically", post_kind.name()), ""))?
+            post_kind.gap_dim().ok_or_else(|| {
+                LowerError::new(
+                    LowerErrorKind::Invalid,
+                    post.span,
+                    format!(
+                        "`{}` neurons cannot be coupled electrically",
+                        post_kind.name()
+                    ),
+                    "",
+                )
+            })?
         } else {
             post_kind.weight_dim()
         };
@@ -380,16 +660,44 @@ impl Lowerer<'_> {
         let mut fields = Fields::block(what.clone(), block);
         if electrical {
             let Node::Population(a) = pre_node else {
-                return Err(LowerError::new(LowerErrorKind::Invalid, pre.span, "gap junctions connect populations, not sources".into(), ""));
+                return Err(LowerError::new(
+                    LowerErrorKind::Invalid,
+                    pre.span,
+                    "gap junctions connect populations, not sources".into(),
+                    "",
+                ));
             };
-            let weight = self.eval_values(fields.require("weight", &format!(" ({})", weight_dim.describe()))?, weight_dim)?;
+            let weight = self.eval_values(
+                fields.require("weight", &format!(" ({})", weight_dim.describe()))?,
+                weight_dim,
+            )?;
             fields.finish()?;
-            self.net.gap_junctions.push(GapJunction { a, b: post_h, connector, weight, span });
+            self.net.gap_junctions.push(GapJunction {
+                a,
+                b: post_h,
+                connector,
+                weight,
+                span,
+            });
             return Ok(());
         }
-        let weight = if connector.has_weights() { None } else { Some(self.eval_values(fields.require("weight", &format!(" ({})", weight_dim.describe()))?, weight_dim)?) };
-        let delay = fields.take("delay").map(|e| self.eval_values(e, Dim::TIME)).transpose()?;
-        let receptor = match fields.take("receptor").map(|e| symbol(e, &["excitatory", "inhibitory"])).transpose()? {
+        let weight = if connector.has_weights() {
+            None
+        } else {
+            Some(self.eval_values(
+                fields.require("weight", &format!(" ({})", weight_dim.describe()))?,
+                weight_dim,
+            )?)
+        };
+        let delay = fields
+            .take("delay")
+            .map(|e| self.eval_values(e, Dim::TIME))
+            .transpose()?;
+        let receptor = match fields
+            .take("receptor")
+            .map(|e| symbol(e, &["excitatory", "inhibitory"]))
+            .transpose()?
+        {
             Some("inhibitory") => Receptor::Inhibitory,
             _ => Receptor::Excitatory,
         };
@@ -397,15 +705,32 @@ impl Lowerer<'_> {
         if delay.is_none() {
             self.default_delays.push(self.net.projections.len());
         }
-        self.net.projections.push(Projection { pre: pre_node, post: post_h, connector, weight, delay: delay.unwrap_or(Values::Const(f64::NAN)), receptor, span });
+        self.net.projections.push(Projection {
+            pre: pre_node,
+            post: post_h,
+            connector,
+            weight,
+            delay: delay.unwrap_or(Values::Const(f64::NAN)),
+            receptor,
+            span,
+        });
         Ok(())
     }
 
-    fn connector(&self, what: &str, call: &Call, pre_size: usize, weight_dim: Dim) -> Result<Connector, LowerError> {
+    fn connector(
+        &self,
+        what: &str,
+        call: &Call,
+        pre_size: usize,
+        weight_dim: Dim,
+    ) -> Result<Connector, LowerError> {
         let mut names = Vec::new();
         let what = format!("{what}: {}", call.name.name);
         let autapses = |f: &mut Fields| -> Result<bool, LowerError> {
-            Ok(f.take("autapses").map(|e| symbol(e, &["true", "false"])).transpose()? != Some("false"))
+            Ok(f.take("autapses")
+                .map(|e| symbol(e, &["true", "false"]))
+                .transpose()?
+                != Some("false"))
         };
         let positional: &'static [&'static str] = match call.name.name.as_str() {
             "fixed_probability" => &["p", "autapses"],
@@ -418,11 +743,22 @@ impl Lowerer<'_> {
         };
         let mut f = Fields::call(what, call, positional, &mut names)?;
         let c = match call.name.name.as_str() {
-            "all_to_all" => Connector::AllToAll { autapses: autapses(&mut f)? },
+            "all_to_all" => Connector::AllToAll {
+                autapses: autapses(&mut f)?,
+            },
             "one_to_one" => Connector::OneToOne,
-            "fixed_probability" => Connector::FixedProbability { p: self.eval_num(f.require("p", "")?, Dim::NONE)?, autapses: autapses(&mut f)? },
-            "fixed_indegree" => Connector::FixedIndegree { k: self.eval_whole(f.require("k", "")?, "an in-degree")?, autapses: autapses(&mut f)? },
-            "fixed_total_number" => Connector::FixedTotalNumber { n: self.eval_whole(f.require("n", "")?, "a synapse count")?, autapses: autapses(&mut f)? },
+            "fixed_probability" => Connector::FixedProbability {
+                p: self.eval_num(f.require("p", "")?, Dim::NONE)?,
+                autapses: autapses(&mut f)?,
+            },
+            "fixed_indegree" => Connector::FixedIndegree {
+                k: self.eval_whole(f.require("k", "")?, "an in-degree")?,
+                autapses: autapses(&mut f)?,
+            },
+            "fixed_total_number" => Connector::FixedTotalNumber {
+                n: self.eval_whole(f.require("n", "")?, "a synapse count")?,
+                autapses: autapses(&mut f)?,
+            },
             "dense" => {
                 let e = f.require("matrix", " as a list of rows, one per postsynaptic neuron")?;
                 let rows = list(self.scope.eval(e)?, e.span)?;
@@ -440,41 +776,91 @@ impl Lowerer<'_> {
                 let post_e = f.require("post", "")?;
                 let post = self.eval_nums(post_e, Dim::NONE)?;
                 if pre.len() != post.len() {
-                    return Err(LowerError::new(LowerErrorKind::Invalid, call.span, format!("sparse: {} pre indices but {} post indices", pre.len(), post.len()), ""));
+                    return Err(LowerError::new(
+                        LowerErrorKind::Invalid,
+                        call.span,
+                        format!(
+                            "sparse: {} pre indices but {} post indices",
+                            pre.len(),
+                            post.len()
+                        ),
+                        "",
+                    ));
                 }
                 let mut pairs = Vec::with_capacity(pre.len());
                 for (a, b) in pre.iter().zip(&post) {
                     let a = whole(*a, pre_e.span, "a neuron index")?;
                     if a as usize >= pre_size {
-                        return Err(LowerError::new(LowerErrorKind::Invalid, pre_e.span, format!("pre index {a} is outside 0..{pre_size}"), ""));
+                        return Err(LowerError::new(
+                            LowerErrorKind::Invalid,
+                            pre_e.span,
+                            format!("pre index {a} is outside 0..{pre_size}"),
+                            "",
+                        ));
                     }
-                    pairs.push((a as u32, whole(*b, post_e.span, "a neuron index")?.min(u32::MAX as u64) as u32));
+                    pairs.push((
+                        a as u32,
+                        whole(*b, post_e.span, "a neuron index")?.min(u32::MAX as u64) as u32,
+                    ));
                 }
-                let rows = soma_isa::instance::Rows::from_synapses(pre_size, &pairs.iter().map(|&(a, b)| (a, b, 0.0, 0)).collect::<Vec<_>>());
-                Connector::Sparse { offsets: rows.offsets, targets: rows.targets }
+                let rows = soma_isa::instance::Rows::from_synapses(
+                    pre_size,
+                    &pairs
+                        .iter()
+                        .map(|&(a, b)| (a, b, 0.0, 0))
+                        .collect::<Vec<_>>(),
+                );
+                Connector::Sparse {
+                    offsets: rows.offsets,
+                    targets: rows.targets,
+                }
             }
             "conv2d" => {
-                let triple = |f: &mut Fields, key: &'static str, n: usize, default: Option<usize>| -> Result<Vec<usize>, LowerError> {
+                let triple = |f: &mut Fields,
+                              key: &'static str,
+                              n: usize,
+                              default: Option<usize>|
+                 -> Result<Vec<usize>, LowerError> {
                     match (f.take(key), default) {
                         (Some(e), _) => {
                             let xs = self.eval_nums(e, Dim::NONE)?;
                             if xs.len() != n {
-                                return Err(LowerError::new(LowerErrorKind::Invalid, e.span, format!("`{key}` needs {n} values, got {}", xs.len()), ""));
+                                return Err(LowerError::new(
+                                    LowerErrorKind::Invalid,
+                                    e.span,
+                                    format!("`{key}` needs {n} values, got {}", xs.len()),
+                                    "",
+                                ));
                             }
-                            xs.iter().map(|&x| whole(x, e.span, key).map(|v| v as usize)).collect()
+                            xs.iter()
+                                .map(|&x| whole(x, e.span, key).map(|v| v as usize))
+                                .collect()
                         }
                         (None, Some(d)) => Ok(vec![d; n]),
-                        (None, None) => Err(LowerError::new(LowerErrorKind::MissingKey, call.span, format!("conv2d: missing `{key}`"), "")),
+                        (None, None) => Err(LowerError::new(
+                            LowerErrorKind::MissingKey,
+                            call.span,
+                            format!("conv2d: missing `{key}`"),
+                            "",
+                        )),
                     }
                 };
                 let input = triple(&mut f, "input", 3, None)?;
-                let out_channels = self.eval_whole(f.require("out_channels", "")?, "a channel count")? as usize;
+                let out_channels =
+                    self.eval_whole(f.require("out_channels", "")?, "a channel count")? as usize;
                 let kernel = triple(&mut f, "kernel", 2, None)?;
                 let stride = triple(&mut f, "stride", 2, Some(1))?;
                 let padding = triple(&mut f, "padding", 2, Some(0))?;
                 let dilation = triple(&mut f, "dilation", 2, Some(1))?;
-                let groups = f.take("groups").map(|e| self.eval_whole(e, "a group count")).transpose()?.unwrap_or(1) as usize;
-                let weights = self.eval_nums(f.require("weights", " (flat, [out][in/groups][ky][kx])")?, weight_dim)?;
+                let groups = f
+                    .take("groups")
+                    .map(|e| self.eval_whole(e, "a group count"))
+                    .transpose()?
+                    .unwrap_or(1) as usize;
+                let weights = self.eval_nums(
+                    f.require("weights", " (flat, [out][in/groups][ky][kx])")?,
+                    weight_dim,
+                )?;
                 Connector::Conv2d(Conv2d {
                     input: [input[0], input[1], input[2]],
                     out_channels,
