@@ -22,15 +22,7 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     let inst = instantiate(&network("examples/cuba.snn"), 1).expect("instantiates");
     g.bench_function("cuba_1s", |b| {
-        b.iter(|| {
-            Simulator::new(&inst).run(
-                &RunOptions {
-                    steps: 10_000,
-                    record_all_spikes: false,
-                },
-                |_| {},
-            )
-        })
+        b.iter(|| Simulator::new(&inst).run(&RunOptions { steps: 10_000, record_all_spikes: false }, |_| {}))
     });
     g.finish();
 
@@ -50,10 +42,7 @@ fn benches(c: &mut Criterion) {
     g.finish();
 
     let mut g = c.benchmark_group("ir");
-    for (name, path) in [
-        ("cuba", "examples/cuba.snn"),
-        ("microcircuit_full_scale", "examples/microcircuit.snn"),
-    ] {
+    for (name, path) in [("cuba", "examples/cuba.snn"), ("microcircuit_full_scale", "examples/microcircuit.snn")] {
         let text = std::fs::read_to_string(path).expect("example exists");
         g.bench_function(name, |b| {
             b.iter(|| {

@@ -15,12 +15,7 @@ pub fn run(args: &InputArgs) -> Result<(), Failure> {
     println!("{}: ok (time step {} ms)", loaded.name, net.dt * 1e3);
     println!("{:<16} {:>10}  model", "population", "neurons");
     for (_, p) in net.populations.iter() {
-        println!(
-            "{:<16} {:>10}  {}",
-            p.name,
-            thousands(p.size as u64),
-            p.model.kind().name()
-        );
+        println!("{:<16} {:>10}  {}", p.name, thousands(p.size as u64), p.model.kind().name());
     }
     for (_, s) in net.sources.iter() {
         println!("{:<16} {:>10}  source", s.name, thousands(s.size as u64));

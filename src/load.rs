@@ -25,17 +25,9 @@ const MAX_DIAGNOSTICS: usize = 12;
 
 /// Renders diagnostics of one source.
 pub fn render_all(diags: &[Diagnostic], name: &str, text: &str) -> String {
-    let mut out = diags
-        .iter()
-        .take(MAX_DIAGNOSTICS)
-        .map(|d| render(d, name, text))
-        .collect::<Vec<_>>()
-        .join("\n");
+    let mut out = diags.iter().take(MAX_DIAGNOSTICS).map(|d| render(d, name, text)).collect::<Vec<_>>().join("\n");
     if diags.len() > MAX_DIAGNOSTICS {
-        out += &format!(
-            "\n... and {} more errors in {name}\n",
-            diags.len() - MAX_DIAGNOSTICS
-        );
+        out += &format!("\n... and {} more errors in {name}\n", diags.len() - MAX_DIAGNOSTICS);
     }
     out
 }
@@ -44,14 +36,12 @@ fn overrides(set: &[String]) -> Result<Overrides, Failure> {
     let mut out = Overrides::new();
     for item in set {
         let Some((name, value)) = item.split_once('=') else {
-            return Err(Failure::User(format!(
-                "error: --set {item}: expected NAME=VALUE, e.g. --set scale=0.1\n"
-            )));
+            return Err(Failure::User(format!("error: --set {item}: expected NAME=VALUE, e.g. --set scale=0.1\n")));
         };
         let name = name.trim();
         let label = format!("--set {name}");
-        let q = snn::eval_quantity(value)
-            .map_err(|e| Failure::User(render_all(&e.diagnostics(value), &label, value)))?;
+        let q =
+            snn::eval_quantity(value).map_err(|e| Failure::User(render_all(&e.diagnostics(value), &label, value)))?;
         out.insert(name.to_string(), q);
     }
     Ok(out)
@@ -67,8 +57,7 @@ pub fn load(args: &InputArgs) -> Result<Loaded, Failure> {
             "error: {name}: unsupported file type `.{ext}`\n  = soma reads .snn network descriptions (see docs/language.md)\n"
         )));
     }
-    let bytes = std::fs::read(path)
-        .map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+    let bytes = std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
     let text = String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
@@ -80,15 +69,11 @@ pub fn load(args: &InputArgs) -> Result<Loaded, Failure> {
         Failure::User(render(&d, &name, &valid))
     })?;
     let overrides = overrides(&args.set)?;
-    let network = snn::parse(&text, &overrides)
-        .map_err(|e| Failure::User(render_all(&e.diagnostics(&text), &name, &text)))?;
+    let network =
+        snn::parse(&text, &overrides).map_err(|e| Failure::User(render_all(&e.diagnostics(&text), &name, &text)))?;
     if let Err(errors) = validate(&network) {
         let diags: Vec<Diagnostic> = errors.iter().map(|e| e.diagnostic()).collect();
         return Err(Failure::User(render_all(&diags, &name, &text)));
     }
-    Ok(Loaded {
-        network,
-        name,
-        text,
-    })
+    Ok(Loaded { network, name, text })
 }

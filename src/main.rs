@@ -117,9 +117,7 @@ fn main() -> ExitCode {
             ExitCode::from(2)
         }
         Err(_) => {
-            eprintln!(
-                "internal error: soma panicked (a bug; please report it with the input that caused it)"
-            );
+            eprintln!("internal error: soma panicked (a bug; please report it with the input that caused it)");
             ExitCode::from(2)
         }
     }

@@ -7,28 +7,17 @@ use std::path::Path;
 use anyhow::Context;
 
 /// Writes a file through `write`, atomically.
-pub fn write_atomic(
-    path: &Path,
-    write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>,
-) -> anyhow::Result<()> {
-    let dir = path
-        .parent()
-        .filter(|p| !p.as_os_str().is_empty())
-        .unwrap_or(Path::new("."));
-    let file_name = path
-        .file_name()
-        .context("the output path names no file")?
-        .to_string_lossy();
+pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
+    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let file_name = path.file_name().context("the output path names no file")?.to_string_lossy();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| -> anyhow::Result<()> {
-        let file = std::fs::File::create(&tmp)
-            .with_context(|| format!("cannot create {}", tmp.display()))?;
+        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
         let mut buf = std::io::BufWriter::new(file);
         write(&mut buf).with_context(|| format!("cannot write {}", path.display()))?;
         buf.flush()?;
         buf.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path)
-            .with_context(|| format!("cannot move the output into {}", path.display()))
+        std::fs::rename(&tmp, path).with_context(|| format!("cannot move the output into {}", path.display()))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -71,11 +60,7 @@ mod tests {
         });
         assert!(failed.is_err());
         assert!(!path.exists());
-        assert_eq!(
-            std::fs::read_dir(&dir).expect("list").count(),
-            0,
-            "the temporary file is removed"
-        );
+        assert_eq!(std::fs::read_dir(&dir).expect("list").count(), 0, "the temporary file is removed");
         write_atomic(&path, |w: &mut dyn Write| w.write_all(b"ok")).expect("write");
         assert_eq!(std::fs::read(&path).expect("read"), b"ok");
         std::fs::remove_dir_all(&dir).expect("cleanup");

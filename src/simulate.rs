@@ -59,11 +59,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let loaded = load::load(&args.input)?;
     let net = &loaded.network;
     let inst = instantiate(net, args.seed).map_err(|e| {
-        let d = Diagnostic {
-            message: e.message.clone(),
-            span: e.span,
-            label: String::new(),
-        };
+        let d = Diagnostic { message: e.message.clone(), span: e.span, label: String::new() };
         Failure::User(render_all(&[d], &loaded.name, &loaded.text))
     })?;
     let build_s = wall.elapsed().as_secs_f64();
@@ -82,19 +78,14 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     } else {
         let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
         bar.set_style(
-            ProgressStyle::with_template(
-                "{spinner} simulating [{bar:30}] {pos}/{len} steps, eta {eta}",
-            )
-            .map_err(|e| Failure::Internal(e.into()))?
-            .progress_chars("=> "),
+            ProgressStyle::with_template("{spinner} simulating [{bar:30}] {pos}/{len} steps, eta {eta}")
+                .map_err(|e| Failure::Internal(e.into()))?
+                .progress_chars("=> "),
         );
         bar
     };
     let run_start = Instant::now();
-    let opts = RunOptions {
-        steps,
-        record_all_spikes: args.spikes.is_some(),
-    };
+    let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() };
     let result = Simulator::new(&inst).run(&opts, |done| bar.set_position(done));
     bar.finish_and_clear();
     let run_s = run_start.elapsed().as_secs_f64();
@@ -113,11 +104,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             name: p.name.clone(),
             neurons: p.size(),
             spikes,
-            rate_hz: if duration_s > 0.0 {
-                spikes as f64 / p.size() as f64 / duration_s
-            } else {
-                0.0
-            },
+            rate_hz: if duration_s > 0.0 { spikes as f64 / p.size() as f64 / duration_s } else { 0.0 },
         })
         .collect();
     let report = Report {
@@ -136,10 +123,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let text = text_report(&loaded.name, &report);
     if args.json {
         eprint!("{text}");
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| Failure::Internal(e.into()))?
-        );
+        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Failure::Internal(e.into()))?);
     } else {
         print!("{text}");
     }
@@ -147,17 +131,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
 }
 
 fn text_report(name: &str, r: &Report) -> String {
-    let mut s = format!(
-        "simulated {} s ({} steps of {} ms) of {name}, seed {}\n",
-        r.duration_s,
-        r.steps,
-        r.dt_s * 1e3,
-        r.seed
-    );
-    s += &format!(
-        "{:<16} {:>10} {:>12} {:>10}\n",
-        "population", "neurons", "spikes", "rate (Hz)"
-    );
+    let mut s =
+        format!("simulated {} s ({} steps of {} ms) of {name}, seed {}\n", r.duration_s, r.steps, r.dt_s * 1e3, r.seed);
+    s += &format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
     for p in &r.populations {
         s += &format!(
             "{:<16} {:>10} {:>12} {:>10.3}\n",
@@ -173,45 +149,25 @@ fn text_report(name: &str, r: &Report) -> String {
         thousands(r.synapses as u64),
         thousands(r.synaptic_events)
     );
-    s += &format!(
-        "wall {:.3} s (build {:.3} s, run {:.3} s)\n",
-        r.wall_s, r.build_s, r.run_s
-    );
+    s += &format!("wall {:.3} s (build {:.3} s, run {:.3} s)\n", r.wall_s, r.build_s, r.run_s);
     s
 }
 
-fn write_spikes(
-    path: &std::path::Path,
-    inst: &soma_isa::instance::Instance,
-    r: &RunResult,
-) -> Result<(), Failure> {
-    let mut all: Vec<(u32, usize, u32)> = r
-        .spikes
-        .iter()
-        .enumerate()
-        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p, n)))
-        .collect();
+fn write_spikes(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
+    let mut all: Vec<(u32, usize, u32)> =
+        r.spikes.iter().enumerate().flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p, n))).collect();
     all.sort_unstable();
     write_atomic(path, |w: &mut dyn Write| {
         writeln!(w, "time_s,population,neuron")?;
         for (t, p, n) in all {
-            writeln!(
-                w,
-                "{},{},{n}",
-                (t as f64 + 1.0) * inst.dt,
-                inst.populations[p].name
-            )?;
+            writeln!(w, "{},{},{n}", (t as f64 + 1.0) * inst.dt, inst.populations[p].name)?;
         }
         Ok(())
     })
     .map_err(|e| Failure::User(format!("error: {e:#}\n")))
 }
 
-fn write_traces(
-    path: &std::path::Path,
-    inst: &soma_isa::instance::Instance,
-    r: &RunResult,
-) -> Result<(), Failure> {
+fn write_traces(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
     write_atomic(path, |w: &mut dyn Write| {
         writeln!(w, "time_s,population,neuron,v")?;
         for tr in &r.traces {

@@ -33,12 +33,7 @@ fn rates(report: &serde_json::Value) -> Vec<(String, f64)> {
         .as_array()
         .expect("populations")
         .iter()
-        .map(|p| {
-            (
-                p["name"].as_str().expect("name").to_string(),
-                p["rate_hz"].as_f64().expect("rate"),
-            )
-        })
+        .map(|p| (p["name"].as_str().expect("name").to_string(), p["rate_hz"].as_f64().expect("rate")))
         .collect()
 }
 
@@ -52,16 +47,8 @@ fn temp_dir(name: &str) -> PathBuf {
 fn check_summarises_every_example() {
     for (file, pops, neurons) in [
         ("examples/cuba.snn", &["exc", "inh"][..], "4,000"),
-        (
-            "examples/microcircuit.snn",
-            &["L23e", "L23i", "L4e", "L4i", "L5e", "L5i", "L6e", "L6i"][..],
-            "77,169",
-        ),
-        (
-            "examples/synfire.snn",
-            &["g0", "g9", "stimulus", "noise"][..],
-            "1,000",
-        ),
+        ("examples/microcircuit.snn", &["L23e", "L23i", "L4e", "L4i", "L5e", "L5i", "L6e", "L6i"][..], "77,169"),
+        ("examples/synfire.snn", &["g0", "g9", "stimulus", "noise"][..], "1,000"),
     ] {
         let o = soma(&["check", file]);
         assert!(o.status.success(), "{file}: {}", stderr(&o));
@@ -77,17 +64,8 @@ fn check_summarises_every_example() {
 fn full_scale_microcircuit_has_the_published_synapse_count() {
     let out = stdout(&soma(&["check", "examples/microcircuit.snn"]));
     // ~2.99e8 synapses (Potjans & Diesmann 2014; INM-6 model).
-    let line = out
-        .lines()
-        .find(|l| l.starts_with("synapses:"))
-        .expect("synapse line");
-    let n: u64 = line
-        .split_whitespace()
-        .nth(1)
-        .expect("count")
-        .replace(',', "")
-        .parse()
-        .expect("number");
+    let line = out.lines().find(|l| l.starts_with("synapses:")).expect("synapse line");
+    let n: u64 = line.split_whitespace().nth(1).expect("count").replace(',', "").parse().expect("number");
     assert!((298_000_000..300_000_000).contains(&n), "{line}");
 }
 
@@ -98,16 +76,7 @@ fn cuba_rates_are_within_ten_percent_of_nest() {
     let seeds = ["1", "2", "3"];
     let mut sums = [0.0; 2];
     for seed in seeds {
-        let report = json(&[
-            "simulate",
-            "examples/cuba.snn",
-            "--duration",
-            "1s",
-            "--seed",
-            seed,
-            "--json",
-            "-q",
-        ]);
+        let report = json(&["simulate", "examples/cuba.snn", "--duration", "1s", "--seed", seed, "--json", "-q"]);
         for (k, (name, rate)) in rates(&report).into_iter().enumerate() {
             assert_eq!(name, nest[k].0);
             sums[k] += rate / seeds.len() as f64;
@@ -115,12 +84,7 @@ fn cuba_rates_are_within_ten_percent_of_nest() {
     }
     for (k, (name, reference)) in nest.iter().enumerate() {
         let rel = (sums[k] - reference) / reference;
-        assert!(
-            rel.abs() < 0.10,
-            "{name}: soma {:.3} Hz vs NEST {reference} Hz ({:+.1}%)",
-            sums[k],
-            rel * 100.0
-        );
+        assert!(rel.abs() < 0.10, "{name}: soma {:.3} Hz vs NEST {reference} Hz ({:+.1}%)", sums[k], rel * 100.0);
     }
 }
 
@@ -137,37 +101,18 @@ fn microcircuit_at_scale_0_2_rates_are_within_twenty_percent_of_nest() {
         ("L6e", 1.027),
         ("L6i", 6.957),
     ];
-    let report = json(&[
-        "simulate",
-        "examples/microcircuit.snn",
-        "--set",
-        "scale=0.2",
-        "--duration",
-        "1s",
-        "--json",
-        "-q",
-    ]);
+    let report =
+        json(&["simulate", "examples/microcircuit.snn", "--set", "scale=0.2", "--duration", "1s", "--json", "-q"]);
     for ((name, rate), (nest_name, reference)) in rates(&report).into_iter().zip(nest) {
         assert_eq!(name, nest_name);
         let rel = (rate - reference) / reference;
-        assert!(
-            rel.abs() < 0.20,
-            "{name}: soma {rate:.3} Hz vs NEST {reference} Hz ({:+.1}%)",
-            rel * 100.0
-        );
+        assert!(rel.abs() < 0.20, "{name}: soma {rate:.3} Hz vs NEST {reference} Hz ({:+.1}%)", rel * 100.0);
     }
 }
 
 #[test]
 fn json_goes_to_stdout_and_text_to_stderr() {
-    let o = soma(&[
-        "simulate",
-        "examples/cuba.snn",
-        "--duration",
-        "100ms",
-        "--json",
-        "-q",
-    ]);
+    let o = soma(&["simulate", "examples/cuba.snn", "--duration", "100ms", "--json", "-q"]);
     assert!(o.status.success());
     let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON");
     for key in ["populations", "neurons", "synapses", "duration_s", "wall_s"] {
@@ -176,10 +121,7 @@ fn json_goes_to_stdout_and_text_to_stderr() {
     assert_eq!(report["neurons"], 4000);
     assert!((report["duration_s"].as_f64().expect("duration") - 0.1).abs() < 1e-12);
     for key in ["name", "neurons", "spikes", "rate_hz"] {
-        assert!(
-            !report["populations"][0][key].is_null(),
-            "populations[0].{key} missing"
-        );
+        assert!(!report["populations"][0][key].is_null(), "populations[0].{key} missing");
     }
     assert!(stderr(&o).contains("rate (Hz)"), "the table goes to stderr");
 }
@@ -190,17 +132,7 @@ fn same_seed_same_spikes_other_seed_other_spikes() {
     let run = |seed: &str, name: &str| {
         let path = dir.join(name);
         let p = path.to_str().expect("utf-8 path");
-        let o = soma(&[
-            "simulate",
-            "examples/cuba.snn",
-            "--duration",
-            "200ms",
-            "--seed",
-            seed,
-            "--spikes",
-            p,
-            "-q",
-        ]);
+        let o = soma(&["simulate", "examples/cuba.snn", "--duration", "200ms", "--seed", seed, "--spikes", p, "-q"]);
         assert!(o.status.success(), "{}", stderr(&o));
         std::fs::read_to_string(&path).expect("spikes written")
     };
@@ -243,34 +175,21 @@ fn synfire_volley_travels_down_the_chain() {
     }
     for k in 1..10 {
         let lag = (first[k] - first[k - 1]) * 1e3;
-        assert!(
-            (5.0..7.0).contains(&lag),
-            "group {k} follows group {} by {lag:.2} ms",
-            k - 1
-        );
+        assert!((5.0..7.0).contains(&lag), "group {k} follows group {} by {lag:.2} ms", k - 1);
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
 fn set_overrides_constants_with_checked_units() {
-    let out = stdout(&soma(&[
-        "check",
-        "examples/microcircuit.snn",
-        "--set",
-        "scale=0.1",
-    ]));
+    let out = stdout(&soma(&["check", "examples/microcircuit.snn", "--set", "scale=0.1"]));
     assert!(out.contains("neurons: 7,718"), "{out}");
     let o = soma(&["check", "examples/cuba.snn", "--set", "nope=1"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("no constant `nope`"), "{}", stderr(&o));
     let o = soma(&["check", "examples/cuba.snn", "--set", "taum=5 mV"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("a voltage (V), but the constant is a time (s)"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("a voltage (V), but the constant is a time (s)"), "{}", stderr(&o));
     let o = soma(&["check", "examples/cuba.snn", "--set", "taum=5 ms"]);
     assert!(o.status.success(), "{}", stderr(&o));
 }
@@ -278,38 +197,14 @@ fn set_overrides_constants_with_checked_units() {
 #[test]
 fn malformed_inputs_give_located_diagnostics_and_exit_1() {
     let cases = [
-        (
-            "unknown_identifier",
-            "3:17",
-            "unknown population or source `q`",
-        ),
-        (
-            "wrong_unit",
-            "2:42",
-            "expected a time (s), found a voltage (V)",
-        ),
+        ("unknown_identifier", "3:17", "unknown population or source `q`"),
+        ("wrong_unit", "2:42", "expected a time (s), found a voltage (V)"),
         ("unknown_unit", "2:13", "unknown unit `msec`"),
         ("missing_parameter", "2:32", "missing parameter `cm`"),
-        (
-            "negative_tau",
-            "2:32",
-            "parameter `tau` of `p` is -0.01 s, but it must be greater than zero",
-        ),
-        (
-            "bad_syntax",
-            "2:18",
-            "expected `:` and a neuron model, found `lif`",
-        ),
-        (
-            "bad_probability",
-            "3:1",
-            "probability must be in [0, 1], got 1.5",
-        ),
-        (
-            "short_delay",
-            "3:1",
-            "delays must be at least one time step",
-        ),
+        ("negative_tau", "2:32", "parameter `tau` of `p` is -0.01 s, but it must be greater than zero"),
+        ("bad_syntax", "2:18", "expected `:` and a neuron model, found `lif`"),
+        ("bad_probability", "3:1", "probability must be in [0, 1], got 1.5"),
+        ("short_delay", "3:1", "delays must be at least one time step"),
         ("empty", "", "the file sets no time step"),
     ];
     for (name, at, message) in cases {
@@ -317,19 +212,9 @@ fn malformed_inputs_give_located_diagnostics_and_exit_1() {
         let o = soma(&["check", &file]);
         let err = stderr(&o);
         assert_eq!(o.status.code(), Some(1), "{name}: {err}");
+        assert!(err.contains(message), "{name}: expected {message:?} in\n{err}");
         assert!(
-            err.contains(message),
-            "{name}: expected {message:?} in\n{err}"
-        );
-        assert!(
-            err.contains(&format!(
-                "{file}{}",
-                if at.is_empty() {
-                    String::new()
-                } else {
-                    format!(":{at}")
-                }
-            )),
+            err.contains(&format!("{file}{}", if at.is_empty() { String::new() } else { format!(":{at}") })),
             "{name}: no location in\n{err}"
         );
         assert!(!err.contains("panicked"));
@@ -340,11 +225,7 @@ fn malformed_inputs_give_located_diagnostics_and_exit_1() {
 fn binary_garbage_unknown_types_and_missing_files_exit_1() {
     let dir = temp_dir("garbage");
     let garbage = dir.join("garbage.snn");
-    std::fs::write(
-        &garbage,
-        (0..=255u8).cycle().take(4096).collect::<Vec<u8>>(),
-    )
-    .expect("write");
+    std::fs::write(&garbage, (0..=255u8).cycle().take(4096).collect::<Vec<u8>>()).expect("write");
     let latin1 = dir.join("latin1.snn");
     std::fs::write(&latin1, b"timestep 0.1 ms\nconst caf\xe9 = 1\n").expect("write");
     for (path, message) in [
@@ -359,11 +240,7 @@ fn binary_garbage_unknown_types_and_missing_files_exit_1() {
     }
     let o = soma(&["simulate", "examples/cuba.snn", "--duration", "1 mV"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(
-        stderr(&o).contains("expected a non-negative time"),
-        "{}",
-        stderr(&o)
-    );
+    assert!(stderr(&o).contains("expected a non-negative time"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
@@ -371,15 +248,8 @@ fn binary_garbage_unknown_types_and_missing_files_exit_1() {
 fn trace_writes_probed_membrane_potentials() {
     let dir = temp_dir("trace");
     let path = dir.join("v.csv");
-    let o = soma(&[
-        "simulate",
-        "examples/cuba.snn",
-        "--duration",
-        "10ms",
-        "--trace",
-        path.to_str().expect("path"),
-        "-q",
-    ]);
+    let o =
+        soma(&["simulate", "examples/cuba.snn", "--duration", "10ms", "--trace", path.to_str().expect("path"), "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = std::fs::read_to_string(&path).expect("trace");
     // `probe exc[0..5] : v`: 5 neurons x 100 steps.

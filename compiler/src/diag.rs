@@ -14,17 +14,11 @@ pub struct Span {
 
 impl Span {
     /// No source location.
-    pub const NONE: Span = Span {
-        start: u32::MAX,
-        end: u32::MAX,
-    };
+    pub const NONE: Span = Span { start: u32::MAX, end: u32::MAX };
 
     /// The span of `start..end`.
     pub fn new(start: usize, end: usize) -> Span {
-        Span {
-            start: start as u32,
-            end: end.max(start) as u32,
-        }
+        Span { start: start as u32, end: end.max(start) as u32 }
     }
 
     /// Whether the span points into a source.
@@ -40,10 +34,7 @@ impl Span {
         if !other.is_known() {
             return self;
         }
-        Span {
-            start: self.start.min(other.start),
-            end: self.end.max(other.end),
-        }
+        Span { start: self.start.min(other.start), end: self.end.max(other.end) }
     }
 }
 
@@ -92,18 +83,11 @@ pub fn render(d: &Diagnostic, file: &str, text: &str) -> String {
     let source_line = text[line_start..line_end].trim_end_matches('\r');
     let width = line.to_string().len();
     let pad = " ".repeat(width);
-    let lead = text[line_start..start]
-        .chars()
-        .map(|c| if c == '\t' { '\t' } else { ' ' })
-        .collect::<String>();
+    let lead = text[line_start..start].chars().map(|c| if c == '\t' { '\t' } else { ' ' }).collect::<String>();
     let marks = text[start..end.min(line_end)].chars().count().max(1);
     let _ = writeln!(out, "{pad}--> {file}:{line}:{col}");
     let _ = writeln!(out, "{pad} |");
-    let _ = writeln!(
-        out,
-        "{line} | {}",
-        source_line.replace(|c: char| c.is_control() && c != '\t', "\u{fffd}")
-    );
+    let _ = writeln!(out, "{line} | {}", source_line.replace(|c: char| c.is_control() && c != '\t', "\u{fffd}"));
     let _ = writeln!(out, "{pad} | {lead}{} {}", "^".repeat(marks), d.label);
     out
 }
@@ -115,11 +99,8 @@ mod tests {
     #[test]
     fn renders_line_column_and_underline() {
         let text = "timestep 0.1 ms\nconst x = 5 mS\n";
-        let d = Diagnostic {
-            message: "unknown unit `mS`".into(),
-            span: Span::new(28, 30),
-            label: "expected ms".into(),
-        };
+        let d =
+            Diagnostic { message: "unknown unit `mS`".into(), span: Span::new(28, 30), label: "expected ms".into() };
         let out = render(&d, "a.snn", text);
         assert_eq!(
             out,

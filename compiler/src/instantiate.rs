@@ -8,8 +8,8 @@
 //! sorting and 10 bytes per synapse after.
 
 use soma_isa::instance::{
-    CurrentInstance, GapInstance, Instance, PopulationInstance, Pre, ProbeInstance,
-    ProjectionInstance, Rows, SourceInstance, SourceKind as InstSourceKind, Variable,
+    CurrentInstance, GapInstance, Instance, PopulationInstance, Pre, ProbeInstance, ProjectionInstance, Rows,
+    SourceInstance, SourceKind as InstSourceKind, Variable,
 };
 use soma_isa::rng::Rng;
 use thiserror::Error;
@@ -43,13 +43,10 @@ pub fn draw(values: &Values, n: usize, rng: &mut Rng) -> Vec<f64> {
         Values::Normal { mean, sd, min, max } => (0..n)
             .map(|_| {
                 let x = mean + sd * rng.normal();
-                x.max(min.unwrap_or(f64::NEG_INFINITY))
-                    .min(max.unwrap_or(f64::INFINITY))
+                x.max(min.unwrap_or(f64::NEG_INFINITY)).min(max.unwrap_or(f64::INFINITY))
             })
             .collect(),
-        Values::Uniform { low, high } => {
-            (0..n).map(|_| low + (high - low) * rng.uniform()).collect()
-        }
+        Values::Uniform { low, high } => (0..n).map(|_| low + (high - low) * rng.uniform()).collect(),
     }
 }
 
@@ -60,18 +57,14 @@ pub fn synapse_count(c: &Connector, pre: usize, post: usize, same: bool) -> (f64
     match c {
         Connector::AllToAll { autapses } => (p * q - if same && !autapses { p } else { 0.0 }, true),
         Connector::OneToOne => (p, true),
-        Connector::FixedProbability { p: prob, autapses } => (
-            prob * (p * q - if same && !autapses { p } else { 0.0 }),
-            false,
-        ),
+        Connector::FixedProbability { p: prob, autapses } => {
+            (prob * (p * q - if same && !autapses { p } else { 0.0 }), false)
+        }
         Connector::FixedIndegree { k, .. } => (*k as f64 * q, true),
         Connector::FixedTotalNumber { n, .. } => (*n as f64, true),
         Connector::Dense { matrix } => (matrix.iter().filter(|w| **w != 0.0).count() as f64, true),
         Connector::Sparse { targets, .. } => (targets.len() as f64, true),
-        Connector::Conv2d(_) => (
-            pairs(c, pre, post, same, &mut Rng::new(0, 0)).pre.len() as f64,
-            true,
-        ),
+        Connector::Conv2d(_) => (pairs(c, pre, post, same, &mut Rng::new(0, 0)).pre.len() as f64, true),
     }
 }
 
@@ -189,8 +182,7 @@ fn pairs(c: &Connector, pre_size: usize, post_size: usize, same: bool, rng: &mut
                                     if y < 0 || x < 0 || y >= h as isize || x >= wd as isize {
                                         continue;
                                     }
-                                    let weight =
-                                        conv.weights[((oc * cin_g + icg) * kh + ky) * kw + kx];
+                                    let weight = conv.weights[((oc * cin_g + icg) * kh + ky) * kw + kx];
                                     if weight != 0.0 {
                                         pre.push(((ic * h + y as usize) * wd + x as usize) as u32);
                                         post.push(target);
@@ -247,18 +239,8 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         .iter()
         .map(|(h, p)| {
             let mut rng = Rng::new(seed, STREAM_INIT | h.index() as u64);
-            let v_init = draw(
-                p.v_init
-                    .as_ref()
-                    .unwrap_or(&Values::Const(p.model.default_v())),
-                p.size,
-                &mut rng,
-            );
-            PopulationInstance {
-                name: p.name.clone(),
-                model: p.model.clone(),
-                v_init,
-            }
+            let v_init = draw(p.v_init.as_ref().unwrap_or(&Values::Const(p.model.default_v())), p.size, &mut rng);
+            PopulationInstance { name: p.name.clone(), model: p.model.clone(), v_init }
         })
         .collect();
     let sources = net
@@ -268,18 +250,14 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             name: s.name.clone(),
             size: s.size,
             kind: match &s.kind {
-                SourceKind::Poisson { rate } => InstSourceKind::Poisson {
-                    rate: *rate,
-                    stream: STREAM_SOURCE | h.index() as u64,
-                },
+                SourceKind::Poisson { rate } => {
+                    InstSourceKind::Poisson { rate: *rate, stream: STREAM_SOURCE | h.index() as u64 }
+                }
                 SourceKind::SpikeArray { times } => InstSourceKind::SpikeArray {
                     steps: times
                         .iter()
                         .map(|ts| {
-                            let mut v: Vec<u32> = ts
-                                .iter()
-                                .map(|&t| (steps(t, dt).max(1.0) - 1.0) as u32)
-                                .collect();
+                            let mut v: Vec<u32> = ts.iter().map(|&t| (steps(t, dt).max(1.0) - 1.0) as u32).collect();
                             v.sort_unstable();
                             v
                         })
@@ -294,22 +272,10 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         let post_size = net.populations[p.post].size;
         let same = p.pre == Node::Population(p.post);
         let k = h.index() as u64;
-        let pairs = pairs(
-            &p.connector,
-            pre_size,
-            post_size,
-            same,
-            &mut Rng::new(seed, STREAM_WIRING | k),
-        );
+        let pairs = pairs(&p.connector, pre_size, post_size, same, &mut Rng::new(seed, STREAM_WIRING | k));
         let (offsets, targets, own_weights) = sort_rows(pre_size, pairs);
         let n = targets.len();
-        let what = || {
-            format!(
-                "projection {} -> {}",
-                net.node_name(p.pre),
-                net.populations[p.post].name
-            )
-        };
+        let what = || format!("projection {} -> {}", net.node_name(p.pre), net.populations[p.post].name);
         let weights: Vec<f32> = match (own_weights, &p.weight) {
             (Some(w), _) => w,
             (None, Some(values)) => {
@@ -325,10 +291,7 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
                         span: p.span,
                     });
                 }
-                draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k))
-                    .into_iter()
-                    .map(|w| w as f32)
-                    .collect()
+                draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k)).into_iter().map(|w| w as f32).collect()
             }
             (None, None) => vec![0.0; n],
         };
@@ -350,11 +313,7 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
                 let s = steps(d, dt).max(1.0);
                 if s > u16::MAX as f64 {
                     Err(InstantiateError {
-                        message: format!(
-                            "{}: delay {d} s is longer than {} steps",
-                            what(),
-                            u16::MAX
-                        ),
+                        message: format!("{}: delay {d} s is longer than {} steps", what(), u16::MAX),
                         span: p.span,
                     })
                 } else {
@@ -371,12 +330,7 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             pre,
             post: p.post.index(),
             receptor: p.receptor,
-            rows: Rows {
-                offsets,
-                targets,
-                weights,
-                delays,
-            },
+            rows: Rows { offsets, targets, weights, delays },
         });
     }
     let gap_junctions = net
@@ -384,13 +338,7 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         .iter()
         .map(|(h, g)| {
             let mut rng = Rng::new(seed, STREAM_GAP | h.index() as u64);
-            let pairs = pairs(
-                &g.connector,
-                net.populations[g.a].size,
-                net.populations[g.b].size,
-                g.a == g.b,
-                &mut rng,
-            );
+            let pairs = pairs(&g.connector, net.populations[g.a].size, net.populations[g.b].size, g.a == g.b, &mut rng);
             let n = pairs.pre.len();
             if let Values::Array(a) = &g.weight
                 && a.len() != n
@@ -400,10 +348,7 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
                     span: g.span,
                 });
             }
-            let weights = draw(&g.weight, n, &mut rng)
-                .into_iter()
-                .map(|w| w as f32)
-                .collect();
+            let weights = draw(&g.weight, n, &mut rng).into_iter().map(|w| w as f32).collect();
             Ok(GapInstance {
                 a: g.a.index(),
                 b: g.b.index(),
@@ -417,11 +362,7 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
         .iter()
         .map(|(_, c)| {
             let (change_steps, amplitudes) = match &c.kind {
-                CurrentKind::Dc {
-                    amplitude,
-                    start,
-                    stop,
-                } => {
+                CurrentKind::Dc { amplitude, start, stop } => {
                     let mut s = vec![steps(*start, dt) as u32];
                     let mut a = vec![*amplitude];
                     if let Some(stop) = stop {
@@ -430,26 +371,18 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
                     }
                     (s, a)
                 }
-                CurrentKind::Step { times, amplitudes } => (
-                    times.iter().map(|&t| steps(t, dt) as u32).collect(),
-                    amplitudes.clone(),
-                ),
+                CurrentKind::Step { times, amplitudes } => {
+                    (times.iter().map(|&t| steps(t, dt) as u32).collect(), amplitudes.clone())
+                }
             };
-            CurrentInstance {
-                target: c.target.index(),
-                change_steps,
-                amplitudes,
-            }
+            CurrentInstance { target: c.target.index(), change_steps, amplitudes }
         })
         .collect();
     let probes = net
         .probes
         .iter()
         .map(|(_, p)| {
-            let range = p
-                .neurons
-                .clone()
-                .unwrap_or(0..net.populations[p.population].size);
+            let range = p.neurons.clone().unwrap_or(0..net.populations[p.population].size);
             ProbeInstance {
                 population: p.population.index(),
                 variable: match p.kind {
@@ -460,14 +393,5 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             }
         })
         .collect();
-    Ok(Instance {
-        dt,
-        populations,
-        sources,
-        projections,
-        gap_junctions,
-        currents,
-        probes,
-        seed,
-    })
+    Ok(Instance { dt, populations, sources, projections, gap_junctions, currents, probes, seed })
 }

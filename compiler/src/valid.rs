@@ -9,8 +9,8 @@ use thiserror::Error;
 
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{
-    Connector, Conv2d, Current, CurrentKind, GapJunction, Network, NeuronModel, Node, Population,
-    Probe, ProbeKind, Projection, Receptor, Source, SourceKind, Values,
+    Connector, Conv2d, Current, CurrentKind, GapJunction, Network, NeuronModel, Node, Population, Probe, ProbeKind,
+    Projection, Receptor, Source, SourceKind, Values,
 };
 
 /// A problem found by validation.
@@ -89,26 +89,15 @@ impl ValidationError {
 
     /// The error as a diagnostic.
     pub fn diagnostic(&self) -> Diagnostic {
-        Diagnostic {
-            message: self.to_string(),
-            span: self.span(),
-            label: String::new(),
-        }
+        Diagnostic { message: self.to_string(), span: self.span(), label: String::new() }
     }
 }
 
 /// Checks a network; returns every problem found.
 pub fn validate(net: &Network) -> Result<(), Vec<ValidationError>> {
-    let mut v = Validator {
-        net,
-        errors: Vec::new(),
-    };
+    let mut v = Validator { net, errors: Vec::new() };
     v.run();
-    if v.errors.is_empty() {
-        Ok(())
-    } else {
-        Err(v.errors)
-    }
+    if v.errors.is_empty() { Ok(()) } else { Err(v.errors) }
 }
 
 struct Validator<'a> {
@@ -128,38 +117,20 @@ impl Validator<'_> {
     }
 
     fn run(&mut self) {
-        let Network {
-            dt,
-            dt_span,
-            populations,
-            sources,
-            projections,
-            gap_junctions,
-            currents,
-            probes,
-        } = self.net;
+        let Network { dt, dt_span, populations, sources, projections, gap_junctions, currents, probes } = self.net;
         if !(dt.is_finite() && *dt > 0.0) {
-            self.errors.push(ValidationError::Timestep {
-                value: *dt,
-                span: *dt_span,
-            });
+            self.errors.push(ValidationError::Timestep { value: *dt, span: *dt_span });
         }
         let mut names: HashMap<&str, ()> = HashMap::new();
         for (_, p) in populations.iter() {
             if names.insert(&p.name, ()).is_some() {
-                self.errors.push(ValidationError::DuplicateName {
-                    name: p.name.clone(),
-                    span: p.span,
-                });
+                self.errors.push(ValidationError::DuplicateName { name: p.name.clone(), span: p.span });
             }
             self.population(p);
         }
         for (_, s) in sources.iter() {
             if names.insert(&s.name, ()).is_some() {
-                self.errors.push(ValidationError::DuplicateName {
-                    name: s.name.clone(),
-                    span: s.span,
-                });
+                self.errors.push(ValidationError::DuplicateName { name: s.name.clone(), span: s.span });
             }
             self.source(s);
         }
@@ -179,39 +150,19 @@ impl Validator<'_> {
 
     fn size(&mut self, name: &str, size: usize, span: Span) {
         if size == 0 {
-            self.errors.push(ValidationError::Empty {
-                name: name.to_string(),
-                span,
-            });
+            self.errors.push(ValidationError::Empty { name: name.to_string(), span });
         } else if size > u32::MAX as usize {
-            self.invalid(
-                span,
-                format!(
-                    "`{name}` has {size} neurons; at most {} fit the u32 neuron indices",
-                    u32::MAX
-                ),
-            );
+            self.invalid(span, format!("`{name}` has {size} neurons; at most {} fit the u32 neuron indices", u32::MAX));
         }
     }
 
     fn population(&mut self, p: &Population) {
-        let Population {
-            name,
-            size,
-            model,
-            v_init,
-            span,
-            param_spans,
-        } = p;
+        let Population { name, size, model, v_init, span, param_spans } = p;
         self.size(name, *size, *span);
         let kind = model.kind();
         for (k, (spec, value)) in kind.params().iter().zip(model.values()).enumerate() {
             if !spec.range.contains(value) {
-                let at = param_spans
-                    .get(k)
-                    .copied()
-                    .filter(|s| s.is_known())
-                    .unwrap_or(*span);
+                let at = param_spans.get(k).copied().filter(|s| s.is_known()).unwrap_or(*span);
                 self.errors.push(ValidationError::Parameter {
                     population: name.clone(),
                     param: spec.name,
@@ -227,55 +178,29 @@ impl Validator<'_> {
         {
             self.invalid(
                 *span,
-                format!(
-                    "`{name}`: v_reset ({} V) must be below v_thresh ({} V)",
-                    m.v_reset, m.v_thresh
-                ),
+                format!("`{name}`: v_reset ({} V) must be below v_thresh ({} V)", m.v_reset, m.v_thresh),
             );
         }
         if let Some(values) = v_init {
-            self.values(
-                *span,
-                &format!("initial v of `{name}`"),
-                values,
-                Some(*size),
-            );
+            self.values(*span, &format!("initial v of `{name}`"), values, Some(*size));
         }
     }
 
     fn source(&mut self, s: &Source) {
-        let Source {
-            name,
-            size,
-            kind,
-            span,
-        } = s;
+        let Source { name, size, kind, span } = s;
         self.size(name, *size, *span);
         match kind {
             SourceKind::Poisson { rate } => {
                 if !Range::NonNegative.contains(*rate) {
-                    self.invalid(
-                        *span,
-                        format!("rate of `{name}` must be zero or greater, got {rate} Hz"),
-                    );
+                    self.invalid(*span, format!("rate of `{name}` must be zero or greater, got {rate} Hz"));
                 }
             }
             SourceKind::SpikeArray { times } => {
                 if times.len() != *size {
-                    self.invalid(
-                        *span,
-                        format!(
-                            "`{name}` has {size} channels but {} spike lists",
-                            times.len()
-                        ),
-                    );
+                    self.invalid(*span, format!("`{name}` has {size} channels but {} spike lists", times.len()));
                 }
                 let dt = self.net.dt;
-                if times
-                    .iter()
-                    .flatten()
-                    .any(|t| !t.is_finite() || *t < dt * (1.0 - 1e-9))
-                {
+                if times.iter().flatten().any(|t| !t.is_finite() || *t < dt * (1.0 - 1e-9)) {
                     self.invalid(
                         *span,
                         format!("spike times of `{name}` must be finite and at least one time step ({} ms)", dt * 1e3),
@@ -291,60 +216,35 @@ impl Validator<'_> {
             Node::Source(h) => self.net.sources.get(h).map(|s| s.size),
         };
         if size.is_none() {
-            self.errors.push(ValidationError::Dangling {
-                what: what.to_string(),
-                span,
-            });
+            self.errors.push(ValidationError::Dangling { what: what.to_string(), span });
         }
         size
     }
 
     fn projection(&mut self, id: &str, p: &Projection) {
-        let Projection {
-            pre,
-            post,
-            connector,
-            weight,
-            delay,
-            receptor,
-            span,
-        } = p;
+        let Projection { pre, post, connector, weight, delay, receptor, span } = p;
         let pre_size = self.node(id, *pre, *span);
         let post_pop = self.net.populations.get(*post);
         if post_pop.is_none() {
-            self.errors.push(ValidationError::Dangling {
-                what: id.to_string(),
-                span: *span,
-            });
+            self.errors.push(ValidationError::Dangling { what: id.to_string(), span: *span });
         }
         let (Some(pre_size), Some(post_pop)) = (pre_size, post_pop) else {
             return;
         };
-        let what = format!(
-            "projection {} -> {}",
-            self.net.node_name(*pre),
-            post_pop.name
-        );
+        let what = format!("projection {} -> {}", self.net.node_name(*pre), post_pop.name);
         let kind = post_pop.model.kind();
         if *receptor == Receptor::Inhibitory && kind.receptors() < 2 {
             self.invalid(
                 *span,
-                format!(
-                    "{what}: `{}` has a single input; give inhibition as negative weights",
-                    kind.name()
-                ),
+                format!("{what}: `{}` has a single input; give inhibition as negative weights", kind.name()),
             );
         }
         let same = *pre == Node::Population(*post);
         self.connector(&what, *span, connector, pre_size, post_pop.size, same);
         match (weight, connector.has_weights()) {
-            (Some(_), true) => self.invalid(
-                *span,
-                format!(
-                    "{what}: `{}` carries its own weights; remove `weight`",
-                    connector.name()
-                ),
-            ),
+            (Some(_), true) => {
+                self.invalid(*span, format!("{what}: `{}` carries its own weights; remove `weight`", connector.name()))
+            }
             (None, false) => self.invalid(*span, format!("{what}: missing `weight`")),
             (Some(w), false) => self.values(*span, &format!("{what}: weight"), w, None),
             (None, true) => {}
@@ -368,42 +268,22 @@ impl Validator<'_> {
         }
     }
 
-    fn connector(
-        &mut self,
-        what: &str,
-        span: Span,
-        c: &Connector,
-        pre: usize,
-        post: usize,
-        same: bool,
-    ) {
+    fn connector(&mut self, what: &str, span: Span, c: &Connector, pre: usize, post: usize, same: bool) {
         match c {
             Connector::AllToAll { autapses: _ } => {}
-            Connector::FixedIndegree { k: n, autapses }
-            | Connector::FixedTotalNumber { n, autapses } => {
+            Connector::FixedIndegree { k: n, autapses } | Connector::FixedTotalNumber { n, autapses } => {
                 if same && !autapses && pre < 2 && *n > 0 {
-                    self.invalid(
-                        span,
-                        format!(
-                            "{what}: a single neuron without autapses has nobody to connect to"
-                        ),
-                    );
+                    self.invalid(span, format!("{what}: a single neuron without autapses has nobody to connect to"));
                 }
             }
             Connector::OneToOne => {
                 if pre != post {
-                    self.invalid(
-                        span,
-                        format!("{what}: one_to_one needs equal sizes, got {pre} and {post}"),
-                    );
+                    self.invalid(span, format!("{what}: one_to_one needs equal sizes, got {pre} and {post}"));
                 }
             }
             Connector::FixedProbability { p, autapses: _ } => {
                 if !(p.is_finite() && (0.0..=1.0).contains(p)) {
-                    self.invalid(
-                        span,
-                        format!("{what}: probability must be in [0, 1], got {p}"),
-                    );
+                    self.invalid(span, format!("{what}: probability must be in [0, 1], got {p}"));
                 }
             }
             Connector::Dense { matrix } => {
@@ -427,18 +307,10 @@ impl Validator<'_> {
                     && offsets.windows(2).all(|w| w[0] <= w[1])
                     && offsets.last().copied() == Some(targets.len() as u64);
                 if !ok {
-                    self.invalid(
-                        span,
-                        format!("{what}: sparse offsets are not a CSR index of {pre} rows"),
-                    );
+                    self.invalid(span, format!("{what}: sparse offsets are not a CSR index of {pre} rows"));
                 }
                 if let Some(t) = targets.iter().find(|&&t| t as usize >= post) {
-                    self.invalid(
-                        span,
-                        format!(
-                            "{what}: sparse target {t} is outside the {post} postsynaptic neurons"
-                        ),
-                    );
+                    self.invalid(span, format!("{what}: sparse target {t} is outside the {post} postsynaptic neurons"));
                 }
             }
             Connector::Conv2d(conv) => self.conv(what, span, conv, pre, post),
@@ -446,54 +318,36 @@ impl Validator<'_> {
     }
 
     fn conv(&mut self, what: &str, span: Span, conv: &Conv2d, pre: usize, post: usize) {
-        let Conv2d {
-            input,
-            out_channels,
-            kernel,
-            stride,
-            padding: _,
-            dilation,
-            groups,
-            weights,
-        } = conv;
+        let Conv2d { input, out_channels, kernel, stride, padding: _, dilation, groups, weights } = conv;
         if *groups == 0 || input[0] % groups != 0 || out_channels % groups != 0 {
-            self.invalid(span, format!("{what}: groups ({groups}) must divide input ({}) and output ({out_channels}) channels", input[0]));
+            self.invalid(
+                span,
+                format!(
+                    "{what}: groups ({groups}) must divide input ({}) and output ({out_channels}) channels",
+                    input[0]
+                ),
+            );
             return;
         }
         if stride.contains(&0) || dilation.contains(&0) || kernel.contains(&0) {
-            self.invalid(
-                span,
-                format!("{what}: kernel, stride and dilation must be positive"),
-            );
+            self.invalid(span, format!("{what}: kernel, stride and dilation must be positive"));
             return;
         }
         let expected = out_channels * (input[0] / groups) * kernel[0] * kernel[1];
         if weights.len() != expected {
-            self.invalid(
-                span,
-                format!(
-                    "{what}: conv2d has {} weights, expected {expected}",
-                    weights.len()
-                ),
-            );
+            self.invalid(span, format!("{what}: conv2d has {} weights, expected {expected}", weights.len()));
         }
         if input.iter().product::<usize>() != pre {
             self.invalid(
                 span,
-                format!(
-                    "{what}: input shape {input:?} has {} neurons, pre has {pre}",
-                    input.iter().product::<usize>()
-                ),
+                format!("{what}: input shape {input:?} has {} neurons, pre has {pre}", input.iter().product::<usize>()),
             );
         }
         match conv.output() {
             Some(out) if out.iter().product::<usize>() == post => {}
             Some(out) => self.invalid(
                 span,
-                format!(
-                    "{what}: output shape {out:?} has {} neurons, post has {post}",
-                    out.iter().product::<usize>()
-                ),
+                format!("{what}: output shape {out:?} has {} neurons, post has {post}", out.iter().product::<usize>()),
             ),
             None => self.invalid(span, format!("{what}: kernel larger than the padded input")),
         }
@@ -515,10 +369,7 @@ impl Validator<'_> {
             Values::Normal { mean, sd, min, max } => {
                 self.finite(span, what, *mean);
                 if !Range::NonNegative.contains(*sd) {
-                    self.invalid(
-                        span,
-                        format!("{what}: sd must be zero or greater, got {sd}"),
-                    );
+                    self.invalid(span, format!("{what}: sd must be zero or greater, got {sd}"));
                 }
                 if let (Some(lo), Some(hi)) = (min, max)
                     && lo > hi
@@ -537,19 +388,9 @@ impl Validator<'_> {
     }
 
     fn gap(&mut self, id: &str, g: &GapJunction) {
-        let GapJunction {
-            a,
-            b,
-            connector,
-            weight,
-            span,
-        } = g;
-        let (Some(pa), Some(pb)) = (self.net.populations.get(*a), self.net.populations.get(*b))
-        else {
-            self.errors.push(ValidationError::Dangling {
-                what: id.to_string(),
-                span: *span,
-            });
+        let GapJunction { a, b, connector, weight, span } = g;
+        let (Some(pa), Some(pb)) = (self.net.populations.get(*a), self.net.populations.get(*b)) else {
+            self.errors.push(ValidationError::Dangling { what: id.to_string(), span: *span });
             return;
         };
         let what = format!("gap junctions {} <-> {}", pa.name, pb.name);
@@ -557,18 +398,12 @@ impl Validator<'_> {
             if pop.model.kind().gap_dim().is_none() {
                 self.invalid(
                     *span,
-                    format!(
-                        "{what}: `{}` neurons cannot be coupled electrically",
-                        pop.model.kind().name()
-                    ),
+                    format!("{what}: `{}` neurons cannot be coupled electrically", pop.model.kind().name()),
                 );
             }
         }
         if connector.has_weights() {
-            self.invalid(
-                *span,
-                format!("{what}: use a connector without its own weights"),
-            );
+            self.invalid(*span, format!("{what}: use a connector without its own weights"));
         }
         self.connector(&what, *span, connector, pa.size, pb.size, a == b);
         self.values(*span, &format!("{what}: weight"), weight, None);
@@ -577,17 +412,10 @@ impl Validator<'_> {
     fn current(&mut self, id: &str, c: &Current) {
         let Current { target, kind, span } = c;
         if self.net.populations.get(*target).is_none() {
-            self.errors.push(ValidationError::Dangling {
-                what: id.to_string(),
-                span: *span,
-            });
+            self.errors.push(ValidationError::Dangling { what: id.to_string(), span: *span });
         }
         match kind {
-            CurrentKind::Dc {
-                amplitude,
-                start,
-                stop,
-            } => {
+            CurrentKind::Dc { amplitude, start, stop } => {
                 self.finite(*span, "amplitude", *amplitude);
                 if !Range::NonNegative.contains(*start) {
                     self.invalid(*span, format!("start must be zero or later, got {start} s"));
@@ -595,43 +423,24 @@ impl Validator<'_> {
                 if let Some(stop) = stop
                     && !(stop.is_finite() && stop >= start)
                 {
-                    self.invalid(
-                        *span,
-                        format!("stop ({stop} s) must not be before start ({start} s)"),
-                    );
+                    self.invalid(*span, format!("stop ({stop} s) must not be before start ({start} s)"));
                 }
             }
             CurrentKind::Step { times, amplitudes } => {
                 if times.len() != amplitudes.len() {
-                    self.invalid(
-                        *span,
-                        format!("{} times but {} amplitudes", times.len(), amplitudes.len()),
-                    );
+                    self.invalid(*span, format!("{} times but {} amplitudes", times.len(), amplitudes.len()));
                 }
-                if times.iter().chain(amplitudes).any(|x| !x.is_finite())
-                    || times.windows(2).any(|w| w[0] > w[1])
-                {
-                    self.invalid(
-                        *span,
-                        "step times must be finite and increasing, amplitudes finite".to_string(),
-                    );
+                if times.iter().chain(amplitudes).any(|x| !x.is_finite()) || times.windows(2).any(|w| w[0] > w[1]) {
+                    self.invalid(*span, "step times must be finite and increasing, amplitudes finite".to_string());
                 }
             }
         }
     }
 
     fn probe(&mut self, id: &str, p: &Probe) {
-        let Probe {
-            population,
-            kind,
-            neurons,
-            span,
-        } = p;
+        let Probe { population, kind, neurons, span } = p;
         let Some(pop) = self.net.populations.get(*population) else {
-            self.errors.push(ValidationError::Dangling {
-                what: id.to_string(),
-                span: *span,
-            });
+            self.errors.push(ValidationError::Dangling { what: id.to_string(), span: *span });
             return;
         };
         if let Some(r) = neurons
@@ -639,21 +448,11 @@ impl Validator<'_> {
         {
             self.invalid(
                 *span,
-                format!(
-                    "probe range {}..{} is not inside `{}` (0..{})",
-                    r.start, r.end, pop.name, pop.size
-                ),
+                format!("probe range {}..{} is not inside `{}` (0..{})", r.start, r.end, pop.name, pop.size),
             );
         }
         if *kind == ProbeKind::Spikes && !pop.model.kind().spikes() {
-            self.invalid(
-                *span,
-                format!(
-                    "`{}` neurons ({}) do not spike",
-                    pop.name,
-                    pop.model.kind().name()
-                ),
-            );
+            self.invalid(*span, format!("`{}` neurons ({}) do not spike", pop.name, pop.model.kind().name()));
         }
     }
 }

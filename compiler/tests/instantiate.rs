@@ -10,8 +10,7 @@ fn build(body: &str, seed: u64) -> Instance {
     let text = format!(
         "timestep 0.1 ms\npopulation a[50] : integrator {{ r = 1 }}\npopulation b[40] : integrator {{ r = 1 }}\n{body}"
     );
-    let net =
-        parse(&text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(&text)));
+    let net = parse(&text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(&text)));
     validate(&net).unwrap_or_else(|e| panic!("{e:?}"));
     instantiate(&net, seed).expect("instantiates")
 }
@@ -46,10 +45,7 @@ fn rule_based_connectors() {
         3,
     );
     let p = &inst.projections;
-    for (k, (pre, post)) in [(50, 40), (50, 40), (50, 50), (50, 50), (50, 50)]
-        .into_iter()
-        .enumerate()
-    {
+    for (k, (pre, post)) in [(50, 40), (50, 40), (50, 50), (50, 50), (50, 50)].into_iter().enumerate() {
         well_formed(&p[k].rows, pre, post);
     }
     assert_eq!(p[0].rows.len(), 1234);
@@ -58,10 +54,7 @@ fn rule_based_connectors() {
     assert_eq!(p[3].rows.len(), 50 * 49);
     for (k, proj) in p.iter().enumerate().skip(3) {
         for i in 0..50 {
-            assert!(
-                !proj.rows.targets[proj.rows.row(i)].contains(&(i as u32)),
-                "projection {k}: autapse at {i}"
-            );
+            assert!(!proj.rows.targets[proj.rows.row(i)].contains(&(i as u32)), "projection {k}: autapse at {i}");
         }
     }
     // Binomial(2450, 0.3): mean 735, sd 22.7.
@@ -74,21 +67,12 @@ fn explicit_connectors_keep_their_weights() {
     let mut matrix = String::from("[");
     for post in 0..40 {
         let row: Vec<String> = (0..50)
-            .map(|pre| {
-                if (pre + post) % 7 == 0 {
-                    format!("{}", pre * 100 + post)
-                } else {
-                    "0".into()
-                }
-            })
+            .map(|pre| if (pre + post) % 7 == 0 { format!("{}", pre * 100 + post) } else { "0".into() })
             .collect();
         matrix += &format!("[{}],", row.join(","));
     }
     matrix += "]";
-    let inst = build(
-        &format!("projection a -> b : dense({matrix}) {{ delay = 0.25 ms }}"),
-        1,
-    );
+    let inst = build(&format!("projection a -> b : dense({matrix}) {{ delay = 0.25 ms }}"), 1);
     let rows = &inst.projections[0].rows;
     well_formed(rows, 50, 40);
     for pre in 0..50usize {
@@ -105,10 +89,7 @@ fn explicit_connectors_keep_their_weights() {
             .filter(|(a, b)| (a + b) % 7 == 0 && a * 100 + b != 0)
             .count()
     );
-    assert!(
-        rows.delays.iter().all(|&d| d == 3),
-        "0.25 ms rounds to 3 steps of 0.1 ms (2.5 -> 3)"
-    );
+    assert!(rows.delays.iter().all(|&d| d == 3), "0.25 ms rounds to 3 steps of 0.1 ms (2.5 -> 3)");
 }
 
 #[test]
@@ -119,38 +100,18 @@ fn distributions_are_clipped_and_streams_are_separate() {
     );
     let rows = &a.projections[0].rows;
     assert!(rows.weights.iter().all(|&w| (0.0..=2.0).contains(&w)));
-    assert!(
-        rows.weights.contains(&0.0) && rows.weights.contains(&2.0),
-        "clipping happens"
-    );
+    assert!(rows.weights.contains(&0.0) && rows.weights.contains(&2.0), "clipping happens");
     assert!(rows.delays.iter().all(|&d| (1..=30).contains(&d)));
-    let b = build(
-        "projection a -> b : fixed_probability(0.2) { weight = 5 }",
-        9,
-    );
-    assert_eq!(
-        rows.targets, b.projections[0].rows.targets,
-        "weights do not change the wiring"
-    );
-    let c = build(
-        "projection a -> b : fixed_probability(0.2) { weight = 5 }",
-        10,
-    );
-    assert_ne!(
-        c.projections[0].rows.targets, b.projections[0].rows.targets,
-        "the seed does"
-    );
+    let b = build("projection a -> b : fixed_probability(0.2) { weight = 5 }", 9);
+    assert_eq!(rows.targets, b.projections[0].rows.targets, "weights do not change the wiring");
+    let c = build("projection a -> b : fixed_probability(0.2) { weight = 5 }", 10);
+    assert_ne!(c.projections[0].rows.targets, b.projections[0].rows.targets, "the seed does");
 }
 
 #[test]
 fn spike_times_map_to_emission_steps() {
-    let inst = build(
-        "source s[2] : spikes { times = [[0.1 ms, 1 ms, 0.3 ms], [2.5 ms]] }",
-        1,
-    );
-    let SourceKind::SpikeArray { steps } = &inst.sources[0].kind else {
-        panic!()
-    };
+    let inst = build("source s[2] : spikes { times = [[0.1 ms, 1 ms, 0.3 ms], [2.5 ms]] }", 1);
+    let SourceKind::SpikeArray { steps } = &inst.sources[0].kind else { panic!() };
     // A spike at time t is emitted in step round(t / dt) - 1 and carries the time stamp (step + 1) dt.
     assert_eq!(steps, &vec![vec![0, 2, 9], vec![24]]);
 }
@@ -184,8 +145,8 @@ fn convolve(
                                 (ox * stride + dx) as isize - pad as isize,
                             );
                             if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                                acc += k[((o * c + i) * kh + dy) * kw + dx]
-                                    * x[(i * h + iy as usize) * w + ix as usize];
+                                acc +=
+                                    k[((o * c + i) * kh + dy) * kw + dx] * x[(i * h + iy as usize) * w + ix as usize];
                             }
                         }
                     }

@@ -2,9 +2,7 @@
 //! the semantic errors a user meets.
 
 use soma_compiler::front::snn::{LowerErrorKind, Overrides, SnnError, parse};
-use soma_compiler::ir::{
-    Connector, CurrentKind, Network, NeuronModel, Node, ProbeKind, Receptor, SourceKind, Values,
-};
+use soma_compiler::ir::{Connector, CurrentKind, Network, NeuronModel, Node, ProbeKind, Receptor, SourceKind, Values};
 
 fn net(body: &str) -> Network {
     let text = format!("timestep 0.1 ms\n{body}");
@@ -23,14 +21,9 @@ fn lower_error(body: &str) -> (LowerErrorKind, String) {
 }
 
 fn constant(expr: &str) -> f64 {
-    let n = net(&format!(
-        "const x = {expr}\npopulation p[1] : integrator {{ r = x / (1 {}) }}",
-        unit_of(expr)
-    ));
+    let n = net(&format!("const x = {expr}\npopulation p[1] : integrator {{ r = x / (1 {}) }}", unit_of(expr)));
     let (_, p) = n.populations.iter().next().expect("population");
-    let NeuronModel::Integrator(m) = &p.model else {
-        panic!()
-    };
+    let NeuronModel::Integrator(m) = &p.model else { panic!() };
     m.r
 }
 
@@ -56,50 +49,28 @@ fn arithmetic_units_and_functions() {
     let n = net(
         "def double(a) = 2 * a\nconst y = double(3 ms)\npopulation p[1] : lif { tau = y, r = 1, v_leak = 0, v_threshold = 1 }",
     );
-    let NeuronModel::Lif(m) = &n.populations.iter().next().expect("pop").1.model else {
-        panic!()
-    };
+    let NeuronModel::Lif(m) = &n.populations.iter().next().expect("pop").1.model else { panic!() };
     assert!((m.tau - 6e-3).abs() < 1e-15);
 }
 
 #[test]
 fn dimension_errors_are_caught() {
-    assert_eq!(
-        lower_error("const x = 1 ms + 1 mV").0,
-        LowerErrorKind::Dimension
-    );
-    assert_eq!(
-        lower_error("const x = sqrt(2 ms)").0,
-        LowerErrorKind::Dimension
-    );
-    assert_eq!(
-        lower_error("const x = 2 ^ (1 ms)").0,
-        LowerErrorKind::Dimension
-    );
+    assert_eq!(lower_error("const x = 1 ms + 1 mV").0, LowerErrorKind::Dimension);
+    assert_eq!(lower_error("const x = sqrt(2 ms)").0, LowerErrorKind::Dimension);
+    assert_eq!(lower_error("const x = 2 ^ (1 ms)").0, LowerErrorKind::Dimension);
     assert_eq!(
         lower_error("population p[1] : lif { tau = 1, r = 1, v_leak = 0, v_threshold = 1 }").0,
         LowerErrorKind::Dimension
     );
     let (kind, msg) = lower_error("const x = 1 parsec");
     assert_eq!(kind, LowerErrorKind::UnknownUnit, "{msg}");
-    let (kind, msg) = lower_error(
-        "population p[1] : lif { tau = 1 ms, r = 1, v_leak = 0, v_threshold = 1, bias = 2 }",
-    );
+    let (kind, msg) = lower_error("population p[1] : lif { tau = 1 ms, r = 1, v_leak = 0, v_threshold = 1, bias = 2 }");
     assert_eq!(kind, LowerErrorKind::UnknownKey);
     assert!(msg.contains("unknown parameter `bias`"), "{msg}");
-    assert_eq!(
-        lower_error("const ms = 1").1,
-        "`ms` is a unit or builtin function name"
-    );
+    assert_eq!(lower_error("const ms = 1").1, "`ms` is a unit or builtin function name");
     assert_eq!(lower_error("const a = b").0, LowerErrorKind::UnknownName);
-    assert_eq!(
-        lower_error("population p[2.5] : integrator { r = 1 }").0,
-        LowerErrorKind::Invalid
-    );
-    assert_eq!(
-        lower_error("population p[1] : hodgkin_huxley { }").0,
-        LowerErrorKind::UnknownName
-    );
+    assert_eq!(lower_error("population p[2.5] : integrator { r = 1 }").0, LowerErrorKind::Invalid);
+    assert_eq!(lower_error("population p[1] : hodgkin_huxley { }").0, LowerErrorKind::UnknownName);
 }
 
 #[test]
@@ -122,82 +93,34 @@ probe b[1..3] : v
 "#);
     assert_eq!(n.populations.len(), 2);
     let (_, a) = n.populations.iter().next().expect("a");
-    assert_eq!(
-        a.v_init,
-        Some(Values::Normal {
-            mean: -60e-3,
-            sd: 2e-3,
-            min: None,
-            max: Some(-51e-3)
-        })
-    );
+    assert_eq!(a.v_init, Some(Values::Normal { mean: -60e-3, sd: 2e-3, min: None, max: Some(-51e-3) }));
     let (_, s) = n.sources.iter().next().expect("s");
-    assert_eq!(
-        s.kind,
-        SourceKind::SpikeArray {
-            times: vec![vec![1e-3, 2e-3], vec![3e-3]]
-        }
-    );
+    assert_eq!(s.kind, SourceKind::SpikeArray { times: vec![vec![1e-3, 2e-3], vec![3e-3]] });
     let projs: Vec<_> = n.projections.iter().map(|(_, p)| p).collect();
     assert_eq!(projs.len(), 4);
     assert!(matches!(projs[0].pre, Node::Source(_)));
     assert_eq!(projs[0].delay, Values::Const(1e-3));
-    assert_eq!(
-        projs[1].connector,
-        Connector::FixedProbability {
-            p: 0.5,
-            autapses: false
-        }
-    );
+    assert_eq!(projs[1].connector, Connector::FixedProbability { p: 0.5, autapses: false });
     assert_eq!(projs[1].receptor, Receptor::Inhibitory);
-    assert_eq!(
-        projs[1].delay,
-        Values::Const(1e-4),
-        "the default delay is one time step"
-    );
-    assert!(
-        matches!(&projs[2].connector, Connector::Dense { matrix } if matrix.len() == 16 && matrix[5] == 2.0)
-    );
+    assert_eq!(projs[1].delay, Values::Const(1e-4), "the default delay is one time step");
+    assert!(matches!(&projs[2].connector, Connector::Dense { matrix } if matrix.len() == 16 && matrix[5] == 2.0));
     assert!(projs[2].weight.is_none());
-    assert_eq!(
-        projs[3].connector,
-        Connector::Sparse {
-            offsets: vec![0, 1, 1, 2],
-            targets: vec![3, 1]
-        }
-    );
+    assert_eq!(projs[3].connector, Connector::Sparse { offsets: vec![0, 1, 1, 2], targets: vec![3, 1] });
     assert_eq!(n.gap_junctions.len(), 1);
     let currents: Vec<_> = n.currents.iter().map(|(_, c)| c.kind.clone()).collect();
-    assert_eq!(
-        currents[0],
-        CurrentKind::Dc {
-            amplitude: 100e-12,
-            start: 10e-3,
-            stop: Some(20e-3)
-        }
-    );
-    let probes: Vec<_> = n
-        .probes
-        .iter()
-        .map(|(_, p)| (p.kind, p.neurons.clone()))
-        .collect();
-    assert_eq!(
-        probes,
-        vec![(ProbeKind::Spikes, None), (ProbeKind::V, Some(1..3))]
-    );
+    assert_eq!(currents[0], CurrentKind::Dc { amplitude: 100e-12, start: 10e-3, stop: Some(20e-3) });
+    let probes: Vec<_> = n.probes.iter().map(|(_, p)| (p.kind, p.neurons.clone())).collect();
+    assert_eq!(probes, vec![(ProbeKind::Spikes, None), (ProbeKind::V, Some(1..3))]);
     soma_compiler::valid::validate(&n).expect("valid");
 }
 
 #[test]
 fn overrides_keep_units() {
-    let text =
-        "timestep 0.1 ms\nconst tau = 10 ms\npopulation p[1] : li { tau = tau, r = 1, v_leak = 0 }";
+    let text = "timestep 0.1 ms\nconst tau = 10 ms\npopulation p[1] : li { tau = tau, r = 1, v_leak = 0 }";
     let mut o = Overrides::new();
     o.insert("tau".into(), (0.02, soma_isa::units::Dim::TIME));
     let n = parse(text, &o).expect("parses");
-    let NeuronModel::Li(m) = &n.populations.iter().next().expect("p").1.model else {
-        panic!()
-    };
+    let NeuronModel::Li(m) = &n.populations.iter().next().expect("p").1.model else { panic!() };
     assert_eq!(m.tau, 0.02);
     o.insert("tau".into(), (0.02, soma_isa::units::Dim::VOLTAGE));
     assert!(parse(text, &o).is_err());

@@ -22,8 +22,7 @@ fn small(net: &Network) -> bool {
             .0
         })
         .sum();
-    net.neuron_count() + net.sources.iter().map(|(_, s)| s.size).sum::<usize>() < 100_000
-        && synapses < 1e6
+    net.neuron_count() + net.sources.iter().map(|(_, s)| s.size).sum::<usize>() < 100_000 && synapses < 1e6
 }
 
 const TOKENS: &[&str] = &[

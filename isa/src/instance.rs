@@ -139,12 +139,7 @@ impl Rows {
             weights[at] = w;
             delays[at] = d;
         }
-        Rows {
-            offsets,
-            targets,
-            weights,
-            delays,
-        }
+        Rows { offsets, targets, weights, delays }
     }
 }
 
@@ -234,12 +229,7 @@ mod tests {
 
     #[test]
     fn rows_are_sorted_by_pre_and_stable() {
-        let syn = [
-            (2, 0, 1.0, 1),
-            (0, 5, 2.0, 2),
-            (2, 1, 3.0, 3),
-            (0, 6, 4.0, 4),
-        ];
+        let syn = [(2, 0, 1.0, 1), (0, 5, 2.0, 2), (2, 1, 3.0, 3), (0, 6, 4.0, 4)];
         let rows = Rows::from_synapses(3, &syn);
         assert_eq!(rows.offsets, vec![0, 2, 2, 4]);
         assert_eq!(rows.targets, vec![5, 6, 0, 1]);

@@ -252,10 +252,7 @@ impl ModelKind {
 
     /// Whether the model can emit spikes.
     pub fn spikes(self) -> bool {
-        !matches!(
-            self,
-            ModelKind::Li | ModelKind::Integrator | ModelKind::CubaLi
-        )
+        !matches!(self, ModelKind::Li | ModelKind::Integrator | ModelKind::CubaLi)
     }
 
     /// The dimension of its membrane variable `v` (pure number for NIR models).

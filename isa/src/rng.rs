@@ -24,12 +24,7 @@ impl Rng {
     /// The generator for stream `stream` of seed `seed`.
     pub fn new(seed: u64, stream: u64) -> Rng {
         let mut x = seed ^ stream.wrapping_mul(0xD1B5_4A32_D192_ED03).rotate_left(17);
-        let mut s = [
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-            splitmix64(&mut x),
-        ];
+        let mut s = [splitmix64(&mut x), splitmix64(&mut x), splitmix64(&mut x), splitmix64(&mut x)];
         if s == [0; 4] {
             s[0] = 1; // the all-zero state is the one state xoshiro never leaves
         }
@@ -114,11 +109,7 @@ impl Rng {
             return 0;
         }
         let g = (self.uniform_open0().ln() / (1.0 - p).ln()).floor();
-        if g >= u64::MAX as f64 {
-            u64::MAX
-        } else {
-            g as u64
-        }
+        if g >= u64::MAX as f64 { u64::MAX } else { g as u64 }
     }
 }
 
@@ -146,10 +137,7 @@ mod tests {
     fn mean_var(xs: &[f64]) -> (f64, f64) {
         let n = xs.len() as f64;
         let m = xs.iter().sum::<f64>() / n;
-        (
-            m,
-            xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0),
-        )
+        (m, xs.iter().map(|x| (x - m).powi(2)).sum::<f64>() / (n - 1.0))
     }
 
     #[test]
@@ -162,14 +150,8 @@ mod tests {
         assert!(m.abs() < 0.01 && (v - 1.0).abs() < 0.02);
         for lambda in [0.05, 3.0, 40.0] {
             let (m, v) = mean_var(&(0..n).map(|_| r.poisson(lambda) as f64).collect::<Vec<_>>());
-            assert!(
-                (m - lambda).abs() < 0.02 * lambda.max(1.0),
-                "poisson mean {m} for {lambda}"
-            );
-            assert!(
-                (v - lambda).abs() < 0.05 * lambda.max(1.0),
-                "poisson var {v} for {lambda}"
-            );
+            assert!((m - lambda).abs() < 0.02 * lambda.max(1.0), "poisson mean {m} for {lambda}");
+            assert!((v - lambda).abs() < 0.05 * lambda.max(1.0), "poisson var {v} for {lambda}");
         }
         let p = 0.02;
         let (m, _) = mean_var(&(0..n).map(|_| r.geometric(p) as f64).collect::<Vec<_>>());
@@ -178,10 +160,6 @@ mod tests {
             c[r.below(3) as usize] += 1;
             c
         });
-        assert!(
-            counts
-                .iter()
-                .all(|&c| (c as f64 - n as f64 / 3.0).abs() < 1000.0)
-        );
+        assert!(counts.iter().all(|&c| (c as f64 - n as f64 / 3.0).abs() < 1000.0));
     }
 }

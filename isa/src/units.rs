@@ -51,8 +51,7 @@ impl Dim {
 
     /// The square root, if every exponent is even.
     pub fn sqrt(self) -> Option<Dim> {
-        (self.s % 2 == 0 && self.v % 2 == 0 && self.a % 2 == 0)
-            .then(|| Dim::new(self.s / 2, self.v / 2, self.a / 2))
+        (self.s % 2 == 0 && self.v % 2 == 0 && self.a % 2 == 0).then(|| Dim::new(self.s / 2, self.v / 2, self.a / 2))
     }
 
     /// A value of this dimension written in SI units: `-0.01 s`, `2e-10 F`, `3 s·V^-1`.
@@ -69,11 +68,7 @@ impl Dim {
         .iter()
         .find(|(d, _)| *d == self)
         .map_or_else(|| self.to_string(), |(_, s)| (*s).to_string());
-        if self == Dim::NONE {
-            format!("{value}")
-        } else {
-            format!("{value} {symbol}")
-        }
+        if self == Dim::NONE { format!("{value}") } else { format!("{value} {symbol}") }
     }
 
     /// A readable name: a known quantity's name, or the exponents in base units.
@@ -105,11 +100,7 @@ impl fmt::Display for Dim {
                 e => parts.push(format!("{sym}^{e}")),
             }
         }
-        if parts.is_empty() {
-            f.write_str("1")
-        } else {
-            f.write_str(&parts.join("·"))
-        }
+        if parts.is_empty() { f.write_str("1") } else { f.write_str(&parts.join("·")) }
     }
 }
 
@@ -143,10 +134,7 @@ pub const UNITS: &[(&str, Dim, f64)] = &[
 
 /// Looks up a unit name.
 pub fn unit(name: &str) -> Option<(Dim, f64)> {
-    UNITS
-        .iter()
-        .find(|(n, _, _)| *n == name)
-        .map(|&(_, d, k)| (d, k))
+    UNITS.iter().find(|(n, _, _)| *n == name).map(|&(_, d, k)| (d, k))
 }
 
 #[cfg(test)]

@@ -2,8 +2,7 @@
 //! `tools/nest/`; the values are copied here so the tests need no Python).
 
 use soma_isa::instance::{
-    Instance, PopulationInstance, Pre, ProbeInstance, ProjectionInstance, Rows, SourceInstance,
-    SourceKind, Variable,
+    Instance, PopulationInstance, Pre, ProbeInstance, ProjectionInstance, Rows, SourceInstance, SourceKind, Variable,
 };
 use soma_isa::model::{IfCurrExp, Izhikevich, NeuronModel, Receptor};
 use soma_runtime::reference::{RunOptions, Simulator};
@@ -11,26 +10,14 @@ use soma_runtime::reference::{RunOptions, Simulator};
 fn one_neuron(model: NeuronModel, v0: f64) -> Instance {
     Instance {
         dt: 1e-4,
-        populations: vec![PopulationInstance {
-            name: "n".into(),
-            model,
-            v_init: vec![v0],
-        }],
+        populations: vec![PopulationInstance { name: "n".into(), model, v_init: vec![v0] }],
         sources: Vec::new(),
         projections: Vec::new(),
         gap_junctions: Vec::new(),
         currents: Vec::new(),
         probes: vec![
-            ProbeInstance {
-                population: 0,
-                variable: Variable::V,
-                neurons: vec![0],
-            },
-            ProbeInstance {
-                population: 0,
-                variable: Variable::Spikes,
-                neurons: vec![0],
-            },
+            ProbeInstance { population: 0, variable: Variable::V, neurons: vec![0] },
+            ProbeInstance { population: 0, variable: Variable::Spikes, neurons: vec![0] },
         ],
         seed: 1,
     }
@@ -41,21 +28,14 @@ fn spike_input(inst: &mut Instance, step: u32, delay_steps: u16, weight: f32, re
     inst.sources.push(SourceInstance {
         name: format!("s{k}"),
         size: 1,
-        kind: SourceKind::SpikeArray {
-            steps: vec![vec![step]],
-        },
+        kind: SourceKind::SpikeArray { steps: vec![vec![step]] },
     });
     inst.projections.push(ProjectionInstance {
         name: format!("s{k}->n"),
         pre: Pre::Source(k),
         post: 0,
         receptor,
-        rows: Rows {
-            offsets: vec![0, 1],
-            targets: vec![0],
-            weights: vec![weight],
-            delays: vec![delay_steps],
-        },
+        rows: Rows { offsets: vec![0, 1], targets: vec![0], weights: vec![weight], delays: vec![delay_steps] },
     });
 }
 
@@ -79,13 +59,7 @@ fn iaf_psc_exp_psp_trace_matches_nest() {
     spike_input(&mut inst, 9, 10, 1000e-12, Receptor::Excitatory);
     spike_input(&mut inst, 39, 10, 1000e-12, Receptor::Excitatory);
     spike_input(&mut inst, 29, 5, -500e-12, Receptor::Inhibitory);
-    let r = Simulator::new(&inst).run(
-        &RunOptions {
-            steps: 100,
-            record_all_spikes: false,
-        },
-        |_| {},
-    );
+    let r = Simulator::new(&inst).run(&RunOptions { steps: 100, record_all_spikes: false }, |_| {});
     let nest = [
         (1.9, -65.000000000000),
         (2.0, -65.000000000000),
@@ -103,10 +77,7 @@ fn iaf_psc_exp_psp_trace_matches_nest() {
         let k = (t_ms * 10.0_f64).round() as usize - 1;
         let got = r.traces[0].values[k] * 1e3;
         // Weights are stored as f32 (relative precision 6e-8): that, not the integration, bounds the agreement.
-        assert!(
-            (got - v_mv).abs() < 1e-6,
-            "t = {t_ms} ms: soma {got} mV, NEST {v_mv} mV"
-        );
+        assert!((got - v_mv).abs() < 1e-6, "t = {t_ms} ms: soma {got} mV, NEST {v_mv} mV");
     }
     assert_eq!(r.spike_counts, vec![0]);
 }
@@ -114,25 +85,11 @@ fn iaf_psc_exp_psp_trace_matches_nest() {
 /// tools/nest/izhikevich.py: NEST's `izhikevich` (regular spiking, I_e = 10) spikes at these times (ms).
 #[test]
 fn izhikevich_spike_times_match_nest() {
-    let model = NeuronModel::Izhikevich(Izhikevich {
-        a: 20.0,
-        b: 0.2,
-        c: -65e-3,
-        d: 8e-3,
-        v_peak: 30e-3,
-        i_offset: 10e-3,
-    });
+    let model =
+        NeuronModel::Izhikevich(Izhikevich { a: 20.0, b: 0.2, c: -65e-3, d: 8e-3, v_peak: 30e-3, i_offset: 10e-3 });
     let inst = one_neuron(model, -65e-3);
-    let r = Simulator::new(&inst).run(
-        &RunOptions {
-            steps: 2000,
-            record_all_spikes: false,
-        },
-        |_| {},
-    );
-    let times: Vec<f64> = r.spikes[0]
-        .iter()
-        .map(|&(step, _)| ((step as f64 + 1.0) * 0.1 * 10.0).round() / 10.0)
-        .collect();
+    let r = Simulator::new(&inst).run(&RunOptions { steps: 2000, record_all_spikes: false }, |_| {});
+    let times: Vec<f64> =
+        r.spikes[0].iter().map(|&(step, _)| ((step as f64 + 1.0) * 0.1 * 10.0).round() / 10.0).collect();
     assert_eq!(times, vec![3.4, 27.1, 72.2, 117.3, 162.4]);
 }

@@ -19,10 +19,7 @@ pub struct Handle<T> {
 impl<T> Handle<T> {
     /// The handle of the `index`-th object.
     pub fn from_index(index: usize) -> Self {
-        Handle {
-            index: index as u32,
-            kind: PhantomData,
-        }
+        Handle { index: index as u32, kind: PhantomData }
     }
 
     /// Its position in the arena.
@@ -95,10 +92,7 @@ impl<T> Arena<T> {
 
     /// Handles and objects in insertion order.
     pub fn iter(&self) -> impl Iterator<Item = (Handle<T>, &T)> {
-        self.items
-            .iter()
-            .enumerate()
-            .map(|(i, t)| (Handle::from_index(i), t))
+        self.items.iter().enumerate().map(|(i, t)| (Handle::from_index(i), t))
     }
 }
 

@@ -352,12 +352,7 @@ impl Network {
             .iter()
             .find(|(_, p)| p.name == name)
             .map(|(h, _)| Node::Population(h))
-            .or_else(|| {
-                self.sources
-                    .iter()
-                    .find(|(_, s)| s.name == name)
-                    .map(|(h, _)| Node::Source(h))
-            })
+            .or_else(|| self.sources.iter().find(|(_, s)| s.name == name).map(|(h, _)| Node::Source(h)))
     }
 }
 
@@ -377,12 +372,7 @@ mod tests {
             span: Span::NONE,
             param_spans: Vec::new(),
         });
-        let h = arena.push(Probe {
-            population: pop,
-            kind: ProbeKind::V,
-            neurons: None,
-            span: Span::NONE,
-        });
+        let h = arena.push(Probe { population: pop, kind: ProbeKind::V, neurons: None, span: Span::NONE });
         assert_eq!(h.to_string(), "probe0");
         assert_eq!(pop.to_string(), "pop0");
     }
@@ -400,13 +390,6 @@ mod tests {
             weights: vec![0.0; 3 * 2 * 9],
         };
         assert_eq!(conv.output(), Some([3, 3, 4]));
-        assert_eq!(
-            Conv2d {
-                kernel: [9, 9],
-                ..conv
-            }
-            .output(),
-            None
-        );
+        assert_eq!(Conv2d { kernel: [9, 9], ..conv }.output(), None);
     }
 }

@@ -14,11 +14,7 @@ use soma_isa::model::NeuronModel;
 
 /// `(e^x - 1) / x`, accurate near zero.
 fn phi(x: f64) -> f64 {
-    if x.abs() < 1e-9 {
-        1.0 + 0.5 * x
-    } else {
-        x.exp_m1() / x
-    }
+    if x.abs() < 1e-9 { 1.0 + 0.5 * x } else { x.exp_m1() / x }
 }
 
 /// Propagator from a synaptic current with time constant `ts` into a leaky membrane with time constant `tm` and
@@ -109,10 +105,7 @@ impl Kernel {
                 let r = m.tau_m / m.cm;
                 Linear {
                     p11: vec![(-h / m.tau_syn_e).exp(), (-h / m.tau_syn_i).exp()],
-                    p21: vec![
-                        p21(r, m.tau_m, m.tau_syn_e, h),
-                        p21(r, m.tau_m, m.tau_syn_i, h),
-                    ],
+                    p21: vec![p21(r, m.tau_m, m.tau_syn_e, h), p21(r, m.tau_m, m.tau_syn_i, h)],
                     syn_scale: vec![1.0, 1.0],
                     i_offset: m.i_offset,
                     threshold: Some((m.v_thresh, false)),
@@ -127,20 +120,14 @@ impl Kernel {
                 v_reset: m.v_reset,
                 ..base(leaky(m.tau, m.r, m.v_leak))
             },
-            NeuronModel::Li(m) => Linear {
-                direct: m.r / m.tau,
-                ..base(leaky(m.tau, m.r, m.v_leak))
-            },
+            NeuronModel::Li(m) => Linear { direct: m.r / m.tau, ..base(leaky(m.tau, m.r, m.v_leak)) },
             NeuronModel::If(m) => Linear {
                 direct: m.r,
                 threshold: Some((m.v_threshold, true)),
                 v_reset: m.v_reset,
                 ..base((1.0, 0.0, m.r * h))
             },
-            NeuronModel::Integrator(m) => Linear {
-                direct: m.r,
-                ..base((1.0, 0.0, m.r * h))
-            },
+            NeuronModel::Integrator(m) => Linear { direct: m.r, ..base((1.0, 0.0, m.r * h)) },
             NeuronModel::CubaLif(m) => Linear {
                 p11: vec![(-h / m.tau_syn).exp()],
                 p21: vec![p21(m.r, m.tau_mem, m.tau_syn, h)],
@@ -190,30 +177,16 @@ impl Kernel {
         let n = v_init.len();
         let (i_syn, u) = match self {
             Kernel::Linear(l) => (vec![vec![0.0; n]; l.p11.len()], Vec::new()),
-            Kernel::Izhikevich { b, .. } => {
-                (Vec::new(), v_init.iter().map(|v| b * v * 1e3).collect())
-            }
+            Kernel::Izhikevich { b, .. } => (Vec::new(), v_init.iter().map(|v| b * v * 1e3).collect()),
             Kernel::Threshold { .. } => (Vec::new(), Vec::new()),
         };
-        State {
-            v: v_init.to_vec(),
-            i_syn,
-            u,
-            refractory: vec![0; n],
-        }
+        State { v: v_init.to_vec(), i_syn, u, refractory: vec![0; n] }
     }
 
     /// Advances every neuron by one step. `input[k]` holds receptor `k`'s arriving weights per neuron, `drive`
     /// the injected current (same for all), `gap` the per-neuron gap-junction current (empty if none). Indices
     /// of neurons that spiked are appended to `spiked`.
-    pub fn step(
-        &self,
-        s: &mut State,
-        input: &[&[f64]],
-        drive: f64,
-        gap: &[f64],
-        spiked: &mut Vec<u32>,
-    ) {
+    pub fn step(&self, s: &mut State, input: &[&[f64]], drive: f64, gap: &[f64], spiked: &mut Vec<u32>) {
         let n = s.v.len();
         match self {
             Kernel::Linear(l) => match s.i_syn.len() {
@@ -221,15 +194,7 @@ impl Kernel {
                 1 => linear::<1>(l, s, input, drive, gap, spiked),
                 _ => linear::<2>(l, s, input, drive, gap, spiked),
             },
-            Kernel::Izhikevich {
-                a,
-                b,
-                c,
-                d,
-                v_peak,
-                i_offset,
-                h,
-            } => {
+            Kernel::Izhikevich { a, b, c, d, v_peak, i_offset, h } => {
                 let drive_mv = (i_offset + drive * 1e3) * h;
                 for i in 0..n {
                     let (v0, u0) = (s.v[i] * 1e3, s.u[i]);
@@ -259,14 +224,7 @@ impl Kernel {
 }
 
 /// The linear form for models with `K` synaptic currents, with the per-model choices hoisted out of the loop.
-fn linear<const K: usize>(
-    l: &Linear,
-    s: &mut State,
-    input: &[&[f64]],
-    drive: f64,
-    gap: &[f64],
-    spiked: &mut Vec<u32>,
-) {
+fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f64, gap: &[f64], spiked: &mut Vec<u32>) {
     let n = s.v.len();
     let c = l.c0 + l.p20 * (l.i_offset + drive);
     let p21: [f64; K] = std::array::from_fn(|k| l.p21[k]);
@@ -276,16 +234,8 @@ fn linear<const K: usize>(
     let Ok(currents) = <&mut [Vec<f64>; K]>::try_from(&mut s.i_syn[..K]) else {
         return;
     };
-    let direct = if K == 0 && l.direct != 0.0 {
-        input.first().map(|x| &x[..n])
-    } else {
-        None
-    };
-    let gap = if gap.is_empty() {
-        None
-    } else {
-        Some(&gap[..n])
-    };
+    let direct = if K == 0 && l.direct != 0.0 { input.first().map(|x| &x[..n]) } else { None };
+    let gap = if gap.is_empty() { None } else { Some(&gap[..n]) };
     let (v, refractory) = (&mut s.v[..n], &mut s.refractory[..n]);
     for i in 0..n {
         let mut vi = v[i];
@@ -339,12 +289,7 @@ mod tests {
     /// The closed-form PSP of a current-based synapse: v(t) = R I0 ts/(tm - ts) (e^{-t/tm} - e^{-t/ts}).
     #[test]
     fn psp_matches_the_closed_form_at_every_step() {
-        let m = IfCurrExp {
-            v_rest: 0.0,
-            v_reset: -1.0,
-            v_thresh: 1.0,
-            ..cuba_neuron()
-        };
+        let m = IfCurrExp { v_rest: 0.0, v_reset: -1.0, v_thresh: 1.0, ..cuba_neuron() };
         let h = 1e-4;
         let k = Kernel::new(&NeuronModel::IfCurrExp(m.clone()), h);
         let mut s = k.state(&[0.0]);
@@ -355,13 +300,9 @@ mod tests {
         for step in 1..400 {
             k.step(&mut s, &[&[0.0], &[0.0]], 0.0, &[], &mut spikes);
             let t = step as f64 * h;
-            let exact = r * w * m.tau_syn_e / (m.tau_m - m.tau_syn_e)
-                * ((-t / m.tau_m).exp() - (-t / m.tau_syn_e).exp());
-            assert!(
-                (s.v[0] - exact).abs() < 1e-12,
-                "step {step}: {} vs {exact}",
-                s.v[0]
-            );
+            let exact =
+                r * w * m.tau_syn_e / (m.tau_m - m.tau_syn_e) * ((-t / m.tau_m).exp() - (-t / m.tau_syn_e).exp());
+            assert!((s.v[0] - exact).abs() < 1e-12, "step {step}: {} vs {exact}", s.v[0]);
         }
     }
 
@@ -376,11 +317,7 @@ mod tests {
     #[test]
     fn dc_drive_reaches_threshold_at_the_analytic_time_then_stays_refractory() {
         // tau_m dv/dt = -(v - v_rest) + R I: crosses v_thresh at t* = -tau ln(1 - (vth - vrest)/(R I)).
-        let m = IfCurrExp {
-            v_rest: -65e-3,
-            v_reset: -65e-3,
-            ..cuba_neuron()
-        };
+        let m = IfCurrExp { v_rest: -65e-3, v_reset: -65e-3, ..cuba_neuron() };
         let h = 1e-4;
         let k = Kernel::new(&NeuronModel::IfCurrExp(m.clone()), h);
         let mut s = k.state(&[m.v_rest]);
@@ -404,22 +341,12 @@ mod tests {
         }
         let first = first.expect("the neuron must fire");
         assert_eq!(first, (t_star / h).ceil() as u32 - 1, "t* = {t_star}");
-        assert_eq!(
-            steps_at_reset,
-            1 + 50,
-            "the spike step plus 5 ms of refractoriness"
-        );
+        assert_eq!(steps_at_reset, 1 + 50, "the spike step plus 5 ms of refractoriness");
     }
 
     #[test]
     fn nir_lif_threshold_is_strict_and_input_is_a_dirac() {
-        let m = Lif {
-            tau: 1e-2,
-            r: 2.0,
-            v_leak: 0.0,
-            v_threshold: 1.0,
-            v_reset: 0.0,
-        };
+        let m = Lif { tau: 1e-2, r: 2.0, v_leak: 0.0, v_threshold: 1.0, v_reset: 0.0 };
         let k = Kernel::new(&NeuronModel::Lif(m), 1e-3);
         let mut s = k.state(&[0.0]);
         let mut spikes = Vec::new();

@@ -84,10 +84,8 @@ impl<'a> Simulator<'a> {
     /// Prepares a run of `inst`.
     pub fn new(inst: &'a Instance) -> Simulator<'a> {
         let mut max_delay = vec![0usize; inst.populations.len()];
-        let (mut out_pop, mut out_src) = (
-            vec![Vec::new(); inst.populations.len()],
-            vec![Vec::new(); inst.sources.len()],
-        );
+        let (mut out_pop, mut out_src) =
+            (vec![Vec::new(); inst.populations.len()], vec![Vec::new(); inst.sources.len()]);
         for (k, p) in inst.projections.iter().enumerate() {
             let d = p.rows.delays.iter().copied().max().unwrap_or(1) as usize;
             max_delay[p.post] = max_delay[p.post].max(d);
@@ -112,11 +110,7 @@ impl<'a> Simulator<'a> {
                     ring: vec![0.0; slots * receptors * p.size()],
                     slots,
                     receptors,
-                    gap: if has_gap {
-                        vec![0.0; p.size()]
-                    } else {
-                        Vec::new()
-                    },
+                    gap: if has_gap { vec![0.0; p.size()] } else { Vec::new() },
                     spiked: Vec::new(),
                 }
             })
@@ -166,8 +160,7 @@ impl<'a> Simulator<'a> {
             let (inputs, _) = p.ring[base..].split_at_mut(p.receptors * n);
             let views: Vec<&[f64]> = inputs.chunks(n.max(1)).take(p.receptors).collect();
             p.spiked.clear();
-            p.kernel
-                .step(&mut p.state, &views, self.drive[i], &p.gap, &mut p.spiked);
+            p.kernel.step(&mut p.state, &views, self.drive[i], &p.gap, &mut p.spiked);
             p.ring[base..base + p.receptors * n].fill(0.0);
         }
         self.emit_sources(t);
@@ -196,10 +189,7 @@ impl<'a> Simulator<'a> {
         }
         for g in &self.inst.gap_junctions {
             for (&(i, j), &w) in g.pairs.iter().zip(&g.weights) {
-                let (va, vb) = (
-                    self.pops[g.a].state.v[i as usize],
-                    self.pops[g.b].state.v[j as usize],
-                );
+                let (va, vb) = (self.pops[g.a].state.v[i as usize], self.pops[g.b].state.v[j as usize]);
                 let w = w as f64;
                 self.pops[g.a].gap[i as usize] += w * (vb - va);
                 self.pops[g.b].gap[j as usize] += w * (va - vb);
@@ -276,8 +266,7 @@ impl<'a> Simulator<'a> {
                             if slot >= slots {
                                 slot -= slots;
                             }
-                            ring[slot * stride + rows.targets[s] as usize] +=
-                                rows.weights[s] as f64 * count;
+                            ring[slot * stride + rows.targets[s] as usize] += rows.weights[s] as f64 * count;
                         }
                     }
                 }
@@ -292,10 +281,7 @@ impl<'a> Simulator<'a> {
         let record: Vec<bool> = (0..inst.populations.len())
             .map(|i| {
                 opts.record_all_spikes
-                    || inst
-                        .probes
-                        .iter()
-                        .any(|p| p.population == i && p.variable == Variable::Spikes)
+                    || inst.probes.iter().any(|p| p.population == i && p.variable == Variable::Spikes)
             })
             .collect();
         let mut spikes = vec![Vec::new(); inst.populations.len()];
@@ -327,12 +313,6 @@ impl<'a> Simulator<'a> {
             }
         }
         progress(opts.steps);
-        RunResult {
-            steps: opts.steps,
-            spike_counts: counts,
-            spikes,
-            traces,
-            synaptic_events: self.synaptic_events,
-        }
+        RunResult { steps: opts.steps, spike_counts: counts, spikes, traces, synaptic_events: self.synaptic_events }
     }
 }

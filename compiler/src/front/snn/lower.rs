@@ -8,11 +8,11 @@ use soma_isa::units::Dim;
 use thiserror::Error;
 
 use super::ast::{Arg, Block, Call, Expr, ExprKind, File, Ident, ItemKind};
-use super::value::{Def, Dist, Scope, Value, dimension_error, reserved, type_error};
+use super::value::{Def, Scope, Value, dimension_error, reserved, type_error};
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{
-    Connector, Conv2d, Current, CurrentKind, GapJunction, ModelKind, Network, Node, Population,
-    Probe, ProbeKind, Projection, Receptor, Source, SourceKind, Values,
+    Connector, Conv2d, Current, CurrentKind, GapJunction, ModelKind, Network, Node, Population, Probe, ProbeKind,
+    Projection, Receptor, Source, SourceKind, Values,
 };
 
 /// What kind of semantic error.
@@ -49,27 +49,13 @@ pub struct LowerError {
 }
 
 impl LowerError {
-    fn new(
-        kind: LowerErrorKind,
-        span: Span,
-        message: String,
-        label: impl Into<String>,
-    ) -> LowerError {
-        LowerError {
-            kind,
-            span,
-            message,
-            label: label.into(),
-        }
+    fn new(kind: LowerErrorKind, span: Span, message: String, label: impl Into<String>) -> LowerError {
+        LowerError { kind, span, message, label: label.into() }
     }
 
     /// The error as a diagnostic.
     pub fn diagnostic(&self) -> Diagnostic {
-        Diagnostic {
-            message: self.message.clone(),
-            span: self.span,
-            label: self.label.clone(),
-        }
+        Diagnostic { message: self.message.clone(), span: self.span, label: self.label.clone() }
     }
 }
 
@@ -115,11 +101,7 @@ pub fn lower(file: &File, overrides: &Overrides) -> Result<Network, Vec<LowerErr
     for &p in &l.default_delays {
         l.net.projections[crate::ir::Handle::from_index(p)].delay = Values::Const(dt);
     }
-    if l.errors.is_empty() {
-        Ok(l.net)
-    } else {
-        Err(l.errors)
-    }
+    if l.errors.is_empty() { Ok(l.net) } else { Err(l.errors) }
 }
 
 struct Lowerer<'o> {
@@ -144,13 +126,7 @@ struct Fields<'a> {
 impl<'a> Fields<'a> {
     fn block(what: String, block: &'a Block) -> Fields<'a> {
         let entries: Vec<_> = block.entries.iter().map(|(k, v)| (k, v)).collect();
-        Fields {
-            what,
-            used: vec![false; entries.len()],
-            entries,
-            accepted: Vec::new(),
-            span: block.span,
-        }
+        Fields { what, used: vec![false; entries.len()], entries, accepted: Vec::new(), span: block.span }
     }
 
     /// Call arguments; positional ones take the names in `positional` order.
@@ -171,10 +147,7 @@ impl<'a> Fields<'a> {
                         format!("it takes: {}", positional.join(", ")),
                     ));
                 };
-                holder.push(Ident {
-                    name: p.to_string(),
-                    span: value.span,
-                });
+                holder.push(Ident { name: p.to_string(), span: value.span });
             }
         }
         let mut positional_names = holder.iter();
@@ -186,13 +159,7 @@ impl<'a> Fields<'a> {
                 None => positional_names.next().map(|n| (n, &a.value)),
             })
             .collect();
-        Ok(Fields {
-            what,
-            used: vec![false; entries.len()],
-            entries,
-            accepted: Vec::new(),
-            span: call.span,
-        })
+        Ok(Fields { what, used: vec![false; entries.len()], entries, accepted: Vec::new(), span: call.span })
     }
 
     fn take(&mut self, key: &'static str) -> Option<&'a Expr> {
@@ -226,12 +193,7 @@ impl<'a> Fields<'a> {
                 ));
             }
         }
-        match self
-            .entries
-            .iter()
-            .zip(&self.used)
-            .find(|(_, used)| !**used)
-        {
+        match self.entries.iter().zip(&self.used).find(|(_, used)| !**used) {
             Some(((k, _), _)) => Err(LowerError::new(
                 LowerErrorKind::UnknownKey,
                 k.span,
@@ -297,28 +259,17 @@ impl Lowerer<'_> {
     }
 
     fn eval_nums(&self, e: &Expr, dim: Dim) -> Result<Vec<f64>, LowerError> {
-        list(self.scope.eval(e)?, e.span)?
-            .into_iter()
-            .map(|v| num(v, dim, e.span))
-            .collect()
+        list(self.scope.eval(e)?, e.span)?.into_iter().map(|v| num(v, dim, e.span)).collect()
     }
 
     fn eval_values(&self, e: &Expr, dim: Dim) -> Result<Values, LowerError> {
         match self.scope.eval(e)? {
-            Value::Dist(_, d) | Value::Num(_, d) if d != dim => {
-                Err(dimension_error(e.span, dim, d))
-            }
+            Value::Dist(_, d) | Value::Num(_, d) if d != dim => Err(dimension_error(e.span, dim, d)),
             Value::Num(x, _) => Ok(Values::Const(x)),
-            Value::Dist(Dist::Normal { mean, sd, min, max }, _) => {
-                Ok(Values::Normal { mean, sd, min, max })
+            Value::Dist(values, _) => Ok(values),
+            Value::List(items) => {
+                Ok(Values::Array(items.into_iter().map(|v| num(v, dim, e.span)).collect::<Result<_, _>>()?))
             }
-            Value::Dist(Dist::Uniform { low, high }, _) => Ok(Values::Uniform { low, high }),
-            Value::List(items) => Ok(Values::Array(
-                items
-                    .into_iter()
-                    .map(|v| num(v, dim, e.span))
-                    .collect::<Result<_, _>>()?,
-            )),
         }
     }
 
@@ -423,18 +374,10 @@ impl Lowerer<'_> {
                 self.declare(name, true)?;
                 self.scope.defs.insert(
                     name.name.clone(),
-                    Def {
-                        params: params.iter().map(|p| p.name.clone()).collect(),
-                        body: body.clone(),
-                    },
+                    Def { params: params.iter().map(|p| p.name.clone()).collect(), body: body.clone() },
                 );
             }
-            ItemKind::Population {
-                name,
-                size,
-                model,
-                block,
-            } => {
+            ItemKind::Population { name, size, model, block } => {
                 self.declare(name, false)?;
                 let size = self.eval_whole(size, "a population size")? as usize;
                 let kind = ModelKind::by_name(&model.name).ok_or_else(|| {
@@ -446,10 +389,7 @@ impl Lowerer<'_> {
                         format!("expected one of: {}", names.join(", ")),
                     )
                 })?;
-                let mut fields = Fields::block(
-                    format!("population `{}` ({})", name.name, kind.name()),
-                    block,
-                );
+                let mut fields = Fields::block(format!("population `{}` ({})", name.name, kind.name()), block);
                 let mut values = Vec::new();
                 let mut param_spans = Vec::new();
                 for spec in kind.params() {
@@ -475,10 +415,7 @@ impl Lowerer<'_> {
                     };
                     values.push(x);
                 }
-                let v_init = fields
-                    .take("v_init")
-                    .map(|e| self.eval_values(e, kind.voltage_dim()))
-                    .transpose()?;
+                let v_init = fields.take("v_init").map(|e| self.eval_values(e, kind.voltage_dim())).transpose()?;
                 fields.finish()?;
                 self.net.populations.push(Population {
                     name: name.name.clone(),
@@ -489,34 +426,20 @@ impl Lowerer<'_> {
                     param_spans,
                 });
             }
-            ItemKind::Source {
-                name,
-                size,
-                kind,
-                block,
-            } => {
+            ItemKind::Source { name, size, kind, block } => {
                 self.declare(name, false)?;
                 let size = self.eval_whole(size, "a source size")? as usize;
                 let mut fields = Fields::block(format!("source `{}`", name.name), block);
                 let source_kind = match kind.name.as_str() {
                     "poisson" => SourceKind::Poisson {
-                        rate: self
-                            .eval_num(fields.require("rate", ", e.g. `rate = 8 Hz`")?, Dim::RATE)?,
+                        rate: self.eval_num(fields.require("rate", ", e.g. `rate = 8 Hz`")?, Dim::RATE)?,
                     },
                     "spikes" => {
-                        let e = fields.require(
-                            "times",
-                            ", one list per channel: `times = [[1 ms, 5 ms], [2 ms]]`",
-                        )?;
+                        let e = fields.require("times", ", one list per channel: `times = [[1 ms, 5 ms], [2 ms]]`")?;
                         let channels = list(self.scope.eval(e)?, e.span)?;
                         let times = channels
                             .into_iter()
-                            .map(|c| {
-                                list(c, e.span)?
-                                    .into_iter()
-                                    .map(|t| num(t, Dim::TIME, e.span))
-                                    .collect()
-                            })
+                            .map(|c| list(c, e.span)?.into_iter().map(|t| num(t, Dim::TIME, e.span)).collect())
                             .collect::<Result<_, _>>()?;
                         SourceKind::SpikeArray { times }
                     }
@@ -537,33 +460,18 @@ impl Lowerer<'_> {
                     span: name.span.to(block.span),
                 });
             }
-            ItemKind::Projection {
-                electrical,
-                pre,
-                post,
-                connector,
-                block,
-            } => self.projection(*electrical, pre, post, connector, block, span)?,
-            ItemKind::Current {
-                target,
-                kind,
-                block,
-            } => {
+            ItemKind::Projection { electrical, pre, post, connector, block } => {
+                self.projection(*electrical, pre, post, connector, block, span)?
+            }
+            ItemKind::Current { target, kind, block } => {
                 let h = self.population(target)?;
                 let dim = current_dim(self.net.populations[h].model.kind());
                 let mut fields = Fields::block(format!("current into `{}`", target.name), block);
                 let current = match kind.name.as_str() {
                     "dc" => CurrentKind::Dc {
                         amplitude: self.eval_num(fields.require("amplitude", "")?, dim)?,
-                        start: fields
-                            .take("start")
-                            .map(|e| self.eval_num(e, Dim::TIME))
-                            .transpose()?
-                            .unwrap_or(0.0),
-                        stop: fields
-                            .take("stop")
-                            .map(|e| self.eval_num(e, Dim::TIME))
-                            .transpose()?,
+                        start: fields.take("start").map(|e| self.eval_num(e, Dim::TIME)).transpose()?.unwrap_or(0.0),
+                        stop: fields.take("stop").map(|e| self.eval_num(e, Dim::TIME)).transpose()?,
                     },
                     "step" => CurrentKind::Step {
                         times: self.eval_nums(fields.require("times", "")?, Dim::TIME)?,
@@ -579,41 +487,22 @@ impl Lowerer<'_> {
                     }
                 };
                 fields.finish()?;
-                self.net.currents.push(Current {
-                    target: h,
-                    kind: current,
-                    span,
-                });
+                self.net.currents.push(Current { target: h, kind: current, span });
             }
-            ItemKind::Probe {
-                population,
-                range,
-                kind,
-            } => {
+            ItemKind::Probe { population, range, kind } => {
                 let h = self.population(population)?;
                 let neurons = match range {
                     Some((a, b)) => Some(
-                        self.eval_whole(a, "a neuron index")? as usize
-                            ..self.eval_whole(b, "a neuron index")? as usize,
+                        self.eval_whole(a, "a neuron index")? as usize..self.eval_whole(b, "a neuron index")? as usize,
                     ),
                     None => None,
                 };
-                let kind = match symbol(
-                    &Expr {
-                        kind: ExprKind::Name(kind.clone()),
-                        span: kind.span,
-                    },
-                    &["spikes", "v"],
-                )? {
-                    "spikes" => ProbeKind::Spikes,
-                    _ => ProbeKind::V,
-                };
-                self.net.probes.push(Probe {
-                    population: h,
-                    kind,
-                    neurons,
-                    span,
-                });
+                let kind =
+                    match symbol(&Expr { kind: ExprKind::Name(kind.clone()), span: kind.span }, &["spikes", "v"])? {
+                        "spikes" => ProbeKind::Spikes,
+                        _ => ProbeKind::V,
+                    };
+                self.net.probes.push(Probe { population: h, kind, neurons, span });
             }
         }
         Ok(())
@@ -628,28 +517,17 @@ impl Lowerer<'_> {
         block: &Block,
         span: Span,
     ) -> Result<(), LowerError> {
-        let pre_node = self
-            .net
-            .lookup(&pre.name)
-            .ok_or_else(|| self.unknown_node(pre))?;
+        let pre_node = self.net.lookup(&pre.name).ok_or_else(|| self.unknown_node(pre))?;
         let post_h = self.population(post)?;
         let post_kind = self.net.populations[post_h].model.kind();
         let pre_size = self.net.node_size(pre_node);
-        let what = format!(
-            "{} {} -> {}",
-            if electrical { "gap" } else { "projection" },
-            pre.name,
-            post.name
-        );
+        let what = format!("{} {} -> {}", if electrical { "gap" } else { "projection" }, pre.name, post.name);
         let weight_dim = if electrical {
             post_kind.gap_dim().ok_or_else(|| {
                 LowerError::new(
                     LowerErrorKind::Invalid,
                     post.span,
-                    format!(
-                        "`{}` neurons cannot be coupled electrically",
-                        post_kind.name()
-                    ),
+                    format!("`{}` neurons cannot be coupled electrically", post_kind.name()),
                     "",
                 )
             })?
@@ -667,37 +545,19 @@ impl Lowerer<'_> {
                     "",
                 ));
             };
-            let weight = self.eval_values(
-                fields.require("weight", &format!(" ({})", weight_dim.describe()))?,
-                weight_dim,
-            )?;
+            let weight =
+                self.eval_values(fields.require("weight", &format!(" ({})", weight_dim.describe()))?, weight_dim)?;
             fields.finish()?;
-            self.net.gap_junctions.push(GapJunction {
-                a,
-                b: post_h,
-                connector,
-                weight,
-                span,
-            });
+            self.net.gap_junctions.push(GapJunction { a, b: post_h, connector, weight, span });
             return Ok(());
         }
         let weight = if connector.has_weights() {
             None
         } else {
-            Some(self.eval_values(
-                fields.require("weight", &format!(" ({})", weight_dim.describe()))?,
-                weight_dim,
-            )?)
+            Some(self.eval_values(fields.require("weight", &format!(" ({})", weight_dim.describe()))?, weight_dim)?)
         };
-        let delay = fields
-            .take("delay")
-            .map(|e| self.eval_values(e, Dim::TIME))
-            .transpose()?;
-        let receptor = match fields
-            .take("receptor")
-            .map(|e| symbol(e, &["excitatory", "inhibitory"]))
-            .transpose()?
-        {
+        let delay = fields.take("delay").map(|e| self.eval_values(e, Dim::TIME)).transpose()?;
+        let receptor = match fields.take("receptor").map(|e| symbol(e, &["excitatory", "inhibitory"])).transpose()? {
             Some("inhibitory") => Receptor::Inhibitory,
             _ => Receptor::Excitatory,
         };
@@ -717,20 +577,11 @@ impl Lowerer<'_> {
         Ok(())
     }
 
-    fn connector(
-        &self,
-        what: &str,
-        call: &Call,
-        pre_size: usize,
-        weight_dim: Dim,
-    ) -> Result<Connector, LowerError> {
+    fn connector(&self, what: &str, call: &Call, pre_size: usize, weight_dim: Dim) -> Result<Connector, LowerError> {
         let mut names = Vec::new();
         let what = format!("{what}: {}", call.name.name);
         let autapses = |f: &mut Fields| -> Result<bool, LowerError> {
-            Ok(f.take("autapses")
-                .map(|e| symbol(e, &["true", "false"]))
-                .transpose()?
-                != Some("false"))
+            Ok(f.take("autapses").map(|e| symbol(e, &["true", "false"])).transpose()? != Some("false"))
         };
         let positional: &'static [&'static str] = match call.name.name.as_str() {
             "fixed_probability" => &["p", "autapses"],
@@ -743,9 +594,7 @@ impl Lowerer<'_> {
         };
         let mut f = Fields::call(what, call, positional, &mut names)?;
         let c = match call.name.name.as_str() {
-            "all_to_all" => Connector::AllToAll {
-                autapses: autapses(&mut f)?,
-            },
+            "all_to_all" => Connector::AllToAll { autapses: autapses(&mut f)? },
             "one_to_one" => Connector::OneToOne,
             "fixed_probability" => Connector::FixedProbability {
                 p: self.eval_num(f.require("p", "")?, Dim::NONE)?,
@@ -779,11 +628,7 @@ impl Lowerer<'_> {
                     return Err(LowerError::new(
                         LowerErrorKind::Invalid,
                         call.span,
-                        format!(
-                            "sparse: {} pre indices but {} post indices",
-                            pre.len(),
-                            post.len()
-                        ),
+                        format!("sparse: {} pre indices but {} post indices", pre.len(), post.len()),
                         "",
                     ));
                 }
@@ -798,22 +643,13 @@ impl Lowerer<'_> {
                             "",
                         ));
                     }
-                    pairs.push((
-                        a as u32,
-                        whole(*b, post_e.span, "a neuron index")?.min(u32::MAX as u64) as u32,
-                    ));
+                    pairs.push((a as u32, whole(*b, post_e.span, "a neuron index")?.min(u32::MAX as u64) as u32));
                 }
                 let rows = soma_isa::instance::Rows::from_synapses(
                     pre_size,
-                    &pairs
-                        .iter()
-                        .map(|&(a, b)| (a, b, 0.0, 0))
-                        .collect::<Vec<_>>(),
+                    &pairs.iter().map(|&(a, b)| (a, b, 0.0, 0)).collect::<Vec<_>>(),
                 );
-                Connector::Sparse {
-                    offsets: rows.offsets,
-                    targets: rows.targets,
-                }
+                Connector::Sparse { offsets: rows.offsets, targets: rows.targets }
             }
             "conv2d" => {
                 let triple = |f: &mut Fields,
@@ -832,9 +668,7 @@ impl Lowerer<'_> {
                                     "",
                                 ));
                             }
-                            xs.iter()
-                                .map(|&x| whole(x, e.span, key).map(|v| v as usize))
-                                .collect()
+                            xs.iter().map(|&x| whole(x, e.span, key).map(|v| v as usize)).collect()
                         }
                         (None, Some(d)) => Ok(vec![d; n]),
                         (None, None) => Err(LowerError::new(
@@ -846,21 +680,14 @@ impl Lowerer<'_> {
                     }
                 };
                 let input = triple(&mut f, "input", 3, None)?;
-                let out_channels =
-                    self.eval_whole(f.require("out_channels", "")?, "a channel count")? as usize;
+                let out_channels = self.eval_whole(f.require("out_channels", "")?, "a channel count")? as usize;
                 let kernel = triple(&mut f, "kernel", 2, None)?;
                 let stride = triple(&mut f, "stride", 2, Some(1))?;
                 let padding = triple(&mut f, "padding", 2, Some(0))?;
                 let dilation = triple(&mut f, "dilation", 2, Some(1))?;
-                let groups = f
-                    .take("groups")
-                    .map(|e| self.eval_whole(e, "a group count"))
-                    .transpose()?
-                    .unwrap_or(1) as usize;
-                let weights = self.eval_nums(
-                    f.require("weights", " (flat, [out][in/groups][ky][kx])")?,
-                    weight_dim,
-                )?;
+                let groups =
+                    f.take("groups").map(|e| self.eval_whole(e, "a group count")).transpose()?.unwrap_or(1) as usize;
+                let weights = self.eval_nums(f.require("weights", " (flat, [out][in/groups][ky][kx])")?, weight_dim)?;
                 Connector::Conv2d(Conv2d {
                     input: [input[0], input[1], input[2]],
                     out_channels,

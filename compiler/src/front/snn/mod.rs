@@ -48,9 +48,7 @@ pub fn eval_quantity(text: &str) -> Result<(f64, Dim), SnnError> {
     let expr = parse::parse_expr(text).map_err(SnnError::Syntax)?;
     match value::Scope::default().eval(&expr) {
         Ok(value::Value::Num(x, d)) => Ok((x, d)),
-        Ok(other) => Err(SnnError::Lower(vec![value::type_error(
-            expr.span, "a number", &other,
-        )])),
+        Ok(other) => Err(SnnError::Lower(vec![value::type_error(expr.span, "a number", &other)])),
         Err(e) => Err(SnnError::Lower(vec![e])),
     }
 }

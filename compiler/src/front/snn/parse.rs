@@ -29,10 +29,8 @@ impl SyntaxError {
     /// The error as a diagnostic.
     pub fn diagnostic(&self, text: &str) -> Diagnostic {
         let start = self.span.start as usize;
-        let found = text
-            .get(start..)
-            .and_then(|rest| token_at(rest))
-            .map_or("end of file".to_string(), |t| format!("`{t}`"));
+        let found =
+            text.get(start..).and_then(|rest| token_at(rest)).map_or("end of file".to_string(), |t| format!("`{t}`"));
         Diagnostic {
             message: format!("syntax error: expected {}, found {found}", self.expected),
             span: self.span,
@@ -44,8 +42,7 @@ impl SyntaxError {
 fn token_at(rest: &str) -> Option<&str> {
     let c = rest.chars().next()?;
     let len = if c.is_alphanumeric() || c == '_' || c == '.' {
-        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.'))
-            .unwrap_or(rest.len())
+        rest.find(|c: char| !(c.is_alphanumeric() || c == '_' || c == '.')).unwrap_or(rest.len())
     } else {
         c.len_utf8()
     };
@@ -61,21 +58,14 @@ struct PErr<'a> {
 
 impl<'a> ParseError<&'a str> for PErr<'a> {
     fn from_error_kind(at: &'a str, kind: ErrorKind) -> Self {
-        PErr {
-            at,
-            expected: Cow::Owned(format!("{kind:?}").to_lowercase()),
-        }
+        PErr { at, expected: Cow::Owned(format!("{kind:?}").to_lowercase()) }
     }
     fn append(_: &'a str, _: ErrorKind, other: Self) -> Self {
         other
     }
     fn or(self, other: Self) -> Self {
         // Keep the error that got furthest: it is the more specific one.
-        if other.at.len() <= self.at.len() {
-            other
-        } else {
-            self
-        }
+        if other.at.len() <= self.at.len() { other } else { self }
     }
 }
 
@@ -90,11 +80,7 @@ pub fn parse_file(text: &str) -> Result<File, SyntaxError> {
 /// Parses a lone expression (for `--set NAME=EXPR` and `--duration`).
 pub fn parse_expr(text: &str) -> Result<Expr, SyntaxError> {
     let p = Parsing { base: text };
-    let r = terminated(
-        |i| p.expr(i),
-        (|i| p.ws(i), expected("end of the expression", eof)),
-    )
-    .parse(text);
+    let r = terminated(|i| p.expr(i), (|i| p.ws(i), expected("end of the expression", eof))).parse(text);
     finish(text, r)
 }
 
@@ -104,15 +90,11 @@ fn finish<T>(text: &str, r: PResult<'_, T>) -> Result<T, SyntaxError> {
         Err(nom::Err::Error(e) | nom::Err::Failure(e)) => {
             let at = text.len() - e.at.len();
             let end = at + e.at.get(..).and_then(token_at).map_or(0, str::len);
-            Err(SyntaxError {
-                span: Span::new(at, end),
-                expected: e.expected,
-            })
+            Err(SyntaxError { span: Span::new(at, end), expected: e.expected })
         }
-        Err(nom::Err::Incomplete(_)) => Err(SyntaxError {
-            span: Span::new(text.len(), text.len()),
-            expected: "more input".into(),
-        }),
+        Err(nom::Err::Incomplete(_)) => {
+            Err(SyntaxError { span: Span::new(text.len(), text.len()), expected: "more input".into() })
+        }
     }
 }
 
@@ -131,10 +113,7 @@ fn number_text(i: &str) -> PResult<'_, &str> {
         let sign = usize::from(matches!(b.get(end + 1), Some(b'+' | b'-')));
         let exp_end = digits(end + 1 + sign);
         if exp_end == end + 1 + sign {
-            return Err(nom::Err::Failure(PErr {
-                at: &i[exp_end..],
-                expected: "exponent digits".into(),
-            }));
+            return Err(nom::Err::Failure(PErr { at: &i[exp_end..], expected: "exponent digits".into() }));
         }
         end = exp_end;
     }
@@ -142,11 +121,7 @@ fn number_text(i: &str) -> PResult<'_, &str> {
 }
 
 fn eof(i: &str) -> PResult<'_, ()> {
-    if i.is_empty() {
-        Ok((i, ()))
-    } else {
-        Err(nom::Err::Error(PErr::from_error_kind(i, ErrorKind::Eof)))
-    }
+    if i.is_empty() { Ok((i, ())) } else { Err(nom::Err::Error(PErr::from_error_kind(i, ErrorKind::Eof))) }
 }
 
 /// Wraps a parser so that a failure without progress says `what` was expected.
@@ -155,29 +130,16 @@ fn expected<'a, O>(
     mut p: impl Parser<&'a str, Output = O, Error = PErr<'a>>,
 ) -> impl FnMut(&'a str) -> PResult<'a, O> {
     move |i: &'a str| match p.parse(i) {
-        Err(nom::Err::Error(e)) if e.at.len() >= i.len() => Err(nom::Err::Error(PErr {
-            at: i,
-            expected: what.into(),
-        })),
-        Err(nom::Err::Failure(e)) if e.at.len() >= i.len() => Err(nom::Err::Failure(PErr {
-            at: i,
-            expected: what.into(),
-        })),
+        Err(nom::Err::Error(e)) if e.at.len() >= i.len() => Err(nom::Err::Error(PErr { at: i, expected: what.into() })),
+        Err(nom::Err::Failure(e)) if e.at.len() >= i.len() => {
+            Err(nom::Err::Failure(PErr { at: i, expected: what.into() }))
+        }
         r => r,
     }
 }
 
-const KEYWORDS: &[&str] = &[
-    "timestep",
-    "const",
-    "def",
-    "population",
-    "projection",
-    "gap",
-    "source",
-    "current",
-    "probe",
-];
+const KEYWORDS: &[&str] =
+    &["timestep", "const", "def", "population", "projection", "gap", "source", "current", "probe"];
 
 struct Parsing<'t> {
     base: &'t str,
@@ -194,20 +156,12 @@ impl<'t> Parsing<'t> {
 
     /// Whitespace and `#` comments.
     fn ws<'a>(&self, i: &'a str) -> PResult<'a, ()> {
-        let (i, _) = many0(alt((
-            multispace1,
-            recognize(pair(char('#'), not_line_ending)),
-        )))
-        .parse(i)?;
+        let (i, _) = many0(alt((multispace1, recognize(pair(char('#'), not_line_ending))))).parse(i)?;
         Ok((i, ()))
     }
 
     /// A symbol token after optional whitespace.
-    fn sym<'a>(
-        &self,
-        s: &'static str,
-        what: &'static str,
-    ) -> impl FnMut(&'a str) -> PResult<'a, &'a str> + '_ {
+    fn sym<'a>(&self, s: &'static str, what: &'static str) -> impl FnMut(&'a str) -> PResult<'a, &'a str> + '_ {
         move |i| preceded(|i| self.ws(i), expected(what, tag(s))).parse(i)
     }
 
@@ -221,24 +175,14 @@ impl<'t> Parsing<'t> {
             )),
         )
         .parse(i)?;
-        Ok((
-            rest,
-            Ident {
-                name: name.to_string(),
-                span: self.span(i, rest),
-            },
-        ))
+        Ok((rest, Ident { name: name.to_string(), span: self.span(i, rest) }))
     }
 
     /// A keyword: a whole word.
     fn keyword<'a>(&self, kw: &'static str) -> impl FnMut(&'a str) -> PResult<'a, ()> + '_ {
         move |i| {
             let (i, _) = self.ws(i)?;
-            let (i, _) = terminated(
-                tag(kw),
-                not(satisfy(|c: char| c.is_ascii_alphanumeric() || c == '_')),
-            )
-            .parse(i)?;
+            let (i, _) = terminated(tag(kw), not(satisfy(|c: char| c.is_ascii_alphanumeric() || c == '_'))).parse(i)?;
             Ok((i, ()))
         }
     }
@@ -260,23 +204,14 @@ impl<'t> Parsing<'t> {
             preceded(self.keyword("const"), cut(|i| self.const_item(i))),
             preceded(self.keyword("def"), cut(|i| self.def_item(i))),
             preceded(self.keyword("population"), cut(|i| self.population(i))),
-            preceded(
-                self.keyword("projection"),
-                cut(|i| self.projection(i, false)),
-            ),
+            preceded(self.keyword("projection"), cut(|i| self.projection(i, false))),
             preceded(self.keyword("gap"), cut(|i| self.projection(i, true))),
             preceded(self.keyword("source"), cut(|i| self.source(i))),
             preceded(self.keyword("current"), cut(|i| self.current(i))),
             preceded(self.keyword("probe"), cut(|i| self.probe(i))),
         ))
         .parse(start)?;
-        Ok((
-            rest,
-            Item {
-                kind,
-                span: self.span(start, rest),
-            },
-        ))
+        Ok((rest, Item { kind, span: self.span(start, rest) }))
     }
 
     fn const_item<'a>(&self, i: &'a str) -> PResult<'a, ItemKind> {
@@ -308,15 +243,7 @@ impl<'t> Parsing<'t> {
         let (i, _) = self.sym(":", "`:` and a neuron model")(i)?;
         let (i, model) = self.ident(i)?;
         let (i, block) = self.block(i)?;
-        Ok((
-            i,
-            ItemKind::Population {
-                name,
-                size,
-                model,
-                block,
-            },
-        ))
+        Ok((i, ItemKind::Population { name, size, model, block }))
     }
 
     fn projection<'a>(&self, i: &'a str, electrical: bool) -> PResult<'a, ItemKind> {
@@ -326,16 +253,7 @@ impl<'t> Parsing<'t> {
         let (i, _) = self.sym(":", "`:` and a connector")(i)?;
         let (i, connector) = self.call(i)?;
         let (i, block) = self.block(i)?;
-        Ok((
-            i,
-            ItemKind::Projection {
-                electrical,
-                pre,
-                post,
-                connector,
-                block,
-            },
-        ))
+        Ok((i, ItemKind::Projection { electrical, pre, post, connector, block }))
     }
 
     fn source<'a>(&self, i: &'a str) -> PResult<'a, ItemKind> {
@@ -343,15 +261,7 @@ impl<'t> Parsing<'t> {
         let (i, _) = self.sym(":", "`:` and a source kind (poisson, spikes)")(i)?;
         let (i, kind) = self.ident(i)?;
         let (i, block) = self.block(i)?;
-        Ok((
-            i,
-            ItemKind::Source {
-                name,
-                size,
-                kind,
-                block,
-            },
-        ))
+        Ok((i, ItemKind::Source { name, size, kind, block }))
     }
 
     fn current<'a>(&self, i: &'a str) -> PResult<'a, ItemKind> {
@@ -359,14 +269,7 @@ impl<'t> Parsing<'t> {
         let (i, _) = self.sym(":", "`:` and a current kind (dc, step)")(i)?;
         let (i, kind) = self.ident(i)?;
         let (i, block) = self.block(i)?;
-        Ok((
-            i,
-            ItemKind::Current {
-                target,
-                kind,
-                block,
-            },
-        ))
+        Ok((i, ItemKind::Current { target, kind, block }))
     }
 
     fn probe<'a>(&self, i: &'a str) -> PResult<'a, ItemKind> {
@@ -382,14 +285,7 @@ impl<'t> Parsing<'t> {
         .parse(i)?;
         let (i, _) = self.sym(":", "`:` and what to record (spikes, v)")(i)?;
         let (i, kind) = self.ident(i)?;
-        Ok((
-            i,
-            ItemKind::Probe {
-                population,
-                range,
-                kind,
-            },
-        ))
+        Ok((i, ItemKind::Probe { population, range, kind }))
     }
 
     fn block<'a>(&self, i: &'a str) -> PResult<'a, Block> {
@@ -401,13 +297,7 @@ impl<'t> Parsing<'t> {
             let (i, value) = self.expr(i)?;
             Ok((i, (key, value)))
         })?;
-        Ok((
-            i,
-            Block {
-                entries,
-                span: self.span(start, i),
-            },
-        ))
+        Ok((i, Block { entries, span: self.span(start, i) }))
     }
 
     /// `item, item, ... close` with an optional trailing comma; the opening token is already consumed.
@@ -429,14 +319,8 @@ impl<'t> Parsing<'t> {
             match self.sym(",", "`,`")(i) {
                 Ok((rest, _)) => i = rest,
                 Err(_) => {
-                    let (rest, _) = self.sym(
-                        close,
-                        if close == "}" {
-                            "`,` or `}`"
-                        } else {
-                            "`,` or a closing bracket"
-                        },
-                    )(i)?;
+                    let (rest, _) =
+                        self.sym(close, if close == "}" { "`,` or `}`" } else { "`,` or a closing bracket" })(i)?;
                     return Ok((rest, out));
                 }
             }
@@ -450,14 +334,7 @@ impl<'t> Parsing<'t> {
             Ok((i, _)) => self.comma_list(i, ")", "`)`", |i| self.arg(i))?,
             Err(_) => (i, Vec::new()),
         };
-        Ok((
-            i,
-            Call {
-                name,
-                args,
-                span: Span::new(start, self.pos(i)),
-            },
-        ))
+        Ok((i, Call { name, args, span: Span::new(start, self.pos(i)) }))
     }
 
     fn arg<'a>(&self, i: &'a str) -> PResult<'a, Arg> {
@@ -465,13 +342,7 @@ impl<'t> Parsing<'t> {
         match named {
             Ok((i, (name, _, _))) => {
                 let (i, value) = self.expr(i)?;
-                Ok((
-                    i,
-                    Arg {
-                        name: Some(name),
-                        value,
-                    },
-                ))
+                Ok((i, Arg { name: Some(name), value }))
             }
             Err(_) => {
                 let (i, value) = self.expr(i)?;
@@ -487,11 +358,7 @@ impl<'t> Parsing<'t> {
     /// Precedence climbing: level 0 is `+ -`, level 1 is `* /`.
     fn binary<'a>(&self, i: &'a str, level: u8) -> PResult<'a, Expr> {
         let operand = |i| {
-            if level == 0 {
-                self.binary(i, 1)
-            } else {
-                self.unary(i)
-            }
+            if level == 0 { self.binary(i, 1) } else { self.unary(i) }
         };
         let (mut i, mut lhs) = operand(i)?;
         loop {
@@ -505,10 +372,7 @@ impl<'t> Parsing<'t> {
             };
             let (rest, rhs) = cut(operand).parse(&rest[1..])?;
             let span = lhs.span.to(rhs.span);
-            lhs = Expr {
-                kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)),
-                span,
-            };
+            lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
             i = rest;
         }
     }
@@ -518,26 +382,14 @@ impl<'t> Parsing<'t> {
         if let Some(rest) = i.strip_prefix('-') {
             let (rest, inner) = cut(|i| self.unary(i)).parse(rest)?;
             let span = Span::new(self.pos(i), inner.span.end as usize);
-            return Ok((
-                rest,
-                Expr {
-                    kind: ExprKind::Neg(Box::new(inner)),
-                    span,
-                },
-            ));
+            return Ok((rest, Expr { kind: ExprKind::Neg(Box::new(inner)), span }));
         }
         let (i, base) = self.atom(i)?;
         let (rest, _) = self.ws(i)?;
         if let Some(rest) = rest.strip_prefix('^') {
             let (rest, exp) = cut(|i| self.unary(i)).parse(rest)?;
             let span = base.span.to(exp.span);
-            return Ok((
-                rest,
-                Expr {
-                    kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)),
-                    span,
-                },
-            ));
+            return Ok((rest, Expr { kind: ExprKind::Binary(BinOp::Pow, Box::new(base), Box::new(exp)), span }));
         }
         Ok((i, base))
     }
@@ -550,95 +402,46 @@ impl<'t> Parsing<'t> {
             Some('(') => {
                 let (rest, e) = cut(|i| self.expr(i)).parse(&i[1..])?;
                 let (rest, _) = cut(self.sym(")", "`)`")).parse(rest)?;
-                Ok((
-                    rest,
-                    Expr {
-                        span: self.span(i, rest),
-                        ..e
-                    },
-                ))
+                Ok((rest, Expr { span: self.span(i, rest), ..e }))
             }
             Some('[') => {
                 let (rest, items) = self.comma_list(&i[1..], "]", "`]`", |i| self.expr(i))?;
-                Ok((
-                    rest,
-                    Expr {
-                        kind: ExprKind::List(items),
-                        span: self.span(i, rest),
-                    },
-                ))
+                Ok((rest, Expr { kind: ExprKind::List(items), span: self.span(i, rest) }))
             }
             Some(c) if c.is_ascii_alphabetic() || c == '_' => {
                 let (rest, name) = self.ident(i)?;
                 if KEYWORDS.contains(&name.name.as_str()) {
-                    return Err(nom::Err::Error(PErr {
-                        at: i,
-                        expected: what.into(),
-                    }));
+                    return Err(nom::Err::Error(PErr { at: i, expected: what.into() }));
                 }
                 if peek(self.sym("(", "`(`")).parse(rest).is_ok() {
                     let (rest, call) = self.call(i)?;
                     let span = call.span;
-                    return Ok((
-                        rest,
-                        Expr {
-                            kind: ExprKind::Call(call),
-                            span,
-                        },
-                    ));
+                    return Ok((rest, Expr { kind: ExprKind::Call(call), span }));
                 }
                 let span = name.span;
-                Ok((
-                    rest,
-                    Expr {
-                        kind: ExprKind::Name(name),
-                        span,
-                    },
-                ))
+                Ok((rest, Expr { kind: ExprKind::Name(name), span }))
             }
-            _ => Err(nom::Err::Error(PErr {
-                at: i,
-                expected: what.into(),
-            })),
+            _ => Err(nom::Err::Error(PErr { at: i, expected: what.into() })),
         }
     }
 
     /// `12`, `0.5`, `1e-3`, `.5`, optionally followed on the same line by a unit name: `20 ms`.
     fn number<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
         let (rest, text) = expected("a number", number_text).parse(i)?;
-        let value: f64 = text.parse().map_err(|_| {
-            nom::Err::Failure(PErr {
-                at: i,
-                expected: "a number".into(),
-            })
-        })?;
+        let value: f64 = text.parse().map_err(|_| nom::Err::Failure(PErr { at: i, expected: "a number".into() }))?;
         let (after_space, _) = space0(rest)?;
-        let (rest, unit) = match take_while1::<_, _, PErr<'a>>(|c: char| c.is_ascii_alphabetic())
-            .parse(after_space)
-        {
+        let (rest, unit) = match take_while1::<_, _, PErr<'a>>(|c: char| c.is_ascii_alphabetic()).parse(after_space) {
             // A word right after a number is its unit, unless it starts the next `key = value` entry.
             Ok((after, word))
                 if !KEYWORDS.contains(&word)
                     && !after.starts_with(|c: char| c == '_' || c.is_ascii_digit())
                     && !after.trim_start().starts_with('=') =>
             {
-                (
-                    after,
-                    Some(Ident {
-                        name: word.to_string(),
-                        span: self.span(after_space, after),
-                    }),
-                )
+                (after, Some(Ident { name: word.to_string(), span: self.span(after_space, after) }))
             }
             _ => (rest, None),
         };
-        Ok((
-            rest,
-            Expr {
-                kind: ExprKind::Number(value, unit),
-                span: self.span(i, rest),
-            },
-        ))
+        Ok((rest, Expr { kind: ExprKind::Number(value, unit), span: self.span(i, rest) }))
     }
 }
 
@@ -649,10 +452,7 @@ mod tests {
     fn parses(text: &str) -> File {
         match parse_file(text) {
             Ok(f) => f,
-            Err(e) => panic!(
-                "{}",
-                crate::diag::render(&e.diagnostic(text), "t.snn", text)
-            ),
+            Err(e) => panic!("{}", crate::diag::render(&e.diagnostic(text), "t.snn", text)),
         }
     }
 
@@ -665,51 +465,27 @@ mod tests {
 
     #[test]
     fn items_and_precedence() {
-        let f = parses(
-            "timestep 0.1 ms # step\nconst a = 1 + 2 * 3 ^ 2 - -4 / 2\nprobe exc[0..10] : v\n",
-        );
+        let f = parses("timestep 0.1 ms # step\nconst a = 1 + 2 * 3 ^ 2 - -4 / 2\nprobe exc[0..10] : v\n");
         assert_eq!(f.items.len(), 3);
-        let ItemKind::Const { value, .. } = &f.items[1].kind else {
-            panic!()
-        };
+        let ItemKind::Const { value, .. } = &f.items[1].kind else { panic!() };
         // (1 + (2 * (3 ^ 2))) - ((-4) / 2)
-        let ExprKind::Binary(BinOp::Sub, l, r) = &value.kind else {
-            panic!("{value:?}")
-        };
+        let ExprKind::Binary(BinOp::Sub, l, r) = &value.kind else { panic!("{value:?}") };
         assert!(matches!(l.kind, ExprKind::Binary(BinOp::Add, _, _)));
         assert!(matches!(r.kind, ExprKind::Binary(BinOp::Div, _, _)));
-        let ItemKind::Probe {
-            range: Some(_),
-            kind,
-            ..
-        } = &f.items[2].kind
-        else {
-            panic!()
-        };
+        let ItemKind::Probe { range: Some(_), kind, .. } = &f.items[2].kind else { panic!() };
         assert_eq!(kind.name, "v");
     }
 
     #[test]
     fn numbers_units_and_calls() {
-        let f = parses(
-            "population p[10] : lif { tau = 20 ms, r = 1e-3, v_init = normal(mean = -58 mV, sd = 10mV), }",
-        );
-        let ItemKind::Population { block, .. } = &f.items[0].kind else {
-            panic!()
-        };
+        let f = parses("population p[10] : lif { tau = 20 ms, r = 1e-3, v_init = normal(mean = -58 mV, sd = 10mV), }");
+        let ItemKind::Population { block, .. } = &f.items[0].kind else { panic!() };
         assert_eq!(block.entries.len(), 3);
-        let ExprKind::Number(v, Some(u)) = &block.entries[0].1.kind else {
-            panic!()
-        };
+        let ExprKind::Number(v, Some(u)) = &block.entries[0].1.kind else { panic!() };
         assert_eq!((*v, u.name.as_str()), (20.0, "ms"));
-        let ExprKind::Call(call) = &block.entries[2].1.kind else {
-            panic!()
-        };
+        let ExprKind::Call(call) = &block.entries[2].1.kind else { panic!() };
         assert_eq!(call.args.len(), 2);
-        assert_eq!(
-            call.args[1].name.as_ref().map(|n| n.name.as_str()),
-            Some("sd")
-        );
+        assert_eq!(call.args[1].name.as_ref().map(|n| n.name.as_str()), Some("sd"));
     }
 
     #[test]

@@ -8,29 +8,7 @@ use soma_isa::units::{Dim, unit};
 use super::ast::{BinOp, Call, Expr, ExprKind, Ident};
 use super::lower::{LowerError, LowerErrorKind};
 use crate::diag::Span;
-
-/// A seeded distribution, before it is drawn from.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Dist {
-    /// Normal, clipped to `[min, max]`.
-    Normal {
-        /// Mean.
-        mean: f64,
-        /// Standard deviation.
-        sd: f64,
-        /// Lower clip.
-        min: Option<f64>,
-        /// Upper clip.
-        max: Option<f64>,
-    },
-    /// Uniform in `[low, high)`.
-    Uniform {
-        /// Lower bound.
-        low: f64,
-        /// Upper bound.
-        high: f64,
-    },
-}
+use crate::ir::Values;
 
 /// The value of an expression.
 #[derive(Clone, Debug, PartialEq)]
@@ -39,8 +17,8 @@ pub enum Value {
     Num(f64, Dim),
     /// A list.
     List(Vec<Value>),
-    /// A distribution of quantities of one dimension.
-    Dist(Dist, Dim),
+    /// A distribution (`Values::Normal` or `Values::Uniform`) of quantities of one dimension.
+    Dist(Values, Dim),
 }
 
 impl Value {
@@ -73,18 +51,11 @@ pub struct Scope {
 }
 
 fn err(kind: LowerErrorKind, span: Span, message: String, label: impl Into<String>) -> LowerError {
-    LowerError {
-        kind,
-        span,
-        message,
-        label: label.into(),
-    }
+    LowerError { kind, span, message, label: label.into() }
 }
 
-const BUILTINS: &[&str] = &[
-    "sqrt", "exp", "ln", "log10", "abs", "round", "floor", "ceil", "min", "max", "normal",
-    "uniform",
-];
+const BUILTINS: &[&str] =
+    &["sqrt", "exp", "ln", "log10", "abs", "round", "floor", "ceil", "min", "max", "normal", "uniform"];
 
 /// Whether a name is taken by the language itself (units and builtin functions).
 pub fn reserved(name: &str) -> bool {
@@ -97,30 +68,16 @@ impl Scope {
         self.eval_in(e, &HashMap::new(), 0)
     }
 
-    fn eval_in(
-        &self,
-        e: &Expr,
-        locals: &HashMap<String, Value>,
-        depth: u32,
-    ) -> Result<Value, LowerError> {
+    fn eval_in(&self, e: &Expr, locals: &HashMap<String, Value>, depth: u32) -> Result<Value, LowerError> {
         if depth > 64 {
-            return Err(err(
-                LowerErrorKind::Invalid,
-                e.span,
-                "functions nest too deeply (recursion?)".into(),
-                "",
-            ));
+            return Err(err(LowerErrorKind::Invalid, e.span, "functions nest too deeply (recursion?)".into(), ""));
         }
         match &e.kind {
             ExprKind::Number(x, None) => Ok(Value::Num(*x, Dim::NONE)),
             ExprKind::Number(x, Some(u)) => {
                 let (dim, scale) = lookup_unit(u)?;
                 // Divide by the exact power of ten of a sub-unit so that `-51 mV` is the double nearest -0.051.
-                let si = if scale < 1.0 {
-                    x / (1.0 / scale).round()
-                } else {
-                    x * scale
-                };
+                let si = if scale < 1.0 { x / (1.0 / scale).round() } else { x * scale };
                 Ok(Value::Num(si, dim))
             }
             ExprKind::Name(id) => {
@@ -130,70 +87,42 @@ impl Scope {
                 if let Some((dim, scale)) = unit(&id.name) {
                     return Ok(Value::Num(scale, dim));
                 }
-                let mut known: Vec<&str> = locals
-                    .keys()
-                    .chain(self.consts.keys())
-                    .map(String::as_str)
-                    .collect();
+                let mut known: Vec<&str> = locals.keys().chain(self.consts.keys()).map(String::as_str).collect();
                 known.sort_unstable();
                 let label = if known.is_empty() {
                     "no constants are defined before this point".to_string()
                 } else {
                     format!("defined before this point: {}", known.join(", "))
                 };
-                Err(err(
-                    LowerErrorKind::UnknownName,
-                    id.span,
-                    format!("unknown name `{}`", id.name),
-                    label,
-                ))
+                Err(err(LowerErrorKind::UnknownName, id.span, format!("unknown name `{}`", id.name), label))
             }
             ExprKind::Neg(inner) => match self.eval_in(inner, locals, depth)? {
                 Value::Num(x, d) => Ok(Value::Num(-x, d)),
                 other => Err(type_error(inner.span, "a number", &other)),
             },
             ExprKind::Binary(op, l, r) => {
-                let (a, b) = (
-                    self.eval_in(l, locals, depth)?,
-                    self.eval_in(r, locals, depth)?,
-                );
+                let (a, b) = (self.eval_in(l, locals, depth)?, self.eval_in(r, locals, depth)?);
                 let (Value::Num(x, dx), Value::Num(y, dy)) = (&a, &b) else {
-                    let (span, v) = if matches!(a, Value::Num(..)) {
-                        (r.span, &b)
-                    } else {
-                        (l.span, &a)
-                    };
+                    let (span, v) = if matches!(a, Value::Num(..)) { (r.span, &b) } else { (l.span, &a) };
                     return Err(type_error(span, "a number", v));
                 };
                 binary(*op, (*x, *dx), (*y, *dy), e.span, r.span)
             }
-            ExprKind::List(items) => Ok(Value::List(
-                items
-                    .iter()
-                    .map(|i| self.eval_in(i, locals, depth))
-                    .collect::<Result<_, _>>()?,
-            )),
+            ExprKind::List(items) => {
+                Ok(Value::List(items.iter().map(|i| self.eval_in(i, locals, depth)).collect::<Result<_, _>>()?))
+            }
             ExprKind::Call(call) => self.call(call, locals, depth),
         }
     }
 
-    fn call(
-        &self,
-        call: &Call,
-        locals: &HashMap<String, Value>,
-        depth: u32,
-    ) -> Result<Value, LowerError> {
+    fn call(&self, call: &Call, locals: &HashMap<String, Value>, depth: u32) -> Result<Value, LowerError> {
         let name = call.name.name.as_str();
         if let Some(def) = self.defs.get(name) {
             if call.args.len() != def.params.len() || call.args.iter().any(|a| a.name.is_some()) {
                 return Err(err(
                     LowerErrorKind::Invalid,
                     call.span,
-                    format!(
-                        "`{name}` takes {} positional arguments ({})",
-                        def.params.len(),
-                        def.params.join(", ")
-                    ),
+                    format!("`{name}` takes {} positional arguments ({})", def.params.len(), def.params.join(", ")),
                     "",
                 ));
             }
@@ -206,34 +135,20 @@ impl Scope {
         let args: Vec<(Option<&Ident>, Value, Span)> = call
             .args
             .iter()
-            .map(|a| {
-                Ok((
-                    a.name.as_ref(),
-                    self.eval_in(&a.value, locals, depth)?,
-                    a.value.span,
-                ))
-            })
+            .map(|a| Ok((a.name.as_ref(), self.eval_in(&a.value, locals, depth)?, a.value.span)))
             .collect::<Result<_, LowerError>>()?;
         match name {
             "normal" | "uniform" => distribution(call, &args),
             "min" | "max" => {
                 let nums = numbers(call, &args, None)?;
                 let Some(&(_, d, _)) = nums.first() else {
-                    return Err(err(
-                        LowerErrorKind::Invalid,
-                        call.span,
-                        format!("`{name}` needs arguments"),
-                        "",
-                    ));
+                    return Err(err(LowerErrorKind::Invalid, call.span, format!("`{name}` needs arguments"), ""));
                 };
                 if let Some(&(_, dd, span)) = nums.iter().find(|n| n.1 != d) {
                     return Err(dimension_error(span, d, dd));
                 }
                 let pick = |a: f64, b: f64| if name == "min" { a.min(b) } else { a.max(b) };
-                Ok(Value::Num(
-                    nums.iter().map(|n| n.0).reduce(pick).unwrap_or(f64::NAN),
-                    d,
-                ))
+                Ok(Value::Num(nums.iter().map(|n| n.0).reduce(pick).unwrap_or(f64::NAN), d))
             }
             "sqrt" | "exp" | "ln" | "log10" | "abs" | "round" | "floor" | "ceil" => {
                 let nums = numbers(call, &args, Some(1))?;
@@ -265,12 +180,8 @@ impl Scope {
                 Ok(Value::Num(y, dim))
             }
             _ => {
-                let mut known: Vec<&str> = self
-                    .defs
-                    .keys()
-                    .map(String::as_str)
-                    .chain(BUILTINS.iter().copied())
-                    .collect();
+                let mut known: Vec<&str> =
+                    self.defs.keys().map(String::as_str).chain(BUILTINS.iter().copied()).collect();
                 known.sort_unstable();
                 Err(err(
                     LowerErrorKind::UnknownName,
@@ -295,13 +206,7 @@ fn lookup_unit(u: &Ident) -> Result<(Dim, f64), LowerError> {
     })
 }
 
-fn binary(
-    op: BinOp,
-    (x, dx): (f64, Dim),
-    (y, dy): (f64, Dim),
-    span: Span,
-    rspan: Span,
-) -> Result<Value, LowerError> {
+fn binary(op: BinOp, (x, dx): (f64, Dim), (y, dy): (f64, Dim), span: Span, rspan: Span) -> Result<Value, LowerError> {
     Ok(match op {
         BinOp::Add | BinOp::Sub => {
             if dx != dy {
@@ -334,10 +239,7 @@ fn binary(
                 return Err(err(
                     LowerErrorKind::Dimension,
                     rspan,
-                    format!(
-                        "a quantity with units ({}) can only be raised to a small whole power",
-                        dx.describe()
-                    ),
+                    format!("a quantity with units ({}) can only be raised to a small whole power", dx.describe()),
                     "",
                 ));
             }
@@ -350,11 +252,7 @@ pub fn dimension_error(span: Span, expected: Dim, found: Dim) -> LowerError {
     err(
         LowerErrorKind::Dimension,
         span,
-        format!(
-            "expected {}, found {}",
-            expected.describe(),
-            found.describe()
-        ),
+        format!("expected {}, found {}", expected.describe(), found.describe()),
         format!("expected {}", expected.describe()),
     )
 }
@@ -380,22 +278,15 @@ fn numbers(
         return Err(err(
             LowerErrorKind::Invalid,
             call.span,
-            format!(
-                "`{}` takes {n} argument(s), got {}",
-                call.name.name,
-                args.len()
-            ),
+            format!("`{}` takes {n} argument(s), got {}", call.name.name, args.len()),
             "",
         ));
     }
     args.iter()
         .map(|(name, v, span)| match (name, v) {
-            (Some(n), _) => Err(err(
-                LowerErrorKind::Invalid,
-                n.span,
-                format!("`{}` takes no named arguments", call.name.name),
-                "",
-            )),
+            (Some(n), _) => {
+                Err(err(LowerErrorKind::Invalid, n.span, format!("`{}` takes no named arguments", call.name.name), ""))
+            }
             (None, Value::Num(x, d)) => Ok((*x, *d, *span)),
             (None, other) => Err(type_error(*span, "a number", other)),
         })
@@ -404,11 +295,7 @@ fn numbers(
 
 fn distribution(call: &Call, args: &[(Option<&Ident>, Value, Span)]) -> Result<Value, LowerError> {
     let is_normal = call.name.name == "normal";
-    let names: &[&str] = if is_normal {
-        &["mean", "sd", "min", "max"]
-    } else {
-        &["low", "high"]
-    };
+    let names: &[&str] = if is_normal { &["mean", "sd", "min", "max"] } else { &["low", "high"] };
     let mut slots: Vec<Option<(f64, Dim, Span)>> = vec![None; names.len()];
     for (i, (name, v, span)) in args.iter().enumerate() {
         let slot = match name {
@@ -461,17 +348,9 @@ fn distribution(call: &Call, args: &[(Option<&Ident>, Value, Span)]) -> Result<V
     }
     let get = |k: usize| slots[k].map(|s| s.0);
     let dist = if is_normal {
-        Dist::Normal {
-            mean: get(0).unwrap_or(f64::NAN),
-            sd: get(1).unwrap_or(f64::NAN),
-            min: get(2),
-            max: get(3),
-        }
+        Values::Normal { mean: get(0).unwrap_or(f64::NAN), sd: get(1).unwrap_or(f64::NAN), min: get(2), max: get(3) }
     } else {
-        Dist::Uniform {
-            low: get(0).unwrap_or(f64::NAN),
-            high: get(1).unwrap_or(f64::NAN),
-        }
+        Values::Uniform { low: get(0).unwrap_or(f64::NAN), high: get(1).unwrap_or(f64::NAN) }
     };
     Ok(Value::Dist(dist, dim))
 }
