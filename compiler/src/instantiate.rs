@@ -34,6 +34,7 @@ const STREAM_WEIGHT: u64 = 3 << 40;
 const STREAM_DELAY: u64 = 4 << 40;
 const STREAM_SOURCE: u64 = 5 << 40;
 const STREAM_GAP: u64 = 6 << 40;
+const STREAM_CURRENT: u64 = 7 << 40;
 
 /// Draws `n` values.
 pub fn draw(values: &Values, n: usize, rng: &mut Rng) -> Vec<f64> {
@@ -257,7 +258,7 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
                     steps: times
                         .iter()
                         .map(|ts| {
-                            let mut v: Vec<u32> = ts.iter().map(|&t| (steps(t, dt).max(1.0) - 1.0) as u32).collect();
+                            let mut v: Vec<u32> = ts.iter().map(|&t| steps(t, dt) as u32).collect();
                             v.sort_unstable();
                             v
                         })
@@ -360,20 +361,28 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
     let currents = net
         .currents
         .iter()
-        .map(|(_, c)| {
+        .map(|(h, c)| {
             let (change_steps, amplitudes) = match &c.kind {
                 CurrentKind::Dc { amplitude, start, stop } => {
+                    let amplitude = match amplitude {
+                        Values::Const(x) => vec![*x],
+                        per_neuron => {
+                            let n = net.populations[c.target].size;
+                            draw(per_neuron, n, &mut Rng::new(seed, STREAM_CURRENT | h.index() as u64))
+                        }
+                    };
                     let mut s = vec![steps(*start, dt) as u32];
-                    let mut a = vec![*amplitude];
+                    let mut a = vec![amplitude];
                     if let Some(stop) = stop {
                         s.push(steps(*stop, dt) as u32);
-                        a.push(0.0);
+                        a.push(vec![0.0]);
                     }
                     (s, a)
                 }
-                CurrentKind::Step { times, amplitudes } => {
-                    (times.iter().map(|&t| steps(t, dt) as u32).collect(), amplitudes.clone())
-                }
+                CurrentKind::Step { times, amplitudes } => (
+                    times.iter().map(|&t| steps(t, dt) as u32).collect(),
+                    amplitudes.iter().map(|&a| vec![a]).collect(),
+                ),
             };
             CurrentInstance { target: c.target.index(), change_steps, amplitudes }
         })

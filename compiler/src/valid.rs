@@ -199,12 +199,8 @@ impl Validator<'_> {
                 if times.len() != *size {
                     self.invalid(*span, format!("`{name}` has {size} channels but {} spike lists", times.len()));
                 }
-                let dt = self.net.dt;
-                if times.iter().flatten().any(|t| !t.is_finite() || *t < dt * (1.0 - 1e-9)) {
-                    self.invalid(
-                        *span,
-                        format!("spike times of `{name}` must be finite and at least one time step ({} ms)", dt * 1e3),
-                    );
+                if times.iter().flatten().any(|t| !Range::NonNegative.contains(*t)) {
+                    self.invalid(*span, format!("spike times of `{name}` must be finite and not negative"));
                 }
             }
         }
@@ -411,12 +407,13 @@ impl Validator<'_> {
 
     fn current(&mut self, id: &str, c: &Current) {
         let Current { target, kind, span } = c;
-        if self.net.populations.get(*target).is_none() {
+        let Some(pop) = self.net.populations.get(*target) else {
             self.errors.push(ValidationError::Dangling { what: id.to_string(), span: *span });
-        }
+            return;
+        };
         match kind {
             CurrentKind::Dc { amplitude, start, stop } => {
-                self.finite(*span, "amplitude", *amplitude);
+                self.values(*span, &format!("current into `{}`: amplitude", pop.name), amplitude, Some(pop.size));
                 if !Range::NonNegative.contains(*start) {
                     self.invalid(*span, format!("start must be zero or later, got {start} s"));
                 }

@@ -109,11 +109,11 @@ fn distributions_are_clipped_and_streams_are_separate() {
 }
 
 #[test]
-fn spike_times_map_to_emission_steps() {
-    let inst = build("source s[2] : spikes { times = [[0.1 ms, 1 ms, 0.3 ms], [2.5 ms]] }", 1);
+fn spike_times_map_to_stamps() {
+    let inst = build("source s[2] : spikes { times = [[0.1 ms, 1 ms, 0.3 ms, 0 ms], [2.5 ms]] }", 1);
     let SourceKind::SpikeArray { steps } = &inst.sources[0].kind else { panic!() };
-    // A spike at time t is emitted in step round(t / dt) - 1 and carries the time stamp (step + 1) dt.
-    assert_eq!(steps, &vec![vec![0, 2, 9], vec![24]]);
+    // A spike at time t has the stamp round(t / dt) (2.5 rounds away from zero).
+    assert_eq!(steps, &vec![vec![0, 1, 3, 10], vec![25]]);
 }
 
 /// A direct 2-D convolution, written plainly, as the reference for the conv2d connector.

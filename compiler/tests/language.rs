@@ -108,7 +108,7 @@ probe b[1..3] : v
     assert_eq!(projs[3].connector, Connector::Sparse { offsets: vec![0, 1, 1, 2], targets: vec![3, 1] });
     assert_eq!(n.gap_junctions.len(), 1);
     let currents: Vec<_> = n.currents.iter().map(|(_, c)| c.kind.clone()).collect();
-    assert_eq!(currents[0], CurrentKind::Dc { amplitude: 100e-12, start: 10e-3, stop: Some(20e-3) });
+    assert_eq!(currents[0], CurrentKind::Dc { amplitude: Values::Const(100e-12), start: 10e-3, stop: Some(20e-3) });
     let probes: Vec<_> = n.probes.iter().map(|(_, p)| (p.kind, p.neurons.clone())).collect();
     assert_eq!(probes, vec![(ProbeKind::Spikes, None), (ProbeKind::V, Some(1..3))]);
     soma_compiler::valid::validate(&n).expect("valid");

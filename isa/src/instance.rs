@@ -74,9 +74,10 @@ pub enum SourceKind {
         /// Random stream of this source.
         stream: u64,
     },
-    /// Fixed spike times: for each channel, the sorted steps in which it emits a spike.
+    /// Fixed spike times: for each channel, the sorted stamps of its spikes (a spike at time `t` has the stamp
+    /// `round(t / dt)`; with a delay of `d` steps it is read in step `stamp + d - 1`, as a neuron's spike).
     SpikeArray {
-        /// Per channel, the emission steps.
+        /// Per channel, the spike stamps.
         steps: Vec<Vec<u32>>,
     },
 }
@@ -172,15 +173,16 @@ pub struct GapInstance {
     pub weights: Vec<f32>,
 }
 
-/// A piecewise-constant current injected into every neuron of a population.
+/// A piecewise-constant current injected into the neurons of a population.
 #[derive(Clone, Debug)]
 pub struct CurrentInstance {
     /// Target population.
     pub target: usize,
     /// Sorted steps at which the amplitude changes.
     pub change_steps: Vec<u32>,
-    /// Amplitude from the matching change step on (before the first change: zero).
-    pub amplitudes: Vec<f64>,
+    /// Amplitude from the matching change step on (before the first change: zero): one value for every neuron,
+    /// or one value per neuron.
+    pub amplitudes: Vec<Vec<f64>>,
 }
 
 /// A recorded state variable.

@@ -55,10 +55,10 @@ fn iaf_psc_exp_psp_trace_matches_nest() {
         i_offset: 0.0,
     });
     let mut inst = one_neuron(model, -65e-3);
-    // A spike at time t is emitted in step round(t / dt) - 1.
-    spike_input(&mut inst, 9, 10, 1000e-12, Receptor::Excitatory);
-    spike_input(&mut inst, 39, 10, 1000e-12, Receptor::Excitatory);
-    spike_input(&mut inst, 29, 5, -500e-12, Receptor::Inhibitory);
+    // A spike at time t has the stamp round(t / dt).
+    spike_input(&mut inst, 10, 10, 1000e-12, Receptor::Excitatory);
+    spike_input(&mut inst, 40, 10, 1000e-12, Receptor::Excitatory);
+    spike_input(&mut inst, 30, 5, -500e-12, Receptor::Inhibitory);
     let r = Simulator::new(&inst).run(&RunOptions { steps: 100, record_all_spikes: false }, |_| {});
     let nest = [
         (1.9, -65.000000000000),

@@ -32,7 +32,7 @@ fn gap_junctions_reach_the_coupled_steady_state() {
     let mut inst = empty(1e-4);
     inst.populations = vec![population("a", li.clone(), 1), population("b", li, 1)];
     inst.gap_junctions = vec![GapInstance { a: 0, b: 1, pairs: vec![(0, 0)], weights: vec![0.5] }];
-    inst.currents = vec![CurrentInstance { target: 0, change_steps: vec![0], amplitudes: vec![1.0] }];
+    inst.currents = vec![CurrentInstance { target: 0, change_steps: vec![0], amplitudes: vec![vec![1.0]] }];
     let mut sim = Simulator::new(&inst);
     for _ in 0..20_000 {
         sim.advance();
@@ -42,11 +42,12 @@ fn gap_junctions_reach_the_coupled_steady_state() {
 }
 
 #[test]
-fn cuba_li_response_is_the_double_exponential() {
-    // tau_syn dI/dt = -I + w_in S, tau_mem dv/dt = -v + r I: a Dirac of weight w gives
-    // v(t) = r w w_in / (tau_mem - tau_syn) (e^{-t/tau_mem} - e^{-t/tau_syn}).
-    let (ts, tm, r, w_in, w) = (2e-3, 8e-3, 3.0, 0.5, 2.0);
-    let mut inst = empty(1e-4);
+fn cuba_li_response_to_a_pulse_is_the_filtered_box() {
+    // tau_syn dI/dt = -I + w_in S, tau_mem dv/dt = -v + r I, with S a pulse of height w over the first step:
+    // v(t) = r w_in w (g(t) - g(t - h)) with the step response g(t) = 1 - (tm e^{-t/tm} - ts e^{-t/ts}) / (tm - ts).
+    let (ts, tm, r, w_in, w, h) = (2e-3, 8e-3, 3.0, 0.5, 2.0, 1e-4);
+    let g = |t: f64| if t <= 0.0 { 0.0 } else { 1.0 - (tm * (-t / tm).exp() - ts * (-t / ts).exp()) / (tm - ts) };
+    let mut inst = empty(h);
     inst.populations =
         vec![population("n", NeuronModel::CubaLi(CubaLi { tau_syn: ts, tau_mem: tm, r, v_leak: 0.0, w_in }), 1)];
     inst.sources =
@@ -60,11 +61,11 @@ fn cuba_li_response_is_the_double_exponential() {
     }];
     inst.probes = vec![ProbeInstance { population: 0, variable: Variable::V, neurons: vec![0] }];
     let result = Simulator::new(&inst).run(&RunOptions { steps: 300, record_all_spikes: false }, |_| {});
-    // Emitted in step 0 with delay 1: the current jumps at the end of step 1, time 2 dt.
-    for k in 2..300 {
-        let t = (k as f64 + 1.0) * 1e-4 - 2e-4;
-        let exact = r * w * w_in / (tm - ts) * ((-t / tm).exp() - (-t / ts).exp());
-        assert!((result.traces[0].values[k] - exact).abs() < 1e-12, "step {k}");
+    // Stamp 0 with delay 1 is read in step 0: the pulse fills step 0, and trace entry k is the state at (k + 1) h.
+    for k in 0..300 {
+        let t = (k as f64 + 1.0) * h;
+        let exact = r * w_in * w * (g(t) - g(t - h));
+        assert!((result.traces[0].values[k] - exact).abs() < 1e-12, "step {k}: {} vs {exact}", result.traces[0].values[k]);
     }
 }
 

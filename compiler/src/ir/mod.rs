@@ -281,10 +281,11 @@ impl Entity for Current {
 /// The time course of an injected current.
 #[derive(Clone, Debug, PartialEq)]
 pub enum CurrentKind {
-    /// Constant `amplitude` from `start` until `stop` (forever if `None`).
+    /// Constant `amplitude` from `start` until `stop` (forever if `None`); per neuron if `amplitude` is an array
+    /// or a distribution (NIR biases are such per-neuron constant currents).
     Dc {
         /// Amplitude in the model's current unit.
-        amplitude: f64,
+        amplitude: Values,
         /// Onset, seconds.
         start: f64,
         /// Offset, seconds.

@@ -4,11 +4,16 @@
 //! Linear models share one form. With `h` the time step, per neuron and step:
 //! ```text
 //! if refractory:  count down, v stays at v_reset
-//! else:           v ← P22·v + C0 + P20·(i_offset + i_injected + i_gap) + Σ_k P21_k·I_k
+//! else:           v ← P22·v + C0 + P20·(i_offset + i_injected + i_gap) + Σ_k P21_k·I_k + Q·in_0
 //! I_k ← P11_k·I_k + S_k·in_k               (in_k: weights arriving this step on receptor k)
-//! v   ← v + D·in_0                         (models without synaptic current: a Dirac input)
 //! spike if v ≥ θ (PyNN/NEST) or v > θ (NIR); then v ← v_reset and the refractory count starts
 //! ```
+//! Input semantics differ by family, each exact for its definition:
+//! - PyNN/NEST (`if_curr_exp`): a spike of weight `w` makes the synaptic current jump by `w` (`S = 1`, `Q = 0`).
+//! - NIR models: a spike is a pulse of amplitude 1 held for one step (the discretisation of the NIR paper's
+//!   exact reference, `lif_exact.csv`), so weight `w` is a current `w` over the step. It enters `v` through the
+//!   membrane filter (`Q = P20`) or, for `cuba_*`, through the synaptic filter (`S = w_in (1 - P11)`, and `Q`
+//!   is the pulse's contribution to `v` within the same step through both filters).
 
 use soma_isa::model::NeuronModel;
 
@@ -22,6 +27,18 @@ fn phi(x: f64) -> f64 {
 /// `tm == ts` (where the textbook formula divides by zero).
 pub fn p21(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
     r * (h / tm) * (-h / tm).exp() * phi(h * (1.0 / tm - 1.0 / ts))
+}
+
+/// Response of a leaky membrane (`tm`, resistance `r`) after one step `h` to a unit current pulse held over the
+/// step and filtered by a synaptic current (`ts`): `r (1 - (tm e^{-h/tm} - ts e^{-h/ts}) / (tm - ts))`, with its
+/// limit `r (1 - e^{-h/tm} (1 + h/tm))` for `tm == ts`.
+pub fn pulse_through_synapse(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
+    let (p22, p11) = ((-h / tm).exp(), (-h / ts).exp());
+    if (tm - ts).abs() < 1e-9 * tm {
+        r * (1.0 - p22 * (1.0 + h / tm))
+    } else {
+        r * (1.0 - (tm * p22 - ts * p11) / (tm - ts))
+    }
 }
 
 /// Coefficients of the shared linear form.
@@ -39,8 +56,8 @@ pub struct Linear {
     pub p21: Vec<f64>,
     /// Jump of each synaptic current per unit of weight.
     pub syn_scale: Vec<f64>,
-    /// Jump of v per unit of weight, for models without a synaptic current.
-    pub direct: f64,
+    /// Gain from a unit input pulse on receptor 0 into v within the step.
+    pub pulse_to_v: f64,
     /// Constant current.
     pub i_offset: f64,
     /// Threshold and whether it is strict (`>`), if the model spikes.
@@ -94,11 +111,23 @@ impl Kernel {
             p11: Vec::new(),
             p21: Vec::new(),
             syn_scale: Vec::new(),
-            direct: 0.0,
+            pulse_to_v: 0.0,
             i_offset: 0.0,
             threshold: None,
             v_reset: 0.0,
             refractory_steps: 0,
+        };
+        // NIR membranes: an input pulse enters like a current held over the step.
+        let pulse = |(p22, c0, p20): (f64, f64, f64)| Linear { pulse_to_v: p20, ..base((p22, c0, p20)) };
+        let cuba = |ts: f64, tm: f64, r: f64, v_leak: f64, w_in: f64| {
+            let p11 = (-h / ts).exp();
+            Linear {
+                p11: vec![p11],
+                p21: vec![p21(r, tm, ts, h)],
+                syn_scale: vec![w_in * (1.0 - p11)],
+                pulse_to_v: w_in * pulse_through_synapse(r, tm, ts, h),
+                ..base(leaky(tm, r, v_leak))
+            }
         };
         Kernel::Linear(match model {
             NeuronModel::IfCurrExp(m) => {
@@ -115,33 +144,21 @@ impl Kernel {
                 }
             }
             NeuronModel::Lif(m) => Linear {
-                direct: m.r / m.tau,
                 threshold: Some((m.v_threshold, true)),
                 v_reset: m.v_reset,
-                ..base(leaky(m.tau, m.r, m.v_leak))
+                ..pulse(leaky(m.tau, m.r, m.v_leak))
             },
-            NeuronModel::Li(m) => Linear { direct: m.r / m.tau, ..base(leaky(m.tau, m.r, m.v_leak)) },
-            NeuronModel::If(m) => Linear {
-                direct: m.r,
-                threshold: Some((m.v_threshold, true)),
-                v_reset: m.v_reset,
-                ..base((1.0, 0.0, m.r * h))
-            },
-            NeuronModel::Integrator(m) => Linear { direct: m.r, ..base((1.0, 0.0, m.r * h)) },
+            NeuronModel::Li(m) => pulse(leaky(m.tau, m.r, m.v_leak)),
+            NeuronModel::If(m) => {
+                Linear { threshold: Some((m.v_threshold, true)), v_reset: m.v_reset, ..pulse((1.0, 0.0, m.r * h)) }
+            }
+            NeuronModel::Integrator(m) => pulse((1.0, 0.0, m.r * h)),
             NeuronModel::CubaLif(m) => Linear {
-                p11: vec![(-h / m.tau_syn).exp()],
-                p21: vec![p21(m.r, m.tau_mem, m.tau_syn, h)],
-                syn_scale: vec![m.w_in / m.tau_syn],
                 threshold: Some((m.v_threshold, true)),
                 v_reset: m.v_reset,
-                ..base(leaky(m.tau_mem, m.r, m.v_leak))
+                ..cuba(m.tau_syn, m.tau_mem, m.r, m.v_leak, m.w_in)
             },
-            NeuronModel::CubaLi(m) => Linear {
-                p11: vec![(-h / m.tau_syn).exp()],
-                p21: vec![p21(m.r, m.tau_mem, m.tau_syn, h)],
-                syn_scale: vec![m.w_in / m.tau_syn],
-                ..base(leaky(m.tau_mem, m.r, m.v_leak))
-            },
+            NeuronModel::CubaLi(m) => cuba(m.tau_syn, m.tau_mem, m.r, m.v_leak, m.w_in),
             NeuronModel::Threshold(m) => return Kernel::Threshold { theta: m.threshold },
             NeuronModel::Izhikevich(m) => {
                 return Kernel::Izhikevich {
@@ -184,15 +201,16 @@ impl Kernel {
     }
 
     /// Advances every neuron by one step. `input[k]` holds receptor `k`'s arriving weights per neuron, `drive`
-    /// the injected current (same for all), `gap` the per-neuron gap-junction current (empty if none). Indices
+    /// the injected current (same for all), `extra` a per-neuron current (gap junctions, per-neuron injection;
+    /// empty if none). Indices
     /// of neurons that spiked are appended to `spiked`.
-    pub fn step(&self, s: &mut State, input: &[&[f64]], drive: f64, gap: &[f64], spiked: &mut Vec<u32>) {
+    pub fn step(&self, s: &mut State, input: &[&[f64]], drive: f64, extra: &[f64], spiked: &mut Vec<u32>) {
         let n = s.v.len();
         match self {
             Kernel::Linear(l) => match s.i_syn.len() {
-                0 => linear::<0>(l, s, input, drive, gap, spiked),
-                1 => linear::<1>(l, s, input, drive, gap, spiked),
-                _ => linear::<2>(l, s, input, drive, gap, spiked),
+                0 => linear::<0>(l, s, input, drive, extra, spiked),
+                1 => linear::<1>(l, s, input, drive, extra, spiked),
+                _ => linear::<2>(l, s, input, drive, extra, spiked),
             },
             Kernel::Izhikevich { a, b, c, d, v_peak, i_offset, h } => {
                 let drive_mv = (i_offset + drive * 1e3) * h;
@@ -224,7 +242,7 @@ impl Kernel {
 }
 
 /// The linear form for models with `K` synaptic currents, with the per-model choices hoisted out of the loop.
-fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f64, gap: &[f64], spiked: &mut Vec<u32>) {
+fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f64, extra: &[f64], spiked: &mut Vec<u32>) {
     let n = s.v.len();
     let c = l.c0 + l.p20 * (l.i_offset + drive);
     let p21: [f64; K] = std::array::from_fn(|k| l.p21[k]);
@@ -234,8 +252,8 @@ fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f6
     let Ok(currents) = <&mut [Vec<f64>; K]>::try_from(&mut s.i_syn[..K]) else {
         return;
     };
-    let direct = if K == 0 && l.direct != 0.0 { input.first().map(|x| &x[..n]) } else { None };
-    let gap = if gap.is_empty() { None } else { Some(&gap[..n]) };
+    let pulse = if l.pulse_to_v != 0.0 { input.first().map(|x| &x[..n]) } else { None };
+    let extra = if extra.is_empty() { None } else { Some(&extra[..n]) };
     let (v, refractory) = (&mut s.v[..n], &mut s.refractory[..n]);
     for i in 0..n {
         let mut vi = v[i];
@@ -243,14 +261,14 @@ fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f6
             refractory[i] -= 1;
         } else {
             vi = l.p22 * vi + c;
-            if let Some(g) = gap {
-                vi += l.p20 * g[i];
+            if let Some(e) = extra {
+                vi += l.p20 * e[i];
             }
             for k in 0..K {
                 vi += p21[k] * currents[k][i];
             }
-            if let Some(x) = direct {
-                vi += l.direct * x[i];
+            if let Some(x) = pulse {
+                vi += l.pulse_to_v * x[i];
             }
         }
         for k in 0..K {
@@ -345,16 +363,46 @@ mod tests {
     }
 
     #[test]
-    fn nir_lif_threshold_is_strict_and_input_is_a_dirac() {
-        let m = Lif { tau: 1e-2, r: 2.0, v_leak: 0.0, v_threshold: 1.0, v_reset: 0.0 };
-        let k = Kernel::new(&NeuronModel::Lif(m), 1e-3);
+    fn nir_lif_input_is_a_one_step_pulse_and_threshold_is_strict() {
+        // The NIR paper's exact reference (lif_exact.csv, tau 2.5 ms, r 1, dt 0.1 ms): one input spike of weight 1
+        // takes v from 0 to 1 - e^{-dt/tau} in its own step (the file's tau is the f32 nearest 2.5 ms).
+        let m = Lif { tau: 2.5e-3f32 as f64, r: 1.0, v_leak: 0.0, v_threshold: 0.1, v_reset: 0.0 };
+        let k = Kernel::new(&NeuronModel::Lif(m), 1e-4);
         let mut s = k.state(&[0.0]);
         let mut spikes = Vec::new();
-        // A Dirac of weight w moves v by r w / tau: exactly to threshold, which does not fire (strict).
-        k.step(&mut s, &[&[1.0 / 2.0 * 1e-2]], 0.0, &[], &mut spikes);
-        assert!((s.v[0] - 1.0).abs() < 1e-12 && spikes.is_empty());
-        k.step(&mut s, &[&[1e-3]], 0.0, &[], &mut spikes);
+        k.step(&mut s, &[&[1.0]], 0.0, &[], &mut spikes);
+        assert!((s.v[0] - 0.03921056170668949).abs() < 1e-15, "{}", s.v[0]);
+        k.step(&mut s, &[&[0.0]], 0.0, &[], &mut spikes);
+        assert!((s.v[0] - 0.037673093557335384).abs() < 1e-15, "{}", s.v[0]);
+        // Exactly at threshold does not fire (strict); above does, and resets.
+        let (tau, h, w) = (1e-2, 1e-3, 3.0);
+        let at_threshold = (1.0 - (-h / tau as f64).exp()) * w;
+        let m = Lif { tau, r: 1.0, v_leak: 0.0, v_threshold: at_threshold, v_reset: 0.0 };
+        let k = Kernel::new(&NeuronModel::Lif(m), h);
+        let mut s = k.state(&[0.0]);
+        k.step(&mut s, &[&[w]], 0.0, &[], &mut spikes);
+        assert!(s.v[0] == at_threshold && spikes.is_empty());
+        k.step(&mut s, &[&[w]], 0.0, &[], &mut spikes);
         assert_eq!(spikes, vec![0]);
         assert_eq!(s.v[0], 0.0);
+    }
+
+    #[test]
+    fn cuba_pulse_matches_the_closed_form_for_equal_and_unequal_time_constants() {
+        // A unit pulse held over [0, h] through tau_syn and tau_mem: numerically integrate the ODEs finely.
+        for (ts, tm) in [(2e-3, 8e-3), (5e-3, 5e-3)] {
+            let (h, r) = (1e-3, 2.0);
+            let (mut i, mut v) = (0.0f64, 0.0f64);
+            let fine = 100_000;
+            let dt = h / fine as f64;
+            for _ in 0..fine {
+                let di = (1.0 - i) / ts;
+                let dv = (-v + r * i) / tm;
+                i += di * dt;
+                v += dv * dt;
+            }
+            let exact = pulse_through_synapse(r, tm, ts, h);
+            assert!((v - exact).abs() < 1e-5 * exact.abs(), "ts {ts} tm {tm}: euler {v}, closed form {exact}");
+        }
     }
 }

@@ -1,10 +1,11 @@
 //! The float reference simulator: runs an instantiated network in `f64` on its time grid.
 //!
-//! Order of work in step `t` (as NEST's): every population reads the weights that arrive in step `t` from its
-//! ring buffer and advances by one step ([`kernel`]); sources emit; then the spikes of step `t` are delivered:
-//! a spike with delay `d` steps is added to the postsynaptic ring buffer slot of step `t + d`. Spikes of step `t`
-//! carry the time stamp `(t + 1) dt`. Gap-junction currents use the membrane potentials at the start of the
-//! step. Poisson sources draw from their own seeded streams, so a run is deterministic per seed.
+//! Order of work in step `t` (NEST's conventions): sources emit spikes stamped `t` (time `t dt`) and deliver
+//! them; every population reads the weights that arrive in step `t` from its ring buffer and advances by one step
+//! ([`kernel`]); then the neurons' spikes, stamped `t + 1` (time `(t + 1) dt`), are delivered. A spike stamped
+//! `s` with a delay of `d >= 1` steps is read in step `s + d - 1`. Injected and gap-junction currents use the
+//! membrane potentials at the start of the step. Poisson sources draw from their own seeded streams, so a run
+//! is deterministic per seed.
 
 pub mod kernel;
 
@@ -58,7 +59,8 @@ struct Population {
     ring: Vec<f64>,
     slots: usize,
     receptors: usize,
-    gap: Vec<f64>,
+    /// Per-neuron current this step (gap junctions and per-neuron injected currents); empty if none.
+    extra: Vec<f64>,
     spiked: Vec<u32>,
 }
 
@@ -103,14 +105,15 @@ impl<'a> Simulator<'a> {
                 let state = kernel.state(&p.v_init);
                 let receptors = p.model.kind().receptors();
                 let slots = max_delay[i] + 1;
-                let has_gap = inst.gap_junctions.iter().any(|g| g.a == i || g.b == i);
+                let has_extra = inst.gap_junctions.iter().any(|g| g.a == i || g.b == i)
+                    || inst.currents.iter().any(|c| c.target == i && c.amplitudes.iter().any(|a| a.len() > 1));
                 Population {
                     kernel,
                     state,
                     ring: vec![0.0; slots * receptors * p.size()],
                     slots,
                     receptors,
-                    gap: if has_gap { vec![0.0; p.size()] } else { Vec::new() },
+                    extra: if has_extra { vec![0.0; p.size()] } else { Vec::new() },
                     spiked: Vec::new(),
                 }
             })
@@ -151,8 +154,11 @@ impl<'a> Simulator<'a> {
     /// Advances by one step.
     pub fn advance(&mut self) {
         let t = self.step;
-        self.update_drive(t);
-        self.update_gaps();
+        self.update_currents(t);
+        self.emit_sources(t);
+        // Source spikes are stamped with this step's start, neuron spikes with its end: both are read in step
+        // `stamp + delay - 1`.
+        self.deliver(t, false);
         for (i, p) in self.pops.iter_mut().enumerate() {
             let n = p.state.v.len();
             let slot = (t % p.slots as u64) as usize;
@@ -160,39 +166,41 @@ impl<'a> Simulator<'a> {
             let (inputs, _) = p.ring[base..].split_at_mut(p.receptors * n);
             let views: Vec<&[f64]> = inputs.chunks(n.max(1)).take(p.receptors).collect();
             p.spiked.clear();
-            p.kernel.step(&mut p.state, &views, self.drive[i], &p.gap, &mut p.spiked);
+            p.kernel.step(&mut p.state, &views, self.drive[i], &p.extra, &mut p.spiked);
             p.ring[base..base + p.receptors * n].fill(0.0);
         }
-        self.emit_sources(t);
-        self.deliver(t);
+        self.deliver(t, true);
         self.step += 1;
     }
 
-    fn update_drive(&mut self, t: u64) {
+    /// Injected currents (uniform ones into `drive`, per-neuron ones into `extra`) and gap-junction currents
+    /// from the membrane potentials at the start of the step.
+    fn update_currents(&mut self, t: u64) {
         self.drive.fill(0.0);
+        for p in self.pops.iter_mut().filter(|p| !p.extra.is_empty()) {
+            p.extra.fill(0.0);
+        }
         for (spec, passed) in self.inst.currents.iter().zip(&mut self.current_cursors) {
             while *passed < spec.change_steps.len() && spec.change_steps[*passed] as u64 <= t {
                 *passed += 1;
             }
             if *passed > 0 {
-                self.drive[spec.target] += spec.amplitudes[*passed - 1];
+                match spec.amplitudes[*passed - 1].as_slice() {
+                    [uniform] => self.drive[spec.target] += uniform,
+                    per_neuron => {
+                        for (e, a) in self.pops[spec.target].extra.iter_mut().zip(per_neuron) {
+                            *e += a;
+                        }
+                    }
+                }
             }
-        }
-    }
-
-    fn update_gaps(&mut self) {
-        if self.inst.gap_junctions.is_empty() {
-            return;
-        }
-        for p in &mut self.pops {
-            p.gap.fill(0.0);
         }
         for g in &self.inst.gap_junctions {
             for (&(i, j), &w) in g.pairs.iter().zip(&g.weights) {
                 let (va, vb) = (self.pops[g.a].state.v[i as usize], self.pops[g.b].state.v[j as usize]);
                 let w = w as f64;
-                self.pops[g.a].gap[i as usize] += w * (vb - va);
-                self.pops[g.b].gap[j as usize] += w * (va - vb);
+                self.pops[g.a].extra[i as usize] += w * (vb - va);
+                self.pops[g.b].extra[j as usize] += w * (va - vb);
             }
         }
     }
@@ -214,11 +222,11 @@ impl<'a> Simulator<'a> {
                     }
                 }
                 SourceKind::SpikeArray { steps } => {
-                    for (ch, times) in steps.iter().enumerate() {
+                    for (ch, stamps) in steps.iter().enumerate() {
                         let cursor = &mut self.source_cursors[k][ch];
                         let mut count = 0;
-                        while *cursor < times.len() && times[*cursor] as u64 <= t {
-                            if times[*cursor] as u64 == t {
+                        while *cursor < stamps.len() && stamps[*cursor] as u64 <= t {
+                            if stamps[*cursor] as u64 == t {
                                 count += 1;
                             }
                             *cursor += 1;
@@ -232,42 +240,44 @@ impl<'a> Simulator<'a> {
         }
     }
 
-    fn deliver(&mut self, t: u64) {
+    /// Delivers the spikes of this step's neurons (`from_neurons`, stamped `t + 1`) or sources (stamped `t`):
+    /// a spike stamped `s` with a delay of `d` steps goes to the ring slot read in step `s + d - 1`.
+    fn deliver(&mut self, t: u64, from_neurons: bool) {
         let inst = self.inst;
         let mut events = 0u64;
         let mut spikes: Vec<(u32, u32)> = Vec::new();
-        for (pre_kind, outs) in [(true, &self.out_pop), (false, &self.out_src)] {
-            for (i, projections) in outs.iter().enumerate() {
-                if projections.is_empty() {
-                    continue;
-                }
-                spikes.clear();
-                if pre_kind {
-                    spikes.extend(self.pops[i].spiked.iter().map(|&n| (n, 1)));
-                } else {
-                    spikes.extend_from_slice(&self.source_spikes[i]);
-                }
-                for &k in projections {
-                    let proj = &inst.projections[k];
-                    let post = &mut self.pops[proj.post];
-                    let n = post.state.v.len();
-                    let r = proj.receptor.index().min(post.receptors - 1);
-                    let (slots, stride) = (post.slots, post.receptors * n);
-                    let now = (t % slots as u64) as usize;
-                    let ring = &mut post.ring[r * n..];
-                    let rows = &proj.rows;
-                    for &(neuron, count) in &spikes {
-                        let range = rows.row(neuron as usize);
-                        events += (range.len() as u64) * count as u64;
-                        let count = count as f64;
-                        for s in range {
-                            // delays are below `slots`, so one subtraction wraps the ring
-                            let mut slot = now + rows.delays[s] as usize;
-                            if slot >= slots {
-                                slot -= slots;
-                            }
-                            ring[slot * stride + rows.targets[s] as usize] += rows.weights[s] as f64 * count;
+        let outs = if from_neurons { &self.out_pop } else { &self.out_src };
+        for (i, projections) in outs.iter().enumerate() {
+            if projections.is_empty() {
+                continue;
+            }
+            spikes.clear();
+            if from_neurons {
+                spikes.extend(self.pops[i].spiked.iter().map(|&n| (n, 1)));
+            } else {
+                spikes.extend_from_slice(&self.source_spikes[i]);
+            }
+            for &k in projections {
+                let proj = &inst.projections[k];
+                let post = &mut self.pops[proj.post];
+                let n = post.state.v.len();
+                let r = proj.receptor.index().min(post.receptors - 1);
+                let (slots, stride) = (post.slots, post.receptors * n);
+                // The slot of step `stamp - 1`; adding the delay (1..slots) gives the arrival slot.
+                let now = ((t + slots as u64 - u64::from(!from_neurons)) % slots as u64) as usize;
+                let ring = &mut post.ring[r * n..];
+                let rows = &proj.rows;
+                for &(neuron, count) in &spikes {
+                    let range = rows.row(neuron as usize);
+                    events += (range.len() as u64) * count as u64;
+                    let count = count as f64;
+                    for s in range {
+                        // delays are below `slots`, so one subtraction wraps the ring
+                        let mut slot = now + rows.delays[s] as usize;
+                        if slot >= slots {
+                            slot -= slots;
                         }
+                        ring[slot * stride + rows.targets[s] as usize] += rows.weights[s] as f64 * count;
                     }
                 }
             }

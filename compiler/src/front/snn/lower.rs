@@ -469,7 +469,7 @@ impl Lowerer<'_> {
                 let mut fields = Fields::block(format!("current into `{}`", target.name), block);
                 let current = match kind.name.as_str() {
                     "dc" => CurrentKind::Dc {
-                        amplitude: self.eval_num(fields.require("amplitude", "")?, dim)?,
+                        amplitude: self.eval_values(fields.require("amplitude", "")?, dim)?,
                         start: fields.take("start").map(|e| self.eval_num(e, Dim::TIME)).transpose()?.unwrap_or(0.0),
                         stop: fields.take("stop").map(|e| self.eval_num(e, Dim::TIME)).transpose()?,
                     },
