@@ -1,0 +1,108 @@
+//! The one module that touches the HDF5 library: it turns a NIR file's bytes into a plain tree of groups and
+//! arrays, so the rest of the NIR frontend never sees `hdf5-pure` and the reader can be swapped.
+
+use std::collections::BTreeMap;
+
+use hdf5_pure::{Datatype, File, Group};
+
+/// The values of a dataset.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Data {
+    /// Floating-point values (f32 or f64 in the file), widened to f64.
+    Float(Vec<f64>),
+    /// Integer values.
+    Int(Vec<i64>),
+    /// Strings (fixed or variable length).
+    Str(Vec<String>),
+}
+
+/// A dataset: its shape (empty for a scalar) and values in row-major order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Array {
+    /// Dimensions.
+    pub shape: Vec<usize>,
+    /// Values.
+    pub data: Data,
+}
+
+/// A group's children.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Tree {
+    /// Subgroups.
+    pub groups: BTreeMap<String, Tree>,
+    /// Datasets.
+    pub arrays: BTreeMap<String, Array>,
+}
+
+/// Reads the whole file into a tree. Errors are plain sentences (the file name is added by the caller).
+pub fn read(bytes: Vec<u8>) -> Result<Tree, String> {
+    if bytes.is_empty() {
+        return Err("the file is empty".into());
+    }
+    if !hdf5_pure::is_hdf5_bytes(&bytes) {
+        return Err("not an HDF5 file (no HDF5 signature): NIR files are HDF5".into());
+    }
+    let file = File::from_bytes(bytes).map_err(|e| format!("unreadable HDF5 ({e})"))?;
+    read_group(&file.root(), "/", 0)
+}
+
+fn read_group(group: &Group, path: &str, depth: usize) -> Result<Tree, String> {
+    if depth > 32 {
+        return Err(format!("groups nest more than 32 deep at {path}"));
+    }
+    let mut tree = Tree::default();
+    for name in group.groups().map_err(|e| format!("cannot list {path} ({e})"))? {
+        let child = group.group(&name).map_err(|e| format!("cannot open {path}{name} ({e})"))?;
+        tree.groups.insert(name.clone(), read_group(&child, &format!("{path}{name}/"), depth + 1)?);
+    }
+    for name in group.datasets().map_err(|e| format!("cannot list {path} ({e})"))? {
+        let at = format!("{path}{name}");
+        let ds = group.dataset(&name).map_err(|e| format!("cannot open {at} ({e})"))?;
+        let shape: Vec<usize> =
+            ds.shape().map_err(|e| format!("{at}: unreadable shape ({e})"))?.into_iter().map(|d| d as usize).collect();
+        let datatype = ds.datatype().map_err(|e| format!("{at}: unreadable type ({e})"))?;
+        let data = match datatype {
+            Datatype::FloatingPoint { .. } => Data::Float(ds.read_f64().map_err(|e| format!("{at}: {e}"))?),
+            Datatype::FixedPoint { .. } | Datatype::Enumeration { .. } => {
+                Data::Int(ds.read_i64().map_err(|e| format!("{at}: {e}"))?)
+            }
+            Datatype::String { .. } | Datatype::VariableLength { .. } => {
+                Data::Str(ds.read_string().map_err(|e| format!("{at}: {e}"))?)
+            }
+            other => return Err(format!("{at}: unsupported HDF5 datatype {other:?}")),
+        };
+        let len = match &data {
+            Data::Float(v) => v.len(),
+            Data::Int(v) => v.len(),
+            Data::Str(v) => v.len(),
+        };
+        if len != shape.iter().product::<usize>() {
+            return Err(format!("{at}: {len} values for shape {shape:?}"));
+        }
+        tree.arrays.insert(name, Array { shape, data });
+    }
+    Ok(tree)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_every_shared_nir_file() {
+        let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/data/nir");
+        let mut read_ok = 0;
+        for sub in ["", "nodes", "paper"] {
+            let Ok(entries) = std::fs::read_dir(format!("{dir}/{sub}")) else { continue };
+            for e in entries.flatten() {
+                let path = e.path();
+                if path.extension().is_some_and(|x| x == "nir") {
+                    let tree = read(std::fs::read(&path).expect("readable")).unwrap_or_else(|err| panic!("{path:?}: {err}"));
+                    assert!(tree.groups.contains_key("node"), "{path:?}");
+                    read_ok += 1;
+                }
+            }
+        }
+        assert!(read_ok >= 20, "read {read_ok} files");
+    }
+}

@@ -1,0 +1,3 @@
+//! NIR frontend.
+
+pub mod hdf5;
