@@ -213,10 +213,10 @@ impl Kernel {
                 _ => linear::<2>(l, s, input, drive, extra, spiked),
             },
             Kernel::Izhikevich { a, b, c, d, v_peak, i_offset, h } => {
-                let drive_mv = (i_offset + drive * 1e3) * h;
                 for i in 0..n {
                     let (v0, u0) = (s.v[i] * 1e3, s.u[i]);
                     let jump = input.first().map_or(0.0, |x| x[i] * 1e3);
+                    let drive_mv = (i_offset + (drive + extra.get(i).copied().unwrap_or(0.0)) * 1e3) * h;
                     let mut v = v0 + h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0) + drive_mv + jump;
                     let mut u = u0 + h * a * (b * v0 - u0);
                     if v >= *v_peak {
@@ -230,7 +230,7 @@ impl Kernel {
             }
             Kernel::Threshold { theta } => {
                 for i in 0..n {
-                    let x = input.first().map_or(0.0, |x| x[i]) + drive;
+                    let x = input.first().map_or(0.0, |x| x[i]) + drive + extra.get(i).copied().unwrap_or(0.0);
                     s.v[i] = x;
                     if x > *theta {
                         spiked.push(i as u32);

@@ -1,0 +1,71 @@
+//! Spike inputs for NIR graphs, from a small CSV format (documented in `docs/nir.md`):
+//! - a 0/1 (or spike-count) matrix: one row per time step, one column per input channel, row `k` delivered in
+//!   step `k`;
+//! - or an event list with the header `time_s,index`: one spike per line, at `time_s` seconds on channel `index`.
+//!
+//! Channels of several Input nodes are numbered one after the other, in the order of the nodes' names.
+
+/// Spike times (seconds) per channel.
+pub type SpikeTimes = Vec<Vec<f64>>;
+
+/// Parses spike input text for `channels` input channels at time step `dt`. Errors name the line.
+pub fn parse(text: &str, channels: usize, dt: f64) -> Result<SpikeTimes, String> {
+    let mut times = vec![Vec::new(); channels];
+    let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
+    let Some((first_no, first)) = lines.next() else { return Ok(times) };
+    let header: Vec<&str> = first.split(',').map(str::trim).collect();
+    if header == ["time_s", "index"] || header == ["time", "index"] {
+        for (no, line) in lines {
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            let [t, i] = fields.as_slice() else {
+                return Err(format!("line {}: expected `time_s,index`, got `{line}`", no + 1));
+            };
+            let t: f64 = t.parse().map_err(|_| format!("line {}: `{t}` is not a time in seconds", no + 1))?;
+            let i: usize = i.parse().map_err(|_| format!("line {}: `{i}` is not a channel index", no + 1))?;
+            if !(t.is_finite() && t >= 0.0) {
+                return Err(format!("line {}: time {t} must be finite and not negative", no + 1));
+            }
+            let channel = times.get_mut(i).ok_or_else(|| format!("line {}: channel {i} is outside 0..{channels}", no + 1))?;
+            channel.push(t);
+        }
+    } else {
+        for (step, (no, line)) in std::iter::once((first_no, first)).chain(lines).enumerate() {
+            let fields: Vec<&str> = line.split(',').map(str::trim).collect();
+            if fields.len() != channels {
+                return Err(format!("line {}: {} columns, but the graph has {channels} input channels", no + 1, fields.len()));
+            }
+            for (ch, f) in fields.iter().enumerate() {
+                let count: f64 = f.parse().map_err(|_| format!("line {}: `{f}` is not a spike count", no + 1))?;
+                if !(count >= 0.0 && count.fract() == 0.0 && count <= 1e6) {
+                    return Err(format!("line {}: `{f}` is not a whole, non-negative spike count", no + 1));
+                }
+                for _ in 0..count as usize {
+                    times[ch].push(step as f64 * dt);
+                }
+            }
+        }
+    }
+    for t in &mut times {
+        t.sort_by(f64::total_cmp);
+    }
+    Ok(times)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn matrix_rows_are_steps() {
+        let t = parse("0,1\n1,0\n\n0,2\n", 2, 0.5).expect("parses");
+        assert_eq!(t, vec![vec![0.5], vec![0.0, 1.0, 1.0]]);
+    }
+
+    #[test]
+    fn event_lists_and_errors() {
+        assert_eq!(parse("time_s,index\n0.002,1\n0.001,1\n", 2, 1e-3).expect("parses"), vec![vec![], vec![0.001, 0.002]]);
+        assert!(parse("time_s,index\n0.1,5\n", 2, 1e-3).unwrap_err().contains("line 2: channel 5"));
+        assert!(parse("0,1,0\n", 2, 1e-3).unwrap_err().contains("3 columns"));
+        assert!(parse("0,x\n", 2, 1e-3).unwrap_err().contains("`x`"));
+    }
+}
