@@ -10,7 +10,7 @@ use crate::{Failure, InputArgs, load};
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &InputArgs) -> Result<(), Failure> {
-    let loaded = load::load(args)?;
+    let loaded = load::load(args, None, &[])?;
     let net = &loaded.network;
     println!("{}: ok (time step {} ms)", loaded.name, net.dt * 1e3);
     println!("{:<16} {:>10}  model", "population", "neurons");

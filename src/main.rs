@@ -2,6 +2,7 @@
 //! prints reports and maps failures to exit codes (0 ok, 1 bad input, 2 internal error).
 
 mod check;
+mod import;
 mod load;
 mod output;
 mod simulate;
@@ -38,17 +39,39 @@ enum Command {
     ///
     /// Example: soma simulate examples/microcircuit.snn --set scale=0.2 --duration 1s --spikes out.csv
     Simulate(SimulateArgs),
+    /// Import a .nir graph or a .csv connectome and write it as .snn text.
+    ///
+    /// The text parses back to the same network. Example: soma import net.nir --dt 0.1ms -o net.snn
+    Import(ImportArgs),
+}
+
+#[derive(Args, Debug)]
+struct ImportArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Where to write the .snn text (`-` for stdout).
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
 }
 
 /// Options shared by every command that reads a network file.
 #[derive(Args, Debug)]
 struct InputArgs {
-    /// The network file (.snn).
+    /// The network: a .snn description, a .nir graph (NIR, HDF5) or a .csv connectome edge list.
     file: PathBuf,
+    /// Read FILE as this format instead of guessing from its extension.
+    #[arg(long, value_enum, value_name = "FORMAT")]
+    format: Option<load::Format>,
     /// Override a top-level constant of a .snn file, e.g. --set scale=0.1 or --set "tau=10 ms" (repeatable).
     /// The value must have the same unit as the constant.
     #[arg(long = "set", value_name = "NAME=VALUE")]
     set: Vec<String>,
+    /// Time step for .nir and .csv networks, e.g. 0.1ms or 1e-4 (NIR stores seconds but no time step; a .csv
+    /// network defaults to 0.1 ms).
+    #[arg(long, value_name = "TIME")]
+    dt: Option<String>,
+    #[command(flatten)]
+    connectome: load::ConnectomeArgs,
 }
 
 #[derive(Args, Debug)]
@@ -70,10 +93,17 @@ struct SimulateArgs {
     /// Write every spike as CSV (time_s,population,neuron) to this file.
     #[arg(long, value_name = "FILE")]
     spikes: Option<PathBuf>,
-    /// Write the membrane potentials of the file's `probe ... : v` statements as CSV
+    /// Write the membrane potentials of the file's `probe ... : v` statements and of --probe NAME:v as CSV
     /// (time_s,population,neuron,v) to this file.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Record a population: NAME:v (membrane potential), NAME[a..b]:v, or NAME:spikes (repeatable).
+    #[arg(long, value_name = "NAME:WHAT")]
+    probe: Vec<String>,
+    /// Spike input for the Input nodes of a .nir graph: a CSV 0/1 matrix (one row per time step, one column per
+    /// input channel) or an event list with the header `time_s,index`. See docs/nir.md.
+    #[arg(long = "input", value_name = "FILE")]
+    spike_input: Option<PathBuf>,
     /// Print the report as JSON on stdout (the text goes to stderr).
     #[arg(long)]
     json: bool,
@@ -102,6 +132,7 @@ fn main() -> ExitCode {
     let outcome = std::panic::catch_unwind(|| match cli.command {
         Command::Check(a) => check::run(&a.input),
         Command::Simulate(a) => simulate::run(&a),
+        Command::Import(a) => import::run(&a),
     });
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,

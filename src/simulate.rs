@@ -56,7 +56,7 @@ fn duration(text: &str) -> Result<f64, Failure> {
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let duration_s = duration(&args.duration)?;
-    let loaded = load::load(&args.input)?;
+    let loaded = load::load(&args.input, args.spike_input.as_deref(), &args.probe)?;
     let net = &loaded.network;
     let inst = instantiate(net, args.seed).map_err(|e| {
         let d = Diagnostic { message: e.message.clone(), span: e.span, label: String::new() };

@@ -66,6 +66,10 @@ pub struct Linear {
     pub v_reset: f64,
     /// Refractory period in steps.
     pub refractory_steps: u32,
+    /// For membranes driven by a current constant over the step (NIR LIF and IF): the time step, to place the
+    /// threshold crossing inside the step, reset there and integrate the rest of the step from `v_reset`.
+    /// `None` resets at the end of the step (PyNN/NEST, and models whose in-step trajectory has no closed form).
+    pub in_step_reset: Option<f64>,
 }
 
 /// How a population is updated.
@@ -116,6 +120,7 @@ impl Kernel {
             threshold: None,
             v_reset: 0.0,
             refractory_steps: 0,
+            in_step_reset: None,
         };
         // NIR membranes: an input pulse enters like a current held over the step.
         let pulse = |(p22, c0, p20): (f64, f64, f64)| Linear { pulse_to_v: p20, ..base((p22, c0, p20)) };
@@ -146,12 +151,16 @@ impl Kernel {
             NeuronModel::Lif(m) => Linear {
                 threshold: Some((m.v_threshold, true)),
                 v_reset: m.v_reset,
+                in_step_reset: Some(h),
                 ..pulse(leaky(m.tau, m.r, m.v_leak))
             },
             NeuronModel::Li(m) => pulse(leaky(m.tau, m.r, m.v_leak)),
-            NeuronModel::If(m) => {
-                Linear { threshold: Some((m.v_threshold, true)), v_reset: m.v_reset, ..pulse((1.0, 0.0, m.r * h)) }
-            }
+            NeuronModel::If(m) => Linear {
+                threshold: Some((m.v_threshold, true)),
+                v_reset: m.v_reset,
+                in_step_reset: Some(h),
+                ..pulse((1.0, 0.0, m.r * h))
+            },
             NeuronModel::Integrator(m) => pulse((1.0, 0.0, m.r * h)),
             NeuronModel::CubaLif(m) => Linear {
                 threshold: Some((m.v_threshold, true)),
@@ -277,12 +286,36 @@ fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f6
         if let Some((theta, strict)) = l.threshold
             && (if strict { vi > theta } else { vi >= theta })
         {
-            vi = l.v_reset;
+            vi = match l.in_step_reset {
+                Some(h) if K == 0 => {
+                    // The step's current, from the affine update v_new = P22 v + C0 + P20 I.
+                    let current = (l.i_offset + drive)
+                        + extra.map_or(0.0, |e| e[i])
+                        + pulse.map_or(0.0, |x| x[i] * l.pulse_to_v / l.p20);
+                    reset_within_step(l, v[i], theta, current, h)
+                }
+                _ => l.v_reset,
+            };
             refractory[i] = l.refractory_steps;
             spiked.push(i as u32);
         }
         v[i] = vi;
     }
+}
+
+/// A membrane `tau dv/dt = (v_leak - v) + r I` (or `dv/dt = r I` when `P22 = 1`) under a current `I` constant
+/// over the step crosses `theta` at `t*` inside the step, resets to `v_reset` and integrates for the rest of it:
+/// the value at the end of the step. (At most one spike per step: a second crossing is not followed.)
+fn reset_within_step(l: &Linear, v0: f64, theta: f64, current: f64, h: f64) -> f64 {
+    if l.p22 >= 1.0 {
+        let slope = l.p20 / h * current; // r I
+        let t_cross = if slope > 0.0 { ((theta - v0) / slope).clamp(0.0, h) } else { 0.0 };
+        return l.v_reset + slope * (h - t_cross);
+    }
+    let tau = -h / l.p22.ln();
+    let v_inf = (l.c0 + l.p20 * current) / (1.0 - l.p22);
+    let t_cross = if v0 < theta && theta < v_inf { (tau * ((v0 - v_inf) / (theta - v_inf)).ln()).clamp(0.0, h) } else { 0.0 };
+    v_inf + (l.v_reset - v_inf) * (-(h - t_cross) / tau).exp()
 }
 
 #[cfg(test)]
@@ -384,7 +417,8 @@ mod tests {
         assert!(s.v[0] == at_threshold && spikes.is_empty());
         k.step(&mut s, &[&[w]], 0.0, &[], &mut spikes);
         assert_eq!(spikes, vec![0]);
-        assert_eq!(s.v[0], 0.0);
+        // It crossed at the start of the step, reset to 0 and charged for the whole step: back at the threshold.
+        assert!((s.v[0] - at_threshold).abs() < 1e-12, "{}", s.v[0]);
     }
 
     #[test]

@@ -83,7 +83,7 @@ fn flatten<'g>(g: &'g Graph, prefix: &str, top: bool, out: &mut Flattened<'g>) -
     }
     // An edge to a subgraph enters through its Input node, an edge from it leaves through its Output node.
     let endpoint = |name: &str, entering: bool| -> Result<String, NirError> {
-        let edge_error = || NirError::file(format!("an edge refers to `{prefix}{name}`, but there is no such node"));
+        let edge_error = || NirError::file(format!("there is no node `{prefix}{name}`"));
         if let Some(Node::Graph(sub)) = g.nodes.get(name) {
             let want = |n: &Node| if entering { matches!(n, Node::Input { .. }) } else { matches!(n, Node::Output { .. }) };
             let ports: Vec<&String> = sub.nodes.iter().filter(|(_, n)| want(n)).map(|(k, _)| k).collect();

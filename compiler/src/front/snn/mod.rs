@@ -6,6 +6,7 @@
 pub mod ast;
 pub mod lower;
 pub mod parse;
+pub mod print;
 pub mod value;
 
 use soma_isa::units::Dim;

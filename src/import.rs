@@ -1,0 +1,28 @@
+//! `soma import`: read any supported network file and write it as `.snn` text (which reads back to the same
+//! network).
+
+use std::io::Write;
+
+use soma_compiler::front::snn::print::print;
+
+use crate::output::write_atomic;
+use crate::{Failure, ImportArgs, load};
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &ImportArgs) -> Result<(), Failure> {
+    let loaded = load::load(&args.input, None, &[])?;
+    let header = vec![
+        format!("Imported by soma {} from {}.", env!("CARGO_PKG_VERSION"), loaded.name),
+        "Every value is in SI base units (s, V, A, F, S) or a pure number.".to_string(),
+    ];
+    let text = print(&loaded.network, &header);
+    if args.output.as_os_str() == "-" {
+        print!("{text}");
+        return Ok(());
+    }
+    write_atomic(&args.output, |w: &mut dyn Write| w.write_all(text.as_bytes()))
+        .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    eprintln!("wrote {} ({} populations, {} projections)", args.output.display(), loaded.network.populations.len(), loaded.network.projections.len());
+    Ok(())
+}
