@@ -14,7 +14,7 @@
 use crate::model::{NeuronModel, Receptor};
 
 /// A whole instantiated network.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Instance {
     /// Simulation time step in seconds.
     pub dt: f64,
@@ -35,7 +35,7 @@ pub struct Instance {
 }
 
 /// A population of identical neurons.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct PopulationInstance {
     /// Name, unique among populations and sources.
     pub name: String,
@@ -53,7 +53,7 @@ impl PopulationInstance {
 }
 
 /// A population of spike sources.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct SourceInstance {
     /// Name, unique among populations and sources.
     pub name: String,
@@ -64,7 +64,7 @@ pub struct SourceInstance {
 }
 
 /// What a spike source emits.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum SourceKind {
     /// Independent Poisson processes at `rate` Hz; a step may carry several spikes (as NEST's
     /// `poisson_generator`). Random stream: `(seed, stream)`.
@@ -145,7 +145,7 @@ impl Rows {
 }
 
 /// A chemical projection.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProjectionInstance {
     /// Readable name (`pre->post`), for reports.
     pub name: String,
@@ -161,7 +161,7 @@ pub struct ProjectionInstance {
 
 /// Symmetric electrical synapses between two populations: each pair `(a, b)` with conductance `g` adds
 /// `g (v_b - v_a)` to neuron `a` and `g (v_a - v_b)` to neuron `b`.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct GapInstance {
     /// First population.
     pub a: usize,
@@ -174,7 +174,7 @@ pub struct GapInstance {
 }
 
 /// A piecewise-constant current injected into the neurons of a population.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct CurrentInstance {
     /// Target population.
     pub target: usize,
@@ -195,7 +195,7 @@ pub enum Variable {
 }
 
 /// Record `variable` of some neurons of a population every step.
-#[derive(Clone, Debug)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct ProbeInstance {
     /// Population recorded.
     pub population: usize,
