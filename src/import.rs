@@ -23,6 +23,11 @@ pub fn run(args: &ImportArgs) -> Result<(), Failure> {
     }
     write_atomic(&args.output, |w: &mut dyn Write| w.write_all(text.as_bytes()))
         .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
-    eprintln!("wrote {} ({} populations, {} projections)", args.output.display(), loaded.network.populations.len(), loaded.network.projections.len());
+    eprintln!(
+        "wrote {} ({} populations, {} projections)",
+        args.output.display(),
+        loaded.network.populations.len(),
+        loaded.network.projections.len()
+    );
     Ok(())
 }

@@ -90,7 +90,8 @@ fn overrides(set: &[String]) -> Result<Overrides, Failure> {
         };
         let name = name.trim();
         let label = format!("--set {name}");
-        let q = snn::eval_quantity(value).map_err(|e| Failure::User(render_all(&e.diagnostics(value), &label, value)))?;
+        let q =
+            snn::eval_quantity(value).map_err(|e| Failure::User(render_all(&e.diagnostics(value), &label, value)))?;
         out.insert(name.to_string(), q);
     }
     Ok(out)
@@ -114,7 +115,11 @@ fn text_of(name: &str, bytes: Vec<u8>) -> Result<String, Failure> {
     String::from_utf8(bytes).map_err(|e| {
         let at = e.utf8_error().valid_up_to();
         let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-        let d = Diagnostic { message: "the file is not UTF-8 text".into(), span: Span::new(at, at), label: "invalid byte here".into() };
+        let d = Diagnostic {
+            message: "the file is not UTF-8 text".into(),
+            span: Span::new(at, at),
+            label: "invalid byte here".into(),
+        };
         Failure::User(render(&d, name, &valid))
     })
 }
@@ -149,7 +154,11 @@ fn edge_options(args: &InputArgs, dt: f64) -> Result<EdgeOptions, Failure> {
 }
 
 /// Attaches spike input (`--input`) to the sources that stand for a NIR graph's Input nodes.
-fn attach_input(net: &mut Network, inputs: &[soma_compiler::ir::Handle<soma_compiler::ir::Source>], path: &Path) -> Result<(), Failure> {
+fn attach_input(
+    net: &mut Network,
+    inputs: &[soma_compiler::ir::Handle<soma_compiler::ir::Source>],
+    path: &Path,
+) -> Result<(), Failure> {
     let name = path.display().to_string();
     let text = text_of(&name, std::fs::read(path).map_err(|e| user(format!("cannot read {name}: {e}")))?)?;
     let channels: usize = inputs.iter().map(|&h| net.sources[h].size).sum();
@@ -163,7 +172,8 @@ fn attach_input(net: &mut Network, inputs: &[soma_compiler::ir::Handle<soma_comp
 
 /// Adds a probe given as `NAME:v`, `NAME:spikes` or `NAME[a..b]:v`.
 fn add_probe(net: &mut Network, spec: &str) -> Result<(), Failure> {
-    let bad = || user(format!("--probe {spec}: expected POPULATION:v or POPULATION:spikes, optionally POPULATION[a..b]:v"));
+    let bad =
+        || user(format!("--probe {spec}: expected POPULATION:v or POPULATION:spikes, optionally POPULATION[a..b]:v"));
     let (target, kind) = spec.rsplit_once(':').ok_or_else(bad)?;
     let kind = match kind.trim() {
         "v" => ProbeKind::V,
@@ -182,7 +192,11 @@ fn add_probe(net: &mut Network, spec: &str) -> Result<(), Failure> {
     };
     let Some(IrNode::Population(population)) = net.lookup(name) else {
         let names: Vec<&str> = net.populations.iter().map(|(_, p)| p.name.as_str()).take(20).collect();
-        return Err(user(format!("--probe {spec}: no population `{name}` (populations: {}{})", names.join(", "), if net.populations.len() > 20 { ", ..." } else { "" })));
+        return Err(user(format!(
+            "--probe {spec}: no population `{name}` (populations: {}{})",
+            names.join(", "),
+            if net.populations.len() > 20 { ", ..." } else { "" }
+        )));
     };
     net.probes.push(Probe { population, kind, neurons: range, span: Span::NONE });
     Ok(())
@@ -213,7 +227,9 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
         }
         Format::Nir => {
             let Some(dt) = dt else {
-                return Err(user(format!("{name}: NIR stores times in seconds but no time step; pass --dt, e.g. --dt 0.1ms")));
+                return Err(user(format!(
+                    "{name}: NIR stores times in seconds but no time step; pass --dt, e.g. --dt 0.1ms"
+                )));
             };
             let imported = nir::import(bytes, dt).map_err(|e| user(format!("{name}: {e}")))?;
             for note in &imported.notes {

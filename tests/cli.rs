@@ -232,7 +232,7 @@ fn binary_garbage_unknown_types_and_missing_files_exit_1() {
         (garbage.as_path(), "not UTF-8"),
         (latin1.as_path(), "not UTF-8"),
         (Path::new("examples/none.snn"), "cannot read"),
-        (Path::new("Cargo.toml"), "unsupported file type"),
+        (Path::new("Cargo.toml"), "cannot tell the format from the extension `.toml`"),
     ] {
         let o = soma(&["check", path.to_str().expect("path")]);
         assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));

@@ -135,7 +135,17 @@ fn delay_shifts_each_channel_by_its_delay() {
     }
 }
 
-fn conv(x: &[u32], c_in: usize, h: usize, w: usize, weight: &Tensor, bias: &Tensor, stride: usize, pad: usize) -> Vec<f64> {
+#[allow(clippy::too_many_arguments)]
+fn conv(
+    x: &[u32],
+    c_in: usize,
+    h: usize,
+    w: usize,
+    weight: &Tensor,
+    bias: &Tensor,
+    stride: usize,
+    pad: usize,
+) -> Vec<f64> {
     let (oc, kh, kw) = (weight.shape[0], weight.shape[2], weight.shape[3]);
     let (oh, ow) = ((h + 2 * pad - kh) / stride + 1, (w + 2 * pad - kw) / stride + 1);
     let mut y = vec![0.0; oc * oh * ow];
@@ -146,9 +156,13 @@ fn conv(x: &[u32], c_in: usize, h: usize, w: usize, weight: &Tensor, bias: &Tens
                 for i in 0..c_in {
                     for ky in 0..kh {
                         for kx in 0..kw {
-                            let (iy, ix) = ((oy * stride + ky) as isize - pad as isize, (ox * stride + kx) as isize - pad as isize);
+                            let (iy, ix) = (
+                                (oy * stride + ky) as isize - pad as isize,
+                                (ox * stride + kx) as isize - pad as isize,
+                            );
                             if iy >= 0 && ix >= 0 && (iy as usize) < h && (ix as usize) < w {
-                                acc += weight.values[((o * c_in + i) * kh + ky) * kw + kx] * x[(i * h + iy as usize) * w + ix as usize] as f64;
+                                acc += weight.values[((o * c_in + i) * kh + ky) * kw + kx]
+                                    * x[(i * h + iy as usize) * w + ix as usize] as f64;
                             }
                         }
                     }
@@ -180,10 +194,13 @@ fn convolutions_match_a_direct_convolution() {
         .flat_map(|o| {
             let (w, b, padded) = (&w, param(&g, "conv1d", "bias"), &padded);
             (0..16).map(move |ox| {
-                b.values[o] + (0..k).map(|kx| {
-                    let i = ox as isize + kx as isize - 1;
-                    if (0..16).contains(&i) { w.values[o * k + kx] * padded[i as usize] as f64 } else { 0.0 }
-                }).sum::<f64>()
+                b.values[o]
+                    + (0..k)
+                        .map(|kx| {
+                            let i = ox as isize + kx as isize - 1;
+                            if (0..16).contains(&i) { w.values[o * k + kx] * padded[i as usize] as f64 } else { 0.0 }
+                        })
+                        .sum::<f64>()
             })
         })
         .collect();
@@ -194,9 +211,15 @@ fn convolutions_match_a_direct_convolution() {
 fn pools_sum_and_average_2x2_blocks() {
     let x = pattern(2 * 8 * 8, 5);
     let block = |c: usize, oy: usize, ox: usize| -> f64 {
-        (0..2).flat_map(|dy| (0..2).map(move |dx| (dy, dx))).map(|(dy, dx)| x[(c * 8 + oy * 2 + dy) * 8 + ox * 2 + dx] as f64).sum()
+        (0..2)
+            .flat_map(|dy| (0..2).map(move |dx| (dy, dx)))
+            .map(|(dy, dx)| x[(c * 8 + oy * 2 + dy) * 8 + ox * 2 + dx] as f64)
+            .sum()
     };
-    let sums: Vec<f64> = (0..2).flat_map(|c| (0..4).flat_map(move |oy| (0..4).map(move |ox| (c, oy, ox)))).map(|(c, oy, ox)| block(c, oy, ox)).collect();
+    let sums: Vec<f64> = (0..2)
+        .flat_map(|c| (0..4).flat_map(move |oy| (0..4).map(move |ox| (c, oy, ox))))
+        .map(|(c, oy, ox)| block(c, oy, ox))
+        .collect();
     let (net, r) = run("nodes/sumpool2d.nir", std::slice::from_ref(&x), 1);
     close(&v_at(&net, &r, "output", 0), &sums, 1e-12, "sumpool2d");
     let (net, r) = run("nodes/avgpool2d.nir", std::slice::from_ref(&x), 1);
@@ -233,7 +256,8 @@ fn neuron_nodes_integrate_their_input_pulses() {
         let g = graph(file);
         let p = |n: &str| param(&g, node, n).values[0];
         let (ts, tm, r_, w_in) = (p("tau_syn"), p("tau_mem"), p("r"), p("w_in"));
-        let step_response = |t: f64| if t <= 0.0 { 0.0 } else { 1.0 - (tm * (-t / tm).exp() - ts * (-t / ts).exp()) / (tm - ts) };
+        let step_response =
+            |t: f64| if t <= 0.0 { 0.0 } else { 1.0 - (tm * (-t / tm).exp() - ts * (-t / ts).exp()) / (tm - ts) };
         let (net, r) = run(file, &[vec![1; 4]], steps as u64);
         for k in [0, 9, 49] {
             let t = (k + 1) as f64 * DT;
@@ -287,7 +311,8 @@ fn composite_graphs_compose_their_operators() {
         let pooled = c * 16 + (y / 2) * 4 + x / 2;
         let mut want: Vec<(u32, f32)> =
             (0..10).map(|o| (o as u32, fc.values[o * 64 + pooled] as f32)).filter(|(_, w)| *w != 0.0).collect();
-        let mut got: Vec<(u32, f32)> = proj.rows.row(pre).map(|s| (proj.rows.targets[s], proj.rows.weights[s])).collect();
+        let mut got: Vec<(u32, f32)> =
+            proj.rows.row(pre).map(|s| (proj.rows.targets[s], proj.rows.weights[s])).collect();
         want.sort_by_key(|e| e.0);
         got.sort_by_key(|e| e.0);
         assert_eq!(got, want, "IF neuron {pre}");
@@ -300,6 +325,9 @@ fn composite_graphs_compose_their_operators() {
     let g = graph("nested_subgraph.nir");
     let Some(Node::Graph(block)) = g.nodes.get("block") else { panic!() };
     let Some(Node::Affine { bias, .. }) = block.nodes.get("affine") else { panic!() };
-    let soma_compiler::ir::CurrentKind::Dc { amplitude: soma_compiler::ir::Values::Array(a), .. } = &current.kind else { panic!() };
+    let soma_compiler::ir::CurrentKind::Dc { amplitude: soma_compiler::ir::Values::Array(a), .. } = &current.kind
+    else {
+        panic!()
+    };
     assert_eq!(a, &bias.values);
 }

@@ -42,7 +42,10 @@ fn broken_files_are_rejected_with_the_node_and_the_problem() {
         ("bad/missing_parameter.nir", "node `lif`: LIF is missing parameter `tau`"),
         ("bad/edge_to_missing_node.nir", "edge `lif -> ghost`: there is no node `ghost`"),
         ("bad/shape_mismatch.nir", "edge `input -> fc`: `input` produces 5 values but `fc` takes 4"),
-        ("bad/invalid_values.nir", "node `lif`: parameter `tau` is -0.009999999776482582 s at neuron 1, but it must be greater than zero"),
+        (
+            "bad/invalid_values.nir",
+            "node `lif`: parameter `tau` is -0.009999999776482582 s at neuron 1, but it must be greater than zero",
+        ),
     ];
     for (file, message) in cases {
         let err = import(bytes(file), 1e-4).expect_err(file).to_string();

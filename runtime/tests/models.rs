@@ -65,7 +65,11 @@ fn cuba_li_response_to_a_pulse_is_the_filtered_box() {
     for k in 0..300 {
         let t = (k as f64 + 1.0) * h;
         let exact = r * w_in * w * (g(t) - g(t - h));
-        assert!((result.traces[0].values[k] - exact).abs() < 1e-12, "step {k}: {} vs {exact}", result.traces[0].values[k]);
+        assert!(
+            (result.traces[0].values[k] - exact).abs() < 1e-12,
+            "step {k}: {} vs {exact}",
+            result.traces[0].values[k]
+        );
     }
 }
 

@@ -13,7 +13,9 @@ use soma_isa::model::{IfCurrExp, Lif, ModelKind, NeuronModel};
 use soma_isa::units::Dim;
 
 use crate::diag::Span;
-use crate::ir::{Connector, Current, CurrentKind, GapJunction, Handle, Network, Node, Population, Projection, Receptor, Values};
+use crate::ir::{
+    Connector, Current, CurrentKind, GapJunction, Handle, Network, Node, Population, Projection, Receptor, Values,
+};
 
 /// The default inhibitory table: C. elegans' GABAergic neurons; `*` ends a prefix.
 pub const GABAERGIC: &str = "DD*,VD*,RME*,AVL,DVB,RIS";
@@ -75,7 +77,9 @@ impl EdgeOptions {
                 tau_syn_i: 5e-3,
                 i_offset: 0.0,
             })),
-            ModelKind::Lif => Ok(NeuronModel::Lif(Lif { tau: 20e-3, r: 1.0, v_leak: 0.0, v_threshold: 1.0, v_reset: 0.0 })),
+            ModelKind::Lif => {
+                Ok(NeuronModel::Lif(Lif { tau: 20e-3, r: 1.0, v_leak: 0.0, v_threshold: 1.0, v_reset: 0.0 }))
+            }
             other => Err(format!("connectomes use if_curr_exp or lif, not {}", other.name())),
         }
     }
@@ -117,7 +121,9 @@ fn parse_edges(text: &str) -> Result<Vec<Edge>, EdgeError> {
     let mut edges = Vec::new();
     for (no, line) in lines {
         let f: Vec<&str> = line.split(',').map(str::trim).collect();
-        let get = |i: usize| f.get(i).copied().ok_or_else(|| err(no, format!("expected {} columns, got {}", cols.len(), f.len())));
+        let get = |i: usize| {
+            f.get(i).copied().ok_or_else(|| err(no, format!("expected {} columns, got {}", cols.len(), f.len())))
+        };
         let (pre, post, kind, count) = (get(pre)?, get(post)?, get(kind)?, get(count)?);
         let electrical = match kind {
             "chemical" => false,
@@ -247,7 +253,11 @@ mod tests {
             .collect();
         let nanoamps = |x: f64| (x * 1e9 * 1e6).round() / 1e6;
         assert_eq!(projs.len(), 3);
-        assert_eq!((projs[0].0, projs[0].1, nanoamps(projs[0].2), projs[0].3), (0, 1, -0.15, Receptor::Inhibitory), "AVL->DVB: 2 + 1 contacts, inhibitory");
+        assert_eq!(
+            (projs[0].0, projs[0].1, nanoamps(projs[0].2), projs[0].3),
+            (0, 1, -0.15, Receptor::Inhibitory),
+            "AVL->DVB: 2 + 1 contacts, inhibitory"
+        );
         assert_eq!((projs[1].0, projs[1].1, nanoamps(projs[1].2), projs[1].3), (1, 0, 0.05, Receptor::Excitatory));
         assert_eq!((projs[2].0, projs[2].1, nanoamps(projs[2].2)), (2, 0, 0.2));
         assert_eq!(net.gap_junctions.len(), 1, "both directions make one junction");
@@ -258,11 +268,11 @@ mod tests {
     #[test]
     fn malformed_lists_name_the_line() {
         let o = EdgeOptions::defaults(ModelKind::Lif, 1e-4);
-        assert_eq!(import("a,b\n", &o).unwrap_err().line, 1);
-        let e = import("pre,post,type,count\nA,B,magic,1\n", &o).unwrap_err();
+        assert_eq!(import("a,b\n", &o).expect_err("must fail").line, 1);
+        let e = import("pre,post,type,count\nA,B,magic,1\n", &o).expect_err("must fail");
         assert_eq!((e.line, e.message.contains("magic")), (2, true));
-        assert_eq!(import("pre,post,type,count\nA,B,chemical,x\n", &o).unwrap_err().line, 2);
-        assert_eq!(import("pre,post,type,count\nA,B\n", &o).unwrap_err().line, 2);
+        assert_eq!(import("pre,post,type,count\nA,B,chemical,x\n", &o).expect_err("must fail").line, 2);
+        assert_eq!(import("pre,post,type,count\nA,B\n", &o).expect_err("must fail").line, 2);
         assert!(import("", &o).is_err());
     }
 }

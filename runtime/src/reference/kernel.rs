@@ -251,7 +251,14 @@ impl Kernel {
 }
 
 /// The linear form for models with `K` synaptic currents, with the per-model choices hoisted out of the loop.
-fn linear<const K: usize>(l: &Linear, s: &mut State, input: &[&[f64]], drive: f64, extra: &[f64], spiked: &mut Vec<u32>) {
+fn linear<const K: usize>(
+    l: &Linear,
+    s: &mut State,
+    input: &[&[f64]],
+    drive: f64,
+    extra: &[f64],
+    spiked: &mut Vec<u32>,
+) {
     let n = s.v.len();
     let c = l.c0 + l.p20 * (l.i_offset + drive);
     let p21: [f64; K] = std::array::from_fn(|k| l.p21[k]);
@@ -314,7 +321,8 @@ fn reset_within_step(l: &Linear, v0: f64, theta: f64, current: f64, h: f64) -> f
     }
     let tau = -h / l.p22.ln();
     let v_inf = (l.c0 + l.p20 * current) / (1.0 - l.p22);
-    let t_cross = if v0 < theta && theta < v_inf { (tau * ((v0 - v_inf) / (theta - v_inf)).ln()).clamp(0.0, h) } else { 0.0 };
+    let t_cross =
+        if v0 < theta && theta < v_inf { (tau * ((v0 - v_inf) / (theta - v_inf)).ln()).clamp(0.0, h) } else { 0.0 };
     v_inf + (l.v_reset - v_inf) * (-(h - t_cross) / tau).exp()
 }
 
@@ -408,8 +416,8 @@ mod tests {
         k.step(&mut s, &[&[0.0]], 0.0, &[], &mut spikes);
         assert!((s.v[0] - 0.037673093557335384).abs() < 1e-15, "{}", s.v[0]);
         // Exactly at threshold does not fire (strict); above does, and resets.
-        let (tau, h, w) = (1e-2, 1e-3, 3.0);
-        let at_threshold = (1.0 - (-h / tau as f64).exp()) * w;
+        let (tau, h, w): (f64, f64, f64) = (1e-2, 1e-3, 3.0);
+        let at_threshold = (1.0 - (-h / tau).exp()) * w;
         let m = Lif { tau, r: 1.0, v_leak: 0.0, v_threshold: at_threshold, v_reset: 0.0 };
         let k = Kernel::new(&NeuronModel::Lif(m), h);
         let mut s = k.state(&[0.0]);

@@ -148,8 +148,7 @@ impl NirError {
     }
 }
 
-const NODE_TYPES: &str =
-    "Input, Output, Affine, Linear, Scale, Threshold, Delay, Flatten, Conv1d, Conv2d, SumPool2d, AvgPool2d, \
+const NODE_TYPES: &str = "Input, Output, Affine, Linear, Scale, Threshold, Delay, Flatten, Conv1d, Conv2d, SumPool2d, AvgPool2d, \
      I, IF, LI, LIF, CubaLI, CubaLIF, NIRGraph";
 
 /// Reads the top-level graph of a NIR file tree.
@@ -179,7 +178,9 @@ impl Params<'_> {
         let values = match &a.data {
             Data::Float(v) => v.clone(),
             Data::Int(v) => v.iter().map(|&x| x as f64).collect(),
-            Data::Str(_) => return Err(NirError::at(self.node, format!("parameter `{name}` is text, expected numbers"))),
+            Data::Str(_) => {
+                return Err(NirError::at(self.node, format!("parameter `{name}` is text, expected numbers")));
+            }
         };
         Ok(Some(Tensor { shape: a.shape.clone(), values }))
     }
@@ -230,12 +231,8 @@ fn pair(v: Vec<usize>) -> [usize; 2] {
 
 fn read_node(path: &str, tree: &Tree) -> Result<Node, NirError> {
     let name = if path.is_empty() { "(top level)" } else { path };
-    let type_name = tree
-        .arrays
-        .get("type")
-        .and_then(string)
-        .ok_or_else(|| NirError::at(name, "has no `type`"))?
-        .to_string();
+    let type_name =
+        tree.arrays.get("type").and_then(string).ok_or_else(|| NirError::at(name, "has no `type`"))?.to_string();
     let p = Params { node: name, tree };
     // NIR's neuron parameter names are soma's (`tau`, `r`, `v_leak`, `v_threshold`, `v_reset`, `tau_syn`, ...).
     let neuron = |kind: ModelKind| -> Result<Node, NirError> {
@@ -281,7 +278,10 @@ fn read_node(path: &str, tree: &Tree) -> Result<Node, NirError> {
             let mut weight = p.required("weight", &type_name)?;
             let rank = if two { 4 } else { 3 };
             if weight.shape.len() != rank {
-                return Err(NirError::at(name, format!("{type_name} weight must have {rank} dimensions, got {:?}", weight.shape)));
+                return Err(NirError::at(
+                    name,
+                    format!("{type_name} weight must have {rank} dimensions, got {:?}", weight.shape),
+                ));
             }
             let n = if two { 2 } else { 1 };
             let spatial = |v: Vec<usize>| if two { pair(v) } else { [1, v[0]] };
@@ -296,7 +296,9 @@ fn read_node(path: &str, tree: &Tree) -> Result<Node, NirError> {
             if !two {
                 weight.shape.insert(2, 1); // (out, in, 1, k)
             }
-            let bias = p.tensor("bias")?.unwrap_or(Tensor { shape: vec![weight.shape[0]], values: vec![0.0; weight.shape[0]] });
+            let bias = p
+                .tensor("bias")?
+                .unwrap_or(Tensor { shape: vec![weight.shape[0]], values: vec![0.0; weight.shape[0]] });
             let groups = p.counts("groups", 1, Some(1))?[0];
             let conv = Conv {
                 weight,

@@ -97,7 +97,8 @@ mod tests {
             for e in entries.flatten() {
                 let path = e.path();
                 if path.extension().is_some_and(|x| x == "nir") {
-                    let tree = read(std::fs::read(&path).expect("readable")).unwrap_or_else(|err| panic!("{path:?}: {err}"));
+                    let tree =
+                        read(std::fs::read(&path).expect("readable")).unwrap_or_else(|err| panic!("{path:?}: {err}"));
                     assert!(tree.groups.contains_key("node"), "{path:?}");
                     read_ok += 1;
                 }

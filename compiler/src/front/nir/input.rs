@@ -25,14 +25,19 @@ pub fn parse(text: &str, channels: usize, dt: f64) -> Result<SpikeTimes, String>
             if !(t.is_finite() && t >= 0.0) {
                 return Err(format!("line {}: time {t} must be finite and not negative", no + 1));
             }
-            let channel = times.get_mut(i).ok_or_else(|| format!("line {}: channel {i} is outside 0..{channels}", no + 1))?;
+            let channel =
+                times.get_mut(i).ok_or_else(|| format!("line {}: channel {i} is outside 0..{channels}", no + 1))?;
             channel.push(t);
         }
     } else {
         for (step, (no, line)) in std::iter::once((first_no, first)).chain(lines).enumerate() {
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
             if fields.len() != channels {
-                return Err(format!("line {}: {} columns, but the graph has {channels} input channels", no + 1, fields.len()));
+                return Err(format!(
+                    "line {}: {} columns, but the graph has {channels} input channels",
+                    no + 1,
+                    fields.len()
+                ));
             }
             for (ch, f) in fields.iter().enumerate() {
                 let count: f64 = f.parse().map_err(|_| format!("line {}: `{f}` is not a spike count", no + 1))?;
@@ -63,9 +68,12 @@ mod tests {
 
     #[test]
     fn event_lists_and_errors() {
-        assert_eq!(parse("time_s,index\n0.002,1\n0.001,1\n", 2, 1e-3).expect("parses"), vec![vec![], vec![0.001, 0.002]]);
-        assert!(parse("time_s,index\n0.1,5\n", 2, 1e-3).unwrap_err().contains("line 2: channel 5"));
-        assert!(parse("0,1,0\n", 2, 1e-3).unwrap_err().contains("3 columns"));
-        assert!(parse("0,x\n", 2, 1e-3).unwrap_err().contains("`x`"));
+        assert_eq!(
+            parse("time_s,index\n0.002,1\n0.001,1\n", 2, 1e-3).expect("parses"),
+            vec![vec![], vec![0.001, 0.002]]
+        );
+        assert!(parse("time_s,index\n0.1,5\n", 2, 1e-3).expect_err("must fail").contains("line 2: channel 5"));
+        assert!(parse("0,1,0\n", 2, 1e-3).expect_err("must fail").contains("3 columns"));
+        assert!(parse("0,x\n", 2, 1e-3).expect_err("must fail").contains("`x`"));
     }
 }

@@ -16,8 +16,8 @@ use soma_isa::model::ModelKind;
 use super::graph::{Conv, Graph, NirError, Node, Pool, Tensor};
 use crate::diag::Span;
 use crate::ir::{
-    Connector, Conv2d, Current, CurrentKind, Handle, Network, Node as IrNode, Population, Probe, ProbeKind,
-    Projection, Receptor, Source, SourceKind, Values,
+    Connector, Conv2d, Current, CurrentKind, Handle, Network, Node as IrNode, Population, Probe, ProbeKind, Projection,
+    Receptor, Source, SourceKind, Values,
 };
 
 /// The result of an import.
@@ -85,13 +85,18 @@ fn flatten<'g>(g: &'g Graph, prefix: &str, top: bool, out: &mut Flattened<'g>) -
     let endpoint = |name: &str, entering: bool| -> Result<String, NirError> {
         let edge_error = || NirError::file(format!("there is no node `{prefix}{name}`"));
         if let Some(Node::Graph(sub)) = g.nodes.get(name) {
-            let want = |n: &Node| if entering { matches!(n, Node::Input { .. }) } else { matches!(n, Node::Output { .. }) };
+            let want =
+                |n: &Node| if entering { matches!(n, Node::Input { .. }) } else { matches!(n, Node::Output { .. }) };
             let ports: Vec<&String> = sub.nodes.iter().filter(|(_, n)| want(n)).map(|(k, _)| k).collect();
             return match ports.as_slice() {
                 [one] => Ok(format!("{prefix}{name}.{one}")),
                 _ => Err(NirError::at(
                     &format!("{prefix}{name}"),
-                    format!("the subgraph has {} {} nodes; name one as `{name}.<node>`", ports.len(), if entering { "Input" } else { "Output" }),
+                    format!(
+                        "the subgraph has {} {} nodes; name one as `{name}.<node>`",
+                        ports.len(),
+                        if entering { "Input" } else { "Output" }
+                    ),
                 )),
             };
         }
@@ -138,7 +143,9 @@ fn conv_output(c: &Conv, input: &[usize]) -> Result<Vec<usize>, String> {
 }
 
 fn pool_output(p: &Pool, input: &[usize]) -> Result<Vec<usize>, String> {
-    let [ch, h, w] = input else { return Err(format!("pooling input must be (channels, height, width), got {input:?}")) };
+    let [ch, h, w] = input else {
+        return Err(format!("pooling input must be (channels, height, width), got {input:?}"));
+    };
     let dim = |size: usize, i: usize| -> Result<usize, String> {
         let padded = size + 2 * p.padding[i];
         if padded < p.kernel[i] || p.stride[i] == 0 || p.kernel[i] == 0 {
@@ -151,7 +158,10 @@ fn pool_output(p: &Pool, input: &[usize]) -> Result<Vec<usize>, String> {
 
 /// The elements a neuron node's parameters describe: the largest parameter shape.
 fn neuron_shape(params: &BTreeMap<String, Tensor>) -> Vec<usize> {
-    params.values().max_by_key(|t| t.len()).map_or(vec![1], |t| if t.shape.is_empty() { vec![1] } else { t.shape.clone() })
+    params
+        .values()
+        .max_by_key(|t| t.len())
+        .map_or(vec![1], |t| if t.shape.is_empty() { vec![1] } else { t.shape.clone() })
 }
 
 struct Shapes {
@@ -174,7 +184,10 @@ fn infer_shapes(f: &Flattened) -> Result<Shapes, NirError> {
             }
             Flat::Op(Op::Affine(w, _)) => {
                 if w.shape.len() != 2 {
-                    return Err(NirError::at(name, format!("weight must be a matrix (out, in), got shape {:?}", w.shape)));
+                    return Err(NirError::at(
+                        name,
+                        format!("weight must be a matrix (out, in), got shape {:?}", w.shape),
+                    ));
                 }
                 input.insert(name.clone(), vec![w.shape[1]]);
                 out.insert(name.clone(), vec![w.shape[0]]);
@@ -259,9 +272,9 @@ fn fanout(op: &Op, input: &[usize], output: &[usize]) -> Fanout {
             delay = Some(if d.len() == 1 { vec![d.values[0]; n_in] } else { d.values.clone() });
             identity()
         }
-        Op::Scale(s) => (0..n_in)
-            .map(|i| vec![(i as u32, if s.len() == 1 { s.values[0] } else { s.values[i] })])
-            .collect(),
+        Op::Scale(s) => {
+            (0..n_in).map(|i| vec![(i as u32, if s.len() == 1 { s.values[0] } else { s.values[i] })]).collect()
+        }
         Op::Affine(w, _) => {
             let (rows, cols) = (w.shape[0], w.shape[1]);
             let mut by: Vec<Vec<(u32, f64)>> = vec![Vec::new(); cols];
@@ -277,7 +290,8 @@ fn fanout(op: &Op, input: &[usize], output: &[usize]) -> Fanout {
         }
         Op::Conv(c, _) => {
             let (ch, h, wd) = if input.len() == 3 { (input[0], input[1], input[2]) } else { (input[0], 1, input[1]) };
-            let (oc_n, oh, ow) = if output.len() == 3 { (output[0], output[1], output[2]) } else { (output[0], 1, output[1]) };
+            let (oc_n, oh, ow) =
+                if output.len() == 3 { (output[0], output[1], output[2]) } else { (output[0], 1, output[1]) };
             let [_, cin_g, kh, kw] = [c.weight.shape[0], c.weight.shape[1], c.weight.shape[2], c.weight.shape[3]];
             let cout_g = oc_n / c.groups.max(1);
             let mut by: Vec<Vec<(u32, f64)>> = vec![Vec::new(); n_in];
@@ -291,7 +305,11 @@ fn fanout(op: &Op, input: &[usize], output: &[usize]) -> Fanout {
                                 for kx in 0..kw {
                                     let ty = (y + c.padding[0]) as isize - (ky * c.dilation[0]) as isize;
                                     let tx = (x + c.padding[1]) as isize - (kx * c.dilation[1]) as isize;
-                                    if ty < 0 || tx < 0 || ty as usize % c.stride[0] != 0 || tx as usize % c.stride[1] != 0 {
+                                    if ty < 0
+                                        || tx < 0
+                                        || !(ty as usize).is_multiple_of(c.stride[0])
+                                        || !(tx as usize).is_multiple_of(c.stride[1])
+                                    {
                                         continue;
                                     }
                                     let (oy, ox) = (ty as usize / c.stride[0], tx as usize / c.stride[1]);
@@ -323,7 +341,11 @@ fn fanout(op: &Op, input: &[usize], output: &[usize]) -> Fanout {
                             for kx in 0..p.kernel[1] {
                                 let ty = (y + p.padding[0]) as isize - ky as isize;
                                 let tx = (x + p.padding[1]) as isize - kx as isize;
-                                if ty < 0 || tx < 0 || ty as usize % p.stride[0] != 0 || tx as usize % p.stride[1] != 0 {
+                                if ty < 0
+                                    || tx < 0
+                                    || !(ty as usize).is_multiple_of(p.stride[0])
+                                    || !(tx as usize).is_multiple_of(p.stride[1])
+                                {
                                     continue;
                                 }
                                 let (oy, ox) = (ty as usize / p.stride[0], tx as usize / p.stride[1]);
@@ -377,7 +399,12 @@ fn identifier(name: &str) -> String {
 }
 
 /// Neuron parameters: each must be in range everywhere and the same for every neuron of the node.
-fn model_values(node: &str, kind: ModelKind, params: &BTreeMap<String, Tensor>, size: usize) -> Result<Vec<f64>, NirError> {
+fn model_values(
+    node: &str,
+    kind: ModelKind,
+    params: &BTreeMap<String, Tensor>,
+    size: usize,
+) -> Result<Vec<f64>, NirError> {
     for name in params.keys() {
         if !kind.params().iter().any(|s| s.name == name) {
             return Err(NirError::at(node, format!("unexpected parameter `{name}` for {}", kind.name())));
@@ -391,23 +418,36 @@ fn model_values(node: &str, kind: ModelKind, params: &BTreeMap<String, Tensor>, 
                     values.push(d);
                     continue;
                 }
-                None => return Err(NirError::at(node, format!("{} is missing parameter `{}`", nir_type(kind), spec.name))),
+                None => {
+                    return Err(NirError::at(node, format!("{} is missing parameter `{}`", nir_type(kind), spec.name)));
+                }
             }
         };
         if t.len() != 1 && t.len() != size {
-            return Err(NirError::at(node, format!("parameter `{}` has {} values for {size} neurons", spec.name, t.len())));
+            return Err(NirError::at(
+                node,
+                format!("parameter `{}` has {} values for {size} neurons", spec.name, t.len()),
+            ));
         }
         if let Some((i, x)) = t.values.iter().enumerate().find(|(_, x)| !spec.range.contains(**x)) {
             return Err(NirError::at(
                 node,
-                format!("parameter `{}` is {} at neuron {i}, but it must be {}", spec.name, spec.dim.format(*x), spec.range.describe()),
+                format!(
+                    "parameter `{}` is {} at neuron {i}, but it must be {}",
+                    spec.name,
+                    spec.dim.format(*x),
+                    spec.range.describe()
+                ),
             ));
         }
         let first = t.values[0];
         if t.values.iter().any(|&x| x != first) {
             return Err(NirError::at(
                 node,
-                format!("parameter `{}` differs between neurons; soma populations share their parameters (split the layer or average it)", spec.name),
+                format!(
+                    "parameter `{}` differs between neurons; soma populations share their parameters (split the layer or average it)",
+                    spec.name
+                ),
             ));
         }
         values.push(first);
@@ -491,7 +531,8 @@ pub fn lower(g: &Graph, dt: f64) -> Result<Imported, NirError> {
             fanouts.insert(name, fanout(op, i, o));
         }
     }
-    let mut walk = Walk { flat: &flat, successors: &successors, fanouts: &fanouts, spiking: &spiking, found: Vec::new() };
+    let mut walk =
+        Walk { flat: &flat, successors: &successors, fanouts: &fanouts, spiking: &spiking, found: Vec::new() };
     for name in flat.nodes.keys() {
         if let Some(&start) = spiking.get(name.as_str()) {
             let size = net.node_size(start);
@@ -538,7 +579,8 @@ pub fn lower(g: &Graph, dt: f64) -> Result<Imported, NirError> {
                         && !probed.contains(&from)
                     {
                         probed.push(from);
-                        let kind = if net.populations[p].model.kind().spikes() { ProbeKind::Spikes } else { ProbeKind::V };
+                        let kind =
+                            if net.populations[p].model.kind().spikes() { ProbeKind::Spikes } else { ProbeKind::V };
                         net.probes.push(Probe { population: p, kind, neurons: None, span: Span::NONE });
                     }
                     continue;
@@ -546,10 +588,13 @@ pub fn lower(g: &Graph, dt: f64) -> Result<Imported, NirError> {
             },
         };
         let pre_size = net.node_size(from);
-        let ops: Vec<&Op> = path.iter().filter_map(|n| match flat.nodes.get(*n) {
-            Some(Flat::Op(op)) if !matches!(op, Op::Pass | Op::Flatten) => Some(op),
-            _ => None,
-        }).collect();
+        let ops: Vec<&Op> = path
+            .iter()
+            .filter_map(|n| match flat.nodes.get(*n) {
+                Some(Flat::Op(op)) if !matches!(op, Op::Pass | Op::Flatten) => Some(op),
+                _ => None,
+            })
+            .collect();
         let no_delay = map.iter().flatten().all(|e| e.2 == 0.0);
         let (connector, weight, delay) = match ops.as_slice() {
             [Op::Affine(w, _)] if no_delay => (Connector::Dense { matrix: w.values.clone() }, None, Values::Const(dt)),
@@ -643,7 +688,12 @@ impl<'f> Walk<'f, '_> {
             match self.flat.nodes.get(b) {
                 Some(Flat::Neuron(..)) => {
                     if let Some(IrNode::Population(to)) = self.spiking.get(b) {
-                        self.found.push(Found { from, to: Target::Population(*to), map: map.clone(), path: path.clone() });
+                        self.found.push(Found {
+                            from,
+                            to: Target::Population(*to),
+                            map: map.clone(),
+                            path: path.clone(),
+                        });
                     }
                 }
                 Some(Flat::Output(_)) => {
@@ -654,7 +704,10 @@ impl<'f> Walk<'f, '_> {
                 }
                 Some(Flat::Op(_)) => {
                     if path.contains(&b) {
-                        return Err(NirError::at(b, "is on a cycle of operators with no neuron in it (an algebraic loop)"));
+                        return Err(NirError::at(
+                            b,
+                            "is on a cycle of operators with no neuron in it (an algebraic loop)",
+                        ));
                     }
                     let Some(f) = self.fanouts.get(b) else {
                         return Err(NirError::at(b, "cannot infer the shape of this node's input"));
@@ -700,7 +753,9 @@ fn add_biases(
         while let Some((at, v, depth)) = stack.pop() {
             for &b in successors.get(at).map(Vec::as_slice).unwrap_or_default() {
                 let target = match (flat.nodes.get(b), spiking.get(b), readouts.get(b)) {
-                    (Some(Flat::Neuron(..)), Some(IrNode::Population(p)), _) | (Some(Flat::Output(_)), _, Some(p)) => Some(*p),
+                    (Some(Flat::Neuron(..)), Some(IrNode::Population(p)), _) | (Some(Flat::Output(_)), _, Some(p)) => {
+                        Some(*p)
+                    }
                     _ => None,
                 };
                 match (flat.nodes.get(b), target) {
@@ -728,7 +783,8 @@ fn add_biases(
         }
     }
     for (p, total) in totals {
-        let amplitude = if total.iter().all(|&x| x == total[0]) { Values::Const(total[0]) } else { Values::Array(total) };
+        let amplitude =
+            if total.iter().all(|&x| x == total[0]) { Values::Const(total[0]) } else { Values::Array(total) };
         net.currents.push(Current {
             target: Handle::from_index(p),
             kind: CurrentKind::Dc { amplitude, start: 0.0, stop: None },

@@ -6,9 +6,7 @@ use std::fmt::Write as _;
 use soma_isa::units::Dim;
 
 use super::lower::current_dim;
-use crate::ir::{
-    Connector, CurrentKind, Network, ProbeKind, Receptor, SourceKind, Values,
-};
+use crate::ir::{Connector, CurrentKind, Network, ProbeKind, Receptor, SourceKind, Values};
 
 /// A number that parses back to the same `f64`.
 fn num(x: f64) -> String {
@@ -62,7 +60,11 @@ fn connector(c: &Connector, pre_size: usize, weight_dim: Dim) -> String {
     let autapses = |a: bool| if a { String::new() } else { ", autapses = false".to_string() };
     match c {
         Connector::AllToAll { autapses: a } => {
-            if *a { "all_to_all".into() } else { "all_to_all(autapses = false)".into() }
+            if *a {
+                "all_to_all".into()
+            } else {
+                "all_to_all(autapses = false)".into()
+            }
         }
         Connector::OneToOne => "one_to_one".into(),
         Connector::FixedProbability { p, autapses: a } => format!("fixed_probability({}{})", num(*p), autapses(*a)),
@@ -73,7 +75,10 @@ fn connector(c: &Connector, pre_size: usize, weight_dim: Dim) -> String {
             format!("dense(matrix = {})", list(rows))
         }
         Connector::Sparse { offsets, targets } => {
-            let pre = offsets.windows(2).enumerate().flat_map(|(i, w)| std::iter::repeat_n(i.to_string(), (w[1] - w[0]) as usize));
+            let pre = offsets
+                .windows(2)
+                .enumerate()
+                .flat_map(|(i, w)| std::iter::repeat_n(i.to_string(), (w[1] - w[0]) as usize));
             format!("sparse(pre = {}, post = {})", list(pre), list(targets.iter().map(|t| t.to_string())))
         }
         Connector::Conv2d(c) => format!(
@@ -99,8 +104,12 @@ pub fn print(net: &Network, header: &[String]) -> String {
     let _ = writeln!(s, "timestep {}\n", qty(net.dt, Dim::TIME));
     for (_, p) in net.populations.iter() {
         let kind = p.model.kind();
-        let mut entries: Vec<String> =
-            kind.params().iter().zip(p.model.values()).map(|(spec, v)| format!("{} = {}", spec.name, qty(v, spec.dim))).collect();
+        let mut entries: Vec<String> = kind
+            .params()
+            .iter()
+            .zip(p.model.values())
+            .map(|(spec, v)| format!("{} = {}", spec.name, qty(v, spec.dim)))
+            .collect();
         if let Some(v) = &p.v_init {
             entries.push(format!("v_init = {}", values(v, kind.voltage_dim())));
         }
@@ -110,7 +119,10 @@ pub fn print(net: &Network, header: &[String]) -> String {
         let body = match &src.kind {
             SourceKind::Poisson { rate } => format!("poisson {{ rate = {} }}", qty(*rate, Dim::RATE)),
             SourceKind::SpikeArray { times } => {
-                format!("spikes {{ times = {} }}", list(times.iter().map(|t| list(t.iter().map(|&x| qty(x, Dim::TIME))))))
+                format!(
+                    "spikes {{ times = {} }}",
+                    list(times.iter().map(|t| list(t.iter().map(|&x| qty(x, Dim::TIME)))))
+                )
             }
         };
         let _ = writeln!(s, "source {}[{}] : {body}", src.name, src.size);
@@ -149,7 +161,10 @@ pub fn print(net: &Network, header: &[String]) -> String {
         let dim = current_dim(net.populations[c.target].model.kind());
         let body = match &c.kind {
             CurrentKind::Dc { amplitude, start, stop } => {
-                let mut e = vec![format!("amplitude = {}", values(amplitude, dim)), format!("start = {}", qty(*start, Dim::TIME))];
+                let mut e = vec![
+                    format!("amplitude = {}", values(amplitude, dim)),
+                    format!("start = {}", qty(*start, Dim::TIME)),
+                ];
                 if let Some(stop) = stop {
                     e.push(format!("stop = {}", qty(*stop, Dim::TIME)));
                 }

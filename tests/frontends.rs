@@ -1,0 +1,130 @@
+//! The NIR and connectome frontends through the command line: import, check, simulate with spike input, and
+//! export to .snn.
+
+use std::path::PathBuf;
+use std::process::{Command, Output};
+
+fn soma(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_soma"))
+        .args(args)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("soma runs")
+}
+
+fn stderr(o: &Output) -> String {
+    String::from_utf8_lossy(&o.stderr).into_owned()
+}
+
+fn temp_dir(name: &str) -> PathBuf {
+    let dir = std::env::temp_dir().join(format!("soma-frontends-{name}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("temp dir");
+    dir
+}
+
+#[test]
+fn lif_norse_driven_by_the_papers_input_spikes_fires_when_the_exact_reference_does() {
+    let dir = temp_dir("norse");
+    let reference = std::fs::read_to_string("tests/data/nir/paper/lif_exact.csv").expect("reference");
+    // Column 1 of lif_exact.csv is the input spike of each 0.1 ms step: a one-column 0/1 matrix.
+    let input: String = reference
+        .lines()
+        .map(|l| format!("{}\n", l.split(',').next().expect("column").parse::<f64>().expect("number") as u8))
+        .collect();
+    let input_path = dir.join("input.csv");
+    std::fs::write(&input_path, input).expect("write");
+    let spikes = dir.join("spikes.csv");
+    let o = soma(&[
+        "simulate",
+        "tests/data/nir/paper/lif_norse.nir",
+        "--dt",
+        "0.1ms",
+        "--duration",
+        "100ms",
+        "--input",
+        input_path.to_str().expect("path"),
+        "--spikes",
+        spikes.to_str().expect("path"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let got: Vec<String> = std::fs::read_to_string(&spikes)
+        .expect("spikes")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().expect("t").to_string())
+        .collect();
+    // Spikes of step k are stamped (k + 1) dt; the reference fires in rows 460, 510, 710 and 760.
+    assert_eq!(got, ["0.0461", "0.0511", "0.0711", "0.0761"]);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn nir_needs_a_time_step_and_bad_files_exit_1_naming_the_file() {
+    let o = soma(&["check", "tests/data/nir/nodes/lif.nir"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("pass --dt"), "{}", stderr(&o));
+    for (file, message) in [
+        ("tests/data/nir/bad/unknown_node_type.nir", "node `lif`: unknown NIR node type `Hodgkin`"),
+        ("tests/data/nir/bad/not_hdf5.nir", "not an HDF5 file"),
+        ("tests/data/nir/bad/invalid_values.nir", "node `lif`: parameter `tau`"),
+    ] {
+        let o = soma(&["check", file, "--dt", "0.1ms"]);
+        assert_eq!(o.status.code(), Some(1), "{file}");
+        let err = stderr(&o);
+        assert!(err.contains(file) && err.contains(message), "{file}: {err}");
+        assert!(!err.contains("panicked"));
+    }
+}
+
+#[test]
+fn import_writes_snn_that_checks_the_same() {
+    let dir = temp_dir("import");
+    for (file, extra) in [
+        ("tests/data/nir/csnn_small.nir", &["--dt", "0.1ms"][..]),
+        ("tests/data/connectomes/white1986_whole.csv", &[][..]),
+    ] {
+        let out = dir.join("net.snn");
+        let mut args = vec!["import", file, "-o", out.to_str().expect("path")];
+        args.extend_from_slice(extra);
+        let o = soma(&args);
+        assert!(o.status.success(), "{file}: {}", stderr(&o));
+        let mut check_original = vec!["check", file];
+        check_original.extend_from_slice(extra);
+        let original = String::from_utf8_lossy(&soma(&check_original).stdout).into_owned();
+        let exported = String::from_utf8_lossy(&soma(&["check", out.to_str().expect("path")]).stdout).into_owned();
+        let summary = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
+        assert_eq!(summary(&original), summary(&exported), "{file}");
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn the_c_elegans_connectome_imports_and_simulates() {
+    let o = soma(&["check", "tests/data/connectomes/white1986_whole.csv"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = String::from_utf8_lossy(&o.stdout);
+    assert!(out.contains("neurons: 299"), "{out}");
+    // 2,266 chemical entries (some pairs repeat) and 1,132 electrical entries listed both ways.
+    let line = out.lines().find(|l| l.starts_with("synapses:")).expect("summary");
+    assert!(line.contains("gap-junction sets") && !line.contains(" 0 gap-junction sets"), "{line}");
+    let o = soma(&[
+        "simulate",
+        "tests/data/connectomes/white1986_whole.csv",
+        "--drive",
+        "0.8nA",
+        "--duration",
+        "200ms",
+        "--json",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(report["neurons"], 299);
+    let spikes: u64 =
+        report["populations"].as_array().expect("pops").iter().map(|p| p["spikes"].as_u64().expect("spikes")).sum();
+    assert!(spikes > 0, "a driven connectome fires");
+    let o = soma(&["check", "tests/data/connectomes/white1986_whole.csv", "--weight", "1 mV"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("expected a current (A)"), "{}", stderr(&o));
+}
