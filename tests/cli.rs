@@ -3,24 +3,11 @@
 //! Rates are compared with NEST 3.10 running the same networks (tools/nest/compare.py, table in
 //! docs/reference-vs-nest.md); the NEST means are copied here so the tests need no Python.
 
-use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+mod common;
 
-fn soma(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_soma"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("soma runs")
-}
+use common::{soma, stderr, stdout, temp_dir};
 
-fn stdout(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stdout).into_owned()
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
+use std::path::Path;
 
 fn json(args: &[&str]) -> serde_json::Value {
     let o = soma(args);
@@ -35,12 +22,6 @@ fn rates(report: &serde_json::Value) -> Vec<(String, f64)> {
         .iter()
         .map(|p| (p["name"].as_str().expect("name").to_string(), p["rate_hz"].as_f64().expect("rate")))
         .collect()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("soma-cli-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
 }
 
 #[test]

@@ -1,26 +1,9 @@
 //! The NIR and connectome frontends through the command line: import, check, simulate with spike input, and
 //! export to .snn.
 
-use std::path::PathBuf;
-use std::process::{Command, Output};
+mod common;
 
-fn soma(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_soma"))
-        .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .output()
-        .expect("soma runs")
-}
-
-fn stderr(o: &Output) -> String {
-    String::from_utf8_lossy(&o.stderr).into_owned()
-}
-
-fn temp_dir(name: &str) -> PathBuf {
-    let dir = std::env::temp_dir().join(format!("soma-frontends-{name}-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("temp dir");
-    dir
-}
+use common::{soma, stderr, stdout, temp_dir};
 
 #[test]
 fn lif_norse_driven_by_the_papers_input_spikes_fires_when_the_exact_reference_does() {
@@ -91,8 +74,8 @@ fn import_writes_snn_that_checks_the_same() {
         assert!(o.status.success(), "{file}: {}", stderr(&o));
         let mut check_original = vec!["check", file];
         check_original.extend_from_slice(extra);
-        let original = String::from_utf8_lossy(&soma(&check_original).stdout).into_owned();
-        let exported = String::from_utf8_lossy(&soma(&["check", out.to_str().expect("path")]).stdout).into_owned();
+        let original = stdout(&soma(&check_original));
+        let exported = stdout(&soma(&["check", out.to_str().expect("path")]));
         let summary = |s: &str| s.lines().skip(1).collect::<Vec<_>>().join("\n");
         assert_eq!(summary(&original), summary(&exported), "{file}");
     }
@@ -103,7 +86,7 @@ fn import_writes_snn_that_checks_the_same() {
 fn the_c_elegans_connectome_imports_and_simulates() {
     let o = soma(&["check", "tests/data/connectomes/white1986_whole.csv"]);
     assert!(o.status.success(), "{}", stderr(&o));
-    let out = String::from_utf8_lossy(&o.stdout);
+    let out = stdout(&o);
     assert!(out.contains("neurons: 299"), "{out}");
     // 2,266 chemical entries (some pairs repeat) and 1,132 electrical entries listed both ways.
     let line = out.lines().find(|l| l.starts_with("synapses:")).expect("summary");

@@ -54,9 +54,9 @@ impl Dim {
         (self.s % 2 == 0 && self.v % 2 == 0 && self.a % 2 == 0).then(|| Dim::new(self.s / 2, self.v / 2, self.a / 2))
     }
 
-    /// A value of this dimension written in SI units: `-0.01 s`, `2e-10 F`, `3 s·V^-1`.
-    pub fn format(self, value: f64) -> String {
-        let symbol = [
+    /// The SI unit named for this dimension (`s`, `Hz`, `V`, `A`, `F`, `Ohm`, `S`), if it has one.
+    pub fn si_symbol(self) -> Option<&'static str> {
+        [
             (Dim::TIME, "s"),
             (Dim::RATE, "Hz"),
             (Dim::VOLTAGE, "V"),
@@ -67,8 +67,16 @@ impl Dim {
         ]
         .iter()
         .find(|(d, _)| *d == self)
-        .map_or_else(|| self.to_string(), |(_, s)| (*s).to_string());
-        if self == Dim::NONE { format!("{value}") } else { format!("{value} {symbol}") }
+        .map(|(_, s)| *s)
+    }
+
+    /// A value of this dimension written in SI units: `-0.01 s`, `2e-10 F`, `3 s·V^-1`.
+    pub fn format(self, value: f64) -> String {
+        match (self, self.si_symbol()) {
+            (Dim::NONE, _) => format!("{value}"),
+            (_, Some(symbol)) => format!("{value} {symbol}"),
+            (_, None) => format!("{value} {self}"),
+        }
     }
 
     /// A readable name: a known quantity's name, or the exponents in base units.

@@ -13,6 +13,7 @@ use soma_isa::model::{IfCurrExp, Lif, ModelKind, NeuronModel};
 use soma_isa::units::Dim;
 
 use crate::diag::Span;
+use crate::front::identifier;
 use crate::ir::{
     Connector, Current, CurrentKind, GapJunction, Handle, Network, Node, Population, Projection, Receptor, Values,
 };
@@ -140,15 +141,6 @@ fn parse_edges(text: &str) -> Result<Vec<Edge>, EdgeError> {
         edges.push(Edge { pre: pre.to_string(), post: post.to_string(), electrical, count });
     }
     Ok(edges)
-}
-
-/// A name the .snn language accepts.
-fn identifier(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        s.insert(0, 'n');
-    }
-    s
 }
 
 /// Reads an edge list into a network (not yet validated).

@@ -4,3 +4,14 @@
 pub mod edges;
 pub mod nir;
 pub mod snn;
+
+/// A name the `.snn` language accepts, made from a name in another format: characters other than ASCII letters,
+/// digits and `_` become `_`, and a leading digit gets an `n` in front (`1_LIF` -> `n1_LIF`, `block.lif` ->
+/// `block_lif`).
+pub(crate) fn identifier(name: &str) -> String {
+    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
+    if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
+        s.insert(0, 'n');
+    }
+    s
+}

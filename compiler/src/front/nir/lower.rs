@@ -15,6 +15,7 @@ use soma_isa::model::ModelKind;
 
 use super::graph::{Conv, Graph, NirError, Node, Pool, Tensor};
 use crate::diag::Span;
+use crate::front::identifier;
 use crate::ir::{
     Connector, Conv2d, Current, CurrentKind, Handle, Network, Node as IrNode, Population, Probe, ProbeKind, Projection,
     Receptor, Source, SourceKind, Values,
@@ -303,19 +304,12 @@ fn fanout(op: &Op, input: &[usize], output: &[usize]) -> Fanout {
                         for oc in g * cout_g..(g + 1) * cout_g {
                             for ky in 0..kh {
                                 for kx in 0..kw {
-                                    let ty = (y + c.padding[0]) as isize - (ky * c.dilation[0]) as isize;
-                                    let tx = (x + c.padding[1]) as isize - (kx * c.dilation[1]) as isize;
-                                    if ty < 0
-                                        || tx < 0
-                                        || !(ty as usize).is_multiple_of(c.stride[0])
-                                        || !(tx as usize).is_multiple_of(c.stride[1])
-                                    {
+                                    let (Some(oy), Some(ox)) = (
+                                        window_output(y, c.padding[0], ky * c.dilation[0], c.stride[0], oh),
+                                        window_output(x, c.padding[1], kx * c.dilation[1], c.stride[1], ow),
+                                    ) else {
                                         continue;
-                                    }
-                                    let (oy, ox) = (ty as usize / c.stride[0], tx as usize / c.stride[1]);
-                                    if oy >= oh || ox >= ow {
-                                        continue;
-                                    }
+                                    };
                                     let wv = c.weight.values[((oc * cin_g + (ic - g * cin_g)) * kh + ky) * kw + kx];
                                     if wv != 0.0 {
                                         fan.push((((oc * oh + oy) * ow + ox) as u32, wv));
@@ -339,17 +333,10 @@ fn fanout(op: &Op, input: &[usize], output: &[usize]) -> Fanout {
                         let fan = &mut by[(c * h + y) * wd + x];
                         for ky in 0..p.kernel[0] {
                             for kx in 0..p.kernel[1] {
-                                let ty = (y + p.padding[0]) as isize - ky as isize;
-                                let tx = (x + p.padding[1]) as isize - kx as isize;
-                                if ty < 0
-                                    || tx < 0
-                                    || !(ty as usize).is_multiple_of(p.stride[0])
-                                    || !(tx as usize).is_multiple_of(p.stride[1])
-                                {
-                                    continue;
-                                }
-                                let (oy, ox) = (ty as usize / p.stride[0], tx as usize / p.stride[1]);
-                                if oy < oh && ox < ow {
+                                if let (Some(oy), Some(ox)) = (
+                                    window_output(y, p.padding[0], ky, p.stride[0], oh),
+                                    window_output(x, p.padding[1], kx, p.stride[1], ow),
+                                ) {
                                     fan.push((((c * oh + oy) * ow + ox) as u32, weight));
                                 }
                             }
@@ -361,6 +348,13 @@ fn fanout(op: &Op, input: &[usize], output: &[usize]) -> Fanout {
         }
     };
     Fanout { by_input, delay }
+}
+
+/// The output position whose window puts kernel offset `offset` on input position `pos` (input padded by `pad`,
+/// window moved by `stride`, `len` outputs), if there is one.
+fn window_output(pos: usize, pad: usize, offset: usize, stride: usize, len: usize) -> Option<usize> {
+    let shifted = (pos + pad).checked_sub(offset)?;
+    (shifted.is_multiple_of(stride) && shifted / stride < len).then_some(shifted / stride)
 }
 
 /// Applies an operator to a map: every synapse through element `c` continues to each output `c` feeds.
@@ -387,15 +381,6 @@ fn compose(map: &Map, f: &Fanout) -> Map {
             merged
         })
         .collect()
-}
-
-/// A name the .snn language accepts: letters, digits and `_`, not starting with a digit.
-fn identifier(name: &str) -> String {
-    let mut s: String = name.chars().map(|c| if c.is_ascii_alphanumeric() || c == '_' { c } else { '_' }).collect();
-    if !s.starts_with(|c: char| c.is_ascii_alphabetic() || c == '_') {
-        s.insert(0, 'n');
-    }
-    s
 }
 
 /// Neuron parameters: each must be in range everywhere and the same for every neuron of the node.

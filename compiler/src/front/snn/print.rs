@@ -13,21 +13,9 @@ fn num(x: f64) -> String {
     if x != 0.0 && (x.abs() >= 1e15 || x.abs() < 1e-4) { format!("{x:e}") } else { format!("{x}") }
 }
 
-/// A number with the base unit of its dimension.
+/// A number with the base unit of its dimension (every dimension the language uses has a named SI unit).
 fn qty(x: f64, dim: Dim) -> String {
-    let unit = [
-        (Dim::TIME, "s"),
-        (Dim::RATE, "Hz"),
-        (Dim::VOLTAGE, "V"),
-        (Dim::CURRENT, "A"),
-        (Dim::CAPACITANCE, "F"),
-        (Dim::RESISTANCE, "Ohm"),
-        (Dim::CONDUCTANCE, "S"),
-    ]
-    .iter()
-    .find(|(d, _)| *d == dim)
-    .map(|(_, u)| *u);
-    match unit {
+    match dim.si_symbol() {
         Some(u) => format!("{} {u}", num(x)),
         None => num(x),
     }
