@@ -1,6 +1,177 @@
 //! Hardware targets: data-driven descriptions of neuromorphic chips (constraints, timing, energy per operation)
-//! loaded from TOML presets whose every constant cites its source.
+//! loaded from TOML presets in which every constant is `{ value, source }`: the loader refuses a constant
+//! without its source.
 //!
-//! The crate holds no target yet; the SpiNNaker-style family arrives with its presets in the first hardware issue.
-//! It sits between `isa` (what an image can express) and the compiler and runtime (which consult a target's
-//! constraints and costs).
+//! `lookup("spinnaker1")` finds a bundled preset (`targets/presets/*.toml`); `lookup("my.toml")` reads a file, so
+//! a user can copy a preset, change a number and compile against it. Families: the SpiNNaker-style digital
+//! many-core ([`spinnaker`]).
+
+pub mod spinnaker;
+
+use serde::Deserialize;
+use thiserror::Error;
+
+/// A constant with its provenance.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields)]
+pub struct Constant {
+    /// The value, in the unit the field's name gives (`_hz`, `_bytes`, `_w`, `_j`) or a count.
+    pub value: f64,
+    /// The paper, datasheet or reasoning it comes from.
+    pub source: String,
+}
+
+/// A problem with a target description.
+#[derive(Clone, Debug, Error, PartialEq)]
+pub enum TargetError {
+    /// No preset of that name and no such file.
+    #[error("no target `{name}`: the presets are {}; or give the path of a .toml file", presets().iter().map(|p| p.0).collect::<Vec<_>>().join(", "))]
+    Unknown {
+        /// The name asked for.
+        name: String,
+    },
+    /// The file could not be read.
+    #[error("cannot read {path}: {message}")]
+    Io {
+        /// The path.
+        path: String,
+        /// Why.
+        message: String,
+    },
+    /// The TOML does not describe a target.
+    #[error("{file}: {message}")]
+    Invalid {
+        /// The file (or preset) name.
+        file: String,
+        /// What is wrong, with the field and, for syntax errors, the line and column.
+        message: String,
+    },
+}
+
+/// A target: its name, description and family-specific model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Target {
+    /// Short name (`spinnaker1`).
+    pub name: String,
+    /// One line for listings.
+    pub description: String,
+    /// The family and its parameters.
+    pub family: Family,
+    /// A hash of every value, recorded in images so that an image runs only on the target it was built for.
+    pub fingerprint: u64,
+}
+
+/// Target families.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Family {
+    /// SpiNNaker-style digital many-core.
+    SpiNNaker(spinnaker::SpiNNaker),
+}
+
+const PRESETS: &[(&str, &str)] = &[
+    ("spinnaker1", include_str!("../presets/spinnaker1.toml")),
+    ("spinnaker2", include_str!("../presets/spinnaker2.toml")),
+];
+
+/// The bundled presets: name and description.
+pub fn presets() -> Vec<(&'static str, String)> {
+    PRESETS
+        .iter()
+        .map(|(name, text)| (*name, parse(name, text).map(|t| t.description).unwrap_or_else(|e| e.to_string())))
+        .collect()
+}
+
+/// The TOML text of a bundled preset.
+pub fn preset_text(name: &str) -> Option<&'static str> {
+    PRESETS.iter().find(|(n, _)| *n == name).map(|(_, t)| *t)
+}
+
+/// Finds a preset by name, or reads a `.toml` file.
+pub fn lookup(name_or_path: &str) -> Result<Target, TargetError> {
+    if let Some(text) = preset_text(name_or_path) {
+        return parse(name_or_path, text);
+    }
+    if name_or_path.ends_with(".toml") {
+        let text = std::fs::read_to_string(name_or_path)
+            .map_err(|e| TargetError::Io { path: name_or_path.to_string(), message: e.to_string() })?;
+        return parse(name_or_path, &text);
+    }
+    Err(TargetError::Unknown { name: name_or_path.to_string() })
+}
+
+#[derive(Deserialize)]
+struct Header {
+    name: String,
+    family: String,
+    description: String,
+    #[serde(flatten)]
+    rest: toml::Table,
+}
+
+/// Parses a target description; `file` names it in errors.
+pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
+    let invalid = |message: String| TargetError::Invalid { file: file.to_string(), message };
+    let header: Header = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
+    let family = match header.family.as_str() {
+        "spinnaker" => Family::SpiNNaker(spinnaker::SpiNNaker::from_table(header.rest).map_err(invalid)?),
+        other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker"))),
+    };
+    let fingerprint = match &family {
+        Family::SpiNNaker(s) => fnv1a(s.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes()))),
+    };
+    Ok(Target { name: header.name, description: header.description, family, fingerprint })
+}
+
+/// FNV-1a, 64-bit.
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+impl Target {
+    /// Every constant with its section-qualified name, for `soma targets show`.
+    pub fn constants(&self) -> Vec<(String, &Constant)> {
+        match &self.family {
+            Family::SpiNNaker(s) => s.constants(),
+        }
+    }
+
+    /// The family's name.
+    pub fn family_name(&self) -> &'static str {
+        match self.family {
+            Family::SpiNNaker(_) => "spinnaker",
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn presets_load_with_a_source_for_every_constant() {
+        for (name, _) in PRESETS {
+            let t = lookup(name).unwrap_or_else(|e| panic!("{e}"));
+            assert!(t.constants().len() > 20);
+            assert!(t.constants().iter().all(|(_, c)| !c.source.trim().is_empty()));
+        }
+        assert_ne!(lookup("spinnaker1").expect("1").fingerprint, lookup("spinnaker2").expect("2").fingerprint);
+    }
+
+    #[test]
+    fn bad_descriptions_say_what_and_where() {
+        let base = preset_text("spinnaker1").expect("preset");
+        let err = |text: &str| parse("my.toml", text).expect_err("must fail").to_string();
+        assert!(err("name = ").contains("my.toml"), "syntax errors name the file");
+        let missing = base.replace("clock_hz = { value = 200e6, source = \"200 MHz core clock (version_spin1.py)\" }\n", "");
+        assert!(err(&missing).contains("clock_hz"), "{}", err(&missing));
+        let unsourced = base.replace("source = \"200 MHz core clock (version_spin1.py)\"", "source = \"\"");
+        assert!(err(&unsourced).contains("machine.clock_hz has no source"), "{}", err(&unsourced));
+        let no_source = base.replace(", source = \"200 MHz core clock (version_spin1.py)\"", "");
+        assert!(err(&no_source).contains("source"), "{}", err(&no_source));
+        let zero = base.replace("neurons_per_core = { value = 256", "neurons_per_core = { value = 0");
+        assert!(err(&zero).contains("mapping.neurons_per_core"), "{}", err(&zero));
+        let boards = base.replace("boards = { value = 1,", "boards = { value = 2,");
+        assert!(err(&boards).contains("boards"), "{}", err(&boards));
+        assert!(matches!(lookup("nonsense"), Err(TargetError::Unknown { .. })));
+    }
+}

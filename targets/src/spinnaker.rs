@@ -1,0 +1,246 @@
+//! The SpiNNaker-style family: chips of ARM cores on a 2-D triangular torus, key/mask multicast routers, synaptic
+//! rows in SDRAM fetched by DMA per incoming spike, fixed-point neuron updates on a timer.
+//!
+//! Machine geometry: one board is the 48-chip SpiNN-5 hexagon (rows of 5, 6, 7, 8, 7, 6, 5, 4 chips, no
+//! wrap-around; spinn_machine's board layout); `3k` boards tile a `12a x 12b` torus with `a * b = k` (three boards
+//! per 12 x 12 triad). Links are numbered as on the chip: 0 east, 1 north-east, 2 north, 3 west, 4 south-west,
+//! 5 south.
+
+use serde::Deserialize;
+
+use crate::Constant;
+
+macro_rules! sections {
+    ($( $(#[$meta:meta])* $section:ident $ty:ident { $( $(#[$fmeta:meta])* $field:ident ),* $(,)? } )*) => {
+        $(
+            $(#[$meta])*
+            #[derive(Clone, Debug, Deserialize, PartialEq)]
+            #[serde(deny_unknown_fields)]
+            pub struct $ty { $( $(#[$fmeta])* pub $field: Constant, )* }
+
+            impl $ty {
+                fn constants(&self) -> Vec<(String, &Constant)> {
+                    vec![ $( (format!("{}.{}", stringify!($section), stringify!($field)), &self.$field), )* ]
+                }
+            }
+        )*
+
+        /// A SpiNNaker-style target's parameters.
+        #[derive(Clone, Debug, Deserialize, PartialEq)]
+        #[serde(deny_unknown_fields)]
+        pub struct SpiNNaker { $( #[doc = stringify!($section)] pub $section: $ty, )* }
+
+        impl SpiNNaker {
+            /// Every constant, section-qualified.
+            pub fn constants(&self) -> Vec<(String, &Constant)> {
+                let mut all = Vec::new();
+                $( all.extend(self.$section.constants()); )*
+                all
+            }
+        }
+    };
+}
+
+sections! {
+    /// Chips and the machine.
+    machine Machine {
+        /// Number of boards (1, or a multiple of 3).
+        boards,
+        /// Cores per chip.
+        cores_per_chip,
+        /// Cores per chip reserved for the monitor.
+        monitor_cores,
+        /// Core clock, Hz.
+        clock_hz,
+        /// Data memory per core, bytes.
+        dtcm_bytes,
+        /// Usable SDRAM per chip, bytes.
+        sdram_bytes,
+        /// Router table entries per chip.
+        router_entries,
+        /// Links per router.
+        links,
+    }
+    /// How networks are mapped.
+    mapping Mapping {
+        /// Neurons per core.
+        neurons_per_core,
+        /// Delay range of a core's ring buffer, steps.
+        delay_slots,
+        /// Longest delay with delay-extension cores, steps.
+        max_delay_steps,
+        /// Standard deviations of headroom in the weight scaling.
+        ring_buffer_sigma,
+        /// Input rate assumed by the weight scaling, Hz.
+        expected_rate_hz,
+        /// Bits of a synaptic weight.
+        weight_bits,
+        /// Bits of the neuron index in a synaptic word.
+        index_bits,
+    }
+    /// Cycle costs.
+    cycles Cycles {
+        /// Per synaptic word processed.
+        synaptic_event,
+        /// Per neuron per time step.
+        neuron_update,
+        /// Per synaptic row fetched (DMA set-up and completion).
+        row_fetch,
+        /// Per 32-bit word transferred by DMA.
+        dma_word,
+        /// Per multicast packet received.
+        packet_receive,
+    }
+    /// Energy.
+    energy Energy {
+        /// Idle power per chip, W.
+        idle_chip_w,
+        /// Extra power per busy core, W.
+        active_core_w,
+        /// Per multicast packet, J.
+        packet_j,
+        /// Per bit through a router, J.
+        router_bit_j,
+    }
+}
+
+fn whole(name: &str, c: &Constant, min: f64, max: f64) -> Result<u64, String> {
+    if c.value.fract() == 0.0 && c.value >= min && c.value <= max {
+        Ok(c.value as u64)
+    } else {
+        Err(format!("{name} must be a whole number in {min}..={max}, got {}", c.value))
+    }
+}
+
+impl SpiNNaker {
+    pub(crate) fn from_table(table: toml::Table) -> Result<SpiNNaker, String> {
+        let s: SpiNNaker = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.to_string().trim_end().to_string())?;
+        for (name, c) in s.constants() {
+            if c.source.trim().is_empty() {
+                return Err(format!("{name} has no source: every constant cites a paper, datasheet or reasoning"));
+            }
+            if !c.value.is_finite() || c.value < 0.0 {
+                return Err(format!("{name} must be a finite non-negative number, got {}", c.value));
+            }
+        }
+        let boards = whole("machine.boards", &s.machine.boards, 1.0, 3e4)?;
+        if boards != 1 && boards % 3 != 0 {
+            return Err(format!("machine.boards must be 1 or a multiple of 3 (boards tile the torus in triads), got {boards}"));
+        }
+        let cores = whole("machine.cores_per_chip", &s.machine.cores_per_chip, 2.0, 1024.0)?;
+        whole("machine.monitor_cores", &s.machine.monitor_cores, 0.0, (cores - 1) as f64)?;
+        whole("machine.router_entries", &s.machine.router_entries, 1.0, 1e7)?;
+        whole("machine.links", &s.machine.links, 6.0, 6.0)?;
+        let index_bits = whole("mapping.index_bits", &s.mapping.index_bits, 1.0, 11.0)?;
+        whole("mapping.neurons_per_core", &s.mapping.neurons_per_core, 1.0, (1u64 << index_bits) as f64)?;
+        let slots = whole("mapping.delay_slots", &s.mapping.delay_slots, 1.0, 16.0)?;
+        whole("mapping.max_delay_steps", &s.mapping.max_delay_steps, slots as f64, 65535.0)?;
+        whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
+        if s.machine.clock_hz.value <= 0.0 {
+            return Err("machine.clock_hz must be positive".into());
+        }
+        Ok(s)
+    }
+
+    /// Application cores per chip.
+    pub fn app_cores(&self) -> usize {
+        (self.machine.cores_per_chip.value - self.machine.monitor_cores.value) as usize
+    }
+
+    /// Neurons per core.
+    pub fn neurons_per_core(&self) -> usize {
+        self.mapping.neurons_per_core.value as usize
+    }
+
+    /// The machine's chips for its number of boards.
+    pub fn geometry(&self) -> Geometry {
+        Geometry::boards(self.machine.boards.value as usize)
+    }
+}
+
+/// Offsets of the six links: east, north-east, north, west, south-west, south.
+pub const LINK_OFFSETS: [(i32, i32); 6] = [(1, 0), (1, 1), (0, 1), (-1, 0), (-1, -1), (0, -1)];
+
+/// The chips of a machine and how they connect.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Geometry {
+    /// Bounding width in chips.
+    pub width: usize,
+    /// Bounding height in chips.
+    pub height: usize,
+    /// Whether coordinates wrap around (a torus).
+    pub wrap: bool,
+    /// `present[y * width + x]`: whether the chip exists.
+    present: Vec<bool>,
+}
+
+impl Geometry {
+    /// The machine of `boards` boards (1, or a multiple of 3).
+    pub fn boards(boards: usize) -> Geometry {
+        if boards <= 1 {
+            // The SpiNN-5 hexagon: rows y = 0..7 span x = max(0, y - 3)..=min(7, y + 4).
+            let present = (0..64).map(|i| (i % 8) + 3 >= i / 8 && (i % 8) <= (i / 8) + 4).collect();
+            return Geometry { width: 8, height: 8, wrap: false, present };
+        }
+        let triads = boards / 3;
+        let a = (1..=triads).filter(|a| triads % a == 0 && a * a <= triads).max().unwrap_or(1);
+        let b = triads / a;
+        Geometry { width: 12 * a, height: 12 * b, wrap: true, present: vec![true; 144 * triads] }
+    }
+
+    /// Whether chip `(x, y)` exists.
+    pub fn has(&self, x: usize, y: usize) -> bool {
+        x < self.width && y < self.height && self.present[y * self.width + x]
+    }
+
+    /// Every chip, in row-major order.
+    pub fn chips(&self) -> Vec<(usize, usize)> {
+        (0..self.height).flat_map(|y| (0..self.width).map(move |x| (x, y))).filter(|&(x, y)| self.has(x, y)).collect()
+    }
+
+    /// The chip across `link` from `(x, y)`, if there is one.
+    pub fn neighbour(&self, (x, y): (usize, usize), link: usize) -> Option<(usize, usize)> {
+        let (dx, dy) = LINK_OFFSETS[link];
+        let (nx, ny) = (x as i64 + dx as i64, y as i64 + dy as i64);
+        let (nx, ny) = if self.wrap {
+            (nx.rem_euclid(self.width as i64) as usize, ny.rem_euclid(self.height as i64) as usize)
+        } else if nx < 0 || ny < 0 {
+            return None;
+        } else {
+            (nx as usize, ny as usize)
+        };
+        self.has(nx, ny).then_some((nx, ny))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn one_board_is_the_48_chip_hexagon() {
+        let g = Geometry::boards(1);
+        assert_eq!(g.chips().len(), 48);
+        let rows: Vec<usize> = (0..8).map(|y| (0..8).filter(|&x| g.has(x, y)).count()).collect();
+        assert_eq!(rows, [5, 6, 7, 8, 7, 6, 5, 4]);
+        assert_eq!(g.neighbour((0, 0), 3), None);
+        assert_eq!(g.neighbour((0, 0), 1), Some((1, 1)));
+        assert_eq!(g.neighbour((4, 0), 0), None, "(5, 0) is not on the board");
+    }
+
+    #[test]
+    fn triads_make_tori_and_links_are_symmetric() {
+        let g = Geometry::boards(6);
+        assert_eq!((g.width, g.height, g.chips().len()), (12, 24, 288));
+        assert_eq!(Geometry::boards(3).chips().len(), 144);
+        for g in [Geometry::boards(1), Geometry::boards(6)] {
+            for c in g.chips() {
+                for l in 0..6 {
+                    if let Some(n) = g.neighbour(c, l) {
+                        assert_eq!(g.neighbour(n, (l + 3) % 6), Some(c), "link {l} from {c:?}");
+                    }
+                }
+            }
+        }
+    }
+}
