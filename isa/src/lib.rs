@@ -5,9 +5,14 @@
 //! `f64`/`f32`, which the float reference simulator executes and every hardware lowering starts from; the
 //! neuron-model parameter tables ([`model`]) with their physical dimensions ([`units`]); and the seeded random
 //! streams ([`rng`]) that both sides draw from so that a seed means the same network and the same inputs
-//! everywhere. The hardware image format joins this crate with the first hardware target.
+//! everywhere. For hardware targets it defines the image ([`image`], encoded by [`codec`]), the fixed-point
+//! arithmetic ([`fixed`]) and the neuron-program instruction set ([`program`]).
 
+pub mod codec;
+pub mod fixed;
+pub mod image;
 pub mod instance;
 pub mod model;
+pub mod program;
 pub mod rng;
 pub mod units;

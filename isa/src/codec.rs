@@ -1,0 +1,57 @@
+//! The byte encoding of an [`Image`], the only place that knows it (bincode 2 today):
+//! `magic "SOMAIMG\0" | format version u32 LE | payload length u64 LE | FNV-1a-64 of the payload u64 LE | payload`.
+//! Decoding checks every field, the checksum, and then [`Image::validate`]: a corrupt or hostile image is an
+//! error, never a panic.
+
+use crate::image::{FORMAT_VERSION, Image};
+
+const MAGIC: &[u8; 8] = b"SOMAIMG\0";
+const HEADER: usize = 8 + 4 + 8 + 8;
+
+fn fnv1a(bytes: &[u8]) -> u64 {
+    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+fn config() -> impl bincode::config::Config {
+    bincode::config::standard().with_little_endian().with_fixed_int_encoding()
+}
+
+/// Encodes an image.
+pub fn encode(image: &Image) -> Result<Vec<u8>, String> {
+    let payload = bincode::serde::encode_to_vec(image, config()).map_err(|e| format!("cannot encode the image: {e}"))?;
+    let mut out = Vec::with_capacity(HEADER + payload.len());
+    out.extend_from_slice(MAGIC);
+    out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());
+    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
+    out.extend_from_slice(&fnv1a(&payload).to_le_bytes());
+    out.extend_from_slice(&payload);
+    Ok(out)
+}
+
+/// Decodes and validates an image.
+pub fn decode(bytes: &[u8]) -> Result<Image, String> {
+    if bytes.len() < HEADER || &bytes[..8] != MAGIC {
+        return Err("not a soma image (bad magic number)".into());
+    }
+    let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or([0; 4]));
+    let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
+    let version = u32_at(8);
+    if version != FORMAT_VERSION {
+        return Err(format!("image format version {version}; this soma reads version {FORMAT_VERSION}"));
+    }
+    let len = u64_at(12);
+    let payload = &bytes[HEADER..];
+    if len != payload.len() as u64 {
+        return Err(format!("the image is truncated or padded: {} payload bytes, header says {len}", payload.len()));
+    }
+    if fnv1a(payload) != u64_at(20) {
+        return Err("checksum mismatch: the image is corrupt".into());
+    }
+    let (image, used): (Image, usize) =
+        bincode::serde::decode_from_slice(payload, config()).map_err(|e| format!("undecodable image: {e}"))?;
+    if used != payload.len() {
+        return Err("trailing bytes after the image".into());
+    }
+    image.validate().map_err(|e| format!("invalid image: {e}"))?;
+    Ok(image)
+}

@@ -1,0 +1,303 @@
+//! The binary image a compiler writes for a target and the runtime executes: cores with their neuron programs,
+//! initial registers and synaptic matrices; spike-source and delay-extension cores; and one multicast routing
+//! table per chip. [`Image::validate`] checks every index and invariant, so a loaded image can be executed
+//! without further bounds checks. The byte encoding is in [`crate::codec`].
+//!
+//! Keys: a core's spikes carry `key = core_key | atom`, `atom < 2^ATOM_BITS`; its routing entries match
+//! `key & KEY_MASK`. Synaptic words (32 bits): `weight:16 | delay-1:4 | type:1 | index:11` from the high bits;
+//! type 0 adds to input 0 (positive), type 1 to input 1 (negative).
+
+use serde::{Deserialize, Serialize};
+
+use crate::fixed::Accum;
+use crate::program::{Program, REGISTERS};
+
+/// Bits of the atom (neuron) part of a key.
+pub const ATOM_BITS: u32 = 12;
+/// Mask selecting the core part of a key.
+pub const KEY_MASK: u32 = !((1 << ATOM_BITS) - 1);
+/// The format version written in every image.
+pub const FORMAT_VERSION: u32 = 1;
+
+/// Synaptic word layout.
+pub mod word {
+    /// Packs a synapse; `delay` is 1..=16 steps, `index` < 2048.
+    pub fn pack(weight: u16, delay: u8, inhibitory: bool, index: u16) -> u32 {
+        (weight as u32) << 16 | ((delay.clamp(1, 16) - 1) as u32) << 12 | (inhibitory as u32) << 11 | (index as u32 & 0x7ff)
+    }
+    /// The weight magnitude.
+    pub fn weight(w: u32) -> u16 {
+        (w >> 16) as u16
+    }
+    /// The delay in steps, 1..=16.
+    pub fn delay(w: u32) -> u8 {
+        ((w >> 12) & 0xf) as u8 + 1
+    }
+    /// Whether the synapse is of type 1 (negative input).
+    pub fn inhibitory(w: u32) -> bool {
+        w & (1 << 11) != 0
+    }
+    /// The target neuron on the core.
+    pub fn index(w: u32) -> u16 {
+        (w & 0x7ff) as u16
+    }
+}
+
+/// An image.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Image {
+    /// What it was built for.
+    pub header: Header,
+    /// The populations and sources, for reports.
+    pub populations: Vec<PopulationInfo>,
+    /// The cores in use.
+    pub cores: Vec<Core>,
+    /// One routing table per chip with entries.
+    pub routers: Vec<Router>,
+}
+
+/// Image header.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Header {
+    /// The target's name.
+    pub target: String,
+    /// The target's fingerprint: the image runs only on an identical target description.
+    pub fingerprint: u64,
+    /// Machine size in boards.
+    pub boards: u32,
+    /// Chips in x and y (bounding box).
+    pub width: u16,
+    /// Chips in y.
+    pub height: u16,
+    /// Cores per chip.
+    pub cores_per_chip: u16,
+    /// Time step, seconds.
+    pub dt: f64,
+    /// Seed of the network's random draws and of the sources.
+    pub seed: u64,
+}
+
+/// A population or source of the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PopulationInfo {
+    /// Name.
+    pub name: String,
+    /// Size.
+    pub size: u32,
+    /// Model name, or `source`.
+    pub model: String,
+    /// The units of its registers' values (`mV`, or empty for unitless models).
+    pub v_unit: String,
+}
+
+/// A core.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Core {
+    /// Chip coordinates.
+    pub chip: (u16, u16),
+    /// Core number on the chip (1.. ; 0 is the monitor).
+    pub index: u16,
+    /// Key base of the spikes it sends.
+    pub key: u32,
+    /// Which population or source (index into [`Image::populations`]).
+    pub population: u32,
+    /// First atom of the population on this core.
+    pub first: u32,
+    /// Atoms on this core.
+    pub count: u32,
+    /// What it does.
+    pub kind: CoreKind,
+}
+
+/// What a core does.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum CoreKind {
+    /// Simulates neurons.
+    Neurons(NeuronCore),
+    /// Emits spikes of a source.
+    Source(SourceCore),
+    /// Re-sends the spikes of core `source` after 16, 32, ... steps; atom `stage * count + i` is neuron `i`'s
+    /// spike delayed by `16 * (stage + 1)` steps.
+    DelayExtension {
+        /// The core whose spikes it delays.
+        source: u32,
+        /// Number of 16-step stages.
+        stages: u8,
+    },
+}
+
+/// A neuron core.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct NeuronCore {
+    /// The neuron program.
+    pub program: Program,
+    /// Initial value of each register: one value for all neurons, or one per neuron.
+    pub registers: Vec<Vec<Accum>>,
+    /// Left shift of each synapse type's ring-buffer entries into inputs.
+    pub shifts: [u8; 2],
+    /// Incoming synapses.
+    pub synapses: SynapticMatrix,
+}
+
+/// Synaptic rows by incoming key.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+pub struct SynapticMatrix {
+    /// One block per sending core: spikes with `key & KEY_MASK == block.key` use rows
+    /// `first_row + atom`.
+    pub blocks: Vec<Block>,
+    /// `row_offsets[r]..row_offsets[r + 1]` are the words of row `r`.
+    pub row_offsets: Vec<u32>,
+    /// Synaptic words.
+    pub words: Vec<u32>,
+}
+
+/// The rows of one sending core.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Block {
+    /// The sender's key base.
+    pub key: u32,
+    /// Row of atom 0.
+    pub first_row: u32,
+    /// Atoms of the sender.
+    pub atoms: u32,
+}
+
+/// A spike source core.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub enum SourceCore {
+    /// Independent Poisson processes.
+    Poisson {
+        /// Rate per channel, Hz.
+        rate: f64,
+        /// Random stream (with the image seed).
+        stream: u64,
+    },
+    /// Fixed spike stamps per channel.
+    Array {
+        /// Sorted stamps, one list per channel.
+        stamps: Vec<Vec<u32>>,
+    },
+}
+
+/// A chip's routing table.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Router {
+    /// Chip coordinates.
+    pub chip: (u16, u16),
+    /// Entries, matched in order; a packet matching none goes straight through (or is dropped where it was
+    /// injected).
+    pub entries: Vec<RouteEntry>,
+}
+
+/// A routing entry: packets with `key & mask == self.key` go out of every set route bit.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RouteEntry {
+    /// Key.
+    pub key: u32,
+    /// Mask.
+    pub mask: u32,
+    /// Bits 0-5: links; bit 6 + p: core p.
+    pub route: u32,
+}
+
+impl Image {
+    /// Checks every index and invariant; the message says what is wrong and where.
+    pub fn validate(&self) -> Result<(), String> {
+        let h = &self.header;
+        if !(h.dt.is_finite() && h.dt > 0.0) {
+            return Err(format!("header: time step {} is not positive", h.dt));
+        }
+        if h.width == 0 || h.height == 0 || h.cores_per_chip < 2 || h.cores_per_chip > 26 {
+            return Err("header: machine size out of range (cores per chip must fit the 32-bit route word)".into());
+        }
+        let on_machine = |(x, y): (u16, u16)| x < h.width && y < h.height;
+        let mut used = std::collections::HashSet::new();
+        let mut keys = std::collections::HashSet::new();
+        for (i, c) in self.cores.iter().enumerate() {
+            let at = format!("core {i} on chip ({}, {})", c.chip.0, c.chip.1);
+            if !on_machine(c.chip) || c.index == 0 || c.index >= h.cores_per_chip {
+                return Err(format!("{at}: core {} is not an application core of the machine", c.index));
+            }
+            if !used.insert((c.chip, c.index)) {
+                return Err(format!("{at}: core {} is used twice", c.index));
+            }
+            if c.key & !KEY_MASK != 0 || !keys.insert(c.key) {
+                return Err(format!("{at}: key {:#x} is not a unique core key", c.key));
+            }
+            let pop = self.populations.get(c.population as usize).ok_or_else(|| format!("{at}: no population {}", c.population))?;
+            if c.count == 0 || (c.count as u64) >= (1u64 << ATOM_BITS) || c.first as u64 + c.count as u64 > pop.size as u64 {
+                if !matches!(c.kind, CoreKind::DelayExtension { .. }) || c.count == 0 {
+                    return Err(format!("{at}: atoms {}..{} are not inside `{}`", c.first, c.first as u64 + c.count as u64, pop.name));
+                }
+            }
+            match &c.kind {
+                CoreKind::Neurons(n) => {
+                    n.program.check().map_err(|e| format!("{at}: {e}"))?;
+                    if n.registers.len() != REGISTERS || n.registers.iter().any(|r| r.len() != 1 && r.len() != c.count as usize) {
+                        return Err(format!("{at}: {REGISTERS} register initialisations of 1 or {} values expected", c.count));
+                    }
+                    if n.shifts.iter().any(|&s| s > 31) {
+                        return Err(format!("{at}: weight shift above 31"));
+                    }
+                    let m = &n.synapses;
+                    let rows = m.row_offsets.len().saturating_sub(1);
+                    if m.row_offsets.first().copied().unwrap_or(0) != 0
+                        || m.row_offsets.windows(2).any(|w| w[0] > w[1])
+                        || m.row_offsets.last().map_or(0, |&l| l as usize) != m.words.len()
+                    {
+                        return Err(format!("{at}: row offsets do not index the {} synaptic words", m.words.len()));
+                    }
+                    for b in &m.blocks {
+                        if b.key & !KEY_MASK != 0 || b.first_row as u64 + b.atoms as u64 > rows as u64 {
+                            return Err(format!("{at}: block of key {:#x} points outside the {rows} rows", b.key));
+                        }
+                    }
+                    if let Some(w) = m.words.iter().find(|&&w| word::index(w) as u32 >= c.count) {
+                        return Err(format!("{at}: a synapse targets neuron {} of {}", word::index(*w), c.count));
+                    }
+                }
+                CoreKind::Source(SourceCore::Poisson { rate, .. }) => {
+                    if !(rate.is_finite() && *rate >= 0.0) {
+                        return Err(format!("{at}: Poisson rate {rate}"));
+                    }
+                }
+                CoreKind::Source(SourceCore::Array { stamps }) => {
+                    if stamps.len() != c.count as usize || stamps.iter().any(|s| s.windows(2).any(|w| w[0] > w[1])) {
+                        return Err(format!("{at}: spike stamps must be one sorted list per atom"));
+                    }
+                }
+                CoreKind::DelayExtension { source, stages } => {
+                    let src = self.cores.get(*source as usize).ok_or_else(|| format!("{at}: no core {source} to delay"))?;
+                    if *stages == 0 || (src.count as u64) * (*stages as u64) >= (1u64 << ATOM_BITS) || c.count != src.count {
+                        return Err(format!("{at}: {stages} stages of {} atoms do not fit a key", src.count));
+                    }
+                }
+            }
+        }
+        let mut chips = std::collections::HashSet::new();
+        for r in &self.routers {
+            if !on_machine(r.chip) || !chips.insert(r.chip) {
+                return Err(format!("router ({}, {}): not a chip of the machine, or twice", r.chip.0, r.chip.1));
+            }
+            let route_bits = 6 + h.cores_per_chip as u32;
+            if let Some(e) = r.entries.iter().find(|e| e.route >> route_bits != 0 || e.key & !e.mask != 0) {
+                return Err(format!("router ({}, {}): entry {:#x}/{:#x} -> {:#x} is malformed", r.chip.0, r.chip.1, e.key, e.mask, e.route));
+            }
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn words_pack_and_unpack(w in any::<u16>(), d in 1u8..=16, inh in any::<bool>(), i in 0u16..2048) {
+            let x = word::pack(w, d, inh, i);
+            prop_assert_eq!((word::weight(x), word::delay(x), word::inhibitory(x), word::index(x)), (w, d, inh, i));
+        }
+    }
+}
