@@ -2,10 +2,12 @@
 //! prints reports and maps failures to exit codes (0 ok, 1 bad input, 2 internal error).
 
 mod check;
+mod compile;
 mod import;
 mod load;
 mod output;
 mod simulate;
+mod targets;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -43,6 +45,46 @@ enum Command {
     ///
     /// The text parses back to the same network. Example: soma import net.nir --dt 0.1ms -o net.snn
     Import(ImportArgs),
+    /// Compile a network for a hardware target and write the binary image.
+    ///
+    /// Prints cores, chips, routing-table entries (before and after compression), synaptic memory, weight
+    /// quantisation error and the time of each pass.
+    ///
+    /// Example: soma compile examples/cuba.snn --target spinnaker1 -o cuba.img
+    Compile(CompileArgs),
+    /// List the target presets, or show one with the source of every constant.
+    ///
+    /// Example: soma targets show spinnaker1
+    Targets(TargetsArgs),
+}
+
+#[derive(Args, Debug)]
+struct CompileArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Target preset name (see `soma targets`) or the path of a preset .toml file.
+    #[arg(long, default_value = "spinnaker1", value_name = "TARGET")]
+    target: String,
+    /// Machine size in boards (1, or a multiple of 3), or `auto` for the smallest that fits [default: the
+    /// preset's].
+    #[arg(long, value_name = "N|auto")]
+    boards: Option<String>,
+    /// Where to write the image.
+    #[arg(short, long, value_name = "FILE")]
+    output: PathBuf,
+    /// Seed of the network's random draws.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Print the report as JSON on stdout (the text goes to stderr).
+    #[arg(long)]
+    json: bool,
+}
+
+#[derive(Args, Debug)]
+struct TargetsArgs {
+    /// `show NAME` prints one preset.
+    #[arg(value_name = "show NAME", num_args = 0..=2)]
+    words: Vec<String>,
 }
 
 #[derive(Args, Debug)]
@@ -133,6 +175,8 @@ fn main() -> ExitCode {
         Command::Check(a) => check::run(&a.input),
         Command::Simulate(a) => simulate::run(&a),
         Command::Import(a) => import::run(&a),
+        Command::Compile(a) => compile::run(&a),
+        Command::Targets(a) => targets::run(&a),
     });
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,

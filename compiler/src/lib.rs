@@ -9,4 +9,5 @@ pub mod diag;
 pub mod front;
 pub mod instantiate;
 pub mod ir;
+pub mod spinnaker;
 pub mod valid;

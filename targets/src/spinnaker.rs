@@ -73,6 +73,8 @@ sections! {
         ring_buffer_sigma,
         /// Input rate assumed by the weight scaling, Hz.
         expected_rate_hz,
+        /// Spike sources per core.
+        sources_per_core,
         /// Bits of a synaptic weight.
         weight_bits,
         /// Bits of the neuron index in a synaptic word.
@@ -136,6 +138,7 @@ impl SpiNNaker {
         let slots = whole("mapping.delay_slots", &s.mapping.delay_slots, 1.0, 16.0)?;
         whole("mapping.max_delay_steps", &s.mapping.max_delay_steps, slots as f64, 65535.0)?;
         whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
+        whole("mapping.sources_per_core", &s.mapping.sources_per_core, 1.0, 4095.0)?;
         if s.machine.clock_hz.value <= 0.0 {
             return Err("machine.clock_hz must be positive".into());
         }

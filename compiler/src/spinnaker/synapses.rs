@@ -1,0 +1,169 @@
+//! Synaptic matrices and weight quantisation. For every neuron core: a per-synapse-type left shift chosen from
+//! the expected summed input (sPyNNaker's heuristic: mean plus `ring_buffer_sigma` standard deviations of the
+//! input per step at `expected_rate_hz`, and room for the largest single weight), 16-bit weight magnitudes, and
+//! rows keyed by sending core and atom. Delays beyond the core's ring buffer go through delay-extension cores.
+
+use soma_isa::image::{Block, SynapticMatrix, word};
+use soma_isa::instance::{Instance, Pre};
+use soma_isa::model::{ModelKind, Receptor};
+
+use super::lower::units;
+use super::{CompileError, Vertex, VertexKind};
+
+/// Quantisation error of one projection.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct WeightError {
+    /// Projection name.
+    pub projection: String,
+    /// Synapses.
+    pub synapses: u64,
+    /// Largest relative error |w_q - w| / |w|.
+    pub max_relative: f64,
+    /// RMS relative error.
+    pub rms_relative: f64,
+}
+
+/// Type of a synapse (0 adds to input 0, 1 to input 1) and its magnitude in the model's fixed units, or why the
+/// target cannot store it.
+fn typed(kind: ModelKind, receptor: Receptor, w: f64, scale: f64) -> Result<(usize, f64), String> {
+    if kind == ModelKind::IfCurrExp {
+        return match receptor {
+            Receptor::Excitatory if w >= 0.0 => Ok((0, w * scale)),
+            Receptor::Inhibitory if w <= 0.0 => Ok((1, -w * scale)),
+            _ => Err(format!(
+                "a {} weight of {w} A: the target stores weight magnitudes per receptor (excitatory >= 0, inhibitory <= 0)",
+                if receptor == Receptor::Excitatory { "excitatory" } else { "inhibitory" }
+            )),
+        };
+    }
+    Ok(if w < 0.0 { (1, -w * scale) } else { (0, w * scale) })
+}
+
+/// Where each neuron of each population lives: `(vertex, local index)` by population and neuron.
+pub struct Layout {
+    /// Per population, the vertex of each slice and the slice size.
+    pub pop_slices: Vec<(Vec<usize>, usize)>,
+    /// Per source, the vertex of each slice and the slice size.
+    pub src_slices: Vec<(Vec<usize>, usize)>,
+    /// Delay-extension vertex of each vertex, if any.
+    pub delay_of: Vec<Option<usize>>,
+}
+
+impl Layout {
+    fn locate(&self, pre: Pre, i: usize) -> (usize, usize) {
+        let (slices, size) = match pre {
+            Pre::Population(p) => &self.pop_slices[p],
+            Pre::Source(s) => &self.src_slices[s],
+        };
+        (slices[i / size], i % size)
+    }
+}
+
+/// Builds the synaptic matrix and shifts of every neuron vertex. Returns, per vertex, `Some((shifts, matrix))`
+/// for neuron vertices, and the weight errors per projection.
+#[allow(clippy::type_complexity)]
+pub fn build(
+    inst: &Instance,
+    vertices: &[Vertex],
+    layout: &Layout,
+    slots: usize,
+    sigma: f64,
+    rate_hz: f64,
+) -> Result<(Vec<Option<([u8; 2], SynapticMatrix)>>, Vec<WeightError>), CompileError> {
+    let dt = inst.dt;
+    let p = (rate_hz * dt).min(1.0);
+    let mut out: Vec<Option<([u8; 2], SynapticMatrix)>> = vec![None; vertices.len()];
+    let mut errors: Vec<WeightError> =
+        inst.projections.iter().map(|pr| WeightError { projection: pr.name.clone(), ..Default::default() }).collect();
+    for (pop_index, pop) in inst.populations.iter().enumerate() {
+        let kind = pop.model.kind();
+        let scale = units(&pop.model).weight;
+        let (slices, slice_size) = &layout.pop_slices[pop_index];
+        let incoming: Vec<usize> = (0..inst.projections.len()).filter(|&k| inst.projections[k].post == pop_index).collect();
+        // Pass 1: expected input per neuron and type, and the largest weight, for the shifts.
+        let n = pop.size();
+        let (mut mean, mut var, mut max_w) = (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
+        for &k in &incoming {
+            let pr = &inst.projections[k];
+            for (s, (&t, &w)) in pr.rows.targets.iter().zip(&pr.rows.weights).enumerate() {
+                let (ty, m) = typed(kind, pr.receptor, w as f64, scale)
+                    .map_err(|e| CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name)))?;
+                let t = t as usize;
+                mean[t][ty] += m * p;
+                var[t][ty] += m * m * p * (1.0 - p);
+                let slot = &mut max_w[t / slice_size][ty];
+                *slot = slot.max(m);
+            }
+        }
+        let shifts: Vec<[u8; 2]> = (0..slices.len())
+            .map(|c| {
+                let range = c * slice_size..((c + 1) * slice_size).min(n);
+                std::array::from_fn(|ty| {
+                    let peak = range.clone().map(|i| mean[i][ty] + sigma * var[i][ty].sqrt()).fold(0.0, f64::max);
+                    let need = peak.max(max_w[c][ty]) * 32768.0 / 65535.0;
+                    if need <= 1.0 { 0 } else { need.log2().ceil().min(31.0) as u8 }
+                })
+            })
+            .collect();
+        // Pass 2: the words of every core, keyed by (sending vertex, atom).
+        let mut entries: Vec<Vec<(u64, u32)>> = vec![Vec::new(); slices.len()];
+        for &k in &incoming {
+            let pr = &inst.projections[k];
+            let err = &mut errors[k];
+            let (mut sum_sq, mut max_rel) = (0.0f64, 0.0f64);
+            for pre in 0..inst.pre_size(pr.pre) {
+                let (vertex, atom) = layout.locate(pr.pre, pre);
+                for s in pr.rows.row(pre) {
+                    let (t, w, d) = (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
+                    let (ty, m) = typed(kind, pr.receptor, w, scale).map_err(CompileError::Unsupported)?;
+                    let core = t / slice_size;
+                    let step = (1u64 << shifts[core][ty]) as f64 / 32768.0;
+                    let q = (m / step).round().clamp(0.0, 65535.0);
+                    if m > 0.0 {
+                        let rel = (q * step - m).abs() / m;
+                        sum_sq += rel * rel;
+                        max_rel = max_rel.max(rel);
+                    }
+                    let stage = (d - 1) / slots;
+                    let residual = d - stage * slots;
+                    let (sender, sender_atom) = if stage == 0 {
+                        (vertex, atom)
+                    } else {
+                        let Some(dv) = layout.delay_of[vertex] else {
+                            return Err(CompileError::Unsupported(format!("projection {}: delay {d} steps needs a delay extension", pr.name)));
+                        };
+                        (dv, (stage - 1) * vertices[vertex].count + atom)
+                    };
+                    let row_key = (sender as u64) << 32 | sender_atom as u64;
+                    entries[core].push((row_key, word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16)));
+                }
+            }
+            err.synapses = pr.rows.len() as u64;
+            err.max_relative = max_rel;
+            err.rms_relative = if pr.rows.is_empty() { 0.0 } else { (sum_sq / pr.rows.len() as f64).sqrt() };
+        }
+        for (c, mut e) in entries.into_iter().enumerate() {
+            e.sort_unstable();
+            let mut m = SynapticMatrix { row_offsets: vec![0], ..Default::default() };
+            let mut i = 0;
+            while i < e.len() {
+                let sender = (e[i].0 >> 32) as usize;
+                let atoms = match vertices[sender].kind {
+                    VertexKind::Delay { stages, .. } => vertices[sender].count * stages as usize,
+                    _ => vertices[sender].count,
+                };
+                let first_row = m.row_offsets.len() as u32 - 1;
+                m.blocks.push(Block { key: vertices[sender].key, first_row, atoms: atoms as u32 });
+                for atom in 0..atoms {
+                    while i < e.len() && e[i].0 == (sender as u64) << 32 | atom as u64 {
+                        m.words.push(e[i].1);
+                        i += 1;
+                    }
+                    m.row_offsets.push(m.words.len() as u32);
+                }
+            }
+            out[slices[c]] = Some((shifts[c], m));
+        }
+    }
+    Ok((out, errors))
+}

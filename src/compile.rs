@@ -1,0 +1,153 @@
+//! `soma compile`: instantiate a network, map it onto a hardware target and write the image.
+
+use std::io::Write;
+use std::time::Instant;
+
+use serde::Serialize;
+use soma_compiler::instantiate::instantiate;
+use soma_compiler::spinnaker::{self, PassTime};
+use soma_targets::Family;
+
+use crate::output::{thousands, write_atomic};
+use crate::{CompileArgs, Failure, load};
+
+#[derive(Serialize)]
+struct Pass {
+    name: String,
+    wall_s: f64,
+}
+
+#[derive(Serialize)]
+struct ProjectionError {
+    projection: String,
+    synapses: u64,
+    max_relative: f64,
+    rms_relative: f64,
+}
+
+#[derive(Serialize)]
+struct Report {
+    target: String,
+    boards: usize,
+    neurons: usize,
+    synapses: usize,
+    cores: usize,
+    neuron_cores: usize,
+    source_cores: usize,
+    delay_cores: usize,
+    chips: usize,
+    routing_entries_max: usize,
+    routing_entries_mean: f64,
+    routing_entries_max_uncompressed: usize,
+    synaptic_bytes: u64,
+    image_bytes: usize,
+    weight_error_rms: f64,
+    weight_errors: Vec<ProjectionError>,
+    passes: Vec<Pass>,
+    wall_s: f64,
+}
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &CompileArgs) -> Result<(), Failure> {
+    let wall = Instant::now();
+    let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    let Family::SpiNNaker(spinn) = &target.family;
+    let t0 = Instant::now();
+    let loaded = load::load(&args.input, None, &[])?;
+    let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
+    let t0 = Instant::now();
+    let inst = instantiate(&loaded.network, args.seed).map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
+    passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
+    let preset_boards = spinn.machine.boards.value as usize;
+    let attempts: Vec<usize> = match args.boards.as_deref() {
+        None => vec![preset_boards],
+        Some("auto") => {
+            let cores_guess = inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
+            let first = spinnaker::boards_for(cores_guess, spinn);
+            std::iter::once(first).chain((1..=64).map(|k| (first / 3 + k) * 3)).collect()
+        }
+        Some(n) => match n.parse::<usize>() {
+            Ok(b) if b == 1 || (b > 0 && b % 3 == 0) => vec![b],
+            _ => return Err(Failure::User(format!("error: --boards {n}: expected 1, a multiple of 3, or auto\n"))),
+        },
+    };
+    let mut last_error = None;
+    let mut compiled = None;
+    for boards in attempts {
+        match spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, boards) {
+            Ok(c) => {
+                compiled = Some(c);
+                break;
+            }
+            Err(e @ spinnaker::CompileError::DoesNotFit(_)) if args.boards.as_deref() == Some("auto") => last_error = Some(e),
+            Err(e) => return Err(Failure::User(format!("error: {}: {e}\n", loaded.name))),
+        }
+    }
+    let Some((image, report)) = compiled else {
+        return Err(Failure::User(format!("error: {}: {}\n", loaded.name, last_error.map_or("no machine size tried".into(), |e| e.to_string()))));
+    };
+    let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
+    drop(inst);
+    let t0 = Instant::now();
+    let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
+    write_atomic(&args.output, |w: &mut dyn Write| w.write_all(&bytes)).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    passes.extend(report.passes.iter().cloned());
+    passes.push(PassTime { name: "encode+write", wall_s: t0.elapsed().as_secs_f64() });
+    let out = Report {
+        target: target.name.clone(),
+        boards: report.boards,
+        neurons,
+        synapses,
+        cores: report.cores,
+        neuron_cores: report.core_kinds[0],
+        source_cores: report.core_kinds[1],
+        delay_cores: report.core_kinds[2],
+        chips: report.chips,
+        routing_entries_max: report.routing_entries_max,
+        routing_entries_mean: report.routing_entries_mean,
+        routing_entries_max_uncompressed: report.routing_entries_max_uncompressed,
+        synaptic_bytes: report.synaptic_bytes,
+        image_bytes: bytes.len(),
+        weight_error_rms: report.weight_error_rms(),
+        weight_errors: report
+            .weight_errors
+            .iter()
+            .map(|e| ProjectionError { projection: e.projection.clone(), synapses: e.synapses, max_relative: e.max_relative, rms_relative: e.rms_relative })
+            .collect(),
+        passes: passes.iter().map(|p| Pass { name: p.name.to_string(), wall_s: p.wall_s }).collect(),
+        wall_s: wall.elapsed().as_secs_f64(),
+    };
+    let text = text_report(&loaded.name, &args.output.display().to_string(), &out);
+    if args.json {
+        eprint!("{text}");
+        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure::Internal(e.into()))?);
+    } else {
+        print!("{text}");
+    }
+    Ok(())
+}
+
+fn text_report(name: &str, output: &str, r: &Report) -> String {
+    let mut s = format!("compiled {name} for {} ({} board{}) -> {output}\n", r.target, r.boards, if r.boards == 1 { "" } else { "s" });
+    s += &format!("neurons {}, synapses {}\n", thousands(r.neurons as u64), thousands(r.synapses as u64));
+    s += &format!(
+        "cores {} ({} neuron, {} source, {} delay extension) on {} chips\n",
+        r.cores, r.neuron_cores, r.source_cores, r.delay_cores, r.chips
+    );
+    s += &format!(
+        "routing entries per chip: max {} (before compression {}), mean {:.1}\n",
+        r.routing_entries_max, r.routing_entries_max_uncompressed, r.routing_entries_mean
+    );
+    s += &format!("synaptic memory {:.1} MB, image {:.1} MB\n", r.synaptic_bytes as f64 / 1e6, r.image_bytes as f64 / 1e6);
+    s += &format!("weight quantisation error: RMS {:.2e} relative\n", r.weight_error_rms);
+    for e in r.weight_errors.iter().filter(|e| e.synapses > 0) {
+        s += &format!("  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n", e.projection, e.max_relative, e.rms_relative, thousands(e.synapses));
+    }
+    s += "passes:";
+    for p in &r.passes {
+        s += &format!(" {} {:.3} s;", p.name, p.wall_s);
+    }
+    s += &format!(" total {:.3} s\n", r.wall_s);
+    s
+}
