@@ -15,7 +15,9 @@ use soma_isa::rng::Rng;
 use thiserror::Error;
 
 use crate::diag::Span;
-use crate::ir::{Connector, CurrentKind, Network, Node, ProbeKind, SourceKind, Values};
+use rayon::prelude::*;
+
+use crate::ir::{Connector, CurrentKind, Handle, Network, Node, ProbeKind, Projection, SourceKind, Values};
 
 /// Why a network could not be instantiated (validation catches the rest).
 #[derive(Clone, Debug, Error, PartialEq)]
@@ -232,6 +234,75 @@ fn steps(seconds: f64, dt: f64) -> f64 {
     (seconds / dt).round()
 }
 
+/// Expands one projection (its own random streams: safe to run in parallel with the others).
+fn projection(net: &Network, seed: u64, h: Handle<Projection>, p: &Projection) -> Result<ProjectionInstance, InstantiateError> {
+    let dt = net.dt;
+    let pre_size = net.node_size(p.pre);
+    let post_size = net.populations[p.post].size;
+    let same = p.pre == Node::Population(p.post);
+    let k = h.index() as u64;
+    let pairs = pairs(&p.connector, pre_size, post_size, same, &mut Rng::new(seed, STREAM_WIRING | k));
+    let (offsets, targets, own_weights) = sort_rows(pre_size, pairs);
+    let n = targets.len();
+    let what = || format!("projection {} -> {}", net.node_name(p.pre), net.populations[p.post].name);
+    let weights: Vec<f32> = match (own_weights, &p.weight) {
+        (Some(w), _) => w,
+        (None, Some(values)) => {
+            if let Values::Array(a) = values
+                && a.len() != n
+            {
+                return Err(InstantiateError {
+                    message: format!(
+                        "{}: the weight array has {} values but the connector made {n} synapses",
+                        what(),
+                        a.len()
+                    ),
+                    span: p.span,
+                });
+            }
+            draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k)).into_iter().map(|w| w as f32).collect()
+        }
+        (None, None) => vec![0.0; n],
+    };
+    if let Values::Array(a) = &p.delay
+        && a.len() != n
+    {
+        return Err(InstantiateError {
+            message: format!(
+                "{}: the delay array has {} values but the connector made {n} synapses",
+                what(),
+                a.len()
+            ),
+            span: p.span,
+        });
+    }
+    let delays = draw(&p.delay, n, &mut Rng::new(seed, STREAM_DELAY | k))
+        .into_iter()
+        .map(|d| {
+            let s = steps(d, dt).max(1.0);
+            if s > u16::MAX as f64 {
+                Err(InstantiateError {
+                    message: format!("{}: delay {d} s is longer than {} steps", what(), u16::MAX),
+                    span: p.span,
+                })
+            } else {
+                Ok(s as u16)
+            }
+        })
+        .collect::<Result<Vec<u16>, _>>()?;
+    let pre = match p.pre {
+        Node::Population(h) => Pre::Population(h.index()),
+        Node::Source(h) => Pre::Source(h.index()),
+    };
+    Ok(ProjectionInstance {
+        name: format!("{}->{}", net.node_name(p.pre), net.populations[p.post].name),
+        pre,
+        post: p.post.index(),
+        receptor: p.receptor,
+        rows: Rows { offsets, targets, weights, delays },
+    })
+}
+
 /// Expands a validated network with `seed`.
 pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateError> {
     let dt = net.dt;
@@ -267,73 +338,14 @@ pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateErro
             },
         })
         .collect();
-    let mut projections = Vec::with_capacity(net.projections.len());
-    for (h, p) in net.projections.iter() {
-        let pre_size = net.node_size(p.pre);
-        let post_size = net.populations[p.post].size;
-        let same = p.pre == Node::Population(p.post);
-        let k = h.index() as u64;
-        let pairs = pairs(&p.connector, pre_size, post_size, same, &mut Rng::new(seed, STREAM_WIRING | k));
-        let (offsets, targets, own_weights) = sort_rows(pre_size, pairs);
-        let n = targets.len();
-        let what = || format!("projection {} -> {}", net.node_name(p.pre), net.populations[p.post].name);
-        let weights: Vec<f32> = match (own_weights, &p.weight) {
-            (Some(w), _) => w,
-            (None, Some(values)) => {
-                if let Values::Array(a) = values
-                    && a.len() != n
-                {
-                    return Err(InstantiateError {
-                        message: format!(
-                            "{}: the weight array has {} values but the connector made {n} synapses",
-                            what(),
-                            a.len()
-                        ),
-                        span: p.span,
-                    });
-                }
-                draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k)).into_iter().map(|w| w as f32).collect()
-            }
-            (None, None) => vec![0.0; n],
-        };
-        if let Values::Array(a) = &p.delay
-            && a.len() != n
-        {
-            return Err(InstantiateError {
-                message: format!(
-                    "{}: the delay array has {} values but the connector made {n} synapses",
-                    what(),
-                    a.len()
-                ),
-                span: p.span,
-            });
-        }
-        let delays = draw(&p.delay, n, &mut Rng::new(seed, STREAM_DELAY | k))
-            .into_iter()
-            .map(|d| {
-                let s = steps(d, dt).max(1.0);
-                if s > u16::MAX as f64 {
-                    Err(InstantiateError {
-                        message: format!("{}: delay {d} s is longer than {} steps", what(), u16::MAX),
-                        span: p.span,
-                    })
-                } else {
-                    Ok(s as u16)
-                }
-            })
-            .collect::<Result<Vec<u16>, _>>()?;
-        let pre = match p.pre {
-            Node::Population(h) => Pre::Population(h.index()),
-            Node::Source(h) => Pre::Source(h.index()),
-        };
-        projections.push(ProjectionInstance {
-            name: format!("{}->{}", net.node_name(p.pre), net.populations[p.post].name),
-            pre,
-            post: p.post.index(),
-            receptor: p.receptor,
-            rows: Rows { offsets, targets, weights, delays },
-        });
-    }
+    // Projections in parallel: each draws from its own streams, so the result does not depend on scheduling.
+    let projections = net
+        .projections
+        .iter()
+        .collect::<Vec<_>>()
+        .into_par_iter()
+        .map(|(h, p)| projection(net, seed, h, p))
+        .collect::<Result<Vec<_>, _>>()?;
     let gap_junctions = net
         .gap_junctions
         .iter()

@@ -146,8 +146,10 @@ pub struct SynapticMatrix {
     /// `first_row + atom`.
     pub blocks: Vec<Block>,
     /// `row_offsets[r]..row_offsets[r + 1]` are the words of row `r`.
+    #[serde(with = "u32_bytes")]
     pub row_offsets: Vec<u32>,
     /// Synaptic words.
+    #[serde(with = "u32_bytes")]
     pub words: Vec<u32>,
 }
 
@@ -285,6 +287,40 @@ impl Image {
             }
         }
         Ok(())
+    }
+}
+
+/// Large `u32` arrays as one little-endian byte string (one length and a copy, instead of one serde call per
+/// element).
+mod u32_bytes {
+    use serde::de::{Error, Visitor};
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(v: &[u32], s: S) -> Result<S::Ok, S::Error> {
+        let bytes: Vec<u8> = v.iter().flat_map(|x| x.to_le_bytes()).collect();
+        s.serialize_bytes(&bytes)
+    }
+
+    struct Words;
+
+    impl Visitor<'_> for Words {
+        type Value = Vec<u32>;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("a byte string of little-endian u32 values")
+        }
+        fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<u32>, E> {
+            if b.len() % 4 != 0 {
+                return Err(E::custom("u32 array of a length that is not a multiple of 4"));
+            }
+            Ok(b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())
+        }
+        fn visit_byte_buf<E: Error>(self, b: Vec<u8>) -> Result<Vec<u32>, E> {
+            self.visit_bytes(&b)
+        }
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u32>, D::Error> {
+        d.deserialize_bytes(Words)
     }
 }
 

@@ -3,6 +3,7 @@
 //! input per step at `expected_rate_hz`, and room for the largest single weight), 16-bit weight magnitudes, and
 //! rows keyed by sending core and atom. Delays beyond the core's ring buffer go through delay-extension cores.
 
+use rayon::prelude::*;
 use soma_isa::image::{Block, SynapticMatrix, word};
 use soma_isa::instance::{Instance, Pre};
 use soma_isa::model::{ModelKind, Receptor};
@@ -57,6 +58,30 @@ impl Layout {
         };
         (slices[i / size], i % size)
     }
+}
+
+/// Lays out one core's `(row key, word)` entries as blocks of rows, one block per sending vertex.
+fn matrix(mut e: Vec<(u64, u32)>, vertices: &[Vertex]) -> SynapticMatrix {
+    e.sort_unstable();
+    let mut m = SynapticMatrix { row_offsets: vec![0], ..Default::default() };
+    let mut i = 0;
+    while i < e.len() {
+        let sender = (e[i].0 >> 32) as usize;
+        let atoms = match vertices[sender].kind {
+            VertexKind::Delay { stages, .. } => vertices[sender].count * stages as usize,
+            _ => vertices[sender].count,
+        };
+        let first_row = m.row_offsets.len() as u32 - 1;
+        m.blocks.push(Block { key: vertices[sender].key, first_row, atoms: atoms as u32 });
+        for atom in 0..atoms {
+            while i < e.len() && e[i].0 == (sender as u64) << 32 | atom as u64 {
+                m.words.push(e[i].1);
+                i += 1;
+            }
+            m.row_offsets.push(m.words.len() as u32);
+        }
+    }
+    m
 }
 
 /// Builds the synaptic matrix and shifts of every neuron vertex. Returns, per vertex, `Some((shifts, matrix))`
@@ -142,26 +167,9 @@ pub fn build(
             err.max_relative = max_rel;
             err.rms_relative = if pr.rows.is_empty() { 0.0 } else { (sum_sq / pr.rows.len() as f64).sqrt() };
         }
-        for (c, mut e) in entries.into_iter().enumerate() {
-            e.sort_unstable();
-            let mut m = SynapticMatrix { row_offsets: vec![0], ..Default::default() };
-            let mut i = 0;
-            while i < e.len() {
-                let sender = (e[i].0 >> 32) as usize;
-                let atoms = match vertices[sender].kind {
-                    VertexKind::Delay { stages, .. } => vertices[sender].count * stages as usize,
-                    _ => vertices[sender].count,
-                };
-                let first_row = m.row_offsets.len() as u32 - 1;
-                m.blocks.push(Block { key: vertices[sender].key, first_row, atoms: atoms as u32 });
-                for atom in 0..atoms {
-                    while i < e.len() && e[i].0 == (sender as u64) << 32 | atom as u64 {
-                        m.words.push(e[i].1);
-                        i += 1;
-                    }
-                    m.row_offsets.push(m.words.len() as u32);
-                }
-            }
+        // Sort and lay out each core's rows (cores in parallel).
+        let built: Vec<SynapticMatrix> = entries.into_par_iter().map(|e| matrix(e, vertices)).collect();
+        for (c, m) in built.into_iter().enumerate() {
             out[slices[c]] = Some((shifts[c], m));
         }
     }
