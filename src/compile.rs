@@ -57,13 +57,15 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let loaded = load::load(&args.input, None, &[])?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
     let t0 = Instant::now();
-    let inst = instantiate(&loaded.network, args.seed).map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
+    let inst = instantiate(&loaded.network, args.seed)
+        .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
     passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
     let preset_boards = spinn.machine.boards.value as usize;
     let attempts: Vec<usize> = match args.boards.as_deref() {
         None => vec![preset_boards],
         Some("auto") => {
-            let cores_guess = inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
+            let cores_guess =
+                inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
             let first = spinnaker::boards_for(cores_guess, spinn);
             std::iter::once(first).chain((1..=64).map(|k| (first / 3 + k) * 3)).collect()
         }
@@ -80,18 +82,25 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
                 compiled = Some(c);
                 break;
             }
-            Err(e @ spinnaker::CompileError::DoesNotFit(_)) if args.boards.as_deref() == Some("auto") => last_error = Some(e),
+            Err(e @ spinnaker::CompileError::DoesNotFit(_)) if args.boards.as_deref() == Some("auto") => {
+                last_error = Some(e)
+            }
             Err(e) => return Err(Failure::User(format!("error: {}: {e}\n", loaded.name))),
         }
     }
     let Some((image, report)) = compiled else {
-        return Err(Failure::User(format!("error: {}: {}\n", loaded.name, last_error.map_or("no machine size tried".into(), |e| e.to_string()))));
+        return Err(Failure::User(format!(
+            "error: {}: {}\n",
+            loaded.name,
+            last_error.map_or("no machine size tried".into(), |e| e.to_string())
+        )));
     };
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);
     let t0 = Instant::now();
     let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
-    write_atomic(&args.output, |w: &mut dyn Write| w.write_all(&bytes)).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    write_atomic(&args.output, |w: &mut dyn Write| w.write_all(&bytes))
+        .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
     passes.extend(report.passes.iter().cloned());
     passes.push(PassTime { name: "encode+write", wall_s: t0.elapsed().as_secs_f64() });
     let out = Report {
@@ -113,7 +122,12 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         weight_errors: report
             .weight_errors
             .iter()
-            .map(|e| ProjectionError { projection: e.projection.clone(), synapses: e.synapses, max_relative: e.max_relative, rms_relative: e.rms_relative })
+            .map(|e| ProjectionError {
+                projection: e.projection.clone(),
+                synapses: e.synapses,
+                max_relative: e.max_relative,
+                rms_relative: e.rms_relative,
+            })
             .collect(),
         passes: passes.iter().map(|p| Pass { name: p.name.to_string(), wall_s: p.wall_s }).collect(),
         wall_s: wall.elapsed().as_secs_f64(),
@@ -129,7 +143,12 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
 }
 
 fn text_report(name: &str, output: &str, r: &Report) -> String {
-    let mut s = format!("compiled {name} for {} ({} board{}) -> {output}\n", r.target, r.boards, if r.boards == 1 { "" } else { "s" });
+    let mut s = format!(
+        "compiled {name} for {} ({} board{}) -> {output}\n",
+        r.target,
+        r.boards,
+        if r.boards == 1 { "" } else { "s" }
+    );
     s += &format!("neurons {}, synapses {}\n", thousands(r.neurons as u64), thousands(r.synapses as u64));
     s += &format!(
         "cores {} ({} neuron, {} source, {} delay extension) on {} chips\n",
@@ -139,10 +158,20 @@ fn text_report(name: &str, output: &str, r: &Report) -> String {
         "routing entries per chip: max {} (before compression {}), mean {:.1}\n",
         r.routing_entries_max, r.routing_entries_max_uncompressed, r.routing_entries_mean
     );
-    s += &format!("synaptic memory {:.1} MB, image {:.1} MB\n", r.synaptic_bytes as f64 / 1e6, r.image_bytes as f64 / 1e6);
+    s += &format!(
+        "synaptic memory {:.1} MB, image {:.1} MB\n",
+        r.synaptic_bytes as f64 / 1e6,
+        r.image_bytes as f64 / 1e6
+    );
     s += &format!("weight quantisation error: RMS {:.2e} relative\n", r.weight_error_rms);
     for e in r.weight_errors.iter().filter(|e| e.synapses > 0) {
-        s += &format!("  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n", e.projection, e.max_relative, e.rms_relative, thousands(e.synapses));
+        s += &format!(
+            "  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n",
+            e.projection,
+            e.max_relative,
+            e.rms_relative,
+            thousands(e.synapses)
+        );
     }
     s += "passes:";
     for p in &r.passes {

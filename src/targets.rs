@@ -23,6 +23,9 @@ pub fn run(args: &TargetsArgs) -> Result<(), Failure> {
             }
             Ok(())
         }
-        other => Err(Failure::User(format!("error: expected `soma targets` or `soma targets show NAME`, got `{}`\n", other.join(" ")))),
+        other => Err(Failure::User(format!(
+            "error: expected `soma targets` or `soma targets show NAME`, got `{}`\n",
+            other.join(" ")
+        ))),
     }
 }

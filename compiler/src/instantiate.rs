@@ -235,7 +235,12 @@ fn steps(seconds: f64, dt: f64) -> f64 {
 }
 
 /// Expands one projection (its own random streams: safe to run in parallel with the others).
-fn projection(net: &Network, seed: u64, h: Handle<Projection>, p: &Projection) -> Result<ProjectionInstance, InstantiateError> {
+fn projection(
+    net: &Network,
+    seed: u64,
+    h: Handle<Projection>,
+    p: &Projection,
+) -> Result<ProjectionInstance, InstantiateError> {
     let dt = net.dt;
     let pre_size = net.node_size(p.pre);
     let post_size = net.populations[p.post].size;
@@ -268,11 +273,7 @@ fn projection(net: &Network, seed: u64, h: Handle<Projection>, p: &Projection) -
         && a.len() != n
     {
         return Err(InstantiateError {
-            message: format!(
-                "{}: the delay array has {} values but the connector made {n} synapses",
-                what(),
-                a.len()
-            ),
+            message: format!("{}: the delay array has {} values but the connector made {n} synapses", what(), a.len()),
             span: p.span,
         });
     }

@@ -11,8 +11,8 @@ use soma_compiler::spinnaker::{compile, route};
 use soma_compiler::valid::validate;
 use soma_isa::codec::{decode, encode};
 use soma_isa::image::{CoreKind, Image, KEY_MASK, RouteEntry};
-use soma_targets::{Family, lookup};
 use soma_targets::spinnaker::Geometry;
+use soma_targets::{Family, lookup};
 
 /// A random network: populations, Poisson sources and random projections with delays up to 40 steps.
 fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], seed: u64) -> soma_isa::instance::Instance {
@@ -85,7 +85,8 @@ fn check_image(image: &Image) {
         for atom in [0, c.count.saturating_sub(1)] {
             let key = c.key | atom;
             assert_eq!(key & KEY_MASK, c.key);
-            let got = route::deliver(&geometry, &tables, (c.chip.0 as usize, c.chip.1 as usize), key).expect("delivered");
+            let got =
+                route::deliver(&geometry, &tables, (c.chip.0 as usize, c.chip.1 as usize), key).expect("delivered");
             assert_eq!(got, want, "key {key:#x} from core {:?}", (c.chip, c.index));
         }
     }

@@ -18,7 +18,8 @@ fn config() -> impl bincode::config::Config {
 
 /// Encodes an image.
 pub fn encode(image: &Image) -> Result<Vec<u8>, String> {
-    let payload = bincode::serde::encode_to_vec(image, config()).map_err(|e| format!("cannot encode the image: {e}"))?;
+    let payload =
+        bincode::serde::encode_to_vec(image, config()).map_err(|e| format!("cannot encode the image: {e}"))?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
     out.extend_from_slice(MAGIC);
     out.extend_from_slice(&FORMAT_VERSION.to_le_bytes());

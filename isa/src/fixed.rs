@@ -45,17 +45,17 @@ impl Accum {
     }
 
     /// Saturating sum.
-    pub fn add(self, o: Accum) -> Accum {
+    pub fn saturating_add(self, o: Accum) -> Accum {
         Accum(self.0.saturating_add(o.0))
     }
 
     /// Saturating difference.
-    pub fn sub(self, o: Accum) -> Accum {
+    pub fn saturating_sub(self, o: Accum) -> Accum {
         Accum(self.0.saturating_sub(o.0))
     }
 
     /// Product, rounded to nearest (ties toward +infinity), saturating.
-    pub fn mul(self, o: Accum) -> Accum {
+    pub fn mul_round(self, o: Accum) -> Accum {
         let p = self.0 as i64 * o.0 as i64;
         Accum(saturate((p + (1 << (ACCUM_FRACTION_BITS - 1))) >> ACCUM_FRACTION_BITS))
     }
@@ -110,14 +110,14 @@ mod tests {
         #[test]
         fn add_sub_saturate(a in any::<i32>(), b in any::<i32>()) {
             let clamp = |x: i128| x.clamp(i32::MIN as i128, i32::MAX as i128) as i32;
-            prop_assert_eq!(Accum(a).add(Accum(b)).0, clamp(a as i128 + b as i128));
-            prop_assert_eq!(Accum(a).sub(Accum(b)).0, clamp(a as i128 - b as i128));
+            prop_assert_eq!(Accum(a).saturating_add(Accum(b)).0, clamp(a as i128 + b as i128));
+            prop_assert_eq!(Accum(a).saturating_sub(Accum(b)).0, clamp(a as i128 - b as i128));
         }
 
         #[test]
         fn mul_rounds_to_nearest_and_saturates(a in any::<i32>(), b in any::<i32>()) {
             let want = round_shift(a as i128 * b as i128, 15).clamp(i32::MIN as i128, i32::MAX as i128) as i32;
-            prop_assert_eq!(Accum(a).mul(Accum(b)).0, want);
+            prop_assert_eq!(Accum(a).mul_round(Accum(b)).0, want);
         }
 
         #[test]

@@ -23,7 +23,10 @@ pub const FORMAT_VERSION: u32 = 1;
 pub mod word {
     /// Packs a synapse; `delay` is 1..=16 steps, `index` < 2048.
     pub fn pack(weight: u16, delay: u8, inhibitory: bool, index: u16) -> u32 {
-        (weight as u32) << 16 | ((delay.clamp(1, 16) - 1) as u32) << 12 | (inhibitory as u32) << 11 | (index as u32 & 0x7ff)
+        (weight as u32) << 16
+            | ((delay.clamp(1, 16) - 1) as u32) << 12
+            | (inhibitory as u32) << 11
+            | (index as u32 & 0x7ff)
     }
     /// The weight magnitude.
     pub fn weight(w: u32) -> u16 {
@@ -191,15 +194,65 @@ pub struct Router {
     pub entries: Vec<RouteEntry>,
 }
 
-/// A routing entry: packets with `key & mask == self.key` go out of every set route bit.
+/// A routing entry: packets with `key & mask == self.key` go out of every link and to every core of `route`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RouteEntry {
     /// Key.
     pub key: u32,
     /// Mask.
     pub mask: u32,
-    /// Bits 0-5: links; bit 6 + p: core p.
-    pub route: u32,
+    /// Where matching packets go.
+    pub route: Route,
+}
+
+/// A route word: bit `l` (0-5) is link `l`, bit `6 + p` is core `p`, as SpiNNaker's 32-bit route word
+/// (`spinn_machine/router.py`), widened to 192 bits for chips with more than 26 cores (SpiNNaker 2).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Route(pub [u64; 3]);
+
+impl Route {
+    /// Cores a route word can name.
+    pub const MAX_CORES: usize = 192 - 6;
+
+    fn bit(self, i: usize) -> bool {
+        self.0[i / 64] >> (i % 64) & 1 == 1
+    }
+
+    fn set(&mut self, i: usize) {
+        self.0[i / 64] |= 1 << (i % 64);
+    }
+
+    /// Whether packets leave on `link` (0-5).
+    pub fn has_link(self, link: usize) -> bool {
+        self.bit(link)
+    }
+
+    /// Adds a link.
+    pub fn add_link(&mut self, link: usize) {
+        self.set(link);
+    }
+
+    /// Whether core `p` receives packets.
+    pub fn has_core(self, p: usize) -> bool {
+        p < Self::MAX_CORES && self.bit(6 + p)
+    }
+
+    /// Adds a core.
+    pub fn add_core(&mut self, p: usize) {
+        self.set(6 + p);
+    }
+
+    /// Whether the route is exactly one link and no core.
+    pub fn is_only_link(self, link: usize) -> bool {
+        let mut only = Route::default();
+        only.add_link(link);
+        self == only
+    }
+
+    /// The highest bit set, if any.
+    fn highest(self) -> Option<usize> {
+        (0..192).rev().find(|&i| self.bit(i))
+    }
 }
 
 impl Image {
@@ -209,8 +262,8 @@ impl Image {
         if !(h.dt.is_finite() && h.dt > 0.0) {
             return Err(format!("header: time step {} is not positive", h.dt));
         }
-        if h.width == 0 || h.height == 0 || h.cores_per_chip < 2 || h.cores_per_chip > 26 {
-            return Err("header: machine size out of range (cores per chip must fit the 32-bit route word)".into());
+        if h.width == 0 || h.height == 0 || h.cores_per_chip < 2 || h.cores_per_chip as usize > Route::MAX_CORES {
+            return Err(format!("header: machine size out of range (1..={} cores per chip)", Route::MAX_CORES));
         }
         let on_machine = |(x, y): (u16, u16)| x < h.width && y < h.height;
         let mut used = std::collections::HashSet::new();
@@ -226,17 +279,29 @@ impl Image {
             if c.key & !KEY_MASK != 0 || !keys.insert(c.key) {
                 return Err(format!("{at}: key {:#x} is not a unique core key", c.key));
             }
-            let pop = self.populations.get(c.population as usize).ok_or_else(|| format!("{at}: no population {}", c.population))?;
-            if c.count == 0 || (c.count as u64) >= (1u64 << ATOM_BITS) || c.first as u64 + c.count as u64 > pop.size as u64 {
-                if !matches!(c.kind, CoreKind::DelayExtension { .. }) || c.count == 0 {
-                    return Err(format!("{at}: atoms {}..{} are not inside `{}`", c.first, c.first as u64 + c.count as u64, pop.name));
-                }
+            let pop = self
+                .populations
+                .get(c.population as usize)
+                .ok_or_else(|| format!("{at}: no population {}", c.population))?;
+            let atoms_ok = c.count > 0 && (c.count as u64) < (1u64 << ATOM_BITS);
+            if !atoms_ok || c.first as u64 + c.count as u64 > pop.size as u64 {
+                return Err(format!(
+                    "{at}: atoms {}..{} are not inside `{}`",
+                    c.first,
+                    c.first as u64 + c.count as u64,
+                    pop.name
+                ));
             }
             match &c.kind {
                 CoreKind::Neurons(n) => {
                     n.program.check().map_err(|e| format!("{at}: {e}"))?;
-                    if n.registers.len() != REGISTERS || n.registers.iter().any(|r| r.len() != 1 && r.len() != c.count as usize) {
-                        return Err(format!("{at}: {REGISTERS} register initialisations of 1 or {} values expected", c.count));
+                    if n.registers.len() != REGISTERS
+                        || n.registers.iter().any(|r| r.len() != 1 && r.len() != c.count as usize)
+                    {
+                        return Err(format!(
+                            "{at}: {REGISTERS} register initialisations of 1 or {} values expected",
+                            c.count
+                        ));
                     }
                     if n.shifts.iter().any(|&s| s > 31) {
                         return Err(format!("{at}: weight shift above 31"));
@@ -269,8 +334,12 @@ impl Image {
                     }
                 }
                 CoreKind::DelayExtension { source, stages } => {
-                    let src = self.cores.get(*source as usize).ok_or_else(|| format!("{at}: no core {source} to delay"))?;
-                    if *stages == 0 || (src.count as u64) * (*stages as u64) >= (1u64 << ATOM_BITS) || c.count != src.count {
+                    let src =
+                        self.cores.get(*source as usize).ok_or_else(|| format!("{at}: no core {source} to delay"))?;
+                    if *stages == 0
+                        || (src.count as u64) * (*stages as u64) >= (1u64 << ATOM_BITS)
+                        || c.count != src.count
+                    {
                         return Err(format!("{at}: {stages} stages of {} atoms do not fit a key", src.count));
                     }
                 }
@@ -281,9 +350,14 @@ impl Image {
             if !on_machine(r.chip) || !chips.insert(r.chip) {
                 return Err(format!("router ({}, {}): not a chip of the machine, or twice", r.chip.0, r.chip.1));
             }
-            let route_bits = 6 + h.cores_per_chip as u32;
-            if let Some(e) = r.entries.iter().find(|e| e.route >> route_bits != 0 || e.key & !e.mask != 0) {
-                return Err(format!("router ({}, {}): entry {:#x}/{:#x} -> {:#x} is malformed", r.chip.0, r.chip.1, e.key, e.mask, e.route));
+            let route_bits = 6 + h.cores_per_chip as usize;
+            if let Some(e) =
+                r.entries.iter().find(|e| e.route.highest().is_some_and(|b| b >= route_bits) || e.key & !e.mask != 0)
+            {
+                return Err(format!(
+                    "router ({}, {}): entry {:#x}/{:#x} -> {:?} is malformed",
+                    r.chip.0, r.chip.1, e.key, e.mask, e.route
+                ));
             }
         }
         Ok(())
@@ -309,7 +383,7 @@ mod u32_bytes {
             f.write_str("a byte string of little-endian u32 values")
         }
         fn visit_bytes<E: Error>(self, b: &[u8]) -> Result<Vec<u32>, E> {
-            if b.len() % 4 != 0 {
+            if !b.len().is_multiple_of(4) {
                 return Err(E::custom("u32 array of a length that is not a multiple of 4"));
             }
             Ok(b.chunks_exact(4).map(|c| u32::from_le_bytes([c[0], c[1], c[2], c[3]])).collect())

@@ -171,9 +171,9 @@ impl Program {
         let mut pc = 0;
         while pc < self.code.len() {
             match self.code[pc] {
-                Instr::Add { dst, a, b } => s.regs[dst as usize] = get(s, a).add(get(s, b)),
-                Instr::Sub { dst, a, b } => s.regs[dst as usize] = get(s, a).sub(get(s, b)),
-                Instr::Mul { dst, a, b } => s.regs[dst as usize] = get(s, a).mul(get(s, b)),
+                Instr::Add { dst, a, b } => s.regs[dst as usize] = get(s, a).saturating_add(get(s, b)),
+                Instr::Sub { dst, a, b } => s.regs[dst as usize] = get(s, a).saturating_sub(get(s, b)),
+                Instr::Mul { dst, a, b } => s.regs[dst as usize] = get(s, a).mul_round(get(s, b)),
                 Instr::Decay { dst, a, factor } => s.regs[dst as usize] = get(s, a).decay(factor),
                 Instr::SkipIfRefractory { n } => {
                     if s.refractory > 0 {
@@ -189,7 +189,7 @@ impl Program {
                     } {
                         s.regs[reg as usize] = get(s, reset);
                         if bump_reg != NO_REGISTER {
-                            s.regs[bump_reg as usize] = s.regs[bump_reg as usize].add(bump);
+                            s.regs[bump_reg as usize] = s.regs[bump_reg as usize].saturating_add(bump);
                         }
                         s.refractory = refractory;
                         spiked = true;

@@ -117,7 +117,9 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
         other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker"))),
     };
     let fingerprint = match &family {
-        Family::SpiNNaker(s) => fnv1a(s.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes()))),
+        Family::SpiNNaker(s) => {
+            fnv1a(s.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())))
+        }
     };
     Ok(Target { name: header.name, description: header.description, family, fingerprint })
 }
@@ -162,7 +164,8 @@ mod tests {
         let base = preset_text("spinnaker1").expect("preset");
         let err = |text: &str| parse("my.toml", text).expect_err("must fail").to_string();
         assert!(err("name = ").contains("my.toml"), "syntax errors name the file");
-        let missing = base.replace("clock_hz = { value = 200e6, source = \"200 MHz core clock (version_spin1.py)\" }\n", "");
+        let missing =
+            base.replace("clock_hz = { value = 200e6, source = \"200 MHz core clock (version_spin1.py)\" }\n", "");
         assert!(err(&missing).contains("clock_hz"), "{}", err(&missing));
         let unsourced = base.replace("source = \"200 MHz core clock (version_spin1.py)\"", "source = \"\"");
         assert!(err(&unsourced).contains("machine.clock_hz has no source"), "{}", err(&unsourced));

@@ -116,7 +116,8 @@ fn whole(name: &str, c: &Constant, min: f64, max: f64) -> Result<u64, String> {
 
 impl SpiNNaker {
     pub(crate) fn from_table(table: toml::Table) -> Result<SpiNNaker, String> {
-        let s: SpiNNaker = toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.to_string().trim_end().to_string())?;
+        let s: SpiNNaker =
+            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.to_string().trim_end().to_string())?;
         for (name, c) in s.constants() {
             if c.source.trim().is_empty() {
                 return Err(format!("{name} has no source: every constant cites a paper, datasheet or reasoning"));
@@ -127,7 +128,9 @@ impl SpiNNaker {
         }
         let boards = whole("machine.boards", &s.machine.boards, 1.0, 3e4)?;
         if boards != 1 && boards % 3 != 0 {
-            return Err(format!("machine.boards must be 1 or a multiple of 3 (boards tile the torus in triads), got {boards}"));
+            return Err(format!(
+                "machine.boards must be 1 or a multiple of 3 (boards tile the torus in triads), got {boards}"
+            ));
         }
         let cores = whole("machine.cores_per_chip", &s.machine.cores_per_chip, 2.0, 1024.0)?;
         whole("machine.monitor_cores", &s.machine.monitor_cores, 0.0, (cores - 1) as f64)?;
@@ -186,7 +189,7 @@ impl Geometry {
             return Geometry { width: 8, height: 8, wrap: false, present };
         }
         let triads = boards / 3;
-        let a = (1..=triads).filter(|a| triads % a == 0 && a * a <= triads).max().unwrap_or(1);
+        let a = (1..=triads).filter(|&a| triads.is_multiple_of(a) && a * a <= triads).max().unwrap_or(1);
         let b = triads / a;
         Geometry { width: 12 * a, height: 12 * b, wrap: true, present: vec![true; 144 * triads] }
     }

@@ -45,7 +45,11 @@ fn p21(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
 /// A unit pulse over one step through the synaptic and membrane filters (as the reference simulator's).
 fn pulse_through_synapse(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
     let (p22, p11) = ((-h / tm).exp(), (-h / ts).exp());
-    if (tm - ts).abs() < 1e-9 * tm { r * (1.0 - p22 * (1.0 + h / tm)) } else { r * (1.0 - (tm * p22 - ts * p11) / (tm - ts)) }
+    if (tm - ts).abs() < 1e-9 * tm {
+        r * (1.0 - p22 * (1.0 + h / tm))
+    } else {
+        r * (1.0 - (tm * p22 - ts * p11) / (tm - ts))
+    }
 }
 
 fn c(x: f64) -> Operand {
@@ -61,7 +65,13 @@ const DRIVE: u8 = 7;
 
 /// A population's program and initial registers on a core holding neurons `first..first + count`.
 /// `drive[i]` is the constant current injected into neuron `i` (SI, the model's current unit).
-pub fn lower(pop: &PopulationInstance, dt: f64, drive: &[f64], first: usize, count: usize) -> (Program, Vec<Vec<Accum>>) {
+pub fn lower(
+    pop: &PopulationInstance,
+    dt: f64,
+    drive: &[f64],
+    first: usize,
+    count: usize,
+) -> (Program, Vec<Vec<Accum>>) {
     let u = units(&pop.model);
     let v0: Vec<Accum> = pop.v_init[first..first + count].iter().map(|&v| Accum::from_f64(v * u.voltage)).collect();
     let mut regs: Vec<Vec<Accum>> = vec![vec![Accum::ZERO]; REGISTERS];
@@ -70,8 +80,10 @@ pub fn lower(pop: &PopulationInstance, dt: f64, drive: &[f64], first: usize, cou
     let sub_in = |dst: u8| Instr::Sub { dst, a: in_net[0], b: in_net[1] };
     // The constant part of the membrane update, per neuron: `leak + gain * (offset + drive)`.
     let set_drive = |leak: f64, gain: f64, offset: f64| -> Vec<Accum> {
-        let values: Vec<Accum> =
-            drive[first..first + count].iter().map(|&d| Accum::from_f64(leak + gain * (offset + d * u.current))).collect();
+        let values: Vec<Accum> = drive[first..first + count]
+            .iter()
+            .map(|&d| Accum::from_f64(leak + gain * (offset + d * u.current)))
+            .collect();
         if values.iter().all(|&v| v == values[0]) { vec![values[0]] } else { values }
     };
     let h_ms = dt * 1e3;
@@ -105,7 +117,8 @@ pub fn lower(pop: &PopulationInstance, dt: f64, drive: &[f64], first: usize, cou
             let to_mv_per_na = 1e-6; // ohm -> mV/nA
             let d = set_drive(m.v_rest * 1e3 * (1.0 - p22), r * (1.0 - p22) * to_mv_per_na, m.i_offset * 1e9);
             let (p11e, p11i) = ((-dt / m.tau_syn_e).exp(), (-dt / m.tau_syn_i).exp());
-            let (p21e, p21i) = (p21(r, m.tau_m, m.tau_syn_e, dt) * to_mv_per_na, p21(r, m.tau_m, m.tau_syn_i, dt) * to_mv_per_na);
+            let (p21e, p21i) =
+                (p21(r, m.tau_m, m.tau_syn_e, dt) * to_mv_per_na, p21(r, m.tau_m, m.tau_syn_i, dt) * to_mv_per_na);
             let code = vec![
                 Instr::SkipIfRefractory { n: 6 },
                 Instr::Decay { dst: 3, a: reg(0), factor: Decay::from_f64(p22) },
@@ -147,7 +160,9 @@ pub fn lower(pop: &PopulationInstance, dt: f64, drive: &[f64], first: usize, cou
         }
         NeuronModel::CubaLif(_) | NeuronModel::CubaLi(_) => {
             let (ts, tm, r, v_leak, w_in, threshold) = match &pop.model {
-                NeuronModel::CubaLif(m) => (m.tau_syn, m.tau_mem, m.r, m.v_leak, m.w_in, Some((m.v_threshold, m.v_reset))),
+                NeuronModel::CubaLif(m) => {
+                    (m.tau_syn, m.tau_mem, m.r, m.v_leak, m.w_in, Some((m.v_threshold, m.v_reset)))
+                }
                 NeuronModel::CubaLi(m) => (m.tau_syn, m.tau_mem, m.r, m.v_leak, m.w_in, None),
                 _ => unreachable!("matched above"),
             };
@@ -172,7 +187,14 @@ pub fn lower(pop: &PopulationInstance, dt: f64, drive: &[f64], first: usize, cou
         }
         NeuronModel::Threshold(m) => {
             let d = set_drive(0.0, 1.0, 0.0);
-            (vec![sub_in(3), Instr::Add { dst: 0, a: reg(3), b: reg(DRIVE) }, spike(0, Compare::Gt, m.threshold, reg(0), 0)], d)
+            (
+                vec![
+                    sub_in(3),
+                    Instr::Add { dst: 0, a: reg(3), b: reg(DRIVE) },
+                    spike(0, Compare::Gt, m.threshold, reg(0), 0),
+                ],
+                d,
+            )
         }
         NeuronModel::Izhikevich(m) => {
             // NEST's scheme in mV and ms: v' = v + h (0.04 v^2 + 5 v + 140 - u + I) + in, u' = u + h a (b v - u).
@@ -207,7 +229,7 @@ pub fn lower(pop: &PopulationInstance, dt: f64, drive: &[f64], first: usize, cou
     };
     regs[DRIVE as usize] = drive_values;
     if let NeuronModel::Izhikevich(m) = &pop.model {
-        regs[1] = regs[0].iter().map(|v| v.mul(Accum::from_f64(m.b))).collect();
+        regs[1] = regs[0].iter().map(|v| v.mul_round(Accum::from_f64(m.b))).collect();
     }
     (Program { code, v_register: 0 }, regs)
 }

@@ -132,7 +132,9 @@ impl Timer {
 /// time-varying currents and gap junctions are not supported.
 fn drives(inst: &Instance) -> Result<Vec<Vec<f64>>, CompileError> {
     if !inst.gap_junctions.is_empty() {
-        return Err(CompileError::Unsupported("the SpiNNaker-style target has no electrical synapses (gap junctions)".into()));
+        return Err(CompileError::Unsupported(
+            "the SpiNNaker-style target has no electrical synapses (gap junctions)".into(),
+        ));
     }
     let mut d: Vec<Vec<f64>> = inst.populations.iter().map(|p| vec![0.0; p.size()]).collect();
     for c in &inst.currents {
@@ -175,8 +177,10 @@ fn population_order(inst: &Instance) -> Vec<usize> {
         let mut q = VecDeque::from([start]);
         while let Some(a) = q.pop_front() {
             order.push(a);
-            let mut next: Vec<(usize, usize)> =
-                (0..n).filter(|&b| !seen[b]).filter_map(|b| weight.get(&(a.min(b), a.max(b))).map(|&w| (w, b))).collect();
+            let mut next: Vec<(usize, usize)> = (0..n)
+                .filter(|&b| !seen[b])
+                .filter_map(|b| weight.get(&(a.min(b), a.max(b))).map(|&w| (w, b)))
+                .collect();
             next.sort_by(|x, y| y.0.cmp(&x.0).then(x.1.cmp(&y.1)));
             for (_, b) in next {
                 seen[b] = true;
@@ -188,7 +192,13 @@ fn population_order(inst: &Instance) -> Vec<usize> {
 }
 
 /// Compiles an instantiated network for a SpiNNaker-style target on `boards` boards.
-pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerprint: u64, boards: usize) -> Result<(Image, Report), CompileError> {
+pub fn compile(
+    inst: &Instance,
+    target: &SpiNNaker,
+    target_name: &str,
+    fingerprint: u64,
+    boards: usize,
+) -> Result<(Image, Report), CompileError> {
     let mut timer = Timer { passes: Vec::new(), at: Instant::now() };
     let slots = target.mapping.delay_slots.value as usize;
     let max_delay = target.mapping.max_delay_steps.value as usize;
@@ -206,13 +216,17 @@ pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerpri
     let mut src_slices = Vec::new();
     for (s, src) in inst.sources.iter().enumerate() {
         let (n, size) = slices(src.size, spc);
-        let ids: Vec<usize> = (0..n).map(|k| push(&mut vertices, VertexKind::Source { src: s }, k * size, size.min(src.size - k * size))).collect();
+        let ids: Vec<usize> = (0..n)
+            .map(|k| push(&mut vertices, VertexKind::Source { src: s }, k * size, size.min(src.size - k * size)))
+            .collect();
         src_slices.push((ids, size));
     }
     let mut pop_slices = Vec::new();
     for (p, pop) in inst.populations.iter().enumerate() {
         let (n, size) = slices(pop.size(), npc);
-        let ids: Vec<usize> = (0..n).map(|k| push(&mut vertices, VertexKind::Neurons { pop: p }, k * size, size.min(pop.size() - k * size))).collect();
+        let ids: Vec<usize> = (0..n)
+            .map(|k| push(&mut vertices, VertexKind::Neurons { pop: p }, k * size, size.min(pop.size() - k * size)))
+            .collect();
         pop_slices.push((ids, size));
     }
     // Delay extensions for senders with delays beyond the ring buffer.
@@ -229,7 +243,8 @@ pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerpri
             }
         }
     }
-    if (vertices.len() as u64 + longest.iter().filter(|&&d| d > slots).count() as u64) >= (1u64 << (32 - ATOM_BITS)) - 1 {
+    if (vertices.len() as u64 + longest.iter().filter(|&&d| d > slots).count() as u64) >= (1u64 << (32 - ATOM_BITS)) - 1
+    {
         return Err(CompileError::DoesNotFit("more cores than 32-bit keys can name".into()));
     }
     let mut delay_of = vec![None; vertices.len()];
@@ -244,7 +259,9 @@ pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerpri
             let stages = (longest[v] - 1) / slots;
             let (first, count) = (vertices[v].first, vertices[v].count);
             if count * stages >= 1 << ATOM_BITS {
-                return Err(CompileError::Unsupported(format!("{count} neurons x {stages} delay stages do not fit a key")));
+                return Err(CompileError::Unsupported(format!(
+                    "{count} neurons x {stages} delay stages do not fit a key"
+                )));
             }
             delay_of[v] = Some(push(&mut vertices, VertexKind::Delay { of: v, stages: stages as u8 }, first, count));
         }
@@ -304,7 +321,9 @@ pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerpri
     for &v in &order {
         let bytes = matrices[v].as_ref().map_or(0, |(_, m)| m.words.len() as u64 * 4 + m.row_offsets.len() as u64 * 4);
         if bytes > sdram {
-            return Err(CompileError::DoesNotFit(format!("one core's synapses need {bytes} B of SDRAM, a chip has {sdram} B")));
+            return Err(CompileError::DoesNotFit(format!(
+                "one core's synapses need {bytes} B of SDRAM, a chip has {sdram} B"
+            )));
         }
         if core > app_cores || chip_bytes + bytes > sdram {
             chip_i += 1;
@@ -343,12 +362,17 @@ pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerpri
             destinations[v].push(((x, y), c));
         }
     }
-    let senders: Vec<(u32, (usize, usize), Vec<((usize, usize), usize)>)> = vertices
+    let senders: Vec<route::Sender> = vertices
         .iter()
         .enumerate()
-        .map(|(v, vx)| (vx.key, (placement[v].0, placement[v].1), std::mem::take(&mut destinations[v])))
+        .map(|(v, vx)| route::Sender {
+            key: vx.key,
+            chip: (placement[v].0, placement[v].1),
+            destinations: std::mem::take(&mut destinations[v]),
+        })
         .collect();
-    let tables = route::route(&geometry, &senders, target.machine.router_entries.value as usize).map_err(CompileError::Routing)?;
+    let tables = route::route(&geometry, &senders, target.machine.router_entries.value as usize)
+        .map_err(CompileError::Routing)?;
     timer.lap("route");
 
     // Assemble.
@@ -379,15 +403,20 @@ pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerpri
             VertexKind::Neurons { pop } => {
                 let (shifts, synapses) = matrices[v].take().unwrap_or_default();
                 synaptic_bytes += synapses.words.len() as u64 * 4;
-                let (program, registers) = lower::lower(&inst.populations[pop], inst.dt, &drive[pop], vx.first, vx.count);
+                let (program, registers) =
+                    lower::lower(&inst.populations[pop], inst.dt, &drive[pop], vx.first, vx.count);
                 kinds[0] += 1;
                 (pop, CoreKind::Neurons(NeuronCore { program, registers, shifts, synapses }))
             }
             VertexKind::Source { src } => {
                 kinds[1] += 1;
                 let kind = match &inst.sources[src].kind {
-                    SourceKind::Poisson { rate, stream } => SourceCore::Poisson { rate: *rate, stream: *stream ^ ((vx.first as u64) << 20) },
-                    SourceKind::SpikeArray { steps } => SourceCore::Array { stamps: steps[vx.first..vx.first + vx.count].to_vec() },
+                    SourceKind::Poisson { rate, stream } => {
+                        SourceCore::Poisson { rate: *rate, stream: *stream ^ ((vx.first as u64) << 20) }
+                    }
+                    SourceKind::SpikeArray { steps } => {
+                        SourceCore::Array { stamps: steps[vx.first..vx.first + vx.count].to_vec() }
+                    }
                 };
                 (source_base + src, CoreKind::Source(kind))
             }
@@ -401,7 +430,15 @@ pub fn compile(inst: &Instance, target: &SpiNNaker, target_name: &str, fingerpri
                 (population, CoreKind::DelayExtension { source: of as u32, stages })
             }
         };
-        cores.push(Core { chip: (x as u16, y as u16), index: c as u16, key: vx.key, population: population as u32, first: vx.first as u32, count: vx.count as u32, kind });
+        cores.push(Core {
+            chip: (x as u16, y as u16),
+            index: c as u16,
+            key: vx.key,
+            population: population as u32,
+            first: vx.first as u32,
+            count: vx.count as u32,
+            kind,
+        });
     }
     let mut routers: Vec<Router> = tables
         .tables

@@ -104,10 +104,12 @@ pub fn build(
         let kind = pop.model.kind();
         let scale = units(&pop.model).weight;
         let (slices, slice_size) = &layout.pop_slices[pop_index];
-        let incoming: Vec<usize> = (0..inst.projections.len()).filter(|&k| inst.projections[k].post == pop_index).collect();
+        let incoming: Vec<usize> =
+            (0..inst.projections.len()).filter(|&k| inst.projections[k].post == pop_index).collect();
         // Pass 1: expected input per neuron and type, and the largest weight, for the shifts.
         let n = pop.size();
-        let (mut mean, mut var, mut max_w) = (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
+        let (mut mean, mut var, mut max_w) =
+            (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
         for &k in &incoming {
             let pr = &inst.projections[k];
             for (s, (&t, &w)) in pr.rows.targets.iter().zip(&pr.rows.weights).enumerate() {
@@ -139,7 +141,8 @@ pub fn build(
             for pre in 0..inst.pre_size(pr.pre) {
                 let (vertex, atom) = layout.locate(pr.pre, pre);
                 for s in pr.rows.row(pre) {
-                    let (t, w, d) = (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
+                    let (t, w, d) =
+                        (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
                     let (ty, m) = typed(kind, pr.receptor, w, scale).map_err(CompileError::Unsupported)?;
                     let core = t / slice_size;
                     let step = (1u64 << shifts[core][ty]) as f64 / 32768.0;
@@ -155,12 +158,16 @@ pub fn build(
                         (vertex, atom)
                     } else {
                         let Some(dv) = layout.delay_of[vertex] else {
-                            return Err(CompileError::Unsupported(format!("projection {}: delay {d} steps needs a delay extension", pr.name)));
+                            return Err(CompileError::Unsupported(format!(
+                                "projection {}: delay {d} steps needs a delay extension",
+                                pr.name
+                            )));
                         };
                         (dv, (stage - 1) * vertices[vertex].count + atom)
                     };
                     let row_key = (sender as u64) << 32 | sender_atom as u64;
-                    entries[core].push((row_key, word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16)));
+                    entries[core]
+                        .push((row_key, word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16)));
                 }
             }
             err.synapses = pr.rows.len() as u64;
