@@ -62,7 +62,8 @@ fn check_image(image: &Image) {
     // Every key reaches exactly the cores that hold rows for it (or delay it).
     let tables: HashMap<(usize, usize), Vec<RouteEntry>> =
         image.routers.iter().map(|r| ((r.chip.0 as usize, r.chip.1 as usize), r.entries.clone())).collect();
-    let mut wanted: HashMap<u32, BTreeSet<((usize, usize), usize)>> = HashMap::new();
+    type CoreAt = ((usize, usize), usize);
+    let mut wanted: HashMap<u32, BTreeSet<CoreAt>> = HashMap::new();
     for c in &image.cores {
         let at = ((c.chip.0 as usize, c.chip.1 as usize), c.index as usize);
         match &c.kind {
