@@ -202,7 +202,10 @@ pub fn compile(
     let mut timer = Timer { passes: Vec::new(), at: Instant::now() };
     let slots = target.mapping.delay_slots.value as usize;
     let max_delay = target.mapping.max_delay_steps.value as usize;
-    let npc = target.neurons_per_core();
+    // A neuron core's DTCM holds its ring buffers (slots x 2 synapse types x 16 bits) and 8 registers of 32 bits
+    // per neuron: fewer neurons per core if the preset's count would not fit.
+    let dtcm_per_neuron = slots * 2 * 2 + soma_isa::program::REGISTERS * 4;
+    let npc = target.neurons_per_core().min(target.machine.dtcm_bytes.value as usize / dtcm_per_neuron).max(1);
     let spc = target.mapping.sources_per_core.value as usize;
     let drive = drives(inst)?;
 
