@@ -7,7 +7,7 @@ use std::collections::{BTreeSet, HashMap};
 use proptest::prelude::*;
 use soma_compiler::front::snn::{Overrides, parse};
 use soma_compiler::instantiate::instantiate;
-use soma_compiler::spinnaker::{compile, route};
+use soma_compiler::spinnaker::compile;
 use soma_compiler::valid::validate;
 use soma_isa::codec::{decode, encode};
 use soma_isa::image::{CoreKind, Image, KEY_MASK, RouteEntry};

@@ -6,7 +6,10 @@
 //! per 12 x 12 triad). Links are numbered as on the chip: 0 east, 1 north-east, 2 north, 3 west, 4 south-west,
 //! 5 south.
 
+use std::collections::{HashMap, VecDeque};
+
 use serde::Deserialize;
+use soma_isa::image::{Route, RouteEntry};
 
 use crate::Constant;
 
@@ -217,6 +220,67 @@ impl Geometry {
         };
         self.has(nx, ny).then_some((nx, ny))
     }
+}
+
+/// A link a packet crossed: from `chip` out of `link`, having arrived over hop `parent` (`None` at the source).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Hop {
+    /// The chip it left.
+    pub chip: (usize, usize),
+    /// The link it left by.
+    pub link: usize,
+    /// The hop that brought it to `chip`.
+    pub parent: Option<usize>,
+}
+
+/// Where a multicast packet went.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Walk {
+    /// Links crossed, in breadth-first order (a hop's parent comes before it).
+    pub hops: Vec<Hop>,
+    /// Cores reached: `(chip, core, hop that brought it there)`.
+    pub deliveries: Vec<((usize, usize), usize, Option<usize>)>,
+    /// Routers the packet passed through (the source chip's included).
+    pub routers: usize,
+}
+
+/// Follows a packet with `key` injected at `source` through the routing tables: the first matching entry routes
+/// it; with no match it goes straight on (leaves by the link opposite to its arrival), or is dropped where it was
+/// injected. Errors: a route off the machine, a packet dropped at its source, or a loop.
+pub fn walk(geometry: &Geometry, tables: &HashMap<(usize, usize), Vec<RouteEntry>>, source: (usize, usize), key: u32) -> Result<Walk, String> {
+    let mut w = Walk::default();
+    let mut queue: VecDeque<((usize, usize), Option<usize>)> = VecDeque::from([(source, None)]);
+    while let Some((chip, via)) = queue.pop_front() {
+        w.routers += 1;
+        if w.routers > 1_000_000 {
+            return Err(format!("a routing loop for key {key:#x}"));
+        }
+        let entry = tables.get(&chip).and_then(|t| t.iter().find(|e| key & e.mask == e.key));
+        let route = match (entry, via) {
+            (Some(e), _) => e.route,
+            (None, Some(h)) => {
+                let mut r = Route::default();
+                r.add_link(w.hops[h].link);
+                r
+            }
+            (None, None) => return Err(format!("key {key:#x} is dropped at its source chip ({}, {})", chip.0, chip.1)),
+        };
+        for link in 0..6 {
+            if route.has_link(link) {
+                let next = geometry
+                    .neighbour(chip, link)
+                    .ok_or_else(|| format!("chip ({}, {}) routes key {key:#x} off the machine", chip.0, chip.1))?;
+                w.hops.push(Hop { chip, link, parent: via });
+                queue.push_back((next, Some(w.hops.len() - 1)));
+            }
+        }
+        for core in 0..Route::MAX_CORES {
+            if route.has_core(core) {
+                w.deliveries.push((chip, core, via));
+            }
+        }
+    }
+    Ok(w)
 }
 
 #[cfg(test)]

@@ -179,50 +179,6 @@ pub fn compress(entries: Vec<RouteEntry>) -> Vec<RouteEntry> {
     out
 }
 
-/// Follows the tables from `source` for `key`: the set of `(chip, core)` that receive it, or the chip where a
-/// packet was dropped. Used by tests and by the runtime's router model.
-pub fn deliver(
-    geometry: &Geometry,
-    tables: &HashMap<Chip, Vec<RouteEntry>>,
-    source: Chip,
-    key: u32,
-) -> Result<Vec<(Chip, usize)>, String> {
-    let mut out = Vec::new();
-    let mut queue = VecDeque::from([(source, None::<usize>)]);
-    let mut hops = 0;
-    while let Some((chip, arrived)) = queue.pop_front() {
-        hops += 1;
-        if hops > 100_000 {
-            return Err("routing loop".into());
-        }
-        let entry = tables.get(&chip).and_then(|t| t.iter().find(|e| key & e.mask == e.key));
-        let route = match (entry, arrived) {
-            (Some(e), _) => e.route,
-            (None, Some(link)) => {
-                let mut r = Route::default();
-                r.add_link(link);
-                r
-            }
-            (None, None) => return Err(format!("dropped at the source chip ({}, {})", chip.0, chip.1)),
-        };
-        for link in 0..6 {
-            if route.has_link(link) {
-                let next = geometry
-                    .neighbour(chip, link)
-                    .ok_or_else(|| format!("chip ({}, {}) routes off the machine", chip.0, chip.1))?;
-                queue.push_back((next, Some(link)));
-            }
-        }
-        for core in 0..Route::MAX_CORES {
-            if route.has_core(core) {
-                out.push((chip, core));
-            }
-        }
-    }
-    out.sort_unstable();
-    Ok(out)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
