@@ -86,8 +86,10 @@ fn check_image(image: &Image) {
         for atom in [0, c.count.saturating_sub(1)] {
             let key = c.key | atom;
             assert_eq!(key & KEY_MASK, c.key);
-            let got =
-                route::deliver(&geometry, &tables, (c.chip.0 as usize, c.chip.1 as usize), key).expect("delivered");
+            let walk = soma_targets::spinnaker::walk(&geometry, &tables, (c.chip.0 as usize, c.chip.1 as usize), key)
+                .expect("delivered");
+            let mut got: Vec<_> = walk.deliveries.iter().map(|&(chip, core, _)| (chip, core)).collect();
+            got.sort_unstable();
             assert_eq!(got, want, "key {key:#x} from core {:?}", (c.chip, c.index));
         }
     }
