@@ -47,25 +47,34 @@ struct Report {
     wall_s: f64,
 }
 
-/// Runs the command.
-#[allow(clippy::print_stdout)]
-pub fn run(args: &CompileArgs) -> Result<(), Failure> {
-    let wall = Instant::now();
-    let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+/// A compiled network: the image, the backend's report, the instance it came from, and the front passes' times.
+pub struct Built {
+    /// The image.
+    pub image: soma_isa::image::Image,
+    /// The backend's report.
+    pub report: spinnaker::Report,
+    /// The instantiated network.
+    pub inst: soma_isa::instance::Instance,
+    /// Load and instantiate times.
+    pub passes: Vec<PassTime>,
+    /// The input's display name.
+    pub name: String,
+}
+
+/// Loads, instantiates and compiles `input` for `target` on `boards` (`None`: the preset's; `auto`).
+pub fn build(input: &crate::InputArgs, target: &soma_targets::Target, boards: Option<&str>, seed: u64) -> Result<Built, Failure> {
     let Family::SpiNNaker(spinn) = &target.family;
     let t0 = Instant::now();
-    let loaded = load::load(&args.input, None, &[])?;
+    let loaded = load::load(input, None, &[])?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
     let t0 = Instant::now();
-    let inst = instantiate(&loaded.network, args.seed)
-        .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
+    let inst = instantiate(&loaded.network, seed).map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
     passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
     let preset_boards = spinn.machine.boards.value as usize;
-    let attempts: Vec<usize> = match args.boards.as_deref() {
+    let attempts: Vec<usize> = match boards {
         None => vec![preset_boards],
         Some("auto") => {
-            let cores_guess =
-                inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
+            let cores_guess = inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
             let first = spinnaker::boards_for(cores_guess, spinn);
             std::iter::once(first).chain((1..=64).map(|k| (first / 3 + k) * 3)).collect()
         }
@@ -75,26 +84,23 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         },
     };
     let mut last_error = None;
-    let mut compiled = None;
-    for boards in attempts {
-        match spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, boards) {
-            Ok(c) => {
-                compiled = Some(c);
-                break;
-            }
-            Err(e @ spinnaker::CompileError::DoesNotFit(_)) if args.boards.as_deref() == Some("auto") => {
-                last_error = Some(e)
-            }
+    for b in attempts {
+        match spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, b) {
+            Ok((image, report)) => return Ok(Built { image, report, inst, passes, name: loaded.name }),
+            Err(e @ spinnaker::CompileError::DoesNotFit(_)) if boards == Some("auto") => last_error = Some(e),
             Err(e) => return Err(Failure::User(format!("error: {}: {e}\n", loaded.name))),
         }
     }
-    let Some((image, report)) = compiled else {
-        return Err(Failure::User(format!(
-            "error: {}: {}\n",
-            loaded.name,
-            last_error.map_or("no machine size tried".into(), |e| e.to_string())
-        )));
-    };
+    Err(Failure::User(format!("error: {}: {}\n", loaded.name, last_error.map_or("no machine size tried".into(), |e| e.to_string()))))
+}
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &CompileArgs) -> Result<(), Failure> {
+    let wall = Instant::now();
+    let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    let Built { image, report, inst, mut passes, name } = build(&args.input, &target, args.boards.as_deref(), args.seed)?;
+    let loaded_name = name;
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);
     let t0 = Instant::now();
@@ -132,7 +138,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         passes: passes.iter().map(|p| Pass { name: p.name.to_string(), wall_s: p.wall_s }).collect(),
         wall_s: wall.elapsed().as_secs_f64(),
     };
-    let text = text_report(&loaded.name, &args.output.display().to_string(), &out);
+    let text = text_report(&loaded_name, &args.output.display().to_string(), &out);
     if args.json {
         eprint!("{text}");
         println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure::Internal(e.into()))?);

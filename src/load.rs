@@ -105,6 +105,7 @@ fn format_of(args: &InputArgs, name: &str) -> Result<Format, Failure> {
         "snn" => Ok(Format::Snn),
         "nir" => Ok(Format::Nir),
         "csv" => Ok(Format::Edges),
+        "img" => Err(user(format!("{name}: this is a compiled image; run it with `soma run {name}`"))),
         other => Err(user(format!(
             "{name}: cannot tell the format from the extension `.{other}`\n  = soma reads .snn, .nir and .csv (connectome) files; or pass --format"
         ))),

@@ -6,6 +6,7 @@ mod compile;
 mod import;
 mod load;
 mod output;
+mod run;
 mod simulate;
 mod targets;
 
@@ -52,6 +53,13 @@ enum Command {
     ///
     /// Example: soma compile examples/cuba.snn --target spinnaker1 -o cuba.img
     Compile(CompileArgs),
+    /// Run a compiled image (or compile a network and run it) on the emulated machine.
+    ///
+    /// Reports rates, energy and its breakdown (with the counts behind it), core load, overruns, late and dropped
+    /// packets. --compare-reference also runs the float reference simulator on the same network and seed.
+    ///
+    /// Examples: soma run cuba.img --duration 1s; soma run examples/cuba.snn --target spinnaker1 --compare-reference
+    Run(RunArgs),
     /// List the target presets, or show one with the source of every constant.
     ///
     /// Example: soma targets show spinnaker1
@@ -78,6 +86,36 @@ struct CompileArgs {
     /// Print the report as JSON on stdout (the text goes to stderr).
     #[arg(long)]
     json: bool,
+}
+
+#[derive(Args, Debug)]
+struct RunArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Target preset or .toml, for compiling a network (an image names its own preset) [default: spinnaker1].
+    #[arg(long, value_name = "TARGET")]
+    target: Option<String>,
+    /// Machine size in boards when compiling, or `auto` [default: auto].
+    #[arg(long, value_name = "N|auto")]
+    boards: Option<String>,
+    /// Model time to run, with a unit: 1s, 500ms.
+    #[arg(long, default_value = "1s", value_name = "TIME")]
+    duration: String,
+    /// Seed of the network's random draws when compiling (an image carries its own).
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write every spike as CSV (time_s,population,neuron).
+    #[arg(long, value_name = "FILE")]
+    spikes: Option<PathBuf>,
+    /// Also run the float reference simulator on the same network and compare (needs a network, not an image).
+    #[arg(long)]
+    compare_reference: bool,
+    /// Print the report as JSON on stdout (the text goes to stderr).
+    #[arg(long)]
+    json: bool,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -177,6 +215,7 @@ fn main() -> ExitCode {
         Command::Import(a) => import::run(&a),
         Command::Compile(a) => compile::run(&a),
         Command::Targets(a) => targets::run(&a),
+        Command::Run(a) => run::run(&a),
     });
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,

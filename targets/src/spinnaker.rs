@@ -61,6 +61,8 @@ sections! {
         sdram_bytes,
         /// Router table entries per chip.
         router_entries,
+        /// Multicast packets a link carries per second.
+        link_packets_per_s,
         /// Links per router.
         links,
     }

@@ -1,0 +1,62 @@
+//! The energy ledger, after sPyNNaker's own model (`compute_energy_used.py`): every chip of the machine draws its
+//! idle power for the whole run, every loaded core its active overhead for the whole run, and every multicast
+//! packet costs its energy at every router it passes (1 nJ = 40 bits x 25 pJ per bit). The counts behind every
+//! term are kept, so a report can show them next to the joules.
+
+use soma_targets::spinnaker::SpiNNaker;
+
+use super::CoreCounters;
+
+/// Energy by term, in joules, with the counts they come from.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Ledger {
+    /// Idle chips: `idle_chip_w x chips x model time`.
+    pub idle_chips_j: f64,
+    /// Loaded cores: `active_core_w x cores x model time`.
+    pub active_cores_j: f64,
+    /// Packets: `packet_j x router traversals`.
+    pub packets_j: f64,
+    /// Chips of the machine.
+    pub chips: u64,
+    /// Cores loaded.
+    pub cores: u64,
+    /// Model time, seconds.
+    pub model_time_s: f64,
+    /// Router traversals.
+    pub router_traversals: u64,
+    /// Synaptic events.
+    pub synaptic_events: u64,
+    /// Fraction of the loaded cores' cycles spent busy.
+    pub busy_fraction: f64,
+}
+
+impl Ledger {
+    /// The ledger of a run.
+    pub fn new(target: &SpiNNaker, chips: usize, counters: &[CoreCounters], router_traversals: u64, steps: u64, dt: f64) -> Ledger {
+        let t = steps as f64 * dt;
+        let e = &target.energy;
+        let cores = counters.len() as u64;
+        let available = cores as f64 * t * target.machine.clock_hz.value;
+        Ledger {
+            idle_chips_j: e.idle_chip_w.value * chips as f64 * t,
+            active_cores_j: e.active_core_w.value * cores as f64 * t,
+            packets_j: e.packet_j.value * router_traversals as f64,
+            chips: chips as u64,
+            cores,
+            model_time_s: t,
+            router_traversals,
+            synaptic_events: counters.iter().map(|c| c.synaptic_events).sum(),
+            busy_fraction: if available > 0.0 { counters.iter().map(|c| c.cycles).sum::<u64>() as f64 / available } else { 0.0 },
+        }
+    }
+
+    /// Total energy.
+    pub fn total_j(&self) -> f64 {
+        self.idle_chips_j + self.active_cores_j + self.packets_j
+    }
+
+    /// Energy per synaptic event (`NaN` without events).
+    pub fn per_synaptic_event_j(&self) -> f64 {
+        if self.synaptic_events == 0 { f64::NAN } else { self.total_j() / self.synaptic_events as f64 }
+    }
+}
