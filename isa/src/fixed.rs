@@ -18,6 +18,7 @@ pub const ACCUM_FRACTION_BITS: u32 = 15;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct Accum(pub i32);
 
+#[inline]
 fn saturate(x: i64) -> i32 {
     x.clamp(i32::MIN as i64, i32::MAX as i64) as i32
 }
@@ -40,33 +41,39 @@ impl Accum {
     }
 
     /// The value as `f64` (exact).
+    #[inline]
     pub fn to_f64(self) -> f64 {
         self.0 as f64 / (1u64 << ACCUM_FRACTION_BITS) as f64
     }
 
     /// Saturating sum.
+    #[inline]
     pub fn saturating_add(self, o: Accum) -> Accum {
         Accum(self.0.saturating_add(o.0))
     }
 
     /// Saturating difference.
+    #[inline]
     pub fn saturating_sub(self, o: Accum) -> Accum {
         Accum(self.0.saturating_sub(o.0))
     }
 
     /// Product, rounded to nearest (ties toward +infinity), saturating.
+    #[inline]
     pub fn mul_round(self, o: Accum) -> Accum {
         let p = self.0 as i64 * o.0 as i64;
         Accum(saturate((p + (1 << (ACCUM_FRACTION_BITS - 1))) >> ACCUM_FRACTION_BITS))
     }
 
     /// Product with a factor in [0, 1), rounded to nearest (ties toward +infinity).
+    #[inline]
     pub fn decay(self, d: Decay) -> Accum {
         let p = self.0 as i64 * d.0 as i64;
         Accum(((p + (1i64 << 31)) >> 32) as i32)
     }
 
     /// A ring-buffer entry shifted into an input value (saturating).
+    #[inline]
     pub fn from_ring(entry: u16, shift: u8) -> Accum {
         Accum(saturate((entry as i64) << shift.min(32)))
     }
@@ -86,12 +93,14 @@ impl Decay {
     }
 
     /// The value as `f64` (exact).
+    #[inline]
     pub fn to_f64(self) -> f64 {
         self.0 as f64 / 4_294_967_296.0
     }
 }
 
 /// Adds a weight to a ring-buffer entry, saturating at `u16::MAX`.
+#[inline]
 pub fn ring_add(entry: u16, weight: u16) -> u16 {
     entry.saturating_add(weight)
 }

@@ -29,18 +29,22 @@ pub mod word {
             | (index as u32 & 0x7ff)
     }
     /// The weight magnitude.
+    #[inline]
     pub fn weight(w: u32) -> u16 {
         (w >> 16) as u16
     }
     /// The delay in steps, 1..=16.
+    #[inline]
     pub fn delay(w: u32) -> u8 {
         ((w >> 12) & 0xf) as u8 + 1
     }
     /// Whether the synapse is of type 1 (negative input).
+    #[inline]
     pub fn inhibitory(w: u32) -> bool {
         w & (1 << 11) != 0
     }
     /// The target neuron on the core.
+    #[inline]
     pub fn index(w: u32) -> u16 {
         (w & 0x7ff) as u16
     }

@@ -28,6 +28,10 @@ pub use energy::Ledger;
 /// Slots of a core's ring buffer (its on-core delay range).
 const SLOTS: usize = 16;
 
+/// Below this many neurons a step's work is too small to share between threads (a parallel region costs more
+/// than it saves); above it cores are processed in parallel. Results are identical either way.
+const PARALLEL_NEURONS: usize = 20_000;
+
 /// A spike on its way: which core sent it, which atom, and its base step.
 #[derive(Clone, Copy, Debug)]
 struct Event {
@@ -77,6 +81,10 @@ struct NeuronCore {
     regs: Vec<Vec<Accum>>,
     refractory: Vec<u32>,
     skip: Vec<u16>,
+    /// Neurons inside a refractory skip this step: `(neuron, first instruction after the skip)`.
+    skipped: Vec<(u32, u16)>,
+    /// Scratch: values of skipped neurons saved around an instruction.
+    saved: Vec<(u32, Accum)>,
     in0: Vec<Accum>,
     in1: Vec<Accum>,
     ring: Vec<u16>,
@@ -104,6 +112,7 @@ pub struct Machine<'a> {
     budget: u64,
     costs: Costs,
     step: u64,
+    parallel: bool,
     /// Packets dropped on congested links.
     pub dropped_packets: u64,
     /// Router traversals of all packets.
@@ -173,6 +182,8 @@ impl<'a> Machine<'a> {
                         regs,
                         refractory: vec![0; count],
                         skip: vec![0; count],
+                        skipped: Vec::new(),
+                        saved: Vec::new(),
                         in0: vec![Accum::ZERO; count],
                         in1: vec![Accum::ZERO; count],
                         ring: vec![0; SLOTS * 2 * count],
@@ -208,6 +219,8 @@ impl<'a> Machine<'a> {
                 packet_receive: target.cycles.packet_receive.value as u64,
             },
             step: 0,
+            parallel: image.cores.iter().map(|c| if matches!(c.kind, CoreKind::Neurons(_)) { c.count as usize } else { 0 }).sum::<usize>()
+                >= PARALLEL_NEURONS,
             dropped_packets: 0,
             router_traversals: 0,
             chips: geometry.chips().len(),
@@ -281,12 +294,17 @@ impl<'a> Machine<'a> {
         // (2) Neuron updates, cores in parallel.
         let slot = (self.step as usize) % SLOTS;
         let cost = self.costs.neuron_update;
-        self.cores.par_iter_mut().zip(self.step_cycles.par_iter_mut()).for_each(|(core, cycles)| {
+        let update = |(core, cycles): (&mut CoreState, &mut u64)| {
             if let CoreState::Neurons(n) = core {
                 n.update(slot);
                 *cycles += cost * n.count as u64;
             }
-        });
+        };
+        if self.parallel {
+            self.cores.par_iter_mut().zip(self.step_cycles.par_iter_mut()).for_each(update);
+        } else {
+            self.cores.iter_mut().zip(self.step_cycles.iter_mut()).for_each(update);
+        }
         // (3) Neuron spikes: base t.
         let mut events = Vec::new();
         for (i, core) in self.cores.iter().enumerate() {
@@ -346,46 +364,114 @@ impl<'a> Machine<'a> {
             }
         }
         let (image, costs, budget) = (self.image, self.costs, self.budget);
-        self.cores
-            .par_iter_mut()
-            .zip(self.counters.par_iter_mut())
-            .zip(self.step_cycles.par_iter_mut())
-            .enumerate()
-            .for_each(|(i, ((core, counters), cycles))| {
-                if let CoreState::Neurons(n) = core
-                    && !n.incoming.is_empty()
-                {
-                    let CoreKind::Neurons(spec) = &image.cores[i].kind else { return };
-                    let m = &spec.synapses;
-                    for &(block, atom, base) in &n.incoming {
-                        if *cycles > budget {
-                            counters.late_packets += 1;
-                        }
-                        counters.packets_received += 1;
-                        *cycles += costs.packet_receive;
-                        let row = (m.blocks[block as usize].first_row + atom) as usize;
-                        let words = &m.words[m.row_offsets[row] as usize..m.row_offsets[row + 1] as usize];
-                        if words.is_empty() {
-                            continue;
-                        }
-                        let len = words.len() as u64;
-                        counters.rows += 1;
-                        counters.dma_words += len;
-                        counters.synaptic_events += len;
-                        *cycles += costs.row_fetch + (costs.dma_word + costs.synaptic_event) * len;
-                        for &w in words {
-                            let slot = (base + word::delay(w) as i64).rem_euclid(SLOTS as i64) as usize;
-                            let at = (slot * 2 + word::inhibitory(w) as usize) * n.count + word::index(w) as usize;
-                            n.ring[at] = ring_add(n.ring[at], word::weight(w));
-                        }
-                    }
-                    n.incoming.clear();
-                }
-            });
+        let process = |(i, ((core, counters), cycles)): (usize, ((&mut CoreState, &mut CoreCounters), &mut u64))| {
+            if let CoreState::Neurons(n) = core
+                && !n.incoming.is_empty()
+                && let CoreKind::Neurons(spec) = &image.cores[i].kind
+            {
+                n.receive(&spec.synapses, costs, budget, counters, cycles);
+            }
+        };
+        if self.parallel {
+            self.cores.par_iter_mut().zip(self.counters.par_iter_mut()).zip(self.step_cycles.par_iter_mut()).enumerate().for_each(process);
+        } else {
+            self.cores.iter_mut().zip(self.counters.iter_mut()).zip(self.step_cycles.iter_mut()).enumerate().for_each(process);
+        }
+    }
+}
+
+/// Where an instruction's operand comes from, resolved for one pass over a core's neurons.
+#[derive(Clone, Copy)]
+enum Src<'a> {
+    /// The destination register's own (old) values.
+    Dst,
+    /// Another register or an input.
+    Slice(&'a [Accum]),
+    /// A constant.
+    Const(Accum),
+}
+
+/// `out[i] = f(a[i], b[i])` for every neuron, with one loop per kind of operand (so that the compiler can
+/// vectorise them). Neurons inside a refractory skip are restored by the caller.
+fn binary(out: &mut [Accum], a: Src, b: Src, f: impl Fn(Accum, Accum) -> Accum) {
+    match (a, b) {
+        (Src::Dst, Src::Slice(y)) => out.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y)),
+        (Src::Dst, Src::Const(c)) => out.iter_mut().for_each(|o| *o = f(*o, c)),
+        (Src::Slice(x), Src::Slice(y)) => out.iter_mut().zip(x.iter().zip(y)).for_each(|(o, (&x, &y))| *o = f(x, y)),
+        (Src::Slice(x), Src::Const(c)) => out.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x, c)),
+        (Src::Slice(x), Src::Dst) => out.iter_mut().zip(x).for_each(|(o, &x)| *o = f(x, *o)),
+        _ => {
+            for i in 0..out.len() {
+                out[i] = f(a.at(out, i), b.at(out, i));
+            }
+        }
+    }
+}
+
+/// Saves the values of the neurons whose refractory skip covers instruction `pc`.
+fn save(skipped: &[(u32, u16)], saved: &mut Vec<(u32, Accum)>, out: &[Accum], pc: u16) {
+    saved.clear();
+    saved.extend(skipped.iter().filter(|&&(_, until)| pc < until).map(|&(i, _)| (i, out[i as usize])));
+}
+
+/// Puts saved values back.
+fn restore(saved: &[(u32, Accum)], out: &mut [Accum]) {
+    for &(i, v) in saved {
+        out[i as usize] = v;
+    }
+}
+
+impl<'a> Src<'a> {
+    /// Resolves an operand of an instruction writing register `dst`.
+    fn of(regs: &'a [Vec<Accum>], in0: &'a [Accum], in1: &'a [Accum], dst: u8, o: Operand) -> Src<'a> {
+        match o {
+            Operand::Reg(r) if r == dst => Src::Dst,
+            Operand::Reg(r) => Src::Slice(&regs[r as usize]),
+            Operand::In(0) => Src::Slice(in0),
+            Operand::In(_) => Src::Slice(in1),
+            Operand::Const(c) => Src::Const(c),
+        }
+    }
+
+    #[inline(always)]
+    fn at(self, dst: &[Accum], i: usize) -> Accum {
+        match self {
+            Src::Dst => dst[i],
+            Src::Slice(s) => s[i],
+            Src::Const(c) => c,
+        }
     }
 }
 
 impl NeuronCore {
+    /// Processes the packets received since the last call: fetches each packet's row and adds its weights to the
+    /// ring buffer (saturating), costing every packet, row and word.
+    fn receive(&mut self, m: &soma_isa::image::SynapticMatrix, costs: Costs, budget: u64, counters: &mut CoreCounters, cycles: &mut u64) {
+        for &(block, atom, base) in &self.incoming {
+            if *cycles > budget {
+                counters.late_packets += 1;
+            }
+            counters.packets_received += 1;
+            *cycles += costs.packet_receive;
+            let row = (m.blocks[block as usize].first_row + atom) as usize;
+            let words = &m.words[m.row_offsets[row] as usize..m.row_offsets[row + 1] as usize];
+            if words.is_empty() {
+                continue;
+            }
+            let len = words.len() as u64;
+            counters.rows += 1;
+            counters.dma_words += len;
+            counters.synaptic_events += len;
+            *cycles += costs.row_fetch + (costs.dma_word + costs.synaptic_event) * len;
+            for &w in words {
+                let slot = (base + word::delay(w) as i64).rem_euclid(SLOTS as i64) as usize;
+                let at = (slot * 2 + word::inhibitory(w) as usize) * self.count + word::index(w) as usize;
+                self.ring[at] = ring_add(self.ring[at], word::weight(w));
+            }
+        }
+        self.incoming.clear();
+    }
+
     /// Reads this step's inputs and runs the program over every neuron (one instruction at a time over all
     /// neurons; a neuron inside a refractory skip does nothing), bit-exact to `Program::step`.
     fn update(&mut self, slot: usize) {
@@ -399,65 +485,68 @@ impl NeuronCore {
             }
         }
         self.spiked.clear();
-        self.skip.fill(0);
-        let (regs, in0, in1) = (&mut self.regs, &self.in0, &self.in1);
-        let get = |regs: &Vec<Vec<Accum>>, o: Operand, i: usize| match o {
-            Operand::Reg(r) => regs[r as usize][i],
-            Operand::In(0) => in0[i],
-            Operand::In(_) => in1[i],
-            Operand::Const(c) => c,
-        };
-        for ins in &self.program.code {
+        // A neuron inside a refractory skip does not execute instructions before `skip[i]` (the index after the
+        // skipped block); `skipping` says whether any neuron is inside one (otherwise no masks are needed).
+        let mut skipping = false;
+        for (pc, ins) in self.program.code.iter().enumerate() {
+            let pc = pc as u16;
             match *ins {
                 Instr::Add { dst, a, b } | Instr::Sub { dst, a, b } | Instr::Mul { dst, a, b } => {
-                    for i in 0..n {
-                        if self.skip[i] > 0 {
-                            self.skip[i] -= 1;
-                            continue;
+                    let mut out = std::mem::take(&mut self.regs[dst as usize]);
+                    {
+                        let (a, b) = (Src::of(&self.regs, &self.in0, &self.in1, dst, a), Src::of(&self.regs, &self.in0, &self.in1, dst, b));
+                        save(&self.skipped, &mut self.saved, &out, pc);
+                        match ins {
+                            Instr::Add { .. } => binary(&mut out, a, b, Accum::saturating_add),
+                            Instr::Sub { .. } => binary(&mut out, a, b, Accum::saturating_sub),
+                            _ => binary(&mut out, a, b, Accum::mul_round),
                         }
-                        let (x, y) = (get(regs, a, i), get(regs, b, i));
-                        regs[dst as usize][i] = match ins {
-                            Instr::Add { .. } => x.saturating_add(y),
-                            Instr::Sub { .. } => x.saturating_sub(y),
-                            _ => x.mul_round(y),
-                        };
+                        restore(&self.saved, &mut out);
                     }
+                    self.regs[dst as usize] = out;
                 }
                 Instr::Decay { dst, a, factor } => {
-                    for i in 0..n {
-                        if self.skip[i] > 0 {
-                            self.skip[i] -= 1;
-                            continue;
-                        }
-                        regs[dst as usize][i] = get(regs, a, i).decay(factor);
+                    let mut out = std::mem::take(&mut self.regs[dst as usize]);
+                    {
+                        let a = Src::of(&self.regs, &self.in0, &self.in1, dst, a);
+                        save(&self.skipped, &mut self.saved, &out, pc);
+                        binary(&mut out, a, Src::Const(Accum::ZERO), |x, _| x.decay(factor));
+                        restore(&self.saved, &mut out);
                     }
+                    self.regs[dst as usize] = out;
                 }
                 Instr::SkipIfRefractory { n: k } => {
                     for i in 0..n {
-                        if self.skip[i] > 0 {
-                            self.skip[i] -= 1;
-                            continue;
-                        }
-                        if self.refractory[i] > 0 {
+                        if pc >= self.skip[i] && self.refractory[i] > 0 {
                             self.refractory[i] -= 1;
-                            self.skip[i] = k as u16;
+                            self.skip[i] = pc + 1 + k as u16;
+                            if k > 0 {
+                                skipping = true;
+                                self.skipped.push((i as u32, pc + 1 + k as u16));
+                            }
                         }
                     }
                 }
                 Instr::SpikeIf { reg, cmp, threshold, reset, bump_reg, bump, refractory } => {
+                    let r = reg as usize;
                     for i in 0..n {
-                        if self.skip[i] > 0 {
-                            self.skip[i] -= 1;
+                        if skipping && pc < self.skip[i] {
                             continue;
                         }
-                        let (v, th) = (regs[reg as usize][i], get(regs, threshold, i));
+                        let at = |regs: &Vec<Vec<Accum>>, o: Operand| match o {
+                            Operand::Reg(q) => regs[q as usize][i],
+                            Operand::In(0) => self.in0[i],
+                            Operand::In(_) => self.in1[i],
+                            Operand::Const(c) => c,
+                        };
+                        let (v, th) = (self.regs[r][i], at(&self.regs, threshold));
                         if match cmp {
                             Compare::Ge => v >= th,
                             Compare::Gt => v > th,
                         } {
-                            regs[reg as usize][i] = get(regs, reset, i);
+                            self.regs[r][i] = at(&self.regs, reset);
                             if (bump_reg as usize) < REGISTERS {
-                                regs[bump_reg as usize][i] = regs[bump_reg as usize][i].saturating_add(bump);
+                                self.regs[bump_reg as usize][i] = self.regs[bump_reg as usize][i].saturating_add(bump);
                             }
                             self.refractory[i] = refractory;
                             self.spiked.push(i as u32);
@@ -465,6 +554,12 @@ impl NeuronCore {
                     }
                 }
             }
+        }
+        if skipping {
+            for &(i, _) in &self.skipped {
+                self.skip[i as usize] = 0;
+            }
+            self.skipped.clear();
         }
     }
 }
