@@ -30,7 +30,7 @@ const SLOTS: usize = 16;
 
 /// Below this many neurons a step's work is too small to share between threads (a parallel region costs more
 /// than it saves); above it cores are processed in parallel. Results are identical either way.
-const PARALLEL_NEURONS: usize = 20_000;
+const PARALLEL_NEURONS: usize = 10_000;
 
 /// A spike on its way: which core sent it, which atom, and its base step.
 #[derive(Clone, Copy, Debug)]
