@@ -62,10 +62,16 @@ pub struct Built {
 }
 
 /// Loads, instantiates and compiles `input` for `target` on `boards` (`None`: the preset's; `auto`).
-pub fn build(input: &crate::InputArgs, target: &soma_targets::Target, boards: Option<&str>, seed: u64) -> Result<Built, Failure> {
+pub fn build(
+    input: &crate::InputArgs,
+    spike_input: Option<&std::path::Path>,
+    target: &soma_targets::Target,
+    boards: Option<&str>,
+    seed: u64,
+) -> Result<Built, Failure> {
     let Family::SpiNNaker(spinn) = &target.family;
     let t0 = Instant::now();
-    let loaded = load::load(input, None, &[])?;
+    let loaded = load::load(input, spike_input, &[])?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
     let t0 = Instant::now();
     let inst = instantiate(&loaded.network, seed).map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
@@ -99,7 +105,7 @@ pub fn build(input: &crate::InputArgs, target: &soma_targets::Target, boards: Op
 pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-    let Built { image, report, inst, mut passes, name } = build(&args.input, &target, args.boards.as_deref(), args.seed)?;
+    let Built { image, report, inst, mut passes, name } = build(&args.input, None, &target, args.boards.as_deref(), args.seed)?;
     let loaded_name = name;
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);

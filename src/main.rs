@@ -107,6 +107,9 @@ struct RunArgs {
     /// Write every spike as CSV (time_s,population,neuron).
     #[arg(long, value_name = "FILE")]
     spikes: Option<PathBuf>,
+    /// Spike input for the Input nodes of a .nir graph (see `soma simulate --help` and docs/nir.md).
+    #[arg(long = "input", value_name = "FILE")]
+    spike_input: Option<PathBuf>,
     /// Also run the float reference simulator on the same network and compare (needs a network, not an image).
     #[arg(long)]
     compare_reference: bool,

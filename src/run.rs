@@ -94,6 +94,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let duration = quantity("--duration", &args.duration, Dim::TIME)?;
     let is_image = args.input.file.extension().is_some_and(|e| e == "img");
+    if is_image && args.spike_input.is_some() {
+        return Err(Failure::User("error: --input feeds a .nir graph; an image carries its inputs\n".into()));
+    }
     let (image, target, built) = if is_image {
         if args.compare_reference {
             return Err(Failure::User("error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into()));
@@ -106,7 +109,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         (image, target, None)
     } else {
         let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1")).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let built = build(&args.input, &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
+        let built = build(&args.input, args.spike_input.as_deref(), &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
         (built.image.clone(), target, Some(built))
     };
     let Family::SpiNNaker(spinn) = &target.family;

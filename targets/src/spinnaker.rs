@@ -247,8 +247,8 @@ pub struct Walk {
 }
 
 /// Follows a packet with `key` injected at `source` through the routing tables: the first matching entry routes
-/// it; with no match it goes straight on (leaves by the link opposite to its arrival), or is dropped where it was
-/// injected. Errors: a route off the machine, a packet dropped at its source, or a loop.
+/// it; with no match it goes straight on (leaves by the link opposite to its arrival); a key that its own chip does
+/// not route is not sent at all (an empty walk). Errors: a route off the machine, or a loop.
 pub fn walk(geometry: &Geometry, tables: &HashMap<(usize, usize), Vec<RouteEntry>>, source: (usize, usize), key: u32) -> Result<Walk, String> {
     let mut w = Walk::default();
     let mut queue: VecDeque<((usize, usize), Option<usize>)> = VecDeque::from([(source, None)]);
@@ -265,7 +265,8 @@ pub fn walk(geometry: &Geometry, tables: &HashMap<(usize, usize), Vec<RouteEntry
                 r.add_link(w.hops[h].link);
                 r
             }
-            (None, None) => return Err(format!("key {key:#x} is dropped at its source chip ({}, {})", chip.0, chip.1)),
+            // Nothing at the source routes this key: the core has no targets and sends nothing.
+            (None, None) => return Ok(Walk::default()),
         };
         for link in 0..6 {
             if route.has_link(link) {

@@ -227,6 +227,12 @@ impl<'a> Machine<'a> {
         })
     }
 
+    /// Forces the cores to be processed in parallel (`true`) or in sequence; the results are identical either
+    /// way (tests check it). By default cores run in parallel from 10,000 neurons on.
+    pub fn set_parallel(&mut self, parallel: bool) {
+        self.parallel = parallel;
+    }
+
     /// Counters per core (in image order).
     pub fn counters(&self) -> &[CoreCounters] {
         &self.counters
@@ -332,6 +338,9 @@ impl<'a> Machine<'a> {
         let mut dropped_hops: Vec<bool> = Vec::new();
         for e in events {
             let f = &self.fanouts[e.sender as usize];
+            if f.routers == 0 {
+                continue; // a core without targets sends nothing
+            }
             self.counters[e.sender as usize].packets_sent += 1;
             self.router_traversals += f.routers;
             dropped_hops.clear();
