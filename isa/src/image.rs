@@ -17,7 +17,7 @@ pub const ATOM_BITS: u32 = 12;
 /// Mask selecting the core part of a key.
 pub const KEY_MASK: u32 = !((1 << ATOM_BITS) - 1);
 /// The format version written in every image.
-pub const FORMAT_VERSION: u32 = 1;
+pub const FORMAT_VERSION: u32 = 2;
 
 /// Synaptic word layout.
 pub mod word {
