@@ -1,0 +1,239 @@
+//! The SpiNNaker-style machine against a straightforward implementation written here (per neuron, with
+//! `Program::step`, rows looked up directly without routing tables): bit-exact spikes on random networks, for
+//! any thread count and with cores processed in parallel or in sequence; and the energy ledger on a case small
+//! enough to compute by hand.
+
+use std::collections::HashMap;
+
+use proptest::prelude::*;
+use soma_compiler::front::snn::{Overrides, parse};
+use soma_compiler::instantiate::instantiate;
+use soma_compiler::spinnaker::compile;
+use soma_compiler::valid::validate;
+use soma_isa::fixed::{Accum, ring_add};
+use soma_isa::image::{CoreKind, Image, SourceCore, word};
+use soma_isa::program::NeuronState;
+use soma_isa::rng::Rng;
+use soma_runtime::spinnaker::{Ledger, Machine};
+use soma_targets::{Family, Target, lookup};
+
+fn target() -> Target {
+    lookup("spinnaker1").expect("preset")
+}
+
+fn image(text: &str, seed: u64) -> Image {
+    let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
+    validate(&net).expect("valid");
+    let inst = instantiate(&net, seed).expect("instantiates");
+    let t = target();
+    let Family::SpiNNaker(s) = &t.family;
+    compile(&inst, s, &t.name, t.fingerprint, 1).expect("compiles").0
+}
+
+/// Spikes `(step, core, neuron)` of the machine.
+fn machine_spikes(img: &Image, steps: u64, parallel: bool) -> Vec<(u64, usize, u32)> {
+    let t = target();
+    let Family::SpiNNaker(s) = &t.family;
+    let mut m = Machine::new(img, s, t.fingerprint).expect("loads");
+    m.set_parallel(parallel);
+    let mut out = Vec::new();
+    for step in 0..steps {
+        m.advance();
+        for c in 0..img.cores.len() {
+            out.extend(m.spiked(c).iter().map(|&n| (step, c, n)));
+        }
+    }
+    assert_eq!(m.dropped_packets, 0, "the comparison needs uncongested links");
+    out
+}
+
+/// The straightforward implementation.
+fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
+    let seed = img.header.seed;
+    let lambda = |rate: f64| rate * img.header.dt;
+    let mut state: HashMap<usize, Vec<NeuronState>> = HashMap::new();
+    let mut rngs: HashMap<usize, Rng> = HashMap::new();
+    for (c, core) in img.cores.iter().enumerate() {
+        match &core.kind {
+            CoreKind::Neurons(n) => {
+                let neurons = (0..core.count as usize)
+                    .map(|i| {
+                        let mut s = NeuronState::default();
+                        for (r, init) in n.registers.iter().enumerate() {
+                            s.regs[r] = if init.len() == 1 { init[0] } else { init[i] };
+                        }
+                        s
+                    })
+                    .collect();
+                state.insert(c, neurons);
+            }
+            CoreKind::Source(SourceCore::Poisson { stream, .. }) => {
+                rngs.insert(c, Rng::new(seed, *stream));
+            }
+            _ => {}
+        }
+    }
+    // ring[(core, step, type, neuron)]
+    let mut ring: HashMap<(usize, i64, usize, u32), u16> = HashMap::new();
+    let mut due: Vec<(i64, usize, u32)> = Vec::new();
+    let deliver = |sender: usize, atom: u32, base: i64, ring: &mut HashMap<(usize, i64, usize, u32), u16>, due: &mut Vec<(i64, usize, u32)>| {
+        for (c, core) in img.cores.iter().enumerate() {
+            match &core.kind {
+                CoreKind::Neurons(n) => {
+                    let m = &n.synapses;
+                    if let Some(b) = m.blocks.iter().find(|b| b.key == img.cores[sender].key) {
+                        let row = (b.first_row + atom) as usize;
+                        for &w in &m.words[m.row_offsets[row] as usize..m.row_offsets[row + 1] as usize] {
+                            let at = (c, base + word::delay(w) as i64, word::inhibitory(w) as usize, word::index(w) as u32);
+                            let e = ring.entry(at).or_insert(0);
+                            *e = ring_add(*e, word::weight(w));
+                        }
+                    }
+                }
+                CoreKind::DelayExtension { source, stages } if *source as usize == sender => {
+                    for stage in 1..=*stages as i64 {
+                        due.push((base + 16 * stage, c, (stage as u32 - 1) * core.count + atom));
+                    }
+                }
+                _ => {}
+            }
+        }
+    };
+    let mut out = Vec::new();
+    for t in 0..steps as i64 {
+        let mut events = Vec::new();
+        for (c, core) in img.cores.iter().enumerate() {
+            match &core.kind {
+                CoreKind::Source(SourceCore::Poisson { rate, .. }) => {
+                    let rng = rngs.get_mut(&c).expect("rng");
+                    for atom in 0..core.count {
+                        for _ in 0..rng.poisson(lambda(*rate)) {
+                            events.push((c, atom));
+                        }
+                    }
+                }
+                CoreKind::Source(SourceCore::Array { stamps }) => {
+                    for (atom, list) in stamps.iter().enumerate() {
+                        events.extend(list.iter().filter(|&&s| s as i64 == t).map(|_| (c, atom as u32)));
+                    }
+                }
+                _ => {}
+            }
+        }
+        let now: Vec<(i64, usize, u32)> = due.iter().copied().filter(|d| d.0 == t - 1).collect();
+        due.retain(|d| d.0 != t - 1);
+        events.extend(now.into_iter().map(|(_, c, atom)| (c, atom)));
+        for (c, atom) in events {
+            deliver(c, atom, t - 1, &mut ring, &mut due);
+        }
+        let mut spikes = Vec::new();
+        for (c, core) in img.cores.iter().enumerate() {
+            let CoreKind::Neurons(n) = &core.kind else { continue };
+            for (i, s) in state.get_mut(&c).expect("state").iter_mut().enumerate() {
+                let input: [Accum; 2] = std::array::from_fn(|ty| {
+                    Accum::from_ring(ring.remove(&(c, t, ty, i as u32)).unwrap_or(0), n.shifts[ty])
+                });
+                if n.program.step(s, input) {
+                    spikes.push((c, i as u32));
+                    out.push((t as u64, c, i as u32));
+                }
+            }
+        }
+        for (c, atom) in spikes {
+            deliver(c, atom, t, &mut ring, &mut due);
+        }
+    }
+    out
+}
+
+fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], model: u8) -> String {
+    let mut text = String::from("timestep 0.1 ms\nsource noise[60] : poisson { rate = 400 Hz }\nsource kick[3] : spikes { times = [[1 ms, 2 ms], [0 ms], [5 ms]] }\n");
+    for (i, n) in sizes.iter().enumerate() {
+        let m = match (model + i as u8) % 3 {
+            0 => "if_curr_exp { tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, tau_refrac = 2 ms, tau_syn_e = 5 ms, tau_syn_i = 5 ms, v_init = uniform(-65 mV, -51 mV) }",
+            1 => "lif { tau = 10 ms, r = 1, v_leak = 0, v_threshold = 1, v_init = uniform(0, 0.9) }",
+            _ => "cuba_lif { tau_syn = 5 ms, tau_mem = 10 ms, r = 1, v_leak = 0, v_threshold = 1 }",
+        };
+        text += &format!("population p{i}[{n}] : {m}\n");
+        // Every population is driven by the noise, strongly enough to fire.
+        let drive = if (model + i as u8) % 3 == 0 { "0.2 nA" } else { "5" };
+        text += &format!("projection noise -> p{i} : fixed_indegree(10) {{ weight = {drive} }}\n");
+    }
+    for (k, &(a, b, p, d)) in links.iter().enumerate() {
+        let (a, b) = (a % (sizes.len() + 2), b % sizes.len());
+        let pre = match a {
+            x if x == sizes.len() => "noise".to_string(),
+            x if x == sizes.len() + 1 => "kick".to_string(),
+            x => format!("p{x}"),
+        };
+        let post_model = (model + b as u8) % 3;
+        let (w, receptor) = match (post_model, k % 2) {
+            (0, 0) => ("1.5 nA", "excitatory"),
+            (0, _) => ("-0.05 nA", "inhibitory"),
+            (_, 0) => ("0.4", "excitatory"),
+            (_, _) => ("-0.2", "excitatory"),
+        };
+        text += &format!(
+            "projection {pre} -> p{b} : fixed_probability({}) {{ weight = {w}, delay = uniform(0.1 ms, {} ms), receptor = {receptor} }}\n",
+            (p as f64 + 1.0) / 300.0,
+            (d as f64 % 30.0 + 1.0) / 10.0 + 0.1
+        );
+    }
+    text
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(10))]
+
+    #[test]
+    fn machine_spikes_equal_the_straightforward_implementation(
+        sizes in proptest::collection::vec(1usize..300, 1..4),
+        links in proptest::collection::vec((0usize..6, 0usize..4, any::<u8>(), any::<u8>()), 1..8),
+        model in 0u8..3,
+        seed in any::<u64>(),
+    ) {
+        let img = image(&network(&sizes, &links, model), seed);
+        let reference = simple_spikes(&img, 300);
+        prop_assert!(!reference.is_empty(), "the driven networks spike");
+        let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
+        let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
+        prop_assert_eq!(&machine_spikes(&img, 300, false), &reference);
+        prop_assert_eq!(&one.install(|| machine_spikes(&img, 300, true)), &reference);
+        prop_assert_eq!(&two.install(|| machine_spikes(&img, 300, true)), &reference);
+    }
+}
+
+#[test]
+fn the_energy_ledger_is_spynnakers_formula() {
+    // Ten source spikes into one neuron that sends nothing; source and neuron on chip (0, 0) of one board.
+    let text = "timestep 0.1 ms\nsource s[1] : spikes { times = [[1 ms, 2 ms, 3 ms, 4 ms, 5 ms, 6 ms, 7 ms, 8 ms, 9 ms, 10 ms]] }\n\
+                population n[1] : lif { tau = 10 ms, r = 1, v_leak = 0, v_threshold = 1000 }\n\
+                projection s -> n : one_to_one { weight = 0.5 }\n";
+    let img = image(text, 1);
+    let t = target();
+    let Family::SpiNNaker(s) = &t.family;
+    let mut m = Machine::new(&img, s, t.fingerprint).expect("loads");
+    let steps = 200;
+    for _ in 0..steps {
+        m.advance();
+    }
+    let l = Ledger::new(s, m.chips, m.counters(), m.router_traversals, steps, img.header.dt);
+    let seconds = 200.0 * 1e-4;
+    // idle: 0.35 W x 48 chips x 20 ms; active: 0.034 W x 2 cores x 20 ms; packets: 1 nJ x 10 packets x 1 router.
+    assert_eq!(l.chips, 48);
+    assert_eq!(l.cores, 2);
+    assert_eq!(l.router_traversals, 10);
+    assert!((l.idle_chips_j - 0.35 * 48.0 * seconds).abs() < 1e-12);
+    assert!((l.active_cores_j - 0.034 * 2.0 * seconds).abs() < 1e-12);
+    assert!((l.packets_j - 10.0 * 1e-9).abs() < 1e-18);
+    assert!((l.total_j() - (0.35 * 48.0 + 0.034 * 2.0) * seconds - 10e-9).abs() < 1e-12);
+    assert_eq!(l.synaptic_events, 10);
+    assert!((l.per_synaptic_event_j() - l.total_j() / 10.0).abs() < 1e-15);
+    // Cycles: every step updates one neuron; ten packets each fetch a one-word row.
+    let c = &m.counters()[1];
+    let cy = &s.cycles;
+    let expected = steps * cy.neuron_update.value as u64
+        + 10 * (cy.packet_receive.value + cy.row_fetch.value + cy.dma_word.value + cy.synaptic_event.value) as u64;
+    assert_eq!(c.cycles, expected);
+    assert_eq!(c.overruns, 0);
+}
