@@ -1,3 +1,4 @@
+#![allow(dead_code)] // each test crate uses a different subset of the helpers
 //! Helpers shared by the end-to-end tests: run the `soma` binary, read its output, make scratch folders.
 
 use std::path::PathBuf;

@@ -25,9 +25,12 @@ def run(seed, t_sim=1000.0):
     rec = nest.Create("spike_recorder", 2)
     nest.Connect(exc, rec[0])
     nest.Connect(inh, rec[1])
+    import time
+    t0 = time.time()
     nest.Simulate(t_sim)
+    simulate_s = time.time() - t0
     n = [3200, 800]
-    return {"seed": seed, "exc": rec[0].n_events / n[0] / (t_sim / 1000), "inh": rec[1].n_events / n[1] / (t_sim / 1000)}
+    return {"seed": seed, "simulate_s": simulate_s, "exc": rec[0].n_events / n[0] / (t_sim / 1000), "inh": rec[1].n_events / n[1] / (t_sim / 1000)}
 
 
 if __name__ == "__main__":

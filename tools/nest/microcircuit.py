@@ -63,8 +63,11 @@ def run(scale, t_sim, seed):
     recs = nest.Create("spike_recorder", 8)
     for p, r in zip(pops, recs):
         nest.Connect(p, r)
+    import time
+    t0 = time.time()
     nest.Simulate(t_sim)
-    out = {"seed": seed, "scale": scale}
+    simulate_s = time.time() - t0
+    out = {"seed": seed, "scale": scale, "simulate_s": simulate_s}
     for i, name in enumerate(POPS):
         out[name] = recs[i].n_events / n[i] / (t_sim / 1000.0)
     return out

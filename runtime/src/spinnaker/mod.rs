@@ -473,7 +473,7 @@ impl NeuronCore {
             counters.synaptic_events += len;
             *cycles += costs.row_fetch + (costs.dma_word + costs.synaptic_event) * len;
             for &w in words {
-                let slot = (base + word::delay(w) as i64).rem_euclid(SLOTS as i64) as usize;
+                let slot = ((base + word::delay(w) as i64) & (SLOTS as i64 - 1)) as usize; // SLOTS is a power of two
                 let at = (slot * 2 + word::inhibitory(w) as usize) * self.count + word::index(w) as usize;
                 self.ring[at] = ring_add(self.ring[at], word::weight(w));
             }
