@@ -13,7 +13,9 @@ fn benches(c: &mut Criterion) {
     let Family::SpiNNaker(s) = &target.family;
     let mut g = c.benchmark_group("compile_spinnaker1");
     g.sample_size(10);
-    for (name, file, scale) in [("cuba", "examples/cuba.snn", None), ("microcircuit_0.2", "examples/microcircuit.snn", Some(0.2))] {
+    for (name, file, scale) in
+        [("cuba", "examples/cuba.snn", None), ("microcircuit_0.2", "examples/microcircuit.snn", Some(0.2))]
+    {
         let text = std::fs::read_to_string(file).expect("example");
         let mut o = Overrides::new();
         if let Some(x) = scale {

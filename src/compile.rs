@@ -74,13 +74,15 @@ pub fn build(
     let loaded = load::load(input, spike_input, &[])?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
     let t0 = Instant::now();
-    let inst = instantiate(&loaded.network, seed).map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
+    let inst = instantiate(&loaded.network, seed)
+        .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
     passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
     let preset_boards = spinn.machine.boards.value as usize;
     let attempts: Vec<usize> = match boards {
         None => vec![preset_boards],
         Some("auto") => {
-            let cores_guess = inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
+            let cores_guess =
+                inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
             let first = spinnaker::boards_for(cores_guess, spinn);
             std::iter::once(first).chain((1..=64).map(|k| (first / 3 + k) * 3)).collect()
         }
@@ -97,7 +99,11 @@ pub fn build(
             Err(e) => return Err(Failure::User(format!("error: {}: {e}\n", loaded.name))),
         }
     }
-    Err(Failure::User(format!("error: {}: {}\n", loaded.name, last_error.map_or("no machine size tried".into(), |e| e.to_string()))))
+    Err(Failure::User(format!(
+        "error: {}: {}\n",
+        loaded.name,
+        last_error.map_or("no machine size tried".into(), |e| e.to_string())
+    )))
 }
 
 /// Runs the command.
@@ -105,7 +111,8 @@ pub fn build(
 pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-    let Built { image, report, inst, mut passes, name } = build(&args.input, None, &target, args.boards.as_deref(), args.seed)?;
+    let Built { image, report, inst, mut passes, name } =
+        build(&args.input, None, &target, args.boards.as_deref(), args.seed)?;
     let loaded_name = name;
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);

@@ -102,20 +102,33 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             return Err(Failure::User("error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into()));
         }
         let name = args.input.file.display().to_string();
-        let bytes = std::fs::read(&args.input.file).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+        let bytes =
+            std::fs::read(&args.input.file).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
         let image = soma_isa::codec::decode(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
         let target_name = args.target.clone().unwrap_or_else(|| image.header.target.clone());
         let target = soma_targets::lookup(&target_name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
         (image, target, None)
     } else {
-        let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1")).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let built = build(&args.input, args.spike_input.as_deref(), &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
+        let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
+            .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        let built = build(
+            &args.input,
+            args.spike_input.as_deref(),
+            &target,
+            Some(args.boards.as_deref().unwrap_or("auto")),
+            args.seed,
+        )?;
         (built.image.clone(), target, Some(built))
     };
     let Family::SpiNNaker(spinn) = &target.family;
-    let mut machine = Machine::new(&image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    let mut machine =
+        Machine::new(&image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
     let steps = (duration / image.header.dt).round() as u64;
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr()) };
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} running [{bar:30}] {pos}/{len} steps, eta {eta}")
             .map_err(|e| Failure::Internal(e.into()))?
@@ -142,10 +155,17 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     bar.finish_and_clear();
     let run_s = run_start.elapsed().as_secs_f64();
-    let ledger = Ledger::new(spinn, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
+    let ledger =
+        Ledger::new(spinn, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
     let counters = machine.counters();
     let budget = machine.budget() as f64;
-    let neuron_cores: Vec<_> = image.cores.iter().zip(counters).filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_))).map(|(_, k)| k).collect();
+    let neuron_cores: Vec<_> = image
+        .cores
+        .iter()
+        .zip(counters)
+        .filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_)))
+        .map(|(_, k)| k)
+        .collect();
     let loads: Vec<f64> = neuron_cores.iter().map(|k| k.cycles as f64 / steps.max(1) as f64 / budget).collect();
     let reference = match (&built, args.compare_reference) {
         (Some(b), true) => Some(compare(b, &image, &spikes, steps)),
@@ -166,7 +186,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             })
             .collect(),
         energy_j: ledger.total_j(),
-        energy_breakdown_j: Breakdown { idle_chips: ledger.idle_chips_j, active_cores: ledger.active_cores_j, packets: ledger.packets_j },
+        energy_breakdown_j: Breakdown {
+            idle_chips: ledger.idle_chips_j,
+            active_cores: ledger.active_cores_j,
+            packets: ledger.packets_j,
+        },
         energy_counts: Counts {
             chips: ledger.chips,
             cores: ledger.cores,
@@ -228,22 +252,23 @@ fn compare(built: &Built, image: &Image, machine_spikes: &Spikes, steps: u64) ->
     for &(t, p, n) in machine_spikes {
         machine.entry((p, n)).or_default().push(t);
     }
-    let matched = |a: &HashMap<(u32, u32), Vec<u32>>, b: &HashMap<(u32, u32), Vec<u32>>, pop: Option<u32>| -> (u64, u64) {
-        let (mut hit, mut total) = (0u64, 0u64);
-        for (key, times) in a.iter().filter(|(k, _)| pop.is_none_or(|p| k.0 == p)) {
-            let other = b.get(key).map(Vec::as_slice).unwrap_or_default();
-            let mut used = vec![false; other.len()];
-            for &t in times {
-                total += 1;
-                let lo = other.partition_point(|&x| x + 1 < t);
-                if let Some(j) = (lo..other.len()).take_while(|&j| other[j] <= t + 1).find(|&j| !used[j]) {
-                    used[j] = true;
-                    hit += 1;
+    let matched =
+        |a: &HashMap<(u32, u32), Vec<u32>>, b: &HashMap<(u32, u32), Vec<u32>>, pop: Option<u32>| -> (u64, u64) {
+            let (mut hit, mut total) = (0u64, 0u64);
+            for (key, times) in a.iter().filter(|(k, _)| pop.is_none_or(|p| k.0 == p)) {
+                let other = b.get(key).map(Vec::as_slice).unwrap_or_default();
+                let mut used = vec![false; other.len()];
+                for &t in times {
+                    total += 1;
+                    let lo = other.partition_point(|&x| x + 1 < t);
+                    if let Some(j) = (lo..other.len()).take_while(|&j| other[j] <= t + 1).find(|&j| !used[j]) {
+                        used[j] = true;
+                        hit += 1;
+                    }
                 }
             }
-        }
-        (hit, total)
-    };
+            (hit, total)
+        };
     let frac = |(h, t): (u64, u64)| if t == 0 { 1.0 } else { h as f64 / t as f64 };
     let populations = inst
         .populations
@@ -256,7 +281,13 @@ fn compare(built: &Built, image: &Image, machine_spikes: &Spikes, steps: u64) ->
                 name: pop.name.clone(),
                 rate_hz: r,
                 machine_rate_hz: m,
-                rate_error: if r > 0.0 { (m - r) / r } else if m == 0.0 { 0.0 } else { f64::INFINITY },
+                rate_error: if r > 0.0 {
+                    (m - r) / r
+                } else if m == 0.0 {
+                    0.0
+                } else {
+                    f64::INFINITY
+                },
                 spikes_matched: frac(matched(&reference, &machine, Some(p as u32))),
             }
         })
@@ -273,11 +304,23 @@ fn text_report(name: &str, r: &Report, l: &Ledger) -> String {
     let mut s = format!("ran {name} on {} for {} s ({} steps)\n", r.target, r.duration_s, r.steps);
     s += &format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
     for p in &r.populations {
-        s += &format!("{:<16} {:>10} {:>12} {:>10.3}\n", p.name, thousands(p.neurons as u64), thousands(p.spikes), p.rate_hz);
+        s += &format!(
+            "{:<16} {:>10} {:>12} {:>10.3}\n",
+            p.name,
+            thousands(p.neurons as u64),
+            thousands(p.spikes),
+            p.rate_hz
+        );
     }
     s += &format!(
         "energy {:.4e} J: idle chips {:.3e} J ({} chips), active cores {:.3e} J ({} cores), packets {:.3e} J ({} router traversals)\n",
-        r.energy_j, l.idle_chips_j, l.chips, l.active_cores_j, l.cores, l.packets_j, thousands(l.router_traversals)
+        r.energy_j,
+        l.idle_chips_j,
+        l.chips,
+        l.active_cores_j,
+        l.cores,
+        l.packets_j,
+        thousands(l.router_traversals)
     );
     s += &format!(
         "synaptic events {}, energy per synaptic event {:.3e} J\n",

@@ -76,7 +76,11 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
     // ring[(core, step, type, neuron)]
     let mut ring: HashMap<(usize, i64, usize, u32), u16> = HashMap::new();
     let mut due: Vec<(i64, usize, u32)> = Vec::new();
-    let deliver = |sender: usize, atom: u32, base: i64, ring: &mut HashMap<(usize, i64, usize, u32), u16>, due: &mut Vec<(i64, usize, u32)>| {
+    let deliver = |sender: usize,
+                   atom: u32,
+                   base: i64,
+                   ring: &mut HashMap<(usize, i64, usize, u32), u16>,
+                   due: &mut Vec<(i64, usize, u32)>| {
         for (c, core) in img.cores.iter().enumerate() {
             match &core.kind {
                 CoreKind::Neurons(n) => {
@@ -84,7 +88,8 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
                     if let Some(b) = m.blocks.iter().find(|b| b.key == img.cores[sender].key) {
                         let row = (b.first_row + atom) as usize;
                         for &w in &m.words[m.row_offsets[row] as usize..m.row_offsets[row + 1] as usize] {
-                            let at = (c, base + word::delay(w) as i64, word::inhibitory(w) as usize, word::index(w) as u32);
+                            let at =
+                                (c, base + word::delay(w) as i64, word::inhibitory(w) as usize, word::index(w) as u32);
                             let e = ring.entry(at).or_insert(0);
                             *e = ring_add(*e, word::weight(w));
                         }
@@ -147,16 +152,20 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
 }
 
 fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], model: u8) -> String {
-    let mut text = String::from("timestep 0.1 ms\nsource noise[60] : poisson { rate = 400 Hz }\nsource kick[3] : spikes { times = [[1 ms, 2 ms], [0 ms], [5 ms]] }\n");
+    let mut text = String::from(
+        "timestep 0.1 ms\nsource noise[60] : poisson { rate = 400 Hz }\nsource kick[3] : spikes { times = [[1 ms, 2 ms], [0 ms], [5 ms]] }\n",
+    );
     for (i, n) in sizes.iter().enumerate() {
         let m = match (model + i as u8) % 3 {
-            0 => "if_curr_exp { tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, tau_refrac = 2 ms, tau_syn_e = 5 ms, tau_syn_i = 5 ms, v_init = uniform(-65 mV, -51 mV) }",
+            0 => {
+                "if_curr_exp { tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, tau_refrac = 2 ms, tau_syn_e = 5 ms, tau_syn_i = 5 ms, v_init = uniform(-65 mV, -51 mV) }"
+            }
             1 => "lif { tau = 10 ms, r = 1, v_leak = 0, v_threshold = 1, v_init = uniform(0, 0.9) }",
             _ => "cuba_lif { tau_syn = 5 ms, tau_mem = 10 ms, r = 1, v_leak = 0, v_threshold = 1 }",
         };
         text += &format!("population p{i}[{n}] : {m}\n");
         // Every population is driven by the noise, strongly enough to fire.
-        let drive = if (model + i as u8) % 3 == 0 { "0.2 nA" } else { "5" };
+        let drive = if (model + i as u8).is_multiple_of(3) { "0.2 nA" } else { "5" };
         text += &format!("projection noise -> p{i} : fixed_indegree(10) {{ weight = {drive} }}\n");
     }
     for (k, &(a, b, p, d)) in links.iter().enumerate() {

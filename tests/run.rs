@@ -14,22 +14,48 @@ fn run_json(args: &[&str]) -> serde_json::Value {
 fn check_fidelity(report: &serde_json::Value, tolerance: f64) {
     for p in report["reference"]["populations"].as_array().expect("reference populations") {
         let err = p["rate_error"].as_f64().expect("rate error");
-        assert!(err.abs() < tolerance, "{}: machine {} Hz vs reference {} Hz", p["name"], p["machine_rate_hz"], p["rate_hz"]);
+        assert!(
+            err.abs() < tolerance,
+            "{}: machine {} Hz vs reference {} Hz",
+            p["name"],
+            p["machine_rate_hz"],
+            p["rate_hz"]
+        );
     }
 }
 
 #[test]
 fn cuba_on_spinnaker1_matches_the_reference_within_ten_percent() {
-    let r = run_json(&["run", "examples/cuba.snn", "--target", "spinnaker1", "--duration", "1s", "--compare-reference", "--json", "-q"]);
+    let r = run_json(&[
+        "run",
+        "examples/cuba.snn",
+        "--target",
+        "spinnaker1",
+        "--duration",
+        "1s",
+        "--compare-reference",
+        "--json",
+        "-q",
+    ]);
     check_fidelity(&r, 0.10);
     for key in [
-        "populations", "energy_j", "energy_breakdown_j", "energy_per_synaptic_event_j", "synaptic_events", "overruns",
-        "dropped_packets", "duration_s", "wall_s", "events_per_wall_s",
+        "populations",
+        "energy_j",
+        "energy_breakdown_j",
+        "energy_per_synaptic_event_j",
+        "synaptic_events",
+        "overruns",
+        "dropped_packets",
+        "duration_s",
+        "wall_s",
+        "events_per_wall_s",
     ] {
         assert!(!r[key].is_null(), "{key} missing");
     }
     let b = &r["energy_breakdown_j"];
-    let sum = b["idle_chips"].as_f64().expect("idle") + b["active_cores"].as_f64().expect("active") + b["packets"].as_f64().expect("packets");
+    let sum = b["idle_chips"].as_f64().expect("idle")
+        + b["active_cores"].as_f64().expect("active")
+        + b["packets"].as_f64().expect("packets");
     assert!((sum - r["energy_j"].as_f64().expect("total")).abs() < 1e-9);
     assert!(r["synaptic_events"].as_u64().expect("events") > 1_000_000);
 }
@@ -37,7 +63,15 @@ fn cuba_on_spinnaker1_matches_the_reference_within_ten_percent() {
 #[test]
 fn microcircuit_at_scale_0_2_matches_the_reference_within_fifteen_percent() {
     let r = run_json(&[
-        "run", "examples/microcircuit.snn", "--set", "scale=0.2", "--duration", "1s", "--compare-reference", "--json", "-q",
+        "run",
+        "examples/microcircuit.snn",
+        "--set",
+        "scale=0.2",
+        "--duration",
+        "1s",
+        "--compare-reference",
+        "--json",
+        "-q",
     ]);
     check_fidelity(&r, 0.15);
 }
@@ -46,14 +80,33 @@ fn microcircuit_at_scale_0_2_matches_the_reference_within_fifteen_percent() {
 fn the_nir_paper_lif_fires_when_the_exact_reference_does() {
     let dir = temp_dir("run-norse");
     let reference = std::fs::read_to_string("tests/data/nir/paper/lif_exact.csv").expect("reference");
-    let input: String = reference.lines().map(|l| format!("{}\n", l.split(',').next().expect("col").parse::<f64>().expect("num") as u8)).collect();
-    let expected: Vec<usize> = reference.lines().enumerate().filter(|(_, l)| l.split(',').nth(2).is_some_and(|x| x.parse::<f64>().unwrap_or(0.0) > 0.0)).map(|(i, _)| i).collect();
+    let input: String = reference
+        .lines()
+        .map(|l| format!("{}\n", l.split(',').next().expect("col").parse::<f64>().expect("num") as u8))
+        .collect();
+    let expected: Vec<usize> = reference
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.split(',').nth(2).is_some_and(|x| x.parse::<f64>().unwrap_or(0.0) > 0.0))
+        .map(|(i, _)| i)
+        .collect();
     let input_path = dir.join("in.csv");
     std::fs::write(&input_path, input).expect("write");
     let spikes = dir.join("spikes.csv");
     let o = soma(&[
-        "run", "tests/data/nir/paper/lif_norse.nir", "--dt", "0.1ms", "--target", "spinnaker1", "--duration", "100ms",
-        "--input", input_path.to_str().expect("path"), "--spikes", spikes.to_str().expect("path"), "-q",
+        "run",
+        "tests/data/nir/paper/lif_norse.nir",
+        "--dt",
+        "0.1ms",
+        "--target",
+        "spinnaker1",
+        "--duration",
+        "100ms",
+        "--input",
+        input_path.to_str().expect("path"),
+        "--spikes",
+        spikes.to_str().expect("path"),
+        "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let steps: Vec<usize> = std::fs::read_to_string(&spikes)

@@ -249,7 +249,12 @@ pub struct Walk {
 /// Follows a packet with `key` injected at `source` through the routing tables: the first matching entry routes
 /// it; with no match it goes straight on (leaves by the link opposite to its arrival); a key that its own chip does
 /// not route is not sent at all (an empty walk). Errors: a route off the machine, or a loop.
-pub fn walk(geometry: &Geometry, tables: &HashMap<(usize, usize), Vec<RouteEntry>>, source: (usize, usize), key: u32) -> Result<Walk, String> {
+pub fn walk(
+    geometry: &Geometry,
+    tables: &HashMap<(usize, usize), Vec<RouteEntry>>,
+    source: (usize, usize),
+    key: u32,
+) -> Result<Walk, String> {
     let mut w = Walk::default();
     let mut queue: VecDeque<((usize, usize), Option<usize>)> = VecDeque::from([(source, None)]);
     while let Some((chip, via)) = queue.pop_front() {

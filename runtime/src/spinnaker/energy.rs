@@ -32,7 +32,14 @@ pub struct Ledger {
 
 impl Ledger {
     /// The ledger of a run.
-    pub fn new(target: &SpiNNaker, chips: usize, counters: &[CoreCounters], router_traversals: u64, steps: u64, dt: f64) -> Ledger {
+    pub fn new(
+        target: &SpiNNaker,
+        chips: usize,
+        counters: &[CoreCounters],
+        router_traversals: u64,
+        steps: u64,
+        dt: f64,
+    ) -> Ledger {
         let t = steps as f64 * dt;
         let e = &target.energy;
         let cores = counters.len() as u64;
@@ -46,7 +53,11 @@ impl Ledger {
             model_time_s: t,
             router_traversals,
             synaptic_events: counters.iter().map(|c| c.synaptic_events).sum(),
-            busy_fraction: if available > 0.0 { counters.iter().map(|c| c.cycles).sum::<u64>() as f64 / available } else { 0.0 },
+            busy_fraction: if available > 0.0 {
+                counters.iter().map(|c| c.cycles).sum::<u64>() as f64 / available
+            } else {
+                0.0
+            },
         }
     }
 

@@ -143,8 +143,12 @@ impl<'a> Machine<'a> {
         if (geometry.width, geometry.height) != (image.header.width as usize, image.header.height as usize) {
             return Err("the image's machine size does not match its board count".into());
         }
-        let at: HashMap<((usize, usize), usize), usize> =
-            image.cores.iter().enumerate().map(|(i, c)| (((c.chip.0 as usize, c.chip.1 as usize), c.index as usize), i)).collect();
+        let at: HashMap<((usize, usize), usize), usize> = image
+            .cores
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (((c.chip.0 as usize, c.chip.1 as usize), c.index as usize), i))
+            .collect();
         let tables: HashMap<(usize, usize), Vec<soma_isa::image::RouteEntry>> =
             image.routers.iter().map(|r| ((r.chip.0 as usize, r.chip.1 as usize), r.entries.clone())).collect();
         let chip_index = |(x, y): (usize, usize)| y * geometry.width + x;
@@ -155,7 +159,10 @@ impl<'a> Machine<'a> {
             let mut deliveries = Vec::new();
             for &(chip, core, via) in &w.deliveries {
                 let Some(&i) = at.get(&(chip, core)) else {
-                    return Err(format!("key {:#x} is routed to core {core} of chip ({}, {}), which has no work", c.key, chip.0, chip.1));
+                    return Err(format!(
+                        "key {:#x} is routed to core {core} of chip ({}, {}), which has no work",
+                        c.key, chip.0, chip.1
+                    ));
                 };
                 let block = match &image.cores[i].kind {
                     CoreKind::Neurons(n) => match n.synapses.blocks.iter().position(|b| b.key == c.key) {
@@ -175,7 +182,8 @@ impl<'a> Machine<'a> {
             .map(|c| match &c.kind {
                 CoreKind::Neurons(n) => {
                     let count = c.count as usize;
-                    let regs = n.registers.iter().map(|r| if r.len() == 1 { vec![r[0]; count] } else { r.clone() }).collect();
+                    let regs =
+                        n.registers.iter().map(|r| if r.len() == 1 { vec![r[0]; count] } else { r.clone() }).collect();
                     CoreState::Neurons(Box::new(NeuronCore {
                         count,
                         program: n.program.clone(),
@@ -219,7 +227,11 @@ impl<'a> Machine<'a> {
                 packet_receive: target.cycles.packet_receive.value as u64,
             },
             step: 0,
-            parallel: image.cores.iter().map(|c| if matches!(c.kind, CoreKind::Neurons(_)) { c.count as usize } else { 0 }).sum::<usize>()
+            parallel: image
+                .cores
+                .iter()
+                .map(|c| if matches!(c.kind, CoreKind::Neurons(_)) { c.count as usize } else { 0 })
+                .sum::<usize>()
                 >= PARALLEL_NEURONS,
             dropped_packets: 0,
             router_traversals: 0,
@@ -363,7 +375,9 @@ impl<'a> Machine<'a> {
                     CoreState::Neurons(n) => n.incoming.push((block, e.atom, e.base)),
                     CoreState::Delay { stages, count, due } => {
                         for stage in 1..=*stages {
-                            due.entry(e.base + (SLOTS * stage) as i64).or_default().push((stage - 1) as u32 * *count as u32 + e.atom);
+                            due.entry(e.base + (SLOTS * stage) as i64)
+                                .or_default()
+                                .push((stage - 1) as u32 * *count as u32 + e.atom);
                         }
                         self.counters[core].packets_received += 1;
                         self.step_cycles[core] += self.costs.packet_receive;
@@ -382,9 +396,19 @@ impl<'a> Machine<'a> {
             }
         };
         if self.parallel {
-            self.cores.par_iter_mut().zip(self.counters.par_iter_mut()).zip(self.step_cycles.par_iter_mut()).enumerate().for_each(process);
+            self.cores
+                .par_iter_mut()
+                .zip(self.counters.par_iter_mut())
+                .zip(self.step_cycles.par_iter_mut())
+                .enumerate()
+                .for_each(process);
         } else {
-            self.cores.iter_mut().zip(self.counters.iter_mut()).zip(self.step_cycles.iter_mut()).enumerate().for_each(process);
+            self.cores
+                .iter_mut()
+                .zip(self.counters.iter_mut())
+                .zip(self.step_cycles.iter_mut())
+                .enumerate()
+                .for_each(process);
         }
     }
 }
@@ -455,7 +479,14 @@ impl<'a> Src<'a> {
 impl NeuronCore {
     /// Processes the packets received since the last call: fetches each packet's row and adds its weights to the
     /// ring buffer (saturating), costing every packet, row and word.
-    fn receive(&mut self, m: &soma_isa::image::SynapticMatrix, costs: Costs, budget: u64, counters: &mut CoreCounters, cycles: &mut u64) {
+    fn receive(
+        &mut self,
+        m: &soma_isa::image::SynapticMatrix,
+        costs: Costs,
+        budget: u64,
+        counters: &mut CoreCounters,
+        cycles: &mut u64,
+    ) {
         for &(block, atom, base) in &self.incoming {
             if *cycles > budget {
                 counters.late_packets += 1;
@@ -503,7 +534,10 @@ impl NeuronCore {
                 Instr::Add { dst, a, b } | Instr::Sub { dst, a, b } | Instr::Mul { dst, a, b } => {
                     let mut out = std::mem::take(&mut self.regs[dst as usize]);
                     {
-                        let (a, b) = (Src::of(&self.regs, &self.in0, &self.in1, dst, a), Src::of(&self.regs, &self.in0, &self.in1, dst, b));
+                        let (a, b) = (
+                            Src::of(&self.regs, &self.in0, &self.in1, dst, a),
+                            Src::of(&self.regs, &self.in0, &self.in1, dst, b),
+                        );
                         save(&self.skipped, &mut self.saved, &out, pc);
                         match ins {
                             Instr::Add { .. } => binary(&mut out, a, b, Accum::saturating_add),

@@ -1,0 +1,44 @@
+//! The SpiNNaker-style machine's speed: 1 s of CUBA (1.8e6 synaptic events) and 0.1 s of the microcircuit at
+//! scale 0.2 (3.5e6 events), images compiled here. Report synaptic events per wall second as ratios against
+//! `reference/cuba_1s` (the float simulator, `cargo bench --bench reference`) run in the same session. The
+//! full-scale figure is in docs/runtime.md.
+
+use criterion::{Criterion, criterion_group, criterion_main};
+use soma_compiler::front::snn::{Overrides, parse};
+use soma_compiler::instantiate::instantiate;
+use soma_compiler::spinnaker::compile;
+use soma_runtime::spinnaker::Machine;
+use soma_targets::{Family, lookup};
+
+fn benches(c: &mut Criterion) {
+    let target = lookup("spinnaker1").expect("preset");
+    let Family::SpiNNaker(s) = &target.family;
+    let mut g = c.benchmark_group("machine_spinnaker1");
+    g.sample_size(10);
+    for (name, file, scale, steps, boards) in [
+        ("cuba_1s", "examples/cuba.snn", None, 10_000, 1),
+        ("microcircuit_0.2_100ms", "examples/microcircuit.snn", Some(0.2), 1_000, 3),
+    ] {
+        let text = std::fs::read_to_string(file).expect("example");
+        let mut o = Overrides::new();
+        if let Some(x) = scale {
+            o.insert("scale".into(), (x, soma_isa::units::Dim::NONE));
+        }
+        let net = parse(&text, &o).expect("parses");
+        let inst = instantiate(&net, 1).expect("instantiates");
+        let (image, _) = compile(&inst, s, &target.name, target.fingerprint, boards).expect("compiles");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut m = Machine::new(&image, s, target.fingerprint).expect("loads");
+                for _ in 0..steps {
+                    m.advance();
+                }
+                m.counters().iter().map(|c| c.synaptic_events).sum::<u64>()
+            })
+        });
+    }
+    g.finish();
+}
+
+criterion_group!(machine_benches, benches);
+criterion_main!(machine_benches);
