@@ -24,6 +24,15 @@ struct PopulationReport {
     neurons: u32,
     spikes: u64,
     rate_hz: f64,
+    /// Cores holding the population (neuron and delay-extension cores).
+    cores: u64,
+    /// Synaptic events its cores processed.
+    synaptic_events: u64,
+    /// Packets its cores sent.
+    packets_sent: u64,
+    /// Its share of the energy: its cores' active overhead and the packets they sent (idle chip power is
+    /// shared by the whole network and not attributed).
+    energy_j: f64,
 }
 
 #[derive(Serialize)]
@@ -176,13 +185,25 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         populations: image
             .populations
             .iter()
+            .enumerate()
             .zip(&counts)
-            .filter(|(p, _)| p.model != "source")
-            .map(|(p, &n)| PopulationReport {
-                name: p.name.clone(),
-                neurons: p.size,
-                spikes: n,
-                rate_hz: if duration > 0.0 { n as f64 / p.size as f64 / duration } else { 0.0 },
+            .filter(|((_, p), _)| p.model != "source")
+            .map(|((pi, p), &n)| {
+                let mine: Vec<(usize, &soma_runtime::spinnaker::CoreCounters)> =
+                    counters.iter().enumerate().filter(|(i, _)| image.cores[*i].population as usize == pi).collect();
+                let packets: u64 = mine.iter().map(|(_, c)| c.packets_sent).sum();
+                let traversals: u64 = mine.iter().map(|&(i, c)| c.packets_sent * machine.routers_per_packet(i)).sum();
+                PopulationReport {
+                    name: p.name.clone(),
+                    neurons: p.size,
+                    spikes: n,
+                    rate_hz: if duration > 0.0 { n as f64 / p.size as f64 / duration } else { 0.0 },
+                    cores: mine.len() as u64,
+                    synaptic_events: mine.iter().map(|(_, c)| c.synaptic_events).sum(),
+                    packets_sent: packets,
+                    energy_j: spinn.energy.active_core_w.value * mine.len() as f64 * ledger.model_time_s
+                        + spinn.energy.packet_j.value * traversals as f64,
+                }
             })
             .collect(),
         energy_j: ledger.total_j(),

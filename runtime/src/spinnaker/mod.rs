@@ -250,6 +250,11 @@ impl<'a> Machine<'a> {
         &self.counters
     }
 
+    /// Routers one packet of core `core` passes (0 for a core without targets).
+    pub fn routers_per_packet(&self, core: usize) -> u64 {
+        self.fanouts[core].routers
+    }
+
     /// Cycles available per core per step.
     pub fn budget(&self) -> u64 {
         self.budget
