@@ -25,6 +25,28 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
     result
 }
 
+/// Writes spikes `(step, population index, neuron)` as CSV `time_s,population,neuron`, a spike of step `k`
+/// stamped `(k + 1) dt`.
+pub fn write_spikes(path: &Path, dt: f64, names: &[&str], spikes: &[(u32, u32, u32)]) -> Result<(), crate::Failure> {
+    write_atomic(path, |w: &mut dyn Write| {
+        writeln!(w, "time_s,population,neuron")?;
+        for &(t, p, n) in spikes {
+            writeln!(w, "{},{},{n}", (t as f64 + 1.0) * dt, names[p as usize])?;
+        }
+        Ok(())
+    })
+    .map_err(|e| crate::Failure::User(format!("error: {e:#}\n")))
+}
+
+/// The population table of a report: name, neurons, spikes, rate.
+pub fn rate_table<'a>(rows: impl IntoIterator<Item = (&'a str, u64, u64, f64)>) -> String {
+    let mut s = format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
+    for (name, neurons, spikes, rate) in rows {
+        s += &format!("{name:<16} {:>10} {:>12} {rate:>10.3}\n", thousands(neurons), thousands(spikes));
+    }
+    s
+}
+
 /// A count with thousands separators.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

@@ -2,7 +2,6 @@
 //! one), report rates, energy, load and packet statistics, and optionally compare with the float reference.
 
 use std::collections::HashMap;
-use std::io::Write;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
@@ -15,7 +14,7 @@ use soma_targets::Family;
 
 use crate::compile::{Built, build};
 use crate::load::quantity;
-use crate::output::{thousands, write_atomic};
+use crate::output::{self, thousands};
 use crate::{Failure, RunArgs};
 
 #[derive(Serialize)]
@@ -236,15 +235,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         reference,
     };
     if let Some(path) = &args.spikes {
-        let dt = image.header.dt;
-        write_atomic(path, |w: &mut dyn Write| {
-            writeln!(w, "time_s,population,neuron")?;
-            for &(t, p, n) in &spikes {
-                writeln!(w, "{},{},{n}", (t as f64 + 1.0) * dt, image.populations[p as usize].name)?;
-            }
-            Ok(())
-        })
-        .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+        let names: Vec<&str> = image.populations.iter().map(|p| p.name.as_str()).collect();
+        output::write_spikes(path, image.header.dt, &names, &spikes)?;
     }
     let name = built.as_ref().map_or_else(|| args.input.file.display().to_string(), |b| b.name.clone());
     let text = text_report(&name, &report, &ledger);
@@ -323,16 +315,7 @@ fn compare(built: &Built, image: &Image, machine_spikes: &Spikes, steps: u64) ->
 
 fn text_report(name: &str, r: &Report, l: &Ledger) -> String {
     let mut s = format!("ran {name} on {} for {} s ({} steps)\n", r.target, r.duration_s, r.steps);
-    s += &format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
-    for p in &r.populations {
-        s += &format!(
-            "{:<16} {:>10} {:>12} {:>10.3}\n",
-            p.name,
-            thousands(p.neurons as u64),
-            thousands(p.spikes),
-            p.rate_hz
-        );
-    }
+    s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
     s += &format!(
         "energy {:.4e} J: idle chips {:.3e} J ({} chips), active cores {:.3e} J ({} cores), packets {:.3e} J ({} router traversals)\n",
         r.energy_j,

@@ -13,7 +13,7 @@ use soma_isa::units::Dim;
 use soma_runtime::reference::{RunOptions, RunResult, Simulator};
 
 use crate::load::{self, render_all};
-use crate::output::{thousands, write_atomic};
+use crate::output::{self, thousands, write_atomic};
 use crate::{Failure, SimulateArgs};
 
 #[derive(Serialize)]
@@ -133,16 +133,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
 fn text_report(name: &str, r: &Report) -> String {
     let mut s =
         format!("simulated {} s ({} steps of {} ms) of {name}, seed {}\n", r.duration_s, r.steps, r.dt_s * 1e3, r.seed);
-    s += &format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
-    for p in &r.populations {
-        s += &format!(
-            "{:<16} {:>10} {:>12} {:>10.3}\n",
-            p.name,
-            thousands(p.neurons as u64),
-            thousands(p.spikes),
-            p.rate_hz
-        );
-    }
+    s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
     s += &format!(
         "neurons {}, synapses {}, synaptic events {}\n",
         thousands(r.neurons as u64),
@@ -154,17 +145,11 @@ fn text_report(name: &str, r: &Report) -> String {
 }
 
 fn write_spikes(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
-    let mut all: Vec<(u32, usize, u32)> =
-        r.spikes.iter().enumerate().flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p, n))).collect();
+    let mut all: Vec<(u32, u32, u32)> =
+        r.spikes.iter().enumerate().flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n))).collect();
     all.sort_unstable();
-    write_atomic(path, |w: &mut dyn Write| {
-        writeln!(w, "time_s,population,neuron")?;
-        for (t, p, n) in all {
-            writeln!(w, "{},{},{n}", (t as f64 + 1.0) * inst.dt, inst.populations[p].name)?;
-        }
-        Ok(())
-    })
-    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+    let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
+    output::write_spikes(path, inst.dt, &names, &all)
 }
 
 fn write_traces(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {

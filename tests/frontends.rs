@@ -3,19 +3,12 @@
 
 mod common;
 
-use common::{soma, stderr, stdout, temp_dir};
+use common::{lif_exact_input, soma, stderr, stdout, temp_dir};
 
 #[test]
 fn lif_norse_driven_by_the_papers_input_spikes_fires_when_the_exact_reference_does() {
     let dir = temp_dir("norse");
-    let reference = std::fs::read_to_string("tests/data/nir/paper/lif_exact.csv").expect("reference");
-    // Column 1 of lif_exact.csv is the input spike of each 0.1 ms step: a one-column 0/1 matrix.
-    let input: String = reference
-        .lines()
-        .map(|l| format!("{}\n", l.split(',').next().expect("column").parse::<f64>().expect("number") as u8))
-        .collect();
-    let input_path = dir.join("input.csv");
-    std::fs::write(&input_path, input).expect("write");
+    let (input_path, expected) = lif_exact_input(&dir);
     let spikes = dir.join("spikes.csv");
     let o = soma(&[
         "simulate",
@@ -38,6 +31,7 @@ fn lif_norse_driven_by_the_papers_input_spikes_fires_when_the_exact_reference_do
         .map(|l| l.split(',').next().expect("t").to_string())
         .collect();
     // Spikes of step k are stamped (k + 1) dt; the reference fires in rows 460, 510, 710 and 760.
+    assert_eq!(expected, [460, 510, 710, 760]);
     assert_eq!(got, ["0.0461", "0.0511", "0.0711", "0.0761"]);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }

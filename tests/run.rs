@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{soma, stderr, temp_dir};
+use common::{lif_exact_input, soma, stderr, temp_dir};
 
 fn run_json(args: &[&str]) -> serde_json::Value {
     let o = soma(args);
@@ -79,19 +79,7 @@ fn microcircuit_at_scale_0_2_matches_the_reference_within_fifteen_percent() {
 #[test]
 fn the_nir_paper_lif_fires_when_the_exact_reference_does() {
     let dir = temp_dir("run-norse");
-    let reference = std::fs::read_to_string("tests/data/nir/paper/lif_exact.csv").expect("reference");
-    let input: String = reference
-        .lines()
-        .map(|l| format!("{}\n", l.split(',').next().expect("col").parse::<f64>().expect("num") as u8))
-        .collect();
-    let expected: Vec<usize> = reference
-        .lines()
-        .enumerate()
-        .filter(|(_, l)| l.split(',').nth(2).is_some_and(|x| x.parse::<f64>().unwrap_or(0.0) > 0.0))
-        .map(|(i, _)| i)
-        .collect();
-    let input_path = dir.join("in.csv");
-    std::fs::write(&input_path, input).expect("write");
+    let (input_path, expected) = lif_exact_input(&dir);
     let spikes = dir.join("spikes.csv");
     let o = soma(&[
         "run",

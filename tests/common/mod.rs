@@ -29,3 +29,16 @@ pub fn temp_dir(name: &str) -> PathBuf {
     std::fs::create_dir_all(&dir).expect("temp dir");
     dir
 }
+
+/// The NIR paper's input (column 1 of `lif_exact.csv`) written as a one-column spike matrix into `dir`, and the
+/// steps in which the exact reference fires.
+pub fn lif_exact_input(dir: &std::path::Path) -> (PathBuf, Vec<usize>) {
+    let reference = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/data/nir/paper/lif_exact.csv"))
+        .expect("reference");
+    let column = |l: &str, k: usize| l.split(',').nth(k).and_then(|x| x.parse::<f64>().ok()).expect("a number");
+    let input: String = reference.lines().map(|l| format!("{}\n", column(l, 0) as u8)).collect();
+    let fires = reference.lines().enumerate().filter(|(_, l)| column(l, 2) > 0.0).map(|(i, _)| i).collect();
+    let path = dir.join("lif_exact_input.csv");
+    std::fs::write(&path, input).expect("write");
+    (path, fires)
+}
