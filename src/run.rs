@@ -1,148 +1,266 @@
 //! `soma run`: execute an image on the emulated SpiNNaker-style machine (compiling a network first if given
 //! one), report rates, energy, load and packet statistics, and optionally compare with the float reference.
+//! [`execute`] is shared with `soma compare` and `soma sweep`; the JSON report it builds is what `soma report`
+//! reads.
 
 use std::collections::HashMap;
 use std::time::Instant;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use soma_isa::image::{CoreKind, Image};
 use soma_isa::units::Dim;
 use soma_runtime::reference::{RunOptions, Simulator};
 use soma_runtime::spinnaker::{Ledger, Machine};
-use soma_targets::Family;
+use soma_targets::{Family, Target};
 
 use crate::compile::{Built, build};
 use crate::load::quantity;
 use crate::output::{self, thousands};
 use crate::{Failure, RunArgs};
 
-#[derive(Serialize)]
-struct PopulationReport {
-    name: String,
-    neurons: u32,
-    spikes: u64,
-    rate_hz: f64,
+/// One population's results.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PopulationReport {
+    /// Name.
+    pub name: String,
+    /// Size.
+    pub neurons: u32,
+    /// Spikes emitted.
+    pub spikes: u64,
+    /// Mean rate, Hz.
+    pub rate_hz: f64,
     /// Cores holding the population (neuron and delay-extension cores).
-    cores: u64,
+    pub cores: u64,
     /// Synaptic events its cores processed.
-    synaptic_events: u64,
+    pub synaptic_events: u64,
     /// Packets its cores sent.
-    packets_sent: u64,
-    /// Its share of the energy: its cores' active overhead and the packets they sent (idle chip power is
-    /// shared by the whole network and not attributed).
-    energy_j: f64,
+    pub packets_sent: u64,
+    /// Its share of the energy: its cores' active overhead and the packets they sent (idle chip power is shared by
+    /// the whole network and not attributed).
+    pub energy_j: f64,
 }
 
-#[derive(Serialize)]
-struct Breakdown {
-    idle_chips: f64,
-    active_cores: f64,
-    packets: f64,
+/// Energy by component.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Breakdown {
+    /// Idle power of every chip.
+    pub idle_chips: f64,
+    /// Active overhead of loaded cores.
+    pub active_cores: f64,
+    /// Packets through routers.
+    pub packets: f64,
 }
 
-#[derive(Serialize)]
-struct Counts {
-    chips: u64,
-    cores: u64,
-    router_traversals: u64,
-    packets_sent: u64,
-    rows_fetched: u64,
-    dma_words: u64,
-    neuron_updates: u64,
-    busy_fraction: f64,
+/// The counts behind the energy.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Counts {
+    /// Chips of the machine.
+    pub chips: u64,
+    /// Loaded cores.
+    pub cores: u64,
+    /// Router traversals.
+    pub router_traversals: u64,
+    /// Packets sent.
+    pub packets_sent: u64,
+    /// Rows fetched.
+    pub rows_fetched: u64,
+    /// DMA words.
+    pub dma_words: u64,
+    /// Neuron updates.
+    pub neuron_updates: u64,
+    /// Busy fraction of the loaded cores' cycles.
+    pub busy_fraction: f64,
 }
 
-#[derive(Serialize)]
-struct ReferencePopulation {
-    name: String,
-    rate_hz: f64,
-    machine_rate_hz: f64,
-    rate_error: f64,
-    spikes_matched: f64,
+/// One population against the reference.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReferencePopulation {
+    /// Name.
+    pub name: String,
+    /// Reference rate.
+    pub rate_hz: f64,
+    /// Machine rate.
+    pub machine_rate_hz: f64,
+    /// Relative rate error.
+    pub rate_error: f64,
+    /// Fraction of the reference's spikes matched within one step.
+    pub spikes_matched: f64,
 }
 
-#[derive(Serialize)]
-struct Reference {
-    populations: Vec<ReferencePopulation>,
+/// The comparison with the float reference.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Reference {
+    /// Per population.
+    pub populations: Vec<ReferencePopulation>,
     /// Fraction of the reference's spikes matched by a machine spike of the same neuron within one step.
-    spikes_matched: f64,
+    pub spikes_matched: f64,
     /// Fraction of the machine's spikes matched by a reference spike within one step.
-    machine_spikes_matched: f64,
+    pub machine_spikes_matched: f64,
 }
 
-#[derive(Serialize)]
-struct Report {
-    target: String,
-    populations: Vec<PopulationReport>,
-    energy_j: f64,
-    energy_breakdown_j: Breakdown,
-    energy_counts: Counts,
-    energy_per_synaptic_event_j: f64,
-    synaptic_events: u64,
-    core_load_max: f64,
-    core_load_mean: f64,
-    overruns: u64,
-    late_packets: u64,
-    dropped_packets: u64,
-    duration_s: f64,
-    steps: u64,
-    wall_s: f64,
-    events_per_wall_s: f64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    reference: Option<Reference>,
+/// One core.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct CoreReport {
+    /// Chip coordinates.
+    pub chip: (u16, u16),
+    /// Core number.
+    pub core: u16,
+    /// Population or source name.
+    pub population: String,
+    /// `neurons`, `source` or `delay`.
+    pub kind: String,
+    /// Mean cycles per step over the budget.
+    pub load_mean: f64,
+    /// Most cycles in one step over the budget.
+    pub load_max: f64,
+    /// Synaptic events processed.
+    pub synaptic_events: u64,
+    /// Packets sent.
+    pub packets_sent: u64,
+}
+
+/// Packets one link carried.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct LinkReport {
+    /// The chip it leaves.
+    pub chip: (usize, usize),
+    /// Link number (0 east, 1 north-east, 2 north, 3 west, 4 south-west, 5 south).
+    pub link: usize,
+    /// Packets.
+    pub packets: u64,
+}
+
+/// Workload metrics under NeuroBench's names (`neurobench/metrics/`).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct NeuroBench {
+    /// Bytes of the model on the machine (synaptic words, row offsets and neuron registers).
+    pub footprint: u64,
+    /// Fraction of possible neuron pairs that are not connected.
+    pub connection_sparsity: f64,
+    /// Fraction of neuron-steps without a spike.
+    pub activation_sparsity: f64,
+    /// Neuron state updates.
+    pub membrane_updates: u64,
+    /// Synaptic operations: accumulates of spikes (`Effective_ACs`), multiply-accumulates (`Effective_MACs`, none
+    /// in a spiking network), and every synapse every step (`Dense`).
+    pub synaptic_operations: SynapticOperations,
+}
+
+/// NeuroBench's synaptic operations.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[allow(non_snake_case)]
+pub struct SynapticOperations {
+    /// Accumulates actually done.
+    pub Effective_ACs: u64,
+    /// Multiply-accumulates actually done.
+    pub Effective_MACs: u64,
+    /// Operations of a dense evaluation.
+    pub Dense: u64,
+}
+
+/// A target constant with its source.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConstantReport {
+    /// Section-qualified name.
+    pub name: String,
+    /// Value.
+    pub value: f64,
+    /// Source.
+    pub source: String,
+}
+
+/// The machine's shape.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct MachineReport {
+    /// Boards.
+    pub boards: u32,
+    /// Bounding width.
+    pub width: usize,
+    /// Bounding height.
+    pub height: usize,
+    /// Chips that exist.
+    pub chips: Vec<(usize, usize)>,
+}
+
+/// The whole report of a run (the `--json` output).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Report {
+    /// What ran.
+    pub network: String,
+    /// Target name.
+    pub target: String,
+    /// Populations.
+    pub populations: Vec<PopulationReport>,
+    /// Total energy.
+    pub energy_j: f64,
+    /// Energy by component.
+    pub energy_breakdown_j: Breakdown,
+    /// The counts behind the energy.
+    pub energy_counts: Counts,
+    /// Energy per synaptic event.
+    pub energy_per_synaptic_event_j: f64,
+    /// Synaptic events.
+    pub synaptic_events: u64,
+    /// Most cycles of a core in a step over the budget.
+    pub core_load_max: f64,
+    /// Mean neuron-core load.
+    pub core_load_mean: f64,
+    /// Steps in which a core overran (summed over cores).
+    pub overruns: u64,
+    /// Packets processed past their core's budget.
+    pub late_packets: u64,
+    /// Packets dropped on full links.
+    pub dropped_packets: u64,
+    /// Model time.
+    pub duration_s: f64,
+    /// Steps.
+    pub steps: u64,
+    /// Time of one step on the machine: the slowest core's cycles over the clock (mean over steps), seconds.
+    pub step_latency_s: f64,
+    /// Wall time.
+    pub wall_s: f64,
+    /// Synaptic events per wall second.
+    pub events_per_wall_s: f64,
+    /// Per core.
+    pub cores: Vec<CoreReport>,
+    /// Per link.
+    pub links: Vec<LinkReport>,
+    /// The machine.
+    pub machine: MachineReport,
+    /// Spikes of neurons 0..100 of each population (at most 50,000): `(time_s, population, neuron)`.
+    pub raster: Vec<(f64, String, u32)>,
+    /// NeuroBench metrics.
+    pub neurobench: NeuroBench,
+    /// The target's constants with their sources.
+    pub target_constants: Vec<ConstantReport>,
+    /// The comparison with the float reference, if asked for.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub reference: Option<Reference>,
 }
 
 /// Spikes as `(step, population, neuron)`.
-type Spikes = Vec<(u32, u32, u32)>;
+pub type Spikes = Vec<(u32, u32, u32)>;
 
-/// Runs the command.
-#[allow(clippy::print_stdout)]
-pub fn run(args: &RunArgs) -> Result<(), Failure> {
+/// Runs an image for `duration` seconds; with `built`, `compare` also runs the float reference.
+pub fn execute(
+    image: &Image,
+    target: &Target,
+    built: Option<&Built>,
+    duration: f64,
+    compare: bool,
+    quiet: bool,
+) -> Result<(Report, Spikes), Failure> {
     let wall = Instant::now();
-    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
-    let is_image = args.input.file.extension().is_some_and(|e| e == "img");
-    if is_image && args.spike_input.is_some() {
-        return Err(Failure::User("error: --input feeds a .nir graph; an image carries its inputs\n".into()));
-    }
-    let (image, target, built) = if is_image {
-        if args.compare_reference {
-            return Err(Failure::User("error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into()));
-        }
-        let name = args.input.file.display().to_string();
-        let bytes =
-            std::fs::read(&args.input.file).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-        let image = soma_isa::codec::decode(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
-        let target_name = args.target.clone().unwrap_or_else(|| image.header.target.clone());
-        let target = soma_targets::lookup(&target_name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        (image, target, None)
-    } else {
-        let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
-            .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let built = build(
-            &args.input,
-            args.spike_input.as_deref(),
-            &target,
-            Some(args.boards.as_deref().unwrap_or("auto")),
-            args.seed,
-        )?;
-        (built.image.clone(), target, Some(built))
-    };
     let Family::SpiNNaker(spinn) = &target.family;
-    let mut machine =
-        Machine::new(&image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    let mut machine = Machine::new(image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
     let steps = (duration / image.header.dt).round() as u64;
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
-    };
+    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr()) };
     bar.set_style(
         ProgressStyle::with_template("{spinner} running [{bar:30}] {pos}/{len} steps, eta {eta}")
             .map_err(|e| Failure::Internal(e.into()))?
             .progress_chars("=> "),
     );
-    let record = args.spikes.is_some() || args.compare_reference;
     let mut spikes: Spikes = Vec::new();
     let mut counts = vec![0u64; image.populations.len()];
     let run_start = Instant::now();
@@ -152,9 +270,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             if let CoreKind::Neurons(_) = c.kind {
                 let s = machine.spiked(i);
                 counts[c.population as usize] += s.len() as u64;
-                if record {
-                    spikes.extend(s.iter().map(|&n| (t as u32, c.population, c.first + n)));
-                }
+                spikes.extend(s.iter().map(|&n| (t as u32, c.population, c.first + n)));
             }
         }
         if t % 100 == 99 {
@@ -163,54 +279,93 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     bar.finish_and_clear();
     let run_s = run_start.elapsed().as_secs_f64();
-    let ledger =
-        Ledger::new(spinn, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
+    let ledger = Ledger::new(spinn, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
     let counters = machine.counters();
     let budget = machine.budget() as f64;
-    let neuron_cores: Vec<_> = image
+    let per_step = |c: &soma_runtime::spinnaker::CoreCounters| c.cycles as f64 / steps.max(1) as f64;
+    let neuron_cores: Vec<_> =
+        image.cores.iter().zip(counters).filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_))).map(|(_, k)| k).collect();
+    let reference = match (built, compare) {
+        (Some(b), true) => Some(against_reference(b, &spikes, steps)),
+        _ => None,
+    };
+    let geometry = soma_targets::spinnaker::Geometry::boards(image.header.boards as usize);
+    let populations = image
+        .populations
+        .iter()
+        .enumerate()
+        .zip(&counts)
+        .filter(|((_, p), _)| p.model != "source")
+        .map(|((pi, p), &n)| {
+            let mine: Vec<(usize, &soma_runtime::spinnaker::CoreCounters)> =
+                counters.iter().enumerate().filter(|(i, _)| image.cores[*i].population as usize == pi).collect();
+            let traversals: u64 = mine.iter().map(|&(i, c)| c.packets_sent * machine.routers_per_packet(i)).sum();
+            PopulationReport {
+                name: p.name.clone(),
+                neurons: p.size,
+                spikes: n,
+                rate_hz: if duration > 0.0 { n as f64 / p.size as f64 / duration } else { 0.0 },
+                cores: mine.len() as u64,
+                synaptic_events: mine.iter().map(|(_, c)| c.synaptic_events).sum(),
+                packets_sent: mine.iter().map(|(_, c)| c.packets_sent).sum(),
+                energy_j: spinn.energy.active_core_w.value * mine.len() as f64 * ledger.model_time_s
+                    + spinn.energy.packet_j.value * traversals as f64,
+            }
+        })
+        .collect();
+    let cores = image
         .cores
         .iter()
         .zip(counters)
-        .filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_)))
-        .map(|(_, k)| k)
+        .map(|(c, k)| CoreReport {
+            chip: c.chip,
+            core: c.index,
+            population: image.populations[c.population as usize].name.clone(),
+            kind: match c.kind {
+                CoreKind::Neurons(_) => "neurons",
+                CoreKind::Source(_) => "source",
+                CoreKind::DelayExtension { .. } => "delay",
+            }
+            .into(),
+            load_mean: per_step(k) / budget,
+            load_max: k.max_step_cycles as f64 / budget,
+            synaptic_events: k.synaptic_events,
+            packets_sent: k.packets_sent,
+        })
         .collect();
-    let loads: Vec<f64> = neuron_cores.iter().map(|k| k.cycles as f64 / steps.max(1) as f64 / budget).collect();
-    let reference = match (&built, args.compare_reference) {
-        (Some(b), true) => Some(compare(b, &image, &spikes, steps)),
-        _ => None,
+    // The raster keeps neurons 0..100 of every population, at most 50,000 spikes.
+    let raster = spikes
+        .iter()
+        .filter(|&&(_, _, n)| n < 100)
+        .take(50_000)
+        .map(|&(t, p, n)| ((t as f64 + 1.0) * image.header.dt, image.populations[p as usize].name.clone(), n))
+        .collect();
+    let footprint: u64 = image
+        .cores
+        .iter()
+        .map(|c| match &c.kind {
+            CoreKind::Neurons(n) => {
+                (n.synapses.words.len() + n.synapses.row_offsets.len()) as u64 * 4
+                    + n.registers.iter().map(|r| r.len() as u64 * 4).sum::<u64>()
+            }
+            _ => 0,
+        })
+        .sum();
+    let (neurons, synapses): (u64, u64) = match built {
+        Some(b) => (b.inst.neuron_count() as u64, b.inst.synapse_count() as u64),
+        None => (
+            image.populations.iter().filter(|p| p.model != "source").map(|p| p.size as u64).sum(),
+            image.cores.iter().map(|c| if let CoreKind::Neurons(n) = &c.kind { n.synapses.words.len() as u64 } else { 0 }).sum(),
+        ),
     };
+    let all_units: u64 = image.populations.iter().map(|p| p.size as u64).sum();
+    let total_spikes: u64 = counts.iter().sum();
     let report = Report {
+        network: built.map_or_else(String::new, |b| b.name.clone()),
         target: target.name.clone(),
-        populations: image
-            .populations
-            .iter()
-            .enumerate()
-            .zip(&counts)
-            .filter(|((_, p), _)| p.model != "source")
-            .map(|((pi, p), &n)| {
-                let mine: Vec<(usize, &soma_runtime::spinnaker::CoreCounters)> =
-                    counters.iter().enumerate().filter(|(i, _)| image.cores[*i].population as usize == pi).collect();
-                let packets: u64 = mine.iter().map(|(_, c)| c.packets_sent).sum();
-                let traversals: u64 = mine.iter().map(|&(i, c)| c.packets_sent * machine.routers_per_packet(i)).sum();
-                PopulationReport {
-                    name: p.name.clone(),
-                    neurons: p.size,
-                    spikes: n,
-                    rate_hz: if duration > 0.0 { n as f64 / p.size as f64 / duration } else { 0.0 },
-                    cores: mine.len() as u64,
-                    synaptic_events: mine.iter().map(|(_, c)| c.synaptic_events).sum(),
-                    packets_sent: packets,
-                    energy_j: spinn.energy.active_core_w.value * mine.len() as f64 * ledger.model_time_s
-                        + spinn.energy.packet_j.value * traversals as f64,
-                }
-            })
-            .collect(),
+        populations,
         energy_j: ledger.total_j(),
-        energy_breakdown_j: Breakdown {
-            idle_chips: ledger.idle_chips_j,
-            active_cores: ledger.active_cores_j,
-            packets: ledger.packets_j,
-        },
+        energy_breakdown_j: Breakdown { idle_chips: ledger.idle_chips_j, active_cores: ledger.active_cores_j, packets: ledger.packets_j },
         energy_counts: Counts {
             chips: ledger.chips,
             cores: ledger.cores,
@@ -224,22 +379,84 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         energy_per_synaptic_event_j: ledger.per_synaptic_event_j(),
         synaptic_events: ledger.synaptic_events,
         core_load_max: neuron_cores.iter().map(|k| k.max_step_cycles as f64 / budget).fold(0.0, f64::max),
-        core_load_mean: if loads.is_empty() { 0.0 } else { loads.iter().sum::<f64>() / loads.len() as f64 },
+        core_load_mean: if neuron_cores.is_empty() {
+            0.0
+        } else {
+            neuron_cores.iter().map(|k| per_step(k) / budget).sum::<f64>() / neuron_cores.len() as f64
+        },
         overruns: counters.iter().map(|c| c.overruns).sum(),
         late_packets: counters.iter().map(|c| c.late_packets).sum(),
         dropped_packets: machine.dropped_packets,
         duration_s: duration,
         steps,
+        step_latency_s: neuron_cores.iter().map(|k| per_step(k)).fold(0.0, f64::max) / spinn.machine.clock_hz.value,
         wall_s: wall.elapsed().as_secs_f64(),
         events_per_wall_s: ledger.synaptic_events as f64 / run_s.max(1e-9),
+        cores,
+        links: machine.link_traffic().into_iter().map(|(chip, link, packets)| LinkReport { chip, link, packets }).collect(),
+        machine: MachineReport {
+            boards: image.header.boards,
+            width: geometry.width,
+            height: geometry.height,
+            chips: geometry.chips(),
+        },
+        raster,
+        neurobench: NeuroBench {
+            footprint,
+            connection_sparsity: if neurons == 0 { 0.0 } else { 1.0 - synapses as f64 / (neurons as f64 * all_units as f64) },
+            activation_sparsity: if neurons == 0 || steps == 0 { 0.0 } else { 1.0 - total_spikes as f64 / (neurons * steps) as f64 },
+            membrane_updates: counters.iter().map(|c| c.neuron_updates).sum(),
+            synaptic_operations: SynapticOperations {
+                Effective_ACs: ledger.synaptic_events,
+                Effective_MACs: 0,
+                Dense: synapses * steps,
+            },
+        },
+        target_constants: target
+            .constants()
+            .into_iter()
+            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
+            .collect(),
         reference,
     };
+    Ok((report, spikes))
+}
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &RunArgs) -> Result<(), Failure> {
+    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let is_image = args.input.file.extension().is_some_and(|e| e == "img");
+    if is_image && args.spike_input.is_some() {
+        return Err(Failure::User("error: --input feeds a .nir graph; an image carries its inputs\n".into()));
+    }
+    let (image, target, built) = if is_image {
+        if args.compare_reference {
+            return Err(Failure::User(
+                "error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into(),
+            ));
+        }
+        let name = args.input.file.display().to_string();
+        let bytes = std::fs::read(&args.input.file).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+        let image = soma_isa::codec::decode(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
+        let target_name = args.target.clone().unwrap_or_else(|| image.header.target.clone());
+        let target = soma_targets::lookup(&target_name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        (image, target, None)
+    } else {
+        let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
+            .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        let built = build(&args.input, args.spike_input.as_deref(), &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
+        (built.image.clone(), target, Some(built))
+    };
+    let (mut report, spikes) = execute(&image, &target, built.as_ref(), duration, args.compare_reference, args.quiet)?;
+    if report.network.is_empty() {
+        report.network = args.input.file.display().to_string();
+    }
     if let Some(path) = &args.spikes {
         let names: Vec<&str> = image.populations.iter().map(|p| p.name.as_str()).collect();
         output::write_spikes(path, image.header.dt, &names, &spikes)?;
     }
-    let name = built.as_ref().map_or_else(|| args.input.file.display().to_string(), |b| b.name.clone());
-    let text = text_report(&name, &report, &ledger);
+    let text = text_report(&report);
     if args.json {
         eprint!("{text}");
         println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Failure::Internal(e.into()))?);
@@ -250,11 +467,10 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
 }
 
 /// Runs the reference simulator on the compiled network's instance and compares rates and spike trains.
-fn compare(built: &Built, image: &Image, machine_spikes: &Spikes, steps: u64) -> Reference {
+fn against_reference(built: &Built, machine_spikes: &Spikes, steps: u64) -> Reference {
     let inst = &built.inst;
     let result = Simulator::new(inst).run(&RunOptions { steps, record_all_spikes: true }, |_| {});
     let duration = steps as f64 * inst.dt;
-    // Per (population, neuron): sorted spike steps of each.
     let mut reference: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
     for (p, list) in result.spikes.iter().enumerate() {
         for &(t, n) in list {
@@ -265,23 +481,22 @@ fn compare(built: &Built, image: &Image, machine_spikes: &Spikes, steps: u64) ->
     for &(t, p, n) in machine_spikes {
         machine.entry((p, n)).or_default().push(t);
     }
-    let matched =
-        |a: &HashMap<(u32, u32), Vec<u32>>, b: &HashMap<(u32, u32), Vec<u32>>, pop: Option<u32>| -> (u64, u64) {
-            let (mut hit, mut total) = (0u64, 0u64);
-            for (key, times) in a.iter().filter(|(k, _)| pop.is_none_or(|p| k.0 == p)) {
-                let other = b.get(key).map(Vec::as_slice).unwrap_or_default();
-                let mut used = vec![false; other.len()];
-                for &t in times {
-                    total += 1;
-                    let lo = other.partition_point(|&x| x + 1 < t);
-                    if let Some(j) = (lo..other.len()).take_while(|&j| other[j] <= t + 1).find(|&j| !used[j]) {
-                        used[j] = true;
-                        hit += 1;
-                    }
+    let matched = |a: &HashMap<(u32, u32), Vec<u32>>, b: &HashMap<(u32, u32), Vec<u32>>, pop: Option<u32>| -> (u64, u64) {
+        let (mut hit, mut total) = (0u64, 0u64);
+        for (key, times) in a.iter().filter(|(k, _)| pop.is_none_or(|p| k.0 == p)) {
+            let other = b.get(key).map(Vec::as_slice).unwrap_or_default();
+            let mut used = vec![false; other.len()];
+            for &t in times {
+                total += 1;
+                let lo = other.partition_point(|&x| x + 1 < t);
+                if let Some(j) = (lo..other.len()).take_while(|&j| other[j] <= t + 1).find(|&j| !used[j]) {
+                    used[j] = true;
+                    hit += 1;
                 }
             }
-            (hit, total)
-        };
+        }
+        (hit, total)
+    };
     let frac = |(h, t): (u64, u64)| if t == 0 { 1.0 } else { h as f64 / t as f64 };
     let populations = inst
         .populations
@@ -305,7 +520,6 @@ fn compare(built: &Built, image: &Image, machine_spikes: &Spikes, steps: u64) ->
             }
         })
         .collect();
-    let _ = image;
     Reference {
         populations,
         spikes_matched: frac(matched(&reference, &machine, None)),
@@ -313,18 +527,20 @@ fn compare(built: &Built, image: &Image, machine_spikes: &Spikes, steps: u64) ->
     }
 }
 
-fn text_report(name: &str, r: &Report, l: &Ledger) -> String {
-    let mut s = format!("ran {name} on {} for {} s ({} steps)\n", r.target, r.duration_s, r.steps);
+/// The human-readable summary of a run.
+pub fn text_report(r: &Report) -> String {
+    let mut s = format!("ran {} on {} for {} s ({} steps)\n", r.network, r.target, r.duration_s, r.steps);
     s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
+    let (b, c) = (&r.energy_breakdown_j, &r.energy_counts);
     s += &format!(
         "energy {:.4e} J: idle chips {:.3e} J ({} chips), active cores {:.3e} J ({} cores), packets {:.3e} J ({} router traversals)\n",
         r.energy_j,
-        l.idle_chips_j,
-        l.chips,
-        l.active_cores_j,
-        l.cores,
-        l.packets_j,
-        thousands(l.router_traversals)
+        b.idle_chips,
+        c.chips,
+        b.active_cores,
+        c.cores,
+        b.packets,
+        thousands(c.router_traversals)
     );
     s += &format!(
         "synaptic events {}, energy per synaptic event {:.3e} J\n",

@@ -108,6 +108,8 @@ pub struct Machine<'a> {
     counters: Vec<CoreCounters>,
     step_cycles: Vec<u64>,
     link_use: Vec<u32>,
+    link_totals: Vec<u64>,
+    width: usize,
     link_capacity: u32,
     budget: u64,
     costs: Costs,
@@ -217,6 +219,8 @@ impl<'a> Machine<'a> {
             counters: vec![CoreCounters::default(); image.cores.len()],
             step_cycles: vec![0; image.cores.len()],
             link_use: vec![0; geometry.width * geometry.height * 6],
+            link_totals: vec![0; geometry.width * geometry.height * 6],
+            width: geometry.width,
             link_capacity: (target.machine.link_packets_per_s.value * dt).floor().max(1.0).min(u32::MAX as f64) as u32,
             budget: (clock * dt).floor() as u64,
             costs: Costs {
@@ -248,6 +252,16 @@ impl<'a> Machine<'a> {
     /// Counters per core (in image order).
     pub fn counters(&self) -> &[CoreCounters] {
         &self.counters
+    }
+
+    /// Packets each link carried so far: `((x, y), link, packets)` for links that carried any.
+    pub fn link_traffic(&self) -> Vec<((usize, usize), usize, u64)> {
+        self.link_totals
+            .iter()
+            .enumerate()
+            .filter(|(_, p)| **p > 0)
+            .map(|(i, &p)| (((i / 6) % self.width, (i / 6) / self.width), i % 6, p))
+            .collect()
     }
 
     /// Routers one packet of core `core` passes (0 for a core without targets).
@@ -337,6 +351,9 @@ impl<'a> Machine<'a> {
             }
         }
         self.deliver(&events);
+        for (total, &used) in self.link_totals.iter_mut().zip(&self.link_use) {
+            *total += used as u64;
+        }
         for (c, &cycles) in self.counters.iter_mut().zip(&self.step_cycles) {
             c.cycles += cycles;
             c.max_step_cycles = c.max_step_cycles.max(cycles);
