@@ -3,9 +3,11 @@
 
 mod check;
 mod compile;
+mod html;
 mod import;
 mod load;
 mod output;
+mod report;
 mod run;
 mod simulate;
 mod targets;
@@ -60,6 +62,10 @@ enum Command {
     ///
     /// Examples: soma run cuba.img --duration 1s; soma run examples/cuba.snn --target spinnaker1 --compare-reference
     Run(RunArgs),
+    /// Turn a `soma run --json` report into a summary, an HTML page with plots, and CSV tables.
+    ///
+    /// Example: soma run examples/cuba.snn --compare-reference --json > run.json; soma report run.json --html r.html
+    Report(ReportArgs),
     /// List the target presets, or show one with the source of every constant.
     ///
     /// Example: soma targets show spinnaker1
@@ -119,6 +125,18 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct ReportArgs {
+    /// The JSON written by `soma run --json`.
+    run: PathBuf,
+    /// Write a self-contained HTML page with plots here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// Write CSV tables (populations, energy, cores, links) into this folder.
+    #[arg(long, value_name = "DIR")]
+    csv: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]
@@ -219,6 +237,7 @@ fn main() -> ExitCode {
         Command::Compile(a) => compile::run(&a),
         Command::Targets(a) => targets::run(&a),
         Command::Run(a) => run::run(&a),
+        Command::Report(a) => report::run(&a),
     });
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,

@@ -1,0 +1,195 @@
+//! `soma report`: turn the JSON of `soma run --json` into a text summary, a self-contained HTML page with plots
+//! (energy by component and population, core load over the chip mesh, link traffic, spike raster, fidelity),
+//! and CSV tables.
+
+use std::collections::HashMap;
+use std::io::Write;
+use std::path::Path;
+
+use soma_targets::spinnaker::LINK_OFFSETS;
+
+use crate::html::{bars, esc, mesh, page, raster, table};
+use crate::output::write_atomic;
+use crate::run::{Report, text_report};
+use crate::{Failure, ReportArgs};
+
+/// Reads a run report.
+pub fn read(path: &Path) -> Result<Report, Failure> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+    serde_json::from_str(&text).map_err(|e| Failure::User(format!("error: {name}: not a `soma run --json` report ({e})\n")))
+}
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &ReportArgs) -> Result<(), Failure> {
+    let r = read(&args.run)?;
+    print!("{}", text_report(&r));
+    if let Some(path) = &args.html {
+        let html = html(&r);
+        write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+        eprintln!("wrote {}", path.display());
+    }
+    if let Some(dir) = &args.csv {
+        csv(&r, dir)?;
+        eprintln!("wrote CSV tables to {}", dir.display());
+    }
+    Ok(())
+}
+
+fn fmt(x: f64) -> String {
+    format!("{x:.4e}")
+}
+
+/// The HTML page of a run.
+pub fn html(r: &Report) -> String {
+    let mut sections = Vec::new();
+    sections.push(format!(
+        "<p>{} on <b>{}</b>, {} s of model time ({} steps); {} neurons' spikes; wall {:.2} s.</p>",
+        esc(&r.network),
+        esc(&r.target),
+        r.duration_s,
+        r.steps,
+        r.populations.iter().map(|p| p.spikes).sum::<u64>(),
+        r.wall_s
+    ));
+    let b = &r.energy_breakdown_j;
+    let c = &r.energy_counts;
+    sections.push(format!(
+        "<h2>Energy: {:.4e} J ({:.3e} J per synaptic event)</h2>{}{}",
+        r.energy_j,
+        r.energy_per_synaptic_event_j,
+        bars(&[("idle chips".into(), b.idle_chips), ("active cores".into(), b.active_cores), ("packets".into(), b.packets)], "J"),
+        table(
+            &["component", "energy (J)", "count"],
+            &[
+                vec!["idle chips".into(), fmt(b.idle_chips), format!("{} chips x {} s", c.chips, r.duration_s)],
+                vec!["active cores".into(), fmt(b.active_cores), format!("{} cores x {} s", c.cores, r.duration_s)],
+                vec!["packets".into(), fmt(b.packets), format!("{} router traversals ({} packets)", c.router_traversals, c.packets_sent)],
+                vec!["synaptic events".into(), String::new(), r.synaptic_events.to_string()],
+                vec!["rows fetched / DMA words".into(), String::new(), format!("{} / {}", c.rows_fetched, c.dma_words)],
+                vec!["neuron updates".into(), String::new(), c.neuron_updates.to_string()],
+            ]
+        )
+    ));
+    sections.push(format!(
+        "<h2>Energy and activity by population</h2><p class=\"note\">A population's energy is its cores' active overhead and the packets they sent; idle chip power is shared.</p>{}{}",
+        bars(&r.populations.iter().map(|p| (p.name.clone(), p.energy_j)).collect::<Vec<_>>(), "J"),
+        table(
+            &["population", "neurons", "spikes", "rate (Hz)", "cores", "synaptic events", "packets sent", "energy (J)"],
+            &r.populations
+                .iter()
+                .map(|p| vec![p.name.clone(), p.neurons.to_string(), p.spikes.to_string(), format!("{:.3}", p.rate_hz), p.cores.to_string(), p.synaptic_events.to_string(), p.packets_sent.to_string(), fmt(p.energy_j)])
+                .collect::<Vec<_>>()
+        )
+    ));
+    // Core load over the mesh: the busiest core of each chip.
+    let mut load: HashMap<(usize, usize), (f64, Vec<String>)> = HashMap::new();
+    for core in &r.cores {
+        let e = load.entry((core.chip.0 as usize, core.chip.1 as usize)).or_insert((0.0, Vec::new()));
+        e.0 = e.0.max(core.load_mean);
+        e.1.push(format!("core {} {} ({}): load {:.2} mean, {:.2} max", core.core, core.population, core.kind, core.load_mean, core.load_max));
+    }
+    let m = &r.machine;
+    sections.push(format!(
+        "<h2>Core load over the chips</h2><p class=\"note\">Colour: the busiest core's mean cycles per step over its budget (green 0, yellow 1 = exactly the budget, red 2 or more). Hover a chip for its cores. Overruns {}, late packets {}, dropped packets {}; mean load {:.2}, worst step {:.2}.</p>{}",
+        r.overruns,
+        r.late_packets,
+        r.dropped_packets,
+        r.core_load_mean,
+        r.core_load_max,
+        mesh(
+            m.width,
+            m.height,
+            &m.chips,
+            |chip| load.get(&chip).map(|l| l.0 / 2.0),
+            |chip| load.get(&chip).map_or_else(|| format!("chip ({}, {}): idle", chip.0, chip.1), |l| format!("chip ({}, {})\n{}", chip.0, chip.1, l.1.join("\n"))),
+            &[]
+        )
+    ));
+    let wrap = |x: i64, n: usize| x.rem_euclid(n as i64) as usize;
+    let links: Vec<((usize, usize), (usize, usize), u64)> = r
+        .links
+        .iter()
+        .map(|l| {
+            let (dx, dy) = LINK_OFFSETS[l.link % 6];
+            (l.chip, (wrap(l.chip.0 as i64 + dx as i64, m.width), wrap(l.chip.1 as i64 + dy as i64, m.height)), l.packets)
+        })
+        .collect();
+    sections.push(format!(
+        "<h2>Link traffic</h2><p class=\"note\">{} links carried packets; line width grows with the log of the count (hover for it).</p>{}",
+        links.len(),
+        mesh(m.width, m.height, &m.chips, |chip| load.get(&chip).map(|_| 0.0), |chip| format!("chip ({}, {})", chip.0, chip.1), &links)
+    ));
+    let mut groups: Vec<(String, u32)> = Vec::new();
+    for p in &r.populations {
+        groups.push((p.name.clone(), p.neurons.min(100)));
+    }
+    let offset: HashMap<&str, u32> = groups.iter().scan(0, |acc, g| {
+        let o = *acc;
+        *acc += g.1;
+        Some((g.0.as_str(), o))
+    }).collect();
+    let dots: Vec<(f64, u32)> = r.raster.iter().filter_map(|(t, p, n)| offset.get(p.as_str()).map(|o| (*t, o + n))).collect();
+    sections.push(format!("<h2>Spike raster (neurons 0-99 of each population)</h2>{}", raster(r.duration_s, &groups, &dots)));
+    if let Some(f) = &r.reference {
+        sections.push(format!(
+            "<h2>Fidelity against the float reference</h2><p class=\"note\">Relative rate error per population (machine vs reference, same network and seed); {:.1}% of the reference's spikes are matched within one step.</p>{}{}",
+            f.spikes_matched * 100.0,
+            bars(&f.populations.iter().map(|p| (p.name.clone(), p.rate_error)).collect::<Vec<_>>(), ""),
+            table(
+                &["population", "reference (Hz)", "machine (Hz)", "rate error", "spikes within one step"],
+                &f.populations
+                    .iter()
+                    .map(|p| vec![p.name.clone(), format!("{:.3}", p.rate_hz), format!("{:.3}", p.machine_rate_hz), format!("{:+.2}%", p.rate_error * 100.0), format!("{:.1}%", p.spikes_matched * 100.0)])
+                    .collect::<Vec<_>>()
+            )
+        ));
+    }
+    let nb = &r.neurobench;
+    sections.push(format!(
+        "<h2>Workload (NeuroBench metrics)</h2>{}",
+        table(
+            &["metric", "value"],
+            &[
+                vec!["footprint (bytes)".into(), nb.footprint.to_string()],
+                vec!["connection_sparsity".into(), format!("{:.4}", nb.connection_sparsity)],
+                vec!["activation_sparsity".into(), format!("{:.4}", nb.activation_sparsity)],
+                vec!["membrane_updates".into(), nb.membrane_updates.to_string()],
+                vec!["synaptic_operations.Effective_ACs".into(), nb.synaptic_operations.Effective_ACs.to_string()],
+                vec!["synaptic_operations.Effective_MACs".into(), nb.synaptic_operations.Effective_MACs.to_string()],
+                vec!["synaptic_operations.Dense".into(), nb.synaptic_operations.Dense.to_string()],
+            ]
+        )
+    ));
+    sections.push(format!(
+        "<h2>Target {}: constants and sources</h2>{}",
+        esc(&r.target),
+        table(&["constant", "value", "source"], &r.target_constants.iter().map(|c| vec![c.name.clone(), format!("{}", c.value), c.source.clone()]).collect::<Vec<_>>())
+    ));
+    page(&format!("soma report: {} on {}", r.network, r.target), &sections)
+}
+
+fn csv(r: &Report, dir: &Path) -> Result<(), Failure> {
+    std::fs::create_dir_all(dir).map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", dir.display())))?;
+    let write = |name: &str, body: String| {
+        write_atomic(&dir.join(name), |w: &mut dyn Write| w.write_all(body.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))
+    };
+    let mut s = String::from("population,neurons,spikes,rate_hz,cores,synaptic_events,packets_sent,energy_j\n");
+    for p in &r.populations {
+        s += &format!("{},{},{},{},{},{},{},{}\n", p.name, p.neurons, p.spikes, p.rate_hz, p.cores, p.synaptic_events, p.packets_sent, p.energy_j);
+    }
+    write("populations.csv", s)?;
+    let b = &r.energy_breakdown_j;
+    write("energy.csv", format!("component,energy_j\nidle_chips,{}\nactive_cores,{}\npackets,{}\ntotal,{}\n", b.idle_chips, b.active_cores, b.packets, r.energy_j))?;
+    let mut s = String::from("chip_x,chip_y,core,population,kind,load_mean,load_max,synaptic_events,packets_sent\n");
+    for c in &r.cores {
+        s += &format!("{},{},{},{},{},{},{},{},{}\n", c.chip.0, c.chip.1, c.core, c.population, c.kind, c.load_mean, c.load_max, c.synaptic_events, c.packets_sent);
+    }
+    write("cores.csv", s)?;
+    let mut s = String::from("chip_x,chip_y,link,packets\n");
+    for l in &r.links {
+        s += &format!("{},{},{},{}\n", l.chip.0, l.chip.1, l.link, l.packets);
+    }
+    write("links.csv", s)
+}
