@@ -2,6 +2,7 @@
 //! prints reports and maps failures to exit codes (0 ok, 1 bad input, 2 internal error).
 
 mod check;
+mod compare;
 mod compile;
 mod html;
 mod import;
@@ -10,6 +11,7 @@ mod output;
 mod report;
 mod run;
 mod simulate;
+mod sweep;
 mod targets;
 
 use std::path::PathBuf;
@@ -66,6 +68,15 @@ enum Command {
     ///
     /// Example: soma run examples/cuba.snn --compare-reference --json > run.json; soma report run.json --html r.html
     Report(ReportArgs),
+    /// Run a design-space sweep over target constants: every combination compiled and run, a CSV of every point
+    /// and a Pareto plot; an interrupted sweep resumes where it stopped.
+    ///
+    /// Example: soma sweep examples/microcircuit.snn --set scale=0.1 --vary neurons_per_core=64,128,256 --out sweep/
+    Sweep(SweepArgs),
+    /// Run the same network on several targets and compare energy, latency, resources and fidelity.
+    ///
+    /// Example: soma compare examples/cuba.snn --targets spinnaker1,spinnaker2 --html compare.html
+    Compare(CompareArgs),
     /// List the target presets, or show one with the source of every constant.
     ///
     /// Example: soma targets show spinnaker1
@@ -137,6 +148,55 @@ struct ReportArgs {
     /// Write CSV tables (populations, energy, cores, links) into this folder.
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
+}
+
+#[derive(Args, Debug)]
+struct SweepArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Target preset or .toml whose constants are varied.
+    #[arg(long, default_value = "spinnaker1", value_name = "TARGET")]
+    target: String,
+    /// A target constant and its values, e.g. neurons_per_core=64,128,256 or machine.clock_hz=1e8,2e8 (repeatable;
+    /// every combination is a point).
+    #[arg(long, value_name = "KEY=V1,V2,...", required = true)]
+    vary: Vec<String>,
+    /// Folder for the points, sweep.csv and sweep.html.
+    #[arg(long, value_name = "DIR")]
+    out: PathBuf,
+    /// Model time per point.
+    #[arg(long, default_value = "100ms", value_name = "TIME")]
+    duration: String,
+    /// Machine size in boards, or auto.
+    #[arg(long, value_name = "N|auto")]
+    boards: Option<String>,
+    /// Seed of the network's random draws.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// No progress bar.
+    #[arg(long, short)]
+    quiet: bool,
+}
+
+#[derive(Args, Debug)]
+struct CompareArgs {
+    #[command(flatten)]
+    input: InputArgs,
+    /// Targets to compare, comma-separated (presets or .toml files).
+    #[arg(long, default_value = "spinnaker1,spinnaker2", value_name = "T1,T2,...")]
+    targets: String,
+    /// Model time on each target.
+    #[arg(long, default_value = "100ms", value_name = "TIME")]
+    duration: String,
+    /// Seed of the network's random draws.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Write an HTML page here.
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+    /// No progress bars.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -238,6 +298,8 @@ fn main() -> ExitCode {
         Command::Targets(a) => targets::run(&a),
         Command::Run(a) => run::run(&a),
         Command::Report(a) => report::run(&a),
+        Command::Sweep(a) => sweep::run(&a),
+        Command::Compare(a) => compare::run(&a),
     });
     match outcome {
         Ok(Ok(())) => ExitCode::SUCCESS,

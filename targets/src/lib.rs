@@ -124,6 +124,50 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
     Ok(Target { name: header.name, description: header.description, family, fingerprint })
 }
 
+/// The TOML text of a preset name or a `.toml` path.
+pub fn text_of(name_or_path: &str) -> Result<String, TargetError> {
+    if let Some(text) = preset_text(name_or_path) {
+        return Ok(text.to_string());
+    }
+    if name_or_path.ends_with(".toml") {
+        return std::fs::read_to_string(name_or_path)
+            .map_err(|e| TargetError::Io { path: name_or_path.to_string(), message: e.to_string() });
+    }
+    Err(TargetError::Unknown { name: name_or_path.to_string() })
+}
+
+/// A target with some constants replaced (for design-space sweeps): `overrides` are `(name, value)` with `name`
+/// a section-qualified constant (`mapping.neurons_per_core`) or an unambiguous field name (`neurons_per_core`).
+/// The source of a replaced constant says so. The result is validated like any target.
+pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result<Target, TargetError> {
+    let invalid = |message: String| TargetError::Invalid { file: name_or_path.to_string(), message };
+    let base = lookup(name_or_path)?;
+    let mut table: toml::Table = toml::from_str(&text_of(name_or_path)?).map_err(|e| invalid(e.to_string()))?;
+    for (key, value) in overrides {
+        let names: Vec<String> = base.constants().into_iter().map(|(n, _)| n).collect();
+        let matches: Vec<&String> = names.iter().filter(|n| *n == key || n.ends_with(&format!(".{key}"))).collect();
+        let full = match matches.as_slice() {
+            [one] => (*one).clone(),
+            [] => return Err(invalid(format!("no constant `{key}`; constants: {}", names.join(", ")))),
+            _ => return Err(invalid(format!("`{key}` is ambiguous: {}", matches.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")))),
+        };
+        let (section, field) = full.split_once('.').unwrap_or(("", &full));
+        let entry = table
+            .get_mut(section)
+            .and_then(|s| s.as_table_mut())
+            .and_then(|s| s.get_mut(field))
+            .and_then(|f| f.as_table_mut())
+            .ok_or_else(|| invalid(format!("`{full}` is not a {{ value, source }} constant")))?;
+        entry.insert("value".into(), toml::Value::Float(*value));
+        entry.insert("source".into(), toml::Value::String(format!("design-space sweep: set to {value}")));
+    }
+    let mut t = parse(name_or_path, &toml::to_string(&table).map_err(|e| invalid(e.to_string()))?)?;
+    if !overrides.is_empty() {
+        t.name = base.name;
+    }
+    Ok(t)
+}
+
 /// FNV-1a, 64-bit.
 pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
     bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
@@ -157,6 +201,18 @@ mod tests {
             assert!(t.constants().iter().all(|(_, c)| !c.source.trim().is_empty()));
         }
         assert_ne!(lookup("spinnaker1").expect("1").fingerprint, lookup("spinnaker2").expect("2").fingerprint);
+    }
+
+    #[test]
+    fn overrides_replace_values_and_say_so() {
+        let t = with_overrides("spinnaker1", &[("neurons_per_core".into(), 64.0), ("machine.clock_hz".into(), 1e8)]).expect("overrides");
+        let get = |n: &str| t.constants().into_iter().find(|(k, _)| k == n).map(|(_, c)| c.clone()).expect("constant");
+        assert_eq!(get("mapping.neurons_per_core").value, 64.0);
+        assert!(get("mapping.neurons_per_core").source.contains("sweep"));
+        assert_eq!(get("machine.clock_hz").value, 1e8);
+        assert_ne!(t.fingerprint, lookup("spinnaker1").expect("preset").fingerprint);
+        assert!(with_overrides("spinnaker1", &[("nonsense".into(), 1.0)]).is_err());
+        assert!(with_overrides("spinnaker1", &[("neurons_per_core".into(), 0.0)]).is_err(), "validated");
     }
 
     #[test]

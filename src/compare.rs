@@ -1,0 +1,59 @@
+//! `soma compare`: the same network on several targets, one table and one HTML page: energy per model second
+//! and per synaptic event, step latency, cores, and fidelity against the float reference.
+
+use std::io::Write;
+
+use soma_isa::units::Dim;
+
+use crate::compile::build;
+use crate::html::{bars, page, table};
+use crate::load::quantity;
+use crate::output::write_atomic;
+use crate::run::execute;
+use crate::{CompareArgs, Failure};
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &CompareArgs) -> Result<(), Failure> {
+    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let mut rows = Vec::new();
+    let mut energies = Vec::new();
+    for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        let built = build(&args.input, None, &target, Some("auto"), args.seed)?;
+        let (r, _) = execute(&built.image, &target, Some(&built), duration, true, args.quiet)?;
+        let err = r.reference.as_ref().map_or(f64::NAN, |f| {
+            f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
+        });
+        energies.push((name.to_string(), r.energy_j / duration.max(f64::MIN_POSITIVE)));
+        rows.push(vec![
+            name.to_string(),
+            format!("{:.4e}", r.energy_j / duration.max(f64::MIN_POSITIVE)),
+            format!("{:.3e}", r.energy_per_synaptic_event_j),
+            format!("{:.3e}", r.step_latency_s),
+            r.energy_counts.cores.to_string(),
+            r.energy_counts.chips.to_string(),
+            r.overruns.to_string(),
+            format!("{:.2}%", err * 100.0),
+        ]);
+    }
+    let header = ["target", "energy per model second (W)", "J per synaptic event", "step latency (s)", "cores", "chips", "overruns", "mean rate error"];
+    let mut text = header.join(" | ") + "\n";
+    for r in &rows {
+        text += &(r.join(" | ") + "\n");
+    }
+    print!("{text}");
+    if let Some(path) = &args.html {
+        let html = page(
+            &format!("soma compare: {}", args.input.file.display()),
+            &[
+                format!("<p>{} s of model time on each target; rate error is against the float reference.</p>", duration),
+                bars(&energies, "W"),
+                table(&header, &rows),
+            ],
+        );
+        write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+        eprintln!("wrote {}", path.display());
+    }
+    Ok(())
+}

@@ -1,0 +1,171 @@
+//! `soma sweep`: a design-space exploration. Every combination of the `--vary` values of target constants is
+//! compiled and run (points in parallel); each point's report is written atomically to `DIR/points/`, so an
+//! interrupted sweep resumes where it stopped; `DIR/sweep.csv` lists every point and `DIR/sweep.html` plots
+//! energy against step latency with the Pareto front highlighted.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rayon::prelude::*;
+use serde::{Deserialize, Serialize};
+use soma_isa::units::Dim;
+
+use crate::compile::build;
+use crate::html::{esc, page, pareto, table};
+use crate::load::quantity;
+use crate::output::write_atomic;
+use crate::run::{Report, execute};
+use crate::{Failure, SweepArgs};
+
+/// One design point's results.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Point {
+    /// The constants set, `(name, value)`.
+    pub settings: Vec<(String, f64)>,
+    /// Cores used.
+    pub cores: u64,
+    /// Chips of the machine.
+    pub chips: u64,
+    /// Energy, J.
+    pub energy_j: f64,
+    /// Energy per synaptic event, J.
+    pub energy_per_synaptic_event_j: f64,
+    /// Mean time of a step on the machine, s.
+    pub step_latency_s: f64,
+    /// Overrun steps summed over cores.
+    pub overruns: u64,
+    /// Dropped packets.
+    pub dropped_packets: u64,
+    /// Mean absolute relative rate error against the float reference.
+    pub rate_error: f64,
+}
+
+impl Point {
+    fn from(settings: Vec<(String, f64)>, r: &Report) -> Point {
+        let errors: Vec<f64> = r.reference.as_ref().map(|f| f.populations.iter().map(|p| p.rate_error.abs()).collect()).unwrap_or_default();
+        Point {
+            settings,
+            cores: r.energy_counts.cores,
+            chips: r.energy_counts.chips,
+            energy_j: r.energy_j,
+            energy_per_synaptic_event_j: r.energy_per_synaptic_event_j,
+            step_latency_s: r.step_latency_s,
+            overruns: r.overruns,
+            dropped_packets: r.dropped_packets,
+            rate_error: if errors.is_empty() { f64::NAN } else { errors.iter().sum::<f64>() / errors.len() as f64 },
+        }
+    }
+}
+
+/// Parses `--vary key=v1,v2,...`.
+fn axis(spec: &str) -> Result<(String, Vec<f64>), Failure> {
+    let bad = || Failure::User(format!("error: --vary {spec}: expected KEY=V1,V2,..., e.g. --vary neurons_per_core=64,128,256\n"));
+    let (key, values) = spec.split_once('=').ok_or_else(bad)?;
+    let values: Vec<f64> = values.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    if key.trim().is_empty() || values.is_empty() {
+        return Err(bad());
+    }
+    Ok((key.trim().to_string(), values))
+}
+
+fn point_file(dir: &Path, settings: &[(String, f64)]) -> PathBuf {
+    let id: Vec<String> = settings.iter().map(|(k, v)| format!("{}={v}", k.replace('.', "_"))).collect();
+    dir.join("points").join(format!("{}.json", id.join(",")))
+}
+
+/// Runs the command.
+#[allow(clippy::print_stdout)]
+pub fn run(args: &SweepArgs) -> Result<(), Failure> {
+    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let axes: Vec<(String, Vec<f64>)> = args.vary.iter().map(|v| axis(v)).collect::<Result<_, _>>()?;
+    if axes.is_empty() {
+        return Err(Failure::User("error: give at least one --vary KEY=V1,V2,...\n".into()));
+    }
+    let mut points: Vec<Vec<(String, f64)>> = vec![Vec::new()];
+    for (key, values) in &axes {
+        points = points.into_iter().flat_map(|p| values.iter().map(move |&v| [p.clone(), vec![(key.clone(), v)]].concat())).collect();
+    }
+    // Check every setting before running anything.
+    for p in &points {
+        soma_targets::with_overrides(&args.target, p).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    }
+    std::fs::create_dir_all(args.out.join("points")).map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", args.out.display())))?;
+    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(points.len() as u64), ProgressDrawTarget::stderr()) };
+    bar.set_style(ProgressStyle::with_template("{spinner} sweep [{bar:30}] {pos}/{len} points").map_err(|e| Failure::Internal(e.into()))?);
+    let reused = std::sync::atomic::AtomicUsize::new(0);
+    let results: Vec<Point> = points
+        .par_iter()
+        .map(|settings| -> Result<Point, Failure> {
+            let file = point_file(&args.out, settings);
+            if let Some(p) = std::fs::read_to_string(&file).ok().and_then(|t| serde_json::from_str::<Point>(&t).ok()) {
+                reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                bar.inc(1);
+                return Ok(p);
+            }
+            let target = soma_targets::with_overrides(&args.target, settings).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+            let built = build(&args.input, None, &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
+            let (report, _) = execute(&built.image, &target, Some(&built), duration, true, true)?;
+            let point = Point::from(settings.clone(), &report);
+            let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;
+            write_atomic(&file, |w: &mut dyn Write| w.write_all(json.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+            bar.inc(1);
+            Ok(point)
+        })
+        .collect::<Result<_, _>>()?;
+    bar.finish_and_clear();
+    let keys: Vec<&str> = axes.iter().map(|a| a.0.as_str()).collect();
+    let mut csv = format!("{},cores,chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error\n", keys.join(","));
+    for p in &results {
+        let values: Vec<String> = p.settings.iter().map(|s| s.1.to_string()).collect();
+        csv += &format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            values.join(","),
+            p.cores,
+            p.chips,
+            p.energy_j,
+            p.energy_per_synaptic_event_j,
+            p.step_latency_s,
+            p.overruns,
+            p.dropped_packets,
+            p.rate_error
+        );
+    }
+    write_atomic(&args.out.join("sweep.csv"), |w: &mut dyn Write| w.write_all(csv.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    let label = |p: &Point| p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+    let html = page(
+        &format!("soma sweep: {} on {}", args.input.file.display(), args.target),
+        &[
+            format!(
+                "<p>{} points of {} s each. Red: Pareto-optimal (no other point has both lower energy and lower step latency).</p>",
+                results.len(),
+                duration
+            ),
+            pareto(&results.iter().map(|p| (p.step_latency_s, p.energy_j, label(p))).collect::<Vec<_>>(), "step latency (s)", "energy (J)"),
+            table(
+                &[&keys.join(", "), "cores", "energy (J)", "J per event", "step latency (s)", "overruns", "dropped", "rate error"],
+                &results
+                    .iter()
+                    .map(|p| {
+                        vec![
+                            label(p),
+                            p.cores.to_string(),
+                            format!("{:.4e}", p.energy_j),
+                            format!("{:.3e}", p.energy_per_synaptic_event_j),
+                            format!("{:.3e}", p.step_latency_s),
+                            p.overruns.to_string(),
+                            p.dropped_packets.to_string(),
+                            format!("{:.2}%", p.rate_error * 100.0),
+                        ]
+                    })
+                    .collect::<Vec<_>>(),
+            ),
+            format!("<p class=\"note\">Points are in {}.</p>", esc(&args.out.join("points").display().to_string())),
+        ],
+    );
+    write_atomic(&args.out.join("sweep.html"), |w: &mut dyn Write| w.write_all(html.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    let reused = reused.into_inner();
+    eprintln!("{} points: {} computed, {} reused from {}", results.len(), results.len() - reused, reused, args.out.display());
+    print!("{csv}");
+    Ok(())
+}
