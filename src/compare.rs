@@ -37,7 +37,16 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             format!("{:.2}%", err * 100.0),
         ]);
     }
-    let header = ["target", "energy per model second (W)", "J per synaptic event", "step latency (s)", "cores", "chips", "overruns", "mean rate error"];
+    let header = [
+        "target",
+        "energy per model second (W)",
+        "J per synaptic event",
+        "step latency (s)",
+        "cores",
+        "chips",
+        "overruns",
+        "mean rate error",
+    ];
     let mut text = header.join(" | ") + "\n";
     for r in &rows {
         text += &(r.join(" | ") + "\n");
@@ -47,12 +56,16 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         let html = page(
             &format!("soma compare: {}", args.input.file.display()),
             &[
-                format!("<p>{} s of model time on each target; rate error is against the float reference.</p>", duration),
+                format!(
+                    "<p>{} s of model time on each target; rate error is against the float reference.</p>",
+                    duration
+                ),
                 bars(&energies, "W"),
                 table(&header, &rows),
             ],
         );
-        write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+        write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
+            .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
         eprintln!("wrote {}", path.display());
     }
     Ok(())

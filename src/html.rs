@@ -72,6 +72,9 @@ pub fn heat(x: f64) -> String {
     format!("rgb({:.0},{:.0},60)", r, g)
 }
 
+/// A line between two chips and the packets it carried.
+pub type LinkLine = ((usize, usize), (usize, usize), u64);
+
 /// A grid of chips: `value(chip)` in [0, 1] colours it, `label(chip)` is its tooltip; `links` draws lines
 /// between chip centres with widths scaled to their counts.
 pub fn mesh(
@@ -80,11 +83,12 @@ pub fn mesh(
     chips: &[(usize, usize)],
     value: impl Fn((usize, usize)) -> Option<f64>,
     label: impl Fn((usize, usize)) -> String,
-    links: &[((usize, usize), (usize, usize), u64)],
+    links: &[LinkLine],
 ) -> String {
     let cell = (560.0 / width.max(height) as f64).min(40.0);
     let (w, h) = (cell * width as f64 + 20.0, cell * height as f64 + 20.0);
-    let centre = |(x, y): (usize, usize)| (10.0 + (x as f64 + 0.5) * cell, 10.0 + (height - 1 - y) as f64 * cell + cell / 2.0);
+    let centre =
+        |(x, y): (usize, usize)| (10.0 + (x as f64 + 0.5) * cell, 10.0 + (height - 1 - y) as f64 * cell + cell / 2.0);
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w:.0}\" height=\"{h:.0}\" role=\"img\">");
     for &c in chips {
         let (cx, cy) = centre(c);
@@ -103,7 +107,11 @@ pub fn mesh(
     for &(a, b, n) in links {
         let ((x1, y1), (x2, y2)) = (centre(a), centre(b));
         // Torus wrap-around links are drawn as short stubs.
-        let (x2, y2) = if (x2 - x1).abs() > 1.5 * cell || (y2 - y1).abs() > 1.5 * cell { (x1 + (x2 - x1).signum() * cell * 0.4, y1 + (y2 - y1).signum() * cell * 0.4) } else { (x2, y2) };
+        let (x2, y2) = if (x2 - x1).abs() > 1.5 * cell || (y2 - y1).abs() > 1.5 * cell {
+            (x1 + (x2 - x1).signum() * cell * 0.4, y1 + (y2 - y1).signum() * cell * 0.4)
+        } else {
+            (x2, y2)
+        };
         let wid = 0.5 + 4.0 * (n as f64).ln_1p() / max.ln_1p();
         let _ = write!(
             s,
@@ -117,11 +125,17 @@ pub fn mesh(
 pub fn raster(duration: f64, groups: &[(String, u32)], dots: &[(f64, u32)]) -> String {
     let rows: u32 = groups.iter().map(|g| g.1).sum::<u32>().max(1);
     let (w, h) = (640.0, 320.0);
-    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{:.0}\" role=\"img\">", h + 20.0);
+    let mut s =
+        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{:.0}\" role=\"img\">", h + 20.0);
     let mut y0 = 0u32;
     for (name, n) in groups {
         let y = h * y0 as f64 / rows as f64;
-        let _ = write!(s, "<line x1=\"90\" y1=\"{y:.1}\" x2=\"{w}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}</text>", y + 12.0, esc(name));
+        let _ = write!(
+            s,
+            "<line x1=\"90\" y1=\"{y:.1}\" x2=\"{w}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}</text>",
+            y + 12.0,
+            esc(name)
+        );
         y0 += n;
     }
     for &(t, row) in dots {
@@ -129,7 +143,13 @@ pub fn raster(duration: f64, groups: &[(String, u32)], dots: &[(f64, u32)]) -> S
         let y = h * (row as f64 + 0.5) / rows as f64;
         let _ = write!(s, "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"1.5\" height=\"1.5\" fill=\"#222\"/>");
     }
-    let _ = write!(s, "<text x=\"90\" y=\"{:.0}\" font-size=\"11\">0 s</text><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\" text-anchor=\"end\">{duration} s</text>", h + 16.0, w, h + 16.0);
+    let _ = write!(
+        s,
+        "<text x=\"90\" y=\"{:.0}\" font-size=\"11\">0 s</text><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\" text-anchor=\"end\">{duration} s</text>",
+        h + 16.0,
+        w,
+        h + 16.0
+    );
     s + "</svg>"
 }
 
@@ -137,7 +157,11 @@ pub fn raster(duration: f64, groups: &[(String, u32)], dots: &[(f64, u32)]) -> S
 pub fn pareto(points: &[(f64, f64, String)], x_label: &str, y_label: &str) -> String {
     let (w, h, pad) = (560.0, 360.0, 60.0);
     let (xmax, ymax) = points.iter().fold((f64::MIN_POSITIVE, f64::MIN_POSITIVE), |m, p| (m.0.max(p.0), m.1.max(p.1)));
-    let optimal = |i: usize| !points.iter().enumerate().any(|(j, q)| j != i && q.0 <= points[i].0 && q.1 <= points[i].1 && (q.0 < points[i].0 || q.1 < points[i].1));
+    let optimal = |i: usize| {
+        !points.iter().enumerate().any(|(j, q)| {
+            j != i && q.0 <= points[i].0 && q.1 <= points[i].1 && (q.0 < points[i].0 || q.1 < points[i].1)
+        })
+    };
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\">");
     let _ = write!(
         s,
@@ -156,7 +180,11 @@ pub fn pareto(points: &[(f64, f64, String)], x_label: &str, y_label: &str) -> St
         let px = pad + (w - pad - 10.0) * x / xmax;
         let py = (h - pad) - (h - pad - 10.0) * y / ymax;
         let (r, fill) = if optimal(i) { (6.0, "#c0504d") } else { (4.0, "#4f81bd") };
-        let _ = write!(s, "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{}: {x:.4e}, {y:.4e}</title></circle>", esc(label));
+        let _ = write!(
+            s,
+            "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{}: {x:.4e}, {y:.4e}</title></circle>",
+            esc(label)
+        );
     }
     s + "</svg>"
 }

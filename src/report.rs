@@ -8,7 +8,7 @@ use std::path::Path;
 
 use soma_targets::spinnaker::LINK_OFFSETS;
 
-use crate::html::{bars, esc, mesh, page, raster, table};
+use crate::html::{LinkLine, bars, esc, mesh, page, raster, table};
 use crate::output::write_atomic;
 use crate::run::{Report, text_report};
 use crate::{Failure, ReportArgs};
@@ -17,7 +17,8 @@ use crate::{Failure, ReportArgs};
 pub fn read(path: &Path) -> Result<Report, Failure> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-    serde_json::from_str(&text).map_err(|e| Failure::User(format!("error: {name}: not a `soma run --json` report ({e})\n")))
+    serde_json::from_str(&text)
+        .map_err(|e| Failure::User(format!("error: {name}: not a `soma run --json` report ({e})\n")))
 }
 
 /// Runs the command.
@@ -27,7 +28,8 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
     print!("{}", text_report(&r));
     if let Some(path) = &args.html {
         let html = html(&r);
-        write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+        write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
+            .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(dir) = &args.csv {
@@ -59,13 +61,24 @@ pub fn html(r: &Report) -> String {
         "<h2>Energy: {:.4e} J ({:.3e} J per synaptic event)</h2>{}{}",
         r.energy_j,
         r.energy_per_synaptic_event_j,
-        bars(&[("idle chips".into(), b.idle_chips), ("active cores".into(), b.active_cores), ("packets".into(), b.packets)], "J"),
+        bars(
+            &[
+                ("idle chips".into(), b.idle_chips),
+                ("active cores".into(), b.active_cores),
+                ("packets".into(), b.packets)
+            ],
+            "J"
+        ),
         table(
             &["component", "energy (J)", "count"],
             &[
                 vec!["idle chips".into(), fmt(b.idle_chips), format!("{} chips x {} s", c.chips, r.duration_s)],
                 vec!["active cores".into(), fmt(b.active_cores), format!("{} cores x {} s", c.cores, r.duration_s)],
-                vec!["packets".into(), fmt(b.packets), format!("{} router traversals ({} packets)", c.router_traversals, c.packets_sent)],
+                vec![
+                    "packets".into(),
+                    fmt(b.packets),
+                    format!("{} router traversals ({} packets)", c.router_traversals, c.packets_sent)
+                ],
                 vec!["synaptic events".into(), String::new(), r.synaptic_events.to_string()],
                 vec!["rows fetched / DMA words".into(), String::new(), format!("{} / {}", c.rows_fetched, c.dma_words)],
                 vec!["neuron updates".into(), String::new(), c.neuron_updates.to_string()],
@@ -88,7 +101,10 @@ pub fn html(r: &Report) -> String {
     for core in &r.cores {
         let e = load.entry((core.chip.0 as usize, core.chip.1 as usize)).or_insert((0.0, Vec::new()));
         e.0 = e.0.max(core.load_mean);
-        e.1.push(format!("core {} {} ({}): load {:.2} mean, {:.2} max", core.core, core.population, core.kind, core.load_mean, core.load_max));
+        e.1.push(format!(
+            "core {} {} ({}): load {:.2} mean, {:.2} max",
+            core.core, core.population, core.kind, core.load_mean, core.load_max
+        ));
     }
     let m = &r.machine;
     sections.push(format!(
@@ -108,12 +124,16 @@ pub fn html(r: &Report) -> String {
         )
     ));
     let wrap = |x: i64, n: usize| x.rem_euclid(n as i64) as usize;
-    let links: Vec<((usize, usize), (usize, usize), u64)> = r
+    let links: Vec<LinkLine> = r
         .links
         .iter()
         .map(|l| {
             let (dx, dy) = LINK_OFFSETS[l.link % 6];
-            (l.chip, (wrap(l.chip.0 as i64 + dx as i64, m.width), wrap(l.chip.1 as i64 + dy as i64, m.height)), l.packets)
+            (
+                l.chip,
+                (wrap(l.chip.0 as i64 + dx as i64, m.width), wrap(l.chip.1 as i64 + dy as i64, m.height)),
+                l.packets,
+            )
         })
         .collect();
     sections.push(format!(
@@ -125,13 +145,20 @@ pub fn html(r: &Report) -> String {
     for p in &r.populations {
         groups.push((p.name.clone(), p.neurons.min(100)));
     }
-    let offset: HashMap<&str, u32> = groups.iter().scan(0, |acc, g| {
-        let o = *acc;
-        *acc += g.1;
-        Some((g.0.as_str(), o))
-    }).collect();
-    let dots: Vec<(f64, u32)> = r.raster.iter().filter_map(|(t, p, n)| offset.get(p.as_str()).map(|o| (*t, o + n))).collect();
-    sections.push(format!("<h2>Spike raster (neurons 0-99 of each population)</h2>{}", raster(r.duration_s, &groups, &dots)));
+    let offset: HashMap<&str, u32> = groups
+        .iter()
+        .scan(0, |acc, g| {
+            let o = *acc;
+            *acc += g.1;
+            Some((g.0.as_str(), o))
+        })
+        .collect();
+    let dots: Vec<(f64, u32)> =
+        r.raster.iter().filter_map(|(t, p, n)| offset.get(p.as_str()).map(|o| (*t, o + n))).collect();
+    sections.push(format!(
+        "<h2>Spike raster (neurons 0-99 of each population)</h2>{}",
+        raster(r.duration_s, &groups, &dots)
+    ));
     if let Some(f) = &r.reference {
         sections.push(format!(
             "<h2>Fidelity against the float reference</h2><p class=\"note\">Relative rate error per population (machine vs reference, same network and seed); {:.1}% of the reference's spikes are matched within one step.</p>{}{}",
@@ -165,26 +192,54 @@ pub fn html(r: &Report) -> String {
     sections.push(format!(
         "<h2>Target {}: constants and sources</h2>{}",
         esc(&r.target),
-        table(&["constant", "value", "source"], &r.target_constants.iter().map(|c| vec![c.name.clone(), format!("{}", c.value), c.source.clone()]).collect::<Vec<_>>())
+        table(
+            &["constant", "value", "source"],
+            &r.target_constants
+                .iter()
+                .map(|c| vec![c.name.clone(), format!("{}", c.value), c.source.clone()])
+                .collect::<Vec<_>>()
+        )
     ));
     page(&format!("soma report: {} on {}", r.network, r.target), &sections)
 }
 
 fn csv(r: &Report, dir: &Path) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir).map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", dir.display())))?;
+    std::fs::create_dir_all(dir)
+        .map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", dir.display())))?;
     let write = |name: &str, body: String| {
-        write_atomic(&dir.join(name), |w: &mut dyn Write| w.write_all(body.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))
+        write_atomic(&dir.join(name), |w: &mut dyn Write| w.write_all(body.as_bytes()))
+            .map_err(|e| Failure::User(format!("error: {e:#}\n")))
     };
     let mut s = String::from("population,neurons,spikes,rate_hz,cores,synaptic_events,packets_sent,energy_j\n");
     for p in &r.populations {
-        s += &format!("{},{},{},{},{},{},{},{}\n", p.name, p.neurons, p.spikes, p.rate_hz, p.cores, p.synaptic_events, p.packets_sent, p.energy_j);
+        s += &format!(
+            "{},{},{},{},{},{},{},{}\n",
+            p.name, p.neurons, p.spikes, p.rate_hz, p.cores, p.synaptic_events, p.packets_sent, p.energy_j
+        );
     }
     write("populations.csv", s)?;
     let b = &r.energy_breakdown_j;
-    write("energy.csv", format!("component,energy_j\nidle_chips,{}\nactive_cores,{}\npackets,{}\ntotal,{}\n", b.idle_chips, b.active_cores, b.packets, r.energy_j))?;
+    write(
+        "energy.csv",
+        format!(
+            "component,energy_j\nidle_chips,{}\nactive_cores,{}\npackets,{}\ntotal,{}\n",
+            b.idle_chips, b.active_cores, b.packets, r.energy_j
+        ),
+    )?;
     let mut s = String::from("chip_x,chip_y,core,population,kind,load_mean,load_max,synaptic_events,packets_sent\n");
     for c in &r.cores {
-        s += &format!("{},{},{},{},{},{},{},{},{}\n", c.chip.0, c.chip.1, c.core, c.population, c.kind, c.load_mean, c.load_max, c.synaptic_events, c.packets_sent);
+        s += &format!(
+            "{},{},{},{},{},{},{},{},{}\n",
+            c.chip.0,
+            c.chip.1,
+            c.core,
+            c.population,
+            c.kind,
+            c.load_mean,
+            c.load_max,
+            c.synaptic_events,
+            c.packets_sent
+        );
     }
     write("cores.csv", s)?;
     let mut s = String::from("chip_x,chip_y,link,packets\n");

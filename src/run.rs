@@ -253,9 +253,14 @@ pub fn execute(
 ) -> Result<(Report, Spikes), Failure> {
     let wall = Instant::now();
     let Family::SpiNNaker(spinn) = &target.family;
-    let mut machine = Machine::new(image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    let mut machine =
+        Machine::new(image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
     let steps = (duration / image.header.dt).round() as u64;
-    let bar = if quiet { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr()) };
+    let bar = if quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
+    };
     bar.set_style(
         ProgressStyle::with_template("{spinner} running [{bar:30}] {pos}/{len} steps, eta {eta}")
             .map_err(|e| Failure::Internal(e.into()))?
@@ -279,12 +284,18 @@ pub fn execute(
     }
     bar.finish_and_clear();
     let run_s = run_start.elapsed().as_secs_f64();
-    let ledger = Ledger::new(spinn, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
+    let ledger =
+        Ledger::new(spinn, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
     let counters = machine.counters();
     let budget = machine.budget() as f64;
     let per_step = |c: &soma_runtime::spinnaker::CoreCounters| c.cycles as f64 / steps.max(1) as f64;
-    let neuron_cores: Vec<_> =
-        image.cores.iter().zip(counters).filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_))).map(|(_, k)| k).collect();
+    let neuron_cores: Vec<_> = image
+        .cores
+        .iter()
+        .zip(counters)
+        .filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_)))
+        .map(|(_, k)| k)
+        .collect();
     let reference = match (built, compare) {
         (Some(b), true) => Some(against_reference(b, &spikes, steps)),
         _ => None,
@@ -355,7 +366,11 @@ pub fn execute(
         Some(b) => (b.inst.neuron_count() as u64, b.inst.synapse_count() as u64),
         None => (
             image.populations.iter().filter(|p| p.model != "source").map(|p| p.size as u64).sum(),
-            image.cores.iter().map(|c| if let CoreKind::Neurons(n) = &c.kind { n.synapses.words.len() as u64 } else { 0 }).sum(),
+            image
+                .cores
+                .iter()
+                .map(|c| if let CoreKind::Neurons(n) = &c.kind { n.synapses.words.len() as u64 } else { 0 })
+                .sum(),
         ),
     };
     let all_units: u64 = image.populations.iter().map(|p| p.size as u64).sum();
@@ -365,7 +380,11 @@ pub fn execute(
         target: target.name.clone(),
         populations,
         energy_j: ledger.total_j(),
-        energy_breakdown_j: Breakdown { idle_chips: ledger.idle_chips_j, active_cores: ledger.active_cores_j, packets: ledger.packets_j },
+        energy_breakdown_j: Breakdown {
+            idle_chips: ledger.idle_chips_j,
+            active_cores: ledger.active_cores_j,
+            packets: ledger.packets_j,
+        },
         energy_counts: Counts {
             chips: ledger.chips,
             cores: ledger.cores,
@@ -393,7 +412,11 @@ pub fn execute(
         wall_s: wall.elapsed().as_secs_f64(),
         events_per_wall_s: ledger.synaptic_events as f64 / run_s.max(1e-9),
         cores,
-        links: machine.link_traffic().into_iter().map(|(chip, link, packets)| LinkReport { chip, link, packets }).collect(),
+        links: machine
+            .link_traffic()
+            .into_iter()
+            .map(|(chip, link, packets)| LinkReport { chip, link, packets })
+            .collect(),
         machine: MachineReport {
             boards: image.header.boards,
             width: geometry.width,
@@ -403,8 +426,16 @@ pub fn execute(
         raster,
         neurobench: NeuroBench {
             footprint,
-            connection_sparsity: if neurons == 0 { 0.0 } else { 1.0 - synapses as f64 / (neurons as f64 * all_units as f64) },
-            activation_sparsity: if neurons == 0 || steps == 0 { 0.0 } else { 1.0 - total_spikes as f64 / (neurons * steps) as f64 },
+            connection_sparsity: if neurons == 0 {
+                0.0
+            } else {
+                1.0 - synapses as f64 / (neurons as f64 * all_units as f64)
+            },
+            activation_sparsity: if neurons == 0 || steps == 0 {
+                0.0
+            } else {
+                1.0 - total_spikes as f64 / (neurons * steps) as f64
+            },
             membrane_updates: counters.iter().map(|c| c.neuron_updates).sum(),
             synaptic_operations: SynapticOperations {
                 Effective_ACs: ledger.synaptic_events,
@@ -437,7 +468,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             ));
         }
         let name = args.input.file.display().to_string();
-        let bytes = std::fs::read(&args.input.file).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+        let bytes =
+            std::fs::read(&args.input.file).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
         let image = soma_isa::codec::decode(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
         let target_name = args.target.clone().unwrap_or_else(|| image.header.target.clone());
         let target = soma_targets::lookup(&target_name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
@@ -445,7 +477,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     } else {
         let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
             .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let built = build(&args.input, args.spike_input.as_deref(), &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
+        let built = build(
+            &args.input,
+            args.spike_input.as_deref(),
+            &target,
+            Some(args.boards.as_deref().unwrap_or("auto")),
+            args.seed,
+        )?;
         (built.image.clone(), target, Some(built))
     };
     let (mut report, spikes) = execute(&image, &target, built.as_ref(), duration, args.compare_reference, args.quiet)?;
@@ -481,22 +519,23 @@ fn against_reference(built: &Built, machine_spikes: &Spikes, steps: u64) -> Refe
     for &(t, p, n) in machine_spikes {
         machine.entry((p, n)).or_default().push(t);
     }
-    let matched = |a: &HashMap<(u32, u32), Vec<u32>>, b: &HashMap<(u32, u32), Vec<u32>>, pop: Option<u32>| -> (u64, u64) {
-        let (mut hit, mut total) = (0u64, 0u64);
-        for (key, times) in a.iter().filter(|(k, _)| pop.is_none_or(|p| k.0 == p)) {
-            let other = b.get(key).map(Vec::as_slice).unwrap_or_default();
-            let mut used = vec![false; other.len()];
-            for &t in times {
-                total += 1;
-                let lo = other.partition_point(|&x| x + 1 < t);
-                if let Some(j) = (lo..other.len()).take_while(|&j| other[j] <= t + 1).find(|&j| !used[j]) {
-                    used[j] = true;
-                    hit += 1;
+    let matched =
+        |a: &HashMap<(u32, u32), Vec<u32>>, b: &HashMap<(u32, u32), Vec<u32>>, pop: Option<u32>| -> (u64, u64) {
+            let (mut hit, mut total) = (0u64, 0u64);
+            for (key, times) in a.iter().filter(|(k, _)| pop.is_none_or(|p| k.0 == p)) {
+                let other = b.get(key).map(Vec::as_slice).unwrap_or_default();
+                let mut used = vec![false; other.len()];
+                for &t in times {
+                    total += 1;
+                    let lo = other.partition_point(|&x| x + 1 < t);
+                    if let Some(j) = (lo..other.len()).take_while(|&j| other[j] <= t + 1).find(|&j| !used[j]) {
+                        used[j] = true;
+                        hit += 1;
+                    }
                 }
             }
-        }
-        (hit, total)
-    };
+            (hit, total)
+        };
     let frac = |(h, t): (u64, u64)| if t == 0 { 1.0 } else { h as f64 / t as f64 };
     let populations = inst
         .populations

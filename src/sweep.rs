@@ -43,7 +43,11 @@ pub struct Point {
 
 impl Point {
     fn from(settings: Vec<(String, f64)>, r: &Report) -> Point {
-        let errors: Vec<f64> = r.reference.as_ref().map(|f| f.populations.iter().map(|p| p.rate_error.abs()).collect()).unwrap_or_default();
+        let errors: Vec<f64> = r
+            .reference
+            .as_ref()
+            .map(|f| f.populations.iter().map(|p| p.rate_error.abs()).collect())
+            .unwrap_or_default();
         Point {
             settings,
             cores: r.energy_counts.cores,
@@ -60,9 +64,14 @@ impl Point {
 
 /// Parses `--vary key=v1,v2,...`.
 fn axis(spec: &str) -> Result<(String, Vec<f64>), Failure> {
-    let bad = || Failure::User(format!("error: --vary {spec}: expected KEY=V1,V2,..., e.g. --vary neurons_per_core=64,128,256\n"));
+    let bad = || {
+        Failure::User(format!(
+            "error: --vary {spec}: expected KEY=V1,V2,..., e.g. --vary neurons_per_core=64,128,256\n"
+        ))
+    };
     let (key, values) = spec.split_once('=').ok_or_else(bad)?;
-    let values: Vec<f64> = values.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
+    let values: Vec<f64> =
+        values.split(',').map(|v| v.trim().parse::<f64>()).collect::<Result<_, _>>().map_err(|_| bad())?;
     if key.trim().is_empty() || values.is_empty() {
         return Err(bad());
     }
@@ -84,15 +93,26 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     }
     let mut points: Vec<Vec<(String, f64)>> = vec![Vec::new()];
     for (key, values) in &axes {
-        points = points.into_iter().flat_map(|p| values.iter().map(move |&v| [p.clone(), vec![(key.clone(), v)]].concat())).collect();
+        points = points
+            .into_iter()
+            .flat_map(|p| values.iter().map(move |&v| [p.clone(), vec![(key.clone(), v)]].concat()))
+            .collect();
     }
     // Check every setting before running anything.
     for p in &points {
         soma_targets::with_overrides(&args.target, p).map_err(|e| Failure::User(format!("error: {e}\n")))?;
     }
-    std::fs::create_dir_all(args.out.join("points")).map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", args.out.display())))?;
-    let bar = if args.quiet { ProgressBar::hidden() } else { ProgressBar::with_draw_target(Some(points.len() as u64), ProgressDrawTarget::stderr()) };
-    bar.set_style(ProgressStyle::with_template("{spinner} sweep [{bar:30}] {pos}/{len} points").map_err(|e| Failure::Internal(e.into()))?);
+    std::fs::create_dir_all(args.out.join("points"))
+        .map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", args.out.display())))?;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(points.len() as u64), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} sweep [{bar:30}] {pos}/{len} points")
+            .map_err(|e| Failure::Internal(e.into()))?,
+    );
     let reused = std::sync::atomic::AtomicUsize::new(0);
     let results: Vec<Point> = points
         .par_iter()
@@ -103,19 +123,24 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                 bar.inc(1);
                 return Ok(p);
             }
-            let target = soma_targets::with_overrides(&args.target, settings).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+            let target = soma_targets::with_overrides(&args.target, settings)
+                .map_err(|e| Failure::User(format!("error: {e}\n")))?;
             let built = build(&args.input, None, &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
             let (report, _) = execute(&built.image, &target, Some(&built), duration, true, true)?;
             let point = Point::from(settings.clone(), &report);
             let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;
-            write_atomic(&file, |w: &mut dyn Write| w.write_all(json.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+            write_atomic(&file, |w: &mut dyn Write| w.write_all(json.as_bytes()))
+                .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
             bar.inc(1);
             Ok(point)
         })
         .collect::<Result<_, _>>()?;
     bar.finish_and_clear();
     let keys: Vec<&str> = axes.iter().map(|a| a.0.as_str()).collect();
-    let mut csv = format!("{},cores,chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error\n", keys.join(","));
+    let mut csv = format!(
+        "{},cores,chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error\n",
+        keys.join(",")
+    );
     for p in &results {
         let values: Vec<String> = p.settings.iter().map(|s| s.1.to_string()).collect();
         csv += &format!(
@@ -131,7 +156,8 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             p.rate_error
         );
     }
-    write_atomic(&args.out.join("sweep.csv"), |w: &mut dyn Write| w.write_all(csv.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    write_atomic(&args.out.join("sweep.csv"), |w: &mut dyn Write| w.write_all(csv.as_bytes()))
+        .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
     let label = |p: &Point| p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
     let html = page(
         &format!("soma sweep: {} on {}", args.input.file.display(), args.target),
@@ -141,9 +167,22 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                 results.len(),
                 duration
             ),
-            pareto(&results.iter().map(|p| (p.step_latency_s, p.energy_j, label(p))).collect::<Vec<_>>(), "step latency (s)", "energy (J)"),
+            pareto(
+                &results.iter().map(|p| (p.step_latency_s, p.energy_j, label(p))).collect::<Vec<_>>(),
+                "step latency (s)",
+                "energy (J)",
+            ),
             table(
-                &[&keys.join(", "), "cores", "energy (J)", "J per event", "step latency (s)", "overruns", "dropped", "rate error"],
+                &[
+                    &keys.join(", "),
+                    "cores",
+                    "energy (J)",
+                    "J per event",
+                    "step latency (s)",
+                    "overruns",
+                    "dropped",
+                    "rate error",
+                ],
                 &results
                     .iter()
                     .map(|p| {
@@ -163,9 +202,16 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             format!("<p class=\"note\">Points are in {}.</p>", esc(&args.out.join("points").display().to_string())),
         ],
     );
-    write_atomic(&args.out.join("sweep.html"), |w: &mut dyn Write| w.write_all(html.as_bytes())).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    write_atomic(&args.out.join("sweep.html"), |w: &mut dyn Write| w.write_all(html.as_bytes()))
+        .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
     let reused = reused.into_inner();
-    eprintln!("{} points: {} computed, {} reused from {}", results.len(), results.len() - reused, reused, args.out.display());
+    eprintln!(
+        "{} points: {} computed, {} reused from {}",
+        results.len(),
+        results.len() - reused,
+        reused,
+        args.out.display()
+    );
     print!("{csv}");
     Ok(())
 }

@@ -149,7 +149,12 @@ pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result
         let full = match matches.as_slice() {
             [one] => (*one).clone(),
             [] => return Err(invalid(format!("no constant `{key}`; constants: {}", names.join(", ")))),
-            _ => return Err(invalid(format!("`{key}` is ambiguous: {}", matches.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")))),
+            _ => {
+                return Err(invalid(format!(
+                    "`{key}` is ambiguous: {}",
+                    matches.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+                )));
+            }
         };
         let (section, field) = full.split_once('.').unwrap_or(("", &full));
         let entry = table
@@ -205,7 +210,8 @@ mod tests {
 
     #[test]
     fn overrides_replace_values_and_say_so() {
-        let t = with_overrides("spinnaker1", &[("neurons_per_core".into(), 64.0), ("machine.clock_hz".into(), 1e8)]).expect("overrides");
+        let t = with_overrides("spinnaker1", &[("neurons_per_core".into(), 64.0), ("machine.clock_hz".into(), 1e8)])
+            .expect("overrides");
         let get = |n: &str| t.constants().into_iter().find(|(k, _)| k == n).map(|(_, c)| c.clone()).expect("constant");
         assert_eq!(get("mapping.neurons_per_core").value, 64.0);
         assert!(get("mapping.neurons_per_core").source.contains("sweep"));

@@ -1,0 +1,142 @@
+//! Reports, comparisons and sweeps end to end: the HTML page is self-contained and has every plot, CSV tables
+//! are written, sweep results move the way the hardware says they should, and an interrupted sweep resumes.
+
+mod common;
+
+use common::{soma, stderr, stdout, temp_dir};
+
+const SMALL: &str = "timestep 0.1 ms
+source noise[200] : poisson { rate = 20 Hz }
+population a[400] : if_curr_exp { tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV,
+    tau_refrac = 2 ms, tau_syn_e = 5 ms, tau_syn_i = 5 ms }
+population b[200] : if_curr_exp { tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV,
+    tau_refrac = 2 ms, tau_syn_e = 5 ms, tau_syn_i = 5 ms }
+projection noise -> a : fixed_indegree(20) { weight = 0.5 nA }
+projection a -> b : fixed_probability(0.1) { weight = 0.3 nA, delay = 2 ms }
+projection b -> a : fixed_probability(0.1) { weight = -0.2 nA, receptor = inhibitory, delay = 1 ms }
+";
+
+#[test]
+fn the_html_report_is_self_contained_and_has_every_plot() {
+    let dir = temp_dir("report");
+    let net = dir.join("net.snn");
+    std::fs::write(&net, SMALL).expect("write");
+    let o = soma(&["run", net.to_str().expect("path"), "--duration", "100ms", "--compare-reference", "--json", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json = dir.join("run.json");
+    std::fs::write(&json, &o.stdout).expect("write");
+    let html = dir.join("report.html");
+    let csv = dir.join("csv");
+    let o = soma(&[
+        "report",
+        json.to_str().expect("path"),
+        "--html",
+        html.to_str().expect("path"),
+        "--csv",
+        csv.to_str().expect("path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("energy"), "a text summary on stdout");
+    let page = std::fs::read_to_string(&html).expect("html");
+    assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+    // Energy by component, by population, core load, link traffic, raster, fidelity.
+    assert_eq!(page.matches("<svg").count(), 6, "every plot");
+    for heading in [
+        "Energy:",
+        "by population",
+        "Core load",
+        "Link traffic",
+        "Spike raster",
+        "Fidelity",
+        "NeuroBench",
+        "constants and sources",
+    ] {
+        assert!(page.contains(heading), "{heading} missing");
+    }
+    // No external references: the only URL is the SVG namespace.
+    assert!(
+        !page.contains("<script") && !page.contains("src=") && !page.contains("href=") && !page.contains("@import")
+    );
+    assert_eq!(page.matches("http").count(), page.matches("http://www.w3.org/2000/svg").count());
+    for f in ["populations.csv", "energy.csv", "cores.csv"] {
+        assert!(std::fs::read_to_string(csv.join(f)).expect(f).lines().count() >= 2, "{f}");
+    }
+    // One chip: no link carried anything, but the table is there.
+    assert!(std::fs::read_to_string(csv.join("links.csv")).expect("links").starts_with("chip_x,chip_y,link,packets"));
+    assert_eq!(soma(&["report", net.to_str().expect("path")]).status.code(), Some(1), "not a report");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+fn sweep(dir: &std::path::Path) -> (String, String) {
+    let net = dir.join("net.snn");
+    std::fs::write(&net, SMALL).expect("write");
+    let o = soma(&[
+        "sweep",
+        net.to_str().expect("path"),
+        "--vary",
+        "neurons_per_core=32,64,128",
+        "--out",
+        dir.join("out").to_str().expect("path"),
+        "--duration",
+        "50ms",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    (std::fs::read_to_string(dir.join("out/sweep.csv")).expect("csv"), stderr(&o))
+}
+
+#[test]
+fn sweeps_show_the_expected_trends_and_resume() {
+    let dir = temp_dir("sweep");
+    let (csv, log) = sweep(&dir);
+    assert!(log.contains("3 computed, 0 reused"), "{log}");
+    let rows: Vec<Vec<f64>> =
+        csv.lines().skip(1).map(|l| l.split(',').map(|x| x.parse().expect("number")).collect()).collect();
+    // Columns: neurons_per_core, cores, chips, energy_j, J/event, step latency, overruns, dropped, rate error.
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), [32.0, 64.0, 128.0]);
+    for w in rows.windows(2) {
+        assert!(w[1][1] < w[0][1], "fewer cores with more neurons per core: {csv}");
+        assert!(w[1][3] < w[0][3], "less active-core energy with fewer cores: {csv}");
+        assert!(w[1][5] > w[0][5], "longer steps with more neurons per core: {csv}");
+        assert!(w[1][6] >= w[0][6], "no fewer overruns with more neurons per core: {csv}");
+    }
+    assert!(std::fs::read_to_string(dir.join("out/sweep.html")).expect("html").contains("<svg"));
+    // An interrupted sweep: one point missing. Re-running computes only that one, with identical results.
+    let points: Vec<_> =
+        std::fs::read_dir(dir.join("out/points")).expect("points").flatten().map(|e| e.path()).collect();
+    assert_eq!(points.len(), 3);
+    std::fs::remove_file(&points[0]).expect("remove");
+    let (again, log) = sweep(&dir);
+    assert!(log.contains("1 computed, 2 reused"), "{log}");
+    assert_eq!(again, csv);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn compare_puts_targets_side_by_side() {
+    let dir = temp_dir("compare");
+    let net = dir.join("net.snn");
+    std::fs::write(&net, SMALL).expect("write");
+    let html = dir.join("c.html");
+    let o = soma(&[
+        "compare",
+        net.to_str().expect("path"),
+        "--targets",
+        "spinnaker1,spinnaker2",
+        "--duration",
+        "20ms",
+        "--html",
+        html.to_str().expect("path"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let out = stdout(&o);
+    assert!(
+        out.lines().any(|l| l.starts_with("spinnaker1 |")) && out.lines().any(|l| l.starts_with("spinnaker2 |")),
+        "{out}"
+    );
+    assert!(std::fs::read_to_string(&html).expect("html").contains("<table>"));
+    let o = soma(&["compare", net.to_str().expect("path"), "--targets", "spinnaker1,loihi9"]);
+    assert_eq!(o.status.code(), Some(1));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
