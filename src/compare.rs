@@ -20,7 +20,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut energies = Vec::new();
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let built = build(&args.input, None, &target, Some("auto"), args.seed)?;
+        let built = build(&args.input, None, &target, Some("auto"), args.seed, args.quiet)?;
         let (r, _) = execute(&built.image, &target, Some(&built), duration, true, args.quiet)?;
         let err = r.reference.as_ref().map_or(f64::NAN, |f| {
             f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64

@@ -61,18 +61,28 @@ pub struct Built {
     pub name: String,
 }
 
-/// Loads, instantiates and compiles `input` for `target` on `boards` (`None`: the preset's; `auto`).
+/// Loads, instantiates and compiles `input` for `target` on `boards` (`None`: the preset's; `auto`), with a
+/// spinner on stderr naming the pass (shown only on a terminal, and not when `quiet`).
 pub fn build(
     input: &crate::InputArgs,
     spike_input: Option<&std::path::Path>,
     target: &soma_targets::Target,
     boards: Option<&str>,
     seed: u64,
+    quiet: bool,
 ) -> Result<Built, Failure> {
     let Family::SpiNNaker(spinn) = &target.family;
+    let spinner = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+    };
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner.set_message(format!("loading {}", input.file.display()));
     let t0 = Instant::now();
     let loaded = load::load(input, spike_input, &[])?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
+    spinner.set_message("instantiating synapses");
     let t0 = Instant::now();
     let inst = instantiate(&loaded.network, seed)
         .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
@@ -92,6 +102,8 @@ pub fn build(
         },
     };
     let mut last_error = None;
+    spinner.set_message(format!("compiling for {}", target.name));
+    let _clear = ClearOnDrop(&spinner);
     for b in attempts {
         match spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, b) {
             Ok((image, report)) => return Ok(Built { image, report, inst, passes, name: loaded.name }),
@@ -106,13 +118,22 @@ pub fn build(
     )))
 }
 
+/// Clears a spinner however the function it belongs to returns.
+struct ClearOnDrop<'a>(&'a indicatif::ProgressBar);
+
+impl Drop for ClearOnDrop<'_> {
+    fn drop(&mut self) {
+        self.0.finish_and_clear();
+    }
+}
+
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
     let Built { image, report, inst, mut passes, name } =
-        build(&args.input, None, &target, args.boards.as_deref(), args.seed)?;
+        build(&args.input, None, &target, args.boards.as_deref(), args.seed, false)?;
     let loaded_name = name;
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);

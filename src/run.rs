@@ -483,6 +483,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             &target,
             Some(args.boards.as_deref().unwrap_or("auto")),
             args.seed,
+            args.quiet,
         )?;
         (built.image.clone(), target, Some(built))
     };

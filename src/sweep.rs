@@ -125,7 +125,8 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             }
             let target = soma_targets::with_overrides(&args.target, settings)
                 .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-            let built = build(&args.input, None, &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed)?;
+            let built =
+                build(&args.input, None, &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed, true)?;
             let (report, _) = execute(&built.image, &target, Some(&built), duration, true, true)?;
             let point = Point::from(settings.clone(), &report);
             let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;
