@@ -8,7 +8,7 @@ use soma_compiler::instantiate::instantiate;
 use soma_compiler::spinnaker::{self, PassTime};
 use soma_targets::Family;
 
-use crate::output::{thousands, write_atomic};
+use crate::output::{self, thousands, write_atomic};
 use crate::{CompileArgs, Failure, load};
 
 #[derive(Serialize)]
@@ -173,13 +173,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         wall_s: wall.elapsed().as_secs_f64(),
     };
     let text = text_report(&loaded_name, &args.output.display().to_string(), &out);
-    if args.json {
-        eprint!("{text}");
-        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| Failure::Internal(e.into()))?);
-    } else {
-        print!("{text}");
-    }
-    Ok(())
+    output::emit(&text, args.json, &out)
 }
 
 fn text_report(name: &str, output: &str, r: &Report) -> String {

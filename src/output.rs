@@ -47,6 +47,18 @@ pub fn rate_table<'a>(rows: impl IntoIterator<Item = (&'a str, u64, u64, f64)>) 
     s
 }
 
+/// Prints a command's report: the text on stdout, or with `json` the JSON on stdout and the text on stderr.
+#[allow(clippy::print_stdout)]
+pub fn emit(text: &str, json: bool, report: &impl serde::Serialize) -> Result<(), crate::Failure> {
+    if json {
+        eprint!("{text}");
+        println!("{}", serde_json::to_string_pretty(report).map_err(|e| crate::Failure::Internal(e.into()))?);
+    } else {
+        print!("{text}");
+    }
+    Ok(())
+}
+
 /// A count with thousands separators.
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();

@@ -496,13 +496,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         output::write_spikes(path, image.header.dt, &names, &spikes)?;
     }
     let text = text_report(&report);
-    if args.json {
-        eprint!("{text}");
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Failure::Internal(e.into()))?);
-    } else {
-        print!("{text}");
-    }
-    Ok(())
+    output::emit(&text, args.json, &report)
 }
 
 /// Runs the reference simulator on the compiled network's instance and compares rates and spike trains.

@@ -121,13 +121,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         wall_s: wall.elapsed().as_secs_f64(),
     };
     let text = text_report(&loaded.name, &report);
-    if args.json {
-        eprint!("{text}");
-        println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Failure::Internal(e.into()))?);
-    } else {
-        print!("{text}");
-    }
-    Ok(())
+    output::emit(&text, args.json, &report)
 }
 
 fn text_report(name: &str, r: &Report) -> String {
