@@ -128,7 +128,6 @@ impl Drop for ClearOnDrop<'_> {
 }
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;

@@ -454,7 +454,6 @@ pub fn execute(
 }
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let duration = quantity("--duration", &args.duration, Dim::TIME)?;
     let is_image = args.input.file.extension().is_some_and(|e| e == "img");

@@ -52,7 +52,6 @@ fn duration(text: &str) -> Result<f64, Failure> {
 }
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let duration_s = duration(&args.duration)?;
