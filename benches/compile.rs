@@ -6,11 +6,11 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use soma_compiler::front::snn::{Overrides, parse};
 use soma_compiler::instantiate::instantiate;
 use soma_compiler::spinnaker::compile;
-use soma_targets::{Family, lookup};
+use soma_targets::lookup;
 
 fn benches(c: &mut Criterion) {
     let target = lookup("spinnaker1").expect("preset");
-    let Family::SpiNNaker(s) = &target.family;
+    let s = target.spinnaker().expect("a SpiNNaker preset");
     let mut g = c.benchmark_group("compile_spinnaker1");
     g.sample_size(10);
     for (name, file, scale) in

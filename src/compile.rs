@@ -6,7 +6,6 @@ use std::time::Instant;
 use serde::Serialize;
 use soma_compiler::instantiate::instantiate;
 use soma_compiler::spinnaker::{self, PassTime};
-use soma_targets::Family;
 
 use crate::output::{self, thousands, write_atomic};
 use crate::{CompileArgs, Failure, load};
@@ -71,7 +70,13 @@ pub fn build(
     seed: u64,
     quiet: bool,
 ) -> Result<Built, Failure> {
-    let Family::SpiNNaker(spinn) = &target.family;
+    let Some(spinn) = target.spinnaker() else {
+        return Err(Failure::User(format!(
+            "error: {} is a {} target; this path runs SpiNNaker images\n",
+            target.name,
+            target.family_name()
+        )));
+    };
     let spinner = if quiet {
         indicatif::ProgressBar::hidden()
     } else {

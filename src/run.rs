@@ -12,7 +12,7 @@ use soma_isa::image::{CoreKind, Image};
 use soma_isa::units::Dim;
 use soma_runtime::reference::{RunOptions, Simulator};
 use soma_runtime::spinnaker::{Ledger, Machine};
-use soma_targets::{Family, Target};
+use soma_targets::Target;
 
 use crate::compile::{Built, build};
 use crate::load::quantity;
@@ -252,7 +252,13 @@ pub fn execute(
     quiet: bool,
 ) -> Result<(Report, Spikes), Failure> {
     let wall = Instant::now();
-    let Family::SpiNNaker(spinn) = &target.family;
+    let Some(spinn) = target.spinnaker() else {
+        return Err(Failure::User(format!(
+            "error: {} is a {} target; this path runs SpiNNaker images\n",
+            target.name,
+            target.family_name()
+        )));
+    };
     let mut machine =
         Machine::new(image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
     let steps = (duration / image.header.dt).round() as u64;

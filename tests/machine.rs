@@ -15,7 +15,7 @@ use soma_isa::image::{CoreKind, Image, SourceCore, word};
 use soma_isa::program::NeuronState;
 use soma_isa::rng::Rng;
 use soma_runtime::spinnaker::{Ledger, Machine};
-use soma_targets::{Family, Target, lookup};
+use soma_targets::{Target, lookup};
 
 fn target() -> Target {
     lookup("spinnaker1").expect("preset")
@@ -26,14 +26,14 @@ fn image(text: &str, seed: u64) -> Image {
     validate(&net).expect("valid");
     let inst = instantiate(&net, seed).expect("instantiates");
     let t = target();
-    let Family::SpiNNaker(s) = &t.family;
+    let s = t.spinnaker().expect("a SpiNNaker preset");
     compile(&inst, s, &t.name, t.fingerprint, 1).expect("compiles").0
 }
 
 /// Spikes `(step, core, neuron)` of the machine.
 fn machine_spikes(img: &Image, steps: u64, parallel: bool) -> Vec<(u64, usize, u32)> {
     let t = target();
-    let Family::SpiNNaker(s) = &t.family;
+    let s = t.spinnaker().expect("a SpiNNaker preset");
     let mut m = Machine::new(img, s, t.fingerprint).expect("loads");
     m.set_parallel(parallel);
     let mut out = Vec::new();
@@ -220,7 +220,7 @@ fn the_energy_ledger_is_spynnakers_formula() {
                 projection s -> n : one_to_one { weight = 0.5 }\n";
     let img = image(text, 1);
     let t = target();
-    let Family::SpiNNaker(s) = &t.family;
+    let s = t.spinnaker().expect("a SpiNNaker preset");
     let mut m = Machine::new(&img, s, t.fingerprint).expect("loads");
     let steps = 200;
     for _ in 0..steps {

@@ -5,9 +5,11 @@
 //! `soma_isa::instance::Instance`. Every stage reports errors as typed values carrying a [`diag::Span`], which
 //! [`diag::render`] turns into `file:line:col` diagnostics with the offending text underlined.
 
+pub mod crossbar;
 pub mod diag;
 pub mod front;
 pub mod instantiate;
 pub mod ir;
 pub mod spinnaker;
 pub mod valid;
+pub mod weights;

@@ -11,8 +11,8 @@ use soma_compiler::spinnaker::compile;
 use soma_compiler::valid::validate;
 use soma_isa::codec::{decode, encode};
 use soma_isa::image::{CoreKind, Image, KEY_MASK, RouteEntry};
+use soma_targets::lookup;
 use soma_targets::spinnaker::Geometry;
-use soma_targets::{Family, lookup};
 
 /// A random network: populations, Poisson sources and random projections with delays up to 40 steps.
 fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], seed: u64) -> soma_isa::instance::Instance {
@@ -39,14 +39,14 @@ fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], seed: u64) -> soma
 
 fn compile_for(inst: &soma_isa::instance::Instance, boards: usize) -> Image {
     let target = lookup("spinnaker1").expect("preset");
-    let Family::SpiNNaker(s) = &target.family;
+    let s = target.spinnaker().expect("a SpiNNaker preset");
     compile(inst, s, &target.name, target.fingerprint, boards).unwrap_or_else(|e| panic!("{e}")).0
 }
 
 fn check_image(image: &Image) {
     image.validate().expect("valid image");
     let target = lookup("spinnaker1").expect("preset");
-    let Family::SpiNNaker(s) = &target.family;
+    let s = target.spinnaker().expect("a SpiNNaker preset");
     let geometry = Geometry::boards(image.header.boards as usize);
     // Capacities.
     let mut per_chip: HashMap<(u16, u16), usize> = HashMap::new();

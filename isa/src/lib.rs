@@ -9,6 +9,7 @@
 //! arithmetic ([`fixed`]) and the neuron-program instruction set ([`program`]).
 
 pub mod codec;
+pub mod crossbar;
 pub mod fixed;
 pub mod image;
 pub mod instance;

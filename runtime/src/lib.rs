@@ -5,6 +5,9 @@
 //!   network's time grid, deterministically per seed.
 //! - [`spinnaker`]: the SpiNNaker-style machine, which executes an `isa` image bit-exactly, with cycle costs,
 //!   routing, congestion and an energy ledger.
+//! - [`crossbar`]: the resistive crossbar, whose arrays and ADCs compute the synaptic input (with seeded device
+//!   non-idealities) while the reference kernels update the neurons, with an energy ledger per component.
 
+pub mod crossbar;
 pub mod reference;
 pub mod spinnaker;

@@ -4,8 +4,10 @@
 //!
 //! `lookup("spinnaker1")` finds a bundled preset (`targets/presets/*.toml`); `lookup("my.toml")` reads a file, so
 //! a user can copy a preset, change a number and compile against it. Families: the SpiNNaker-style digital
-//! many-core ([`spinnaker`]).
+//! many-core ([`spinnaker`]) and the resistive in-memory crossbar ([`crossbar`]).
 
+mod constants;
+pub mod crossbar;
 pub mod spinnaker;
 
 use serde::Deserialize;
@@ -66,11 +68,15 @@ pub struct Target {
 pub enum Family {
     /// SpiNNaker-style digital many-core.
     SpiNNaker(spinnaker::SpiNNaker),
+    /// Resistive in-memory crossbar.
+    Crossbar(crossbar::Crossbar),
 }
 
 const PRESETS: &[(&str, &str)] = &[
     ("spinnaker1", include_str!("../presets/spinnaker1.toml")),
     ("spinnaker2", include_str!("../presets/spinnaker2.toml")),
+    ("reram_128", include_str!("../presets/reram_128.toml")),
+    ("reram_40nm_lsm", include_str!("../presets/reram_40nm_lsm.toml")),
 ];
 
 /// The bundled presets: name and description.
@@ -114,14 +120,13 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
     let header: Header = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
     let family = match header.family.as_str() {
         "spinnaker" => Family::SpiNNaker(spinnaker::SpiNNaker::from_table(header.rest).map_err(invalid)?),
-        other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker"))),
+        "crossbar" => Family::Crossbar(crossbar::Crossbar::from_table(header.rest).map_err(invalid)?),
+        other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker, crossbar"))),
     };
-    let fingerprint = match &family {
-        Family::SpiNNaker(s) => {
-            fnv1a(s.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())))
-        }
-    };
-    Ok(Target { name: header.name, description: header.description, family, fingerprint })
+    let mut target = Target { name: header.name, description: header.description, family, fingerprint: 0 };
+    target.fingerprint =
+        fnv1a(target.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())));
+    Ok(target)
 }
 
 /// The TOML text of a preset name or a `.toml` path.
@@ -183,6 +188,23 @@ impl Target {
     pub fn constants(&self) -> Vec<(String, &Constant)> {
         match &self.family {
             Family::SpiNNaker(s) => s.constants(),
+            Family::Crossbar(c) => c.constants(),
+        }
+    }
+
+    /// The SpiNNaker-style parameters, if that is the family.
+    pub fn spinnaker(&self) -> Option<&spinnaker::SpiNNaker> {
+        match &self.family {
+            Family::SpiNNaker(s) => Some(s),
+            _ => None,
+        }
+    }
+
+    /// The crossbar parameters, if that is the family.
+    pub fn crossbar(&self) -> Option<&crossbar::Crossbar> {
+        match &self.family {
+            Family::Crossbar(c) => Some(c),
+            _ => None,
         }
     }
 
@@ -190,6 +212,7 @@ impl Target {
     pub fn family_name(&self) -> &'static str {
         match self.family {
             Family::SpiNNaker(_) => "spinnaker",
+            Family::Crossbar(_) => "crossbar",
         }
     }
 }

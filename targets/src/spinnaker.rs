@@ -8,43 +8,12 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use serde::Deserialize;
 use soma_isa::image::{Route, RouteEntry};
 
-use crate::Constant;
+use crate::constants::whole;
 
-macro_rules! sections {
-    ($( $(#[$meta:meta])* $section:ident $ty:ident { $( $(#[$fmeta:meta])* $field:ident ),* $(,)? } )*) => {
-        $(
-            $(#[$meta])*
-            #[derive(Clone, Debug, Deserialize, PartialEq)]
-            #[serde(deny_unknown_fields)]
-            pub struct $ty { $( $(#[$fmeta])* pub $field: Constant, )* }
-
-            impl $ty {
-                fn constants(&self) -> Vec<(String, &Constant)> {
-                    vec![ $( (format!("{}.{}", stringify!($section), stringify!($field)), &self.$field), )* ]
-                }
-            }
-        )*
-
-        /// A SpiNNaker-style target's parameters.
-        #[derive(Clone, Debug, Deserialize, PartialEq)]
-        #[serde(deny_unknown_fields)]
-        pub struct SpiNNaker { $( #[doc = stringify!($section)] pub $section: $ty, )* }
-
-        impl SpiNNaker {
-            /// Every constant, section-qualified.
-            pub fn constants(&self) -> Vec<(String, &Constant)> {
-                let mut all = Vec::new();
-                $( all.extend(self.$section.constants()); )*
-                all
-            }
-        }
-    };
-}
-
-sections! {
+crate::sections! {
+    SpiNNaker "A SpiNNaker-style target's parameters."
     /// Chips and the machine.
     machine Machine {
         /// Number of boards (1, or a multiple of 3).
@@ -111,26 +80,9 @@ sections! {
     }
 }
 
-fn whole(name: &str, c: &Constant, min: f64, max: f64) -> Result<u64, String> {
-    if c.value.fract() == 0.0 && c.value >= min && c.value <= max {
-        Ok(c.value as u64)
-    } else {
-        Err(format!("{name} must be a whole number in {min}..={max}, got {}", c.value))
-    }
-}
-
 impl SpiNNaker {
     pub(crate) fn from_table(table: toml::Table) -> Result<SpiNNaker, String> {
-        let s: SpiNNaker =
-            toml::Value::Table(table).try_into().map_err(|e: toml::de::Error| e.to_string().trim_end().to_string())?;
-        for (name, c) in s.constants() {
-            if c.source.trim().is_empty() {
-                return Err(format!("{name} has no source: every constant cites a paper, datasheet or reasoning"));
-            }
-            if !c.value.is_finite() || c.value < 0.0 {
-                return Err(format!("{name} must be a finite non-negative number, got {}", c.value));
-            }
-        }
+        let s: SpiNNaker = crate::constants::from_table(table, SpiNNaker::constants)?;
         let boards = whole("machine.boards", &s.machine.boards, 1.0, 3e4)?;
         if boards != 1 && boards % 3 != 0 {
             return Err(format!(

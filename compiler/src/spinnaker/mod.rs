@@ -20,7 +20,7 @@ use soma_isa::instance::{Instance, Pre, SourceKind};
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
 use thiserror::Error;
 
-pub use synapses::WeightError;
+pub use crate::weights::WeightError;
 
 /// Why a network does not compile for the target.
 #[derive(Clone, Debug, Error, PartialEq)]
@@ -108,11 +108,7 @@ pub struct Report {
 impl Report {
     /// RMS relative weight error over all synapses.
     pub fn weight_error_rms(&self) -> f64 {
-        let n: u64 = self.weight_errors.iter().map(|e| e.synapses).sum();
-        if n == 0 {
-            return 0.0;
-        }
-        (self.weight_errors.iter().map(|e| e.rms_relative.powi(2) * e.synapses as f64).sum::<f64>() / n as f64).sqrt()
+        crate::weights::overall_rms(&self.weight_errors)
     }
 }
 

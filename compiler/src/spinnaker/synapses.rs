@@ -10,19 +10,7 @@ use soma_isa::model::{ModelKind, Receptor};
 
 use super::lower::units;
 use super::{CompileError, Vertex, VertexKind};
-
-/// Quantisation error of one projection.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct WeightError {
-    /// Projection name.
-    pub projection: String,
-    /// Synapses.
-    pub synapses: u64,
-    /// Largest relative error |w_q - w| / |w|.
-    pub max_relative: f64,
-    /// RMS relative error.
-    pub rms_relative: f64,
-}
+use crate::weights::{ErrorTally, WeightError};
 
 /// Type of a synapse (0 adds to input 0, 1 to input 1) and its magnitude in the model's fixed units, or why the
 /// target cannot store it.
@@ -137,7 +125,7 @@ pub fn build(
         for &k in &incoming {
             let pr = &inst.projections[k];
             let err = &mut errors[k];
-            let (mut sum_sq, mut max_rel) = (0.0f64, 0.0f64);
+            let mut tally = ErrorTally::default();
             for pre in 0..inst.pre_size(pr.pre) {
                 let (vertex, atom) = layout.locate(pr.pre, pre);
                 for s in pr.rows.row(pre) {
@@ -147,11 +135,7 @@ pub fn build(
                     let core = t / slice_size;
                     let step = (1u64 << shifts[core][ty]) as f64 / 32768.0;
                     let q = (m / step).round().clamp(0.0, 65535.0);
-                    if m > 0.0 {
-                        let rel = (q * step - m).abs() / m;
-                        sum_sq += rel * rel;
-                        max_rel = max_rel.max(rel);
-                    }
+                    tally.record(m, q * step);
                     let stage = (d - 1) / slots;
                     let residual = d - stage * slots;
                     let (sender, sender_atom) = if stage == 0 {
@@ -170,9 +154,7 @@ pub fn build(
                         .push((row_key, word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16)));
                 }
             }
-            err.synapses = pr.rows.len() as u64;
-            err.max_relative = max_rel;
-            err.rms_relative = if pr.rows.is_empty() { 0.0 } else { (sum_sq / pr.rows.len() as f64).sqrt() };
+            *err = tally.finish(&pr.name, pr.rows.len());
         }
         // Sort and lay out each core's rows (cores in parallel).
         let built: Vec<SynapticMatrix> = entries.into_par_iter().map(|e| matrix(e, vertices)).collect();

@@ -14,6 +14,17 @@ use soma_isa::rng::Rng;
 
 pub use kernel::{Kernel, State};
 
+/// Turns a projection's presynaptic spikes into postsynaptic input. Without one, the simulator adds the exact
+/// weights; a hardware model (the crossbar's arrays and ADCs) computes the input its own way.
+pub trait Synapses {
+    /// The input of projection `k` for this step's spikes `(neuron, count)`: pushes `(delay in steps, postsynaptic
+    /// neuron, value)` onto `out` (which arrives empty).
+    fn deliver(&mut self, k: usize, spikes: &[(u32, u32)], out: &mut Vec<(u16, u32, f64)>);
+
+    /// Called once at the end of every step.
+    fn end_step(&mut self) {}
+}
+
 /// What to run and record.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -80,6 +91,8 @@ pub struct Simulator<'a> {
     drive: Vec<f64>,
     step: u64,
     synaptic_events: u64,
+    synapses: Option<&'a mut dyn Synapses>,
+    delivered: Vec<(u16, u32, f64)>,
 }
 
 impl<'a> Simulator<'a> {
@@ -138,7 +151,14 @@ impl<'a> Simulator<'a> {
             drive: vec![0.0; inst.populations.len()],
             step: 0,
             synaptic_events: 0,
+            synapses: None,
+            delivered: Vec::new(),
         }
+    }
+
+    /// Prepares a run of `inst` whose synaptic input `synapses` computes.
+    pub fn with_synapses(inst: &'a Instance, synapses: &'a mut dyn Synapses) -> Simulator<'a> {
+        Simulator { synapses: Some(synapses), ..Simulator::new(inst) }
     }
 
     /// Membrane potentials of a population now.
@@ -170,6 +190,9 @@ impl<'a> Simulator<'a> {
             p.ring[base..base + p.receptors * n].fill(0.0);
         }
         self.deliver(t, true);
+        if let Some(synapses) = self.synapses.as_mut() {
+            synapses.end_step();
+        }
         self.step += 1;
     }
 
@@ -267,6 +290,19 @@ impl<'a> Simulator<'a> {
                 let now = ((t + slots as u64 - u64::from(!from_neurons)) % slots as u64) as usize;
                 let ring = &mut post.ring[r * n..];
                 let rows = &proj.rows;
+                if let Some(synapses) = self.synapses.as_mut() {
+                    self.delivered.clear();
+                    synapses.deliver(k, &spikes, &mut self.delivered);
+                    for &(delay, target, value) in &self.delivered {
+                        let slot = (now + delay as usize) % slots;
+                        ring[slot * stride + target as usize] += value;
+                    }
+                    events += spikes
+                        .iter()
+                        .map(|&(neuron, count)| rows.row(neuron as usize).len() as u64 * count as u64)
+                        .sum::<u64>();
+                    continue;
+                }
                 for &(neuron, count) in &spikes {
                     let range = rows.row(neuron as usize);
                     events += (range.len() as u64) * count as u64;

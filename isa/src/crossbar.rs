@@ -1,0 +1,81 @@
+//! What the crossbar backend programs into its arrays, and what the crossbar runtime reads: tiles of resistive
+//! cells holding one block of one projection's weight matrix.
+//!
+//! A tile's rows are consecutive presynaptic neurons of one projection whose synapses share one delay; its
+//! columns are `2 * slices` per postsynaptic neuron: for neuron `j` and slice `s` (least significant first),
+//! column `2 (j * slices + s)` is the positive half of the differential pair and the next column the negative half.
+//! A weight `w` is stored as the integer magnitude `q = round(|w| / scale)` in `0..=2^weight_bits - 1`, written in
+//! base `levels` over the slices, on the half its sign selects; the other half stays at level 0. Only cells above
+//! level 0 are listed: every other cell of the tile sits at level 0 (the off state, which still conducts).
+
+use serde::{Deserialize, Serialize};
+
+/// One programmed cell.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Cell {
+    /// Row (word line) in the tile.
+    pub row: u16,
+    /// Column (bit line) in the tile.
+    pub col: u16,
+    /// Conductance level, `1..levels`.
+    pub level: u8,
+}
+
+/// One tile's block of a projection.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Tile {
+    /// Projection index (into the instance's projections).
+    pub projection: u32,
+    /// The delay, in steps, of every synapse on the tile.
+    pub delay: u16,
+    /// First presynaptic neuron on row 0.
+    pub pre_first: u32,
+    /// Rows in use.
+    pub rows: u16,
+    /// First postsynaptic neuron on columns 0 and 1.
+    pub post_first: u32,
+    /// Postsynaptic neurons on the tile (`2 * slices` columns each).
+    pub neurons: u16,
+    /// Cells above level 0, sorted by row then column.
+    pub cells: Vec<Cell>,
+    /// Position on the tile mesh (x, y).
+    pub at: (u16, u16),
+}
+
+/// How one projection's weights were quantised.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct ProjectionScale {
+    /// Weight per unit of the integer magnitude `q`.
+    pub scale: f64,
+}
+
+/// The crossbar program of a network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrossbarProgram {
+    /// Target preset name.
+    pub target: String,
+    /// Fingerprint of the target's constants.
+    pub fingerprint: u64,
+    /// Conductance levels per cell.
+    pub levels: u32,
+    /// Cells a weight is sliced over.
+    pub slices: u32,
+    /// Tile mesh width (tiles are placed row-major).
+    pub mesh_width: u16,
+    /// Per projection, its scale.
+    pub projections: Vec<ProjectionScale>,
+    /// The tiles.
+    pub tiles: Vec<Tile>,
+    /// For each population, the mesh position of the tile its neurons are updated on (their first incoming tile,
+    /// or the mesh origin, the chip's input port, for populations without input).
+    pub population_home: Vec<(u16, u16)>,
+}
+
+impl Tile {
+    /// The tile's cells of row `r`.
+    pub fn row_cells(&self, r: u16) -> &[Cell] {
+        let start = self.cells.partition_point(|c| c.row < r);
+        let end = self.cells.partition_point(|c| c.row <= r);
+        &self.cells[start..end]
+    }
+}

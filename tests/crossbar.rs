@@ -1,0 +1,159 @@
+//! The crossbar target end to end in-process: mapping counts, a tile read's energy by hand, exact delivery of an
+//! ideal array, and rates against the float reference with and without non-idealities.
+
+use soma_compiler::crossbar::compile;
+use soma_compiler::front::snn::{Overrides, parse};
+use soma_compiler::instantiate::instantiate;
+use soma_compiler::valid::validate;
+use soma_isa::instance::Instance;
+use std::collections::HashMap;
+
+use soma_runtime::crossbar::{CrossbarSynapses, Nonideal, run};
+use soma_runtime::reference::Synapses;
+use soma_runtime::reference::{RunOptions, Simulator};
+use soma_targets::crossbar::Crossbar;
+use soma_targets::with_overrides;
+
+fn instance(text: &str, seed: u64) -> Instance {
+    let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
+    validate(&net).expect("valid");
+    instantiate(&net, seed).expect("instantiates")
+}
+
+fn crossbar(preset: &str, overrides: &[(&str, f64)]) -> Crossbar {
+    let o: Vec<(String, f64)> = overrides.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    with_overrides(preset, &o).expect("preset").crossbar().expect("a crossbar").clone()
+}
+
+/// 128 source channels that all spike at 0.5 ms onto 16 neurons, all to all, one weight.
+fn one_tile() -> String {
+    let times = vec!["[0.5 ms]"; 128].join(", ");
+    format!(
+        "
+timestep 0.1 ms
+source input[128] : spikes {{ times = [{times}] }}
+population out[16] : if_curr_exp {{
+    tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, tau_refrac = 2 ms,
+    tau_syn_e = 5 ms, tau_syn_i = 5 ms,
+}}
+projection input -> out : all_to_all {{ weight = 0.1 nA }}
+"
+    )
+}
+
+#[test]
+fn one_full_tile_read_costs_what_the_preset_says_by_hand() {
+    let xb = crossbar("reram_128", &[]);
+    let inst = instance(&one_tile(), 1);
+    let (program, report) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
+    // 8-bit weights over 2-bit cells: 4 slices x 2 halves = 8 columns per neuron, 16 neurons fill 128 columns.
+    assert_eq!((report.tiles, report.neurons_per_tile, report.cells_per_weight), (1, 16, 8));
+    assert_eq!(report.block_utilisation, 1.0);
+    // Every weight is the largest (q = 255 = 3333 in base 4): all positive halves on, all negative halves off.
+    assert_eq!(report.cell_utilisation, 0.5);
+    let r = run(&inst, &program, &xb, Nonideal::default(), &RunOptions { steps: 10, ..Default::default() }, |_| ());
+    let l = &r.ledger;
+    assert_eq!((l.tile_reads, l.row_activations, l.adc_conversions), (1, 128, 128));
+    // Each row: 64 cells at R_on = 100 kOhm and 64 at R_off = 1.7 MOhm, read at 0.5 V for 10 ns.
+    let row_g = 64.0 / 100e3 + 64.0 / 1.7e6;
+    let cells_j = 128.0 * 0.5 * 0.5 * row_g * 10e-9;
+    assert!((l.cells_j - cells_j).abs() < 1e-6 * cells_j, "{} vs {cells_j}", l.cells_j);
+    assert!((l.adc_j - 128.0 * 10.1e-12).abs() < 1e-20, "{}", l.adc_j);
+    assert!((l.drivers_j - 128.0 * 3.9e-15).abs() < 1e-24, "{}", l.drivers_j);
+    // The ADCs dominate: 1.29 nJ against 0.43 nJ of cell reads, as crossbar.md says they usually do.
+    assert!(l.adc_j > 2.0 * l.cells_j);
+    // One read: the pulse and 8 conversions per ADC, one update slot, one hop from the input port.
+    assert!((l.step_latency_max_s - (10e-9 + 8.0 * 8e-9 + 10e-9 + 1e-9)).abs() < 1e-15, "{}", l.step_latency_max_s);
+}
+
+/// Random signed weights and a Poisson drive onto a small recurrent network.
+const RANDOM: &str = "
+timestep 0.1 ms
+source drive[200] : poisson { rate = 20 Hz }
+population net[300] : if_curr_exp {
+    tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, tau_refrac = 2 ms,
+    tau_syn_e = 5 ms, tau_syn_i = 5 ms, v_init = uniform(-65 mV, -50 mV),
+}
+projection drive -> net : fixed_probability(0.3) { weight = normal(1.5 nA, 0.5 nA) }
+projection net -> net : fixed_probability(0.1) { weight = normal(-0.2 nA, 0.4 nA), delay = uniform(0.1 ms, 0.5 ms) }
+probe net : spikes
+";
+
+fn rate(counts: &[u64], neurons: usize, steps: u64) -> f64 {
+    counts.iter().sum::<u64>() as f64 / neurons as f64 / (steps as f64 * 1e-4)
+}
+
+#[test]
+fn an_ideal_array_with_fine_adcs_delivers_the_quantised_weights_and_matches_the_reference() {
+    let inst = instance(RANDOM, 3);
+    let steps = 3000;
+    let opts = RunOptions { steps, record_all_spikes: true };
+    let reference = Simulator::new(&inst).run(&opts, |_| ());
+    let reference_rate = rate(&reference.spike_counts, 300, steps);
+    assert!(reference_rate > 5.0, "the network is active: {reference_rate} Hz");
+    let fine = crossbar("reram_128", &[("adc_bits", 16.0), ("weight_bits", 16.0)]);
+    let (program, report) = compile(&inst, &fine, "reram_128", 0).expect("compiles");
+    assert!(report.weight_errors.iter().all(|e| e.rms_relative < 1e-2), "{:?}", report.weight_errors);
+    assert!(program.tiles.iter().any(|t| t.delay > 1), "delays get their own rows");
+    let ideal = run(&inst, &program, &fine, Nonideal::default(), &opts, |_| ());
+    let ideal_rate = rate(&ideal.result.spike_counts, 300, steps);
+    assert!((ideal_rate / reference_rate - 1.0).abs() < 0.05, "{ideal_rate} Hz vs {reference_rate} Hz");
+    // Early on, before rounding differences can flip a spike near threshold, the spikes are the same.
+    let first_difference = ideal.result.spikes[0]
+        .iter()
+        .zip(&reference.spikes[0])
+        .position(|(a, b)| a != b)
+        .map(|i| ideal.result.spikes[0][i].0);
+    assert!(first_difference.is_none_or(|step| step > 20), "spikes part at step {first_difference:?}");
+
+    // The preset's 6-bit ADCs and 8-bit weights, then every device non-ideality: fidelity degrades, the run
+    // stays deterministic per seed.
+    let coarse = crossbar("reram_128", &[]);
+    let (program, _) = compile(&inst, &coarse, "reram_128", 0).expect("compiles");
+    let noisy = Nonideal::from_preset(&coarse);
+    let a = run(&inst, &program, &coarse, noisy, &opts, |_| ());
+    let b = run(&inst, &program, &coarse, noisy, &opts, |_| ());
+    assert_eq!(a.result.spikes, b.result.spikes);
+    assert_eq!(a.ledger, b.ledger);
+    assert_ne!(a.result.spikes[0], ideal.result.spikes[0]);
+}
+
+#[test]
+fn an_ideal_array_delivers_each_step_what_the_exact_weights_sum_to() {
+    let inst = instance(RANDOM, 5);
+    let fine = crossbar("reram_128", &[("adc_bits", 16.0), ("weight_bits", 16.0)]);
+    let (program, _) = compile(&inst, &fine, "reram_128", 0).expect("compiles");
+    let mut synapses = CrossbarSynapses::new(&inst, &program, &fine, Nonideal::default(), 1);
+    let k = 1; // net -> net: signed weights, several delays, fan-in over three row blocks
+    let spikes: Vec<(u32, u32)> = (0..300).step_by(7).map(|n| (n, 1 + n % 2)).collect();
+    let mut delivered = Vec::new();
+    synapses.deliver(k, &spikes, &mut delivered);
+    let mut got: HashMap<(u16, u32), f64> = HashMap::new();
+    for (d, post, v) in delivered {
+        *got.entry((d, post)).or_default() += v;
+    }
+    let mut exact: HashMap<(u16, u32), f64> = HashMap::new();
+    let rows = &inst.projections[k].rows;
+    for &(pre, count) in &spikes {
+        for s in rows.row(pre as usize) {
+            *exact.entry((rows.delays[s], rows.targets[s])).or_default() += rows.weights[s] as f64 * count as f64;
+        }
+    }
+    let w_max = rows.weights.iter().fold(0.0f64, |m, w| m.max(w.abs() as f64));
+    for (key, want) in &exact {
+        let have = got.get(key).copied().unwrap_or(0.0);
+        assert!((have - want).abs() < 2e-3 * w_max, "{key:?}: {have} vs {want}");
+    }
+    // Columns without an active synapse read (after the baseline is subtracted) within an ADC step of zero.
+    for (key, have) in got.iter().filter(|(k, _)| !exact.contains_key(k)) {
+        assert!(have.abs() < 2e-3 * w_max, "{key:?}: {have}");
+    }
+}
+
+#[test]
+fn presets_without_room_or_with_gap_junctions_are_refused_clearly() {
+    let inst = instance(RANDOM, 3);
+    let tiny = crossbar("reram_128", &[("tiles", 2.0)]);
+    let err = compile(&inst, &tiny, "reram_128", 0).expect_err("does not fit").to_string();
+    assert!(err.contains("tiles") && err.contains("the chip has 2"), "{err}");
+}
