@@ -77,21 +77,8 @@ pub fn build(
             target.family_name()
         )));
     };
-    let spinner = if quiet {
-        indicatif::ProgressBar::hidden()
-    } else {
-        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
-    };
-    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
-    spinner.set_message(format!("loading {}", input.file.display()));
-    let t0 = Instant::now();
-    let loaded = load::load(input, spike_input, &[])?;
-    let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
-    spinner.set_message("instantiating synapses");
-    let t0 = Instant::now();
-    let inst = instantiate(&loaded.network, seed)
-        .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
-    passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
+    let spinner = spinner(quiet);
+    let (inst, passes, name) = instance_of(input, spike_input, seed, &spinner)?;
     let preset_boards = spinn.machine.boards.value as usize;
     let attempts: Vec<usize> = match boards {
         None => vec![preset_boards],
@@ -111,20 +98,51 @@ pub fn build(
     let _clear = ClearOnDrop(&spinner);
     for b in attempts {
         match spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, b) {
-            Ok((image, report)) => return Ok(Built { image, report, inst, passes, name: loaded.name }),
+            Ok((image, report)) => return Ok(Built { image, report, inst, passes, name }),
             Err(e @ spinnaker::CompileError::DoesNotFit(_)) if boards == Some("auto") => last_error = Some(e),
-            Err(e) => return Err(Failure::User(format!("error: {}: {e}\n", loaded.name))),
+            Err(e) => return Err(Failure::User(format!("error: {name}: {e}\n"))),
         }
     }
     Err(Failure::User(format!(
         "error: {}: {}\n",
-        loaded.name,
+        name,
         last_error.map_or("no machine size tried".into(), |e| e.to_string())
     )))
 }
 
+/// Loads and instantiates `input`, naming the pass on `spinner`: the instance, the passes' times and the input's
+/// display name.
+pub fn instance_of(
+    input: &crate::InputArgs,
+    spike_input: Option<&std::path::Path>,
+    seed: u64,
+    spinner: &indicatif::ProgressBar,
+) -> Result<(soma_isa::instance::Instance, Vec<PassTime>, String), Failure> {
+    spinner.set_message(format!("loading {}", input.file.display()));
+    let t0 = Instant::now();
+    let loaded = load::load(input, spike_input, &[])?;
+    let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
+    spinner.set_message("instantiating synapses");
+    let t0 = Instant::now();
+    let inst = instantiate(&loaded.network, seed)
+        .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
+    passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
+    Ok((inst, passes, loaded.name))
+}
+
+/// A spinner on stderr (drawn only on a terminal), hidden when `quiet`.
+pub fn spinner(quiet: bool) -> indicatif::ProgressBar {
+    let spinner = if quiet {
+        indicatif::ProgressBar::hidden()
+    } else {
+        indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
+    };
+    spinner.enable_steady_tick(std::time::Duration::from_millis(120));
+    spinner
+}
+
 /// Clears a spinner however the function it belongs to returns.
-struct ClearOnDrop<'a>(&'a indicatif::ProgressBar);
+pub struct ClearOnDrop<'a>(pub &'a indicatif::ProgressBar);
 
 impl Drop for ClearOnDrop<'_> {
     fn drop(&mut self) {
@@ -136,6 +154,9 @@ impl Drop for ClearOnDrop<'_> {
 pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    if target.crossbar().is_some() {
+        return crate::crossbar::compile(args, &target);
+    }
     let Built { image, report, inst, mut passes, name } =
         build(&args.input, None, &target, args.boards.as_deref(), args.seed, false)?;
     let loaded_name = name;
@@ -143,8 +164,10 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     drop(inst);
     let t0 = Instant::now();
     let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
-    write_atomic(&args.output, |w: &mut dyn Write| w.write_all(&bytes))
-        .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    if let Some(path) = &args.output {
+        write_atomic(path, |w: &mut dyn Write| w.write_all(&bytes))
+            .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+    }
     passes.extend(report.passes.iter().cloned());
     passes.push(PassTime { name: "encode+write", wall_s: t0.elapsed().as_secs_f64() });
     let out = Report {
@@ -176,7 +199,8 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         passes: passes.iter().map(|p| Pass { name: p.name.to_string(), wall_s: p.wall_s }).collect(),
         wall_s: wall.elapsed().as_secs_f64(),
     };
-    let text = text_report(&loaded_name, &args.output.display().to_string(), &out);
+    let written = args.output.as_ref().map_or_else(|| "(no image written: no -o)".into(), |p| p.display().to_string());
+    let text = text_report(&loaded_name, &written, &out);
     output::emit(&text, args.json, &out)
 }
 

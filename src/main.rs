@@ -4,6 +4,7 @@
 mod check;
 mod compare;
 mod compile;
+mod crossbar;
 mod html;
 mod import;
 mod load;
@@ -94,9 +95,9 @@ struct CompileArgs {
     /// preset's].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,
-    /// Where to write the image.
+    /// Where to write the image (SpiNNaker targets); without it, compile only reports the mapping.
     #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
+    output: Option<PathBuf>,
     /// Seed of the network's random draws.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -136,6 +137,13 @@ struct RunArgs {
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
+    /// Crossbar targets: device non-idealities to switch on at the preset's magnitudes: none, all, or a
+    /// comma-separated list of program_noise, read_noise, stuck, drift.
+    #[arg(long, default_value = "none", value_name = "LIST")]
+    nonideal: String,
+    /// Crossbar targets: time between programming the arrays and the run, for conductance drift.
+    #[arg(long, default_value = "0s", value_name = "TIME")]
+    read_after: String,
 }
 
 #[derive(Args, Debug)]

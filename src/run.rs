@@ -303,7 +303,7 @@ pub fn execute(
         .map(|(_, k)| k)
         .collect();
     let reference = match (built, compare) {
-        (Some(b), true) => Some(against_reference(b, &spikes, steps)),
+        (Some(b), true) => Some(against_reference(&b.inst, &spikes, steps)),
         _ => None,
     };
     let geometry = soma_targets::spinnaker::Geometry::boards(image.header.boards as usize);
@@ -482,6 +482,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     } else {
         let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
             .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        if target.crossbar().is_some() {
+            return crate::crossbar::run(args, &target);
+        }
         let built = build(
             &args.input,
             args.spike_input.as_deref(),
@@ -505,8 +508,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
 }
 
 /// Runs the reference simulator on the compiled network's instance and compares rates and spike trains.
-fn against_reference(built: &Built, machine_spikes: &Spikes, steps: u64) -> Reference {
-    let inst = &built.inst;
+pub fn against_reference(inst: &soma_isa::instance::Instance, machine_spikes: &Spikes, steps: u64) -> Reference {
     let result = Simulator::new(inst).run(&RunOptions { steps, record_all_spikes: true }, |_| {});
     let duration = steps as f64 * inst.dt;
     let mut reference: HashMap<(u32, u32), Vec<u32>> = HashMap::new();

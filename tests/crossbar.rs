@@ -6,6 +6,8 @@ use soma_compiler::front::snn::{Overrides, parse};
 use soma_compiler::instantiate::instantiate;
 use soma_compiler::valid::validate;
 use soma_isa::instance::Instance;
+mod common;
+
 use std::collections::HashMap;
 
 use soma_runtime::crossbar::{CrossbarSynapses, Nonideal, run};
@@ -156,4 +158,51 @@ fn presets_without_room_or_with_gap_junctions_are_refused_clearly() {
     let tiny = crossbar("reram_128", &[("tiles", 2.0)]);
     let err = compile(&inst, &tiny, "reram_128", 0).expect_err("does not fit").to_string();
     assert!(err.contains("tiles") && err.contains("the chip has 2"), "{err}");
+}
+
+mod cli {
+    use super::common::{soma, stderr, stdout};
+
+    #[test]
+    fn soma_run_on_a_crossbar_reports_tiles_adc_share_and_the_reference() {
+        let o = soma(&[
+            "run",
+            "examples/cuba.snn",
+            "--target",
+            "reram_128",
+            "--duration",
+            "300ms",
+            "--compare-reference",
+            "--json",
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        assert_eq!(r["mapping"]["tiles"], 8000, "cuba: 25 x 200 + 25 x 50 + 7 x 200 + 7 x 50 blocks of 128 x 16");
+        let share = r["adc_energy_share"].as_f64().expect("share");
+        assert!(share > 0.5 && share < 1.0, "{share}");
+        let parts: f64 = ["cells", "drivers", "adc", "digital", "noc"]
+            .iter()
+            .map(|k| r["energy_breakdown_j"][k].as_f64().expect("part"))
+            .sum();
+        assert!((parts - r["energy_j"].as_f64().expect("total")).abs() < 1e-9 * parts);
+        for p in r["reference"]["populations"].as_array().expect("populations") {
+            let e = p["rate_error"].as_f64().expect("error");
+            assert!(e.abs() < 0.1, "{p}");
+        }
+        assert!(stderr(&o).contains("ADCs"), "the text report goes to stderr");
+    }
+
+    #[test]
+    fn compile_on_a_crossbar_maps_and_refuses_to_write_an_image_it_cannot_write() {
+        let o = soma(&["compile", "examples/cuba.snn", "--target", "reram_128"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("tiles 8,000 of 16,128"), "{}", stdout(&o));
+        let o = soma(&["compile", "examples/cuba.snn", "--target", "reram_128", "-o", "/tmp/never.img"]);
+        assert!(!o.status.success());
+        assert!(stderr(&o).contains("not written as image files yet"), "{}", stderr(&o));
+        assert!(!std::path::Path::new("/tmp/never.img").exists());
+        let o = soma(&["run", "examples/cuba.snn", "--target", "reram_128", "--nonideal", "telepathy", "-q"]);
+        assert!(stderr(&o).contains("unknown `telepathy`"), "{}", stderr(&o));
+    }
 }

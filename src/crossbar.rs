@@ -1,0 +1,364 @@
+//! `soma compile` and `soma run` on a crossbar target: maps the network onto tiles, emulates the arrays with the
+//! non-idealities asked for, and reports rates, energy by component (with the ADCs' share), tiles and latency.
+//! Crossbar programs are built in memory for each run; they are not yet written as image files.
+
+use std::time::Instant;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use serde::Serialize;
+use soma_compiler::crossbar;
+use soma_isa::crossbar::CrossbarProgram;
+use soma_isa::instance::Instance;
+use soma_isa::units::Dim;
+use soma_runtime::crossbar::{Nonideal, run as emulate};
+use soma_runtime::reference::RunOptions;
+use soma_targets::Target;
+use soma_targets::crossbar::Crossbar;
+
+use crate::compile::{ClearOnDrop, instance_of, spinner};
+use crate::load::quantity;
+use crate::output::{self, thousands};
+use crate::run::{ConstantReport, Reference, against_reference};
+use crate::{CompileArgs, Failure, RunArgs};
+
+/// How the network sits on the tiles.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mapping {
+    /// Tiles used.
+    pub tiles: usize,
+    /// Tiles on the chip.
+    pub tiles_available: usize,
+    /// Postsynaptic neurons per tile.
+    pub neurons_per_tile: usize,
+    /// Cells per weight: bit slices times the differential pair.
+    pub cells_per_weight: usize,
+    /// Fraction of the used tiles' cells inside a mapped block.
+    pub block_utilisation: f64,
+    /// Fraction of the used tiles' cells holding part of a synapse.
+    pub cell_utilisation: f64,
+    /// RMS relative weight quantisation error.
+    pub weight_error_rms: f64,
+}
+
+/// Energy by component, J.
+#[derive(Clone, Debug, Serialize)]
+pub struct Breakdown {
+    /// Cell reads.
+    pub cells: f64,
+    /// Word-line drivers.
+    pub drivers: f64,
+    /// ADC conversions.
+    pub adc: f64,
+    /// Partial sums and neuron updates.
+    pub digital: f64,
+    /// Network on chip.
+    pub noc: f64,
+}
+
+/// The counts behind the energy.
+#[derive(Clone, Debug, Serialize)]
+pub struct Counts {
+    /// Tile reads.
+    pub tile_reads: u64,
+    /// Word-line activations.
+    pub row_activations: u64,
+    /// ADC conversions.
+    pub adc_conversions: u64,
+    /// Partial-sum additions.
+    pub partial_sum_adds: u64,
+    /// Neuron updates.
+    pub neuron_updates: u64,
+    /// Spike packets.
+    pub packets: u64,
+    /// Router hops.
+    pub hops: u64,
+}
+
+/// One population's results.
+#[derive(Clone, Debug, Serialize)]
+pub struct PopulationReport {
+    /// Name.
+    pub name: String,
+    /// Size.
+    pub neurons: u64,
+    /// Spikes.
+    pub spikes: u64,
+    /// Mean rate, Hz.
+    pub rate_hz: f64,
+}
+
+/// The report of a crossbar run (the `--json` output).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// What ran.
+    pub network: String,
+    /// Target name.
+    pub target: String,
+    /// The non-idealities that were on.
+    pub nonideal: String,
+    /// The mapping.
+    pub mapping: Mapping,
+    /// Populations.
+    pub populations: Vec<PopulationReport>,
+    /// Total energy, J.
+    pub energy_j: f64,
+    /// Energy by component.
+    pub energy_breakdown_j: Breakdown,
+    /// The ADCs' share of the energy.
+    pub adc_energy_share: f64,
+    /// The counts behind the energy.
+    pub energy_counts: Counts,
+    /// Synaptic events (spikes times outgoing synapses).
+    pub synaptic_events: u64,
+    /// Energy per synaptic event, J.
+    pub energy_per_synaptic_event_j: f64,
+    /// Hardware time of the slowest step, s.
+    pub step_latency_max_s: f64,
+    /// Mean hardware time of a step, s.
+    pub step_latency_s: f64,
+    /// Model time, s.
+    pub duration_s: f64,
+    /// Steps.
+    pub steps: u64,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// The target's constants with their sources.
+    pub target_constants: Vec<ConstantReport>,
+    /// The comparison with the float reference, if asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
+}
+
+/// The crossbar parameters of `target`, which the caller checked is a crossbar.
+fn parameters(target: &Target) -> Result<&Crossbar, Failure> {
+    target.crossbar().ok_or_else(|| Failure::User(format!("error: {} is not a crossbar target\n", target.name)))
+}
+
+/// Maps `inst` onto `target`'s tiles.
+fn map(inst: &Instance, target: &Target, name: &str) -> Result<(CrossbarProgram, Mapping), Failure> {
+    let xb = parameters(target)?;
+    let (program, r) = crossbar::compile(inst, xb, &target.name, target.fingerprint)
+        .map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
+    let mapping = Mapping {
+        tiles: r.tiles,
+        tiles_available: r.tiles_available,
+        neurons_per_tile: r.neurons_per_tile,
+        cells_per_weight: r.cells_per_weight,
+        block_utilisation: r.block_utilisation,
+        cell_utilisation: r.cell_utilisation,
+        weight_error_rms: soma_compiler::weights::overall_rms(&r.weight_errors),
+    };
+    Ok((program, mapping))
+}
+
+fn mapping_text(m: &Mapping) -> String {
+    format!(
+        "tiles {} of {} ({} neurons per tile, {} cells per weight)\n\
+         utilisation: {:.1}% of the used tiles' cells in mapped blocks, {:.2}% holding a synapse\n\
+         weight quantisation error: RMS {:.2e} relative\n",
+        thousands(m.tiles as u64),
+        thousands(m.tiles_available as u64),
+        m.neurons_per_tile,
+        m.cells_per_weight,
+        100.0 * m.block_utilisation,
+        100.0 * m.cell_utilisation,
+        m.weight_error_rms
+    )
+}
+
+/// `soma compile` on a crossbar target: maps the network and reports; writes no file.
+pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
+    if let Some(path) = &args.output {
+        return Err(Failure::User(format!(
+            "error: {} is a crossbar target, whose programs are not written as image files yet; drop `-o {}` to see \
+             the mapping, or `soma run --target {} NETWORK` to compile and run in memory\n",
+            target.name,
+            path.display(),
+            target.name
+        )));
+    }
+    let spinner = spinner(false);
+    let _clear = ClearOnDrop(&spinner);
+    let (inst, _, name) = instance_of(&args.input, None, args.seed, &spinner)?;
+    spinner.set_message(format!("mapping onto {}", target.name));
+    let (_, mapping) = map(&inst, target, &name)?;
+    drop(_clear);
+    let text = format!(
+        "mapped {name} onto {} ({} neurons, {} synapses)\n{}",
+        target.name,
+        thousands(inst.neuron_count() as u64),
+        thousands(inst.synapse_count() as u64),
+        mapping_text(&mapping)
+    );
+    output::emit(&text, args.json, &mapping)
+}
+
+/// The non-idealities of `--nonideal LIST` (`none`, `all`, or some of `program_noise,read_noise,stuck,drift`) at
+/// the preset's magnitudes; drift reads `read_after` seconds after programming.
+pub fn nonideal(list: &str, xb: &Crossbar, read_after: f64) -> Result<Nonideal, Failure> {
+    let preset = Nonideal { drift_after_s: read_after, ..Nonideal::from_preset(xb) };
+    let mut n = Nonideal::default();
+    for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item {
+            "none" => {}
+            "all" => n = preset,
+            "program_noise" => n.program_noise = preset.program_noise,
+            "read_noise" => n.read_noise = preset.read_noise,
+            "stuck" => (n.stuck_on, n.stuck_off) = (preset.stuck_on, preset.stuck_off),
+            "drift" => (n.drift_nu, n.drift_after_s) = (preset.drift_nu, read_after),
+            other => {
+                return Err(Failure::User(format!(
+                    "error: --nonideal: unknown `{other}`; expected none, all, or a list of program_noise, read_noise, \
+                     stuck, drift\n"
+                )));
+            }
+        }
+    }
+    Ok(n)
+}
+
+/// `soma run` on a crossbar target.
+pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
+    let wall = Instant::now();
+    let xb = parameters(target)?;
+    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let read_after = quantity("--read-after", &args.read_after, Dim::TIME)?;
+    let nonideal = nonideal(&args.nonideal, xb, read_after)?;
+    let spinner = spinner(args.quiet);
+    let clear = ClearOnDrop(&spinner);
+    let (inst, _, name) = instance_of(&args.input, args.spike_input.as_deref(), args.seed, &spinner)?;
+    spinner.set_message(format!("mapping onto {}", target.name));
+    let (program, mapping) = map(&inst, target, &name)?;
+    drop(clear);
+    let steps = (duration / inst.dt).round() as u64;
+    let bar = if args.quiet {
+        ProgressBar::hidden()
+    } else {
+        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
+    };
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} running [{bar:30}] {pos}/{len} steps, eta {eta}")
+            .map_err(|e| Failure::Internal(e.into()))?
+            .progress_chars("=> "),
+    );
+    let opts = RunOptions { steps, record_all_spikes: true };
+    let out = emulate(&inst, &program, xb, nonideal, &opts, |done| bar.set_position(done));
+    bar.finish_and_clear();
+    let spikes: Vec<(u32, u32, u32)> = out
+        .result
+        .spikes
+        .iter()
+        .enumerate()
+        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
+        .collect();
+    let reference = args.compare_reference.then(|| against_reference(&inst, &spikes, steps));
+    if let Some(path) = &args.spikes {
+        let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
+        let mut sorted = spikes.clone();
+        sorted.sort_unstable();
+        output::write_spikes(path, inst.dt, &names, &sorted)?;
+    }
+    let l = &out.ledger;
+    let total = l.total_j();
+    let report = Report {
+        network: name,
+        target: target.name.clone(),
+        nonideal: if nonideal == Nonideal::default() { "none".into() } else { args.nonideal.clone() },
+        mapping,
+        populations: inst
+            .populations
+            .iter()
+            .zip(&out.result.spike_counts)
+            .map(|(p, &n)| PopulationReport {
+                name: p.name.clone(),
+                neurons: p.size() as u64,
+                spikes: n,
+                rate_hz: if duration > 0.0 { n as f64 / p.size() as f64 / duration } else { 0.0 },
+            })
+            .collect(),
+        energy_j: total,
+        energy_breakdown_j: Breakdown {
+            cells: l.cells_j,
+            drivers: l.drivers_j,
+            adc: l.adc_j,
+            digital: l.digital_j,
+            noc: l.noc_j,
+        },
+        adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
+        energy_counts: Counts {
+            tile_reads: l.tile_reads,
+            row_activations: l.row_activations,
+            adc_conversions: l.adc_conversions,
+            partial_sum_adds: l.partial_sum_adds,
+            neuron_updates: l.neuron_updates,
+            packets: l.packets,
+            hops: l.hops,
+        },
+        synaptic_events: out.result.synaptic_events,
+        energy_per_synaptic_event_j: total / out.result.synaptic_events.max(1) as f64,
+        step_latency_max_s: l.step_latency_max_s,
+        step_latency_s: l.hardware_time_s / steps.max(1) as f64,
+        duration_s: duration,
+        steps,
+        wall_s: wall.elapsed().as_secs_f64(),
+        target_constants: target
+            .constants()
+            .into_iter()
+            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
+            .collect(),
+        reference,
+    };
+    output::emit(&text_report(&report), args.json, &report)
+}
+
+fn text_report(r: &Report) -> String {
+    let mut s = format!(
+        "ran {} on {} for {} s ({} steps), non-idealities: {}\n",
+        r.network, r.target, r.duration_s, r.steps, r.nonideal
+    );
+    s += &mapping_text(&r.mapping);
+    s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
+    let b = &r.energy_breakdown_j;
+    s += &format!(
+        "energy {:.3e} J: cells {:.2e}, drivers {:.2e}, ADCs {:.2e} ({:.0}%), digital {:.2e}, mesh {:.2e}\n",
+        r.energy_j,
+        b.cells,
+        b.drivers,
+        b.adc,
+        100.0 * r.adc_energy_share,
+        b.digital,
+        b.noc
+    );
+    let c = &r.energy_counts;
+    s += &format!(
+        "tile reads {}, row activations {}, ADC conversions {}, neuron updates {}, packets {} ({} hops)\n",
+        thousands(c.tile_reads),
+        thousands(c.row_activations),
+        thousands(c.adc_conversions),
+        thousands(c.neuron_updates),
+        thousands(c.packets),
+        thousands(c.hops)
+    );
+    s += &format!(
+        "synaptic events {}, {:.2e} J per event; hardware step time mean {:.3e} s, max {:.3e} s\n",
+        thousands(r.synaptic_events),
+        r.energy_per_synaptic_event_j,
+        r.step_latency_s,
+        r.step_latency_max_s
+    );
+    if let Some(reference) = &r.reference {
+        s += "against the float reference:\n";
+        for p in &reference.populations {
+            s += &format!(
+                "  {:<16} reference {:.3} Hz, crossbar {:.3} Hz ({:+.1}%), spikes matched within a step {:.1}%\n",
+                p.name,
+                p.rate_hz,
+                p.machine_rate_hz,
+                100.0 * p.rate_error,
+                100.0 * p.spikes_matched
+            );
+        }
+    }
+    s += &format!("wall {:.2} s\n", r.wall_s);
+    s
+}
