@@ -201,7 +201,7 @@ pub fn nonideal(list: &str, xb: &Crossbar, read_after: f64) -> Result<Nonideal, 
     for item in list.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         match item {
             "none" => {}
-            "all" => n = preset,
+            "all" => n = preset.clone(),
             "program_noise" => n.program_noise = preset.program_noise,
             "read_noise" => n.read_noise = preset.read_noise,
             "stuck" => (n.stuck_on, n.stuck_off) = (preset.stuck_on, preset.stuck_off),
@@ -214,6 +214,7 @@ pub fn nonideal(list: &str, xb: &Crossbar, read_after: f64) -> Result<Nonideal, 
             }
         }
     }
+    n.switching_probability = preset.switching_probability;
     Ok(n)
 }
 
@@ -242,7 +243,18 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
             .progress_chars("=> "),
     );
     let opts = RunOptions { steps, record_all_spikes: true };
-    let out = emulate(&inst, &program, xb, nonideal, &opts, |done| bar.set_position(done));
+    let mut nonideal = nonideal;
+    for wanted in args.device_random.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+        let k = inst.projections.iter().position(|p| p.name == wanted).ok_or_else(|| {
+            let names: Vec<&str> = inst.projections.iter().map(|p| p.name.as_str()).collect();
+            Failure::User(format!(
+                "error: --device-random: no projection `{wanted}`; the projections are {}\n",
+                names.join(", ")
+            ))
+        })?;
+        nonideal.device_random.push(k);
+    }
+    let out = emulate(&inst, &program, xb, &nonideal, &opts, |done| bar.set_position(done));
     bar.finish_and_clear();
     let spikes: Vec<(u32, u32, u32)> = out
         .result
@@ -263,7 +275,7 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
     let report = Report {
         network: name,
         target: target.name.clone(),
-        nonideal: if nonideal == Nonideal::default() { "none".into() } else { args.nonideal.clone() },
+        nonideal: describe(&args.nonideal, &nonideal, &inst),
         mapping,
         populations: inst
             .populations
@@ -309,6 +321,16 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
         reference,
     };
     output::emit(&text_report(&report), args.json, &report)
+}
+
+/// The non-idealities as the user asked for them, with the projections whose weights the devices drew.
+fn describe(list: &str, n: &Nonideal, inst: &Instance) -> String {
+    let mut s = list.to_string();
+    if !n.device_random.is_empty() {
+        let names: Vec<&str> = n.device_random.iter().map(|&k| inst.projections[k].name.as_str()).collect();
+        s += &format!("; device-random weights on {}", names.join(", "));
+    }
+    s
 }
 
 fn text_report(r: &Report) -> String {

@@ -144,6 +144,10 @@ struct RunArgs {
     /// Crossbar targets: time between programming the arrays and the run, for conductance drift.
     #[arg(long, default_value = "0s", value_name = "TIME")]
     read_after: String,
+    /// Crossbar targets: projections (by name, as `soma check` lists them: `pre->post`) whose weights the devices
+    /// draw: one identical set pulse switches each cell of their tiles at random (the liquid-state-machine use).
+    #[arg(long, value_name = "PROJ[,PROJ]")]
+    device_random: Option<String>,
 }
 
 #[derive(Args, Debug)]

@@ -2,8 +2,9 @@
 //! whose neurons are updated in the tiles' digital periphery (here the reference kernels, in `f64`).
 //!
 //! Per step and tile with active rows: every active word line is driven (one pulse per spike), the column
-//! currents `V sum_i G_ij` are read, each through an ADC whose full scale is the column's ideal current with all
-//! rows driven (calibrated at programming, so an ideal array never clips), and the digital periphery subtracts the
+//! currents `V sum_i G_ij` are read through ADCs whose full scale is the tile's largest ideal column current with
+//! all rows driven (one reference per tile, calibrated at programming, so an ideal array never clips, and both
+//! halves of a differential pair quantise alike), and the digital periphery subtracts the
 //! off-state baseline of the rows it drove, shifts and adds the bit slices, subtracts the differential halves and
 //! scales to weight units. Spikes reach tiles as packets over the mesh, one per destination tile.
 //!
@@ -11,7 +12,7 @@
 //! cells when the arrays are programmed, drift `(t / 1 s)^-nu` at read time `t` after programming, Gaussian read
 //! noise per cell and read (summed per column, exactly, as one Gaussian).
 
-use soma_isa::crossbar::CrossbarProgram;
+use soma_isa::crossbar::{Cell, CrossbarProgram};
 use soma_isa::instance::{Instance, Pre};
 use soma_isa::rng::Rng;
 use soma_targets::crossbar::Crossbar;
@@ -19,7 +20,7 @@ use soma_targets::crossbar::Crossbar;
 use crate::reference::Synapses;
 
 /// Device non-idealities switched on for a run (magnitudes; zero is off).
-#[derive(Clone, Copy, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq)]
 pub struct Nonideal {
     /// Relative standard deviation of a programmed conductance.
     pub program_noise: f64,
@@ -33,6 +34,12 @@ pub struct Nonideal {
     pub drift_nu: f64,
     /// Time since programming at which the run reads, s (drift needs it to be above 1 s).
     pub drift_after_s: f64,
+    /// Projections whose weights the devices draw: every cell of their tiles gets one identical set pulse that
+    /// switches it with the preset's `switching_probability` (to a uniformly random level above 0 on multi-level
+    /// cells), whatever the network's weights; the projection's scale still converts levels to weight units.
+    pub device_random: Vec<usize>,
+    /// The switching probability for `device_random`.
+    pub switching_probability: f64,
 }
 
 impl Nonideal {
@@ -46,6 +53,8 @@ impl Nonideal {
             stuck_off: v.stuck_off_rate.value,
             drift_nu: v.drift_nu.value,
             drift_after_s: 0.0,
+            device_random: Vec::new(),
+            switching_probability: v.switching_probability.value,
         }
     }
 }
@@ -98,8 +107,10 @@ struct TileState {
     row_start: Vec<usize>,
     /// Conductance of each row over all the tile's columns (for the read energy), S.
     row_g: Vec<f64>,
-    /// ADC full scale per used column, in conductance (S).
-    full_scale: Vec<f64>,
+    /// Used columns.
+    used_cols: usize,
+    /// The tile's ADC full scale, in conductance (S): the largest column's with every row driven.
+    full_scale: f64,
 }
 
 /// The crossbar's synapses, for [`crate::reference::Simulator::with_synapses`].
@@ -146,9 +157,16 @@ impl<'a> CrossbarSynapses<'a> {
             .iter()
             .map(|t| {
                 let used_cols = t.neurons as usize * per_neuron;
+                let drawn;
+                let programmed = if nonideal.device_random.contains(&(t.projection as usize)) {
+                    drawn = device_drawn(t.rows, used_cols, xb.levels(), nonideal.switching_probability, &mut rng);
+                    &drawn
+                } else {
+                    &t.cells
+                };
                 let mut full_scale = vec![t.rows as f64 * g_off; used_cols];
-                let mut cells = Vec::with_capacity(t.cells.len());
-                for c in &t.cells {
+                let mut cells = Vec::with_capacity(programmed.len());
+                for c in programmed {
                     let ideal = xb.conductance(c.level as u32);
                     full_scale[c.col as usize] += ideal - g_off;
                     let draw = rng.uniform();
@@ -162,7 +180,7 @@ impl<'a> CrossbarSynapses<'a> {
                     cells.push((c.row, c.col, g * drift - g_off));
                 }
                 // Stuck-on cells among the block's off cells: a Poisson number at uniform positions.
-                let off_cells = (t.rows as usize * used_cols).saturating_sub(t.cells.len());
+                let off_cells = (t.rows as usize * used_cols).saturating_sub(programmed.len());
                 for _ in 0..rng.poisson(off_cells as f64 * nonideal.stuck_on) {
                     let (row, col) = (rng.below(t.rows as u64) as u16, rng.below(used_cols as u64) as u16);
                     cells.push((row, col, g_on * drift - g_off));
@@ -177,7 +195,8 @@ impl<'a> CrossbarSynapses<'a> {
                 for r in 0..t.rows as usize {
                     row_start[r + 1] += row_start[r];
                 }
-                TileState { cells, row_start, row_g, full_scale }
+                let full_scale = full_scale.iter().copied().fold(0.0, f64::max);
+                TileState { cells, row_start, row_g, used_cols, full_scale }
             })
             .collect();
         let mut tiles_of = vec![Vec::new(); inst.projections.len()];
@@ -213,7 +232,7 @@ impl<'a> CrossbarSynapses<'a> {
     /// Reads tile `i` with its active rows `(row, pulses)`; pushes each neuron's input.
     fn read_tile(&mut self, i: usize, active: &[(u16, u32)], out: &mut Vec<(u16, u32, f64)>) {
         let (xb, tile, state) = (self.xb, &self.program.tiles[i], &self.tiles[i]);
-        let used_cols = state.full_scale.len();
+        let used_cols = state.used_cols;
         let (v, t_read) = (xb.array.read_v.value, xb.array.read_pulse_s.value);
         self.current.clear();
         self.current.resize(used_cols, 0.0);
@@ -247,7 +266,7 @@ impl<'a> CrossbarSynapses<'a> {
                         let var = self.variance[col] + pulses as f64 * self.g_off * self.g_off;
                         g += sigma * var.sqrt() * self.rng.normal();
                     }
-                    let fs = state.full_scale[col];
+                    let fs = state.full_scale;
                     let code = (g / fs * top).round().clamp(0.0, top);
                     let level_units = (code * fs / top - baseline) / self.g_step;
                     let sign = if half == 0 { 1.0 } else { -1.0 };
@@ -267,6 +286,20 @@ impl<'a> CrossbarSynapses<'a> {
         self.ledger.digital_j += used_cols as f64 * xb.periphery.partial_sum_add_j.value;
         self.step_array_s = self.step_array_s.max(xb.tile_read_s(used_cols));
     }
+}
+
+/// The cells of a `rows x cols` block after one identical set pulse: each switches with probability `p`, to a
+/// uniformly random level above 0.
+fn device_drawn(rows: u16, cols: usize, levels: u32, p: f64, rng: &mut Rng) -> Vec<Cell> {
+    let mut cells = Vec::new();
+    for row in 0..rows {
+        for col in 0..cols as u16 {
+            if rng.uniform() < p {
+                cells.push(Cell { row, col, level: 1 + rng.below(levels as u64 - 1) as u8 });
+            }
+        }
+    }
+    cells
 }
 
 impl Synapses for CrossbarSynapses<'_> {
@@ -319,11 +352,11 @@ pub fn run(
     inst: &Instance,
     program: &CrossbarProgram,
     xb: &Crossbar,
-    nonideal: Nonideal,
+    nonideal: &Nonideal,
     opts: &crate::reference::RunOptions,
     progress: impl FnMut(u64),
 ) -> CrossbarRun {
-    let mut synapses = CrossbarSynapses::new(inst, program, xb, nonideal, inst.seed);
+    let mut synapses = CrossbarSynapses::new(inst, program, xb, nonideal.clone(), inst.seed);
     let result = crate::reference::Simulator::with_synapses(inst, &mut synapses).run(opts, progress);
     let mut ledger = synapses.ledger;
     ledger.neuron_updates = inst.neuron_count() as u64 * opts.steps;

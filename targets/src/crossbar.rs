@@ -69,6 +69,8 @@ crate::sections! {
         stuck_off_rate,
         /// Drift exponent nu: G(t) = G(t0) (t / t0)^-nu.
         drift_nu,
+        /// Probability that one identical set pulse switches a cell on, for weights drawn by the devices.
+        switching_probability,
     }
 }
 
@@ -95,11 +97,13 @@ impl Crossbar {
         if weight_bits < cell_bits {
             return Err(format!("mapping.weight_bits ({weight_bits}) must be at least array.cell_bits ({cell_bits})"));
         }
-        for (name, rate) in
-            [("stuck_on_rate", &c.variation.stuck_on_rate), ("stuck_off_rate", &c.variation.stuck_off_rate)]
-        {
+        for (name, rate) in [
+            ("stuck_on_rate", &c.variation.stuck_on_rate),
+            ("stuck_off_rate", &c.variation.stuck_off_rate),
+            ("switching_probability", &c.variation.switching_probability),
+        ] {
             if rate.value > 1.0 {
-                return Err(format!("variation.{name} is a fraction of cells, in 0..=1, got {}", rate.value));
+                return Err(format!("variation.{name} is a fraction, in 0..=1, got {}", rate.value));
             }
         }
         if c.variation.stuck_on_rate.value + c.variation.stuck_off_rate.value > 1.0 {
