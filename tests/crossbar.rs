@@ -161,7 +161,7 @@ fn presets_without_room_or_with_gap_junctions_are_refused_clearly() {
 }
 
 mod cli {
-    use super::common::{soma, stderr, stdout};
+    use super::common::{self, soma, stderr, stdout};
 
     #[test]
     fn soma_run_on_a_crossbar_reports_tiles_adc_share_and_the_reference() {
@@ -204,5 +204,48 @@ mod cli {
         assert!(!std::path::Path::new("/tmp/never.img").exists());
         let o = soma(&["run", "examples/cuba.snn", "--target", "reram_128", "--nonideal", "telepathy", "-q"]);
         assert!(stderr(&o).contains("unknown `telepathy`"), "{}", stderr(&o));
+    }
+
+    #[test]
+    fn the_nir_csnn_runs_on_the_crossbar_close_to_the_reference() {
+        // Drive the second input channel (inputs 64..128), whose kernels excite the fourth feature map.
+        let dir = common::temp_dir("crossbar-csnn");
+        let input = dir.join("input.csv");
+        let rows: Vec<String> = (0..300)
+            .map(|t| {
+                (0..128)
+                    .map(|c| if c >= 64 && (t * 7 + c * 3) % 5 < 3 { "1" } else { "0" })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            })
+            .collect();
+        std::fs::write(&input, rows.join("\n")).expect("input");
+        // With no non-idealities and fine ADCs the crossbar must agree with the reference.
+        let preset = std::fs::read_to_string("targets/presets/reram_128.toml").expect("preset");
+        let fine = dir.join("fine.toml");
+        std::fs::write(&fine, preset.replacen("adc_bits = { value = 6", "adc_bits = { value = 12", 1)).expect("toml");
+        let o = soma(&[
+            "run",
+            "tests/data/nir/csnn_small.nir",
+            "--dt",
+            "1s",
+            "--duration",
+            "300s",
+            "--input",
+            input.to_str().expect("path"),
+            "--target",
+            fine.to_str().expect("path"),
+            "--compare-reference",
+            "--json",
+            "-q",
+        ]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        assert_eq!(r["mapping"]["tiles"], 18);
+        for p in r["reference"]["populations"].as_array().expect("populations") {
+            assert!(p["rate_hz"].as_f64().expect("rate") > 0.0, "the input makes {} fire", p["name"]);
+            assert!(p["rate_error"].as_f64().expect("error").abs() < 0.05, "{p}");
+        }
+        assert!(r["reference"]["spikes_matched"].as_f64().expect("matched") > 0.9, "{}", r["reference"]);
     }
 }
