@@ -4,13 +4,12 @@
 
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use soma_compiler::crossbar;
 use soma_isa::crossbar::CrossbarProgram;
 use soma_isa::instance::Instance;
 use soma_isa::units::Dim;
-use soma_runtime::crossbar::{Nonideal, run as emulate};
+use soma_runtime::crossbar::{Ledger, Nonideal, run as emulate};
 use soma_runtime::reference::RunOptions;
 use soma_targets::Target;
 use soma_targets::crossbar::Crossbar;
@@ -20,59 +19,6 @@ use crate::load::quantity;
 use crate::output::{self, thousands};
 use crate::run::{ConstantReport, Reference, against_reference};
 use crate::{CompileArgs, Failure, RunArgs};
-
-/// How the network sits on the tiles.
-#[derive(Clone, Debug, Serialize)]
-pub struct Mapping {
-    /// Tiles used.
-    pub tiles: usize,
-    /// Tiles on the chip.
-    pub tiles_available: usize,
-    /// Postsynaptic neurons per tile.
-    pub neurons_per_tile: usize,
-    /// Cells per weight: bit slices times the differential pair.
-    pub cells_per_weight: usize,
-    /// Fraction of the used tiles' cells inside a mapped block.
-    pub block_utilisation: f64,
-    /// Fraction of the used tiles' cells holding part of a synapse.
-    pub cell_utilisation: f64,
-    /// RMS relative weight quantisation error.
-    pub weight_error_rms: f64,
-}
-
-/// Energy by component, J.
-#[derive(Clone, Debug, Serialize)]
-pub struct Breakdown {
-    /// Cell reads.
-    pub cells: f64,
-    /// Word-line drivers.
-    pub drivers: f64,
-    /// ADC conversions.
-    pub adc: f64,
-    /// Partial sums and neuron updates.
-    pub digital: f64,
-    /// Network on chip.
-    pub noc: f64,
-}
-
-/// The counts behind the energy.
-#[derive(Clone, Debug, Serialize)]
-pub struct Counts {
-    /// Tile reads.
-    pub tile_reads: u64,
-    /// Word-line activations.
-    pub row_activations: u64,
-    /// ADC conversions.
-    pub adc_conversions: u64,
-    /// Partial-sum additions.
-    pub partial_sum_adds: u64,
-    /// Neuron updates.
-    pub neuron_updates: u64,
-    /// Spike packets.
-    pub packets: u64,
-    /// Router hops.
-    pub hops: u64,
-}
 
 /// One population's results.
 #[derive(Clone, Debug, Serialize)]
@@ -97,23 +43,19 @@ pub struct Report {
     /// The non-idealities that were on.
     pub nonideal: String,
     /// The mapping.
-    pub mapping: Mapping,
+    pub mapping: crossbar::Report,
     /// Populations.
     pub populations: Vec<PopulationReport>,
     /// Total energy, J.
     pub energy_j: f64,
-    /// Energy by component.
-    pub energy_breakdown_j: Breakdown,
     /// The ADCs' share of the energy.
     pub adc_energy_share: f64,
-    /// The counts behind the energy.
-    pub energy_counts: Counts,
+    /// Energy by component (`*_j`), the counts behind it, and the hardware step times.
+    pub ledger: Ledger,
     /// Synaptic events (spikes times outgoing synapses).
     pub synaptic_events: u64,
     /// Energy per synaptic event, J.
     pub energy_per_synaptic_event_j: f64,
-    /// Hardware time of the slowest step, s.
-    pub step_latency_max_s: f64,
     /// Mean hardware time of a step, s.
     pub step_latency_s: f64,
     /// Model time, s.
@@ -135,23 +77,12 @@ fn parameters(target: &Target) -> Result<&Crossbar, Failure> {
 }
 
 /// Maps `inst` onto `target`'s tiles.
-fn map(inst: &Instance, target: &Target, name: &str) -> Result<(CrossbarProgram, Mapping), Failure> {
-    let xb = parameters(target)?;
-    let (program, r) = crossbar::compile(inst, xb, &target.name, target.fingerprint)
-        .map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
-    let mapping = Mapping {
-        tiles: r.tiles,
-        tiles_available: r.tiles_available,
-        neurons_per_tile: r.neurons_per_tile,
-        cells_per_weight: r.cells_per_weight,
-        block_utilisation: r.block_utilisation,
-        cell_utilisation: r.cell_utilisation,
-        weight_error_rms: soma_compiler::weights::overall_rms(&r.weight_errors),
-    };
-    Ok((program, mapping))
+fn map(inst: &Instance, target: &Target, name: &str) -> Result<(CrossbarProgram, crossbar::Report), Failure> {
+    crossbar::compile(inst, parameters(target)?, &target.name, target.fingerprint)
+        .map_err(|e| Failure::User(format!("error: {name}: {e}\n")))
 }
 
-fn mapping_text(m: &Mapping) -> String {
+fn mapping_text(m: &crossbar::Report) -> String {
     format!(
         "tiles {} of {} ({} neurons per tile, {} cells per weight)\n\
          utilisation: {:.1}% of the used tiles' cells in mapped blocks, {:.2}% holding a synapse\n\
@@ -232,16 +163,7 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
     let (program, mapping) = map(&inst, target, &name)?;
     drop(clear);
     let steps = (duration / inst.dt).round() as u64;
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} running [{bar:30}] {pos}/{len} steps, eta {eta}")
-            .map_err(|e| Failure::Internal(e.into()))?
-            .progress_chars("=> "),
-    );
+    let bar = output::step_bar(steps, args.quiet, "running")?;
     let opts = RunOptions { steps, record_all_spikes: true };
     let mut nonideal = nonideal;
     for wanted in args.device_random.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
@@ -289,35 +211,15 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
             })
             .collect(),
         energy_j: total,
-        energy_breakdown_j: Breakdown {
-            cells: l.cells_j,
-            drivers: l.drivers_j,
-            adc: l.adc_j,
-            digital: l.digital_j,
-            noc: l.noc_j,
-        },
         adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
-        energy_counts: Counts {
-            tile_reads: l.tile_reads,
-            row_activations: l.row_activations,
-            adc_conversions: l.adc_conversions,
-            partial_sum_adds: l.partial_sum_adds,
-            neuron_updates: l.neuron_updates,
-            packets: l.packets,
-            hops: l.hops,
-        },
+        ledger: l.clone(),
         synaptic_events: out.result.synaptic_events,
         energy_per_synaptic_event_j: total / out.result.synaptic_events.max(1) as f64,
-        step_latency_max_s: l.step_latency_max_s,
         step_latency_s: l.hardware_time_s / steps.max(1) as f64,
         duration_s: duration,
         steps,
         wall_s: wall.elapsed().as_secs_f64(),
-        target_constants: target
-            .constants()
-            .into_iter()
-            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
-            .collect(),
+        target_constants: ConstantReport::all(target),
         reference,
     };
     output::emit(&text_report(&report), args.json, &report)
@@ -340,46 +242,35 @@ fn text_report(r: &Report) -> String {
     );
     s += &mapping_text(&r.mapping);
     s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
-    let b = &r.energy_breakdown_j;
+    let l = &r.ledger;
     s += &format!(
         "energy {:.3e} J: cells {:.2e}, drivers {:.2e}, ADCs {:.2e} ({:.0}%), digital {:.2e}, mesh {:.2e}\n",
         r.energy_j,
-        b.cells,
-        b.drivers,
-        b.adc,
+        l.cells_j,
+        l.drivers_j,
+        l.adc_j,
         100.0 * r.adc_energy_share,
-        b.digital,
-        b.noc
+        l.digital_j,
+        l.noc_j
     );
-    let c = &r.energy_counts;
     s += &format!(
         "tile reads {}, row activations {}, ADC conversions {}, neuron updates {}, packets {} ({} hops)\n",
-        thousands(c.tile_reads),
-        thousands(c.row_activations),
-        thousands(c.adc_conversions),
-        thousands(c.neuron_updates),
-        thousands(c.packets),
-        thousands(c.hops)
+        thousands(l.tile_reads),
+        thousands(l.row_activations),
+        thousands(l.adc_conversions),
+        thousands(l.neuron_updates),
+        thousands(l.packets),
+        thousands(l.hops)
     );
     s += &format!(
         "synaptic events {}, {:.2e} J per event; hardware step time mean {:.3e} s, max {:.3e} s\n",
         thousands(r.synaptic_events),
         r.energy_per_synaptic_event_j,
         r.step_latency_s,
-        r.step_latency_max_s
+        l.step_latency_max_s
     );
     if let Some(reference) = &r.reference {
-        s += "against the float reference:\n";
-        for p in &reference.populations {
-            s += &format!(
-                "  {:<16} reference {:.3} Hz, crossbar {:.3} Hz ({:+.1}%), spikes matched within a step {:.1}%\n",
-                p.name,
-                p.rate_hz,
-                p.machine_rate_hz,
-                100.0 * p.rate_error,
-                100.0 * p.spikes_matched
-            );
-        }
+        s += &reference.text("crossbar");
     }
     s += &format!("wall {:.2} s\n", r.wall_s);
     s

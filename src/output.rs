@@ -72,6 +72,22 @@ pub fn thousands(n: u64) -> String {
     out
 }
 
+/// A progress bar over `steps` time steps on stderr labelled `verb` (drawn only on a terminal; hidden when `quiet`).
+pub fn step_bar(steps: u64, quiet: bool, verb: &str) -> Result<indicatif::ProgressBar, crate::Failure> {
+    if quiet {
+        return Ok(indicatif::ProgressBar::hidden());
+    }
+    let bar = indicatif::ProgressBar::with_draw_target(Some(steps), indicatif::ProgressDrawTarget::stderr());
+    bar.set_style(
+        indicatif::ProgressStyle::with_template(&format!(
+            "{{spinner}} {verb} [{{bar:30}}] {{pos}}/{{len}} steps, eta {{eta}}"
+        ))
+        .map_err(|e| crate::Failure::Internal(e.into()))?
+        .progress_chars("=> "),
+    );
+    Ok(bar)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

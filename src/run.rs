@@ -6,7 +6,6 @@
 use std::collections::HashMap;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::{Deserialize, Serialize};
 use soma_isa::image::{CoreKind, Image};
 use soma_isa::units::Dim;
@@ -99,6 +98,29 @@ pub struct Reference {
     pub machine_spikes_matched: f64,
 }
 
+impl Reference {
+    /// The comparison as text, calling the compared run `machine`.
+    pub fn text(&self, machine: &str) -> String {
+        let mut s = "against the float reference (same network and seed):\n".to_string();
+        for p in &self.populations {
+            s += &format!(
+                "  {:<14} reference {:>8.3} Hz, {machine} {:>8.3} Hz ({:+.1}%), {:.1}% of spikes within one step\n",
+                p.name,
+                p.rate_hz,
+                p.machine_rate_hz,
+                p.rate_error * 100.0,
+                p.spikes_matched * 100.0
+            );
+        }
+        s += &format!(
+            "  spikes matched within one step: {:.1}% of the reference's, {:.1}% of the {machine}'s\n",
+            self.spikes_matched * 100.0,
+            self.machine_spikes_matched * 100.0
+        );
+        s
+    }
+}
+
 /// One core.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CoreReport {
@@ -168,6 +190,17 @@ pub struct ConstantReport {
     pub value: f64,
     /// Source.
     pub source: String,
+}
+
+impl ConstantReport {
+    /// Every constant of `target`.
+    pub fn all(target: &Target) -> Vec<ConstantReport> {
+        target
+            .constants()
+            .into_iter()
+            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
+            .collect()
+    }
 }
 
 /// The machine's shape.
@@ -262,16 +295,7 @@ pub fn execute(
     let mut machine =
         Machine::new(image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
     let steps = (duration / image.header.dt).round() as u64;
-    let bar = if quiet {
-        ProgressBar::hidden()
-    } else {
-        ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr())
-    };
-    bar.set_style(
-        ProgressStyle::with_template("{spinner} running [{bar:30}] {pos}/{len} steps, eta {eta}")
-            .map_err(|e| Failure::Internal(e.into()))?
-            .progress_chars("=> "),
-    );
+    let bar = output::step_bar(steps, quiet, "running")?;
     let mut spikes: Spikes = Vec::new();
     let mut counts = vec![0u64; image.populations.len()];
     let run_start = Instant::now();
@@ -449,11 +473,7 @@ pub fn execute(
                 Dense: synapses * steps,
             },
         },
-        target_constants: target
-            .constants()
-            .into_iter()
-            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
-            .collect(),
+        target_constants: ConstantReport::all(target),
         reference,
     };
     Ok((report, spikes))
@@ -594,22 +614,7 @@ pub fn text_report(r: &Report) -> String {
     );
     s += &format!("wall {:.3} s, {:.3e} synaptic events per wall second\n", r.wall_s, r.events_per_wall_s);
     if let Some(c) = &r.reference {
-        s += "against the float reference (same network and seed):\n";
-        for p in &c.populations {
-            s += &format!(
-                "  {:<14} reference {:>8.3} Hz, machine {:>8.3} Hz ({:+.1}%), {:.1}% of spikes within one step\n",
-                p.name,
-                p.rate_hz,
-                p.machine_rate_hz,
-                p.rate_error * 100.0,
-                p.spikes_matched * 100.0
-            );
-        }
-        s += &format!(
-            "  spikes matched within one step: {:.1}% of the reference's, {:.1}% of the machine's\n",
-            c.spikes_matched * 100.0,
-            c.machine_spikes_matched * 100.0
-        );
+        s += &c.text("machine");
     }
     s
 }

@@ -4,7 +4,6 @@
 use std::io::Write;
 use std::time::Instant;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use serde::Serialize;
 use soma_compiler::diag::Diagnostic;
 use soma_compiler::front::snn::eval_quantity;
@@ -72,17 +71,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         )));
     }
     let steps = steps as u64;
-    let bar = if args.quiet {
-        ProgressBar::hidden()
-    } else {
-        let bar = ProgressBar::with_draw_target(Some(steps), ProgressDrawTarget::stderr());
-        bar.set_style(
-            ProgressStyle::with_template("{spinner} simulating [{bar:30}] {pos}/{len} steps, eta {eta}")
-                .map_err(|e| Failure::Internal(e.into()))?
-                .progress_chars("=> "),
-        );
-        bar
-    };
+    let bar = crate::output::step_bar(steps, args.quiet, "simulating")?;
     let run_start = Instant::now();
     let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() };
     let result = Simulator::new(&inst).run(&opts, |done| bar.set_position(done));

@@ -7,9 +7,9 @@ use crate::{Failure, TargetsArgs};
 pub fn run(args: &TargetsArgs) -> Result<(), Failure> {
     match args.words.as_slice() {
         [] => {
-            println!("{:<12} description", "target");
+            println!("{:<16} description", "target");
             for (name, description) in soma_targets::presets() {
-                println!("{name:<12} {description}");
+                println!("{name:<16} {description}");
             }
             println!("\nShow one with `soma targets show NAME`; compile against a copy with --target my.toml.");
             Ok(())

@@ -181,9 +181,9 @@ mod cli {
         assert_eq!(r["mapping"]["tiles"], 8000, "cuba: 25 x 200 + 25 x 50 + 7 x 200 + 7 x 50 blocks of 128 x 16");
         let share = r["adc_energy_share"].as_f64().expect("share");
         assert!(share > 0.5 && share < 1.0, "{share}");
-        let parts: f64 = ["cells", "drivers", "adc", "digital", "noc"]
+        let parts: f64 = ["cells_j", "drivers_j", "adc_j", "digital_j", "noc_j"]
             .iter()
-            .map(|k| r["energy_breakdown_j"][k].as_f64().expect("part"))
+            .map(|k| r["ledger"][k].as_f64().expect("part"))
             .sum();
         assert!((parts - r["energy_j"].as_f64().expect("total")).abs() < 1e-9 * parts);
         for p in r["reference"]["populations"].as_array().expect("populations") {

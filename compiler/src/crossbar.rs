@@ -13,7 +13,7 @@ use crate::spinnaker::CompileError;
 use crate::weights::{ErrorTally, WeightError};
 
 /// What the mapping used and how well the weights survived.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
 pub struct Report {
     /// Tiles used.
     pub tiles: usize,
@@ -27,6 +27,8 @@ pub struct Report {
     pub block_utilisation: f64,
     /// Fraction of the used tiles' cells holding part of a synapse (programmed above level 0).
     pub cell_utilisation: f64,
+    /// RMS relative weight quantisation error over all synapses.
+    pub weight_error_rms: f64,
     /// Quantisation error per projection.
     pub weight_errors: Vec<WeightError>,
 }
@@ -133,6 +135,7 @@ pub fn compile(
             as f64
             / cells_total,
         cell_utilisation: tiles.iter().map(|t| t.cells.len()).sum::<usize>() as f64 / cells_total,
+        weight_error_rms: crate::weights::overall_rms(&errors),
         weight_errors: errors,
     };
     let program = CrossbarProgram {

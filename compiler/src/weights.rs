@@ -1,7 +1,7 @@
 //! How far quantised weights are from the network's: the per-projection error every backend reports.
 
 /// Quantisation error of one projection.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct WeightError {
     /// Projection name.
     pub projection: String,

@@ -60,7 +60,7 @@ impl Nonideal {
 }
 
 /// Counts and energy of a crossbar run.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
 pub struct Ledger {
     /// Tile reads (a tile with at least one active row in a step).
     pub tile_reads: u64,
