@@ -1,5 +1,6 @@
 //! `soma compare`: the same network on several targets, one table and one HTML page: energy per model second
-//! and per synaptic event, step latency, cores, and fidelity against the float reference.
+//! and per synaptic event, step latency, cores or tiles, and fidelity against the float reference. Crossbar
+//! targets run without non-idealities.
 
 use std::io::Write;
 
@@ -20,20 +21,53 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut energies = Vec::new();
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let built = build(&args.input, None, &target, Some("auto"), args.seed, args.quiet)?;
-        let (r, _) = execute(&built.image, &target, Some(&built), duration, true, args.quiet)?;
-        let err = r.reference.as_ref().map_or(f64::NAN, |f| {
-            f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
-        });
-        energies.push((name.to_string(), r.energy_j / duration.max(f64::MIN_POSITIVE)));
+        let mean_error = |reference: Option<&crate::run::Reference>| {
+            reference.map_or(f64::NAN, |f| {
+                f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
+            })
+        };
+        let row = if target.crossbar().is_some() {
+            let options = crate::crossbar::Options {
+                nonideal: "none",
+                read_after: 0.0,
+                device_random: None,
+                duration,
+                compare: true,
+                quiet: args.quiet,
+            };
+            let (r, _, _) = crate::crossbar::execute(&args.input, None, &target, args.seed, &options)?;
+            (
+                r.energy_j,
+                r.energy_per_synaptic_event_j,
+                r.step_latency_s,
+                format!("{} tiles", r.mapping.tiles),
+                "-".into(),
+                "-".into(),
+                mean_error(r.reference.as_ref()),
+            )
+        } else {
+            let built = build(&args.input, None, &target, Some("auto"), args.seed, args.quiet)?;
+            let (r, _) = execute(&built.image, &target, Some(&built), duration, true, args.quiet)?;
+            (
+                r.energy_j,
+                r.energy_per_synaptic_event_j,
+                r.step_latency_s,
+                format!("{} cores", r.energy_counts.cores),
+                r.energy_counts.chips.to_string(),
+                r.overruns.to_string(),
+                mean_error(r.reference.as_ref()),
+            )
+        };
+        let (energy, per_event, latency, units, chips, overruns, err) = row;
+        energies.push((name.to_string(), energy / duration.max(f64::MIN_POSITIVE)));
         rows.push(vec![
             name.to_string(),
-            format!("{:.4e}", r.energy_j / duration.max(f64::MIN_POSITIVE)),
-            format!("{:.3e}", r.energy_per_synaptic_event_j),
-            format!("{:.3e}", r.step_latency_s),
-            r.energy_counts.cores.to_string(),
-            r.energy_counts.chips.to_string(),
-            r.overruns.to_string(),
+            format!("{:.4e}", energy / duration.max(f64::MIN_POSITIVE)),
+            format!("{per_event:.3e}"),
+            format!("{latency:.3e}"),
+            units,
+            chips,
+            overruns,
             format!("{:.2}%", err * 100.0),
         ]);
     }
@@ -42,7 +76,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         "energy per model second (W)",
         "J per synaptic event",
         "step latency (s)",
-        "cores",
+        "cores / tiles",
         "chips",
         "overruns",
         "mean rate error",

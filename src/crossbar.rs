@@ -17,8 +17,8 @@ use soma_targets::crossbar::Crossbar;
 use crate::compile::{ClearOnDrop, instance_of, spinner};
 use crate::load::quantity;
 use crate::output::{self, thousands};
-use crate::run::{ConstantReport, Reference, against_reference};
-use crate::{CompileArgs, Failure, RunArgs};
+use crate::run::{ConstantReport, Reference, Spikes, against_reference};
+use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 /// One population's results.
 #[derive(Clone, Debug, Serialize)]
@@ -149,24 +149,40 @@ pub fn nonideal(list: &str, xb: &Crossbar, read_after: f64) -> Result<Nonideal, 
     Ok(n)
 }
 
-/// `soma run` on a crossbar target.
-pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
+/// What a crossbar run is asked to do besides the network: non-idealities and the reference comparison.
+pub struct Options<'a> {
+    /// `--nonideal` list.
+    pub nonideal: &'a str,
+    /// `--read-after`, s.
+    pub read_after: f64,
+    /// `--device-random` list.
+    pub device_random: Option<&'a str>,
+    /// Model time, s.
+    pub duration: f64,
+    /// Also run the float reference and compare.
+    pub compare: bool,
+    /// No spinner or progress bar.
+    pub quiet: bool,
+}
+
+/// Loads, maps and runs `input` on the crossbar `target`: the report and every spike `(step, population, neuron)`.
+pub fn execute(
+    input: &InputArgs,
+    spike_input: Option<&std::path::Path>,
+    target: &Target,
+    seed: u64,
+    o: &Options,
+) -> Result<(Report, Spikes, Instance), Failure> {
     let wall = Instant::now();
     let xb = parameters(target)?;
-    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
-    let read_after = quantity("--read-after", &args.read_after, Dim::TIME)?;
-    let nonideal = nonideal(&args.nonideal, xb, read_after)?;
-    let spinner = spinner(args.quiet);
+    let mut nonideal = nonideal(o.nonideal, xb, o.read_after)?;
+    let spinner = spinner(o.quiet);
     let clear = ClearOnDrop(&spinner);
-    let (inst, _, name) = instance_of(&args.input, args.spike_input.as_deref(), args.seed, &spinner)?;
+    let (inst, _, name) = instance_of(input, spike_input, seed, &spinner)?;
     spinner.set_message(format!("mapping onto {}", target.name));
     let (program, mapping) = map(&inst, target, &name)?;
     drop(clear);
-    let steps = (duration / inst.dt).round() as u64;
-    let bar = output::step_bar(steps, args.quiet, "running")?;
-    let opts = RunOptions { steps, record_all_spikes: true };
-    let mut nonideal = nonideal;
-    for wanted in args.device_random.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
+    for wanted in o.device_random.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         let k = inst.projections.iter().position(|p| p.name == wanted).ok_or_else(|| {
             let names: Vec<&str> = inst.projections.iter().map(|p| p.name.as_str()).collect();
             Failure::User(format!(
@@ -176,28 +192,26 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
         })?;
         nonideal.device_random.push(k);
     }
+    let steps = (o.duration / inst.dt).round() as u64;
+    let bar = output::step_bar(steps, o.quiet, "running")?;
+    let opts = RunOptions { steps, record_all_spikes: true };
     let out = emulate(&inst, &program, xb, &nonideal, &opts, |done| bar.set_position(done));
     bar.finish_and_clear();
-    let spikes: Vec<(u32, u32, u32)> = out
+    let mut spikes: Spikes = out
         .result
         .spikes
         .iter()
         .enumerate()
         .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
         .collect();
-    let reference = args.compare_reference.then(|| against_reference(&inst, &spikes, steps));
-    if let Some(path) = &args.spikes {
-        let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
-        let mut sorted = spikes.clone();
-        sorted.sort_unstable();
-        output::write_spikes(path, inst.dt, &names, &sorted)?;
-    }
+    spikes.sort_unstable();
+    let reference = o.compare.then(|| against_reference(&inst, &spikes, steps));
     let l = &out.ledger;
     let total = l.total_j();
     let report = Report {
         network: name,
         target: target.name.clone(),
-        nonideal: describe(&args.nonideal, &nonideal, &inst),
+        nonideal: describe(o.nonideal, &nonideal, &inst),
         mapping,
         populations: inst
             .populations
@@ -207,7 +221,7 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
                 name: p.name.clone(),
                 neurons: p.size() as u64,
                 spikes: n,
-                rate_hz: if duration > 0.0 { n as f64 / p.size() as f64 / duration } else { 0.0 },
+                rate_hz: if o.duration > 0.0 { n as f64 / p.size() as f64 / o.duration } else { 0.0 },
             })
             .collect(),
         energy_j: total,
@@ -216,12 +230,30 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
         synaptic_events: out.result.synaptic_events,
         energy_per_synaptic_event_j: total / out.result.synaptic_events.max(1) as f64,
         step_latency_s: l.hardware_time_s / steps.max(1) as f64,
-        duration_s: duration,
+        duration_s: o.duration,
         steps,
         wall_s: wall.elapsed().as_secs_f64(),
         target_constants: ConstantReport::all(target),
         reference,
     };
+    Ok((report, spikes, inst))
+}
+
+/// `soma run` on a crossbar target.
+pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
+    let options = Options {
+        nonideal: &args.nonideal,
+        read_after: quantity("--read-after", &args.read_after, Dim::TIME)?,
+        device_random: args.device_random.as_deref(),
+        duration: quantity("--duration", &args.duration, Dim::TIME)?,
+        compare: args.compare_reference,
+        quiet: args.quiet,
+    };
+    let (report, spikes, inst) = execute(&args.input, args.spike_input.as_deref(), target, args.seed, &options)?;
+    if let Some(path) = &args.spikes {
+        let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
+        output::write_spikes(path, inst.dt, &names, &spikes)?;
+    }
     output::emit(&text_report(&report), args.json, &report)
 }
 

@@ -248,4 +248,17 @@ mod cli {
         }
         assert!(r["reference"]["spikes_matched"].as_f64().expect("matched") > 0.9, "{}", r["reference"]);
     }
+
+    #[test]
+    fn compare_puts_the_digital_and_the_crossbar_targets_side_by_side() {
+        let o =
+            soma(&["compare", "examples/cuba.snn", "--targets", "spinnaker1,reram_128", "--duration", "100ms", "-q"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let out = stdout(&o);
+        let row = |name: &str| out.lines().find(|l| l.starts_with(name)).unwrap_or_else(|| panic!("{out}")).to_string();
+        assert!(row("spinnaker1").contains(" cores |"), "{out}");
+        assert!(row("reram_128").contains("8000 tiles"), "{out}");
+        let watts = |l: String| l.split(" | ").nth(1).expect("column").parse::<f64>().expect("number");
+        assert!(watts(row("reram_128")) < watts(row("spinnaker1")), "{out}");
+    }
 }
