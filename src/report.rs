@@ -17,8 +17,18 @@ use crate::{Failure, ReportArgs};
 pub fn read(path: &Path) -> Result<Report, Failure> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-    serde_json::from_str(&text)
-        .map_err(|e| Failure::User(format!("error: {name}: not a `soma run --json` report ({e})\n")))
+    serde_json::from_str(&text).map_err(|e| {
+        let crossbar = serde_json::from_str::<serde_json::Value>(&text)
+            .is_ok_and(|v| v.get("mapping").is_some() && v.get("ledger").is_some());
+        Failure::User(if crossbar {
+            format!(
+                "error: {name} is the report of a crossbar run; `soma report` draws SpiNNaker runs only so far (the \
+                 crossbar report's text and JSON carry its figures)\n"
+            )
+        } else {
+            format!("error: {name}: not a `soma run --json` report ({e})\n")
+        })
+    })
 }
 
 /// Runs the command.

@@ -191,6 +191,10 @@ mod cli {
             assert!(e.abs() < 0.1, "{p}");
         }
         assert!(stderr(&o).contains("ADCs"), "the text report goes to stderr");
+        let json = common::temp_dir("crossbar-report").join("run.json");
+        std::fs::write(&json, stdout(&o)).expect("json");
+        let o = soma(&["report", json.to_str().expect("path")]);
+        assert!(stderr(&o).contains("report of a crossbar run"), "{}", stderr(&o));
     }
 
     #[test]
