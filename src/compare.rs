@@ -31,6 +31,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                 nonideal: "none",
                 read_after: 0.0,
                 device_random: None,
+                adc_range: 1.0,
                 duration,
                 compare: true,
                 quiet: args.quiet,

@@ -157,6 +157,8 @@ pub struct Options<'a> {
     pub read_after: f64,
     /// `--device-random` list.
     pub device_random: Option<&'a str>,
+    /// `--adc-range`.
+    pub adc_range: f64,
     /// Model time, s.
     pub duration: f64,
     /// Also run the float reference and compare.
@@ -176,6 +178,10 @@ pub fn execute(
     let wall = Instant::now();
     let xb = parameters(target)?;
     let mut nonideal = nonideal(o.nonideal, xb, o.read_after)?;
+    if !(o.adc_range > 0.0 && o.adc_range <= 1.0) {
+        return Err(Failure::User(format!("error: --adc-range {}: expected a fraction in (0, 1]\n", o.adc_range)));
+    }
+    nonideal.adc_range = o.adc_range;
     let spinner = spinner(o.quiet);
     let clear = ClearOnDrop(&spinner);
     let (inst, _, name) = instance_of(input, spike_input, seed, &spinner)?;
@@ -245,6 +251,7 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
         nonideal: &args.nonideal,
         read_after: quantity("--read-after", &args.read_after, Dim::TIME)?,
         device_random: args.device_random.as_deref(),
+        adc_range: args.adc_range,
         duration: quantity("--duration", &args.duration, Dim::TIME)?,
         compare: args.compare_reference,
         quiet: args.quiet,
@@ -260,6 +267,9 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
 /// The non-idealities as the user asked for them, with the projections whose weights the devices drew.
 fn describe(list: &str, n: &Nonideal, inst: &Instance) -> String {
     let mut s = list.to_string();
+    if n.adc_range < 1.0 {
+        s += &format!("; ADC range {} of full scale", n.adc_range);
+    }
     if !n.device_random.is_empty() {
         let names: Vec<&str> = n.device_random.iter().map(|&k| inst.projections[k].name.as_str()).collect();
         s += &format!("; device-random weights on {}", names.join(", "));

@@ -148,6 +148,10 @@ struct RunArgs {
     /// draw: one identical set pulse switches each cell of their tiles at random (the liquid-state-machine use).
     #[arg(long, value_name = "PROJ[,PROJ]")]
     device_random: Option<String>,
+    /// Crossbar targets: ADC range as a fraction of the calibrated full scale (the largest column current with
+    /// every row driven); below 1 large column currents clip and small ones resolve more finely.
+    #[arg(long, default_value_t = 1.0, value_name = "FRACTION")]
+    adc_range: f64,
 }
 
 #[derive(Args, Debug)]

@@ -486,6 +486,14 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if is_image && args.spike_input.is_some() {
         return Err(Failure::User("error: --input feeds a .nir graph; an image carries its inputs\n".into()));
     }
+    let device_flags =
+        args.nonideal != "none" || args.device_random.is_some() || args.read_after != "0s" || args.adc_range != 1.0;
+    if is_image && device_flags {
+        return Err(Failure::User(
+            "error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; images are SpiNNaker's\n"
+                .into(),
+        ));
+    }
     let (image, target, built) = if is_image {
         if args.compare_reference {
             return Err(Failure::User(
@@ -504,6 +512,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::User(format!("error: {e}\n")))?;
         if target.crossbar().is_some() {
             return crate::crossbar::run(args, &target);
+        }
+        if device_flags {
+            return Err(Failure::User(format!(
+                "error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; {} is a {} target\n",
+                target.name,
+                target.family_name()
+            )));
         }
         let built = build(
             &args.input,

@@ -68,6 +68,26 @@ fn one_full_tile_read_costs_what_the_preset_says_by_hand() {
     assert!((l.step_latency_max_s - (10e-9 + 8.0 * 8e-9 + 10e-9 + 1e-9)).abs() < 1e-15, "{}", l.step_latency_max_s);
 }
 
+#[test]
+fn a_narrow_adc_range_clips_a_fully_driven_tile() {
+    let xb = crossbar("reram_128", &[]);
+    let inst = instance(&one_tile(), 1);
+    let (program, _) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
+    let all_rows: Vec<(u32, u32)> = (0..128).map(|n| (n, 1)).collect();
+    let input = |adc_range: f64| {
+        let mut synapses =
+            CrossbarSynapses::new(&inst, &program, &xb, Nonideal { adc_range, ..Nonideal::default() }, 1);
+        let mut out = Vec::new();
+        synapses.deliver(0, &all_rows, &mut out);
+        assert_eq!(out.len(), 16);
+        out.iter().map(|o| o.2).sum::<f64>() / 16.0
+    };
+    // The calibrated range holds the full current: 128 inputs of 0.1 nA each (within the 6-bit ADC's rounding).
+    assert!((input(1.0) - 12.8e-9).abs() < 1e-2 * 12.8e-9, "{}", input(1.0));
+    // A quarter of it clips every column at a quarter of full scale, minus the off-state baseline.
+    assert!(input(0.25) < 0.25 * 12.8e-9, "{}", input(0.25));
+}
+
 /// Random signed weights and a Poisson drive onto a small recurrent network.
 const RANDOM: &str = "
 timestep 0.1 ms
@@ -208,6 +228,8 @@ mod cli {
         assert!(!std::path::Path::new("/tmp/never.img").exists());
         let o = soma(&["run", "examples/cuba.snn", "--target", "reram_128", "--nonideal", "telepathy", "-q"]);
         assert!(stderr(&o).contains("unknown `telepathy`"), "{}", stderr(&o));
+        let o = soma(&["run", "examples/cuba.snn", "--target", "spinnaker1", "--nonideal", "all", "-q"]);
+        assert!(stderr(&o).contains("model resistive devices; spinnaker1 is a spinnaker target"), "{}", stderr(&o));
     }
 
     #[test]

@@ -10,7 +10,8 @@
 //!
 //! Non-idealities, each off unless set in [`Nonideal`] and drawn from the run's seed: programming noise and stuck
 //! cells when the arrays are programmed, drift `(t / 1 s)^-nu` at read time `t` after programming, Gaussian read
-//! noise per cell and read (summed per column, exactly, as one Gaussian).
+//! noise per cell and read (summed per column, exactly, as one Gaussian); and ADC clipping, by narrowing the ADC
+//! range below the calibrated full scale.
 
 use soma_isa::crossbar::{Cell, CrossbarProgram};
 use soma_isa::instance::{Instance, Pre};
@@ -40,6 +41,9 @@ pub struct Nonideal {
     pub device_random: Vec<usize>,
     /// The switching probability for `device_random`.
     pub switching_probability: f64,
+    /// ADC range as a fraction of the calibrated full scale; below 1 the ADCs clip large column currents and
+    /// resolve small ones more finely. Zero means 1 (no clipping of single pulses).
+    pub adc_range: f64,
 }
 
 impl Nonideal {
@@ -55,6 +59,7 @@ impl Nonideal {
             drift_after_s: 0.0,
             device_random: Vec::new(),
             switching_probability: v.switching_probability.value,
+            adc_range: 1.0,
         }
     }
 }
@@ -266,7 +271,8 @@ impl<'a> CrossbarSynapses<'a> {
                         let var = self.variance[col] + pulses as f64 * self.g_off * self.g_off;
                         g += sigma * var.sqrt() * self.rng.normal();
                     }
-                    let fs = state.full_scale;
+                    let fs =
+                        state.full_scale * if self.nonideal.adc_range > 0.0 { self.nonideal.adc_range } else { 1.0 };
                     let code = (g / fs * top).round().clamp(0.0, top);
                     let level_units = (code * fs / top - baseline) / self.g_step;
                     let sign = if half == 0 { 1.0 } else { -1.0 };
