@@ -157,6 +157,13 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     if target.crossbar().is_some() {
         return crate::crossbar::compile(args, &target);
     }
+    if target.sfq().is_some() {
+        return Err(Failure::User(format!(
+            "error: {} is an SFQ target: its pulse-level simulator exists (runtime::sfq) but networks are not \
+             lowered to SFQ netlists yet (issue 7)\n",
+            target.name
+        )));
+    }
     let Built { image, report, inst, mut passes, name } =
         build(&args.input, None, &target, args.boards.as_deref(), args.seed, false)?;
     let loaded_name = name;

@@ -513,6 +513,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         if target.crossbar().is_some() {
             return crate::crossbar::run(args, &target);
         }
+        if target.sfq().is_some() {
+            return Err(Failure::User(format!(
+                "error: {} is an SFQ target: its pulse-level simulator exists (runtime::sfq) but networks are not \
+                 lowered to SFQ netlists yet (issue 7)\n",
+                target.name
+            )));
+        }
         if device_flags {
             return Err(Failure::User(format!(
                 "error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; {} is a {} target\n",

@@ -241,3 +241,12 @@ fn trace_writes_probed_membrane_potentials() {
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn sfq_targets_are_listed_and_say_what_they_cannot_do_yet() {
+    let o = soma(&["targets"]);
+    assert!(stdout(&o).contains("sfq_mitll"), "{}", stdout(&o));
+    let o = soma(&["run", "examples/cuba.snn", "--target", "sfq_mitll", "-q"]);
+    assert!(!o.status.success());
+    assert!(stderr(&o).contains("not lowered to SFQ netlists yet"), "{}", stderr(&o));
+}

@@ -10,4 +10,5 @@
 
 pub mod crossbar;
 pub mod reference;
+pub mod sfq;
 pub mod spinnaker;

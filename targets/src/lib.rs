@@ -4,10 +4,12 @@
 //!
 //! `lookup("spinnaker1")` finds a bundled preset (`targets/presets/*.toml`); `lookup("my.toml")` reads a file, so
 //! a user can copy a preset, change a number and compile against it. Families: the SpiNNaker-style digital
-//! many-core ([`spinnaker`]) and the resistive in-memory crossbar ([`crossbar`]).
+//! many-core ([`spinnaker`]) the resistive in-memory crossbar ([`crossbar`]) and
+//! superconducting SFQ pulse circuits ([`sfq`]).
 
 mod constants;
 pub mod crossbar;
+pub mod sfq;
 pub mod spinnaker;
 
 use serde::Deserialize;
@@ -70,6 +72,8 @@ pub enum Family {
     SpiNNaker(spinnaker::SpiNNaker),
     /// Resistive in-memory crossbar.
     Crossbar(crossbar::Crossbar),
+    /// Superconducting single-flux-quantum pulse circuits.
+    Sfq(sfq::Sfq),
 }
 
 const PRESETS: &[(&str, &str)] = &[
@@ -77,6 +81,7 @@ const PRESETS: &[(&str, &str)] = &[
     ("spinnaker2", include_str!("../presets/spinnaker2.toml")),
     ("reram_128", include_str!("../presets/reram_128.toml")),
     ("reram_40nm_lsm", include_str!("../presets/reram_40nm_lsm.toml")),
+    ("sfq_mitll", include_str!("../presets/sfq_mitll.toml")),
 ];
 
 /// The bundled presets: name and description.
@@ -121,7 +126,8 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
     let family = match header.family.as_str() {
         "spinnaker" => Family::SpiNNaker(spinnaker::SpiNNaker::from_table(header.rest).map_err(invalid)?),
         "crossbar" => Family::Crossbar(crossbar::Crossbar::from_table(header.rest).map_err(invalid)?),
-        other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker, crossbar"))),
+        "sfq" => Family::Sfq(sfq::Sfq::from_table(header.rest).map_err(invalid)?),
+        other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker, crossbar, sfq"))),
     };
     let mut target = Target { name: header.name, description: header.description, family, fingerprint: 0 };
     target.fingerprint =
@@ -189,6 +195,7 @@ impl Target {
         match &self.family {
             Family::SpiNNaker(s) => s.constants(),
             Family::Crossbar(c) => c.constants(),
+            Family::Sfq(s) => s.constants(),
         }
     }
 
@@ -208,11 +215,20 @@ impl Target {
         }
     }
 
+    /// The SFQ parameters, if that is the family.
+    pub fn sfq(&self) -> Option<&sfq::Sfq> {
+        match &self.family {
+            Family::Sfq(s) => Some(s),
+            _ => None,
+        }
+    }
+
     /// The family's name.
     pub fn family_name(&self) -> &'static str {
         match self.family {
             Family::SpiNNaker(_) => "spinnaker",
             Family::Crossbar(_) => "crossbar",
+            Family::Sfq(_) => "sfq",
         }
     }
 }
@@ -225,7 +241,7 @@ mod tests {
     fn presets_load_with_a_source_for_every_constant() {
         for (name, _) in PRESETS {
             let t = lookup(name).unwrap_or_else(|e| panic!("{e}"));
-            assert!(t.constants().len() > 20);
+            assert!(t.constants().len() > 10);
             assert!(t.constants().iter().all(|(_, c)| !c.source.trim().is_empty()));
         }
         assert_ne!(lookup("spinnaker1").expect("1").fingerprint, lookup("spinnaker2").expect("2").fingerprint);

@@ -1,0 +1,106 @@
+//! The superconducting single-flux-quantum (SFQ) family at PyLSE's abstraction: a library of pulse cells, each with
+//! a Josephson-junction count, a firing delay and timing windows; junction critical current and the flux quantum
+//! for the switching energy; static bias power (RSFQ) and the cryocooler's overhead for the wall-plug figure.
+
+use crate::constants::{positive, whole};
+
+crate::sections! {
+    Sfq "An SFQ target's parameters."
+    /// The cell library.
+    cells Cells {
+        /// Junctions of a Josephson transmission line stage.
+        jtl_jjs,
+        /// Delay of a JTL stage, ps.
+        jtl_delay_ps,
+        /// Junctions of a splitter (one pulse in, two out).
+        splitter_jjs,
+        /// Delay of a splitter, ps.
+        splitter_delay_ps,
+        /// Junctions of a merger (two inputs, one output).
+        merger_jjs,
+        /// Delay of a merger, ps.
+        merger_delay_ps,
+        /// A second input within this window after the first is lost (merger collision), ps.
+        merger_window_ps,
+        /// Junctions of a destructive-readout D flip-flop.
+        dff_jjs,
+        /// Clock-to-output delay of the DFF, ps.
+        dff_delay_ps,
+        /// Data must arrive this long before the clock, ps.
+        dff_setup_ps,
+        /// Data must not arrive within this long after the clock, ps.
+        dff_hold_ps,
+    }
+    /// Junctions and power.
+    power Power {
+        /// Critical current of a typical junction, A.
+        critical_current_a,
+        /// Flux quantum, Wb.
+        flux_quantum_wb,
+        /// Static bias power per junction, W (RSFQ's resistive bias; zero for ERSFQ/eSFQ).
+        static_w_per_jj,
+        /// Wall-plug watts per watt dissipated at 4 K.
+        cooling_w_per_w,
+        /// Clock frequency, Hz.
+        clock_hz,
+    }
+}
+
+impl Sfq {
+    pub(crate) fn from_table(table: toml::Table) -> Result<Sfq, String> {
+        let s: Sfq = crate::constants::from_table(table, Sfq::constants)?;
+        for (name, c) in [
+            ("cells.jtl_jjs", &s.cells.jtl_jjs),
+            ("cells.splitter_jjs", &s.cells.splitter_jjs),
+            ("cells.merger_jjs", &s.cells.merger_jjs),
+            ("cells.dff_jjs", &s.cells.dff_jjs),
+        ] {
+            whole(name, c, 1.0, 1000.0)?;
+        }
+        for (name, c) in [
+            ("cells.jtl_delay_ps", &s.cells.jtl_delay_ps),
+            ("cells.splitter_delay_ps", &s.cells.splitter_delay_ps),
+            ("cells.merger_delay_ps", &s.cells.merger_delay_ps),
+            ("cells.dff_delay_ps", &s.cells.dff_delay_ps),
+            ("power.critical_current_a", &s.power.critical_current_a),
+            ("power.flux_quantum_wb", &s.power.flux_quantum_wb),
+            ("power.clock_hz", &s.power.clock_hz),
+        ] {
+            positive(name, c)?;
+        }
+        if s.power.cooling_w_per_w.value < 1.0 {
+            return Err(format!(
+                "power.cooling_w_per_w is wall-plug watts per watt at 4 K, at least 1, got {}",
+                s.power.cooling_w_per_w.value
+            ));
+        }
+        Ok(s)
+    }
+
+    /// Energy of one junction switching: I_c Phi0, J.
+    pub fn switch_j(&self) -> f64 {
+        self.power.critical_current_a.value * self.power.flux_quantum_wb.value
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{lookup, parse, preset_text};
+
+    #[test]
+    fn one_switch_is_ic_times_phi0_and_bad_values_are_named() {
+        let t = lookup("sfq_mitll").expect("preset");
+        let s = t.sfq().expect("an SFQ preset");
+        assert!((s.switch_j() - 100e-6 * 2.067_833_848e-15).abs() < 1e-25, "2.1e-19 J at 100 uA");
+        let base = preset_text("sfq_mitll").expect("text");
+        let e = parse("bad.toml", &base.replacen("merger_jjs = { value = 7", "merger_jjs = { value = 0", 1))
+            .expect_err("zero junctions")
+            .to_string();
+        assert!(e.contains("cells.merger_jjs"), "{e}");
+        let e =
+            parse("bad.toml", &base.replacen("cooling_w_per_w = { value = 400", "cooling_w_per_w = { value = 0.5", 1))
+                .expect_err("cooling below 1")
+                .to_string();
+        assert!(e.contains("power.cooling_w_per_w"), "{e}");
+    }
+}
