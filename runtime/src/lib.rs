@@ -7,6 +7,8 @@
 //!   routing, congestion and an energy ledger.
 //! - [`crossbar`]: the resistive crossbar, whose arrays and ADCs compute the synaptic input (with seeded device
 //!   non-idealities) while the reference kernels update the neurons, with an energy ledger per component.
+//! - [`sfq`]: pulse-level simulation of superconducting SFQ netlists in femtoseconds, with timing violations,
+//!   merger collisions and switching plus static energy.
 
 pub mod crossbar;
 pub mod reference;

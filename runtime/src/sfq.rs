@@ -6,17 +6,19 @@
 //! each pulse from either input, except one arriving within `merger_window_ps` of the previous accepted one, which
 //! is lost and counted as a collision; a destructive-readout DFF stores a data pulse and emits it on the next clock
 //! pulse, and a data pulse within `dff_setup_ps` before a clock (or `dff_hold_ps` after it) is a setup (hold)
-//! violation, counted, and not stored. Every pulse a cell accepts switches each of its junctions once: energy
+//! violation, counted, and not stored; an integrate-and-fire neuron counts fluxons to its threshold (a leak clock
+//! removes them one by one); a stochastic synapse passes each pulse with its probability. Every pulse a cell accepts switches each of its junctions once: energy
 //! `switches x I_c Phi0`, plus the static bias power of every junction over the run, both also shown times the
 //! cooling factor.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
 
+use soma_isa::rng::Rng;
 use soma_targets::sfq::Sfq;
 
 /// Kinds of cells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq)]
 pub enum CellKind {
     /// Josephson transmission line stage: input 0 to output 0.
     Jtl,
@@ -26,15 +28,27 @@ pub enum CellKind {
     Merger,
     /// Destructive-readout D flip-flop: input 0 data, input 1 clock, output 0.
     Dff,
+    /// Integrate-and-fire neuron (Krylov et al.): a storage loop counts fluxons arriving at input 0; at `threshold`
+    /// it fires on output 0 and empties; a pulse on input 1 (the leak clock) removes one stored fluxon.
+    Neuron {
+        /// Fluxons to fire.
+        threshold: u32,
+    },
+    /// Stochastic synapse (Krylov et al.): passes each input pulse with probability `pass`, set by its bias
+    /// current; draws come from the simulation's seed.
+    Synapse {
+        /// Pass probability.
+        pass: f64,
+    },
 }
 
 impl CellKind {
     fn outputs(self) -> usize {
-        if self == CellKind::Splitter { 2 } else { 1 }
+        if matches!(self, CellKind::Splitter) { 2 } else { 1 }
     }
 
     fn inputs(self) -> usize {
-        if matches!(self, CellKind::Merger | CellKind::Dff) { 2 } else { 1 }
+        if matches!(self, CellKind::Merger | CellKind::Dff | CellKind::Neuron { .. }) { 2 } else { 1 }
     }
 }
 
@@ -74,6 +88,8 @@ fn jjs(lib: &Sfq, kind: CellKind) -> u64 {
         CellKind::Splitter => c.splitter_jjs.value,
         CellKind::Merger => c.merger_jjs.value,
         CellKind::Dff => c.dff_jjs.value,
+        CellKind::Neuron { .. } => c.neuron_jjs.value,
+        CellKind::Synapse { .. } => c.synapse_jjs.value,
     }) as u64
 }
 
@@ -103,6 +119,9 @@ pub struct Simulation<'a> {
     last: Vec<Option<u64>>,
     /// Per DFF: arrival time of the stored data pulse.
     stored: Vec<Option<u64>>,
+    /// Per neuron: fluxons stored.
+    fluxons: Vec<u32>,
+    rng: Rng,
     /// Per cell, its counts.
     pub counts: Vec<CellCounts>,
     /// Pulses leaving unconnected outputs: `(time in fs, cell, output)`.
@@ -111,8 +130,8 @@ pub struct Simulation<'a> {
 }
 
 impl<'a> Simulation<'a> {
-    /// A simulation of `netlist` with the cell library `lib`.
-    pub fn new(netlist: &'a Netlist, lib: &'a Sfq) -> Simulation<'a> {
+    /// A simulation of `netlist` with the cell library `lib`; stochastic synapses draw from `seed`.
+    pub fn new(netlist: &'a Netlist, lib: &'a Sfq, seed: u64) -> Simulation<'a> {
         let n = netlist.cells.len();
         Simulation {
             netlist,
@@ -120,6 +139,8 @@ impl<'a> Simulation<'a> {
             queue: BinaryHeap::new(),
             last: vec![None; n],
             stored: vec![None; n],
+            fluxons: vec![0; n],
+            rng: Rng::new(seed, 0x0005_f95e),
             counts: vec![CellCounts::default(); n],
             outputs: Vec::new(),
             now: 0,
@@ -188,6 +209,24 @@ impl<'a> Simulation<'a> {
                     Some(data) if data + fs(c.dff_setup_ps.value) > t => self.counts[cell].setup_violations += 1,
                     Some(_) => self.emit(t + fs(c.dff_delay_ps.value), cell, 0),
                     None => {}
+                }
+            }
+            CellKind::Neuron { threshold } if input == 0 => {
+                self.counts[cell].pulses += 1;
+                self.fluxons[cell] += 1;
+                if self.fluxons[cell] >= threshold {
+                    self.fluxons[cell] = 0;
+                    self.emit(t + fs(c.neuron_delay_ps.value), cell, 0);
+                }
+            }
+            CellKind::Neuron { .. } => {
+                self.counts[cell].pulses += 1;
+                self.fluxons[cell] = self.fluxons[cell].saturating_sub(1);
+            }
+            CellKind::Synapse { pass } => {
+                self.counts[cell].pulses += 1;
+                if self.rng.uniform() < pass {
+                    self.emit(t + fs(c.synapse_delay_ps.value), cell, 0);
                 }
             }
         }

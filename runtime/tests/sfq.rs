@@ -18,7 +18,7 @@ fn a_jtl_splitter_merger_chain_takes_the_sum_of_the_cell_delays_and_costs_its_ju
     n.connect(j1, 0, j2, 0);
     n.connect(j2, 0, split, 0);
     n.connect(split, 0, merge, 0); // the splitter's second output leaves the netlist
-    let mut sim = Simulation::new(&n, &lib);
+    let mut sim = Simulation::new(&n, &lib, 1);
     sim.inject(1_000, j1, 0);
     sim.run_until(100_000);
     // 1 ps + 5.7 + 5.7 + 4.3 = 16.7 ps at the free splitter output; + 8.2 = 24.9 ps out of the merger.
@@ -49,7 +49,7 @@ fn pulses_closer_than_the_merger_window_collide_and_one_is_lost() {
             prev = (j, 0);
         }
         n.connect(prev.0, prev.1, merge, 1);
-        let mut sim = Simulation::new(&n, &lib);
+        let mut sim = Simulation::new(&n, &lib, 1);
         sim.inject(0, split, 0);
         sim.run_until(1_000_000);
         // 5.7 ps apart (< 8.2 ps window): one lost; 11.4 ps apart: both pass.
@@ -63,7 +63,7 @@ fn data_inside_the_setup_window_is_a_violation_and_not_stored() {
     let lib = lib();
     let mut n = Netlist::default();
     let dff = n.add(CellKind::Dff);
-    let mut sim = Simulation::new(&n, &lib);
+    let mut sim = Simulation::new(&n, &lib, 1);
     sim.inject(100_000, dff, 0); // data at 100 ps
     sim.inject(101_000, dff, 1); // clock 1 ps later: inside the 2.3 ps setup window
     sim.inject(200_000, dff, 0);
@@ -71,4 +71,32 @@ fn data_inside_the_setup_window_is_a_violation_and_not_stored() {
     sim.run_until(1_000_000);
     assert_eq!(sim.counts[dff].setup_violations, 1);
     assert_eq!(sim.outputs, vec![(208_100, dff, 0)], "clock at 203 ps + 5.1 ps clk->q");
+}
+
+#[test]
+fn a_stochastic_synapse_into_a_neuron_fires_at_input_rate_times_pass_over_threshold() {
+    let lib = lib();
+    let mut n = Netlist::default();
+    let (syn, neuron) = (n.add(CellKind::Synapse { pass: 0.3 }), n.add(CellKind::Neuron { threshold: 4 }));
+    n.connect(syn, 0, neuron, 0);
+    let mut sim = Simulation::new(&n, &lib, 7);
+    // 100,000 input pulses every 20 ps (a 50 GHz clock of spikes): expect 100,000 x 0.3 / 4 = 7,500 outputs.
+    for k in 0..100_000u64 {
+        sim.inject(k * 20_000, syn, 0);
+    }
+    sim.run_until(u64::MAX);
+    let fired = sim.outputs.len() as f64;
+    // Binomial(1e5, 0.3) has a standard deviation of 145 pulses, 36 outputs: 4 sigma is 150.
+    assert!((fired - 7_500.0).abs() < 150.0, "{fired}");
+    // A leak clock that removes one fluxon per input slot silences it: 0.3 in, 1 out per slot.
+    let mut n2 = n.clone();
+    let leak = n2.add(CellKind::Jtl);
+    n2.connect(leak, 0, neuron, 1);
+    let mut sim = Simulation::new(&n2, &lib, 7);
+    for k in 0..10_000u64 {
+        sim.inject(k * 20_000, syn, 0);
+        sim.inject(k * 20_000 + 1_000, leak, 0);
+    }
+    sim.run_until(u64::MAX);
+    assert!(sim.outputs.len() < 10, "{}", sim.outputs.len());
 }

@@ -30,6 +30,14 @@ crate::sections! {
         dff_setup_ps,
         /// Data must not arrive within this long after the clock, ps.
         dff_hold_ps,
+        /// Junctions of the integrate-and-fire neuron circuit.
+        neuron_jjs,
+        /// Delay from the threshold fluxon to the output pulse, ps.
+        neuron_delay_ps,
+        /// Junctions of the stochastic synapse circuit.
+        synapse_jjs,
+        /// Delay of a passed pulse through the synapse, ps.
+        synapse_delay_ps,
     }
     /// Junctions and power.
     power Power {
@@ -54,6 +62,8 @@ impl Sfq {
             ("cells.splitter_jjs", &s.cells.splitter_jjs),
             ("cells.merger_jjs", &s.cells.merger_jjs),
             ("cells.dff_jjs", &s.cells.dff_jjs),
+            ("cells.neuron_jjs", &s.cells.neuron_jjs),
+            ("cells.synapse_jjs", &s.cells.synapse_jjs),
         ] {
             whole(name, c, 1.0, 1000.0)?;
         }
@@ -62,6 +72,8 @@ impl Sfq {
             ("cells.splitter_delay_ps", &s.cells.splitter_delay_ps),
             ("cells.merger_delay_ps", &s.cells.merger_delay_ps),
             ("cells.dff_delay_ps", &s.cells.dff_delay_ps),
+            ("cells.neuron_delay_ps", &s.cells.neuron_delay_ps),
+            ("cells.synapse_delay_ps", &s.cells.synapse_delay_ps),
             ("power.critical_current_a", &s.power.critical_current_a),
             ("power.flux_quantum_wb", &s.power.flux_quantum_wb),
             ("power.clock_hz", &s.power.clock_hz),
