@@ -144,8 +144,9 @@ struct RunArgs {
     /// Crossbar targets: time between programming the arrays and the run, for conductance drift.
     #[arg(long, default_value = "0s", value_name = "TIME")]
     read_after: String,
-    /// Crossbar targets: projections (by name, as `soma check` lists them: `pre->post`) whose weights the devices
-    /// draw: one identical set pulse switches each cell of their tiles at random (the liquid-state-machine use).
+    /// Crossbar targets: projections (named `pre->post`, e.g. `exc->exc`; a wrong name lists them) whose weights
+    /// the devices draw: one identical set pulse switches each cell of their tiles at random (the liquid-state-machine
+    /// use).
     #[arg(long, value_name = "PROJ[,PROJ]")]
     device_random: Option<String>,
     /// Crossbar targets: ADC range as a fraction of the calibrated full scale (the largest column current with
