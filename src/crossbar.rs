@@ -1,12 +1,13 @@
 //! `soma compile` and `soma run` on a crossbar target: maps the network onto tiles, emulates the arrays with the
 //! non-idealities asked for, and reports rates, energy by component (with the ADCs' share), tiles and latency.
-//! Crossbar programs are built in memory for each run; they are not yet written as image files.
+//! `compile -o` writes a crossbar image (the program and the instantiated network, `codec::encode_crossbar`), which
+//! `run` executes like a network.
 
 use std::time::Instant;
 
 use serde::Serialize;
 use soma_compiler::crossbar;
-use soma_isa::crossbar::CrossbarProgram;
+use soma_isa::crossbar::{CrossbarImage, CrossbarProgram};
 use soma_isa::instance::Instance;
 use soma_isa::units::Dim;
 use soma_runtime::crossbar::{Ledger, Nonideal, run as emulate};
@@ -99,29 +100,48 @@ fn mapping_text(m: &crossbar::Report) -> String {
 
 /// `soma compile` on a crossbar target: maps the network and reports; writes no file.
 pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
-    if let Some(path) = &args.output {
-        return Err(Failure::User(format!(
-            "error: {} is a crossbar target, whose programs are not written as image files yet; drop `-o {}` to see \
-             the mapping, or `soma run --target {} NETWORK` to compile and run in memory\n",
-            target.name,
-            path.display(),
-            target.name
-        )));
-    }
     let spinner = spinner(false);
-    let _clear = ClearOnDrop(&spinner);
+    let clear = ClearOnDrop(&spinner);
     let (inst, _, name) = instance_of(&args.input, None, args.seed, &spinner)?;
     spinner.set_message(format!("mapping onto {}", target.name));
-    let (_, mapping) = map(&inst, target, &name)?;
-    drop(_clear);
+    let (program, mapping) = map(&inst, target, &name)?;
+    drop(clear);
+    let (neurons, synapses) = (inst.neuron_count() as u64, inst.synapse_count() as u64);
+    let written = match &args.output {
+        Some(path) => {
+            let image = CrossbarImage { program, network: inst };
+            let bytes = soma_isa::codec::encode_crossbar(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
+            output::write_atomic(path, |w: &mut dyn std::io::Write| w.write_all(&bytes))
+                .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+            format!(" -> {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6)
+        }
+        None => " (no image written: no -o)".into(),
+    };
     let text = format!(
-        "mapped {name} onto {} ({} neurons, {} synapses)\n{}",
+        "mapped {name} onto {}{written}\n{} neurons, {} synapses\n{}",
         target.name,
-        thousands(inst.neuron_count() as u64),
-        thousands(inst.synapse_count() as u64),
+        thousands(neurons),
+        thousands(synapses),
         mapping_text(&mapping)
     );
     output::emit(&text, args.json, &mapping)
+}
+
+/// Reads a crossbar image and the target it runs on (`target`, or the one it names), checking that the target's
+/// constants are those it was compiled with.
+pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(CrossbarImage, Target), Failure> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+    let image = soma_isa::codec::decode_crossbar(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
+    let target = soma_targets::lookup(target.unwrap_or(&image.program.target))
+        .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    if target.crossbar().is_none() || target.fingerprint != image.program.fingerprint {
+        return Err(Failure::User(format!(
+            "error: {name} was compiled for {} with other constants than {} has now: compile it again\n",
+            image.program.target, target.name
+        )));
+    }
+    Ok((image, target))
 }
 
 /// The non-idealities of `--nonideal LIST` (`none`, `all`, or some of `program_noise,read_noise,stuck,drift`) at
@@ -184,9 +204,18 @@ pub fn execute(
     nonideal.adc_range = o.adc_range;
     let spinner = spinner(o.quiet);
     let clear = ClearOnDrop(&spinner);
-    let (inst, _, name) = instance_of(input, spike_input, seed, &spinner)?;
-    spinner.set_message(format!("mapping onto {}", target.name));
-    let (program, mapping) = map(&inst, target, &name)?;
+    let (inst, program, mapping, name) = if input.file.extension().is_some_and(|e| e == "img") {
+        let (image, _) = read_image(&input.file, Some(&target.name))?;
+        // The mapping report is recomputed from the image's network: the same target constants give the same tiles.
+        let name = input.file.display().to_string();
+        let (_, mapping) = map(&image.network, target, &name)?;
+        (image.network, image.program, mapping, name)
+    } else {
+        let (inst, _, name) = instance_of(input, spike_input, seed, &spinner)?;
+        spinner.set_message(format!("mapping onto {}", target.name));
+        let (program, mapping) = map(&inst, target, &name)?;
+        (inst, program, mapping, name)
+    };
     drop(clear);
     for wanted in o.device_random.iter().flat_map(|list| list.split(',')).map(str::trim).filter(|s| !s.is_empty()) {
         let k = inst.projections.iter().position(|p| p.name == wanted).ok_or_else(|| {

@@ -488,13 +488,22 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     let device_flags =
         args.nonideal != "none" || args.device_random.is_some() || args.read_after != "0s" || args.adc_range != 1.0;
-    if is_image && device_flags {
-        return Err(Failure::User(
-            "error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; images are SpiNNaker's\n"
-                .into(),
-        ));
+    if is_image {
+        let bytes = std::fs::read(&args.input.file)
+            .map_err(|e| Failure::User(format!("error: cannot read {}: {e}\n", args.input.file.display())))?;
+        if soma_isa::codec::is_crossbar(&bytes) {
+            let (_, target) = crate::crossbar::read_image(&args.input.file, args.target.as_deref())?;
+            return crate::crossbar::run(args, &target);
+        }
     }
     let (image, target, built) = if is_image {
+        if device_flags {
+            return Err(Failure::User(
+                "error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; this is a \
+                 SpiNNaker image\n"
+                    .into(),
+            ));
+        }
         if args.compare_reference {
             return Err(Failure::User(
                 "error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into(),

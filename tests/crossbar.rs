@@ -10,6 +10,8 @@ mod common;
 
 use std::collections::HashMap;
 
+use soma_isa::codec;
+use soma_isa::crossbar::CrossbarImage;
 use soma_runtime::crossbar::{CrossbarSynapses, Nonideal, run};
 use soma_runtime::reference::Synapses;
 use soma_runtime::reference::{RunOptions, Simulator};
@@ -173,6 +175,45 @@ fn an_ideal_array_delivers_each_step_what_the_exact_weights_sum_to() {
 }
 
 #[test]
+fn crossbar_images_round_trip_and_hostile_contents_are_rejected_by_validation() {
+    let xb = crossbar("reram_128", &[]);
+    let inst = instance(RANDOM, 3);
+    let (program, _) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
+    let image = CrossbarImage { program, network: inst };
+    let bytes = codec::encode_crossbar(&image).expect("encodes");
+    assert_eq!(codec::decode_crossbar(&bytes).expect("decodes"), image);
+    assert!(codec::decode(&bytes).is_err(), "not a SpiNNaker image");
+    // Well-formed bytes with bad contents: each must be refused by validation, naming what is wrong.
+    let refuse = |edit: &dyn Fn(&mut CrossbarImage), expect: &str| {
+        let mut bad = image.clone();
+        edit(&mut bad);
+        let err = codec::decode_crossbar(&codec::encode_crossbar(&bad).expect("encodes")).expect_err(expect);
+        assert!(err.contains(expect), "{err}");
+    };
+    refuse(&|b| b.program.tiles[0].cells[0].col = 60_000, "outside the block");
+    refuse(&|b| b.program.tiles[0].projection = 99, "no such projection");
+    refuse(&|b| b.program.tiles[0].post_first = 299, "outside the postsynaptic");
+    refuse(&|b| b.network.projections[0].rows.targets[0] = 1_000, "missing neuron");
+    refuse(&|b| b.network.projections[0].rows.offsets.pop().map(|_| ()).unwrap_or(()), "malformed synapse rows");
+    refuse(&|b| b.network.dt = -1.0, "time step");
+    refuse(&|b| b.program.projections.clear(), "do not match");
+}
+
+#[test]
+fn every_example_instance_passes_the_validation_images_are_checked_with() {
+    for file in ["examples/cuba.snn", "examples/synfire.snn", "examples/lsm.snn", "examples/microcircuit.snn"] {
+        let text = std::fs::read_to_string(file).expect("example");
+        let mut o = Overrides::new();
+        if file.contains("microcircuit") {
+            o.insert("scale".into(), (0.02, soma_isa::units::Dim::NONE));
+        }
+        let net = parse(&text, &o).unwrap_or_else(|e| panic!("{file}: {:?}", e.diagnostics(&text)));
+        let inst = instantiate(&net, 1).expect("instantiates");
+        inst.validate().unwrap_or_else(|e| panic!("{file}: {e}"));
+    }
+}
+
+#[test]
 fn presets_without_room_or_with_gap_junctions_are_refused_clearly() {
     let inst = instance(RANDOM, 3);
     let tiny = crossbar("reram_128", &[("tiles", 2.0)]);
@@ -218,14 +259,33 @@ mod cli {
     }
 
     #[test]
-    fn compile_on_a_crossbar_maps_and_refuses_to_write_an_image_it_cannot_write() {
-        let o = soma(&["compile", "examples/cuba.snn", "--target", "reram_128"]);
+    fn a_compiled_crossbar_image_runs_like_the_network_and_corruption_is_an_error() {
+        let o = soma(&["compile", "examples/lsm.snn", "--target", "reram_128"]);
         assert!(o.status.success(), "{}", stderr(&o));
-        assert!(stdout(&o).contains("tiles 8,000 of 16,128"), "{}", stdout(&o));
-        let o = soma(&["compile", "examples/cuba.snn", "--target", "reram_128", "-o", "/tmp/never.img"]);
-        assert!(!o.status.success());
-        assert!(stderr(&o).contains("not written as image files yet"), "{}", stderr(&o));
-        assert!(!std::path::Path::new("/tmp/never.img").exists());
+        assert!(stdout(&o).contains("no image written"), "{}", stdout(&o));
+        let dir = common::temp_dir("crossbar-image");
+        let img = dir.join("lsm.img");
+        let img = img.to_str().expect("path");
+        let o = soma(&["compile", "examples/lsm.snn", "--target", "reram_128", "-o", img]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let rates = |args: &[&str]| -> Vec<serde_json::Value> {
+            let o = soma(args);
+            assert!(o.status.success(), "{}", stderr(&o));
+            let r: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+            r["populations"].as_array().expect("populations").clone()
+        };
+        let common_args = ["--duration", "200ms", "--nonideal", "all", "--json", "-q"];
+        let from_image = rates(&[&["run", img][..], &common_args].concat());
+        let from_network = rates(&[&["run", "examples/lsm.snn", "--target", "reram_128"][..], &common_args].concat());
+        assert_eq!(from_image, from_network, "same network, program and seed: same spikes");
+        // Flip one byte of the payload: the checksum catches it, and nothing panics.
+        let mut bytes = std::fs::read(img).expect("image");
+        let at = bytes.len() / 2;
+        bytes[at] ^= 0x40;
+        std::fs::write(img, &bytes).expect("write");
+        let o = soma(&["run", img, "-q"]);
+        assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+        assert!(stderr(&o).contains("checksum mismatch"), "{}", stderr(&o));
         let o = soma(&["run", "examples/cuba.snn", "--target", "reram_128", "--nonideal", "telepathy", "-q"]);
         assert!(stderr(&o).contains("unknown `telepathy`"), "{}", stderr(&o));
         let o = soma(&["run", "examples/cuba.snn", "--target", "spinnaker1", "--nonideal", "all", "-q"]);

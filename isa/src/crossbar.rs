@@ -71,6 +71,59 @@ pub struct CrossbarProgram {
     pub population_home: Vec<(u16, u16)>,
 }
 
+/// Version of the crossbar image format; bumped on any change to what is encoded.
+pub const CROSSBAR_FORMAT_VERSION: u32 = 1;
+
+/// A crossbar image: the arrays' program and the network whose neurons the tiles' periphery runs.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct CrossbarImage {
+    /// The tiles and their scales.
+    pub program: CrossbarProgram,
+    /// The instantiated network.
+    pub network: crate::instance::Instance,
+}
+
+impl CrossbarImage {
+    /// Checks that the program fits the network and the cells their tiles, so that running an image that passes
+    /// cannot index out of range.
+    pub fn validate(&self) -> Result<(), String> {
+        let (p, net) = (&self.program, &self.network);
+        net.validate()?;
+        if !(2..=256).contains(&p.levels) || p.slices == 0 || p.slices > 64 {
+            return Err(format!("{} levels and {} slices per weight are out of range", p.levels, p.slices));
+        }
+        if p.projections.len() != net.projections.len() || p.population_home.len() != net.populations.len() {
+            return Err("the program's projections or populations do not match the network's".into());
+        }
+        if p.projections.iter().any(|s| !(s.scale.is_finite() && s.scale > 0.0)) {
+            return Err("a projection's weight scale is not positive and finite".into());
+        }
+        for (i, t) in p.tiles.iter().enumerate() {
+            let bad = |what: &str| Err(format!("tile {i}: {what}"));
+            let Some(pr) = net.projections.get(t.projection as usize) else { return bad("no such projection") };
+            let pre = net.pre_size(pr.pre) as u64;
+            let post = net.populations[pr.post].size() as u64;
+            if t.delay == 0 || t.rows == 0 || t.pre_first as u64 + t.rows as u64 > pre {
+                return bad("rows outside the presynaptic side, or no delay");
+            }
+            if t.neurons == 0 || t.post_first as u64 + t.neurons as u64 > post {
+                return bad("neurons outside the postsynaptic population");
+            }
+            let cols = t.neurons as u32 * 2 * p.slices;
+            if t.cells
+                .iter()
+                .any(|c| c.row >= t.rows || c.col as u32 >= cols || c.level == 0 || c.level as u32 >= p.levels)
+            {
+                return bad("a cell lies outside the block or has no level");
+            }
+            if t.cells.windows(2).any(|w| (w[0].row, w[0].col) >= (w[1].row, w[1].col)) {
+                return bad("cells not sorted by row and column, or repeated");
+            }
+        }
+        Ok(())
+    }
+}
+
 impl Tile {
     /// The tile's cells of row `r`.
     pub fn row_cells(&self, r: u16) -> &[Cell] {

@@ -11,10 +11,12 @@
 //! - every delay is at least one time step; `dt` is positive and finite;
 //! - a projection's receptor exists on its target model.
 
+use serde::{Deserialize, Serialize};
+
 use crate::model::{NeuronModel, Receptor};
 
 /// A whole instantiated network.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Instance {
     /// Simulation time step in seconds.
     pub dt: f64,
@@ -35,7 +37,7 @@ pub struct Instance {
 }
 
 /// A population of identical neurons.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct PopulationInstance {
     /// Name, unique among populations and sources.
     pub name: String,
@@ -53,7 +55,7 @@ impl PopulationInstance {
 }
 
 /// A population of spike sources.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceInstance {
     /// Name, unique among populations and sources.
     pub name: String,
@@ -64,7 +66,7 @@ pub struct SourceInstance {
 }
 
 /// What a spike source emits.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SourceKind {
     /// Independent Poisson processes at `rate` Hz; a step may carry several spikes (as NEST's
     /// `poisson_generator`). Random stream: `(seed, stream)`.
@@ -83,7 +85,7 @@ pub enum SourceKind {
 }
 
 /// The presynaptic side of a projection.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Pre {
     /// A neuron population (index into [`Instance::populations`]).
     Population(usize),
@@ -92,7 +94,7 @@ pub enum Pre {
 }
 
 /// Outgoing synapses of each presynaptic neuron.
-#[derive(Clone, Debug, Default, PartialEq)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Rows {
     /// `offsets[i]..offsets[i + 1]` are the synapses of presynaptic neuron `i`; length = pre size + 1.
     pub offsets: Vec<u64>,
@@ -145,7 +147,7 @@ impl Rows {
 }
 
 /// A chemical projection.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectionInstance {
     /// Readable name (`pre->post`), for reports.
     pub name: String,
@@ -161,7 +163,7 @@ pub struct ProjectionInstance {
 
 /// Symmetric electrical synapses between two populations: each pair `(a, b)` with conductance `g` adds
 /// `g (v_b - v_a)` to neuron `a` and `g (v_a - v_b)` to neuron `b`.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GapInstance {
     /// First population.
     pub a: usize,
@@ -174,7 +176,7 @@ pub struct GapInstance {
 }
 
 /// A piecewise-constant current injected into the neurons of a population.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct CurrentInstance {
     /// Target population.
     pub target: usize,
@@ -186,7 +188,7 @@ pub struct CurrentInstance {
 }
 
 /// A recorded state variable.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Variable {
     /// Spikes (the neurons' spike times are kept).
     Spikes,
@@ -195,7 +197,7 @@ pub enum Variable {
 }
 
 /// Record `variable` of some neurons of a population every step.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProbeInstance {
     /// Population recorded.
     pub population: usize,
@@ -214,6 +216,88 @@ impl Instance {
     /// Total number of chemical synapses.
     pub fn synapse_count(&self) -> usize {
         self.projections.iter().map(|p| p.rows.len()).sum()
+    }
+
+    /// Checks the invariants listed in the module documentation, and that every row table and parameter is well
+    /// formed, for an instance read from a file: an instance that passes runs without out-of-range access.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(self.dt.is_finite() && self.dt > 0.0) {
+            return Err(format!("time step {} is not positive and finite", self.dt));
+        }
+        for p in &self.populations {
+            for (spec, v) in p.model.kind().params().iter().zip(p.model.values()) {
+                if !spec.range.contains(v) {
+                    return Err(format!("population {}: {} = {v} is not {}", p.name, spec.name, spec.range.describe()));
+                }
+            }
+            if p.v_init.iter().any(|v| !v.is_finite()) {
+                return Err(format!("population {}: an initial potential is not finite", p.name));
+            }
+        }
+        for s in &self.sources {
+            match &s.kind {
+                SourceKind::Poisson { rate, .. } if !(rate.is_finite() && *rate >= 0.0) => {
+                    return Err(format!("source {}: rate {rate} is not finite and non-negative", s.name));
+                }
+                SourceKind::SpikeArray { steps } if steps.len() != s.size => {
+                    return Err(format!("source {}: {} spike lists for {} channels", s.name, steps.len(), s.size));
+                }
+                _ => {}
+            }
+        }
+        let pop_size = |i: usize, what: &str| {
+            self.populations.get(i).map(PopulationInstance::size).ok_or_else(|| format!("{what}: no population {i}"))
+        };
+        for pr in &self.projections {
+            let pre = match pr.pre {
+                Pre::Population(i) => pop_size(i, &pr.name)?,
+                Pre::Source(i) => {
+                    self.sources.get(i).map(|s| s.size).ok_or_else(|| format!("{}: no source {i}", pr.name))?
+                }
+            };
+            let post = pop_size(pr.post, &pr.name)?;
+            let r = &pr.rows;
+            let n = r.targets.len();
+            if r.offsets.len() != pre + 1
+                || r.offsets.first() != Some(&0)
+                || r.offsets.last() != Some(&(n as u64))
+                || r.offsets.windows(2).any(|w| w[0] > w[1])
+                || r.weights.len() != n
+                || r.delays.len() != n
+            {
+                return Err(format!("{}: malformed synapse rows", pr.name));
+            }
+            if r.targets.iter().any(|&t| t as usize >= post) || r.delays.contains(&0) {
+                return Err(format!("{}: a synapse targets a missing neuron or has no delay", pr.name));
+            }
+            if r.weights.iter().any(|w| !w.is_finite()) {
+                return Err(format!("{}: a weight is not finite", pr.name));
+            }
+            if pr.receptor.index() >= self.populations[pr.post].model.kind().receptors() {
+                return Err(format!("{}: the target model has no such receptor", pr.name));
+            }
+        }
+        for g in &self.gap_junctions {
+            let (a, b) = (pop_size(g.a, "gap junction")?, pop_size(g.b, "gap junction")?);
+            if g.pairs.len() != g.weights.len() || g.pairs.iter().any(|&(i, j)| i as usize >= a || j as usize >= b) {
+                return Err("gap junction: a pair names a missing neuron".into());
+            }
+        }
+        for c in &self.currents {
+            let n = pop_size(c.target, "current")?;
+            if c.change_steps.len() != c.amplitudes.len()
+                || c.amplitudes.iter().any(|a| (a.len() != 1 && a.len() != n) || a.iter().any(|x| !x.is_finite()))
+            {
+                return Err("current: amplitudes do not match the change steps or the population".into());
+            }
+        }
+        for p in &self.probes {
+            let n = pop_size(p.population, "probe")?;
+            if p.neurons.iter().any(|&i| i as usize >= n) {
+                return Err("probe: a recorded neuron does not exist".into());
+            }
+        }
+        Ok(())
     }
 
     /// Size of a projection's presynaptic side.

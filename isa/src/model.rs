@@ -63,7 +63,7 @@ macro_rules! neuron_models {
     )*) => {
         $(
             $(#[$meta])*
-            #[derive(Clone, Debug, PartialEq)]
+            #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
             pub struct $variant {
                 $( #[doc = $doc] pub $field: f64, )*
             }
@@ -74,7 +74,7 @@ macro_rules! neuron_models {
         pub enum ModelKind { $( #[doc = $lang] $variant, )* }
 
         /// A neuron model with its parameter values.
-        #[derive(Clone, Debug, PartialEq)]
+        #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
         pub enum NeuronModel { $( #[doc = $lang] $variant($variant), )* }
 
         impl ModelKind {
@@ -199,7 +199,7 @@ neuron_models! {
 }
 
 /// Where an incoming synapse acts.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Receptor {
     /// The excitatory synapse (the only one of single-input models).
     Excitatory,
