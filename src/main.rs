@@ -53,17 +53,22 @@ enum Command {
     Import(ImportArgs),
     /// Compile a network for a hardware target and write the binary image.
     ///
-    /// Prints cores, chips, routing-table entries (before and after compression), synaptic memory, weight
-    /// quantisation error and the time of each pass.
+    /// SpiNNaker targets: prints cores, chips, routing-table entries (before and after compression), synaptic
+    /// memory, weight quantisation error and the time of each pass. Crossbar targets: tiles, their utilisation
+    /// and the weight quantisation error.
     ///
-    /// Example: soma compile examples/cuba.snn --target spinnaker1 -o cuba.img
+    /// Examples: soma compile examples/cuba.snn --target spinnaker1 -o cuba.img;
+    /// soma compile examples/lsm.snn --target reram_128 -o lsm.img
     Compile(CompileArgs),
     /// Run a compiled image (or compile a network and run it) on the emulated machine.
     ///
     /// Reports rates, energy and its breakdown (with the counts behind it), core load, overruns, late and dropped
-    /// packets. --compare-reference also runs the float reference simulator on the same network and seed.
+    /// packets; on crossbar targets, tiles, ADC conversions and the ADCs' energy share, with device
+    /// non-idealities switched on by --nonideal. --compare-reference also runs the float reference simulator on
+    /// the same network and seed.
     ///
-    /// Examples: soma run cuba.img --duration 1s; soma run examples/cuba.snn --target spinnaker1 --compare-reference
+    /// Examples: soma run cuba.img --duration 1s; soma run examples/cuba.snn --target spinnaker1 --compare-reference;
+    /// soma run examples/cuba.snn --target reram_128 --nonideal all --compare-reference
     Run(RunArgs),
     /// Turn a `soma run --json` report into a summary, an HTML page with plots, and CSV tables.
     ///
@@ -95,7 +100,7 @@ struct CompileArgs {
     /// preset's].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,
-    /// Where to write the image (SpiNNaker targets); without it, compile only reports the mapping.
+    /// Where to write the image; without it, compile only reports the mapping.
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
     /// Seed of the network's random draws.
