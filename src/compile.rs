@@ -141,6 +141,15 @@ pub fn spinner(quiet: bool) -> indicatif::ProgressBar {
     spinner
 }
 
+/// The error for SFQ targets, which have a pulse simulator but no lowering from networks yet.
+pub fn sfq_not_lowered(target: &soma_targets::Target) -> Failure {
+    Failure::User(format!(
+        "error: {} is an SFQ target: its pulse-level simulator exists (runtime::sfq) but networks are not lowered \
+         to SFQ netlists yet (issue 7)\n",
+        target.name
+    ))
+}
+
 /// Clears a spinner however the function it belongs to returns.
 pub struct ClearOnDrop<'a>(pub &'a indicatif::ProgressBar);
 
@@ -158,11 +167,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         return crate::crossbar::compile(args, &target);
     }
     if target.sfq().is_some() {
-        return Err(Failure::User(format!(
-            "error: {} is an SFQ target: its pulse-level simulator exists (runtime::sfq) but networks are not \
-             lowered to SFQ netlists yet (issue 7)\n",
-            target.name
-        )));
+        return Err(crate::compile::sfq_not_lowered(&target));
     }
     let Built { image, report, inst, mut passes, name } =
         build(&args.input, None, &target, args.boards.as_deref(), args.seed, false)?;

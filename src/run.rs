@@ -523,11 +523,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             return crate::crossbar::run(args, &target);
         }
         if target.sfq().is_some() {
-            return Err(Failure::User(format!(
-                "error: {} is an SFQ target: its pulse-level simulator exists (runtime::sfq) but networks are not \
-                 lowered to SFQ netlists yet (issue 7)\n",
-                target.name
-            )));
+            return Err(crate::compile::sfq_not_lowered(&target));
         }
         if device_flags {
             return Err(Failure::User(format!(
