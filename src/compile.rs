@@ -6,6 +6,7 @@ use std::time::Instant;
 use serde::Serialize;
 use soma_compiler::instantiate::instantiate;
 use soma_compiler::spinnaker::{self, PassTime};
+use soma_compiler::weights::WeightError;
 
 use crate::output::{self, thousands, write_atomic};
 use crate::{CompileArgs, Failure, load};
@@ -14,14 +15,6 @@ use crate::{CompileArgs, Failure, load};
 struct Pass {
     name: String,
     wall_s: f64,
-}
-
-#[derive(Serialize)]
-struct ProjectionError {
-    projection: String,
-    synapses: u64,
-    max_relative: f64,
-    rms_relative: f64,
 }
 
 #[derive(Serialize)]
@@ -41,7 +34,7 @@ struct Report {
     synaptic_bytes: u64,
     image_bytes: usize,
     weight_error_rms: f64,
-    weight_errors: Vec<ProjectionError>,
+    weight_errors: Vec<WeightError>,
     passes: Vec<Pass>,
     wall_s: f64,
 }
@@ -141,6 +134,21 @@ pub fn spinner(quiet: bool) -> indicatif::ProgressBar {
     spinner
 }
 
+/// The weight quantisation error, overall and per projection with synapses.
+pub fn weight_error_text(rms: f64, errors: &[WeightError]) -> String {
+    let mut s = format!("weight quantisation error: RMS {rms:.2e} relative\n");
+    for e in errors.iter().filter(|e| e.synapses > 0) {
+        s += &format!(
+            "  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n",
+            e.projection,
+            e.max_relative,
+            e.rms_relative,
+            thousands(e.synapses)
+        );
+    }
+    s
+}
+
 /// The error for SFQ targets, which have a pulse simulator but no lowering from networks yet.
 pub fn sfq_not_lowered(target: &soma_targets::Target) -> Failure {
     Failure::User(format!(
@@ -198,16 +206,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         synaptic_bytes: report.synaptic_bytes,
         image_bytes: bytes.len(),
         weight_error_rms: report.weight_error_rms(),
-        weight_errors: report
-            .weight_errors
-            .iter()
-            .map(|e| ProjectionError {
-                projection: e.projection.clone(),
-                synapses: e.synapses,
-                max_relative: e.max_relative,
-                rms_relative: e.rms_relative,
-            })
-            .collect(),
+        weight_errors: report.weight_errors.clone(),
         passes: passes.iter().map(|p| Pass { name: p.name.to_string(), wall_s: p.wall_s }).collect(),
         wall_s: wall.elapsed().as_secs_f64(),
     };
@@ -237,16 +236,7 @@ fn text_report(name: &str, output: &str, r: &Report) -> String {
         r.synaptic_bytes as f64 / 1e6,
         r.image_bytes as f64 / 1e6
     );
-    s += &format!("weight quantisation error: RMS {:.2e} relative\n", r.weight_error_rms);
-    for e in r.weight_errors.iter().filter(|e| e.synapses > 0) {
-        s += &format!(
-            "  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n",
-            e.projection,
-            e.max_relative,
-            e.rms_relative,
-            thousands(e.synapses)
-        );
-    }
+    s += &weight_error_text(r.weight_error_rms, &r.weight_errors);
     s += "passes:";
     for p in &r.passes {
         s += &format!(" {} {:.3} s;", p.name, p.wall_s);

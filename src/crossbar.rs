@@ -86,16 +86,14 @@ fn map(inst: &Instance, target: &Target, name: &str) -> Result<(CrossbarProgram,
 fn mapping_text(m: &crossbar::Report) -> String {
     format!(
         "tiles {} of {} ({} neurons per tile, {} cells per weight)\n\
-         utilisation: {:.1}% of the used tiles' cells in mapped blocks, {:.2}% holding a synapse\n\
-         weight quantisation error: RMS {:.2e} relative\n",
+         utilisation: {:.1}% of the used tiles' cells in mapped blocks, {:.2}% holding a synapse\n",
         thousands(m.tiles as u64),
         thousands(m.tiles_available as u64),
         m.neurons_per_tile,
         m.cells_per_weight,
         100.0 * m.block_utilisation,
         100.0 * m.cell_utilisation,
-        m.weight_error_rms
-    )
+    ) + &crate::compile::weight_error_text(m.weight_error_rms, &m.weight_errors)
 }
 
 /// `soma compile` on a crossbar target: maps the network and reports; writes no file.
