@@ -36,7 +36,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                 compare: true,
                 quiet: args.quiet,
             };
-            let (r, _, _) = crate::crossbar::execute(&args.input, None, &target, args.seed, &options)?;
+            let (r, _, _) = crate::crossbar::execute(&args.input, None, None, &target, args.seed, &options)?;
             (
                 r.energy_j,
                 r.energy_per_synaptic_event_j,

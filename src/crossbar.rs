@@ -185,9 +185,11 @@ pub struct Options<'a> {
     pub quiet: bool,
 }
 
-/// Loads, maps and runs `input` on the crossbar `target`: the report and every spike `(step, population, neuron)`.
+/// Runs `image` (already read by [`read_image`]) or else loads and maps `input`, on the crossbar `target`: the
+/// report and every spike `(step, population, neuron)`.
 pub fn execute(
     input: &InputArgs,
+    image: Option<CrossbarImage>,
     spike_input: Option<&std::path::Path>,
     target: &Target,
     seed: u64,
@@ -202,8 +204,7 @@ pub fn execute(
     nonideal.adc_range = o.adc_range;
     let spinner = spinner(o.quiet);
     let clear = ClearOnDrop(&spinner);
-    let (inst, program, mapping, name) = if input.file.extension().is_some_and(|e| e == "img") {
-        let (image, _) = read_image(&input.file, Some(&target.name))?;
+    let (inst, program, mapping, name) = if let Some(image) = image {
         // The mapping report is recomputed from the image's network: the same target constants give the same tiles.
         let name = input.file.display().to_string();
         let (_, mapping) = map(&image.network, target, &name)?;
@@ -272,8 +273,8 @@ pub fn execute(
     Ok((report, spikes, inst))
 }
 
-/// `soma run` on a crossbar target.
-pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
+/// `soma run` on a crossbar target, of a network or of `image` (read by [`read_image`]).
+pub fn run(args: &RunArgs, target: &Target, image: Option<CrossbarImage>) -> Result<(), Failure> {
     let options = Options {
         nonideal: &args.nonideal,
         read_after: quantity("--read-after", &args.read_after, Dim::TIME)?,
@@ -283,7 +284,7 @@ pub fn run(args: &RunArgs, target: &Target) -> Result<(), Failure> {
         compare: args.compare_reference,
         quiet: args.quiet,
     };
-    let (report, spikes, inst) = execute(&args.input, args.spike_input.as_deref(), target, args.seed, &options)?;
+    let (report, spikes, inst) = execute(&args.input, image, args.spike_input.as_deref(), target, args.seed, &options)?;
     if let Some(path) = &args.spikes {
         let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
         output::write_spikes(path, inst.dt, &names, &spikes)?;

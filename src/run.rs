@@ -492,8 +492,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let bytes = std::fs::read(&args.input.file)
             .map_err(|e| Failure::User(format!("error: cannot read {}: {e}\n", args.input.file.display())))?;
         if soma_isa::codec::is_crossbar(&bytes) {
-            let (_, target) = crate::crossbar::read_image(&args.input.file, args.target.as_deref())?;
-            return crate::crossbar::run(args, &target);
+            let (image, target) = crate::crossbar::read_image(&args.input.file, args.target.as_deref())?;
+            return crate::crossbar::run(args, &target, Some(image));
         }
     }
     let (image, target, built) = if is_image {
@@ -520,7 +520,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
             .map_err(|e| Failure::User(format!("error: {e}\n")))?;
         if target.crossbar().is_some() {
-            return crate::crossbar::run(args, &target);
+            return crate::crossbar::run(args, &target, None);
         }
         if target.sfq().is_some() {
             return Err(crate::compile::sfq_not_lowered(&target));

@@ -20,8 +20,8 @@ use soma_targets::crossbar::Crossbar;
 
 use crate::reference::Synapses;
 
-/// Device non-idealities switched on for a run (magnitudes; zero is off).
-#[derive(Clone, Debug, Default, PartialEq)]
+/// Device non-idealities switched on for a run (magnitudes; zero is off). The default is the ideal array.
+#[derive(Clone, Debug, PartialEq)]
 pub struct Nonideal {
     /// Relative standard deviation of a programmed conductance.
     pub program_noise: f64,
@@ -42,8 +42,24 @@ pub struct Nonideal {
     /// The switching probability for `device_random`.
     pub switching_probability: f64,
     /// ADC range as a fraction of the calibrated full scale; below 1 the ADCs clip large column currents and
-    /// resolve small ones more finely. Zero means 1 (no clipping of single pulses).
+    /// resolve small ones more finely.
     pub adc_range: f64,
+}
+
+impl Default for Nonideal {
+    fn default() -> Nonideal {
+        Nonideal {
+            program_noise: 0.0,
+            read_noise: 0.0,
+            stuck_on: 0.0,
+            stuck_off: 0.0,
+            drift_nu: 0.0,
+            drift_after_s: 0.0,
+            device_random: Vec::new(),
+            switching_probability: 0.0,
+            adc_range: 1.0,
+        }
+    }
 }
 
 impl Nonideal {
@@ -56,10 +72,8 @@ impl Nonideal {
             stuck_on: v.stuck_on_rate.value,
             stuck_off: v.stuck_off_rate.value,
             drift_nu: v.drift_nu.value,
-            drift_after_s: 0.0,
-            device_random: Vec::new(),
             switching_probability: v.switching_probability.value,
-            adc_range: 1.0,
+            ..Nonideal::default()
         }
     }
 }
@@ -136,6 +150,8 @@ pub struct CrossbarSynapses<'a> {
     step_hops: u64,
     current: Vec<f64>,
     variance: Vec<f64>,
+    /// Scratch: a tile's active rows `(row, pulses)`.
+    active: Vec<(u16, u32)>,
 }
 
 impl<'a> CrossbarSynapses<'a> {
@@ -231,6 +247,7 @@ impl<'a> CrossbarSynapses<'a> {
             step_hops: 0,
             current: Vec::new(),
             variance: Vec::new(),
+            active: Vec::new(),
         }
     }
 
@@ -271,8 +288,7 @@ impl<'a> CrossbarSynapses<'a> {
                         let var = self.variance[col] + pulses as f64 * self.g_off * self.g_off;
                         g += sigma * var.sqrt() * self.rng.normal();
                     }
-                    let fs =
-                        state.full_scale * if self.nonideal.adc_range > 0.0 { self.nonideal.adc_range } else { 1.0 };
+                    let fs = state.full_scale * self.nonideal.adc_range;
                     let code = (g / fs * top).round().clamp(0.0, top);
                     let level_units = (code * fs / top - baseline) / self.g_step;
                     let sign = if half == 0 { 1.0 } else { -1.0 };
@@ -310,19 +326,18 @@ fn device_drawn(rows: u16, cols: usize, levels: u32, p: f64, rng: &mut Rng) -> V
 
 impl Synapses for CrossbarSynapses<'_> {
     fn deliver(&mut self, k: usize, spikes: &[(u32, u32)], out: &mut Vec<(u16, u32, f64)>) {
-        let mut sorted = spikes.to_vec();
-        sorted.sort_unstable();
-        let mut active: Vec<(u16, u32)> = Vec::new();
+        let mut active = std::mem::take(&mut self.active);
         for ti in 0..self.tiles_of[k].len() {
             let i = self.tiles_of[k][ti];
             let tile = &self.program.tiles[i];
-            let first = sorted.partition_point(|s| s.0 < tile.pre_first);
-            let last = sorted.partition_point(|s| s.0 < tile.pre_first + tile.rows as u32);
-            active.clear();
-            active.extend(sorted[first..last].iter().map(|s| ((s.0 - tile.pre_first) as u16, s.1)));
-            if active.is_empty() {
+            // Spikes come in neuron order: the tile's rows are one contiguous run of them.
+            let first = spikes.partition_point(|s| s.0 < tile.pre_first);
+            let last = spikes.partition_point(|s| s.0 < tile.pre_first + tile.rows as u32);
+            if first == last {
                 continue;
             }
+            active.clear();
+            active.extend(spikes[first..last].iter().map(|s| ((s.0 - tile.pre_first) as u16, s.1)));
             let (from, to) = (self.sender_at[k], tile.at);
             let hops = (from.0.abs_diff(to.0) + from.1.abs_diff(to.1)).max(1) as u64;
             let packets = active.iter().map(|a| a.1 as u64).sum::<u64>();
@@ -332,6 +347,7 @@ impl Synapses for CrossbarSynapses<'_> {
             self.step_hops = self.step_hops.max(hops);
             self.read_tile(i, &active, out);
         }
+        self.active = active;
     }
 
     fn end_step(&mut self) {

@@ -17,8 +17,8 @@ pub use kernel::{Kernel, State};
 /// Turns a projection's presynaptic spikes into postsynaptic input. Without one, the simulator adds the exact
 /// weights; a hardware model (the crossbar's arrays and ADCs) computes the input its own way.
 pub trait Synapses {
-    /// The input of projection `k` for this step's spikes `(neuron, count)`: pushes `(delay in steps, postsynaptic
-    /// neuron, value)` onto `out` (which arrives empty).
+    /// The input of projection `k` for this step's spikes `(neuron, count)`, in increasing neuron order: pushes
+    /// `(delay in steps, postsynaptic neuron, value)` onto `out` (which arrives empty).
     fn deliver(&mut self, k: usize, spikes: &[(u32, u32)], out: &mut Vec<(u16, u32, f64)>);
 
     /// Called once at the end of every step.
