@@ -53,6 +53,19 @@ fn broken_files_are_rejected_with_the_node_and_the_problem() {
     }
 }
 
+#[test]
+fn corrupted_sizes_are_refused_before_anything_is_allocated() {
+    let cases = [
+        ("hostile/huge_weight_extent.nir", "/node/nodes/fc/weight: shape [10, 1778384960] of 4-byte values is more"),
+        ("hostile/huge_parameter_extent.nir", "/node/nodes/if1/r: shape [4, 8323080, 8] of 4-byte values is more"),
+        ("hostile/conv_bias_too_long.nir", "node `conv`: bias has 8126468 values for 4 output channels"),
+    ];
+    for (file, message) in cases {
+        let err = import(bytes(file), 1e-4).expect_err(file).to_string();
+        assert!(err.contains(message), "{file}: {err}");
+    }
+}
+
 proptest! {
     #![proptest_config(ProptestConfig::with_cases(300))]
 

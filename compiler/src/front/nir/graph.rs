@@ -299,6 +299,12 @@ fn read_node(path: &str, tree: &Tree) -> Result<Node, NirError> {
             let bias = p
                 .tensor("bias")?
                 .unwrap_or(Tensor { shape: vec![weight.shape[0]], values: vec![0.0; weight.shape[0]] });
+            if bias.len() != weight.shape[0] {
+                return Err(NirError::at(
+                    name,
+                    format!("bias has {} values for {} output channels", bias.len(), weight.shape[0]),
+                ));
+            }
             let groups = p.counts("groups", 1, Some(1))?[0];
             let conv = Conv {
                 weight,

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use hdf5_pure::{Datatype, File, Group};
+use hdf5_pure::{Dataset, Datatype, File, Group};
 
 /// The values of a dataset.
 #[derive(Clone, Debug, PartialEq)]
@@ -42,24 +42,47 @@ pub fn read(bytes: Vec<u8>) -> Result<Tree, String> {
     if !hdf5_pure::is_hdf5_bytes(&bytes) {
         return Err("not an HDF5 file (no HDF5 signature): NIR files are HDF5".into());
     }
+    let file_len = bytes.len() as u64;
     let file = File::from_bytes(bytes).map_err(|e| format!("unreadable HDF5 ({e})"))?;
-    read_group(&file.root(), "/", 0)
+    read_group(&file.root(), "/", 0, file_len)
 }
 
-fn read_group(group: &Group, path: &str, depth: usize) -> Result<Tree, String> {
+/// The most bytes a compressed (filtered) dataset may expand to: far above any network a NIR file describes,
+/// far below what a corrupted size field would make the reader allocate.
+const MAX_FILTERED_DATASET_BYTES: u64 = 1 << 28;
+
+/// Refuses a dataset whose declared extent cannot be real before anything is allocated for it: uncompressed data
+/// must fit in the file, compressed data in [`MAX_FILTERED_DATASET_BYTES`].
+fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<(), String> {
+    let element = ds.element_size().map_err(|e| format!("{at}: unreadable type ({e})"))?;
+    let bytes = shape.iter().try_fold(element, |acc, &d| acc.checked_mul(d));
+    let (limit, room) = match ds.filters().is_empty() {
+        true => (file_len, "the file holds only"),
+        false => (MAX_FILTERED_DATASET_BYTES, "soma expands compressed datasets to at most"),
+    };
+    match bytes {
+        Some(b) if b <= limit => Ok(()),
+        _ => Err(format!(
+            "{at}: shape {shape:?} of {element}-byte values is more data than can be real ({room} {limit} bytes)"
+        )),
+    }
+}
+
+fn read_group(group: &Group, path: &str, depth: usize, file_len: u64) -> Result<Tree, String> {
     if depth > 32 {
         return Err(format!("groups nest more than 32 deep at {path}"));
     }
     let mut tree = Tree::default();
     for name in group.groups().map_err(|e| format!("cannot list {path} ({e})"))? {
         let child = group.group(&name).map_err(|e| format!("cannot open {path}{name} ({e})"))?;
-        tree.groups.insert(name.clone(), read_group(&child, &format!("{path}{name}/"), depth + 1)?);
+        tree.groups.insert(name.clone(), read_group(&child, &format!("{path}{name}/"), depth + 1, file_len)?);
     }
     for name in group.datasets().map_err(|e| format!("cannot list {path} ({e})"))? {
         let at = format!("{path}{name}");
         let ds = group.dataset(&name).map_err(|e| format!("cannot open {at} ({e})"))?;
-        let shape: Vec<usize> =
-            ds.shape().map_err(|e| format!("{at}: unreadable shape ({e})"))?.into_iter().map(|d| d as usize).collect();
+        let shape = ds.shape().map_err(|e| format!("{at}: unreadable shape ({e})"))?;
+        check_extent(&ds, &at, &shape, file_len)?;
+        let shape: Vec<usize> = shape.into_iter().map(|d| d as usize).collect();
         let datatype = ds.datatype().map_err(|e| format!("{at}: unreadable type ({e})"))?;
         let data = match datatype {
             Datatype::FloatingPoint { .. } => Data::Float(ds.read_f64().map_err(|e| format!("{at}: {e}"))?),

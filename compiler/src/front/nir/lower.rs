@@ -172,34 +172,52 @@ struct Shapes {
     input: HashMap<String, Vec<usize>>,
 }
 
+/// The most values one node may produce or take: 16.7 million, some 30 times the largest convolutional layers NIR
+/// exports (128 x 128 x 32); a corrupted shape field beyond it is refused before anything is allocated for it.
+const MAX_NODE_VALUES: usize = 1 << 24;
+
+/// `shape` if its number of values is at most [`MAX_NODE_VALUES`].
+fn bounded(node: &str, shape: Vec<usize>) -> Result<Vec<usize>, NirError> {
+    match shape.iter().try_fold(1usize, |acc, &d| acc.checked_mul(d)) {
+        Some(n) if n <= MAX_NODE_VALUES => Ok(shape),
+        _ => Err(NirError::at(node, format!("shape {shape:?} has more than {MAX_NODE_VALUES} values"))),
+    }
+}
+
 fn infer_shapes(f: &Flattened) -> Result<Shapes, NirError> {
     let mut out: HashMap<String, Vec<usize>> = HashMap::new();
     let mut input: HashMap<String, Vec<usize>> = HashMap::new();
     for (name, node) in &f.nodes {
         match node {
             Flat::Input(shape) => {
-                out.insert(name.clone(), shape.to_vec());
+                out.insert(name.clone(), bounded(name, shape.to_vec())?);
+            }
+            Flat::Output(shape) => {
+                bounded(name, shape.to_vec())?;
             }
             Flat::Neuron(_, params) => {
                 out.insert(name.clone(), neuron_shape(params));
             }
-            Flat::Op(Op::Affine(w, _)) => {
+            Flat::Op(Op::Affine(w, bias)) => {
                 if w.shape.len() != 2 {
                     return Err(NirError::at(
                         name,
                         format!("weight must be a matrix (out, in), got shape {:?}", w.shape),
                     ));
                 }
-                input.insert(name.clone(), vec![w.shape[1]]);
-                out.insert(name.clone(), vec![w.shape[0]]);
+                if let Some(b) = bias.as_ref().filter(|b| b.len() != w.shape[0]) {
+                    return Err(NirError::at(name, format!("bias has {} values for {} outputs", b.len(), w.shape[0])));
+                }
+                input.insert(name.clone(), bounded(name, vec![w.shape[1]])?);
+                out.insert(name.clone(), bounded(name, vec![w.shape[0]])?);
             }
             Flat::Op(Op::Conv(c, two)) => {
                 if let Some([h, w]) = c.input_size {
                     let ch = c.weight.shape[1] * c.groups.max(1);
-                    let shape = if *two { vec![ch, h, w] } else { vec![ch, w] };
+                    let shape = bounded(name, if *two { vec![ch, h, w] } else { vec![ch, w] })?;
                     let o = conv_output(c, &shape).map_err(|m| NirError::at(name, m))?;
                     input.insert(name.clone(), shape);
-                    out.insert(name.clone(), o);
+                    out.insert(name.clone(), bounded(name, o)?);
                 }
             }
             _ => {}
@@ -223,6 +241,7 @@ fn infer_shapes(f: &Flattened) -> Result<Shapes, NirError> {
             };
             if let Some(o) = o {
                 input.insert(b.clone(), shape);
+                let o = bounded(b, o)?;
                 out.entry(b.clone()).or_insert(o);
                 changed = true;
             }
@@ -775,5 +794,18 @@ fn add_biases(
             kind: CurrentKind::Dc { amplitude, start: 0.0, stop: None },
             span: Span::NONE,
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn shapes_beyond_the_node_bound_or_overflowing_are_refused() {
+        assert!(bounded("fc", vec![4096, 4096]).is_ok());
+        let err = bounded("fc", vec![4097, 4096]).expect_err("over 2^24 values");
+        assert!(err.to_string().contains("node `fc`: shape [4097, 4096] has more than 16777216 values"), "{err}");
+        assert!(bounded("in", vec![usize::MAX, 2]).is_err(), "a product that overflows is refused, not a panic");
     }
 }
