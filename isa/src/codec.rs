@@ -1,6 +1,7 @@
 //! The byte encoding of images, the only place that knows it (bincode 2 today):
 //! `magic | format version u32 LE | payload length u64 LE | FNV-1a-64 of the payload u64 LE | payload`, with the
-//! magic `"SOMAIMG\0"` for SpiNNaker [`Image`]s and `"SOMAXBR\0"` for [`CrossbarImage`]s. Decoding checks every
+//! magic `"SOMAIMG\0"` for SpiNNaker [`Image`]s, `"SOMAXBR\0"` for [`CrossbarImage`]s and `"SOMASFQ\0"` for
+//! [`SfqImage`]s. Decoding checks every
 //! field, the checksum, and then the image's own `validate`: a corrupt or hostile image is an error, never a panic.
 
 use serde::Serialize;
@@ -8,9 +9,11 @@ use serde::de::DeserializeOwned;
 
 use crate::crossbar::{CROSSBAR_FORMAT_VERSION, CrossbarImage};
 use crate::image::{FORMAT_VERSION, Image};
+use crate::sfq::{SFQ_FORMAT_VERSION, SfqImage};
 
 const MAGIC: &[u8; 8] = b"SOMAIMG\0";
 const CROSSBAR_MAGIC: &[u8; 8] = b"SOMAXBR\0";
+const SFQ_MAGIC: &[u8; 8] = b"SOMASFQ\0";
 const HEADER: usize = 8 + 4 + 8 + 8;
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -48,6 +51,23 @@ pub fn decode_crossbar(bytes: &[u8]) -> Result<CrossbarImage, String> {
 /// Whether `bytes` start like a crossbar image.
 pub fn is_crossbar(bytes: &[u8]) -> bool {
     bytes.starts_with(CROSSBAR_MAGIC)
+}
+
+/// Encodes an SFQ image.
+pub fn encode_sfq(image: &SfqImage) -> Result<Vec<u8>, String> {
+    frame(SFQ_MAGIC, SFQ_FORMAT_VERSION, image)
+}
+
+/// Decodes and validates an SFQ image.
+pub fn decode_sfq(bytes: &[u8]) -> Result<SfqImage, String> {
+    let image: SfqImage = unframe(SFQ_MAGIC, SFQ_FORMAT_VERSION, bytes)?;
+    image.validate().map_err(|e| format!("invalid SFQ image: {e}"))?;
+    Ok(image)
+}
+
+/// Whether `bytes` start like an SFQ image.
+pub fn is_sfq(bytes: &[u8]) -> bool {
+    bytes.starts_with(SFQ_MAGIC)
 }
 
 fn frame(magic: &[u8; 8], version: u32, payload: &impl Serialize) -> Result<Vec<u8>, String> {

@@ -6,7 +6,8 @@
 //! neuron-model parameter tables ([`model`]) with their physical dimensions ([`units`]); and the seeded random
 //! streams ([`rng`]) that both sides draw from so that a seed means the same network and the same inputs
 //! everywhere. For hardware targets it defines the image ([`image`], encoded by [`codec`]), the fixed-point
-//! arithmetic ([`fixed`]) and the neuron-program instruction set ([`program`]).
+//! arithmetic ([`fixed`]) and the neuron-program instruction set ([`program`]); the crossbar family's arrays
+//! ([`crossbar`]) and the SFQ family's pulse-cell netlists ([`sfq`]).
 
 pub mod codec;
 pub mod crossbar;
@@ -16,4 +17,5 @@ pub mod instance;
 pub mod model;
 pub mod program;
 pub mod rng;
+pub mod sfq;
 pub mod units;

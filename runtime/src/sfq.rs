@@ -1,106 +1,53 @@
-//! Pulse-level simulation of SFQ netlists at PyLSE's abstraction: every cell is a timed automaton that turns input
-//! pulses into output pulses after its firing delay; time is kept in whole femtoseconds so runs are exact and
-//! deterministic (events at equal times are taken in cell and port order).
+//! Pulse-level simulation of SFQ netlists ([`soma_isa::sfq`]) at PyLSE's abstraction: every cell is a timed
+//! automaton that turns input pulses into output pulses after its firing delay; time is kept in whole femtoseconds
+//! so runs are exact and deterministic (events at equal times are taken in cell and port order).
 //!
-//! Cells and their rules: a JTL stage passes each pulse on; a splitter copies it to both outputs; a merger passes
-//! each pulse from either input, except one arriving within `merger_window_ps` of the previous accepted one, which
-//! is lost and counted as a collision; a destructive-readout DFF stores a data pulse and emits it on the next clock
-//! pulse, and a data pulse within `dff_setup_ps` before a clock (or `dff_hold_ps` after it) is a setup (hold)
-//! violation, counted, and not stored; an integrate-and-fire neuron counts fluxons to its threshold (a leak clock
-//! removes them one by one); a stochastic synapse passes each pulse with its probability. Every pulse a cell accepts switches each of its junctions once: energy
-//! `switches x I_c Phi0`, plus the static bias power of every junction over the run, both also shown times the
-//! cooling factor.
+//! Cell rules beyond the netlist's definitions: a merger drops a pulse arriving within `merger_window_ps` of the
+//! last one it passed (a collision, counted); a DFF counts a data pulse within `dff_setup_ps` before its clock as a
+//! setup violation and one within `dff_hold_ps` after a clock as a hold violation, and stores neither. Every pulse a
+//! cell takes switches each of its junctions once (a synapse: once per pulse it makes): energy `switches x I_c
+//! Phi0`, plus the static bias power of every junction over the run, both also shown times the cooling factor.
+//!
+//! [`run`] executes an image: step `t` starts at `t x step_fs`, when the clock pulses and the sources' spikes of
+//! step `t` (from [`crate::reference::Sources`], the same as the reference's for one seed) enter at their taps'
+//! phases; a neuron's output pulse at time `T` is a spike in step `T / step_fs`.
 
 use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use std::collections::{BTreeMap, BinaryHeap};
 
+use serde::Serialize;
 use soma_isa::rng::Rng;
+use soma_isa::sfq::{Cell, Netlist, Port, SfqImage};
 use soma_targets::sfq::Sfq;
 
-/// Kinds of cells.
-#[derive(Clone, Copy, Debug, PartialEq)]
-pub enum CellKind {
-    /// Josephson transmission line stage: input 0 to output 0.
-    Jtl,
-    /// Splitter: input 0 to outputs 0 and 1.
-    Splitter,
-    /// Merger: inputs 0 and 1 to output 0.
-    Merger,
-    /// Destructive-readout D flip-flop: input 0 data, input 1 clock, output 0.
-    Dff,
-    /// Integrate-and-fire neuron (Krylov et al.): a storage loop counts fluxons arriving at input 0; at `threshold`
-    /// it fires on output 0 and empties; a pulse on input 1 (the leak clock) removes one stored fluxon.
-    Neuron {
-        /// Fluxons to fire.
-        threshold: u32,
-    },
-    /// Stochastic synapse (Krylov et al.): passes each input pulse with probability `pass`, set by its bias
-    /// current; draws come from the simulation's seed.
-    Synapse {
-        /// Pass probability.
-        pass: f64,
-    },
-}
-
-impl CellKind {
-    fn outputs(self) -> usize {
-        if matches!(self, CellKind::Splitter) { 2 } else { 1 }
-    }
-
-    fn inputs(self) -> usize {
-        if matches!(self, CellKind::Merger | CellKind::Dff | CellKind::Neuron { .. }) { 2 } else { 1 }
-    }
-}
-
-/// A netlist: cells and the wires from their outputs to other cells' inputs.
-#[derive(Clone, Debug, Default)]
-pub struct Netlist {
-    cells: Vec<CellKind>,
-    /// `wires[cell][output]`: the `(cell, input)` it drives, if any.
-    wires: Vec<Vec<Option<(usize, u8)>>>,
-}
-
-impl Netlist {
-    /// Adds a cell; returns its index.
-    pub fn add(&mut self, kind: CellKind) -> usize {
-        self.cells.push(kind);
-        self.wires.push(vec![None; kind.outputs()]);
-        self.cells.len() - 1
-    }
-
-    /// Wires output `output` of `from` to input `input` of `to`. Panics on a cell or port that does not exist
-    /// (netlists are built by code, so that is a bug, not bad input).
-    pub fn connect(&mut self, from: usize, output: u8, to: usize, input: u8) {
-        assert!(to < self.cells.len() && (input as usize) < self.cells[to].inputs(), "no input {input} on cell {to}");
-        self.wires[from][output as usize] = Some((to, input));
-    }
-
-    /// Junctions of the netlist under `lib`.
-    pub fn junctions(&self, lib: &Sfq) -> u64 {
-        self.cells.iter().map(|&k| jjs(lib, k)).sum()
-    }
-}
-
-fn jjs(lib: &Sfq, kind: CellKind) -> u64 {
-    let c = &lib.cells;
-    (match kind {
-        CellKind::Jtl => c.jtl_jjs.value,
-        CellKind::Splitter => c.splitter_jjs.value,
-        CellKind::Merger => c.merger_jjs.value,
-        CellKind::Dff => c.dff_jjs.value,
-        CellKind::Neuron { .. } => c.neuron_jjs.value,
-        CellKind::Synapse { .. } => c.synapse_jjs.value,
-    }) as u64
-}
+use crate::reference::{RunResult, Sources};
 
 fn fs(ps: f64) -> u64 {
     (ps * 1000.0).round() as u64
 }
 
+/// Junctions of a cell under `lib`.
+pub fn junctions(lib: &Sfq, cell: Cell) -> u64 {
+    let c = &lib.cells;
+    (match cell {
+        Cell::Jtl { stages } => c.jtl_jjs.value * stages as f64,
+        Cell::Splitter => c.splitter_jjs.value,
+        Cell::Merger => c.merger_jjs.value,
+        Cell::Dff => c.dff_jjs.value,
+        Cell::Neuron { .. } => c.neuron_jjs.value,
+        Cell::Synapse { .. } => c.synapse_jjs.value,
+    }) as u64
+}
+
+/// Junctions of a netlist under `lib`.
+pub fn netlist_junctions(lib: &Sfq, netlist: &Netlist) -> u64 {
+    netlist.cells.iter().map(|&c| junctions(lib, c)).sum()
+}
+
 /// Per-cell counts of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct CellCounts {
-    /// Pulses accepted (each switches the cell's junctions once).
+    /// Pulses the cell took or made (each switches the cell's junctions once).
     pub pulses: u64,
     /// Merger inputs lost to a collision.
     pub collisions: u64,
@@ -114,42 +61,50 @@ pub struct CellCounts {
 pub struct Simulation<'a> {
     netlist: &'a Netlist,
     lib: &'a Sfq,
-    queue: BinaryHeap<Reverse<(u64, usize, u8)>>,
+    pass_levels: u64,
+    queue: BinaryHeap<Reverse<(u64, u32, u8)>>,
     /// Per cell: time of the last accepted pulse (mergers), last clock (DFFs).
     last: Vec<Option<u64>>,
     /// Per DFF: arrival time of the stored data pulse.
     stored: Vec<Option<u64>>,
-    /// Per neuron: fluxons stored.
-    fluxons: Vec<u32>,
+    /// Per neuron: fluxons stored, and the leak accumulator.
+    fluxons: Vec<i32>,
+    leak_acc: Vec<u32>,
     rng: Rng,
     /// Per cell, its counts.
     pub counts: Vec<CellCounts>,
     /// Pulses leaving unconnected outputs: `(time in fs, cell, output)`.
-    pub outputs: Vec<(u64, usize, u8)>,
+    pub outputs: Vec<(u64, u32, u8)>,
+    /// Neuron firings: `(time in fs, cell)`.
+    pub fired: Vec<(u64, u32)>,
     now: u64,
 }
 
 impl<'a> Simulation<'a> {
-    /// A simulation of `netlist` with the cell library `lib`; stochastic synapses draw from `seed`.
-    pub fn new(netlist: &'a Netlist, lib: &'a Sfq, seed: u64) -> Simulation<'a> {
+    /// A simulation of `netlist` with the cell library `lib`; synapses pass with probability `pass /
+    /// pass_levels` and draw from `seed`.
+    pub fn new(netlist: &'a Netlist, lib: &'a Sfq, pass_levels: u16, seed: u64) -> Simulation<'a> {
         let n = netlist.cells.len();
         Simulation {
             netlist,
             lib,
+            pass_levels: pass_levels.max(1) as u64,
             queue: BinaryHeap::new(),
             last: vec![None; n],
             stored: vec![None; n],
             fluxons: vec![0; n],
+            leak_acc: vec![0; n],
             rng: Rng::new(seed, 0x0005_f95e),
             counts: vec![CellCounts::default(); n],
             outputs: Vec::new(),
+            fired: Vec::new(),
             now: 0,
         }
     }
 
-    /// A pulse arriving at input `input` of `cell` at `at_fs`.
-    pub fn inject(&mut self, at_fs: u64, cell: usize, input: u8) {
-        self.queue.push(Reverse((at_fs, cell, input)));
+    /// A pulse arriving at `port` at `at_fs`.
+    pub fn inject(&mut self, at_fs: u64, port: Port) {
+        self.queue.push(Reverse((at_fs, port.cell, port.input)));
     }
 
     /// Processes every pulse up to and including `until_fs`.
@@ -160,32 +115,37 @@ impl<'a> Simulation<'a> {
             }
             self.queue.pop();
             self.now = t;
-            self.arrive(t, cell, input);
+            self.arrive(t, cell as usize, input);
         }
         self.now = self.now.max(until_fs);
     }
 
+    /// Stored fluxons of a neuron cell.
+    pub fn fluxons(&self, cell: u32) -> i32 {
+        self.fluxons[cell as usize]
+    }
+
     fn emit(&mut self, t: u64, cell: usize, output: u8) {
         match self.netlist.wires[cell][output as usize] {
-            Some((to, input)) => self.queue.push(Reverse((t, to, input))),
-            None => self.outputs.push((t, cell, output)),
+            Some(to) => self.queue.push(Reverse((t, to.cell, to.input))),
+            None => self.outputs.push((t, cell as u32, output)),
         }
     }
 
     fn arrive(&mut self, t: u64, cell: usize, input: u8) {
         let c = &self.lib.cells;
         match self.netlist.cells[cell] {
-            CellKind::Jtl => {
+            Cell::Jtl { stages } => {
                 self.counts[cell].pulses += 1;
-                self.emit(t + fs(c.jtl_delay_ps.value), cell, 0);
+                self.emit(t + stages as u64 * fs(c.jtl_delay_ps.value), cell, 0);
             }
-            CellKind::Splitter => {
+            Cell::Splitter => {
                 self.counts[cell].pulses += 1;
                 let d = fs(c.splitter_delay_ps.value);
                 self.emit(t + d, cell, 0);
                 self.emit(t + d, cell, 1);
             }
-            CellKind::Merger => {
+            Cell::Merger => {
                 if self.last[cell].is_some_and(|prev| t < prev + fs(c.merger_window_ps.value)) {
                     self.counts[cell].collisions += 1;
                     return;
@@ -194,7 +154,7 @@ impl<'a> Simulation<'a> {
                 self.counts[cell].pulses += 1;
                 self.emit(t + fs(c.merger_delay_ps.value), cell, 0);
             }
-            CellKind::Dff if input == 0 => {
+            Cell::Dff if input == 0 => {
                 if self.last[cell].is_some_and(|clock| t < clock + fs(c.dff_hold_ps.value)) {
                     self.counts[cell].hold_violations += 1;
                     return;
@@ -202,7 +162,7 @@ impl<'a> Simulation<'a> {
                 self.counts[cell].pulses += 1;
                 self.stored[cell] = Some(t);
             }
-            CellKind::Dff => {
+            Cell::Dff => {
                 self.last[cell] = Some(t);
                 self.counts[cell].pulses += 1;
                 match self.stored[cell].take() {
@@ -211,22 +171,36 @@ impl<'a> Simulation<'a> {
                     None => {}
                 }
             }
-            CellKind::Neuron { threshold } if input == 0 => {
+            Cell::Neuron { threshold, floor, leak } => {
                 self.counts[cell].pulses += 1;
-                self.fluxons[cell] += 1;
-                if self.fluxons[cell] >= threshold {
-                    self.fluxons[cell] = 0;
-                    self.emit(t + fs(c.neuron_delay_ps.value), cell, 0);
+                let n = &mut self.fluxons[cell];
+                match input {
+                    0 => {
+                        *n += 1;
+                        if *n >= threshold as i32 {
+                            *n = 0;
+                            self.leak_acc[cell] = 0;
+                            self.fired.push((t, cell as u32));
+                            self.emit(t + fs(c.neuron_delay_ps.value), cell, 0);
+                        }
+                    }
+                    1 => {
+                        let acc = &mut self.leak_acc[cell];
+                        *acc += n.unsigned_abs() * leak as u32;
+                        let removed = (*acc >> 16) as i32;
+                        *acc &= 0xffff;
+                        *n -= n.signum() * removed;
+                    }
+                    _ => *n = (*n - 1).max(-(floor as i32)),
                 }
             }
-            CellKind::Neuron { .. } => {
-                self.counts[cell].pulses += 1;
-                self.fluxons[cell] = self.fluxons[cell].saturating_sub(1);
-            }
-            CellKind::Synapse { pass } => {
-                self.counts[cell].pulses += 1;
-                if self.rng.uniform() < pass {
-                    self.emit(t + fs(c.synapse_delay_ps.value), cell, 0);
+            Cell::Synapse { pulses, pass } => {
+                self.counts[cell].pulses += pulses as u64;
+                let (delay, spacing) = (fs(c.synapse_delay_ps.value), fs(c.synapse_pulse_spacing_ps.value));
+                for k in 0..pulses as u64 {
+                    if pass as u64 >= self.pass_levels || self.rng.below(self.pass_levels) < pass as u64 {
+                        self.emit(t + delay + k * spacing, cell, 0);
+                    }
                 }
             }
         }
@@ -234,14 +208,214 @@ impl<'a> Simulation<'a> {
 
     /// Junction switches so far.
     pub fn switches(&self) -> u64 {
-        self.netlist.cells.iter().zip(&self.counts).map(|(&k, c)| c.pulses * jjs(self.lib, k)).sum()
+        self.netlist.cells.iter().zip(&self.counts).map(|(&k, c)| c.pulses * junctions(self.lib, k)).sum()
     }
 
     /// Energy at 4 K so far: `(dynamic, static)` in J, the static part over the simulated time.
     pub fn energy_j(&self) -> (f64, f64) {
         let dynamic = self.switches() as f64 * self.lib.switch_j();
-        let static_ =
-            self.netlist.junctions(self.lib) as f64 * self.lib.power.static_w_per_jj.value * self.now as f64 * 1e-15;
+        let static_ = netlist_junctions(self.lib, self.netlist) as f64
+            * self.lib.power.static_w_per_jj.value
+            * self.now as f64
+            * 1e-15;
         (dynamic, static_)
+    }
+}
+
+/// A cell with timing trouble.
+#[derive(Clone, Debug, Serialize)]
+pub struct Trouble {
+    /// Cell index in the netlist.
+    pub cell: u32,
+    /// Cell kind.
+    pub kind: &'static str,
+    /// Merger collisions.
+    pub collisions: u64,
+    /// DFF setup violations.
+    pub setup_violations: u64,
+    /// DFF hold violations.
+    pub hold_violations: u64,
+}
+
+/// What a run cost and how its timing went.
+#[derive(Clone, Debug, Serialize)]
+pub struct Ledger {
+    /// Junctions in the circuit.
+    pub junctions: u64,
+    /// Junction switches per cell kind.
+    pub switches: BTreeMap<&'static str, u64>,
+    /// Switching energy per cell kind at 4 K, J.
+    pub dynamic_j: BTreeMap<&'static str, f64>,
+    /// Switching energy at 4 K, J.
+    pub dynamic_total_j: f64,
+    /// Static bias energy at 4 K over the run, J.
+    pub static_j: f64,
+    /// Energy at 4 K, J.
+    pub chip_j: f64,
+    /// Energy at the wall: `chip_j x cooling_w_per_w`, J.
+    pub wall_j: f64,
+    /// The cooling factor applied, W/W.
+    pub cooling_w_per_w: f64,
+    /// Chip time simulated, s.
+    pub chip_s: f64,
+    /// Pulses taken or made by all cells.
+    pub pulses: u64,
+    /// `pulses / chip_s`.
+    pub pulses_per_s: f64,
+    /// Merger collisions (pulses lost).
+    pub collisions: u64,
+    /// DFF setup violations.
+    pub setup_violations: u64,
+    /// DFF hold violations.
+    pub hold_violations: u64,
+    /// The cells with the most trouble (at most 10), worst first.
+    pub worst_cells: Vec<Trouble>,
+    /// Per population, when its first spike left the circuit (fs from the run's start).
+    pub first_spike_fs: Vec<Option<u64>>,
+}
+
+/// A run of an image: the spikes (as the reference simulator reports them) and the ledger.
+pub struct SfqRun {
+    /// Spikes per population in steps.
+    pub result: RunResult,
+    /// Costs and timing.
+    pub ledger: Ledger,
+}
+
+/// Runs `image` for `steps` steps with the cell library `lib`, calling `progress(done_steps)` now and then.
+pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64)) -> SfqRun {
+    let (p, net) = (&image.program, &image.network);
+    let mut sim = Simulation::new(&p.netlist, lib, p.pass_levels, net.seed);
+    let mut sources = Sources::new(net);
+    let spacing = fs(lib.cells.synapse_pulse_spacing_ps.value);
+    for t in 0..steps {
+        let start = t * p.step_fs;
+        if let Some(clock) = p.clock {
+            sim.inject(start, clock);
+        }
+        sources.emit(t);
+        for (taps, spikes) in p.sources.iter().zip(&sources.spikes) {
+            for &(ch, count) in spikes {
+                if let Some(tap) = taps[ch as usize] {
+                    for k in 0..count as u64 {
+                        sim.inject(start + tap.phase_fs + k * spacing, tap.port);
+                    }
+                }
+            }
+        }
+        sim.run_until(start + p.step_fs - 1);
+        if t % 64 == 63 {
+            progress(t + 1);
+        }
+    }
+    let mut owner: Vec<Option<(usize, u32)>> = vec![None; p.netlist.cells.len()];
+    for (pop, cells) in p.neurons.iter().enumerate() {
+        for (i, &c) in cells.iter().enumerate() {
+            owner[c as usize] = Some((pop, i as u32));
+        }
+    }
+    let n_pops = net.populations.len();
+    let (mut spikes, mut first) = (vec![Vec::new(); n_pops], vec![None; n_pops]);
+    for &(t, cell) in &sim.fired {
+        if let Some((pop, i)) = owner[cell as usize] {
+            spikes[pop].push(((t / p.step_fs) as u32, i));
+            first[pop] = Some(first[pop].map_or(t, |f: u64| f.min(t)));
+        }
+    }
+    let synaptic_events = spike_fanout(image, &spikes, &sources_total(image, steps));
+    let ledger = ledger(&sim, lib, first);
+    let result = RunResult {
+        steps,
+        spike_counts: spikes.iter().map(|s| s.len() as u64).collect(),
+        spikes,
+        traces: Vec::new(),
+        synaptic_events,
+    };
+    SfqRun { result, ledger }
+}
+
+/// Spikes each source channel emitted over the run (replayed: sources are cheap and deterministic).
+fn sources_total(image: &SfqImage, steps: u64) -> Vec<Vec<u64>> {
+    let net = &image.network;
+    let mut sources = Sources::new(net);
+    let mut total: Vec<Vec<u64>> = net.sources.iter().map(|s| vec![0; s.size]).collect();
+    for t in 0..steps {
+        sources.emit(t);
+        for (tot, spikes) in total.iter_mut().zip(&sources.spikes) {
+            for &(ch, count) in spikes {
+                tot[ch as usize] += count as u64;
+            }
+        }
+    }
+    total
+}
+
+/// Synaptic events: every spike times its synapses, as the other backends count them.
+fn spike_fanout(image: &SfqImage, spikes: &[Vec<(u32, u32)>], source_spikes: &[Vec<u64>]) -> u64 {
+    use soma_isa::instance::Pre;
+    let net = &image.network;
+    let mut per_pop: Vec<Vec<u64>> = net.populations.iter().map(|p| vec![0; p.size()]).collect();
+    for (pop, list) in spikes.iter().enumerate() {
+        for &(_, i) in list {
+            per_pop[pop][i as usize] += 1;
+        }
+    }
+    net.projections
+        .iter()
+        .map(|proj| {
+            let counts = match proj.pre {
+                Pre::Population(i) => &per_pop[i],
+                Pre::Source(i) => &source_spikes[i],
+            };
+            counts.iter().enumerate().map(|(i, &c)| c * proj.rows.row(i).len() as u64).sum::<u64>()
+        })
+        .sum()
+}
+
+fn ledger(sim: &Simulation, lib: &Sfq, first_spike_fs: Vec<Option<u64>>) -> Ledger {
+    let mut switches: BTreeMap<&'static str, u64> = BTreeMap::new();
+    for (&cell, c) in sim.netlist.cells.iter().zip(&sim.counts) {
+        *switches.entry(cell.kind()).or_default() += c.pulses * junctions(lib, cell);
+    }
+    let dynamic_j: BTreeMap<&'static str, f64> =
+        switches.iter().map(|(&k, &s)| (k, s as f64 * lib.switch_j())).collect();
+    let (dynamic_total_j, static_j) = sim.energy_j();
+    let chip_j = dynamic_total_j + static_j;
+    let chip_s = sim.now as f64 * 1e-15;
+    let pulses: u64 = sim.counts.iter().map(|c| c.pulses).sum();
+    let mut worst: Vec<Trouble> = sim
+        .netlist
+        .cells
+        .iter()
+        .zip(&sim.counts)
+        .enumerate()
+        .filter(|(_, (_, c))| c.collisions + c.setup_violations + c.hold_violations > 0)
+        .map(|(i, (&cell, c))| Trouble {
+            cell: i as u32,
+            kind: cell.kind(),
+            collisions: c.collisions,
+            setup_violations: c.setup_violations,
+            hold_violations: c.hold_violations,
+        })
+        .collect();
+    worst.sort_by_key(|t| (Reverse(t.collisions + t.setup_violations + t.hold_violations), t.cell));
+    worst.truncate(10);
+    Ledger {
+        junctions: netlist_junctions(lib, sim.netlist),
+        switches,
+        dynamic_j,
+        dynamic_total_j,
+        static_j,
+        chip_j,
+        wall_j: chip_j * lib.power.cooling_w_per_w.value,
+        cooling_w_per_w: lib.power.cooling_w_per_w.value,
+        chip_s,
+        pulses,
+        pulses_per_s: if chip_s > 0.0 { pulses as f64 / chip_s } else { 0.0 },
+        collisions: sim.counts.iter().map(|c| c.collisions).sum(),
+        setup_violations: sim.counts.iter().map(|c| c.setup_violations).sum(),
+        hold_violations: sim.counts.iter().map(|c| c.hold_violations).sum(),
+        worst_cells: worst,
+        first_spike_fs,
     }
 }

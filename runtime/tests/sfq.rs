@@ -1,7 +1,8 @@
 //! The SFQ pulse simulator against hand-computed timing and energy with the `sfq_mitll` cell library, and
 //! deliberately provoked merger collisions and DFF setup violations.
 
-use soma_runtime::sfq::{CellKind, Netlist, Simulation};
+use soma_isa::sfq::{Cell, Netlist, Port};
+use soma_runtime::sfq::Simulation;
 use soma_targets::lookup;
 use soma_targets::sfq::Sfq;
 
@@ -14,12 +15,12 @@ fn a_jtl_splitter_merger_chain_takes_the_sum_of_the_cell_delays_and_costs_its_ju
     let lib = lib();
     let mut n = Netlist::default();
     let (j1, j2, split, merge) =
-        (n.add(CellKind::Jtl), n.add(CellKind::Jtl), n.add(CellKind::Splitter), n.add(CellKind::Merger));
-    n.connect(j1, 0, j2, 0);
-    n.connect(j2, 0, split, 0);
-    n.connect(split, 0, merge, 0); // the splitter's second output leaves the netlist
-    let mut sim = Simulation::new(&n, &lib, 1);
-    sim.inject(1_000, j1, 0);
+        (n.add(Cell::Jtl { stages: 1 }), n.add(Cell::Jtl { stages: 1 }), n.add(Cell::Splitter), n.add(Cell::Merger));
+    n.connect(j1, 0, Port { cell: j2, input: 0 });
+    n.connect(j2, 0, Port { cell: split, input: 0 });
+    n.connect(split, 0, Port { cell: merge, input: 0 }); // the splitter's second output leaves the netlist
+    let mut sim = Simulation::new(&n, &lib, 16, 1);
+    sim.inject(1_000, Port { cell: j1, input: 0 });
     sim.run_until(100_000);
     // 1 ps + 5.7 + 5.7 + 4.3 = 16.7 ps at the free splitter output; + 8.2 = 24.9 ps out of the merger.
     let mut out = sim.outputs.clone();
@@ -40,20 +41,20 @@ fn pulses_closer_than_the_merger_window_collide_and_one_is_lost() {
     // One pulse split in two; the branches meet again at a merger after 1 or 2 JTL stages on one side.
     for (stages, lost) in [(1, 1), (2, 0)] {
         let mut n = Netlist::default();
-        let (split, merge) = (n.add(CellKind::Splitter), n.add(CellKind::Merger));
-        n.connect(split, 0, merge, 0);
+        let (split, merge) = (n.add(Cell::Splitter), n.add(Cell::Merger));
+        n.connect(split, 0, Port { cell: merge, input: 0 });
         let mut prev = (split, 1u8);
         for _ in 0..stages {
-            let j = n.add(CellKind::Jtl);
-            n.connect(prev.0, prev.1, j, 0);
+            let j = n.add(Cell::Jtl { stages: 1 });
+            n.connect(prev.0, prev.1, Port { cell: j, input: 0 });
             prev = (j, 0);
         }
-        n.connect(prev.0, prev.1, merge, 1);
-        let mut sim = Simulation::new(&n, &lib, 1);
-        sim.inject(0, split, 0);
+        n.connect(prev.0, prev.1, Port { cell: merge, input: 1 });
+        let mut sim = Simulation::new(&n, &lib, 16, 1);
+        sim.inject(0, Port { cell: split, input: 0 });
         sim.run_until(1_000_000);
         // 5.7 ps apart (< 8.2 ps window): one lost; 11.4 ps apart: both pass.
-        assert_eq!(sim.counts[merge].collisions, lost, "{stages} stages");
+        assert_eq!(sim.counts[merge as usize].collisions, lost, "{stages} stages");
         assert_eq!(sim.outputs.len() as u64, 2 - lost, "{stages} stages");
     }
 }
@@ -62,14 +63,14 @@ fn pulses_closer_than_the_merger_window_collide_and_one_is_lost() {
 fn data_inside_the_setup_window_is_a_violation_and_not_stored() {
     let lib = lib();
     let mut n = Netlist::default();
-    let dff = n.add(CellKind::Dff);
-    let mut sim = Simulation::new(&n, &lib, 1);
-    sim.inject(100_000, dff, 0); // data at 100 ps
-    sim.inject(101_000, dff, 1); // clock 1 ps later: inside the 2.3 ps setup window
-    sim.inject(200_000, dff, 0);
-    sim.inject(203_000, dff, 1); // 3 ps later: fine
+    let dff = n.add(Cell::Dff);
+    let mut sim = Simulation::new(&n, &lib, 16, 1);
+    sim.inject(100_000, Port { cell: dff, input: 0 }); // data at 100 ps
+    sim.inject(101_000, Port { cell: dff, input: 1 }); // clock 1 ps later: inside the 2.3 ps setup window
+    sim.inject(200_000, Port { cell: dff, input: 0 });
+    sim.inject(203_000, Port { cell: dff, input: 1 }); // 3 ps later: fine
     sim.run_until(1_000_000);
-    assert_eq!(sim.counts[dff].setup_violations, 1);
+    assert_eq!(sim.counts[dff as usize].setup_violations, 1);
     assert_eq!(sim.outputs, vec![(208_100, dff, 0)], "clock at 203 ps + 5.1 ps clk->q");
 }
 
@@ -77,26 +78,52 @@ fn data_inside_the_setup_window_is_a_violation_and_not_stored() {
 fn a_stochastic_synapse_into_a_neuron_fires_at_input_rate_times_pass_over_threshold() {
     let lib = lib();
     let mut n = Netlist::default();
-    let (syn, neuron) = (n.add(CellKind::Synapse { pass: 0.3 }), n.add(CellKind::Neuron { threshold: 4 }));
-    n.connect(syn, 0, neuron, 0);
-    let mut sim = Simulation::new(&n, &lib, 7);
-    // 100,000 input pulses every 20 ps (a 50 GHz clock of spikes): expect 100,000 x 0.3 / 4 = 7,500 outputs.
+    let syn = n.add(Cell::Synapse { pulses: 1, pass: 3 });
+    let neuron = n.add(Cell::Neuron { threshold: 4, floor: 4, leak: 0 });
+    n.connect(syn, 0, Port { cell: neuron, input: 0 });
+    let mut sim = Simulation::new(&n, &lib, 10, 7);
+    // 100,000 input pulses every 20 ps, passed with 3/10: expect 100,000 x 0.3 / 4 = 7,500 firings.
     for k in 0..100_000u64 {
-        sim.inject(k * 20_000, syn, 0);
+        sim.inject(k * 20_000, Port { cell: syn, input: 0 });
     }
     sim.run_until(u64::MAX);
-    let fired = sim.outputs.len() as f64;
-    // Binomial(1e5, 0.3) has a standard deviation of 145 pulses, 36 outputs: 4 sigma is 150.
+    let fired = sim.fired.len() as f64;
+    // Binomial(1e5, 0.3) has a standard deviation of 145 pulses, 36 firings: 4 sigma is 150.
     assert!((fired - 7_500.0).abs() < 150.0, "{fired}");
-    // A leak clock that removes one fluxon per input slot silences it: 0.3 in, 1 out per slot.
-    let mut n2 = n.clone();
-    let leak = n2.add(CellKind::Jtl);
-    n2.connect(leak, 0, neuron, 1);
-    let mut sim = Simulation::new(&n2, &lib, 7);
-    for k in 0..10_000u64 {
-        sim.inject(k * 20_000, syn, 0);
-        sim.inject(k * 20_000 + 1_000, leak, 0);
-    }
+    assert_eq!(sim.outputs.len(), sim.fired.len(), "the neuron's output is unconnected");
+}
+
+#[test]
+fn the_multiplier_spaces_its_pulses_and_the_loop_leaks_by_the_integer_rule() {
+    let lib = lib();
+    let mut n = Netlist::default();
+    let syn = n.add(Cell::Synapse { pulses: 3, pass: 16 });
+    let mut sim = Simulation::new(&n, &lib, 16, 1);
+    sim.inject(0, Port { cell: syn, input: 0 });
     sim.run_until(u64::MAX);
-    assert!(sim.outputs.len() < 10, "{}", sim.outputs.len());
+    // Synapse delay 5.7 ps, then every 13.9 ps.
+    assert_eq!(sim.outputs, vec![(5_700, syn, 0), (19_600, syn, 0), (33_500, syn, 0)]);
+    assert_eq!(sim.switches(), 3 * 4, "one switch of its 4 junctions per pulse made");
+
+    let mut n = Netlist::default();
+    let neuron = n.add(Cell::Neuron { threshold: 100, floor: 3, leak: 16_384 });
+    let mut sim = Simulation::new(&n, &lib, 16, 1);
+    let (excite, leak, inhibit) =
+        (Port { cell: neuron, input: 0 }, Port { cell: neuron, input: 1 }, Port { cell: neuron, input: 2 });
+    for k in 0..40 {
+        sim.inject(k, excite);
+    }
+    let mut seen = Vec::new();
+    for k in 0..3 {
+        sim.inject(1_000 + k, leak);
+        sim.run_until(1_000 + k);
+        seen.push(sim.fluxons(neuron));
+    }
+    // a += |n| 16384; n -= a >> 16; a &= 0xffff: 40 -> 30 (a 0) -> 23 (a 32768) -> 17 (a 16384).
+    assert_eq!(seen, vec![30, 23, 17]);
+    for k in 0..25 {
+        sim.inject(2_000 + k, inhibit);
+    }
+    sim.run_until(3_000);
+    assert_eq!(sim.fluxons(neuron), -3, "inhibition saturates at the floor");
 }

@@ -38,6 +38,16 @@ crate::sections! {
         synapse_jjs,
         /// Delay of a passed pulse through the synapse, ps.
         synapse_delay_ps,
+        /// Fluxons the neuron's storage loop holds at most (its threshold's upper bound).
+        neuron_max_fluxons,
+        /// Pulses the synapse's multiplier makes of one input pulse at most.
+        synapse_max_pulses,
+        /// Time between the multiplier's pulses, ps.
+        synapse_pulse_spacing_ps,
+        /// Bias-current settings of the synapse's pass gate: pass probabilities `k / levels`.
+        synapse_pass_levels,
+        /// JTL stages a wire needs per neuron-cell pitch of distance on the chip.
+        jtl_stages_per_pitch,
     }
     /// Junctions and power.
     power Power {
@@ -64,9 +74,15 @@ impl Sfq {
             ("cells.dff_jjs", &s.cells.dff_jjs),
             ("cells.neuron_jjs", &s.cells.neuron_jjs),
             ("cells.synapse_jjs", &s.cells.synapse_jjs),
+            ("cells.neuron_max_fluxons", &s.cells.neuron_max_fluxons),
+            ("cells.synapse_max_pulses", &s.cells.synapse_max_pulses),
+            ("cells.jtl_stages_per_pitch", &s.cells.jtl_stages_per_pitch),
         ] {
             whole(name, c, 1.0, 1000.0)?;
         }
+        whole("cells.synapse_pass_levels", &s.cells.synapse_pass_levels, 1.0, 65535.0)?;
+        whole("cells.synapse_max_pulses", &s.cells.synapse_max_pulses, 1.0, 255.0)?;
+        whole("cells.neuron_max_fluxons", &s.cells.neuron_max_fluxons, 1.0, 65535.0)?;
         for (name, c) in [
             ("cells.jtl_delay_ps", &s.cells.jtl_delay_ps),
             ("cells.splitter_delay_ps", &s.cells.splitter_delay_ps),
@@ -74,6 +90,7 @@ impl Sfq {
             ("cells.dff_delay_ps", &s.cells.dff_delay_ps),
             ("cells.neuron_delay_ps", &s.cells.neuron_delay_ps),
             ("cells.synapse_delay_ps", &s.cells.synapse_delay_ps),
+            ("cells.synapse_pulse_spacing_ps", &s.cells.synapse_pulse_spacing_ps),
             ("power.critical_current_a", &s.power.critical_current_a),
             ("power.flux_quantum_wb", &s.power.flux_quantum_wb),
             ("power.clock_hz", &s.power.clock_hz),

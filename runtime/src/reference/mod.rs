@@ -25,6 +25,74 @@ pub trait Synapses {
     fn end_step(&mut self) {}
 }
 
+/// The network's spike sources, step by step: Poisson channels draw from their own seeded streams, spike arrays
+/// replay their stamps. Every backend that runs an instance takes its input spikes from here, so one seed means
+/// the same input everywhere.
+pub struct Sources<'a> {
+    inst: &'a Instance,
+    rngs: Vec<Option<Rng>>,
+    /// For each source, a cursor per channel into its spike array.
+    cursors: Vec<Vec<usize>>,
+    /// Per source, the `(channel, count)` spikes of the last step emitted, in channel order.
+    pub spikes: Vec<Vec<(u32, u32)>>,
+}
+
+impl<'a> Sources<'a> {
+    /// The sources of `inst`, before step 0.
+    pub fn new(inst: &'a Instance) -> Sources<'a> {
+        let rngs = inst
+            .sources
+            .iter()
+            .map(|s| match s.kind {
+                SourceKind::Poisson { stream, .. } => Some(Rng::new(inst.seed, stream)),
+                SourceKind::SpikeArray { .. } => None,
+            })
+            .collect();
+        Sources {
+            inst,
+            rngs,
+            cursors: inst.sources.iter().map(|s| vec![0; s.size]).collect(),
+            spikes: vec![Vec::new(); inst.sources.len()],
+        }
+    }
+
+    /// Emits the spikes stamped `t` into [`Sources::spikes`]; steps must be taken in order.
+    pub fn emit(&mut self, t: u64) {
+        for (k, s) in self.inst.sources.iter().enumerate() {
+            let out = &mut self.spikes[k];
+            out.clear();
+            match &s.kind {
+                SourceKind::Poisson { rate, .. } => {
+                    let lambda = rate * self.inst.dt;
+                    if let Some(rng) = self.rngs[k].as_mut() {
+                        for ch in 0..s.size {
+                            let count = rng.poisson(lambda);
+                            if count > 0 {
+                                out.push((ch as u32, count));
+                            }
+                        }
+                    }
+                }
+                SourceKind::SpikeArray { steps } => {
+                    for (ch, stamps) in steps.iter().enumerate() {
+                        let cursor = &mut self.cursors[k][ch];
+                        let mut count = 0;
+                        while *cursor < stamps.len() && stamps[*cursor] as u64 <= t {
+                            if stamps[*cursor] as u64 == t {
+                                count += 1;
+                            }
+                            *cursor += 1;
+                        }
+                        if count > 0 {
+                            out.push((ch as u32, count));
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// What to run and record.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -79,10 +147,7 @@ struct Population {
 pub struct Simulator<'a> {
     inst: &'a Instance,
     pops: Vec<Population>,
-    source_rngs: Vec<Option<Rng>>,
-    /// For each source, a cursor per channel into its spike array.
-    source_cursors: Vec<Vec<usize>>,
-    source_spikes: Vec<Vec<(u32, u32)>>,
+    sources: Sources<'a>,
     /// Outgoing projections of each population and each source.
     out_pop: Vec<Vec<usize>>,
     out_src: Vec<Vec<usize>>,
@@ -131,20 +196,10 @@ impl<'a> Simulator<'a> {
                 }
             })
             .collect();
-        let source_rngs = inst
-            .sources
-            .iter()
-            .map(|s| match s.kind {
-                SourceKind::Poisson { stream, .. } => Some(Rng::new(inst.seed, stream)),
-                SourceKind::SpikeArray { .. } => None,
-            })
-            .collect();
         Simulator {
             inst,
             pops,
-            source_rngs,
-            source_cursors: inst.sources.iter().map(|s| vec![0; s.size]).collect(),
-            source_spikes: vec![Vec::new(); inst.sources.len()],
+            sources: Sources::new(inst),
             out_pop,
             out_src,
             current_cursors: vec![0; inst.currents.len()],
@@ -175,7 +230,7 @@ impl<'a> Simulator<'a> {
     pub fn advance(&mut self) {
         let t = self.step;
         self.update_currents(t);
-        self.emit_sources(t);
+        self.sources.emit(t);
         // Source spikes are stamped with this step's start, neuron spikes with its end: both are read in step
         // `stamp + delay - 1`.
         self.deliver(t, false);
@@ -228,41 +283,6 @@ impl<'a> Simulator<'a> {
         }
     }
 
-    fn emit_sources(&mut self, t: u64) {
-        for (k, s) in self.inst.sources.iter().enumerate() {
-            let out = &mut self.source_spikes[k];
-            out.clear();
-            match &s.kind {
-                SourceKind::Poisson { rate, .. } => {
-                    let lambda = rate * self.inst.dt;
-                    if let Some(rng) = self.source_rngs[k].as_mut() {
-                        for ch in 0..s.size {
-                            let count = rng.poisson(lambda);
-                            if count > 0 {
-                                out.push((ch as u32, count));
-                            }
-                        }
-                    }
-                }
-                SourceKind::SpikeArray { steps } => {
-                    for (ch, stamps) in steps.iter().enumerate() {
-                        let cursor = &mut self.source_cursors[k][ch];
-                        let mut count = 0;
-                        while *cursor < stamps.len() && stamps[*cursor] as u64 <= t {
-                            if stamps[*cursor] as u64 == t {
-                                count += 1;
-                            }
-                            *cursor += 1;
-                        }
-                        if count > 0 {
-                            out.push((ch as u32, count));
-                        }
-                    }
-                }
-            }
-        }
-    }
-
     /// Delivers the spikes of this step's neurons (`from_neurons`, stamped `t + 1`) or sources (stamped `t`):
     /// a spike stamped `s` with a delay of `d` steps goes to the ring slot read in step `s + d - 1`.
     fn deliver(&mut self, t: u64, from_neurons: bool) {
@@ -278,7 +298,7 @@ impl<'a> Simulator<'a> {
             if from_neurons {
                 spikes.extend(self.pops[i].spiked.iter().map(|&n| (n, 1)));
             } else {
-                spikes.extend_from_slice(&self.source_spikes[i]);
+                spikes.extend_from_slice(&self.sources.spikes[i]);
             }
             for &k in projections {
                 let proj = &inst.projections[k];
