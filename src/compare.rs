@@ -1,6 +1,6 @@
 //! `soma compare`: the same network on several targets, one table and one HTML page: energy per model second
-//! and per synaptic event, step latency, cores or tiles, and fidelity against the float reference. Crossbar
-//! targets run without non-idealities.
+//! (on chip, and at the wall: times the cryocooler's factor for SFQ) and per synaptic event, step latency, cores,
+//! tiles or junctions, and fidelity against the float reference. Crossbar targets run without non-idealities.
 
 use std::io::Write;
 
@@ -26,7 +26,20 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                 f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
             })
         };
-        let row = if target.crossbar().is_some() {
+        let row = if target.sfq().is_some() {
+            let options = crate::sfq::Options { duration, compare: true, quiet: args.quiet };
+            let (r, _, _) = crate::sfq::execute(&args.input, None, None, &target, args.seed, &options)?;
+            (
+                r.energy_j,
+                r.wall_plug_energy_j,
+                r.energy_per_synaptic_event_j,
+                r.step_latency_s,
+                format!("{} JJs", r.ledger.junctions),
+                "-".into(),
+                "-".into(),
+                mean_error(r.reference.as_ref()),
+            )
+        } else if target.crossbar().is_some() {
             let options = crate::crossbar::Options {
                 nonideal: "none",
                 read_after: 0.0,
@@ -38,6 +51,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             };
             let (r, _, _) = crate::crossbar::execute(&args.input, None, None, &target, args.seed, &options)?;
             (
+                r.energy_j,
                 r.energy_j,
                 r.energy_per_synaptic_event_j,
                 r.step_latency_s,
@@ -51,6 +65,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             let (r, _) = execute(&built.image, &target, Some(&built), duration, true, args.quiet)?;
             (
                 r.energy_j,
+                r.energy_j,
                 r.energy_per_synaptic_event_j,
                 r.step_latency_s,
                 format!("{} cores", r.energy_counts.cores),
@@ -59,11 +74,12 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                 mean_error(r.reference.as_ref()),
             )
         };
-        let (energy, per_event, latency, units, chips, overruns, err) = row;
+        let (energy, wall_plug, per_event, latency, units, chips, overruns, err) = row;
         energies.push((name.to_string(), energy / duration.max(f64::MIN_POSITIVE)));
         rows.push(vec![
             name.to_string(),
             format!("{:.4e}", energy / duration.max(f64::MIN_POSITIVE)),
+            format!("{:.4e}", wall_plug / duration.max(f64::MIN_POSITIVE)),
             format!("{per_event:.3e}"),
             format!("{latency:.3e}"),
             units,
@@ -75,9 +91,10 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let header = [
         "target",
         "energy per model second (W)",
+        "at the wall, with cooling (W)",
         "J per synaptic event",
         "step latency (s)",
-        "cores / tiles",
+        "cores / tiles / JJs",
         "chips",
         "overruns",
         "mean rate error",

@@ -149,15 +149,6 @@ pub fn weight_error_text(rms: f64, errors: &[WeightError]) -> String {
     s
 }
 
-/// The error for SFQ targets, which have a pulse simulator but no lowering from networks yet.
-pub fn sfq_not_lowered(target: &soma_targets::Target) -> Failure {
-    Failure::User(format!(
-        "error: {} is an SFQ target: its pulse-level simulator exists (runtime::sfq) but networks are not lowered \
-         to SFQ netlists yet (issue 7)\n",
-        target.name
-    ))
-}
-
 /// Clears a spinner however the function it belongs to returns.
 pub struct ClearOnDrop<'a>(pub &'a indicatif::ProgressBar);
 
@@ -175,7 +166,14 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         return crate::crossbar::compile(args, &target);
     }
     if target.sfq().is_some() {
-        return Err(crate::compile::sfq_not_lowered(&target));
+        return crate::sfq::compile(args, &target);
+    }
+    if args.emit == "netlist" {
+        return Err(Failure::User(format!(
+            "error: --emit netlist writes SFQ netlists; {} is a {} target\n",
+            target.name,
+            target.family_name()
+        )));
     }
     let Built { image, report, inst, mut passes, name } =
         build(&args.input, None, &target, args.boards.as_deref(), args.seed, false)?;

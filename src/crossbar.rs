@@ -21,19 +21,6 @@ use crate::output::{self, thousands};
 use crate::run::{ConstantReport, Reference, Spikes, against_reference};
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
-/// One population's results.
-#[derive(Clone, Debug, Serialize)]
-pub struct PopulationReport {
-    /// Name.
-    pub name: String,
-    /// Size.
-    pub neurons: u64,
-    /// Spikes.
-    pub spikes: u64,
-    /// Mean rate, Hz.
-    pub rate_hz: f64,
-}
-
 /// The report of a crossbar run (the `--json` output).
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -46,7 +33,7 @@ pub struct Report {
     /// The mapping.
     pub mapping: crossbar::Report,
     /// Populations.
-    pub populations: Vec<PopulationReport>,
+    pub populations: Vec<output::PopulationRate>,
     /// Total energy, J.
     pub energy_j: f64,
     /// The ADCs' share of the energy.
@@ -247,17 +234,7 @@ pub fn execute(
         target: target.name.clone(),
         nonideal: describe(o.nonideal, &nonideal, &inst),
         mapping,
-        populations: inst
-            .populations
-            .iter()
-            .zip(&out.result.spike_counts)
-            .map(|(p, &n)| PopulationReport {
-                name: p.name.clone(),
-                neurons: p.size() as u64,
-                spikes: n,
-                rate_hz: if o.duration > 0.0 { n as f64 / p.size() as f64 / o.duration } else { 0.0 },
-            })
-            .collect(),
+        populations: output::population_rates(&inst, &out.result.spike_counts, o.duration),
         energy_j: total,
         adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
         ledger: l.clone(),

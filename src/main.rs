@@ -11,6 +11,7 @@ mod load;
 mod output;
 mod report;
 mod run;
+mod sfq;
 mod simulate;
 mod sweep;
 mod targets;
@@ -100,9 +101,14 @@ struct CompileArgs {
     /// preset's].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,
-    /// Where to write the image; without it, compile only reports the mapping.
+    /// Where to write the image (or, with `--emit netlist`, the netlist); without it, compile only reports the
+    /// mapping (or prints the netlist).
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// What `-o` writes: the binary `image`, or for SFQ targets the `netlist` of pulse cells as text (one cell per
+    /// line: index, kind, parameters, the inputs it drives).
+    #[arg(long, default_value = "image", value_parser = ["image", "netlist"])]
+    emit: String,
     /// Seed of the network's random draws.
     #[arg(long, default_value_t = 1)]
     seed: u64,

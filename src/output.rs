@@ -6,6 +6,33 @@ use std::path::Path;
 
 use anyhow::Context;
 
+/// One population's spike count and mean rate.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct PopulationRate {
+    /// Name.
+    pub name: String,
+    /// Size.
+    pub neurons: u64,
+    /// Spikes.
+    pub spikes: u64,
+    /// Mean rate, Hz.
+    pub rate_hz: f64,
+}
+
+/// The rates of `inst`'s populations from their spike counts over `duration` seconds.
+pub fn population_rates(inst: &soma_isa::instance::Instance, counts: &[u64], duration: f64) -> Vec<PopulationRate> {
+    inst.populations
+        .iter()
+        .zip(counts)
+        .map(|(p, &spikes)| PopulationRate {
+            name: p.name.clone(),
+            neurons: p.size() as u64,
+            spikes,
+            rate_hz: if duration > 0.0 { spikes as f64 / p.size() as f64 / duration } else { 0.0 },
+        })
+        .collect()
+}
+
 /// Writes a file through `write`, atomically.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

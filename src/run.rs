@@ -495,6 +495,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             let (image, target) = crate::crossbar::read_image(&args.input.file, args.target.as_deref())?;
             return crate::crossbar::run(args, &target, Some(image));
         }
+        if soma_isa::codec::is_sfq(&bytes) {
+            if device_flags {
+                return Err(Failure::User("error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; this is an SFQ image\n".into()));
+            }
+            let (image, target) = crate::sfq::read_image(&args.input.file, args.target.as_deref())?;
+            return crate::sfq::run(args, &target, Some(image));
+        }
     }
     let (image, target, built) = if is_image {
         if device_flags {
@@ -522,15 +529,15 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         if target.crossbar().is_some() {
             return crate::crossbar::run(args, &target, None);
         }
-        if target.sfq().is_some() {
-            return Err(crate::compile::sfq_not_lowered(&target));
-        }
         if device_flags {
             return Err(Failure::User(format!(
                 "error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; {} is a {} target\n",
                 target.name,
                 target.family_name()
             )));
+        }
+        if target.sfq().is_some() {
+            return crate::sfq::run(args, &target, None);
         }
         let built = build(
             &args.input,

@@ -16,16 +16,8 @@ use crate::output::{self, thousands, write_atomic};
 use crate::{Failure, SimulateArgs};
 
 #[derive(Serialize)]
-struct PopulationReport {
-    name: String,
-    neurons: usize,
-    spikes: u64,
-    rate_hz: f64,
-}
-
-#[derive(Serialize)]
 struct Report {
-    populations: Vec<PopulationReport>,
+    populations: Vec<output::PopulationRate>,
     neurons: usize,
     synapses: usize,
     synaptic_events: u64,
@@ -84,17 +76,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     if let Some(path) = &args.trace {
         write_traces(path, &inst, &result)?;
     }
-    let populations = inst
-        .populations
-        .iter()
-        .zip(&result.spike_counts)
-        .map(|(p, &spikes)| PopulationReport {
-            name: p.name.clone(),
-            neurons: p.size(),
-            spikes,
-            rate_hz: if duration_s > 0.0 { spikes as f64 / p.size() as f64 / duration_s } else { 0.0 },
-        })
-        .collect();
+    let populations = output::population_rates(&inst, &result.spike_counts, duration_s);
     let report = Report {
         populations,
         neurons: inst.neuron_count(),

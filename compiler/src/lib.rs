@@ -10,6 +10,7 @@ pub mod diag;
 pub mod front;
 pub mod instantiate;
 pub mod ir;
+pub mod sfq;
 pub mod spinnaker;
 pub mod valid;
 pub mod weights;

@@ -10,7 +10,7 @@
 //!
 //! [`run`] executes an image: step `t` starts at `t x step_fs`, when the clock pulses and the sources' spikes of
 //! step `t` (from [`crate::reference::Sources`], the same as the reference's for one seed) enter at their taps'
-//! phases; a neuron's output pulse at time `T` is a spike in step `T / step_fs`.
+//! phases (a channel's second spike in a step one multiplier burst after its first); a neuron's output pulse at time `T` is a spike in step `T / step_fs`.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -24,24 +24,6 @@ use crate::reference::{RunResult, Sources};
 
 fn fs(ps: f64) -> u64 {
     (ps * 1000.0).round() as u64
-}
-
-/// Junctions of a cell under `lib`.
-pub fn junctions(lib: &Sfq, cell: Cell) -> u64 {
-    let c = &lib.cells;
-    (match cell {
-        Cell::Jtl { stages } => c.jtl_jjs.value * stages as f64,
-        Cell::Splitter => c.splitter_jjs.value,
-        Cell::Merger => c.merger_jjs.value,
-        Cell::Dff => c.dff_jjs.value,
-        Cell::Neuron { .. } => c.neuron_jjs.value,
-        Cell::Synapse { .. } => c.synapse_jjs.value,
-    }) as u64
-}
-
-/// Junctions of a netlist under `lib`.
-pub fn netlist_junctions(lib: &Sfq, netlist: &Netlist) -> u64 {
-    netlist.cells.iter().map(|&c| junctions(lib, c)).sum()
 }
 
 /// Per-cell counts of a run.
@@ -208,13 +190,13 @@ impl<'a> Simulation<'a> {
 
     /// Junction switches so far.
     pub fn switches(&self) -> u64 {
-        self.netlist.cells.iter().zip(&self.counts).map(|(&k, c)| c.pulses * junctions(self.lib, k)).sum()
+        self.netlist.cells.iter().zip(&self.counts).map(|(&k, c)| c.pulses * self.lib.junctions(k)).sum()
     }
 
     /// Energy at 4 K so far: `(dynamic, static)` in J, the static part over the simulated time.
     pub fn energy_j(&self) -> (f64, f64) {
         let dynamic = self.switches() as f64 * self.lib.switch_j();
-        let static_ = netlist_junctions(self.lib, self.netlist) as f64
+        let static_ = self.lib.netlist_junctions(self.netlist) as f64
             * self.lib.power.static_w_per_jj.value
             * self.now as f64
             * 1e-15;
@@ -287,7 +269,8 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
     let (p, net) = (&image.program, &image.network);
     let mut sim = Simulation::new(&p.netlist, lib, p.pass_levels, net.seed);
     let mut sources = Sources::new(net);
-    let spacing = fs(lib.cells.synapse_pulse_spacing_ps.value);
+    // Several spikes of one channel in one step enter a burst apart, so that their multiplied pulses never interleave.
+    let burst = fs(lib.cells.synapse_pulse_spacing_ps.value) * lib.cells.synapse_max_pulses.value as u64;
     for t in 0..steps {
         let start = t * p.step_fs;
         if let Some(clock) = p.clock {
@@ -298,7 +281,7 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
             for &(ch, count) in spikes {
                 if let Some(tap) = taps[ch as usize] {
                     for k in 0..count as u64 {
-                        sim.inject(start + tap.phase_fs + k * spacing, tap.port);
+                        sim.inject(start + tap.phase_fs + k * burst, tap.port);
                     }
                 }
             }
@@ -375,7 +358,7 @@ fn spike_fanout(image: &SfqImage, spikes: &[Vec<(u32, u32)>], source_spikes: &[V
 fn ledger(sim: &Simulation, lib: &Sfq, first_spike_fs: Vec<Option<u64>>) -> Ledger {
     let mut switches: BTreeMap<&'static str, u64> = BTreeMap::new();
     for (&cell, c) in sim.netlist.cells.iter().zip(&sim.counts) {
-        *switches.entry(cell.kind()).or_default() += c.pulses * junctions(lib, cell);
+        *switches.entry(cell.kind()).or_default() += c.pulses * lib.junctions(cell);
     }
     let dynamic_j: BTreeMap<&'static str, f64> =
         switches.iter().map(|(&k, &s)| (k, s as f64 * lib.switch_j())).collect();
@@ -401,7 +384,7 @@ fn ledger(sim: &Simulation, lib: &Sfq, first_spike_fs: Vec<Option<u64>>) -> Ledg
     worst.sort_by_key(|t| (Reverse(t.collisions + t.setup_violations + t.hold_violations), t.cell));
     worst.truncate(10);
     Ledger {
-        junctions: netlist_junctions(lib, sim.netlist),
+        junctions: lib.netlist_junctions(sim.netlist),
         switches,
         dynamic_j,
         dynamic_total_j,

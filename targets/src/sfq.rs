@@ -2,6 +2,8 @@
 //! a Josephson-junction count, a firing delay and timing windows; junction critical current and the flux quantum
 //! for the switching energy; static bias power (RSFQ) and the cryocooler's overhead for the wall-plug figure.
 
+use soma_isa::sfq::{Cell, Netlist};
+
 use crate::constants::{positive, whole};
 
 crate::sections! {
@@ -61,6 +63,8 @@ crate::sections! {
         cooling_w_per_w,
         /// Clock frequency, Hz.
         clock_hz,
+        /// Clock periods per network time step: the leak clock divides the main clock by this.
+        clocks_per_step,
     }
 }
 
@@ -80,6 +84,7 @@ impl Sfq {
         ] {
             whole(name, c, 1.0, 1000.0)?;
         }
+        whole("power.clocks_per_step", &s.power.clocks_per_step, 1.0, 1e6)?;
         whole("cells.synapse_pass_levels", &s.cells.synapse_pass_levels, 1.0, 65535.0)?;
         whole("cells.synapse_max_pulses", &s.cells.synapse_max_pulses, 1.0, 255.0)?;
         whole("cells.neuron_max_fluxons", &s.cells.neuron_max_fluxons, 1.0, 65535.0)?;
@@ -104,6 +109,29 @@ impl Sfq {
             ));
         }
         Ok(s)
+    }
+
+    /// Junctions of a cell.
+    pub fn junctions(&self, cell: Cell) -> u64 {
+        let c = &self.cells;
+        (match cell {
+            Cell::Jtl { stages } => c.jtl_jjs.value * stages as f64,
+            Cell::Splitter => c.splitter_jjs.value,
+            Cell::Merger => c.merger_jjs.value,
+            Cell::Dff => c.dff_jjs.value,
+            Cell::Neuron { .. } => c.neuron_jjs.value,
+            Cell::Synapse { .. } => c.synapse_jjs.value,
+        }) as u64
+    }
+
+    /// Junctions of a netlist.
+    pub fn netlist_junctions(&self, netlist: &Netlist) -> u64 {
+        netlist.cells.iter().map(|&c| self.junctions(c)).sum()
+    }
+
+    /// One network step (`clocks_per_step` clock periods), fs.
+    pub fn step_fs(&self) -> u64 {
+        (1e15 * self.power.clocks_per_step.value / self.power.clock_hz.value).round().max(1.0) as u64
     }
 
     /// Energy of one junction switching: I_c Phi0, J.

@@ -1,0 +1,406 @@
+//! The SFQ backend: lowers a network of pulse-integrating neurons (NIR `lif` and `if`) to a netlist of
+//! single-flux-quantum cells ([`soma_isa::sfq`]), one network time step per clock period.
+//!
+//! - **Neurons** become storage loops. Population by population, one fluxon stands for `q` of membrane potential
+//!   above `v_reset`, with `q = max(theta / neuron_max_fluxons, w_max / synapse_max_pulses)` (`theta = v_threshold
+//!   - v_reset`, `w_max` the largest input one event brings): the finest quantum at which the loop holds the
+//!   threshold and the multiplier holds the largest weight. The loop fires on the first fluxon above `theta / q`
+//!   (the models' thresholds are strict). The membrane decay `e^{-dt/tau}` per step becomes the leak clock's
+//!   `leak = round((1 - e^{-dt/tau}) 65536)`; `if` neurons do not leak.
+//! - **Synapses** become a JTL wire and a pulse multiplier with a pass gate: weight `w` brings `|w| g / q` fluxons
+//!   per spike (`g` the model's voltage per unit of input over a step), realised as `m` pulses passed with
+//!   probability `l / pass_levels`, the `(m, l)` closest to it. Negative weights drive the loop's inhibitory
+//!   input. Constant drive (`v_leak` above `v_reset`, injected DC currents) becomes a clock-fed synapse per neuron.
+//! - **Fan-out** from a neuron or a source channel is a balanced splitter tree, **fan-in** to each loop input a
+//!   balanced merger tree; the clock reaches every leak input and bias synapse through one splitter tree.
+//! - **Placement**: source channels, then neurons, row-major on a square grid of neuron-cell pitches; a wire's JTL
+//!   stages are its Manhattan length times `jtl_stages_per_pitch` (at least one).
+//!
+//! Not lowered (clear errors): other neuron models, gap junctions, delays other than one step (delay lines of
+//! clocked DFFs are not built), currents that change during the run.
+
+use std::collections::BTreeMap;
+
+use soma_isa::instance::{Instance, Pre};
+use soma_isa::model::NeuronModel;
+use soma_isa::sfq::{Cell, Netlist, Port, SfqProgram, Tap};
+use soma_targets::sfq::Sfq;
+
+use crate::spinnaker::CompileError;
+use crate::weights::{ErrorTally, WeightError, overall_rms};
+
+/// How one population was mapped.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct PopulationMap {
+    /// Population name.
+    pub name: String,
+    /// Membrane potential per fluxon.
+    pub fluxon: f64,
+    /// Fluxons to fire.
+    pub threshold_fluxons: u16,
+    /// Leak per clock, fraction of the stored flux.
+    pub leak: f64,
+    /// Neurons with a constant drive (a clock-fed bias synapse).
+    pub biased_neurons: usize,
+}
+
+/// What the lowering built.
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Report {
+    /// Cells per kind.
+    pub cells: BTreeMap<&'static str, usize>,
+    /// JTL stages in all wires.
+    pub jtl_stages: u64,
+    /// Josephson junctions.
+    pub junctions: u64,
+    /// Static bias power at 4 K, W.
+    pub static_w: f64,
+    /// One network step (the clock period), ps.
+    pub step_ps: f64,
+    /// Deepest splitter tree (levels).
+    pub max_fan_out_depth: u32,
+    /// Deepest merger tree (levels).
+    pub max_fan_in_depth: u32,
+    /// Slowest neuron-to-neuron path: splitters, wire, synapse, mergers and the loop, ps.
+    pub longest_path_ps: f64,
+    /// Per population.
+    pub populations: Vec<PopulationMap>,
+    /// Synapses whose weight rounds to no pulse at all (dropped).
+    pub dropped_synapses: u64,
+    /// RMS relative weight quantisation error over all synapses.
+    pub weight_error_rms: f64,
+    /// Quantisation error per projection.
+    pub weight_errors: Vec<WeightError>,
+}
+
+/// A population's membrane arithmetic in the shared linear form: `v <- p22 v + (1 - p22) v_leak + gain I`.
+struct Membrane {
+    p22: f64,
+    gain: f64,
+    v_leak: f64,
+    v_reset: f64,
+    theta: f64,
+}
+
+fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Membrane, CompileError> {
+    let m = match model {
+        NeuronModel::Lif(m) => {
+            let p22 = (-dt / m.tau).exp();
+            Membrane { p22, gain: m.r * (1.0 - p22), v_leak: m.v_leak, v_reset: m.v_reset, theta: m.v_threshold }
+        }
+        NeuronModel::If(m) => {
+            Membrane { p22: 1.0, gain: m.r * dt, v_leak: 0.0, v_reset: m.v_reset, theta: m.v_threshold }
+        }
+        other => {
+            return Err(CompileError::Unsupported(format!(
+                "population `{name}` is `{}`: SFQ storage loops integrate pulses directly, so the SFQ target \
+                 lowers `lif` and `if` neurons only",
+                other.kind().name()
+            )));
+        }
+    };
+    if !(m.theta > m.v_reset) || !(m.gain > 0.0) {
+        return Err(CompileError::Unsupported(format!(
+            "population `{name}`: the threshold must lie above the reset and the input resistance be positive"
+        )));
+    }
+    Ok(m)
+}
+
+/// The `(pulses, pass level)` closest to `x` fluxons per event, `None` if even one pulse at the lowest level is
+/// nearer to nothing.
+fn quantise(x: f64, max_pulses: u8, levels: u16) -> Option<(u8, u16)> {
+    let mut best: Option<(f64, u8, u16)> = None;
+    for m in 1..=max_pulses {
+        let l = (x / m as f64 * levels as f64).round().clamp(0.0, levels as f64) as u16;
+        let err = (m as f64 * l as f64 / levels as f64 - x).abs();
+        if best.is_none_or(|(e, ..)| err < e - 1e-12) {
+            best = Some((err, m, l));
+        }
+    }
+    best.filter(|&(_, _, l)| l > 0).map(|(_, m, l)| (m, l))
+}
+
+/// A balanced splitter tree from one entry to `leaves`; records each leaf's depth.
+fn split_tree(n: &mut Netlist, leaves: &[Port], depth: u32, depths: &mut Vec<u32>) -> Port {
+    if let [leaf] = leaves {
+        depths.push(depth);
+        return *leaf;
+    }
+    let (a, b) = leaves.split_at(leaves.len() / 2);
+    let s = n.add(Cell::Splitter);
+    let left = split_tree(n, a, depth + 1, depths);
+    let right = split_tree(n, b, depth + 1, depths);
+    n.connect(s, 0, left);
+    n.connect(s, 1, right);
+    Port { cell: s, input: 0 }
+}
+
+/// A balanced merger tree from `drivers` (cell outputs) to one output; returns it and the tree's depth.
+fn merge_tree(n: &mut Netlist, drivers: &[(u32, u8)]) -> ((u32, u8), u32) {
+    if let [d] = drivers {
+        return (*d, 0);
+    }
+    let (a, b) = drivers.split_at(drivers.len() / 2);
+    let ((la, lo), da) = merge_tree(n, a);
+    let ((ra, ro), db) = merge_tree(n, b);
+    let m = n.add(Cell::Merger);
+    n.connect(la, lo, Port { cell: m, input: 0 });
+    n.connect(ra, ro, Port { cell: m, input: 1 });
+    ((m, 0), da.max(db) + 1)
+}
+
+/// Lowers `inst` onto the cell library `lib`.
+pub fn compile(
+    inst: &Instance,
+    lib: &Sfq,
+    target: &str,
+    fingerprint: u64,
+) -> Result<(SfqProgram, Report), CompileError> {
+    if !inst.gap_junctions.is_empty() {
+        return Err(CompileError::Unsupported("the SFQ target has no gap junctions".into()));
+    }
+    if let Some(p) = inst.projections.iter().find(|p| p.rows.delays.iter().any(|&d| d != 1)) {
+        return Err(CompileError::Unsupported(format!(
+            "projection `{}` has delays of more than one step; the SFQ lowering builds no DFF delay lines yet",
+            p.name
+        )));
+    }
+    if let Some(c) =
+        inst.currents.iter().find(|c| c.change_steps.len() > 1 || c.change_steps.first().is_some_and(|&s| s > 0))
+    {
+        return Err(CompileError::Unsupported(format!(
+            "the current into `{}` changes during the run; SFQ bias currents are set once, before it",
+            inst.populations[c.target].name
+        )));
+    }
+    let c = &lib.cells;
+    let (max_fluxons, max_pulses, levels) =
+        (c.neuron_max_fluxons.value, c.synapse_max_pulses.value as u8, c.synapse_pass_levels.value as u16);
+    let membranes: Vec<Membrane> =
+        inst.populations.iter().map(|p| membrane(&p.model, inst.dt, &p.name)).collect::<Result<_, _>>()?;
+    // Constant drive per neuron per step, in membrane units.
+    let drive: Vec<Vec<f64>> = inst
+        .populations
+        .iter()
+        .enumerate()
+        .map(|(i, p)| {
+            let m = &membranes[i];
+            let mut d = vec![(1.0 - m.p22) * (m.v_leak - m.v_reset); p.size()];
+            for cur in inst.currents.iter().filter(|c| c.target == i) {
+                if let Some(amps) = cur.amplitudes.first() {
+                    for (k, dk) in d.iter_mut().enumerate() {
+                        *dk += m.gain * if amps.len() == 1 { amps[0] } else { amps[k] };
+                    }
+                }
+            }
+            d
+        })
+        .collect();
+    let mut largest: Vec<f64> = drive.iter().map(|d| d.iter().fold(0.0f64, |a, x| a.max(x.abs()))).collect();
+    for pr in &inst.projections {
+        let g = membranes[pr.post].gain;
+        for &w in &pr.rows.weights {
+            largest[pr.post] = largest[pr.post].max((w as f64).abs() * g);
+        }
+    }
+    let mut net = Netlist::default();
+    let mut maps = Vec::new();
+    let mut neurons = Vec::new();
+    let mut fluxon = Vec::new();
+    for (i, p) in inst.populations.iter().enumerate() {
+        let m = &membranes[i];
+        let theta = m.theta - m.v_reset;
+        let q = (theta / max_fluxons).max(largest[i] / max_pulses as f64);
+        let x = theta / q;
+        let threshold = if (x - x.round()).abs() < 1e-9 { x.round() + 1.0 } else { x.ceil() }.min(65535.0) as u16;
+        let leak = ((1.0 - m.p22) * 65536.0).round().min(65535.0) as u16;
+        neurons.push(
+            (0..p.size()).map(|_| net.add(Cell::Neuron { threshold, floor: threshold, leak })).collect::<Vec<_>>(),
+        );
+        fluxon.push(q);
+        maps.push(PopulationMap {
+            name: p.name.clone(),
+            fluxon: q,
+            threshold_fluxons: threshold,
+            leak: leak as f64 / 65536.0,
+            biased_neurons: 0,
+        });
+    }
+    // Grid positions: source channels first, then neurons.
+    let total = inst.sources.iter().map(|s| s.size).sum::<usize>() + inst.neuron_count();
+    let width = (total as f64).sqrt().ceil().max(1.0) as usize;
+    let source_base: Vec<usize> =
+        inst.sources.iter().scan(0, |acc, s| Some(std::mem::replace(acc, *acc + s.size))).collect();
+    let sources_total = inst.sources.iter().map(|s| s.size).sum::<usize>();
+    let pop_base: Vec<usize> =
+        inst.populations.iter().scan(sources_total, |acc, p| Some(std::mem::replace(acc, *acc + p.size()))).collect();
+    let at = |slot: usize| ((slot % width) as i64, (slot / width) as i64);
+    let stages_per_pitch = c.jtl_stages_per_pitch.value as u64;
+
+    // Synapse chains, grouped by their presynaptic element and by the loop input they drive.
+    let mut fan_out: BTreeMap<(bool, usize, usize), Vec<Port>> = BTreeMap::new(); // (is source, index, channel)
+    let mut fan_in: BTreeMap<Port, Vec<(u32, u8)>> = BTreeMap::new();
+    let mut paths: Vec<((bool, usize, usize), usize, Port, u64, u8)> = Vec::new(); // pre, leaf, loop input, stages, pulses
+    let mut errors = Vec::new();
+    let mut dropped = 0u64;
+    let mut jtl_stages = 0u64;
+    for pr in &inst.projections {
+        let (g, q) = (membranes[pr.post].gain, fluxon[pr.post]);
+        let mut tally = ErrorTally::default();
+        for i in 0..inst.pre_size(pr.pre) {
+            let (key, slot) = match pr.pre {
+                Pre::Source(s) => ((true, s, i), source_base[s] + i),
+                Pre::Population(p) => ((false, p, i), pop_base[p] + i),
+            };
+            for s in pr.rows.row(i) {
+                let (w, post) = (pr.rows.weights[s] as f64, pr.rows.targets[s] as usize);
+                let Some((pulses, pass)) = quantise(w.abs() * g / q, max_pulses, levels) else {
+                    dropped += (w != 0.0) as u64;
+                    tally.record(w.abs(), 0.0);
+                    continue;
+                };
+                tally.record(w.abs(), pulses as f64 * pass as f64 / levels as f64 * q / g);
+                let (from, to) = (at(slot), at(pop_base[pr.post] + post));
+                let stages = (((from.0 - to.0).abs() + (from.1 - to.1).abs()) as u64 * stages_per_pitch).max(1);
+                jtl_stages += stages;
+                let jtl = net.add(Cell::Jtl { stages: stages.min(u16::MAX as u64) as u16 });
+                let syn = net.add(Cell::Synapse { pulses, pass });
+                net.connect(jtl, 0, Port { cell: syn, input: 0 });
+                let input = Port { cell: neurons[pr.post][post], input: if w > 0.0 { 0 } else { 2 } };
+                let leaves = fan_out.entry(key).or_default();
+                paths.push((key, leaves.len(), input, stages, pulses));
+                leaves.push(Port { cell: jtl, input: 0 });
+                fan_in.entry(input).or_default().push((syn, 0));
+            }
+        }
+        errors.push(tally.finish(&pr.name, pr.rows.len()));
+    }
+    // The clock: leak inputs and bias synapses.
+    let mut clocked = Vec::new();
+    for (i, cells) in neurons.iter().enumerate() {
+        for (k, &cell) in cells.iter().enumerate() {
+            if let Cell::Neuron { leak, .. } = net.cells[cell as usize]
+                && leak > 0
+            {
+                clocked.push(Port { cell, input: 1 });
+            }
+            let d = drive[i][k];
+            if let Some((pulses, pass)) = quantise(d.abs() / fluxon[i], max_pulses, levels) {
+                let syn = net.add(Cell::Synapse { pulses, pass });
+                clocked.push(Port { cell: syn, input: 0 });
+                fan_in.entry(Port { cell, input: if d > 0.0 { 0 } else { 2 } }).or_default().push((syn, 0));
+                maps[i].biased_neurons += 1;
+            }
+        }
+    }
+    let mut out_depths: BTreeMap<(bool, usize, usize), Vec<u32>> = BTreeMap::new();
+    let mut taps: Vec<Vec<Option<Tap>>> = inst.sources.iter().map(|s| vec![None; s.size]).collect();
+    let step_fs = lib.step_fs();
+    for (&key, leaves) in &fan_out {
+        let mut depths = Vec::with_capacity(leaves.len());
+        let entry = split_tree(&mut net, leaves, 0, &mut depths);
+        out_depths.insert(key, depths);
+        match key {
+            (true, s, ch) => {
+                // Channels enter at phases spread over the step (golden-ratio sequence), as asynchronous inputs do.
+                let slot = (source_base[s] + ch) as f64;
+                let phase_fs = ((slot * 0.618_033_988_749_895).fract() * step_fs as f64) as u64;
+                taps[s][ch] = Some(Tap { port: entry, phase_fs: phase_fs.min(step_fs - 1) });
+            }
+            (false, p, i) => net.connect(neurons[p][i], 0, entry),
+        }
+    }
+    let mut in_depths: BTreeMap<Port, u32> = BTreeMap::new();
+    for (&input, drivers) in &fan_in {
+        let ((cell, output), depth) = merge_tree(&mut net, drivers);
+        net.connect(cell, output, input);
+        in_depths.insert(input, depth);
+    }
+    let clock = if clocked.is_empty() { None } else { Some(split_tree(&mut net, &clocked, 0, &mut Vec::new())) };
+
+    let ps = |v: f64, n: u64| v * n as f64;
+    let longest_path_ps = paths
+        .iter()
+        .map(|&(key, leaf, input, stages, pulses)| {
+            ps(c.splitter_delay_ps.value, out_depths[&key][leaf] as u64)
+                + ps(c.jtl_delay_ps.value, stages)
+                + c.synapse_delay_ps.value
+                + ps(c.synapse_pulse_spacing_ps.value, pulses as u64 - 1)
+                + ps(c.merger_delay_ps.value, in_depths[&input] as u64)
+                + c.neuron_delay_ps.value
+        })
+        .fold(0.0, f64::max);
+    let mut cells: BTreeMap<&'static str, usize> = BTreeMap::new();
+    for cell in &net.cells {
+        *cells.entry(cell.kind()).or_default() += 1;
+    }
+    let junctions = lib.netlist_junctions(&net);
+    let report = Report {
+        cells,
+        jtl_stages,
+        junctions,
+        static_w: junctions as f64 * lib.power.static_w_per_jj.value,
+        step_ps: step_fs as f64 / 1000.0,
+        max_fan_out_depth: out_depths.values().flatten().copied().max().unwrap_or(0),
+        max_fan_in_depth: in_depths.values().copied().max().unwrap_or(0),
+        longest_path_ps,
+        populations: maps,
+        dropped_synapses: dropped,
+        weight_error_rms: overall_rms(&errors),
+        weight_errors: errors,
+    };
+    let program = SfqProgram {
+        target: target.to_string(),
+        fingerprint,
+        step_fs,
+        pass_levels: levels,
+        netlist: net,
+        clock,
+        sources: taps,
+        neurons,
+        fluxon,
+    };
+    Ok((program, report))
+}
+
+/// The netlist as text, one cell per line: `index kind parameters -> driven inputs`.
+pub fn dump(program: &SfqProgram) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let _ = writeln!(
+        out,
+        "# soma SFQ netlist for {}: {} cells, one step = {} fs",
+        program.target,
+        program.netlist.cells.len(),
+        program.step_fs
+    );
+    let _ = writeln!(
+        out,
+        "# ports: neuron in0 excite, in1 leak clock, in2 inhibit; merger in0/in1; dff in0 data, in1 clock"
+    );
+    let port = |p: Port| format!("{}.in{}", p.cell, p.input);
+    if let Some(clock) = program.clock {
+        let _ = writeln!(out, "clock -> {}", port(clock));
+    }
+    for (s, taps) in program.sources.iter().enumerate() {
+        for (ch, tap) in taps.iter().enumerate() {
+            if let Some(t) = tap {
+                let _ = writeln!(out, "source {s}[{ch}] at +{} fs -> {}", t.phase_fs, port(t.port));
+            }
+        }
+    }
+    for (i, (cell, wires)) in program.netlist.cells.iter().zip(&program.netlist.wires).enumerate() {
+        let params = match *cell {
+            Cell::Jtl { stages } => format!(" stages={stages}"),
+            Cell::Neuron { threshold, floor, leak } => {
+                format!(" threshold={threshold} floor={floor} leak={leak}/65536")
+            }
+            Cell::Synapse { pulses, pass } => format!(" pulses={pulses} pass={pass}/{}", program.pass_levels),
+            _ => String::new(),
+        };
+        let to: Vec<String> = wires.iter().map(|w| w.map_or("out".to_string(), port)).collect();
+        let _ = writeln!(out, "{i} {}{params} -> {}", cell.kind(), to.join(", "));
+    }
+    out
+}

@@ -1,0 +1,297 @@
+//! `soma compile` and `soma run` on an SFQ target: lowers the network to a netlist of pulse cells, simulates it
+//! pulse by pulse in femtoseconds, and reports rates, energy at 4 K and at the wall (times the cooling factor),
+//! the circuit's junctions, timing trouble (merger collisions, DFF violations) and latencies in ps.
+//! `compile -o` writes an SFQ image (netlist and network, `codec::encode_sfq`) that `run` executes;
+//! `compile --emit netlist` writes the netlist as text instead.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use soma_compiler::sfq;
+use soma_isa::instance::Instance;
+use soma_isa::sfq::{SfqImage, SfqProgram};
+use soma_isa::units::Dim;
+use soma_runtime::sfq::{Ledger, run as simulate};
+use soma_targets::Target;
+use soma_targets::sfq::Sfq;
+
+use crate::compile::{ClearOnDrop, instance_of, spinner};
+use crate::load::quantity;
+use crate::output::{self, PopulationRate, thousands};
+use crate::run::{ConstantReport, Reference, Spikes, against_reference};
+use crate::{CompileArgs, Failure, InputArgs, RunArgs};
+
+/// The report of an SFQ run (the `--json` output).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// What ran.
+    pub network: String,
+    /// Target name.
+    pub target: String,
+    /// The lowering.
+    pub mapping: sfq::Report,
+    /// Populations.
+    pub populations: Vec<PopulationRate>,
+    /// Energy at 4 K (switching and static bias), J.
+    pub energy_j: f64,
+    /// Energy at the wall, with the cryocooler, J.
+    pub wall_plug_energy_j: f64,
+    /// Switching energy by cell kind, junction counts, timing trouble and the chip time.
+    pub ledger: Ledger,
+    /// Synaptic events (spikes times outgoing synapses).
+    pub synaptic_events: u64,
+    /// Energy at 4 K per synaptic event, J.
+    pub energy_per_synaptic_event_j: f64,
+    /// Chip time of one step (the clock period), s.
+    pub step_latency_s: f64,
+    /// Per population, when its first spike left the circuit, ps after the run's start.
+    pub first_spike_ps: Vec<Option<f64>>,
+    /// Model time, s.
+    pub duration_s: f64,
+    /// Steps.
+    pub steps: u64,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// The target's constants with their sources.
+    pub target_constants: Vec<ConstantReport>,
+    /// The comparison with the float reference, if asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
+}
+
+fn library(target: &Target) -> Result<&Sfq, Failure> {
+    target.sfq().ok_or_else(|| Failure::User(format!("error: {} is not an SFQ target\n", target.name)))
+}
+
+/// Lowers `inst` onto `target`'s cells.
+fn lower(inst: &Instance, target: &Target, name: &str) -> Result<(SfqProgram, sfq::Report), Failure> {
+    sfq::compile(inst, library(target)?, &target.name, target.fingerprint)
+        .map_err(|e| Failure::User(format!("error: {name}: {e}\n")))
+}
+
+fn mapping_text(m: &sfq::Report) -> String {
+    let cells: Vec<String> = m.cells.iter().map(|(k, n)| format!("{} {k}", thousands(*n as u64))).collect();
+    let mut s = format!(
+        "cells: {} ({} JTL stages); {} junctions, static bias {:.3e} W at 4 K\n\
+         step (clock period) {} ps; trees up to {} splitters and {} mergers deep; longest neuron-to-neuron path {:.1} ps\n",
+        cells.join(", "),
+        thousands(m.jtl_stages),
+        thousands(m.junctions),
+        m.static_w,
+        m.step_ps,
+        m.max_fan_out_depth,
+        m.max_fan_in_depth,
+        m.longest_path_ps
+    );
+    for p in &m.populations {
+        s += &format!(
+            "  {:<16} fluxon {:.4e}, threshold {} fluxons, leak {:.4} per clock, {} biased neurons\n",
+            p.name, p.fluxon, p.threshold_fluxons, p.leak, p.biased_neurons
+        );
+    }
+    if m.dropped_synapses > 0 {
+        s += &format!("{} synapses too weak for one pulse at the lowest pass level: dropped\n", m.dropped_synapses);
+    }
+    s + &crate::compile::weight_error_text(m.weight_error_rms, &m.weight_errors)
+}
+
+/// `soma compile` on an SFQ target: lowers the network and reports; `-o` writes the image, or with `--emit
+/// netlist` the netlist as text (to stdout without `-o`).
+pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
+    let spinner = spinner(false);
+    let clear = ClearOnDrop(&spinner);
+    let (inst, _, name) = instance_of(&args.input, None, args.seed, &spinner)?;
+    spinner.set_message(format!("lowering onto {}", target.name));
+    let (program, mapping) = lower(&inst, target, &name)?;
+    drop(clear);
+    let write = |path: &std::path::Path, bytes: &[u8]| {
+        output::write_atomic(path, |w: &mut dyn std::io::Write| w.write_all(bytes))
+            .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+    };
+    let written = match (args.emit.as_str(), &args.output) {
+        ("netlist", Some(path)) => {
+            write(path, sfq::dump(&program).as_bytes())?;
+            format!(" -> netlist {}", path.display())
+        }
+        ("netlist", None) => {
+            #[allow(clippy::print_stdout)]
+            {
+                print!("{}", sfq::dump(&program));
+            }
+            return Ok(());
+        }
+        (_, Some(path)) => {
+            let image = SfqImage { program, network: inst.clone() };
+            let bytes = soma_isa::codec::encode_sfq(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
+            write(path, &bytes)?;
+            format!(" -> {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6)
+        }
+        (_, None) => " (no image written: no -o)".into(),
+    };
+    let text = format!(
+        "lowered {name} onto {}{written}\n{} neurons, {} synapses\n{}",
+        target.name,
+        thousands(inst.neuron_count() as u64),
+        thousands(inst.synapse_count() as u64),
+        mapping_text(&mapping)
+    );
+    output::emit(&text, args.json, &mapping)
+}
+
+/// Reads an SFQ image and the target it runs on (`target`, or the one it names), checking that the target's
+/// constants are those it was compiled with.
+pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(SfqImage, Target), Failure> {
+    let name = path.display().to_string();
+    let bytes = std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+    let image = soma_isa::codec::decode_sfq(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
+    let target = soma_targets::lookup(target.unwrap_or(&image.program.target))
+        .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    if target.sfq().is_none() || target.fingerprint != image.program.fingerprint {
+        return Err(Failure::User(format!(
+            "error: {name} was compiled for {} with other constants than {} has now: compile it again\n",
+            image.program.target, target.name
+        )));
+    }
+    Ok((image, target))
+}
+
+/// How long to run and what else to do.
+pub struct Options {
+    /// Model time, s.
+    pub duration: f64,
+    /// Also run the float reference and compare.
+    pub compare: bool,
+    /// No spinner or progress bar.
+    pub quiet: bool,
+}
+
+/// Runs `image` (read by [`read_image`]) or else loads and lowers `input` on the SFQ `target`: the report and
+/// every spike `(step, population, neuron)`.
+pub fn execute(
+    input: &InputArgs,
+    image: Option<SfqImage>,
+    spike_input: Option<&std::path::Path>,
+    target: &Target,
+    seed: u64,
+    o: &Options,
+) -> Result<(Report, Spikes, Instance), Failure> {
+    let (duration, compare, quiet) = (o.duration, o.compare, o.quiet);
+    let wall = Instant::now();
+    let lib = library(target)?;
+    let spinner = spinner(quiet);
+    let clear = ClearOnDrop(&spinner);
+    let (inst, program, mapping, name) = if let Some(image) = image {
+        // The lowering report is recomputed from the image's network: the same constants give the same netlist.
+        let name = input.file.display().to_string();
+        let (_, mapping) = lower(&image.network, target, &name)?;
+        (image.network, image.program, mapping, name)
+    } else {
+        let (inst, _, name) = instance_of(input, spike_input, seed, &spinner)?;
+        spinner.set_message(format!("lowering onto {}", target.name));
+        let (program, mapping) = lower(&inst, target, &name)?;
+        (inst, program, mapping, name)
+    };
+    drop(clear);
+    let steps = (duration / inst.dt).round() as u64;
+    let bar = output::step_bar(steps, quiet, "simulating pulses")?;
+    let image = SfqImage { program, network: inst };
+    let out = simulate(&image, lib, steps, |done| bar.set_position(done));
+    bar.finish_and_clear();
+    let inst = image.network;
+    let mut spikes: Spikes = out
+        .result
+        .spikes
+        .iter()
+        .enumerate()
+        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
+        .collect();
+    spikes.sort_unstable();
+    let reference = compare.then(|| against_reference(&inst, &spikes, steps));
+    let l = &out.ledger;
+    let report = Report {
+        network: name,
+        target: target.name.clone(),
+        populations: output::population_rates(&inst, &out.result.spike_counts, duration),
+        energy_j: l.chip_j,
+        wall_plug_energy_j: l.wall_j,
+        synaptic_events: out.result.synaptic_events,
+        energy_per_synaptic_event_j: l.chip_j / out.result.synaptic_events.max(1) as f64,
+        step_latency_s: mapping.step_ps * 1e-12,
+        first_spike_ps: l.first_spike_fs.iter().map(|f| f.map(|t| t as f64 / 1000.0)).collect(),
+        ledger: l.clone(),
+        mapping,
+        duration_s: duration,
+        steps,
+        wall_s: wall.elapsed().as_secs_f64(),
+        target_constants: ConstantReport::all(target),
+        reference,
+    };
+    Ok((report, spikes, inst))
+}
+
+/// `soma run` on an SFQ target, of a network or of `image` (read by [`read_image`]).
+pub fn run(args: &RunArgs, target: &Target, image: Option<SfqImage>) -> Result<(), Failure> {
+    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let options = Options { duration, compare: args.compare_reference, quiet: args.quiet };
+    let (report, spikes, inst) = execute(&args.input, image, args.spike_input.as_deref(), target, args.seed, &options)?;
+    if let Some(path) = &args.spikes {
+        let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
+        output::write_spikes(path, inst.dt, &names, &spikes)?;
+    }
+    output::emit(&text_report(&report), args.json, &report)
+}
+
+fn text_report(r: &Report) -> String {
+    let l = &r.ledger;
+    let mut s = format!(
+        "ran {} on {} for {} s of model time ({} steps = {:.1} ps on chip)\n",
+        r.network,
+        r.target,
+        r.duration_s,
+        r.steps,
+        l.chip_s * 1e12
+    );
+    s += &mapping_text(&r.mapping);
+    s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
+    let by_kind: Vec<String> = l.dynamic_j.iter().map(|(k, j)| format!("{k} {j:.2e}")).collect();
+    s += &format!(
+        "energy at 4 K {:.3e} J: switching {:.3e} ({}), static bias {:.3e}\n\
+         at the wall x{} (cryocooler): {:.3e} J\n",
+        r.energy_j,
+        l.dynamic_total_j,
+        by_kind.join(", "),
+        l.static_j,
+        l.cooling_w_per_w,
+        r.wall_plug_energy_j
+    );
+    s += &format!(
+        "pulses {} ({:.3e} per s of chip time); merger collisions {}, setup violations {}, hold violations {}\n",
+        thousands(l.pulses),
+        l.pulses_per_s,
+        thousands(l.collisions),
+        thousands(l.setup_violations),
+        thousands(l.hold_violations)
+    );
+    for t in l.worst_cells.iter().take(3) {
+        s += &format!("  cell {} ({}): {} collisions\n", t.cell, t.kind, thousands(t.collisions));
+    }
+    let firsts: Vec<String> = r
+        .populations
+        .iter()
+        .zip(&r.first_spike_ps)
+        .filter_map(|(p, f)| f.map(|t| format!("{} {t:.1} ps", p.name)))
+        .collect();
+    if !firsts.is_empty() {
+        s += &format!("first spike: {}\n", firsts.join(", "));
+    }
+    s += &format!(
+        "synaptic events {}, {:.2e} J per event at 4 K\n",
+        thousands(r.synaptic_events),
+        r.energy_per_synaptic_event_j
+    );
+    if let Some(reference) = &r.reference {
+        s += &reference.text("sfq");
+    }
+    s += &format!("wall {:.2} s\n", r.wall_s);
+    s
+}
