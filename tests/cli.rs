@@ -243,10 +243,11 @@ fn trace_writes_probed_membrane_potentials() {
 }
 
 #[test]
-fn sfq_targets_are_listed_and_say_what_they_cannot_do_yet() {
+fn sfq_targets_are_listed_and_refuse_models_they_cannot_lower() {
     let o = soma(&["targets"]);
     assert!(stdout(&o).contains("sfq_mitll"), "{}", stdout(&o));
     let o = soma(&["run", "examples/cuba.snn", "--target", "sfq_mitll", "-q"]);
     assert!(!o.status.success());
-    assert!(stderr(&o).contains("not lowered to SFQ netlists yet"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("population `exc` is `if_curr_exp`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("lowers `lif` and `if` neurons only"), "{}", stderr(&o));
 }

@@ -4,9 +4,9 @@
 use soma_compiler::crossbar::compile;
 use soma_compiler::front::snn::{Overrides, parse};
 use soma_compiler::instantiate::instantiate;
-use soma_compiler::valid::validate;
-use soma_isa::instance::Instance;
 mod common;
+
+use common::instance;
 
 use std::collections::HashMap;
 
@@ -17,12 +17,6 @@ use soma_runtime::reference::Synapses;
 use soma_runtime::reference::{RunOptions, Simulator};
 use soma_targets::crossbar::Crossbar;
 use soma_targets::with_overrides;
-
-fn instance(text: &str, seed: u64) -> Instance {
-    let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
-    validate(&net).expect("valid");
-    instantiate(&net, seed).expect("instantiates")
-}
 
 fn crossbar(preset: &str, overrides: &[(&str, f64)]) -> Crossbar {
     let o: Vec<(String, f64)> = overrides.iter().map(|(k, v)| (k.to_string(), *v)).collect();

@@ -4,6 +4,14 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+/// The instance of a `.snn` text, instantiated with `seed` (panics with the diagnostics on a mistake in the text).
+pub fn instance(text: &str, seed: u64) -> soma_isa::instance::Instance {
+    use soma_compiler::front::snn::{Overrides, parse};
+    let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
+    soma_compiler::valid::validate(&net).expect("valid");
+    soma_compiler::instantiate::instantiate(&net, seed).expect("instantiates")
+}
+
 /// Runs `soma` with `args` from the repository root.
 pub fn soma(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_soma"))

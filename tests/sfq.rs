@@ -1,0 +1,174 @@
+//! The SFQ target end to end: rate-coded LIF populations against the float reference, the XOR example over seeds,
+//! image and netlist round trips, hostile images, and the CLI's compile, run and compare.
+
+mod common;
+
+use common::{instance, soma, stderr, stdout, temp_dir};
+use soma_compiler::sfq::compile;
+use soma_isa::codec;
+use soma_isa::sfq::{Cell, Port, SfqImage};
+use soma_runtime::reference::{RunOptions, Simulator};
+use soma_runtime::sfq::run;
+use soma_targets::sfq::Sfq;
+
+fn library() -> Sfq {
+    soma_targets::lookup("sfq_mitll").expect("preset").sfq().expect("an SFQ preset").clone()
+}
+
+/// Mean rate per population (Hz) on SFQ and in the float reference, over `steps`.
+fn rates(text: &str, seed: u64, steps: u64) -> (Vec<f64>, Vec<f64>, SfqImage) {
+    let inst = instance(text, seed);
+    let lib = library();
+    let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
+    let image = SfqImage { program, network: inst };
+    let sfq = run(&image, &lib, steps, |_| ());
+    let reference = Simulator::new(&image.network).run(&RunOptions { steps, record_all_spikes: false }, |_| ());
+    let seconds = steps as f64 * image.network.dt;
+    let per_pop = |counts: &[u64]| -> Vec<f64> {
+        counts.iter().zip(&image.network.populations).map(|(&c, p)| c as f64 / p.size() as f64 / seconds).collect()
+    };
+    (per_pop(&sfq.result.spike_counts), per_pop(&reference.spike_counts), image)
+}
+
+#[test]
+fn rate_coded_lif_populations_fire_within_five_percent_of_the_float_reference() {
+    // A constant current (a clock-fed bias synapse on chip) and constant-rate Poisson input (one source per
+    // neuron, so no merger tree), each at two strengths.
+    for (drive, label) in [
+        ("current pop : dc { amplitude = 1.5 }", "DC 1.5"),
+        ("current pop : dc { amplitude = 3 }", "DC 3"),
+        (
+            "source input[50] : poisson { rate = 400 Hz }\nprojection input -> pop : one_to_one { weight = 8 }",
+            "Poisson 400 Hz",
+        ),
+        (
+            "source input[50] : poisson { rate = 800 Hz }\nprojection input -> pop : one_to_one { weight = 6 }",
+            "Poisson 800 Hz",
+        ),
+    ] {
+        let text = format!(
+            "timestep 1 ms\npopulation pop[50] : lif {{ tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }}\n{drive}\n"
+        );
+        let (sfq, reference, _) = rates(&text, 4, 4000);
+        let error = sfq[0] / reference[0] - 1.0;
+        eprintln!("{label}: SFQ {:.2} Hz, reference {:.2} Hz ({:+.2}%)", sfq[0], reference[0], 100.0 * error);
+        assert!(reference[0] > 10.0, "{label}: the reference fires ({} Hz)", reference[0]);
+        assert!(error.abs() < 0.05, "{label}: SFQ {} Hz vs reference {} Hz", sfq[0], reference[0]);
+    }
+}
+
+#[test]
+fn the_xor_example_classifies_all_four_patterns_over_seeds_with_a_margin() {
+    let example = std::fs::read_to_string("examples/xor_sfq.snn").expect("example");
+    let xor = 2; // population index: hidden_or, hidden_and, xor
+    for seed in 1..=5 {
+        let mut high = f64::INFINITY;
+        let mut low: f64 = 0.0;
+        for (a, b) in [(0, 0), (0, 1), (1, 0), (1, 1)] {
+            let text = example
+                .replace("const x1 = 1", &format!("const x1 = {a}"))
+                .replace("const x2 = 0", &format!("const x2 = {b}"));
+            let (sfq, reference, _) = rates(&text, seed, 500);
+            if a != b {
+                high = high.min(sfq[xor]);
+                assert!(reference[xor] > 10.0, "seed {seed}: the reference also answers 1 for {a}{b}");
+            } else {
+                low = low.max(sfq[xor]);
+            }
+        }
+        eprintln!("seed {seed}: XOR rates 01/10 >= {high:.1} Hz, 00/11 <= {low:.1} Hz, margin {:.1} Hz", high - low);
+        assert!(high > 10.0 && high > 2.5 * low, "seed {seed}: {high} Hz vs {low} Hz");
+    }
+}
+
+#[test]
+fn sfq_images_round_trip_and_hostile_contents_are_rejected_by_validation() {
+    let example = std::fs::read_to_string("examples/xor_sfq.snn").expect("example");
+    let (_, _, image) = rates(&example, 1, 1);
+    let bytes = codec::encode_sfq(&image).expect("encodes");
+    assert_eq!(codec::decode_sfq(&bytes).expect("decodes"), image);
+    assert!(codec::decode_crossbar(&bytes).is_err() && codec::decode(&bytes).is_err(), "not another family's image");
+    let refuse = |edit: &dyn Fn(&mut SfqImage), expect: &str| {
+        let mut bad = image.clone();
+        edit(&mut bad);
+        let err = codec::decode_sfq(&codec::encode_sfq(&bad).expect("encodes")).expect_err(expect);
+        assert!(err.contains(expect), "{err}");
+    };
+    let synapse =
+        image.program.netlist.cells.iter().position(|c| matches!(c, Cell::Synapse { .. })).expect("a synapse");
+    refuse(&|b| b.program.netlist.cells[synapse] = Cell::Synapse { pulses: 1, pass: 99 }, "out of range");
+    refuse(&|b| b.program.netlist.wires[0][0] = Some(Port { cell: 1 << 30, input: 0 }), "no input");
+    refuse(&|b| b.program.netlist.wires.pop().map(|_| ()).unwrap_or(()), "do not match its cells");
+    refuse(&|b| b.program.neurons[0][0] = synapse as u32, "does not map onto neuron cells");
+    refuse(&|b| b.program.sources[0][0].as_mut().expect("a tap").phase_fs = 1 << 40, "outside the step");
+    refuse(&|b| b.program.sources.clear(), "source taps");
+    // Two drivers on one input is not a circuit.
+    let driven: Vec<(usize, usize)> = image
+        .program
+        .netlist
+        .wires
+        .iter()
+        .enumerate()
+        .flat_map(|(c, outs)| outs.iter().enumerate().filter(|(_, w)| w.is_some()).map(move |(o, _)| (c, o)))
+        .take(2)
+        .collect();
+    refuse(
+        &|b| {
+            let target = b.program.netlist.wires[driven[0].0][driven[0].1];
+            b.program.netlist.wires[driven[1].0][driven[1].1] = target;
+        },
+        "two drivers",
+    );
+}
+
+#[test]
+fn the_cli_compiles_dumps_runs_and_compares_on_sfq() {
+    let dir = temp_dir("sfq-cli");
+    let image = dir.join("xor.img");
+    let image_s = image.to_str().expect("utf-8");
+    let o = soma(&["compile", "examples/xor_sfq.snn", "--target", "sfq_mitll", "-o", image_s]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("junctions") || stdout(&o).contains("junctions"), "{}", stderr(&o));
+    let o = soma(&["run", image_s, "--duration", "200ms", "--json", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    for field in ["energy_j", "wall_plug_energy_j", "step_latency_s", "energy_per_synaptic_event_j"] {
+        assert!(report[field].as_f64().is_some_and(|v| v > 0.0), "{field}: {}", report[field]);
+    }
+    let wall = report["wall_plug_energy_j"].as_f64().unwrap_or(0.0);
+    let chip = report["energy_j"].as_f64().unwrap_or(1.0);
+    assert!((wall / chip - 400.0).abs() < 1e-9, "the preset's 400 W/W cooling");
+    assert_eq!(report["step_latency_s"].as_f64(), Some(1e-9), "50 clocks at 50 GHz");
+    assert!(report["ledger"]["worst_cells"].is_array() && report["ledger"]["collisions"].is_u64());
+    // Corruption is an error naming the file.
+    let mut bytes = std::fs::read(&image).expect("image");
+    let n = bytes.len();
+    bytes[n - 3] ^= 0x5a;
+    let bad = dir.join("bad.img");
+    std::fs::write(&bad, &bytes).expect("write");
+    let o = soma(&["run", bad.to_str().expect("utf-8"), "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("bad.img"), "{}", stderr(&o));
+    // The netlist as text: one line per cell, the clock and the source taps.
+    let o = soma(&["compile", "examples/xor_sfq.snn", "--target", "sfq_mitll", "--emit", "netlist"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("clock -> ") && text.contains("source 0[0] at +"), "{}", &text[..400.min(text.len())]);
+    assert!(text.lines().any(|l| l.contains(" neuron threshold=65 floor=65 leak=3196/65536 -> ")), "{}", &text[..400]);
+    let o = soma(&["compile", "examples/xor_sfq.snn", "--emit", "netlist"]);
+    assert!(!o.status.success() && stderr(&o).contains("--emit netlist writes SFQ netlists"), "{}", stderr(&o));
+    // Side by side with the digital and the crossbar targets.
+    let o = soma(&[
+        "compare",
+        "examples/xor_sfq.snn",
+        "--targets",
+        "spinnaker1,reram_128,sfq_mitll",
+        "--duration",
+        "200ms",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let table = stdout(&o);
+    let sfq_row = table.lines().find(|l| l.starts_with("sfq_mitll")).expect("an SFQ row");
+    assert!(sfq_row.contains("JJs") && table.lines().count() == 4, "{table}");
+}
