@@ -18,12 +18,14 @@ pub fn read(path: &Path) -> Result<Report, Failure> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
     serde_json::from_str(&text).map_err(|e| {
-        let crossbar = serde_json::from_str::<serde_json::Value>(&text)
-            .is_ok_and(|v| v.get("mapping").is_some() && v.get("ledger").is_some());
-        Failure::User(if crossbar {
+        let value = serde_json::from_str::<serde_json::Value>(&text).ok();
+        let family = value
+            .filter(|v| v.get("mapping").is_some() && v.get("ledger").is_some())
+            .map(|v| if v.get("wall_plug_energy_j").is_some() { "an SFQ" } else { "a crossbar" });
+        Failure::User(if let Some(family) = family {
             format!(
-                "error: {name} is the report of a crossbar run; `soma report` draws SpiNNaker runs only so far (the \
-                 crossbar report's text and JSON carry its figures)\n"
+                "error: {name} is the report of {family} run; `soma report` draws SpiNNaker runs only so far (that \
+                 run's text and JSON carry its figures)\n"
             )
         } else {
             format!("error: {name}: not a `soma run --json` report ({e})\n")

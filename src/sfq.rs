@@ -42,7 +42,7 @@ pub struct Report {
     pub synaptic_events: u64,
     /// Energy at 4 K per synaptic event, J.
     pub energy_per_synaptic_event_j: f64,
-    /// Chip time of one step (the clock period), s.
+    /// Chip time of one network step, s.
     pub step_latency_s: f64,
     /// Per population, when its first spike left the circuit, ps after the run's start.
     pub first_spike_ps: Vec<Option<f64>>,
@@ -73,7 +73,7 @@ fn mapping_text(m: &sfq::Report) -> String {
     let cells: Vec<String> = m.cells.iter().map(|(k, n)| format!("{} {k}", thousands(*n as u64))).collect();
     let mut s = format!(
         "cells: {} ({} JTL stages); {} junctions, static bias {:.3e} W at 4 K\n\
-         step (clock period) {} ps; trees up to {} splitters and {} mergers deep; longest neuron-to-neuron path {:.1} ps\n",
+         network step {} ps on chip; trees up to {} splitters and {} mergers deep; longest neuron-to-neuron path {:.1} ps\n",
         cells.join(", "),
         thousands(m.jtl_stages),
         thousands(m.junctions),

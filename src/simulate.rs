@@ -97,7 +97,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
 fn text_report(name: &str, r: &Report) -> String {
     let mut s =
         format!("simulated {} s ({} steps of {} ms) of {name}, seed {}\n", r.duration_s, r.steps, r.dt_s * 1e3, r.seed);
-    s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
+    s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
     s += &format!(
         "neurons {}, synapses {}, synaptic events {}\n",
         thousands(r.neurons as u64),

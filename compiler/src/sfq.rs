@@ -1,5 +1,5 @@
 //! The SFQ backend: lowers a network of pulse-integrating neurons (NIR `lif` and `if`) to a netlist of
-//! single-flux-quantum cells ([`soma_isa::sfq`]), one network time step per clock period.
+//! single-flux-quantum cells ([`soma_isa::sfq`]), one network time step per `clocks_per_step` clock periods.
 //!
 //! - **Neurons** become storage loops. Population by population, one fluxon stands for `q` of membrane potential
 //!   above `v_reset`, with `q = max(theta / neuron_max_fluxons, w_max / synapse_max_pulses)` (`theta = v_threshold
@@ -21,7 +21,7 @@
 
 use std::collections::BTreeMap;
 
-use soma_isa::instance::{Instance, Pre};
+use soma_isa::instance::{self, Instance};
 use soma_isa::model::NeuronModel;
 use soma_isa::sfq::{Cell, Netlist, Port, SfqProgram, Tap};
 use soma_targets::sfq::Sfq;
@@ -55,7 +55,7 @@ pub struct Report {
     pub junctions: u64,
     /// Static bias power at 4 K, W.
     pub static_w: f64,
-    /// One network step (the clock period), ps.
+    /// One network step on chip (`clocks_per_step` clock periods), ps.
     pub step_ps: f64,
     /// Deepest splitter tree (levels).
     pub max_fan_out_depth: u32,
@@ -99,12 +99,27 @@ fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Membrane, Compil
             )));
         }
     };
-    if !(m.theta > m.v_reset) || !(m.gain > 0.0) {
+    let sane = m.theta > m.v_reset && m.gain > 0.0;
+    if !sane {
         return Err(CompileError::Unsupported(format!(
             "population `{name}`: the threshold must lie above the reset and the input resistance be positive"
         )));
     }
     Ok(m)
+}
+
+/// A presynaptic element: `(is a source, source or population index, channel or neuron)`.
+type Pre = (bool, usize, usize);
+
+/// One synapse's path, for the critical-path estimate.
+struct Path {
+    pre: Pre,
+    /// Its leaf in the presynaptic splitter tree.
+    leaf: usize,
+    /// The loop input it drives.
+    input: Port,
+    stages: u64,
+    pulses: u8,
 }
 
 /// The `(pulses, pass level)` closest to `x` fluxons per event, `None` if even one pulse at the lowest level is
@@ -239,9 +254,9 @@ pub fn compile(
     let stages_per_pitch = c.jtl_stages_per_pitch.value as u64;
 
     // Synapse chains, grouped by their presynaptic element and by the loop input they drive.
-    let mut fan_out: BTreeMap<(bool, usize, usize), Vec<Port>> = BTreeMap::new(); // (is source, index, channel)
+    let mut fan_out: BTreeMap<Pre, Vec<Port>> = BTreeMap::new();
     let mut fan_in: BTreeMap<Port, Vec<(u32, u8)>> = BTreeMap::new();
-    let mut paths: Vec<((bool, usize, usize), usize, Port, u64, u8)> = Vec::new(); // pre, leaf, loop input, stages, pulses
+    let mut paths: Vec<Path> = Vec::new();
     let mut errors = Vec::new();
     let mut dropped = 0u64;
     let mut jtl_stages = 0u64;
@@ -250,8 +265,8 @@ pub fn compile(
         let mut tally = ErrorTally::default();
         for i in 0..inst.pre_size(pr.pre) {
             let (key, slot) = match pr.pre {
-                Pre::Source(s) => ((true, s, i), source_base[s] + i),
-                Pre::Population(p) => ((false, p, i), pop_base[p] + i),
+                instance::Pre::Source(s) => ((true, s, i), source_base[s] + i),
+                instance::Pre::Population(p) => ((false, p, i), pop_base[p] + i),
             };
             for s in pr.rows.row(i) {
                 let (w, post) = (pr.rows.weights[s] as f64, pr.rows.targets[s] as usize);
@@ -269,7 +284,7 @@ pub fn compile(
                 net.connect(jtl, 0, Port { cell: syn, input: 0 });
                 let input = Port { cell: neurons[pr.post][post], input: if w > 0.0 { 0 } else { 2 } };
                 let leaves = fan_out.entry(key).or_default();
-                paths.push((key, leaves.len(), input, stages, pulses));
+                paths.push(Path { pre: key, leaf: leaves.len(), input, stages, pulses });
                 leaves.push(Port { cell: jtl, input: 0 });
                 fan_in.entry(input).or_default().push((syn, 0));
             }
@@ -294,7 +309,7 @@ pub fn compile(
             }
         }
     }
-    let mut out_depths: BTreeMap<(bool, usize, usize), Vec<u32>> = BTreeMap::new();
+    let mut out_depths: BTreeMap<Pre, Vec<u32>> = BTreeMap::new();
     let mut taps: Vec<Vec<Option<Tap>>> = inst.sources.iter().map(|s| vec![None; s.size]).collect();
     let step_fs = lib.step_fs();
     for (&key, leaves) in &fan_out {
@@ -322,12 +337,12 @@ pub fn compile(
     let ps = |v: f64, n: u64| v * n as f64;
     let longest_path_ps = paths
         .iter()
-        .map(|&(key, leaf, input, stages, pulses)| {
-            ps(c.splitter_delay_ps.value, out_depths[&key][leaf] as u64)
-                + ps(c.jtl_delay_ps.value, stages)
+        .map(|p| {
+            ps(c.splitter_delay_ps.value, out_depths[&p.pre][p.leaf] as u64)
+                + ps(c.jtl_delay_ps.value, p.stages)
                 + c.synapse_delay_ps.value
-                + ps(c.synapse_pulse_spacing_ps.value, pulses as u64 - 1)
-                + ps(c.merger_delay_ps.value, in_depths[&input] as u64)
+                + ps(c.synapse_pulse_spacing_ps.value, p.pulses as u64 - 1)
+                + ps(c.merger_delay_ps.value, in_depths[&p.input] as u64)
                 + c.neuron_delay_ps.value
         })
         .fold(0.0, f64::max);

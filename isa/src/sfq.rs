@@ -168,13 +168,13 @@ pub struct SfqProgram {
     pub target: String,
     /// Fingerprint of the target's constants.
     pub fingerprint: u64,
-    /// One network time step on the chip (the clock period), fs.
+    /// One network time step on the chip (`clocks_per_step` clock periods of the target), fs.
     pub step_fs: u64,
     /// Pass levels of every synapse (the bias-current settings of its pass gate).
     pub pass_levels: u16,
     /// The circuit.
     pub netlist: Netlist,
-    /// The root of the clock tree, pulsed at the start of every step (`None` if nothing needs a clock).
+    /// The root of the step clock's tree, pulsed at the start of every step (`None` if nothing needs it).
     pub clock: Option<Port>,
     /// Per source, per channel, where its pulses enter (`None` for channels without synapses).
     pub sources: Vec<Vec<Option<Tap>>>,
