@@ -154,13 +154,24 @@ fn edge_options(args: &InputArgs, dt: f64) -> Result<EdgeOptions, Failure> {
     Ok(o)
 }
 
-/// Attaches spike input (`--input`) to the sources that stand for a NIR graph's Input nodes.
+/// Attaches spike input (`--input`) to the sources that stand for a NIR graph's Input nodes. Feeds the graph's Input sources from `path`: a spike file, or `poisson:RATE` for independent Poisson trains
+/// (rate coding) on every channel.
 fn attach_input(
     net: &mut Network,
     inputs: &[soma_compiler::ir::Handle<soma_compiler::ir::Source>],
     path: &Path,
 ) -> Result<(), Failure> {
     let name = path.display().to_string();
+    if let Some(rate) = name.strip_prefix("poisson:") {
+        let rate = quantity("--input poisson:RATE", rate, Dim::RATE)?;
+        if !(rate.is_finite() && rate >= 0.0) {
+            return Err(user(format!("--input {name}: the rate must be finite and not negative")));
+        }
+        for &h in inputs {
+            net.sources[h].kind = SourceKind::Poisson { rate };
+        }
+        return Ok(());
+    }
     let text = text_of(&name, std::fs::read(path).map_err(|e| user(format!("cannot read {name}: {e}")))?)?;
     let channels: usize = inputs.iter().map(|&h| net.sources[h].size).sum();
     let mut times = nir::input::parse(&text, channels, net.dt).map_err(|m| user(format!("{name}: {m}")))?.into_iter();

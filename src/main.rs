@@ -136,7 +136,8 @@ struct RunArgs {
     /// Write every spike as CSV (time_s,population,neuron).
     #[arg(long, value_name = "FILE")]
     spikes: Option<PathBuf>,
-    /// Spike input for the Input nodes of a .nir graph (see `soma simulate --help` and docs/nir.md).
+    /// Spike input for the Input nodes of a .nir graph: a file (see `soma simulate --help` and docs/nir.md), or
+    /// `poisson:RATE` (e.g. `poisson:100Hz`) for rate-coded Poisson input on every channel.
     #[arg(long = "input", value_name = "FILE")]
     spike_input: Option<PathBuf>,
     /// Also run the float reference simulator on the same network and compare (needs a network, not an image).
@@ -290,7 +291,8 @@ struct SimulateArgs {
     #[arg(long, value_name = "NAME:WHAT")]
     probe: Vec<String>,
     /// Spike input for the Input nodes of a .nir graph: a CSV 0/1 matrix (one row per time step, one column per
-    /// input channel) or an event list with the header `time_s,index`. See docs/nir.md.
+    /// input channel) or an event list with the header `time_s,index`; or `poisson:RATE` (e.g. `poisson:100Hz`)
+    /// for rate-coded Poisson input on every channel. See docs/nir.md.
     #[arg(long = "input", value_name = "FILE")]
     spike_input: Option<PathBuf>,
     /// Print the report as JSON on stdout (the text goes to stderr).

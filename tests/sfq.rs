@@ -172,3 +172,29 @@ fn the_cli_compiles_dumps_runs_and_compares_on_sfq() {
     let sfq_row = table.lines().find(|l| l.starts_with("sfq_mitll")).expect("an SFQ row");
     assert!(sfq_row.contains("JJs") && table.lines().count() == 4, "{table}");
 }
+
+#[test]
+fn the_nir_paper_lif_runs_rate_coded_on_sfq_close_to_the_reference() {
+    let o = soma(&[
+        "run",
+        "tests/data/nir/paper/lif_norse.nir",
+        "--dt",
+        "0.1ms",
+        "--input",
+        "poisson:1000Hz",
+        "--target",
+        "sfq_mitll",
+        "--duration",
+        "2s",
+        "--compare-reference",
+        "--json",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
+    let p = &report["reference"]["populations"][0];
+    let (sfq, reference) = (p["machine_rate_hz"].as_f64().unwrap_or(0.0), p["rate_hz"].as_f64().unwrap_or(0.0));
+    assert!(reference > 100.0 && (sfq / reference - 1.0).abs() < 0.05, "SFQ {sfq} Hz vs reference {reference} Hz");
+    let o = soma(&["run", "tests/data/nir/paper/lif_norse.nir", "--dt", "0.1ms", "--input", "poisson:-3Hz", "-q"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+}
