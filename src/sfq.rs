@@ -84,10 +84,18 @@ fn mapping_text(m: &sfq::Report) -> String {
         m.longest_path_ps
     );
     for p in &m.populations {
+        if p.readout {
+            s += &format!("  {:<16} a readout (does not spike): computed off chip, not lowered\n", p.name);
+            continue;
+        }
+        let current = p.current_fluxon.map_or(String::new(), |q| format!(", current loop fluxon {q:.4e}"));
         s += &format!(
-            "  {:<16} fluxon {:.4e}, threshold {} fluxons, leak {:.4} per clock, {} biased neurons\n",
+            "  {:<16} fluxon {:.4e}, threshold {} fluxons, leak {:.4} per step{current}, {} biased neurons\n",
             p.name, p.fluxon, p.threshold_fluxons, p.leak, p.biased_neurons
         );
+    }
+    if m.readout_synapses > 0 {
+        s += &format!("{} synapses onto readouts: off chip\n", thousands(m.readout_synapses));
     }
     if m.dropped_synapses > 0 {
         s += &format!("{} synapses too weak for one pulse at the lowest pass level: dropped\n", m.dropped_synapses);

@@ -249,5 +249,5 @@ fn sfq_targets_are_listed_and_refuse_models_they_cannot_lower() {
     let o = soma(&["run", "examples/cuba.snn", "--target", "sfq_mitll", "-q"]);
     assert!(!o.status.success());
     assert!(stderr(&o).contains("population `exc` is `if_curr_exp`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("lowers `lif` and `if` neurons only"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("lowers `lif`, `if` and `cuba_lif` neurons"), "{}", stderr(&o));
 }

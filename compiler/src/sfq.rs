@@ -1,4 +1,4 @@
-//! The SFQ backend: lowers a network of pulse-integrating neurons (NIR `lif` and `if`) to a netlist of
+//! The SFQ backend: lowers a network of pulse-integrating neurons (NIR `lif`, `if`, `cuba_lif`) to a netlist of
 //! single-flux-quantum cells ([`soma_isa::sfq`]), one network time step per `clocks_per_step` clock periods.
 //!
 //! - **Neurons** become storage loops. Population by population, one fluxon stands for `q` of membrane potential
@@ -7,6 +7,12 @@
 //!   threshold and the multiplier holds the largest weight. The loop fires on the first fluxon above `theta / q`
 //!   (the models' thresholds are strict). The membrane decay `e^{-dt/tau}` per step becomes the leak clock's
 //!   `leak = round((1 - e^{-dt/tau}) 65536)`; `if` neurons do not leak.
+//! - **Current synapses** (`cuba_lif`) get a second loop per neuron that holds the synaptic current: synapses
+//!   drive it, the clock releases `1 - e^{-dt/tau_syn}` of it per step, and each released fluxon becomes a
+//!   bias-set number of membrane fluxons (a multiplier and pass gate), so that a weight brings the membrane the
+//!   charge it brings in the reference (its in-step share arrives with the current's decay instead).
+//! - **Readouts** (models that do not spike: `li`, `integrator`, `cuba_li`) are left off chip, with the synapses
+//!   into them.
 //! - **Synapses** become a JTL wire and a pulse multiplier with a pass gate: weight `w` brings `|w| g / q` fluxons
 //!   per spike (`g` the model's voltage per unit of input over a step), realised as `m` pulses passed with
 //!   probability `l / pass_levels`, the `(m, l)` closest to it. Negative weights drive the loop's inhibitory
@@ -16,13 +22,13 @@
 //! - **Placement**: source channels, then neurons, row-major on a square grid of neuron-cell pitches; a wire's JTL
 //!   stages are its Manhattan length times `jtl_stages_per_pitch` (at least one).
 //!
-//! Not lowered (clear errors): other neuron models, gap junctions, delays other than one step (delay lines of
+//! Not lowered (clear errors): `if_curr_exp`, `izhikevich` and `threshold` neurons, gap junctions, delays other than one step (delay lines of
 //! clocked DFFs are not built), currents that change during the run.
 
 use std::collections::BTreeMap;
 
 use soma_isa::instance::{self, Instance};
-use soma_isa::model::NeuronModel;
+use soma_isa::model::{NeuronModel, p21, pulse_through_synapse};
 use soma_isa::sfq::{Cell, Netlist, Port, SfqProgram, Tap};
 use soma_targets::sfq::Sfq;
 
@@ -40,8 +46,27 @@ pub struct PopulationMap {
     pub threshold_fluxons: u16,
     /// Leak per clock, fraction of the stored flux.
     pub leak: f64,
+    /// Synaptic current per fluxon of the current loop (`cuba_lif`), if the neurons have one.
+    pub current_fluxon: Option<f64>,
+    /// A non-spiking population (a readout): computed off chip, not lowered.
+    pub readout: bool,
     /// Neurons with a constant drive (a clock-fed bias synapse).
     pub biased_neurons: usize,
+}
+
+impl PopulationMap {
+    /// A population that does not spike: a readout, left off chip.
+    fn readout(name: &str) -> PopulationMap {
+        PopulationMap {
+            name: name.to_string(),
+            fluxon: 0.0,
+            threshold_fluxons: 0,
+            leak: 0.0,
+            current_fluxon: None,
+            readout: true,
+            biased_neurons: 0,
+        }
+    }
 }
 
 /// What the lowering built.
@@ -67,6 +92,8 @@ pub struct Report {
     pub populations: Vec<PopulationMap>,
     /// Synapses whose weight rounds to no pulse at all (dropped).
     pub dropped_synapses: u64,
+    /// Synapses onto non-spiking populations (readouts computed off chip, not lowered).
+    pub readout_synapses: u64,
     /// RMS relative weight quantisation error over all synapses.
     pub weight_error_rms: f64,
     /// Quantisation error per projection.
@@ -80,32 +107,59 @@ struct Membrane {
     v_leak: f64,
     v_reset: f64,
     theta: f64,
+    /// For current synapses (`cuba_lif`): the synaptic current's loop.
+    current: Option<CurrentLoop>,
 }
 
-fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Membrane, CompileError> {
+/// A synaptic current `I <- p11 I + per_weight w` that flows into the membrane: a weight `w` eventually brings
+/// `to_v per_weight w` of membrane potential (the reference's in-step share included, so the charge is kept;
+/// on chip it arrives with the current's decay instead of within the step).
+struct CurrentLoop {
+    p11: f64,
+    per_weight: f64,
+    to_v: f64,
+}
+
+/// The membrane of a population's model, `None` for a model that does not spike (a readout, computed off chip).
+fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>, CompileError> {
+    let leaky = |tau: f64, r: f64| {
+        let p22 = (-dt / tau).exp();
+        (p22, r * (1.0 - p22))
+    };
     let m = match model {
         NeuronModel::Lif(m) => {
-            let p22 = (-dt / m.tau).exp();
-            Membrane { p22, gain: m.r * (1.0 - p22), v_leak: m.v_leak, v_reset: m.v_reset, theta: m.v_threshold }
+            let (p22, gain) = leaky(m.tau, m.r);
+            Membrane { p22, gain, v_leak: m.v_leak, v_reset: m.v_reset, theta: m.v_threshold, current: None }
         }
         NeuronModel::If(m) => {
-            Membrane { p22: 1.0, gain: m.r * dt, v_leak: 0.0, v_reset: m.v_reset, theta: m.v_threshold }
+            Membrane { p22: 1.0, gain: m.r * dt, v_leak: 0.0, v_reset: m.v_reset, theta: m.v_threshold, current: None }
         }
+        NeuronModel::CubaLif(m) => {
+            let (p22, gain) = leaky(m.tau_mem, m.r);
+            let p11 = (-dt / m.tau_syn).exp();
+            let per_weight = m.w_in * (1.0 - p11);
+            let total =
+                m.w_in * (pulse_through_synapse(m.r, m.tau_mem, m.tau_syn, dt) + p21(m.r, m.tau_mem, m.tau_syn, dt));
+            let current = (per_weight > 0.0).then(|| CurrentLoop { p11, per_weight, to_v: total / per_weight });
+            Membrane { p22, gain, v_leak: m.v_leak, v_reset: m.v_reset, theta: m.v_threshold, current }
+        }
+        other if !other.kind().spikes() => return Ok(None),
         other => {
             return Err(CompileError::Unsupported(format!(
-                "population `{name}` is `{}`: SFQ storage loops integrate pulses directly, so the SFQ target \
-                 lowers `lif` and `if` neurons only",
+                "population `{name}` is `{}`: the SFQ target lowers `lif`, `if` and `cuba_lif` neurons (storage \
+                 loops integrating pulses, with a current loop for `cuba_lif`) and leaves non-spiking readouts off chip",
                 other.kind().name()
             )));
         }
     };
-    let sane = m.theta > m.v_reset && m.gain > 0.0;
+    let sane = m.theta > m.v_reset && m.gain > 0.0 && m.current.as_ref().is_none_or(|c| c.to_v > 0.0);
     if !sane {
         return Err(CompileError::Unsupported(format!(
-            "population `{name}`: the threshold must lie above the reset and the input resistance be positive"
+            "population `{name}`: the threshold must lie above the reset, and the input resistance and weight be \
+             positive"
         )));
     }
-    Ok(m)
+    Ok(Some(m))
 }
 
 /// A presynaptic element: `(is a source, source or population index, channel or neuron)`.
@@ -192,7 +246,7 @@ pub fn compile(
     let c = &lib.cells;
     let (max_fluxons, max_pulses, levels) =
         (c.neuron_max_fluxons.value, c.synapse_max_pulses.value as u8, c.synapse_pass_levels.value as u16);
-    let membranes: Vec<Membrane> =
+    let membranes: Vec<Option<Membrane>> =
         inst.populations.iter().map(|p| membrane(&p.model, inst.dt, &p.name)).collect::<Result<_, _>>()?;
     // Constant drive per neuron per step, in membrane units.
     let drive: Vec<Vec<f64>> = inst
@@ -200,7 +254,7 @@ pub fn compile(
         .iter()
         .enumerate()
         .map(|(i, p)| {
-            let m = &membranes[i];
+            let Some(m) = &membranes[i] else { return Vec::new() };
             let mut d = vec![(1.0 - m.p22) * (m.v_leak - m.v_reset); p.size()];
             for cur in inst.currents.iter().filter(|c| c.target == i) {
                 if let Some(amps) = cur.amplitudes.first() {
@@ -212,33 +266,92 @@ pub fn compile(
             d
         })
         .collect();
-    let mut largest: Vec<f64> = drive.iter().map(|d| d.iter().fold(0.0f64, |a, x| a.max(x.abs()))).collect();
+    let mut fan_in: BTreeMap<Port, Vec<(u32, u8)>> = BTreeMap::new();
+    let mut w_max = vec![0.0f64; inst.populations.len()];
     for pr in &inst.projections {
-        let g = membranes[pr.post].gain;
         for &w in &pr.rows.weights {
-            largest[pr.post] = largest[pr.post].max((w as f64).abs() * g);
+            w_max[pr.post] = w_max[pr.post].max((w as f64).abs());
         }
     }
     let mut net = Netlist::default();
     let mut maps = Vec::new();
     let mut neurons = Vec::new();
+    // Per population, the loop each neuron's synapses drive (its current loop, or the neuron itself), and fluxons
+    // per unit of weight there with the fluxon size of that loop.
+    let mut entries: Vec<Vec<u32>> = Vec::new();
+    let mut input_scale: Vec<(f64, f64)> = Vec::new();
     let mut fluxon = Vec::new();
+    let mut clocked = Vec::new();
     for (i, p) in inst.populations.iter().enumerate() {
-        let m = &membranes[i];
+        let Some(m) = &membranes[i] else {
+            maps.push(PopulationMap::readout(&p.name));
+            neurons.push(Vec::new());
+            entries.push(Vec::new());
+            input_scale.push((0.0, 1.0));
+            fluxon.push(0.0);
+            continue;
+        };
         let theta = m.theta - m.v_reset;
-        let q = (theta / max_fluxons).max(largest[i] / max_pulses as f64);
+        let drive_max = drive[i].iter().fold(0.0f64, |a, x| a.max(x.abs()));
+        let fits = |per_event: f64| per_event / max_pulses as f64;
+        // Without synapses there is no current to hold.
+        let synaptic = m.current.as_ref().filter(|_| w_max[i] > 0.0);
+        let (q, current) = match synaptic {
+            None => ((theta / max_fluxons).max(fits(m.gain * w_max[i])).max(fits(drive_max)), None),
+            Some(c) => {
+                // The current loop's fluxon holds the largest weight in the multiplier's range; the membrane's
+                // fluxon is as fine as the threshold, the current's outflow per fluxon and the drive allow.
+                let q_current = fits(c.per_weight * w_max[i]).max(f64::MIN_POSITIVE);
+                let q = (theta / max_fluxons).max(fits(c.to_v * q_current)).max(fits(drive_max));
+                let leak = ((1.0 - c.p11) * 65536.0).round().clamp(1.0, 65535.0) as u16;
+                let outflow = quantise(c.to_v * q_current / q, max_pulses, levels).ok_or_else(|| {
+                    CompileError::Unsupported(format!(
+                        "population `{}`: its synaptic current is too weak for one pulse",
+                        p.name
+                    ))
+                })?;
+                (q, Some((q_current, leak, outflow)))
+            }
+        };
         let x = theta / q;
         let threshold = if (x - x.round()).abs() < 1e-9 { x.round() + 1.0 } else { x.ceil() }.min(65535.0) as u16;
         let leak = ((1.0 - m.p22) * 65536.0).round().min(65535.0) as u16;
-        neurons.push(
-            (0..p.size()).map(|_| net.add(Cell::Neuron { threshold, floor: threshold, leak })).collect::<Vec<_>>(),
-        );
+        let mut cells = Vec::with_capacity(p.size());
+        let mut inputs = Vec::with_capacity(p.size());
+        for _ in 0..p.size() {
+            let neuron = net.add(Cell::Neuron { threshold, floor: threshold, leak });
+            if leak > 0 {
+                clocked.push(Port { cell: neuron, input: 1 });
+            }
+            cells.push(neuron);
+            inputs.push(match current {
+                None => neuron,
+                Some((_, leak, (pulses, pass))) => {
+                    let loop_ = net.add(Cell::Current { capacity: max_fluxons as u16, leak });
+                    clocked.push(Port { cell: loop_, input: 1 });
+                    for (output, input) in [(0u8, 0u8), (1, 2)] {
+                        let syn = net.add(Cell::Synapse { pulses, pass });
+                        net.connect(loop_, output, Port { cell: syn, input: 0 });
+                        fan_in.entry(Port { cell: neuron, input }).or_default().push((syn, 0));
+                    }
+                    loop_
+                }
+            });
+        }
+        neurons.push(cells);
+        entries.push(inputs);
+        input_scale.push(match (synaptic, current) {
+            (Some(c), Some((q_current, ..))) => (c.per_weight, q_current),
+            _ => (m.gain, q),
+        });
         fluxon.push(q);
         maps.push(PopulationMap {
             name: p.name.clone(),
             fluxon: q,
             threshold_fluxons: threshold,
             leak: leak as f64 / 65536.0,
+            current_fluxon: current.map(|(q_current, ..)| q_current),
+            readout: false,
             biased_neurons: 0,
         });
     }
@@ -255,13 +368,17 @@ pub fn compile(
 
     // Synapse chains, grouped by their presynaptic element and by the loop input they drive.
     let mut fan_out: BTreeMap<Pre, Vec<Port>> = BTreeMap::new();
-    let mut fan_in: BTreeMap<Port, Vec<(u32, u8)>> = BTreeMap::new();
     let mut paths: Vec<Path> = Vec::new();
     let mut errors = Vec::new();
     let mut dropped = 0u64;
     let mut jtl_stages = 0u64;
+    let mut readout_synapses = 0u64;
     for pr in &inst.projections {
-        let (g, q) = (membranes[pr.post].gain, fluxon[pr.post]);
+        if membranes[pr.post].is_none() {
+            readout_synapses += pr.rows.len() as u64;
+            continue;
+        }
+        let (g, q) = input_scale[pr.post];
         let mut tally = ErrorTally::default();
         for i in 0..inst.pre_size(pr.pre) {
             let (key, slot) = match pr.pre {
@@ -282,7 +399,7 @@ pub fn compile(
                 let jtl = net.add(Cell::Jtl { stages: stages.min(u16::MAX as u64) as u16 });
                 let syn = net.add(Cell::Synapse { pulses, pass });
                 net.connect(jtl, 0, Port { cell: syn, input: 0 });
-                let input = Port { cell: neurons[pr.post][post], input: if w > 0.0 { 0 } else { 2 } };
+                let input = Port { cell: entries[pr.post][post], input: if w > 0.0 { 0 } else { 2 } };
                 let leaves = fan_out.entry(key).or_default();
                 paths.push(Path { pre: key, leaf: leaves.len(), input, stages, pulses });
                 leaves.push(Port { cell: jtl, input: 0 });
@@ -291,15 +408,9 @@ pub fn compile(
         }
         errors.push(tally.finish(&pr.name, pr.rows.len()));
     }
-    // The clock: leak inputs and bias synapses.
-    let mut clocked = Vec::new();
+    // Bias synapses on the clock: the constant drive of each neuron.
     for (i, cells) in neurons.iter().enumerate() {
         for (k, &cell) in cells.iter().enumerate() {
-            if let Cell::Neuron { leak, .. } = net.cells[cell as usize]
-                && leak > 0
-            {
-                clocked.push(Port { cell, input: 1 });
-            }
             let d = drive[i][k];
             if let Some((pulses, pass)) = quantise(d.abs() / fluxon[i], max_pulses, levels) {
                 let syn = net.add(Cell::Synapse { pulses, pass });
@@ -362,6 +473,7 @@ pub fn compile(
         longest_path_ps,
         populations: maps,
         dropped_synapses: dropped,
+        readout_synapses,
         weight_error_rms: overall_rms(&errors),
         weight_errors: errors,
     };

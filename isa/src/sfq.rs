@@ -13,6 +13,11 @@
 //!   output 0 and `n` returns to 0. Input 1 is the leak clock: with `a` the neuron's leak accumulator (16 bits),
 //!   `a += |n| * leak; n -= sign(n) * (a >> 16); a &= 0xffff`: a quantised exponential decay by `leak / 65536` of
 //!   the stored flux per clock, exact in integers.
+//! - `Current { capacity, leak }`: a synaptic-current storage loop for neurons with current synapses (NIR
+//!   `cuba_lif`). Inputs 0 and 2 add and remove a fluxon (the count saturates at `+-capacity`); on each pulse at
+//!   input 1 (the clock) it releases the leak's share by the neuron's integer rule, and each released fluxon
+//!   leaves as a pulse on output 0 (positive count) or output 1 (negative count), the library's multiplier spacing
+//!   apart: the decaying current flows into the membrane.
 //! - `Synapse { pulses, pass }`: a pulse multiplier and a stochastic (thermal) pass gate. Each input pulse becomes
 //!   `pulses` pulses, spaced by the library's multiplier spacing, each passed with probability
 //!   `pass / pass_levels` (an integer draw below `pass_levels`, from the run's seed).
@@ -51,6 +56,13 @@ pub enum Cell {
         /// Fraction of the stored flux the leak clock removes, in units of 1/65536.
         leak: u16,
     },
+    /// Synaptic-current loop.
+    Current {
+        /// Largest count either way.
+        capacity: u16,
+        /// Fraction of the stored flux each clock pulse releases, in units of 1/65536.
+        leak: u16,
+    },
     /// Pulse multiplier with a stochastic pass gate.
     Synapse {
         /// Pulses out per pulse in, at least 1.
@@ -65,14 +77,14 @@ impl Cell {
     pub fn inputs(self) -> u8 {
         match self {
             Cell::Merger | Cell::Dff => 2,
-            Cell::Neuron { .. } => 3,
+            Cell::Neuron { .. } | Cell::Current { .. } => 3,
             _ => 1,
         }
     }
 
     /// Number of outputs.
     pub fn outputs(self) -> u8 {
-        if self == Cell::Splitter { 2 } else { 1 }
+        if matches!(self, Cell::Splitter | Cell::Current { .. }) { 2 } else { 1 }
     }
 
     /// The cell's name in netlist dumps and reports.
@@ -83,6 +95,7 @@ impl Cell {
             Cell::Merger => "merger",
             Cell::Dff => "dff",
             Cell::Neuron { .. } => "neuron",
+            Cell::Current { .. } => "current",
             Cell::Synapse { .. } => "synapse",
         }
     }
@@ -127,6 +140,7 @@ impl Netlist {
             let bad = match cell {
                 Cell::Jtl { stages } => stages == 0,
                 Cell::Neuron { threshold, .. } => threshold == 0,
+                Cell::Current { capacity, .. } => capacity == 0,
                 Cell::Synapse { pulses, pass } => pulses == 0 || pass == 0 || pass > pass_levels,
                 _ => false,
             };
@@ -178,7 +192,8 @@ pub struct SfqProgram {
     pub clock: Option<Port>,
     /// Per source, per channel, where its pulses enter (`None` for channels without synapses).
     pub sources: Vec<Vec<Option<Tap>>>,
-    /// Per population, the neuron cell of each neuron.
+    /// Per population, the neuron cell of each neuron (none for a population that does not spike: a readout
+    /// computed off chip).
     pub neurons: Vec<Vec<u32>>,
     /// Per population, the membrane potential one fluxon stands for (the model's voltage unit).
     pub fluxon: Vec<f64>,
@@ -224,6 +239,9 @@ impl SfqImage {
             return Err("the program's populations do not match the network's".into());
         }
         for (cells, pop) in p.neurons.iter().zip(&net.populations) {
+            if cells.is_empty() && !pop.model.kind().spikes() {
+                continue;
+            }
             if cells.len() != pop.size()
                 || cells.iter().any(|&c| !matches!(p.netlist.cells.get(c as usize), Some(Cell::Neuron { .. })))
             {

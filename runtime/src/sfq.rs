@@ -167,13 +167,25 @@ impl<'a> Simulation<'a> {
                         }
                     }
                     1 => {
-                        let acc = &mut self.leak_acc[cell];
-                        *acc += n.unsigned_abs() * leak as u32;
-                        let removed = (*acc >> 16) as i32;
-                        *acc &= 0xffff;
-                        *n -= n.signum() * removed;
+                        release(n, &mut self.leak_acc[cell], leak);
                     }
                     _ => *n = (*n - 1).max(-(floor as i32)),
+                }
+            }
+            Cell::Current { capacity, leak } => {
+                self.counts[cell].pulses += 1;
+                let (n, cap) = (&mut self.fluxons[cell], capacity as i32);
+                match input {
+                    0 => *n = (*n + 1).min(cap),
+                    2 => *n = (*n - 1).max(-cap),
+                    _ => {
+                        let released = release(n, &mut self.leak_acc[cell], leak);
+                        let output = if released > 0 { 0 } else { 1 };
+                        let (delay, spacing) = (fs(c.neuron_delay_ps.value), fs(c.synapse_pulse_spacing_ps.value));
+                        for k in 0..released.unsigned_abs() as u64 {
+                            self.emit(t + delay + k * spacing, cell, output);
+                        }
+                    }
                 }
             }
             Cell::Synapse { pulses, pass } => {
@@ -202,6 +214,16 @@ impl<'a> Simulation<'a> {
             * 1e-15;
         (dynamic, static_)
     }
+}
+
+/// The leak rule of storage loops: `acc += |n| leak; n -= sign(n) (acc >> 16); acc &= 0xffff`. Returns the signed
+/// number of fluxons taken out.
+fn release(n: &mut i32, acc: &mut u32, leak: u16) -> i32 {
+    *acc += n.unsigned_abs() * leak as u32;
+    let taken = n.signum() * (*acc >> 16) as i32;
+    *acc &= 0xffff;
+    *n -= taken;
+    taken
 }
 
 /// A cell with timing trouble.

@@ -119,7 +119,7 @@ impl Sfq {
             Cell::Splitter => c.splitter_jjs.value,
             Cell::Merger => c.merger_jjs.value,
             Cell::Dff => c.dff_jjs.value,
-            Cell::Neuron { .. } => c.neuron_jjs.value,
+            Cell::Neuron { .. } | Cell::Current { .. } => c.neuron_jjs.value,
             Cell::Synapse { .. } => c.synapse_jjs.value,
         }) as u64
     }
