@@ -21,23 +21,20 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut energies = Vec::new();
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let mean_error = |reference: Option<&crate::run::Reference>| {
-            reference.map_or(f64::NAN, |f| {
-                f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
-            })
-        };
-        let row = if target.sfq().is_some() {
+        // Energy on chip and at the wall (they differ for cryogenic targets), per event, step latency, size, chips
+        // and overruns (SpiNNaker only), and the reference comparison.
+        let (energy, wall_plug, per_event, latency, units, machine, reference) = if target.sfq().is_some() {
             let options = crate::sfq::Options { duration, compare: true, quiet: args.quiet };
             let (r, _, _) = crate::sfq::execute(&args.input, None, None, &target, args.seed, &options)?;
+            let size = format!("{} JJs", r.ledger.junctions);
             (
                 r.energy_j,
                 r.wall_plug_energy_j,
-                r.energy_per_synaptic_event_j,
-                r.step_latency_s,
-                format!("{} JJs", r.ledger.junctions),
-                "-".into(),
-                "-".into(),
-                mean_error(r.reference.as_ref()),
+                r.run.energy_per_synaptic_event_j,
+                r.run.step_latency_s,
+                size,
+                None,
+                r.run.reference,
             )
         } else if target.crossbar().is_some() {
             let options = crate::crossbar::Options {
@@ -50,31 +47,27 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                 quiet: args.quiet,
             };
             let (r, _, _) = crate::crossbar::execute(&args.input, None, None, &target, args.seed, &options)?;
+            let size = format!("{} tiles", r.mapping.tiles);
             (
                 r.energy_j,
                 r.energy_j,
-                r.energy_per_synaptic_event_j,
-                r.step_latency_s,
-                format!("{} tiles", r.mapping.tiles),
-                "-".into(),
-                "-".into(),
-                mean_error(r.reference.as_ref()),
+                r.run.energy_per_synaptic_event_j,
+                r.run.step_latency_s,
+                size,
+                None,
+                r.run.reference,
             )
         } else {
             let built = build(&args.input, None, &target, Some("auto"), args.seed, args.quiet)?;
             let (r, _) = execute(&built.image, &target, Some(&built), duration, true, args.quiet)?;
-            (
-                r.energy_j,
-                r.energy_j,
-                r.energy_per_synaptic_event_j,
-                r.step_latency_s,
-                format!("{} cores", r.energy_counts.cores),
-                r.energy_counts.chips.to_string(),
-                r.overruns.to_string(),
-                mean_error(r.reference.as_ref()),
-            )
+            let size = format!("{} cores", r.energy_counts.cores);
+            let machine = Some((r.energy_counts.chips, r.overruns));
+            (r.energy_j, r.energy_j, r.energy_per_synaptic_event_j, r.step_latency_s, size, machine, r.reference)
         };
-        let (energy, wall_plug, per_event, latency, units, chips, overruns, err) = row;
+        let err = reference.map_or(f64::NAN, |f| {
+            f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
+        });
+        let (chips, overruns) = machine.map_or(("-".into(), "-".into()), |(c, o)| (c.to_string(), o.to_string()));
         energies.push((name.to_string(), energy / duration.max(f64::MIN_POSITIVE)));
         rows.push(vec![
             name.to_string(),

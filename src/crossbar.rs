@@ -18,7 +18,7 @@ use soma_targets::crossbar::Crossbar;
 use crate::compile::{ClearOnDrop, instance_of, spinner};
 use crate::load::quantity;
 use crate::output::{self, thousands};
-use crate::run::{ConstantReport, Reference, Spikes, against_reference};
+use crate::run::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 /// The report of a crossbar run (the `--json` output).
@@ -40,23 +40,9 @@ pub struct Report {
     pub adc_energy_share: f64,
     /// Energy by component (`*_j`), the counts behind it, and the hardware step times.
     pub ledger: Ledger,
-    /// Synaptic events (spikes times outgoing synapses).
-    pub synaptic_events: u64,
-    /// Energy per synaptic event, J.
-    pub energy_per_synaptic_event_j: f64,
-    /// Mean hardware time of a step, s.
-    pub step_latency_s: f64,
-    /// Model time, s.
-    pub duration_s: f64,
-    /// Steps.
-    pub steps: u64,
-    /// Wall time, s.
-    pub wall_s: f64,
-    /// The target's constants with their sources.
-    pub target_constants: Vec<ConstantReport>,
-    /// The comparison with the float reference, if asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reference: Option<Reference>,
+    /// Events, step time, durations, constants and the reference comparison.
+    #[serde(flatten)]
+    pub run: RunSummary,
 }
 
 /// The crossbar parameters of `target`, which the caller checked is a crossbar.
@@ -115,18 +101,13 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
 /// Reads a crossbar image and the target it runs on (`target`, or the one it names), checking that the target's
 /// constants are those it was compiled with.
 pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(CrossbarImage, Target), Failure> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-    let image = soma_isa::codec::decode_crossbar(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
-    let target = soma_targets::lookup(target.unwrap_or(&image.program.target))
-        .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-    if target.crossbar().is_none() || target.fingerprint != image.program.fingerprint {
-        return Err(Failure::User(format!(
-            "error: {name} was compiled for {} with other constants than {} has now: compile it again\n",
-            image.program.target, target.name
-        )));
-    }
-    Ok((image, target))
+    crate::load::read_image(
+        path,
+        target,
+        soma_isa::codec::decode_crossbar,
+        |i| (i.program.target.clone(), i.program.fingerprint),
+        |t| t.crossbar().is_some(),
+    )
 }
 
 /// The non-idealities of `--nonideal LIST` (`none`, `all`, or some of `program_noise,read_noise,stuck,drift`) at
@@ -218,14 +199,7 @@ pub fn execute(
     let opts = RunOptions { steps, record_all_spikes: true };
     let out = emulate(&inst, &program, xb, &nonideal, &opts, |done| bar.set_position(done));
     bar.finish_and_clear();
-    let mut spikes: Spikes = out
-        .result
-        .spikes
-        .iter()
-        .enumerate()
-        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
-        .collect();
-    spikes.sort_unstable();
+    let spikes: Spikes = output::all_spikes(&out.result);
     let reference = o.compare.then(|| against_reference(&inst, &spikes, steps));
     let l = &out.ledger;
     let total = l.total_j();
@@ -238,14 +212,16 @@ pub fn execute(
         energy_j: total,
         adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
         ledger: l.clone(),
-        synaptic_events: out.result.synaptic_events,
-        energy_per_synaptic_event_j: total / out.result.synaptic_events.max(1) as f64,
-        step_latency_s: l.hardware_time_s / steps.max(1) as f64,
-        duration_s: o.duration,
-        steps,
-        wall_s: wall.elapsed().as_secs_f64(),
-        target_constants: ConstantReport::all(target),
-        reference,
+        run: RunSummary {
+            synaptic_events: out.result.synaptic_events,
+            energy_per_synaptic_event_j: total / out.result.synaptic_events.max(1) as f64,
+            step_latency_s: l.hardware_time_s / steps.max(1) as f64,
+            duration_s: o.duration,
+            steps,
+            wall_s: wall.elapsed().as_secs_f64(),
+            target_constants: ConstantReport::all(target),
+            reference,
+        },
     };
     Ok((report, spikes, inst))
 }
@@ -263,8 +239,7 @@ pub fn run(args: &RunArgs, target: &Target, image: Option<CrossbarImage>) -> Res
     };
     let (report, spikes, inst) = execute(&args.input, image, args.spike_input.as_deref(), target, args.seed, &options)?;
     if let Some(path) = &args.spikes {
-        let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
-        output::write_spikes(path, inst.dt, &names, &spikes)?;
+        output::write_instance_spikes(path, &inst, &spikes)?;
     }
     output::emit(&text_report(&report), args.json, &report)
 }
@@ -285,7 +260,7 @@ fn describe(list: &str, n: &Nonideal, inst: &Instance) -> String {
 fn text_report(r: &Report) -> String {
     let mut s = format!(
         "ran {} on {} for {} s ({} steps), non-idealities: {}\n",
-        r.network, r.target, r.duration_s, r.steps, r.nonideal
+        r.network, r.target, r.run.duration_s, r.run.steps, r.nonideal
     );
     s += &mapping_text(&r.mapping);
     s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
@@ -309,16 +284,6 @@ fn text_report(r: &Report) -> String {
         thousands(l.packets),
         thousands(l.hops)
     );
-    s += &format!(
-        "synaptic events {}, {:.2e} J per event; hardware step time mean {:.3e} s, max {:.3e} s\n",
-        thousands(r.synaptic_events),
-        r.energy_per_synaptic_event_j,
-        r.step_latency_s,
-        l.step_latency_max_s
-    );
-    if let Some(reference) = &r.reference {
-        s += &reference.text("crossbar");
-    }
-    s += &format!("wall {:.2} s\n", r.wall_s);
-    s
+    s += &format!("slowest step {:.3e} s of hardware time\n", l.step_latency_max_s);
+    s + &r.run.text("crossbar")
 }

@@ -33,6 +33,28 @@ pub fn population_rates(inst: &soma_isa::instance::Instance, counts: &[u64], dur
         .collect()
 }
 
+/// Every spike of a run as `(step, population, neuron)`, in time order.
+pub fn all_spikes(result: &soma_runtime::reference::RunResult) -> Vec<(u32, u32, u32)> {
+    let mut all: Vec<(u32, u32, u32)> = result
+        .spikes
+        .iter()
+        .enumerate()
+        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// Writes the spikes of a run of `inst` as CSV (`--spikes`).
+pub fn write_instance_spikes(
+    path: &Path,
+    inst: &soma_isa::instance::Instance,
+    spikes: &[(u32, u32, u32)],
+) -> Result<(), crate::Failure> {
+    let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
+    write_spikes(path, inst.dt, &names, spikes)
+}
+
 /// Writes a file through `write`, atomically.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));

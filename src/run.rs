@@ -18,6 +18,44 @@ use crate::load::quantity;
 use crate::output::{self, thousands};
 use crate::{Failure, RunArgs};
 
+/// What the crossbar and SFQ run reports share, flattened into their JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    /// Synaptic events (spikes times outgoing synapses).
+    pub synaptic_events: u64,
+    /// Energy per synaptic event, J (on chip).
+    pub energy_per_synaptic_event_j: f64,
+    /// Hardware time of a step, s (the mean, where steps differ).
+    pub step_latency_s: f64,
+    /// Model time, s.
+    pub duration_s: f64,
+    /// Steps.
+    pub steps: u64,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// The target's constants with their sources.
+    pub target_constants: Vec<ConstantReport>,
+    /// The comparison with the float reference, if asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
+}
+
+impl RunSummary {
+    /// The figures and the reference comparison's text that end a run's text report.
+    pub fn text(&self, machine: &str) -> String {
+        let mut s = format!(
+            "synaptic events {}, {:.2e} J per event; step time {:.3e} s\n",
+            thousands(self.synaptic_events),
+            self.energy_per_synaptic_event_j,
+            self.step_latency_s
+        );
+        if let Some(reference) = &self.reference {
+            s += &reference.text(machine);
+        }
+        s + &format!("wall {:.2} s\n", self.wall_s)
+    }
+}
+
 /// One population's results.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PopulationReport {

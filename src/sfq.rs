@@ -18,7 +18,7 @@ use soma_targets::sfq::Sfq;
 use crate::compile::{ClearOnDrop, instance_of, spinner};
 use crate::load::quantity;
 use crate::output::{self, PopulationRate, thousands};
-use crate::run::{ConstantReport, Reference, Spikes, against_reference};
+use crate::run::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 /// The report of an SFQ run (the `--json` output).
@@ -38,25 +38,11 @@ pub struct Report {
     pub wall_plug_energy_j: f64,
     /// Switching energy by cell kind, junction counts, timing trouble and the chip time.
     pub ledger: Ledger,
-    /// Synaptic events (spikes times outgoing synapses).
-    pub synaptic_events: u64,
-    /// Energy at 4 K per synaptic event, J.
-    pub energy_per_synaptic_event_j: f64,
-    /// Chip time of one network step, s.
-    pub step_latency_s: f64,
     /// Per population, when its first spike left the circuit, ps after the run's start.
     pub first_spike_ps: Vec<Option<f64>>,
-    /// Model time, s.
-    pub duration_s: f64,
-    /// Steps.
-    pub steps: u64,
-    /// Wall time, s.
-    pub wall_s: f64,
-    /// The target's constants with their sources.
-    pub target_constants: Vec<ConstantReport>,
-    /// The comparison with the float reference, if asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reference: Option<Reference>,
+    /// Events, step time, durations, constants and the reference comparison.
+    #[serde(flatten)]
+    pub run: RunSummary,
 }
 
 fn library(target: &Target) -> Result<&Sfq, Failure> {
@@ -149,18 +135,13 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
 /// Reads an SFQ image and the target it runs on (`target`, or the one it names), checking that the target's
 /// constants are those it was compiled with.
 pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(SfqImage, Target), Failure> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-    let image = soma_isa::codec::decode_sfq(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
-    let target = soma_targets::lookup(target.unwrap_or(&image.program.target))
-        .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-    if target.sfq().is_none() || target.fingerprint != image.program.fingerprint {
-        return Err(Failure::User(format!(
-            "error: {name} was compiled for {} with other constants than {} has now: compile it again\n",
-            image.program.target, target.name
-        )));
-    }
-    Ok((image, target))
+    crate::load::read_image(
+        path,
+        target,
+        soma_isa::codec::decode_sfq,
+        |i| (i.program.target.clone(), i.program.fingerprint),
+        |t| t.sfq().is_some(),
+    )
 }
 
 /// How long to run and what else to do.
@@ -206,14 +187,7 @@ pub fn execute(
     let out = simulate(&image, lib, steps, |done| bar.set_position(done));
     bar.finish_and_clear();
     let inst = image.network;
-    let mut spikes: Spikes = out
-        .result
-        .spikes
-        .iter()
-        .enumerate()
-        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
-        .collect();
-    spikes.sort_unstable();
+    let spikes: Spikes = output::all_spikes(&out.result);
     let reference = compare.then(|| against_reference(&inst, &spikes, steps));
     let l = &out.ledger;
     let report = Report {
@@ -222,17 +196,19 @@ pub fn execute(
         populations: output::population_rates(&inst, &out.result.spike_counts, duration),
         energy_j: l.chip_j,
         wall_plug_energy_j: l.wall_j,
-        synaptic_events: out.result.synaptic_events,
-        energy_per_synaptic_event_j: l.chip_j / out.result.synaptic_events.max(1) as f64,
-        step_latency_s: mapping.step_ps * 1e-12,
         first_spike_ps: l.first_spike_fs.iter().map(|f| f.map(|t| t as f64 / 1000.0)).collect(),
         ledger: l.clone(),
+        run: RunSummary {
+            synaptic_events: out.result.synaptic_events,
+            energy_per_synaptic_event_j: l.chip_j / out.result.synaptic_events.max(1) as f64,
+            step_latency_s: mapping.step_ps * 1e-12,
+            duration_s: duration,
+            steps,
+            wall_s: wall.elapsed().as_secs_f64(),
+            target_constants: ConstantReport::all(target),
+            reference,
+        },
         mapping,
-        duration_s: duration,
-        steps,
-        wall_s: wall.elapsed().as_secs_f64(),
-        target_constants: ConstantReport::all(target),
-        reference,
     };
     Ok((report, spikes, inst))
 }
@@ -243,8 +219,7 @@ pub fn run(args: &RunArgs, target: &Target, image: Option<SfqImage>) -> Result<(
     let options = Options { duration, compare: args.compare_reference, quiet: args.quiet };
     let (report, spikes, inst) = execute(&args.input, image, args.spike_input.as_deref(), target, args.seed, &options)?;
     if let Some(path) = &args.spikes {
-        let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
-        output::write_spikes(path, inst.dt, &names, &spikes)?;
+        output::write_instance_spikes(path, &inst, &spikes)?;
     }
     output::emit(&text_report(&report), args.json, &report)
 }
@@ -255,8 +230,8 @@ fn text_report(r: &Report) -> String {
         "ran {} on {} for {} s of model time ({} steps = {:.1} ps on chip)\n",
         r.network,
         r.target,
-        r.duration_s,
-        r.steps,
+        r.run.duration_s,
+        r.run.steps,
         l.chip_s * 1e12
     );
     s += &mapping_text(&r.mapping);
@@ -292,14 +267,5 @@ fn text_report(r: &Report) -> String {
     if !firsts.is_empty() {
         s += &format!("first spike: {}\n", firsts.join(", "));
     }
-    s += &format!(
-        "synaptic events {}, {:.2e} J per event at 4 K\n",
-        thousands(r.synaptic_events),
-        r.energy_per_synaptic_event_j
-    );
-    if let Some(reference) = &r.reference {
-        s += &reference.text("sfq");
-    }
-    s += &format!("wall {:.2} s\n", r.wall_s);
-    s
+    s + &r.run.text("sfq")
 }

@@ -71,7 +71,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let run_s = run_start.elapsed().as_secs_f64();
 
     if let Some(path) = &args.spikes {
-        write_spikes(path, &inst, &result)?;
+        output::write_instance_spikes(path, &inst, &output::all_spikes(&result))?;
     }
     if let Some(path) = &args.trace {
         write_traces(path, &inst, &result)?;
@@ -106,14 +106,6 @@ fn text_report(name: &str, r: &Report) -> String {
     );
     s += &format!("wall {:.3} s (build {:.3} s, run {:.3} s)\n", r.wall_s, r.build_s, r.run_s);
     s
-}
-
-fn write_spikes(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
-    let mut all: Vec<(u32, u32, u32)> =
-        r.spikes.iter().enumerate().flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n))).collect();
-    all.sort_unstable();
-    let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
-    output::write_spikes(path, inst.dt, &names, &all)
 }
 
 fn write_traces(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
