@@ -32,6 +32,42 @@ crate::sections! {
         dff_setup_ps,
         /// Data must not arrive within this long after the clock, ps.
         dff_hold_ps,
+        /// Junctions of the clocked AND gate (library cell; the lowering does not place logic gates).
+        and_jjs,
+        /// Clock-to-output delay of the AND gate, ps.
+        and_delay_ps,
+        /// Setup window of the AND gate's inputs before its clock, ps.
+        and_setup_ps,
+        /// Hold window after the AND gate's clock, ps.
+        and_hold_ps,
+        /// Junctions of the clocked OR gate.
+        or_jjs,
+        /// Clock-to-output delay of the OR gate, ps.
+        or_delay_ps,
+        /// Setup window of the OR gate, ps.
+        or_setup_ps,
+        /// Hold window of the OR gate, ps.
+        or_hold_ps,
+        /// Junctions of the clocked XOR gate.
+        xor_jjs,
+        /// Clock-to-output delay of the XOR gate, ps.
+        xor_delay_ps,
+        /// Setup window of the XOR gate, ps.
+        xor_setup_ps,
+        /// Hold window of the XOR gate, ps.
+        xor_hold_ps,
+        /// Junctions of the clocked NOT gate.
+        not_jjs,
+        /// Clock-to-output delay of the NOT gate, ps.
+        not_delay_ps,
+        /// Setup window of the NOT gate, ps.
+        not_setup_ps,
+        /// Hold window of the NOT gate, ps.
+        not_hold_ps,
+        /// Junctions of the C-element (coincidence junction).
+        c_element_jjs,
+        /// Delay of the C-element from its second input, ps.
+        c_element_delay_ps,
         /// Junctions of the integrate-and-fire neuron circuit.
         neuron_jjs,
         /// Delay from the threshold fluxon to the output pulse, ps.
@@ -79,6 +115,11 @@ impl Sfq {
             ("cells.neuron_jjs", &s.cells.neuron_jjs),
             ("cells.synapse_jjs", &s.cells.synapse_jjs),
             ("cells.neuron_max_fluxons", &s.cells.neuron_max_fluxons),
+            ("cells.and_jjs", &s.cells.and_jjs),
+            ("cells.or_jjs", &s.cells.or_jjs),
+            ("cells.xor_jjs", &s.cells.xor_jjs),
+            ("cells.not_jjs", &s.cells.not_jjs),
+            ("cells.c_element_jjs", &s.cells.c_element_jjs),
             ("cells.synapse_max_pulses", &s.cells.synapse_max_pulses),
             ("cells.jtl_stages_per_pitch", &s.cells.jtl_stages_per_pitch),
         ] {
@@ -96,6 +137,11 @@ impl Sfq {
             ("cells.neuron_delay_ps", &s.cells.neuron_delay_ps),
             ("cells.synapse_delay_ps", &s.cells.synapse_delay_ps),
             ("cells.synapse_pulse_spacing_ps", &s.cells.synapse_pulse_spacing_ps),
+            ("cells.and_delay_ps", &s.cells.and_delay_ps),
+            ("cells.or_delay_ps", &s.cells.or_delay_ps),
+            ("cells.xor_delay_ps", &s.cells.xor_delay_ps),
+            ("cells.not_delay_ps", &s.cells.not_delay_ps),
+            ("cells.c_element_delay_ps", &s.cells.c_element_delay_ps),
             ("power.critical_current_a", &s.power.critical_current_a),
             ("power.flux_quantum_wb", &s.power.flux_quantum_wb),
             ("power.clock_hz", &s.power.clock_hz),
