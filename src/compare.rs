@@ -6,12 +6,101 @@ use std::io::Write;
 
 use soma_isa::units::Dim;
 
+use serde::{Deserialize, Serialize};
+use soma_targets::Target;
+
 use crate::compile::build;
 use crate::html::{bars, page, table};
 use crate::load::quantity;
 use crate::output::write_atomic;
 use crate::run::execute;
-use crate::{CompareArgs, Failure};
+use crate::{CompareArgs, Failure, InputArgs};
+
+/// One target's headline figures for a network, whatever the target's family.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Figures {
+    /// Energy on chip over the run, J.
+    pub energy_j: f64,
+    /// Energy at the wall (with the cryocooler for SFQ; the chip's energy otherwise), J.
+    pub wall_plug_energy_j: f64,
+    /// Energy per synaptic event, J (on chip).
+    pub energy_per_synaptic_event_j: f64,
+    /// Hardware time of a step, s.
+    pub step_latency_s: f64,
+    /// How much hardware: cores, tiles or junctions.
+    pub size: u64,
+    /// What `size` counts: `cores`, `tiles` or `junctions`.
+    pub size_unit: String,
+    /// SpiNNaker only: chips, overrun steps and dropped packets.
+    pub machine: Option<(u64, u64, u64)>,
+    /// Mean absolute relative rate error against the float reference.
+    pub rate_error: f64,
+}
+
+/// Compiles or lowers `input` for `target` (SpiNNaker machines of `boards`), runs it for `duration` s next to the
+/// float reference, and gives the headline figures. Crossbar targets run without non-idealities.
+pub fn figures(
+    input: &InputArgs,
+    target: &Target,
+    seed: u64,
+    boards: &str,
+    duration: f64,
+    quiet: bool,
+) -> Result<Figures, Failure> {
+    let rate_error = |reference: Option<&crate::run::Reference>| {
+        reference.map_or(f64::NAN, |f| {
+            f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
+        })
+    };
+    Ok(if target.sfq().is_some() {
+        let options = crate::sfq::Options { duration, compare: true, quiet };
+        let (r, _, _) = crate::sfq::execute(input, None, None, target, seed, &options)?;
+        Figures {
+            energy_j: r.energy_j,
+            wall_plug_energy_j: r.wall_plug_energy_j,
+            energy_per_synaptic_event_j: r.run.energy_per_synaptic_event_j,
+            step_latency_s: r.run.step_latency_s,
+            size: r.ledger.junctions,
+            size_unit: "junctions".into(),
+            machine: None,
+            rate_error: rate_error(r.run.reference.as_ref()),
+        }
+    } else if target.crossbar().is_some() {
+        let options = crate::crossbar::Options {
+            nonideal: "none",
+            read_after: 0.0,
+            device_random: None,
+            adc_range: 1.0,
+            duration,
+            compare: true,
+            quiet,
+        };
+        let (r, _, _) = crate::crossbar::execute(input, None, None, target, seed, &options)?;
+        Figures {
+            energy_j: r.energy_j,
+            wall_plug_energy_j: r.energy_j,
+            energy_per_synaptic_event_j: r.run.energy_per_synaptic_event_j,
+            step_latency_s: r.run.step_latency_s,
+            size: r.mapping.tiles as u64,
+            size_unit: "tiles".into(),
+            machine: None,
+            rate_error: rate_error(r.run.reference.as_ref()),
+        }
+    } else {
+        let built = build(input, None, target, Some(boards), seed, quiet)?;
+        let (r, _) = execute(&built.image, target, Some(&built), duration, true, quiet)?;
+        Figures {
+            energy_j: r.energy_j,
+            wall_plug_energy_j: r.energy_j,
+            energy_per_synaptic_event_j: r.energy_per_synaptic_event_j,
+            step_latency_s: r.step_latency_s,
+            size: r.energy_counts.cores,
+            size_unit: "cores".into(),
+            machine: Some((r.energy_counts.chips, r.overruns, r.dropped_packets)),
+            rate_error: rate_error(r.reference.as_ref()),
+        }
+    })
+}
 
 /// Runs the command.
 #[allow(clippy::print_stdout)]
@@ -21,53 +110,11 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut energies = Vec::new();
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        // Energy on chip and at the wall (they differ for cryogenic targets), per event, step latency, size, chips
-        // and overruns (SpiNNaker only), and the reference comparison.
-        let (energy, wall_plug, per_event, latency, units, machine, reference) = if target.sfq().is_some() {
-            let options = crate::sfq::Options { duration, compare: true, quiet: args.quiet };
-            let (r, _, _) = crate::sfq::execute(&args.input, None, None, &target, args.seed, &options)?;
-            let size = format!("{} JJs", r.ledger.junctions);
-            (
-                r.energy_j,
-                r.wall_plug_energy_j,
-                r.run.energy_per_synaptic_event_j,
-                r.run.step_latency_s,
-                size,
-                None,
-                r.run.reference,
-            )
-        } else if target.crossbar().is_some() {
-            let options = crate::crossbar::Options {
-                nonideal: "none",
-                read_after: 0.0,
-                device_random: None,
-                adc_range: 1.0,
-                duration,
-                compare: true,
-                quiet: args.quiet,
-            };
-            let (r, _, _) = crate::crossbar::execute(&args.input, None, None, &target, args.seed, &options)?;
-            let size = format!("{} tiles", r.mapping.tiles);
-            (
-                r.energy_j,
-                r.energy_j,
-                r.run.energy_per_synaptic_event_j,
-                r.run.step_latency_s,
-                size,
-                None,
-                r.run.reference,
-            )
-        } else {
-            let built = build(&args.input, None, &target, Some("auto"), args.seed, args.quiet)?;
-            let (r, _) = execute(&built.image, &target, Some(&built), duration, true, args.quiet)?;
-            let size = format!("{} cores", r.energy_counts.cores);
-            let machine = Some((r.energy_counts.chips, r.overruns));
-            (r.energy_j, r.energy_j, r.energy_per_synaptic_event_j, r.step_latency_s, size, machine, r.reference)
-        };
-        let err = reference.map_or(f64::NAN, |f| {
-            f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
-        });
-        let (chips, overruns) = machine.map_or(("-".into(), "-".into()), |(c, o)| (c.to_string(), o.to_string()));
+        let f = figures(&args.input, &target, args.seed, "auto", duration, args.quiet)?;
+        let (energy, wall_plug, per_event, latency, err) =
+            (f.energy_j, f.wall_plug_energy_j, f.energy_per_synaptic_event_j, f.step_latency_s, f.rate_error);
+        let units = format!("{} {}", f.size, if f.size_unit == "junctions" { "JJs" } else { &f.size_unit });
+        let (chips, overruns) = f.machine.map_or(("-".into(), "-".into()), |(c, o, _)| (c.to_string(), o.to_string()));
         energies.push((name.to_string(), energy / duration.max(f64::MIN_POSITIVE)));
         rows.push(vec![
             name.to_string(),

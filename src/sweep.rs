@@ -1,5 +1,5 @@
 //! `soma sweep`: a design-space exploration. Every combination of the `--vary` values of target constants is
-//! compiled and run (points in parallel); each point's report is written atomically to `DIR/points/`, so an
+//! compiled and run on the target's family (SpiNNaker, crossbar or SFQ; points in parallel); each point's report is written atomically to `DIR/points/`, so an
 //! interrupted sweep resumes where it stopped; `DIR/sweep.csv` lists every point and `DIR/sweep.html` plots
 //! energy against step latency with the Pareto front highlighted.
 
@@ -11,11 +11,10 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 use soma_isa::units::Dim;
 
-use crate::compile::build;
+use crate::compare::{Figures, figures};
 use crate::html::{esc, page, pareto, table};
 use crate::load::quantity;
 use crate::output::write_atomic;
-use crate::run::{Report, execute};
 use crate::{Failure, SweepArgs};
 
 /// One design point's results.
@@ -23,43 +22,9 @@ use crate::{Failure, SweepArgs};
 pub struct Point {
     /// The constants set, `(name, value)`.
     pub settings: Vec<(String, f64)>,
-    /// Cores used.
-    pub cores: u64,
-    /// Chips of the machine.
-    pub chips: u64,
-    /// Energy, J.
-    pub energy_j: f64,
-    /// Energy per synaptic event, J.
-    pub energy_per_synaptic_event_j: f64,
-    /// Mean time of a step on the machine, s.
-    pub step_latency_s: f64,
-    /// Overrun steps summed over cores.
-    pub overruns: u64,
-    /// Dropped packets.
-    pub dropped_packets: u64,
-    /// Mean absolute relative rate error against the float reference.
-    pub rate_error: f64,
-}
-
-impl Point {
-    fn from(settings: Vec<(String, f64)>, r: &Report) -> Point {
-        let errors: Vec<f64> = r
-            .reference
-            .as_ref()
-            .map(|f| f.populations.iter().map(|p| p.rate_error.abs()).collect())
-            .unwrap_or_default();
-        Point {
-            settings,
-            cores: r.energy_counts.cores,
-            chips: r.energy_counts.chips,
-            energy_j: r.energy_j,
-            energy_per_synaptic_event_j: r.energy_per_synaptic_event_j,
-            step_latency_s: r.step_latency_s,
-            overruns: r.overruns,
-            dropped_packets: r.dropped_packets,
-            rate_error: if errors.is_empty() { f64::NAN } else { errors.iter().sum::<f64>() / errors.len() as f64 },
-        }
-    }
+    /// What the point measured.
+    #[serde(flatten)]
+    pub figures: Figures,
 }
 
 /// Parses `--vary key=v1,v2,...`.
@@ -125,10 +90,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             }
             let target = soma_targets::with_overrides(&args.target, settings)
                 .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-            let built =
-                build(&args.input, None, &target, Some(args.boards.as_deref().unwrap_or("auto")), args.seed, true)?;
-            let (report, _) = execute(&built.image, &target, Some(&built), duration, true, true)?;
-            let point = Point::from(settings.clone(), &report);
+            let boards = args.boards.as_deref().unwrap_or("auto");
+            let figures = figures(&args.input, &target, args.seed, boards, duration, true)?;
+            let point = Point { settings: settings.clone(), figures };
             let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;
             write_atomic(&file, |w: &mut dyn Write| w.write_all(json.as_bytes()))
                 .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
@@ -138,23 +102,29 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         .collect::<Result<_, _>>()?;
     bar.finish_and_clear();
     let keys: Vec<&str> = axes.iter().map(|a| a.0.as_str()).collect();
+    // SpiNNaker's machine columns stay empty for other families; the size column counts the family's unit.
+    let unit = results.first().map_or("cores", |p| p.figures.size_unit.as_str());
     let mut csv = format!(
-        "{},cores,chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error\n",
+        "{},{unit},chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error,\
+         wall_plug_energy_j\n",
         keys.join(",")
     );
     for p in &results {
+        let f = &p.figures;
         let values: Vec<String> = p.settings.iter().map(|s| s.1.to_string()).collect();
+        let [chips, overruns, dropped] =
+            f.machine.map_or([String::new(), String::new(), String::new()], |(c, o, d)| {
+                [c.to_string(), o.to_string(), d.to_string()]
+            });
         csv += &format!(
-            "{},{},{},{},{},{},{},{},{}\n",
+            "{},{},{chips},{},{},{},{overruns},{dropped},{},{}\n",
             values.join(","),
-            p.cores,
-            p.chips,
-            p.energy_j,
-            p.energy_per_synaptic_event_j,
-            p.step_latency_s,
-            p.overruns,
-            p.dropped_packets,
-            p.rate_error
+            f.size,
+            f.energy_j,
+            f.energy_per_synaptic_event_j,
+            f.step_latency_s,
+            f.rate_error,
+            f.wall_plug_energy_j
         );
     }
     write_atomic(&args.out.join("sweep.csv"), |w: &mut dyn Write| w.write_all(csv.as_bytes()))
@@ -169,14 +139,14 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                 duration
             ),
             pareto(
-                &results.iter().map(|p| (p.step_latency_s, p.energy_j, label(p))).collect::<Vec<_>>(),
+                &results.iter().map(|p| (p.figures.step_latency_s, p.figures.energy_j, label(p))).collect::<Vec<_>>(),
                 "step latency (s)",
                 "energy (J)",
             ),
             table(
                 &[
                     &keys.join(", "),
-                    "cores",
+                    unit,
                     "energy (J)",
                     "J per event",
                     "step latency (s)",
@@ -187,15 +157,18 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                 &results
                     .iter()
                     .map(|p| {
+                        let f = &p.figures;
+                        let (overruns, dropped) =
+                            f.machine.map_or(("-".into(), "-".into()), |(_, o, d)| (o.to_string(), d.to_string()));
                         vec![
                             label(p),
-                            p.cores.to_string(),
-                            format!("{:.4e}", p.energy_j),
-                            format!("{:.3e}", p.energy_per_synaptic_event_j),
-                            format!("{:.3e}", p.step_latency_s),
-                            p.overruns.to_string(),
-                            p.dropped_packets.to_string(),
-                            format!("{:.2}%", p.rate_error * 100.0),
+                            f.size.to_string(),
+                            format!("{:.4e}", f.energy_j),
+                            format!("{:.3e}", f.energy_per_synaptic_event_j),
+                            format!("{:.3e}", f.step_latency_s),
+                            overruns,
+                            dropped,
+                            format!("{:.2}%", f.rate_error * 100.0),
                         ]
                     })
                     .collect::<Vec<_>>(),

@@ -198,6 +198,30 @@ fn the_cli_compiles_dumps_runs_and_compares_on_sfq() {
     let table = stdout(&o);
     let sfq_row = table.lines().find(|l| l.starts_with("sfq_mitll")).expect("an SFQ row");
     assert!(sfq_row.contains("JJs") && table.lines().count() == 4, "{table}");
+    // A sweep over the step length: the same circuit, 5x the chip time per step and more static energy.
+    let out = dir.join("sweep");
+    let o = soma(&[
+        "sweep",
+        "examples/xor_sfq.snn",
+        "--target",
+        "sfq_mitll",
+        "--vary",
+        "clocks_per_step=10,50",
+        "--duration",
+        "200ms",
+        "--out",
+        out.to_str().expect("utf-8"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    assert!(csv.starts_with("clocks_per_step,junctions,chips,energy_j"), "{csv}");
+    let rows: Vec<Vec<&str>> = csv.lines().skip(1).map(|l| l.split(',').collect()).collect();
+    let number = |r: &[&str], i: usize| r[i].parse::<f64>().expect("a number");
+    assert_eq!(rows.len(), 2);
+    assert_eq!(rows[0][1], rows[1][1], "the same junctions");
+    assert!((number(&rows[1], 5) / number(&rows[0], 5) - 5.0).abs() < 1e-9, "{csv}");
+    assert!(number(&rows[1], 3) > number(&rows[0], 3), "more static bias energy over a longer run: {csv}");
 }
 
 #[test]

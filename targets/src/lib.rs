@@ -72,8 +72,8 @@ pub enum Family {
     SpiNNaker(spinnaker::SpiNNaker),
     /// Resistive in-memory crossbar.
     Crossbar(crossbar::Crossbar),
-    /// Superconducting single-flux-quantum pulse circuits.
-    Sfq(sfq::Sfq),
+    /// Superconducting single-flux-quantum pulse circuits (boxed: its cell library is the largest table).
+    Sfq(Box<sfq::Sfq>),
 }
 
 const PRESETS: &[(&str, &str)] = &[
@@ -126,7 +126,7 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
     let family = match header.family.as_str() {
         "spinnaker" => Family::SpiNNaker(spinnaker::SpiNNaker::from_table(header.rest).map_err(invalid)?),
         "crossbar" => Family::Crossbar(crossbar::Crossbar::from_table(header.rest).map_err(invalid)?),
-        "sfq" => Family::Sfq(sfq::Sfq::from_table(header.rest).map_err(invalid)?),
+        "sfq" => Family::Sfq(Box::new(sfq::Sfq::from_table(header.rest).map_err(invalid)?)),
         other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker, crossbar, sfq"))),
     };
     let mut target = Target { name: header.name, description: header.description, family, fingerprint: 0 };
