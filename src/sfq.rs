@@ -74,7 +74,15 @@ fn mapping_text(m: &sfq::Report) -> String {
             s += &format!("  {:<16} a readout (does not spike): computed off chip, not lowered\n", p.name);
             continue;
         }
-        let current = p.current_fluxon.map_or(String::new(), |q| format!(", current loop fluxon {q:.4e}"));
+        let loops: Vec<String> = p.current_fluxons.iter().map(|q| format!("{q:.4e}")).collect();
+        let mut current = match loops.len() {
+            0 => String::new(),
+            1 => format!(", current loop fluxon {}", loops[0]),
+            _ => format!(", current loop fluxons {}", loops.join(" / ")),
+        };
+        if p.refractory_steps > 0 {
+            current += &format!(", refractory {} steps", p.refractory_steps);
+        }
         s += &format!(
             "  {:<16} fluxon {:.4e}, threshold {} fluxons, leak {:.4} per step{current}, {} biased neurons\n",
             p.name, p.fluxon, p.threshold_fluxons, p.leak, p.biased_neurons

@@ -246,8 +246,11 @@ fn trace_writes_probed_membrane_potentials() {
 fn sfq_targets_are_listed_and_refuse_models_they_cannot_lower() {
     let o = soma(&["targets"]);
     assert!(stdout(&o).contains("sfq_mitll"), "{}", stdout(&o));
-    let o = soma(&["run", "examples/cuba.snn", "--target", "sfq_mitll", "-q"]);
-    assert!(!o.status.success());
-    assert!(stderr(&o).contains("population `exc` is `if_curr_exp`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("lowers `lif`, `if` and `cuba_lif` neurons"), "{}", stderr(&o));
+    let net = temp_dir("sfq-models").join("izhikevich.snn");
+    let text = "timestep 0.1 ms\npopulation rs[10] : izhikevich { a = 0.02 / ms, b = 0.2, c = -65 mV, d = 8 mV }\n";
+    std::fs::write(&net, text).expect("write");
+    let o = soma(&["run", net.to_str().expect("utf-8"), "--target", "sfq_mitll", "-q"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("population `rs` is `izhikevich`"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("lowers `lif`, `if`, `cuba_lif` and `if_curr_exp` neurons"), "{}", stderr(&o));
 }

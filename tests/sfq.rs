@@ -85,6 +85,42 @@ fn cuba_lif_populations_get_a_current_loop_and_fire_within_five_percent_of_the_r
 }
 
 #[test]
+fn if_curr_exp_populations_get_two_current_loops_and_refractoriness_within_five_percent() {
+    let model = "if_curr_exp { tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, \
+                 tau_refrac = 2 ms, tau_syn_e = 5 ms, tau_syn_i = 10 ms";
+    for (extra, drive, label) in [
+        (
+            "",
+            "source ex[50] : poisson { rate = 2000 Hz }\nsource ih[50] : poisson { rate = 500 Hz }\n\
+             projection ex -> pop : one_to_one { weight = 0.6 nA }\n\
+             projection ih -> pop : one_to_one { weight = -0.8 nA, receptor = inhibitory }",
+            "Poisson excitation and inhibition",
+        ),
+        (", i_offset = 1 nA", "", "i_offset"),
+    ] {
+        let text = format!("timestep 0.1 ms\npopulation pop[50] : {model}{extra} }}\n{drive}\n");
+        let (sfq, reference, image) = rates(&text, 3, 20_000);
+        let loops = image.program.netlist.cells.iter().filter(|c| matches!(c, Cell::Current { .. })).count();
+        let held = image.program.netlist.cells.iter().any(|c| matches!(c, Cell::Neuron { refractory: 20, .. }));
+        assert!(held, "{label}: 2 ms of refractoriness is 20 steps");
+        assert_eq!(loops, if extra.is_empty() { 100 } else { 0 }, "{label}: a loop per receptor with synapses");
+        let error = sfq[0] / reference[0] - 1.0;
+        eprintln!(
+            "if_curr_exp {label}: SFQ {:.2} Hz, reference {:.2} Hz ({:+.2}%)",
+            sfq[0],
+            reference[0],
+            100.0 * error
+        );
+        assert!(
+            reference[0] > 10.0 && error.abs() < 0.05,
+            "{label}: SFQ {} Hz vs reference {} Hz",
+            sfq[0],
+            reference[0]
+        );
+    }
+}
+
+#[test]
 fn the_xor_example_classifies_all_four_patterns_over_seeds_with_a_margin() {
     let example = std::fs::read_to_string("examples/xor_sfq.snn").expect("example");
     let xor = 2; // population index: hidden_or, hidden_and, xor
@@ -181,7 +217,11 @@ fn the_cli_compiles_dumps_runs_and_compares_on_sfq() {
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
     assert!(text.contains("clock -> ") && text.contains("source 0[0] at +"), "{}", &text[..400.min(text.len())]);
-    assert!(text.lines().any(|l| l.contains(" neuron threshold=65 floor=65 leak=3196/65536 -> ")), "{}", &text[..400]);
+    assert!(
+        text.lines().any(|l| l.contains(" neuron threshold=65 floor=65 leak=3196/65536 refractory=0 -> ")),
+        "{}",
+        &text[..400]
+    );
     let o = soma(&["compile", "examples/xor_sfq.snn", "--emit", "netlist"]);
     assert!(!o.status.success() && stderr(&o).contains("--emit netlist writes SFQ netlists"), "{}", stderr(&o));
     // Side by side with the digital and the crossbar targets.

@@ -16,7 +16,8 @@
 //! - **Synapses** become a JTL wire and a pulse multiplier with a pass gate: weight `w` brings `|w| g / q` fluxons
 //!   per spike (`g` the model's voltage per unit of input over a step), realised as `m` pulses passed with
 //!   probability `l / pass_levels`, the `(m, l)` closest to it. Negative weights drive the loop's inhibitory
-//!   input. Constant drive (`v_leak` above `v_reset`, injected DC currents) becomes a clock-fed synapse per neuron.
+//!   input. Constant drive (`v_leak` off `v_reset`, `i_offset`, injected DC currents) becomes a clock-fed bias
+//!   generator per neuron, exact to 1/65536 of a fluxon per step.
 //! - **Fan-out** from a neuron or a source channel is a balanced splitter tree, **fan-in** to each loop input a
 //!   balanced merger tree; the clock reaches every leak input and bias synapse through one splitter tree.
 //! - **Placement**: source channels, then neurons, row-major on a square grid of neuron-cell pitches; a wire's JTL
@@ -28,7 +29,7 @@
 use std::collections::BTreeMap;
 
 use soma_isa::instance::{self, Instance};
-use soma_isa::model::{NeuronModel, p21, pulse_through_synapse};
+use soma_isa::model::{NeuronModel, Receptor, p21, pulse_through_synapse};
 use soma_isa::sfq::{Cell, Netlist, Port, SfqProgram, Tap};
 use soma_targets::sfq::Sfq;
 
@@ -46,11 +47,14 @@ pub struct PopulationMap {
     pub threshold_fluxons: u16,
     /// Leak per clock, fraction of the stored flux.
     pub leak: f64,
-    /// Synaptic current per fluxon of the current loop (`cuba_lif`), if the neurons have one.
-    pub current_fluxon: Option<f64>,
+    /// Steps the membrane is held after a spike.
+    pub refractory_steps: u16,
+    /// Synaptic current per fluxon of each current loop (`cuba_lif`: one, `if_curr_exp`: one per receptor with
+    /// synapses).
+    pub current_fluxons: Vec<f64>,
     /// A non-spiking population (a readout): computed off chip, not lowered.
     pub readout: bool,
-    /// Neurons with a constant drive (a clock-fed bias synapse).
+    /// Neurons with a constant drive (a clock-fed bias generator).
     pub biased_neurons: usize,
 }
 
@@ -62,7 +66,8 @@ impl PopulationMap {
             fluxon: 0.0,
             threshold_fluxons: 0,
             leak: 0.0,
-            current_fluxon: None,
+            refractory_steps: 0,
+            current_fluxons: Vec::new(),
             readout: true,
             biased_neurons: 0,
         }
@@ -107,8 +112,14 @@ struct Membrane {
     v_leak: f64,
     v_reset: f64,
     theta: f64,
-    /// For current synapses (`cuba_lif`): the synaptic current's loop.
-    current: Option<CurrentLoop>,
+    /// The model's own constant current (PyNN `i_offset`).
+    i_offset: f64,
+    /// Fires at `v > theta` (NIR) rather than `v >= theta` (PyNN).
+    strict: bool,
+    /// Steps the membrane is held at `v_reset` after a spike.
+    refractory: u16,
+    /// For current synapses, per receptor, the synaptic current's loop (`cuba_lif`: one, `if_curr_exp`: two).
+    currents: Vec<CurrentLoop>,
 }
 
 /// A synaptic current `I <- p11 I + per_weight w` that flows into the membrane: a weight `w` eventually brings
@@ -126,33 +137,63 @@ fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>
         let p22 = (-dt / tau).exp();
         (p22, r * (1.0 - p22))
     };
+    let nir = |p22: f64, gain: f64, v_leak: f64, v_reset: f64, theta: f64, currents: Vec<CurrentLoop>| Membrane {
+        p22,
+        gain,
+        v_leak,
+        v_reset,
+        theta,
+        i_offset: 0.0,
+        strict: true,
+        refractory: 0,
+        currents,
+    };
     let m = match model {
         NeuronModel::Lif(m) => {
             let (p22, gain) = leaky(m.tau, m.r);
-            Membrane { p22, gain, v_leak: m.v_leak, v_reset: m.v_reset, theta: m.v_threshold, current: None }
+            nir(p22, gain, m.v_leak, m.v_reset, m.v_threshold, Vec::new())
         }
-        NeuronModel::If(m) => {
-            Membrane { p22: 1.0, gain: m.r * dt, v_leak: 0.0, v_reset: m.v_reset, theta: m.v_threshold, current: None }
-        }
+        NeuronModel::If(m) => nir(1.0, m.r * dt, 0.0, m.v_reset, m.v_threshold, Vec::new()),
         NeuronModel::CubaLif(m) => {
             let (p22, gain) = leaky(m.tau_mem, m.r);
             let p11 = (-dt / m.tau_syn).exp();
             let per_weight = m.w_in * (1.0 - p11);
             let total =
                 m.w_in * (pulse_through_synapse(m.r, m.tau_mem, m.tau_syn, dt) + p21(m.r, m.tau_mem, m.tau_syn, dt));
-            let current = (per_weight > 0.0).then(|| CurrentLoop { p11, per_weight, to_v: total / per_weight });
-            Membrane { p22, gain, v_leak: m.v_leak, v_reset: m.v_reset, theta: m.v_threshold, current }
+            let current = CurrentLoop { p11, per_weight, to_v: total / per_weight };
+            nir(p22, gain, m.v_leak, m.v_reset, m.v_threshold, vec![current])
+        }
+        NeuronModel::IfCurrExp(m) => {
+            // PyNN: a weight is a jump of the synaptic current, which enters v only through the propagator.
+            let r = m.tau_m / m.cm;
+            let (p22, gain) = leaky(m.tau_m, r);
+            let current = |ts: f64| {
+                let p11 = (-dt / ts).exp();
+                CurrentLoop { p11, per_weight: 1.0, to_v: p21(r, m.tau_m, ts, dt) / (1.0 - p11) }
+            };
+            Membrane {
+                p22,
+                gain,
+                v_leak: m.v_rest,
+                v_reset: m.v_reset,
+                theta: m.v_thresh,
+                i_offset: m.i_offset,
+                strict: false,
+                refractory: (m.tau_refrac / dt).round().min(65535.0) as u16,
+                currents: vec![current(m.tau_syn_e), current(m.tau_syn_i)],
+            }
         }
         other if !other.kind().spikes() => return Ok(None),
         other => {
             return Err(CompileError::Unsupported(format!(
-                "population `{name}` is `{}`: the SFQ target lowers `lif`, `if` and `cuba_lif` neurons (storage \
-                 loops integrating pulses, with a current loop for `cuba_lif`) and leaves non-spiking readouts off chip",
+                "population `{name}` is `{}`: the SFQ target lowers `lif`, `if`, `cuba_lif` and `if_curr_exp` neurons \
+                 (storage loops integrating pulses, with current loops for current synapses) and leaves non-spiking \
+                 readouts off chip",
                 other.kind().name()
             )));
         }
     };
-    let sane = m.theta > m.v_reset && m.gain > 0.0 && m.current.as_ref().is_none_or(|c| c.to_v > 0.0);
+    let sane = m.theta > m.v_reset && m.gain > 0.0 && m.currents.iter().all(|c| c.to_v > 0.0 && c.per_weight > 0.0);
     if !sane {
         return Err(CompileError::Unsupported(format!(
             "population `{name}`: the threshold must lie above the reset, and the input resistance and weight be \
@@ -246,6 +287,7 @@ pub fn compile(
     let c = &lib.cells;
     let (max_fluxons, max_pulses, levels) =
         (c.neuron_max_fluxons.value, c.synapse_max_pulses.value as u8, c.synapse_pass_levels.value as u16);
+    let current_capacity = c.current_max_fluxons.value as u16;
     let membranes: Vec<Option<Membrane>> =
         inst.populations.iter().map(|p| membrane(&p.model, inst.dt, &p.name)).collect::<Result<_, _>>()?;
     // Constant drive per neuron per step, in membrane units.
@@ -255,7 +297,7 @@ pub fn compile(
         .enumerate()
         .map(|(i, p)| {
             let Some(m) = &membranes[i] else { return Vec::new() };
-            let mut d = vec![(1.0 - m.p22) * (m.v_leak - m.v_reset); p.size()];
+            let mut d = vec![(1.0 - m.p22) * (m.v_leak - m.v_reset) + m.gain * m.i_offset; p.size()];
             for cur in inst.currents.iter().filter(|c| c.target == i) {
                 if let Some(amps) = cur.amplitudes.first() {
                     for (k, dk) in d.iter_mut().enumerate() {
@@ -267,19 +309,22 @@ pub fn compile(
         })
         .collect();
     let mut fan_in: BTreeMap<Port, Vec<(u32, u8)>> = BTreeMap::new();
-    let mut w_max = vec![0.0f64; inst.populations.len()];
+    // The largest |weight| onto each population, per receptor (single-receptor models use index 0).
+    let receptor = |post: usize, r: Receptor| r.index().min(inst.populations[post].model.kind().receptors() - 1);
+    let mut w_max = vec![[0.0f64; 2]; inst.populations.len()];
     for pr in &inst.projections {
+        let k = receptor(pr.post, pr.receptor);
         for &w in &pr.rows.weights {
-            w_max[pr.post] = w_max[pr.post].max((w as f64).abs());
+            w_max[pr.post][k] = w_max[pr.post][k].max((w as f64).abs());
         }
     }
     let mut net = Netlist::default();
     let mut maps = Vec::new();
     let mut neurons = Vec::new();
-    // Per population, the loop each neuron's synapses drive (its current loop, or the neuron itself), and fluxons
-    // per unit of weight there with the fluxon size of that loop.
-    let mut entries: Vec<Vec<u32>> = Vec::new();
-    let mut input_scale: Vec<(f64, f64)> = Vec::new();
+    // Per population and receptor: the loop each neuron's synapses drive (a current loop, or the neuron itself),
+    // and the loop's potential per unit of weight and per fluxon.
+    let mut entries: Vec<Vec<Vec<u32>>> = Vec::new();
+    let mut input_scale: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut fluxon = Vec::new();
     let mut clocked = Vec::new();
     for (i, p) in inst.populations.iter().enumerate() {
@@ -287,70 +332,88 @@ pub fn compile(
             maps.push(PopulationMap::readout(&p.name));
             neurons.push(Vec::new());
             entries.push(Vec::new());
-            input_scale.push((0.0, 1.0));
+            input_scale.push(Vec::new());
             fluxon.push(0.0);
             continue;
         };
         let theta = m.theta - m.v_reset;
         let drive_max = drive[i].iter().fold(0.0f64, |a, x| a.max(x.abs()));
         let fits = |per_event: f64| per_event / max_pulses as f64;
-        // Without synapses there is no current to hold.
-        let synaptic = m.current.as_ref().filter(|_| w_max[i] > 0.0);
-        let (q, current) = match synaptic {
-            None => ((theta / max_fluxons).max(fits(m.gain * w_max[i])).max(fits(drive_max)), None),
-            Some(c) => {
-                // The current loop's fluxon holds the largest weight in the multiplier's range; the membrane's
-                // fluxon is as fine as the threshold, the current's outflow per fluxon and the drive allow.
-                let q_current = fits(c.per_weight * w_max[i]).max(f64::MIN_POSITIVE);
-                let q = (theta / max_fluxons).max(fits(c.to_v * q_current)).max(fits(drive_max));
-                let leak = ((1.0 - c.p11) * 65536.0).round().clamp(1.0, 65535.0) as u16;
-                let outflow = quantise(c.to_v * q_current / q, max_pulses, levels).ok_or_else(|| {
-                    CompileError::Unsupported(format!(
-                        "population `{}`: its synaptic current is too weak for one pulse",
-                        p.name
-                    ))
-                })?;
-                (q, Some((q_current, leak, outflow)))
-            }
-        };
+        // A current loop's fluxon holds its largest weight in the multiplier's range (a receptor without synapses
+        // gets no loop); the membrane's fluxon is as fine as the threshold, the direct inputs, the currents'
+        // outflow per fluxon and the drive allow.
+        let loops: Vec<(usize, &CurrentLoop, f64)> = m
+            .currents
+            .iter()
+            .enumerate()
+            .filter(|(k, _)| w_max[i][*k] > 0.0)
+            .map(|(k, c)| (k, c, fits(c.per_weight * w_max[i][k])))
+            .collect();
+        let direct = if m.currents.is_empty() { fits(m.gain * w_max[i][0]) } else { 0.0 };
+        let q = loops
+            .iter()
+            .map(|&(_, c, q_current)| fits(c.to_v * q_current))
+            .fold((theta / max_fluxons).max(direct).max(fits(drive_max)), f64::max);
         let x = theta / q;
-        let threshold = if (x - x.round()).abs() < 1e-9 { x.round() + 1.0 } else { x.ceil() }.min(65535.0) as u16;
+        let on_threshold = (x - x.round()).abs() < 1e-9;
+        let threshold = match (on_threshold, m.strict) {
+            (true, true) => x.round() + 1.0,
+            (true, false) => x.round(),
+            (false, _) => x.ceil(),
+        }
+        .clamp(1.0, 65535.0) as u16;
         let leak = ((1.0 - m.p22) * 65536.0).round().min(65535.0) as u16;
+        let mut outflows = Vec::new();
+        for &(k, c, q_current) in &loops {
+            let outflow = quantise(c.to_v * q_current / q, max_pulses, levels).ok_or_else(|| {
+                CompileError::Unsupported(format!(
+                    "population `{}`: its synaptic current is too weak for one pulse",
+                    p.name
+                ))
+            })?;
+            outflows.push((k, ((1.0 - c.p11) * 65536.0).round().clamp(1.0, 65535.0) as u16, outflow));
+        }
+        let receptors = p.model.kind().receptors();
         let mut cells = Vec::with_capacity(p.size());
-        let mut inputs = Vec::with_capacity(p.size());
+        let mut inputs = vec![Vec::with_capacity(p.size()); receptors];
         for _ in 0..p.size() {
-            let neuron = net.add(Cell::Neuron { threshold, floor: threshold, leak });
-            if leak > 0 {
+            let neuron = net.add(Cell::Neuron { threshold, floor: threshold, leak, refractory: m.refractory });
+            if leak > 0 || m.refractory > 0 {
                 clocked.push(Port { cell: neuron, input: 1 });
             }
             cells.push(neuron);
-            inputs.push(match current {
-                None => neuron,
-                Some((_, leak, (pulses, pass))) => {
-                    let loop_ = net.add(Cell::Current { capacity: max_fluxons as u16, leak });
-                    clocked.push(Port { cell: loop_, input: 1 });
-                    for (output, input) in [(0u8, 0u8), (1, 2)] {
-                        let syn = net.add(Cell::Synapse { pulses, pass });
-                        net.connect(loop_, output, Port { cell: syn, input: 0 });
-                        fan_in.entry(Port { cell: neuron, input }).or_default().push((syn, 0));
-                    }
-                    loop_
+            for list in inputs.iter_mut() {
+                list.push(neuron);
+            }
+            for &(k, leak, (pulses, pass)) in &outflows {
+                let loop_ = net.add(Cell::Current { capacity: current_capacity, leak });
+                clocked.push(Port { cell: loop_, input: 1 });
+                for (output, input) in [(0u8, 0u8), (1, 2)] {
+                    let syn = net.add(Cell::Synapse { pulses, pass });
+                    net.connect(loop_, output, Port { cell: syn, input: 0 });
+                    fan_in.entry(Port { cell: neuron, input }).or_default().push((syn, 0));
                 }
-            });
+                *inputs[k].last_mut().expect("this neuron's entry") = loop_;
+            }
         }
         neurons.push(cells);
         entries.push(inputs);
-        input_scale.push(match (synaptic, current) {
-            (Some(c), Some((q_current, ..))) => (c.per_weight, q_current),
-            _ => (m.gain, q),
-        });
+        input_scale.push(
+            (0..receptors)
+                .map(|k| match loops.iter().find(|l| l.0 == k) {
+                    Some(&(_, c, q_current)) => (c.per_weight, q_current),
+                    None => (m.gain, q),
+                })
+                .collect(),
+        );
         fluxon.push(q);
         maps.push(PopulationMap {
             name: p.name.clone(),
             fluxon: q,
             threshold_fluxons: threshold,
             leak: leak as f64 / 65536.0,
-            current_fluxon: current.map(|(q_current, ..)| q_current),
+            refractory_steps: m.refractory,
+            current_fluxons: loops.iter().map(|l| l.2).collect(),
             readout: false,
             biased_neurons: 0,
         });
@@ -378,7 +441,8 @@ pub fn compile(
             readout_synapses += pr.rows.len() as u64;
             continue;
         }
-        let (g, q) = input_scale[pr.post];
+        let k = receptor(pr.post, pr.receptor);
+        let (g, q) = input_scale[pr.post][k];
         let mut tally = ErrorTally::default();
         for i in 0..inst.pre_size(pr.pre) {
             let (key, slot) = match pr.pre {
@@ -399,7 +463,7 @@ pub fn compile(
                 let jtl = net.add(Cell::Jtl { stages: stages.min(u16::MAX as u64) as u16 });
                 let syn = net.add(Cell::Synapse { pulses, pass });
                 net.connect(jtl, 0, Port { cell: syn, input: 0 });
-                let input = Port { cell: entries[pr.post][post], input: if w > 0.0 { 0 } else { 2 } };
+                let input = Port { cell: entries[pr.post][k][post], input: if w > 0.0 { 0 } else { 2 } };
                 let leaves = fan_out.entry(key).or_default();
                 paths.push(Path { pre: key, leaf: leaves.len(), input, stages, pulses });
                 leaves.push(Port { cell: jtl, input: 0 });
@@ -408,14 +472,15 @@ pub fn compile(
         }
         errors.push(tally.finish(&pr.name, pr.rows.len()));
     }
-    // Bias synapses on the clock: the constant drive of each neuron.
+    // Bias generators on the clock: the constant drive of each neuron, to 1/65536 of a fluxon per step.
     for (i, cells) in neurons.iter().enumerate() {
         for (k, &cell) in cells.iter().enumerate() {
             let d = drive[i][k];
-            if let Some((pulses, pass)) = quantise(d.abs() / fluxon[i], max_pulses, levels) {
-                let syn = net.add(Cell::Synapse { pulses, pass });
-                clocked.push(Port { cell: syn, input: 0 });
-                fan_in.entry(Port { cell, input: if d > 0.0 { 0 } else { 2 } }).or_default().push((syn, 0));
+            let rate = (d.abs() / fluxon[i] * 65536.0).round().min(u32::MAX as f64) as u32;
+            if rate > 0 {
+                let bias = net.add(Cell::Bias { rate });
+                clocked.push(Port { cell: bias, input: 0 });
+                fan_in.entry(Port { cell, input: if d > 0.0 { 0 } else { 2 } }).or_default().push((bias, 0));
                 maps[i].biased_neurons += 1;
             }
         }
@@ -520,9 +585,11 @@ pub fn dump(program: &SfqProgram) -> String {
     for (i, (cell, wires)) in program.netlist.cells.iter().zip(&program.netlist.wires).enumerate() {
         let params = match *cell {
             Cell::Jtl { stages } => format!(" stages={stages}"),
-            Cell::Neuron { threshold, floor, leak } => {
-                format!(" threshold={threshold} floor={floor} leak={leak}/65536")
+            Cell::Neuron { threshold, floor, leak, refractory } => {
+                format!(" threshold={threshold} floor={floor} leak={leak}/65536 refractory={refractory}")
             }
+            Cell::Current { capacity, leak } => format!(" capacity={capacity} leak={leak}/65536"),
+            Cell::Bias { rate } => format!(" rate={rate}/65536"),
             Cell::Synapse { pulses, pass } => format!(" pulses={pulses} pass={pass}/{}", program.pass_levels),
             _ => String::new(),
         };

@@ -12,12 +12,16 @@
 //!   (saturating at `-floor`). Input 0 adds a fluxon, input 2 removes one; at `n == threshold` the neuron fires on
 //!   output 0 and `n` returns to 0. Input 1 is the leak clock: with `a` the neuron's leak accumulator (16 bits),
 //!   `a += |n| * leak; n -= sign(n) * (a >> 16); a &= 0xffff`: a quantised exponential decay by `leak / 65536` of
-//!   the stored flux per clock, exact in integers.
+//!   the stored flux per clock, exact in integers. With `refractory = R > 0` the loop is held empty after it fires,
+//!   losing its inputs, until `R + 1` clock pulses have passed (the rest of the step it fired in and `R` more).
 //! - `Current { capacity, leak }`: a synaptic-current storage loop for neurons with current synapses (NIR
 //!   `cuba_lif`). Inputs 0 and 2 add and remove a fluxon (the count saturates at `+-capacity`); on each pulse at
 //!   input 1 (the clock) it releases the leak's share by the neuron's integer rule, and each released fluxon
-//!   leaves as a pulse on output 0 (positive count) or output 1 (negative count), the library's multiplier spacing
-//!   apart: the decaying current flows into the membrane.
+//!   leaves as a pulse on output 0 (positive count) or output 1 (negative count), one multiplier burst
+//!   (`synapse_max_pulses` x its spacing) apart: the decaying current flows into the membrane.
+//! - `Bias { rate }`: a neuron's constant drive, set by a bias current: on each clock pulse (input 0) it adds
+//!   `rate` to a 16-bit-fraction accumulator and emits its whole part as pulses on output 0, the library's
+//!   multiplier spacing apart: `rate / 65536` fluxons per step, exactly on average.
 //! - `Synapse { pulses, pass }`: a pulse multiplier and a stochastic (thermal) pass gate. Each input pulse becomes
 //!   `pulses` pulses, spaced by the library's multiplier spacing, each passed with probability
 //!   `pass / pass_levels` (an integer draw below `pass_levels`, from the run's seed).
@@ -55,6 +59,8 @@ pub enum Cell {
         floor: u16,
         /// Fraction of the stored flux the leak clock removes, in units of 1/65536.
         leak: u16,
+        /// Steps after a spike during which the loop is held empty (inputs are lost).
+        refractory: u16,
     },
     /// Synaptic-current loop.
     Current {
@@ -62,6 +68,11 @@ pub enum Cell {
         capacity: u16,
         /// Fraction of the stored flux each clock pulse releases, in units of 1/65536.
         leak: u16,
+    },
+    /// Clocked pulse-rate generator for a constant drive.
+    Bias {
+        /// Fluxons per clock pulse, in units of 1/65536.
+        rate: u32,
     },
     /// Pulse multiplier with a stochastic pass gate.
     Synapse {
@@ -96,6 +107,7 @@ impl Cell {
             Cell::Dff => "dff",
             Cell::Neuron { .. } => "neuron",
             Cell::Current { .. } => "current",
+            Cell::Bias { .. } => "bias",
             Cell::Synapse { .. } => "synapse",
         }
     }
@@ -141,6 +153,7 @@ impl Netlist {
                 Cell::Jtl { stages } => stages == 0,
                 Cell::Neuron { threshold, .. } => threshold == 0,
                 Cell::Current { capacity, .. } => capacity == 0,
+                Cell::Bias { rate } => rate == 0,
                 Cell::Synapse { pulses, pass } => pulses == 0 || pass == 0 || pass > pass_levels,
                 _ => false,
             };

@@ -49,9 +49,10 @@ pub struct Simulation<'a> {
     last: Vec<Option<u64>>,
     /// Per DFF: arrival time of the stored data pulse.
     stored: Vec<Option<u64>>,
-    /// Per neuron: fluxons stored, and the leak accumulator.
+    /// Per neuron: fluxons stored, the leak accumulator, and clock pulses left before it takes input again.
     fluxons: Vec<i32>,
     leak_acc: Vec<u32>,
+    refractory_left: Vec<u16>,
     rng: Rng,
     /// Per cell, its counts.
     pub counts: Vec<CellCounts>,
@@ -76,6 +77,7 @@ impl<'a> Simulation<'a> {
             stored: vec![None; n],
             fluxons: vec![0; n],
             leak_acc: vec![0; n],
+            refractory_left: vec![0; n],
             rng: Rng::new(seed, 0x0005_f95e),
             counts: vec![CellCounts::default(); n],
             outputs: Vec::new(),
@@ -153,21 +155,27 @@ impl<'a> Simulation<'a> {
                     None => {}
                 }
             }
-            Cell::Neuron { threshold, floor, leak } => {
+            Cell::Neuron { threshold, floor, leak, refractory } => {
                 self.counts[cell].pulses += 1;
                 let n = &mut self.fluxons[cell];
+                let held = &mut self.refractory_left[cell];
                 match input {
+                    1 => {
+                        *held = held.saturating_sub(1);
+                        release(n, &mut self.leak_acc[cell], leak);
+                    }
+                    _ if *held > 0 => {}
                     0 => {
                         *n += 1;
                         if *n >= threshold as i32 {
                             *n = 0;
                             self.leak_acc[cell] = 0;
+                            if refractory > 0 {
+                                *held = refractory.saturating_add(1);
+                            }
                             self.fired.push((t, cell as u32));
                             self.emit(t + fs(c.neuron_delay_ps.value), cell, 0);
                         }
-                    }
-                    1 => {
-                        release(n, &mut self.leak_acc[cell], leak);
                     }
                     _ => *n = (*n - 1).max(-(floor as i32)),
                 }
@@ -181,11 +189,23 @@ impl<'a> Simulation<'a> {
                     _ => {
                         let released = release(n, &mut self.leak_acc[cell], leak);
                         let output = if released > 0 { 0 } else { 1 };
-                        let (delay, spacing) = (fs(c.neuron_delay_ps.value), fs(c.synapse_pulse_spacing_ps.value));
+                        // One released fluxon per multiplier burst, so that the bursts they become do not overlap.
+                        let delay = fs(c.neuron_delay_ps.value);
+                        let spacing = fs(c.synapse_pulse_spacing_ps.value) * c.synapse_max_pulses.value as u64;
                         for k in 0..released.unsigned_abs() as u64 {
                             self.emit(t + delay + k * spacing, cell, output);
                         }
                     }
+                }
+            }
+            Cell::Bias { rate } => {
+                self.counts[cell].pulses += 1;
+                let acc = &mut self.leak_acc[cell];
+                *acc += rate;
+                let (count, spacing) = (*acc >> 16, fs(c.synapse_pulse_spacing_ps.value));
+                *acc &= 0xffff;
+                for k in 0..count as u64 {
+                    self.emit(t + fs(c.synapse_delay_ps.value) + k * spacing, cell, 0);
                 }
             }
             Cell::Synapse { pulses, pass } => {

@@ -79,7 +79,7 @@ fn a_stochastic_synapse_into_a_neuron_fires_at_input_rate_times_pass_over_thresh
     let lib = lib();
     let mut n = Netlist::default();
     let syn = n.add(Cell::Synapse { pulses: 1, pass: 3 });
-    let neuron = n.add(Cell::Neuron { threshold: 4, floor: 4, leak: 0 });
+    let neuron = n.add(Cell::Neuron { threshold: 4, floor: 4, leak: 0, refractory: 0 });
     n.connect(syn, 0, Port { cell: neuron, input: 0 });
     let mut sim = Simulation::new(&n, &lib, 10, 7);
     // 100,000 input pulses every 20 ps, passed with 3/10: expect 100,000 x 0.3 / 4 = 7,500 firings.
@@ -106,7 +106,7 @@ fn the_multiplier_spaces_its_pulses_and_the_loop_leaks_by_the_integer_rule() {
     assert_eq!(sim.switches(), 3 * 4, "one switch of its 4 junctions per pulse made");
 
     let mut n = Netlist::default();
-    let neuron = n.add(Cell::Neuron { threshold: 100, floor: 3, leak: 16_384 });
+    let neuron = n.add(Cell::Neuron { threshold: 100, floor: 3, leak: 16_384, refractory: 0 });
     let mut sim = Simulation::new(&n, &lib, 16, 1);
     let (excite, leak, inhibit) =
         (Port { cell: neuron, input: 0 }, Port { cell: neuron, input: 1 }, Port { cell: neuron, input: 2 });

@@ -78,6 +78,8 @@ crate::sections! {
         synapse_delay_ps,
         /// Fluxons the neuron's storage loop holds at most (its threshold's upper bound).
         neuron_max_fluxons,
+        /// Fluxons a synaptic-current loop holds at most, either way.
+        current_max_fluxons,
         /// Pulses the synapse's multiplier makes of one input pulse at most.
         synapse_max_pulses,
         /// Time between the multiplier's pulses, ps.
@@ -129,6 +131,7 @@ impl Sfq {
         whole("cells.synapse_pass_levels", &s.cells.synapse_pass_levels, 1.0, 65535.0)?;
         whole("cells.synapse_max_pulses", &s.cells.synapse_max_pulses, 1.0, 255.0)?;
         whole("cells.neuron_max_fluxons", &s.cells.neuron_max_fluxons, 1.0, 65535.0)?;
+        whole("cells.current_max_fluxons", &s.cells.current_max_fluxons, 1.0, 65535.0)?;
         for (name, c) in [
             ("cells.jtl_delay_ps", &s.cells.jtl_delay_ps),
             ("cells.splitter_delay_ps", &s.cells.splitter_delay_ps),
@@ -166,7 +169,7 @@ impl Sfq {
             Cell::Merger => c.merger_jjs.value,
             Cell::Dff => c.dff_jjs.value,
             Cell::Neuron { .. } | Cell::Current { .. } => c.neuron_jjs.value,
-            Cell::Synapse { .. } => c.synapse_jjs.value,
+            Cell::Synapse { .. } | Cell::Bias { .. } => c.synapse_jjs.value,
         }) as u64
     }
 
