@@ -139,17 +139,18 @@ fn a_current_loop_releases_its_leak_share_as_pulses_of_its_sign() {
         sim.inject(k, port(0)); // saturates at the capacity, 50
     }
     sim.inject(1_000, port(1));
-    sim.run_until(500_000);
-    // 50 x 16384 >> 16 = 12 fluxons out (a = 32768 left), 8 ps after the clock, 13.9 ps apart, on output 0.
+    sim.run_until(2_000_000);
+    // 50 x 16384 >> 16 = 12 fluxons out (a = 32768 left), 8 ps after the clock, one multiplier burst
+    // (8 pulses x 13.9 ps = 111.2 ps) apart, on output 0.
     let positive: Vec<u64> = sim.outputs.iter().filter(|o| o.2 == 0).map(|o| o.0).collect();
     assert_eq!(positive.len(), 12);
-    assert_eq!((positive[0], positive[11]), (9_000, 9_000 + 11 * 13_900));
+    assert_eq!((positive[0], positive[11]), (9_000, 9_000 + 11 * 111_200));
     assert_eq!(sim.fluxons(current), 38);
     for k in 0..100 {
-        sim.inject(600_000 + k, port(2)); // 38 - 100 saturates at -50
+        sim.inject(3_000_000 + k, port(2)); // 38 - 100 saturates at -50
     }
-    sim.inject(700_000, port(1));
-    sim.run_until(2_000_000);
+    sim.inject(3_100_000, port(1));
+    sim.run_until(6_000_000);
     // a = 32768 + 50 x 16384 = 851968: 13 out, on output 1 (the count is negative).
     assert_eq!(sim.outputs.iter().filter(|o| o.2 == 1).count(), 13);
     assert_eq!(sim.fluxons(current), -37);
