@@ -31,10 +31,24 @@ pub struct Figures {
     pub size: u64,
     /// What `size` counts: `cores`, `tiles` or `junctions`.
     pub size_unit: String,
-    /// SpiNNaker only: chips, overrun steps and dropped packets.
-    pub machine: Option<(u64, u64, u64)>,
+    /// SpiNNaker only: the machine's own trouble counts.
+    pub machine: Option<MachineFigures>,
     /// Mean absolute relative rate error against the float reference.
     pub rate_error: f64,
+}
+
+/// What only a SpiNNaker-style machine reports.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
+pub struct MachineFigures {
+    /// Chips of the machine.
+    pub chips: u64,
+    /// Steps in which a core overran (summed over cores).
+    pub overruns: u64,
+    /// Packets dropped on full links.
+    pub dropped_packets: u64,
+    /// Weights that saturated a ring-buffer entry (absent in sweep points written before soma counted them).
+    #[serde(default)]
+    pub ring_buffer_saturations: u64,
 }
 
 /// Compiles or lowers `input` for `target` (SpiNNaker machines of `boards`), runs it for `duration` s next to the
@@ -96,7 +110,12 @@ pub fn figures(
             step_latency_s: r.step_latency_s,
             size: r.energy_counts.cores,
             size_unit: "cores".into(),
-            machine: Some((r.energy_counts.chips, r.overruns, r.dropped_packets)),
+            machine: Some(MachineFigures {
+                chips: r.energy_counts.chips,
+                overruns: r.overruns,
+                dropped_packets: r.dropped_packets,
+                ring_buffer_saturations: r.ring_buffer_saturations,
+            }),
             rate_error: rate_error(r.reference.as_ref()),
         }
     })
@@ -114,7 +133,9 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         let (energy, wall_plug, per_event, latency, err) =
             (f.energy_j, f.wall_plug_energy_j, f.energy_per_synaptic_event_j, f.step_latency_s, f.rate_error);
         let units = format!("{} {}", f.size, if f.size_unit == "junctions" { "JJs" } else { &f.size_unit });
-        let (chips, overruns) = f.machine.map_or(("-".into(), "-".into()), |(c, o, _)| (c.to_string(), o.to_string()));
+        let [chips, overruns, saturations] = f.machine.map_or(["-".into(), "-".into(), "-".into()], |m| {
+            [m.chips.to_string(), m.overruns.to_string(), m.ring_buffer_saturations.to_string()]
+        });
         energies.push((name.to_string(), energy / duration.max(f64::MIN_POSITIVE)));
         rows.push(vec![
             name.to_string(),
@@ -125,6 +146,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             units,
             chips,
             overruns,
+            saturations,
             format!("{:.2}%", err * 100.0),
         ]);
     }
@@ -137,6 +159,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         "cores / tiles / JJs",
         "chips",
         "overruns",
+        "ring-buffer saturations",
         "mean rate error",
     ];
     let mut text = header.join(" | ") + "\n";

@@ -120,10 +120,11 @@ pub fn html(r: &Report) -> String {
     }
     let m = &r.machine;
     sections.push(format!(
-        "<h2>Core load over the chips</h2><p class=\"note\">Colour: the busiest core's mean cycles per step over its budget (green 0, yellow 1 = exactly the budget, red 2 or more). Hover a chip for its cores. Overruns {}, late packets {}, dropped packets {}; mean load {:.2}, worst step {:.2}.</p>{}",
+        "<h2>Core load over the chips</h2><p class=\"note\">Colour: the busiest core's mean cycles per step over its budget (green 0, yellow 1 = exactly the budget, red 2 or more). Hover a chip for its cores. Overruns {}, late packets {}, dropped packets {}, ring-buffer saturations {}; mean load {:.2}, worst step {:.2}.</p>{}",
         r.overruns,
         r.late_packets,
         r.dropped_packets,
+        r.ring_buffer_saturations,
         r.core_load_mean,
         r.core_load_max,
         mesh(

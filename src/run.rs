@@ -283,6 +283,10 @@ pub struct Report {
     pub late_packets: u64,
     /// Packets dropped on full links.
     pub dropped_packets: u64,
+    /// Synaptic weights that saturated a ring-buffer entry (their excess lost); absent in reports written before
+    /// soma counted them.
+    #[serde(default)]
+    pub ring_buffer_saturations: u64,
     /// Model time.
     pub duration_s: f64,
     /// Steps.
@@ -474,6 +478,7 @@ pub fn execute(
         overruns: counters.iter().map(|c| c.overruns).sum(),
         late_packets: counters.iter().map(|c| c.late_packets).sum(),
         dropped_packets: machine.dropped_packets,
+        ring_buffer_saturations: counters.iter().map(|c| c.ring_saturations).sum(),
         duration_s: duration,
         steps,
         step_latency_s: neuron_cores.iter().map(|k| per_step(k)).fold(0.0, f64::max) / spinn.machine.clock_hz.value,
@@ -684,6 +689,13 @@ pub fn text_report(r: &Report) -> String {
         "core load (cycles per step / budget): max {:.2}, mean {:.2}; overruns {}, late packets {}, dropped packets {}\n",
         r.core_load_max, r.core_load_mean, r.overruns, r.late_packets, r.dropped_packets
     );
+    if r.ring_buffer_saturations > 0 {
+        s += &format!(
+            "ring buffers saturated {} times: input was lost; raise ring_buffer_sigma or expected_rate_hz in the preset \
+             (larger weight shifts, coarser weights)\n",
+            thousands(r.ring_buffer_saturations)
+        );
+    }
     s += &format!("wall {:.3} s, {:.3e} synaptic events per wall second\n", r.wall_s, r.events_per_wall_s);
     if let Some(c) = &r.reference {
         s += &c.text("machine");

@@ -106,18 +106,17 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let unit = results.first().map_or("cores", |p| p.figures.size_unit.as_str());
     let mut csv = format!(
         "{},{unit},chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error,\
-         wall_plug_energy_j\n",
+         wall_plug_energy_j,ring_buffer_saturations\n",
         keys.join(",")
     );
     for p in &results {
         let f = &p.figures;
         let values: Vec<String> = p.settings.iter().map(|s| s.1.to_string()).collect();
-        let [chips, overruns, dropped] =
-            f.machine.map_or([String::new(), String::new(), String::new()], |(c, o, d)| {
-                [c.to_string(), o.to_string(), d.to_string()]
-            });
+        let [chips, overruns, dropped, saturations] = f.machine.map_or(Default::default(), |m| {
+            [m.chips, m.overruns, m.dropped_packets, m.ring_buffer_saturations].map(|x| x.to_string())
+        });
         csv += &format!(
-            "{},{},{chips},{},{},{},{overruns},{dropped},{},{}\n",
+            "{},{},{chips},{},{},{},{overruns},{dropped},{},{},{saturations}\n",
             values.join(","),
             f.size,
             f.energy_j,
@@ -158,8 +157,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                     .iter()
                     .map(|p| {
                         let f = &p.figures;
-                        let (overruns, dropped) =
-                            f.machine.map_or(("-".into(), "-".into()), |(_, o, d)| (o.to_string(), d.to_string()));
+                        let (overruns, dropped) = f
+                            .machine
+                            .map_or(("-".into(), "-".into()), |m| (m.overruns.to_string(), m.dropped_packets.to_string()));
                         vec![
                             label(p),
                             f.size.to_string(),

@@ -125,3 +125,40 @@ fn images_run_only_on_their_target() {
     assert_eq!(o.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+/// Eight neurons fire in the same step into one neuron: 8 x 3 of input in one ring-buffer entry.
+const SYNCHRONOUS: &str = "timestep 1 ms
+source s[8] : spikes { times = [[10 ms, 50 ms], [10 ms, 50 ms], [10 ms, 50 ms], [10 ms, 50 ms], [10 ms, 50 ms], \
+[10 ms, 50 ms], [10 ms, 50 ms], [10 ms, 50 ms]] }
+population a[8] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }
+population b[1] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }
+projection s -> a : one_to_one { weight = 30 }
+projection a -> b : all_to_all { weight = 3 }
+";
+
+#[test]
+fn synchronous_input_saturates_the_ring_buffer_as_spynnakers_shift_heuristic_predicts() {
+    let dir = temp_dir("saturation");
+    let net = dir.join("sync.snn");
+    std::fs::write(&net, SYNCHRONOUS).expect("write");
+    let preset = std::fs::read_to_string("targets/presets/spinnaker1.toml").expect("preset");
+    let wider = dir.join("wide.toml");
+    let line = preset.lines().find(|l| l.starts_with("ring_buffer_sigma")).expect("ring_buffer_sigma in the preset");
+    std::fs::write(&wider, preset.replace(line, "ring_buffer_sigma = { value = 20, source = \"test\" }")).expect("write");
+    let run = |target: &str| {
+        let args = ["run", net.to_str().expect("utf-8"), "--target", target, "--duration", "100ms"];
+        run_json(&[&args[..], &["--compare-reference", "--json", "-q"]].concat())
+    };
+    let b_rate = |r: &serde_json::Value| r["populations"][1]["rate_hz"].as_f64().expect("rate");
+    // Sigma 5 at 30 Hz: b's excitatory peak is 8 x 3 x 0.03 + 5 sd (sd^2 = 8 x 9 x 0.03 x 0.97) = 7.96, so the
+    // shift is 2 and an entry holds at most 65535 x 4 / 32768 = 8.0: of the 8 weights of 3 (24576 each) the third
+    // to the eighth saturate, twice. b never reaches its threshold; the reference fires it at both volleys.
+    let narrow = run("spinnaker1");
+    assert_eq!(narrow["ring_buffer_saturations"], 12);
+    assert_eq!(b_rate(&narrow), 0.0);
+    assert_eq!(narrow["reference"]["populations"][1]["rate_hz"], 20.0);
+    // Sigma 20: the peak is 29.7, the shift 4, the entry's range 32: nothing saturates and b fires as in the reference.
+    let wide = run(wider.to_str().expect("utf-8"));
+    assert_eq!(wide["ring_buffer_saturations"], 0);
+    assert_eq!(b_rate(&wide), 20.0);
+}

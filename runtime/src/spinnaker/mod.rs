@@ -71,6 +71,9 @@ pub struct CoreCounters {
     pub overruns: u64,
     /// Packets processed past the step's budget.
     pub late_packets: u64,
+    /// Weights added to a ring-buffer entry that was already full or became full (the sum lost its excess), as
+    /// sPyNNaker's provenance counts them ("the weights from the synapses saturated N times").
+    pub ring_saturations: u64,
     /// Most cycles in one step.
     pub max_step_cycles: u64,
 }
@@ -528,7 +531,9 @@ impl NeuronCore {
             for &w in words {
                 let slot = ((base + word::delay(w) as i64) & (SLOTS as i64 - 1)) as usize; // SLOTS is a power of two
                 let at = (slot * 2 + word::inhibitory(w) as usize) * self.count + word::index(w) as usize;
-                self.ring[at] = ring_add(self.ring[at], word::weight(w));
+                let (entry, weight) = (self.ring[at], word::weight(w));
+                counters.ring_saturations += u64::from(entry.checked_add(weight).is_none());
+                self.ring[at] = ring_add(entry, weight);
             }
         }
         self.incoming.clear();
