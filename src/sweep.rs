@@ -157,9 +157,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                     .iter()
                     .map(|p| {
                         let f = &p.figures;
-                        let (overruns, dropped) = f
-                            .machine
-                            .map_or(("-".into(), "-".into()), |m| (m.overruns.to_string(), m.dropped_packets.to_string()));
+                        let (overruns, dropped) = f.machine.map_or(("-".into(), "-".into()), |m| {
+                            (m.overruns.to_string(), m.dropped_packets.to_string())
+                        });
                         vec![
                             label(p),
                             f.size.to_string(),

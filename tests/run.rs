@@ -144,7 +144,8 @@ fn synchronous_input_saturates_the_ring_buffer_as_spynnakers_shift_heuristic_pre
     let preset = std::fs::read_to_string("targets/presets/spinnaker1.toml").expect("preset");
     let wider = dir.join("wide.toml");
     let line = preset.lines().find(|l| l.starts_with("ring_buffer_sigma")).expect("ring_buffer_sigma in the preset");
-    std::fs::write(&wider, preset.replace(line, "ring_buffer_sigma = { value = 20, source = \"test\" }")).expect("write");
+    std::fs::write(&wider, preset.replace(line, "ring_buffer_sigma = { value = 20, source = \"test\" }"))
+        .expect("write");
     let run = |target: &str| {
         let args = ["run", net.to_str().expect("utf-8"), "--target", target, "--duration", "100ms"];
         run_json(&[&args[..], &["--compare-reference", "--json", "-q"]].concat())
