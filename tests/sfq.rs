@@ -121,6 +121,37 @@ fn if_curr_exp_populations_get_two_current_loops_and_refractoriness_within_five_
 }
 
 #[test]
+fn delays_become_counter_flow_clocked_dff_delay_lines() {
+    // One source spike at 10 ms into a, b, c at 1, 3 and 6 ms of delay; a into d at 4 ms. One spike fires each.
+    let lif = "lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }";
+    let text = format!(
+        "timestep 1 ms\nsource s[1] : spikes {{ times = [[10 ms]] }}\npopulation a[1] : {lif}\n\
+         population b[1] : {lif}\npopulation c[1] : {lif}\npopulation d[1] : {lif}\n\
+         projection s -> a : all_to_all {{ weight = 40, delay = 1 ms }}\n\
+         projection s -> b : all_to_all {{ weight = 40, delay = 3 ms }}\n\
+         projection s -> c : all_to_all {{ weight = 40, delay = 6 ms }}\n\
+         projection a -> d : all_to_all {{ weight = 40, delay = 4 ms }}\n"
+    );
+    let inst = instance(&text, 1);
+    let lib = library();
+    let (program, report) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
+    // The source's line has 6 - 1 DFFs, tapped after the 2nd and the 5th; a's has 3.
+    assert_eq!(report.cells.get("dff"), Some(&8), "{:?}", report.cells);
+    let image = SfqImage { program, network: inst };
+    let sfq = run(&image, &lib, 30, |_| ());
+    let reference = Simulator::new(&image.network).run(&RunOptions { steps: 30, record_all_spikes: true }, |_| ());
+    let steps = |spikes: &[Vec<(u32, u32)>]| spikes.iter().map(|p| p.iter().map(|s| s.0).collect()).collect();
+    let (on_chip, float): (Vec<Vec<u32>>, Vec<Vec<u32>>) = (steps(&sfq.result.spikes), steps(&reference.spikes));
+    // The reference reads a source spike of step t at t + d - 1, and a neuron's spike of step t at t + d (it is
+    // stamped at the step's end). On chip every pulse crosses its wires within the step it was made in and each DFF
+    // holds it to the next step: t + d - 1 for both, so the sources are exact and neuron-to-neuron paths one step
+    // early, whatever their delay. Without counter-flow clocking a pulse would run through two stages at once.
+    assert_eq!(float, vec![vec![10], vec![12], vec![15], vec![14]]);
+    assert_eq!(on_chip, vec![vec![10], vec![12], vec![15], vec![13]]);
+    assert_eq!((sfq.ledger.setup_violations, sfq.ledger.hold_violations), (0, 0));
+}
+
+#[test]
 fn the_xor_example_classifies_all_four_patterns_over_seeds_with_a_margin() {
     let example = std::fs::read_to_string("examples/xor_sfq.snn").expect("example");
     let xor = 2; // population index: hidden_or, hidden_and, xor

@@ -1,13 +1,16 @@
-//! The SFQ backend: lowers a network of pulse-integrating neurons (NIR `lif`, `if`, `cuba_lif`) to a netlist of
+//! The SFQ backend: lowers a network of pulse-integrating neurons (NIR `lif`, `if`, `cuba_lif`, PyNN
+//! `if_curr_exp`) to a netlist of
 //! single-flux-quantum cells ([`soma_isa::sfq`]), one network time step per `clocks_per_step` clock periods.
 //!
 //! - **Neurons** become storage loops. Population by population, one fluxon stands for `q` of membrane potential
 //!   above `v_reset`, with `q = max(theta / neuron_max_fluxons, w_max / synapse_max_pulses)` (`theta = v_threshold
 //!   - v_reset`, `w_max` the largest input one event brings): the finest quantum at which the loop holds the
 //!   threshold and the multiplier holds the largest weight. The loop fires on the first fluxon above `theta / q`
-//!   (the models' thresholds are strict). The membrane decay `e^{-dt/tau}` per step becomes the leak clock's
+//!   (NIR's thresholds are strict; PyNN's `v >= v_thresh` fires on reaching it). A refractory period holds the
+//!   loop empty for its steps. The membrane decay `e^{-dt/tau}` per step becomes the leak clock's
 //!   `leak = round((1 - e^{-dt/tau}) 65536)`; `if` neurons do not leak.
-//! - **Current synapses** (`cuba_lif`) get a second loop per neuron that holds the synaptic current: synapses
+//! - **Current synapses** (`cuba_lif`; `if_curr_exp` per receptor) get a loop per neuron that holds the synaptic
+//!   current: synapses
 //!   drive it, the clock releases `1 - e^{-dt/tau_syn}` of it per step, and each released fluxon becomes a
 //!   bias-set number of membrane fluxons (a multiplier and pass gate), so that a weight brings the membrane the
 //!   charge it brings in the reference (its in-step share arrives with the current's decay instead).
@@ -19,12 +22,16 @@
 //!   input. Constant drive (`v_leak` off `v_reset`, `i_offset`, injected DC currents) becomes a clock-fed bias
 //!   generator per neuron, exact to 1/65536 of a fluxon per step.
 //! - **Fan-out** from a neuron or a source channel is a balanced splitter tree, **fan-in** to each loop input a
-//!   balanced merger tree; the clock reaches every leak input and bias synapse through one splitter tree.
+//!   balanced merger tree; the clock reaches every leak input, current loop, bias generator and delay line through
+//!   one splitter tree.
+//! - **Delays**: an element whose longest delay is `D` steps drives a line of `D - 1` DRO DFFs; synapses of delay
+//!   `d` hang off its `(d - 1)`th stage. Each line is clocked counter-flow (its last stage first, each earlier one a
+//!   splitter later), so a pulse advances one stage per step clock.
 //! - **Placement**: source channels, then neurons, row-major on a square grid of neuron-cell pitches; a wire's JTL
 //!   stages are its Manhattan length times `jtl_stages_per_pitch` (at least one).
 //!
-//! Not lowered (clear errors): `if_curr_exp`, `izhikevich` and `threshold` neurons, gap junctions, delays other than one step (delay lines of
-//! clocked DFFs are not built), currents that change during the run.
+//! Not lowered (clear errors): `izhikevich` and `threshold` neurons, gap junctions, currents that change during
+//! the run.
 
 use std::collections::BTreeMap;
 
@@ -206,10 +213,14 @@ fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>
 /// A presynaptic element: `(is a source, source or population index, channel or neuron)`.
 type Pre = (bool, usize, usize);
 
+/// A presynaptic element's spikes after `delay` steps: the element itself for one step, the `delay - 1`th DFF of
+/// its delay line otherwise.
+type Tapped = (Pre, u32);
+
 /// One synapse's path, for the critical-path estimate.
 struct Path {
-    pre: Pre,
-    /// Its leaf in the presynaptic splitter tree.
+    pre: Tapped,
+    /// Its leaf in the splitter tree of its delay tap.
     leaf: usize,
     /// The loop input it drives.
     input: Port,
@@ -260,6 +271,21 @@ fn merge_tree(n: &mut Netlist, drivers: &[(u32, u8)]) -> ((u32, u8), u32) {
     ((m, 0), da.max(db) + 1)
 }
 
+/// The clock of a delay line `line` (its DFFs from the last stage to the first): a splitter chain that reaches the
+/// last stage first and each earlier stage one splitter delay later, so that a stage's output never meets the next
+/// stage's clock of the same step (counter-flow clocking). `None` for no DFFs.
+fn counter_flow_clock(n: &mut Netlist, line: &[u32]) -> Option<Port> {
+    let (&first_stage, later) = line.split_last()?;
+    let mut entry = Port { cell: first_stage, input: 1 };
+    for &dff in later.iter().rev() {
+        let s = n.add(Cell::Splitter);
+        n.connect(s, 0, Port { cell: dff, input: 1 });
+        n.connect(s, 1, entry);
+        entry = Port { cell: s, input: 0 };
+    }
+    Some(entry)
+}
+
 /// Lowers `inst` onto the cell library `lib`.
 pub fn compile(
     inst: &Instance,
@@ -269,12 +295,6 @@ pub fn compile(
 ) -> Result<(SfqProgram, Report), CompileError> {
     if !inst.gap_junctions.is_empty() {
         return Err(CompileError::Unsupported("the SFQ target has no gap junctions".into()));
-    }
-    if let Some(p) = inst.projections.iter().find(|p| p.rows.delays.iter().any(|&d| d != 1)) {
-        return Err(CompileError::Unsupported(format!(
-            "projection `{}` has delays of more than one step; the SFQ lowering builds no DFF delay lines yet",
-            p.name
-        )));
     }
     if let Some(c) =
         inst.currents.iter().find(|c| c.change_steps.len() > 1 || c.change_steps.first().is_some_and(|&s| s > 0))
@@ -430,7 +450,7 @@ pub fn compile(
     let stages_per_pitch = c.jtl_stages_per_pitch.value as u64;
 
     // Synapse chains, grouped by their presynaptic element and by the loop input they drive.
-    let mut fan_out: BTreeMap<Pre, Vec<Port>> = BTreeMap::new();
+    let mut fan_out: BTreeMap<Tapped, Vec<Port>> = BTreeMap::new();
     let mut paths: Vec<Path> = Vec::new();
     let mut errors = Vec::new();
     let mut dropped = 0u64;
@@ -451,6 +471,7 @@ pub fn compile(
             };
             for s in pr.rows.row(i) {
                 let (w, post) = (pr.rows.weights[s] as f64, pr.rows.targets[s] as usize);
+                let key = (key, pr.rows.delays[s] as u32);
                 let Some((pulses, pass)) = quantise(w.abs() * g / q, max_pulses, levels) else {
                     dropped += (w != 0.0) as u64;
                     tally.record(w.abs(), 0.0);
@@ -485,21 +506,48 @@ pub fn compile(
             }
         }
     }
-    let mut out_depths: BTreeMap<Pre, Vec<u32>> = BTreeMap::new();
+    let mut out_depths: BTreeMap<Tapped, Vec<u32>> = BTreeMap::new();
     let mut taps: Vec<Vec<Option<Tap>>> = inst.sources.iter().map(|s| vec![None; s.size]).collect();
     let step_fs = lib.step_fs();
-    for (&key, leaves) in &fan_out {
-        let mut depths = Vec::with_capacity(leaves.len());
-        let entry = split_tree(&mut net, leaves, 0, &mut depths);
-        out_depths.insert(key, depths);
-        match key {
-            (true, s, ch) => {
-                // Channels enter at phases spread over the step (golden-ratio sequence), as asynchronous inputs do.
-                let slot = (source_base[s] + ch) as f64;
-                let phase_fs = ((slot * 0.618_033_988_749_895).fract() * step_fs as f64) as u64;
-                taps[s][ch] = Some(Tap { port: entry, phase_fs: phase_fs.min(step_fs - 1) });
+    // Delay lines: an element whose longest delay is `D` steps drives a chain of `D - 1` DFFs on the step clock;
+    // the synapses of delay `d` hang off the `d - 1`th (the element itself for `d = 1`), each stage's splitter tree
+    // also feeding the next DFF. Built from the last stage back, so each tree knows the DFF it feeds.
+    let mut longest: BTreeMap<Pre, u32> = BTreeMap::new();
+    for &(pre, delay) in fan_out.keys() {
+        longest.entry(pre).and_modify(|d| *d = (*d).max(delay)).or_insert(delay);
+    }
+    for (pre, longest) in longest {
+        let mut next_stage: Option<Port> = None;
+        let mut line = Vec::new();
+        for delay in (1..=longest).rev() {
+            let mut leaves = fan_out.remove(&(pre, delay)).unwrap_or_default();
+            leaves.extend(next_stage);
+            if leaves.is_empty() {
+                continue;
             }
-            (false, p, i) => net.connect(neurons[p][i], 0, entry),
+            let mut depths = Vec::with_capacity(leaves.len());
+            let entry = split_tree(&mut net, &leaves, 0, &mut depths);
+            out_depths.insert((pre, delay), depths);
+            if delay > 1 {
+                let dff = net.add(Cell::Dff);
+                net.connect(dff, 0, entry);
+                line.push(dff);
+                next_stage = Some(Port { cell: dff, input: 0 });
+                continue;
+            }
+            if let Some(clock) = counter_flow_clock(&mut net, &line) {
+                clocked.push(clock);
+            }
+            match pre {
+                (true, s, ch) => {
+                    // Channels enter at phases spread over the step (golden-ratio sequence), as asynchronous
+                    // inputs do.
+                    let slot = (source_base[s] + ch) as f64;
+                    let phase_fs = ((slot * 0.618_033_988_749_895).fract() * step_fs as f64) as u64;
+                    taps[s][ch] = Some(Tap { port: entry, phase_fs: phase_fs.min(step_fs - 1) });
+                }
+                (false, p, i) => net.connect(neurons[p][i], 0, entry),
+            }
         }
     }
     let mut in_depths: BTreeMap<Port, u32> = BTreeMap::new();
@@ -514,7 +562,9 @@ pub fn compile(
     let longest_path_ps = paths
         .iter()
         .map(|p| {
-            ps(c.splitter_delay_ps.value, out_depths[&p.pre][p.leaf] as u64)
+            let start = if p.pre.1 > 1 { c.dff_delay_ps.value } else { 0.0 };
+            start
+                + ps(c.splitter_delay_ps.value, out_depths[&p.pre][p.leaf] as u64)
                 + ps(c.jtl_delay_ps.value, p.stages)
                 + c.synapse_delay_ps.value
                 + ps(c.synapse_pulse_spacing_ps.value, p.pulses as u64 - 1)

@@ -8,9 +8,12 @@
 //! cell takes switches each of its junctions once (a synapse: once per pulse it makes): energy `switches x I_c
 //! Phi0`, plus the static bias power of every junction over the run, both also shown times the cooling factor.
 //!
-//! [`run`] executes an image: step `t` starts at `t x step_fs`, when the clock pulses and the sources' spikes of
-//! step `t` (from [`crate::reference::Sources`], the same as the reference's for one seed) enter at their taps'
-//! phases (a channel's second spike in a step one multiplier burst after its first); a neuron's output pulse at time `T` is a spike in step `T / step_fs`.
+//! [`run`] executes an image. The step clock enters the circuit at `t x step_fs`; step `t` itself starts `lead` later,
+//! when the clock has reached every DFF (the longest path through the clock tree to a DFF's clock input; 0 without
+//! DFFs), so that a pulse made in step `t` waits in its DFF for the clock of step `t + 1`. The sources' spikes of
+//! step `t` (from [`crate::reference::Sources`], the same as the reference's for one seed) enter at the step's start
+//! plus their taps' phases (a channel's second spike in a step one multiplier burst after its first); a neuron's
+//! output pulse at time `T` is a spike in step `(T - lead) / step_fs`.
 
 use std::cmp::Reverse;
 use std::collections::{BTreeMap, BinaryHeap};
@@ -313,11 +316,12 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
     let mut sources = Sources::new(net);
     // Several spikes of one channel in one step enter a burst apart, so that their multiplied pulses never interleave.
     let burst = fs(lib.cells.synapse_pulse_spacing_ps.value) * lib.cells.synapse_max_pulses.value as u64;
+    let lead = p.clock.map_or(0, |clock| clock_lead(&p.netlist, lib, clock));
     for t in 0..steps {
-        let start = t * p.step_fs;
         if let Some(clock) = p.clock {
-            sim.inject(start, clock);
+            sim.inject(t * p.step_fs, clock);
         }
+        let start = lead + t * p.step_fs;
         sources.emit(t);
         for (taps, spikes) in p.sources.iter().zip(&sources.spikes) {
             for &(ch, count) in spikes {
@@ -343,6 +347,7 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
     let (mut spikes, mut first) = (vec![Vec::new(); n_pops], vec![None; n_pops]);
     for &(t, cell) in &sim.fired {
         if let Some((pop, i)) = owner[cell as usize] {
+            let t = t.saturating_sub(lead);
             spikes[pop].push(((t / p.step_fs) as u32, i));
             first[pop] = Some(first[pop].map_or(t, |f: u64| f.min(t)));
         }
@@ -357,6 +362,34 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
         synaptic_events,
     };
     SfqRun { result, ledger }
+}
+
+/// The latest time, after a pulse enters the clock tree at `clock`, at which it reaches a DFF's clock input (each
+/// cell visited once, so a netlist whose clock wiring loops back still ends).
+fn clock_lead(netlist: &Netlist, lib: &Sfq, clock: Port) -> u64 {
+    let c = &lib.cells;
+    let (mut lead, mut pending, mut seen) = (0, vec![(clock, 0u64)], vec![false; netlist.cells.len()]);
+    while let Some((port, t)) = pending.pop() {
+        let cell = port.cell as usize;
+        if std::mem::replace(&mut seen[cell], true) {
+            continue;
+        }
+        let (delay, outputs) = match netlist.cells[cell] {
+            Cell::Splitter => (fs(c.splitter_delay_ps.value), 2),
+            Cell::Jtl { stages } => (stages as u64 * fs(c.jtl_delay_ps.value), 1),
+            Cell::Dff if port.input == 1 => {
+                lead = lead.max(t);
+                continue;
+            }
+            _ => continue,
+        };
+        for output in 0..outputs {
+            if let Some(next) = netlist.wires[cell][output] {
+                pending.push((next, t + delay));
+            }
+        }
+    }
+    lead
 }
 
 /// Spikes each source channel emitted over the run (replayed: sources are cheap and deterministic).
