@@ -121,6 +121,29 @@ fn if_curr_exp_populations_get_two_current_loops_and_refractoriness_within_five_
 }
 
 #[test]
+fn loops_start_at_v_init_and_first_spikes_follow_it() {
+    // Twenty neurons on a DC drive, started at potentials spread over [0, 0.95): each first spike depends on
+    // where it started (an empty loop would fire them all at once).
+    let text = "timestep 1 ms\npopulation pop[20] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, \
+                v_reset = 0, v_init = uniform(0, 0.95) }\ncurrent pop : dc { amplitude = 1.5 }\n";
+    let inst = instance(text, 7);
+    let lib = library();
+    let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
+    let image = SfqImage { program, network: inst };
+    let sfq = run(&image, &lib, 60, |_| ());
+    let reference = Simulator::new(&image.network).run(&RunOptions { steps: 60, record_all_spikes: true }, |_| ());
+    let first = |spikes: &[(u32, u32)]| -> Vec<u32> {
+        (0..20).map(|i| spikes.iter().find(|s| s.1 == i).expect("every neuron fires").0).collect()
+    };
+    let (on_chip, float) = (first(&sfq.result.spikes[0]), first(&reference.spikes[0]));
+    let distinct: std::collections::BTreeSet<u32> = float.iter().copied().collect();
+    assert!(distinct.len() >= 8, "the starts spread the first spikes: {float:?}");
+    for (i, (a, b)) in on_chip.iter().zip(&float).enumerate() {
+        assert!(a.abs_diff(*b) <= 1, "neuron {i}: first spike in step {a} on chip, {b} in the reference");
+    }
+}
+
+#[test]
 fn delays_become_counter_flow_clocked_dff_delay_lines() {
     // One source spike at 10 ms into a, b, c at 1, 3 and 6 ms of delay; a into d at 4 ms. One spike fires each.
     let lif = "lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }";
@@ -196,6 +219,9 @@ fn sfq_images_round_trip_and_hostile_contents_are_rejected_by_validation() {
     refuse(&|b| b.program.neurons[0][0] = synapse as u32, "does not map onto neuron cells");
     refuse(&|b| b.program.sources[0][0].as_mut().expect("a tap").phase_fs = 1 << 40, "outside the step");
     refuse(&|b| b.program.sources.clear(), "source taps");
+    refuse(&|b| b.program.initial_fluxons[0] = vec![i32::MAX; 8], "initial fluxons");
+    refuse(&|b| b.program.initial_fluxons[0] = vec![1; 3], "initial fluxons");
+    refuse(&|b| b.program.initial_fluxons.clear(), "initial fluxons");
     // Two drivers on one input is not a circuit.
     let driven: Vec<(usize, usize)> = image
         .program

@@ -346,6 +346,7 @@ pub fn compile(
     let mut entries: Vec<Vec<Vec<u32>>> = Vec::new();
     let mut input_scale: Vec<Vec<(f64, f64)>> = Vec::new();
     let mut fluxon = Vec::new();
+    let mut initial_fluxons = Vec::new();
     let mut clocked = Vec::new();
     for (i, p) in inst.populations.iter().enumerate() {
         let Some(m) = &membranes[i] else {
@@ -354,6 +355,7 @@ pub fn compile(
             entries.push(Vec::new());
             input_scale.push(Vec::new());
             fluxon.push(0.0);
+            initial_fluxons.push(Vec::new());
             continue;
         };
         let theta = m.theta - m.v_reset;
@@ -427,6 +429,13 @@ pub fn compile(
                 .collect(),
         );
         fluxon.push(q);
+        // The loops start at `v_init`, to the nearest fluxon the loop can hold.
+        let start: Vec<i32> = p
+            .v_init
+            .iter()
+            .map(|v| ((v - m.v_reset) / q).round().clamp(-(threshold as f64), threshold as f64 - 1.0) as i32)
+            .collect();
+        initial_fluxons.push(if start.iter().all(|&n| n == 0) { Vec::new() } else { start });
         maps.push(PopulationMap {
             name: p.name.clone(),
             fluxon: q,
@@ -602,6 +611,7 @@ pub fn compile(
         sources: taps,
         neurons,
         fluxon,
+        initial_fluxons,
     };
     Ok((program, report))
 }

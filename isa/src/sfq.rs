@@ -210,10 +210,13 @@ pub struct SfqProgram {
     pub neurons: Vec<Vec<u32>>,
     /// Per population, the membrane potential one fluxon stands for (the model's voltage unit).
     pub fluxon: Vec<f64>,
+    /// Per population, the fluxons each neuron's loop holds when the run starts (its `v_init`; empty: all empty
+    /// loops).
+    pub initial_fluxons: Vec<Vec<i32>>,
 }
 
 /// Version of the SFQ image format; bumped on any change to what is encoded.
-pub const SFQ_FORMAT_VERSION: u32 = 1;
+pub const SFQ_FORMAT_VERSION: u32 = 2;
 
 /// An SFQ image: the netlist and the network it was lowered from (whose sources drive it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -259,6 +262,24 @@ impl SfqImage {
                 || cells.iter().any(|&c| !matches!(p.netlist.cells.get(c as usize), Some(Cell::Neuron { .. })))
             {
                 return Err(format!("population `{}` does not map onto neuron cells", pop.name));
+            }
+        }
+        if p.initial_fluxons.len() != net.populations.len() {
+            return Err("the program's initial fluxons do not match the network's populations".into());
+        }
+        for ((initial, cells), pop) in p.initial_fluxons.iter().zip(&p.neurons).zip(&net.populations) {
+            if initial.is_empty() {
+                continue;
+            }
+            let fits = |(&n, &c): (&i32, &u32)| {
+                matches!(p.netlist.cells[c as usize], Cell::Neuron { threshold, floor, .. }
+                    if n >= -(floor as i32) && n < threshold as i32)
+            };
+            if initial.len() != cells.len() || !initial.iter().zip(cells).all(fits) {
+                return Err(format!(
+                    "population `{}`: its initial fluxons must be one per neuron, from -floor to below the threshold",
+                    pop.name
+                ));
             }
         }
         Ok(())

@@ -112,6 +112,11 @@ impl<'a> Simulation<'a> {
         self.fluxons[cell as usize]
     }
 
+    /// Sets the fluxons a loop holds (a neuron's initial potential).
+    pub fn set_fluxons(&mut self, cell: u32, n: i32) {
+        self.fluxons[cell as usize] = n;
+    }
+
     fn emit(&mut self, t: u64, cell: usize, output: u8) {
         match self.netlist.wires[cell][output as usize] {
             Some(to) => self.queue.push(Reverse((t, to.cell, to.input))),
@@ -313,6 +318,11 @@ pub struct SfqRun {
 pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64)) -> SfqRun {
     let (p, net) = (&image.program, &image.network);
     let mut sim = Simulation::new(&p.netlist, lib, p.pass_levels, net.seed);
+    for (cells, initial) in p.neurons.iter().zip(&p.initial_fluxons) {
+        for (&cell, &n) in cells.iter().zip(initial) {
+            sim.set_fluxons(cell, n);
+        }
+    }
     let mut sources = Sources::new(net);
     // Several spikes of one channel in one step enter a burst apart, so that their multiplied pulses never interleave.
     let burst = fs(lib.cells.synapse_pulse_spacing_ps.value) * lib.cells.synapse_max_pulses.value as u64;
