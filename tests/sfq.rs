@@ -122,10 +122,14 @@ fn if_curr_exp_populations_get_two_current_loops_and_refractoriness_within_five_
 
 #[test]
 fn loops_start_at_v_init_and_first_spikes_follow_it() {
-    // Twenty neurons on a DC drive, started at potentials spread over [0, 0.95): each first spike depends on
-    // where it started (an empty loop would fire them all at once).
+    // Twenty neurons on a DC drive, started at potentials spread over [0, 1.2): each first spike depends on where
+    // it started (empty loops would fire all at once), and those above the threshold fire in the first step.
+    // Twenty more without drive: only those started above the threshold fire, once, in the first step (the
+    // compiler fills their loops).
     let text = "timestep 1 ms\npopulation pop[20] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, \
-                v_reset = 0, v_init = uniform(0, 0.95) }\ncurrent pop : dc { amplitude = 1.5 }\n";
+                v_reset = 0, v_init = uniform(0, 1.2) }\ncurrent pop : dc { amplitude = 1.5 }\n\
+                population idle[20] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0, \
+                v_init = uniform(0, 1.2) }\n";
     let inst = instance(text, 7);
     let lib = library();
     let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
@@ -138,9 +142,19 @@ fn loops_start_at_v_init_and_first_spikes_follow_it() {
     let (on_chip, float) = (first(&sfq.result.spikes[0]), first(&reference.spikes[0]));
     let distinct: std::collections::BTreeSet<u32> = float.iter().copied().collect();
     assert!(distinct.len() >= 8, "the starts spread the first spikes: {float:?}");
+    let v_init = &image.network.populations[0].v_init;
     for (i, (a, b)) in on_chip.iter().zip(&float).enumerate() {
         assert!(a.abs_diff(*b) <= 1, "neuron {i}: first spike in step {a} on chip, {b} in the reference");
     }
+    assert!(v_init.iter().any(|&v| v > 1.0), "some start above the threshold: {v_init:?}");
+    // Started above the threshold after the first step's decay, as the reference takes it.
+    let above: Vec<(u32, u32)> = (0..20)
+        .filter(|&i| image.network.populations[1].v_init[i as usize] * (-0.05f64).exp() > 1.0)
+        .map(|i| (0, i))
+        .collect();
+    assert!(!above.is_empty());
+    assert_eq!(reference.spikes[1], above);
+    assert_eq!(sfq.result.spikes[1], above);
 }
 
 #[test]

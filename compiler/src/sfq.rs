@@ -429,11 +429,20 @@ pub fn compile(
                 .collect(),
         );
         fluxon.push(q);
-        // The loops start at `v_init`, to the nearest fluxon the loop can hold.
+        // The loops start at `v_init`, to the nearest fluxon below the threshold they can hold. One whose first
+        // step (decay and drive, as the reference takes it) crosses the threshold starts full: it fires at once.
         let start: Vec<i32> = p
             .v_init
             .iter()
-            .map(|v| ((v - m.v_reset) / q).round().clamp(-(threshold as f64), threshold as f64 - 1.0) as i32)
+            .zip(&drive[i])
+            .map(|(v, d)| {
+                let first = m.p22 * (v - m.v_reset) + d;
+                if first > theta || (!m.strict && first == theta) {
+                    threshold as i32
+                } else {
+                    ((v - m.v_reset) / q).round().clamp(-(threshold as f64), threshold as f64 - 1.0) as i32
+                }
+            })
             .collect();
         initial_fluxons.push(if start.iter().all(|&n| n == 0) { Vec::new() } else { start });
         maps.push(PopulationMap {

@@ -211,7 +211,7 @@ pub struct SfqProgram {
     /// Per population, the membrane potential one fluxon stands for (the model's voltage unit).
     pub fluxon: Vec<f64>,
     /// Per population, the fluxons each neuron's loop holds when the run starts (its `v_init`; empty: all empty
-    /// loops).
+    /// loops). A loop that starts at its threshold fires in the first step.
     pub initial_fluxons: Vec<Vec<i32>>,
 }
 
@@ -273,11 +273,11 @@ impl SfqImage {
             }
             let fits = |(&n, &c): (&i32, &u32)| {
                 matches!(p.netlist.cells[c as usize], Cell::Neuron { threshold, floor, .. }
-                    if n >= -(floor as i32) && n < threshold as i32)
+                    if n >= -(floor as i32) && n <= threshold as i32)
             };
             if initial.len() != cells.len() || !initial.iter().zip(cells).all(fits) {
                 return Err(format!(
-                    "population `{}`: its initial fluxons must be one per neuron, from -floor to below the threshold",
+                    "population `{}`: its initial fluxons must be one per neuron, from -floor to the threshold",
                     pop.name
                 ));
             }

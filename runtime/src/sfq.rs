@@ -318,15 +318,20 @@ pub struct SfqRun {
 pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64)) -> SfqRun {
     let (p, net) = (&image.program, &image.network);
     let mut sim = Simulation::new(&p.netlist, lib, p.pass_levels, net.seed);
+    let lead = p.clock.map_or(0, |clock| clock_lead(&p.netlist, lib, clock));
+    // Loops start at their initial fluxons; one that starts at its threshold takes its last fluxon as step 0 starts.
     for (cells, initial) in p.neurons.iter().zip(&p.initial_fluxons) {
         for (&cell, &n) in cells.iter().zip(initial) {
-            sim.set_fluxons(cell, n);
+            let Cell::Neuron { threshold, .. } = p.netlist.cells[cell as usize] else { continue };
+            sim.set_fluxons(cell, n.min(threshold as i32 - 1));
+            if n >= threshold as i32 {
+                sim.inject(lead, Port { cell, input: 0 });
+            }
         }
     }
     let mut sources = Sources::new(net);
     // Several spikes of one channel in one step enter a burst apart, so that their multiplied pulses never interleave.
     let burst = fs(lib.cells.synapse_pulse_spacing_ps.value) * lib.cells.synapse_max_pulses.value as u64;
-    let lead = p.clock.map_or(0, |clock| clock_lead(&p.netlist, lib, clock));
     for t in 0..steps {
         if let Some(clock) = p.clock {
             sim.inject(t * p.step_fs, clock);
