@@ -5,7 +5,7 @@
 
 use soma_isa::fixed::{Accum, Decay};
 use soma_isa::instance::PopulationInstance;
-use soma_isa::model::NeuronModel;
+use soma_isa::model::{NeuronModel, p21, pulse_through_synapse};
 use soma_isa::program::{Compare, Instr, NO_REGISTER, Operand, Program, REGISTERS};
 
 /// How values of a model map to fixed-point units.
@@ -29,26 +29,6 @@ pub fn units(model: &NeuronModel) -> Units {
         // mV; weights and drive are voltages.
         NeuronModel::Izhikevich(_) => Units { voltage: 1e3, weight: 1e3, current: 1e3, v_unit: "mV" },
         _ => Units { voltage: 1.0, weight: 1.0, current: 1.0, v_unit: "" },
-    }
-}
-
-/// `(e^x - 1) / x`, accurate near zero.
-fn phi(x: f64) -> f64 {
-    if x.abs() < 1e-9 { 1.0 + 0.5 * x } else { x.exp_m1() / x }
-}
-
-/// Current-to-voltage propagator through a synaptic filter (as the reference simulator's).
-fn p21(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
-    r * (h / tm) * (-h / tm).exp() * phi(h * (1.0 / tm - 1.0 / ts))
-}
-
-/// A unit pulse over one step through the synaptic and membrane filters (as the reference simulator's).
-fn pulse_through_synapse(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
-    let (p22, p11) = ((-h / tm).exp(), (-h / ts).exp());
-    if (tm - ts).abs() < 1e-9 * tm {
-        r * (1.0 - p22 * (1.0 + h / tm))
-    } else {
-        r * (1.0 - (tm * p22 - ts * p11) / (tm - ts))
     }
 }
 
