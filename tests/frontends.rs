@@ -3,33 +3,12 @@
 
 mod common;
 
-use common::{lif_exact_input, soma, stderr, stdout, temp_dir};
+use common::{lif_norse_on_the_papers_input, soma, stderr, stdout, temp_dir};
 
 #[test]
 fn lif_norse_driven_by_the_papers_input_spikes_fires_when_the_exact_reference_does() {
     let dir = temp_dir("norse");
-    let (input_path, expected) = lif_exact_input(&dir);
-    let spikes = dir.join("spikes.csv");
-    let o = soma(&[
-        "simulate",
-        "tests/data/nir/paper/lif_norse.nir",
-        "--dt",
-        "0.1ms",
-        "--duration",
-        "100ms",
-        "--input",
-        input_path.to_str().expect("path"),
-        "--spikes",
-        spikes.to_str().expect("path"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let got: Vec<String> = std::fs::read_to_string(&spikes)
-        .expect("spikes")
-        .lines()
-        .skip(1)
-        .map(|l| l.split(',').next().expect("t").to_string())
-        .collect();
+    let (got, expected) = lif_norse_on_the_papers_input(&dir, &["simulate"]);
     // Spikes of step k are stamped (k + 1) dt; the reference fires in rows 460, 510, 710 and 760.
     assert_eq!(expected, [460, 510, 710, 760]);
     assert_eq!(got, ["0.0461", "0.0511", "0.0711", "0.0761"]);

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{lif_exact_input, soma, stderr, temp_dir};
+use common::{lif_norse_on_the_papers_input, soma, stderr, temp_dir};
 
 fn run_json(args: &[&str]) -> serde_json::Value {
     let o = soma(args);
@@ -79,30 +79,9 @@ fn microcircuit_at_scale_0_2_matches_the_reference_within_fifteen_percent() {
 #[test]
 fn the_nir_paper_lif_fires_when_the_exact_reference_does() {
     let dir = temp_dir("run-norse");
-    let (input_path, expected) = lif_exact_input(&dir);
-    let spikes = dir.join("spikes.csv");
-    let o = soma(&[
-        "run",
-        "tests/data/nir/paper/lif_norse.nir",
-        "--dt",
-        "0.1ms",
-        "--target",
-        "spinnaker1",
-        "--duration",
-        "100ms",
-        "--input",
-        input_path.to_str().expect("path"),
-        "--spikes",
-        spikes.to_str().expect("path"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let steps: Vec<usize> = std::fs::read_to_string(&spikes)
-        .expect("spikes")
-        .lines()
-        .skip(1)
-        .map(|l| (l.split(',').next().expect("t").parse::<f64>().expect("num") / 1e-4).round() as usize - 1)
-        .collect();
+    let (times, expected) = lif_norse_on_the_papers_input(&dir, &["run", "--target", "spinnaker1"]);
+    let steps: Vec<usize> =
+        times.iter().map(|t| (t.parse::<f64>().expect("a time") / 1e-4).round() as usize - 1).collect();
     assert_eq!(steps.len(), expected.len(), "{steps:?} vs {expected:?}");
     for (s, e) in steps.iter().zip(&expected) {
         assert!(s.abs_diff(*e) <= 1, "spike in step {s}, reference {e}");

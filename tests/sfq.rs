@@ -30,6 +30,14 @@ fn rates(text: &str, seed: u64, steps: u64) -> (Vec<f64>, Vec<f64>, SfqImage) {
     (per_pop(&sfq.result.spike_counts), per_pop(&reference.spike_counts), image)
 }
 
+/// Prints the rates and asserts that the reference fires (above `floor` Hz) and SFQ is within `tolerance` of it.
+fn assert_close(label: &str, sfq: f64, reference: f64, floor: f64, tolerance: f64) {
+    let error = sfq / reference - 1.0;
+    eprintln!("{label}: SFQ {sfq:.2} Hz, reference {reference:.2} Hz ({:+.2}%)", 100.0 * error);
+    assert!(reference > floor, "{label}: the reference fires ({reference} Hz)");
+    assert!(error.abs() < tolerance, "{label}: SFQ {sfq} Hz vs reference {reference} Hz");
+}
+
 #[test]
 fn rate_coded_lif_populations_fire_within_five_percent_of_the_float_reference() {
     // A constant current (a clock-fed bias synapse on chip) and constant-rate Poisson input (one source per
@@ -50,10 +58,7 @@ fn rate_coded_lif_populations_fire_within_five_percent_of_the_float_reference() 
             "timestep 1 ms\npopulation pop[50] : lif {{ tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }}\n{drive}\n"
         );
         let (sfq, reference, _) = rates(&text, 4, 4000);
-        let error = sfq[0] / reference[0] - 1.0;
-        eprintln!("{label}: SFQ {:.2} Hz, reference {:.2} Hz ({:+.2}%)", sfq[0], reference[0], 100.0 * error);
-        assert!(reference[0] > 10.0, "{label}: the reference fires ({} Hz)", reference[0]);
-        assert!(error.abs() < 0.05, "{label}: SFQ {} Hz vs reference {} Hz", sfq[0], reference[0]);
+        assert_close(label, sfq[0], reference[0], 10.0, 0.05);
     }
 }
 
@@ -73,14 +78,7 @@ fn cuba_lif_populations_get_a_current_loop_and_fire_within_five_percent_of_the_r
         let (sfq, reference, image) = rates(&text, 2, 20_000);
         let loops = image.program.netlist.cells.iter().filter(|c| matches!(c, Cell::Current { .. })).count();
         assert_eq!(loops, if label == "DC" { 0 } else { 50 }, "{label}: one current loop per neuron with synapses");
-        let error = sfq[0] / reference[0] - 1.0;
-        eprintln!("cuba_lif {label}: SFQ {:.2} Hz, reference {:.2} Hz ({:+.2}%)", sfq[0], reference[0], 100.0 * error);
-        assert!(
-            reference[0] > 10.0 && error.abs() < 0.05,
-            "{label}: SFQ {} Hz vs reference {} Hz",
-            sfq[0],
-            reference[0]
-        );
+        assert_close(&format!("cuba_lif {label}"), sfq[0], reference[0], 10.0, 0.05);
     }
 }
 
@@ -104,19 +102,7 @@ fn if_curr_exp_populations_get_two_current_loops_and_refractoriness_within_five_
         let held = image.program.netlist.cells.iter().any(|c| matches!(c, Cell::Neuron { refractory: 20, .. }));
         assert!(held, "{label}: 2 ms of refractoriness is 20 steps");
         assert_eq!(loops, if extra.is_empty() { 100 } else { 0 }, "{label}: a loop per receptor with synapses");
-        let error = sfq[0] / reference[0] - 1.0;
-        eprintln!(
-            "if_curr_exp {label}: SFQ {:.2} Hz, reference {:.2} Hz ({:+.2}%)",
-            sfq[0],
-            reference[0],
-            100.0 * error
-        );
-        assert!(
-            reference[0] > 10.0 && error.abs() < 0.05,
-            "{label}: SFQ {} Hz vs reference {} Hz",
-            sfq[0],
-            reference[0]
-        );
+        assert_close(&format!("if_curr_exp {label}"), sfq[0], reference[0], 10.0, 0.05);
     }
 }
 
@@ -356,7 +342,7 @@ fn nir_graphs_run_rate_coded_on_sfq_close_to_the_reference() {
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
     let p = &report["reference"]["populations"][0];
     let (sfq, reference) = (p["machine_rate_hz"].as_f64().unwrap_or(0.0), p["rate_hz"].as_f64().unwrap_or(0.0));
-    assert!(reference > 100.0 && (sfq / reference - 1.0).abs() < 0.05, "SFQ {sfq} Hz vs reference {reference} Hz");
+    assert_close("lif_norse", sfq, reference, 100.0, 0.05);
     // rsnn_small: a recurrent cuba_lif layer (current loops) and an LI readout (left off chip).
     let o = soma(&[
         "run",
@@ -380,7 +366,7 @@ fn nir_graphs_run_rate_coded_on_sfq_close_to_the_reference() {
         report["reference"]["populations"].as_array().and_then(|p| p.iter().find(|p| p["name"] == "lif")).cloned();
     let lif = lif.expect("the lif population");
     let (sfq, reference) = (lif["machine_rate_hz"].as_f64().unwrap_or(0.0), lif["rate_hz"].as_f64().unwrap_or(0.0));
-    assert!(reference > 5.0 && (sfq / reference - 1.0).abs() < 0.1, "SFQ {sfq} Hz vs reference {reference} Hz");
+    assert_close("rsnn_small", sfq, reference, 5.0, 0.1);
     let o = soma(&["run", "tests/data/nir/paper/lif_norse.nir", "--dt", "0.1ms", "--input", "poisson:-3Hz", "-q"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }

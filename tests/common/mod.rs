@@ -38,6 +38,25 @@ pub fn temp_dir(name: &str) -> PathBuf {
     dir
 }
 
+/// Runs `soma COMMAND lif_norse.nir --dt 0.1ms --duration 100ms ...` (`command` with its extra options) on the
+/// NIR paper's input, in `dir`: the spike times it writes (the CSV's first column, as written) and the steps in
+/// which the exact reference fires.
+pub fn lif_norse_on_the_papers_input(dir: &std::path::Path, command: &[&str]) -> (Vec<String>, Vec<usize>) {
+    let (input, expected) = lif_exact_input(dir);
+    let spikes = dir.join("spikes.csv");
+    let options = ["--dt", "0.1ms", "--duration", "100ms", "--input", input.to_str().expect("path"), "--spikes"];
+    let args = [command, &["tests/data/nir/paper/lif_norse.nir"], &options, &[spikes.to_str().expect("path"), "-q"]];
+    let o = soma(&args.concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let times = std::fs::read_to_string(&spikes)
+        .expect("spikes")
+        .lines()
+        .skip(1)
+        .map(|l| l.split(',').next().expect("t").to_string())
+        .collect();
+    (times, expected)
+}
+
 /// The NIR paper's input (column 1 of `lif_exact.csv`) written as a one-column spike matrix into `dir`, and the
 /// steps in which the exact reference fires.
 pub fn lif_exact_input(dir: &std::path::Path) -> (PathBuf, Vec<usize>) {
