@@ -221,6 +221,7 @@ pub fn execute(
             wall_s: wall.elapsed().as_secs_f64(),
             target_constants: ConstantReport::all(target),
             reference,
+            raster: output::instance_raster(&inst, &spikes),
         },
     };
     Ok((report, spikes, inst))

@@ -5,6 +5,7 @@ mod check;
 mod compare;
 mod compile;
 mod crossbar;
+mod family_report;
 mod html;
 mod import;
 mod load;

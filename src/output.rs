@@ -7,7 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 
 /// One population's spike count and mean rate.
-#[derive(Clone, Debug, serde::Serialize)]
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
 pub struct PopulationRate {
     /// Name.
     pub name: String,
@@ -43,6 +43,23 @@ pub fn all_spikes(result: &soma_runtime::reference::RunResult) -> Vec<(u32, u32,
         .collect();
     all.sort_unstable();
     all
+}
+
+/// The spikes a report draws: neurons 0..100 of every population, at most 50,000 spikes, as `(time of the step's
+/// end in s, population, neuron)`.
+pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[&str]) -> Vec<(f64, String, u32)> {
+    spikes
+        .iter()
+        .filter(|&&(_, _, n)| n < 100)
+        .take(50_000)
+        .map(|&(t, p, n)| ((t as f64 + 1.0) * dt, names[p as usize].to_string(), n))
+        .collect()
+}
+
+/// [`raster`] for a run of `inst`.
+pub fn instance_raster(inst: &soma_isa::instance::Instance, spikes: &[(u32, u32, u32)]) -> Vec<(f64, String, u32)> {
+    let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
+    raster(spikes, inst.dt, &names)
 }
 
 /// Writes the spikes of a run of `inst` as CSV (`--spikes`).

@@ -8,44 +8,54 @@ use std::path::Path;
 
 use soma_targets::spinnaker::LINK_OFFSETS;
 
+use crate::family_report::FamilyRun;
 use crate::html::{LinkLine, bars, esc, mesh, page, raster, table};
 use crate::output::write_atomic;
-use crate::run::{Report, text_report};
+use crate::run::{ConstantReport, Reference, Report, text_report};
 use crate::{Failure, ReportArgs};
 
+/// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
+pub enum RunJson {
+    /// A SpiNNaker-style machine's run.
+    Machine(Box<Report>),
+    /// Another family's run.
+    Family(Box<FamilyRun>),
+}
+
 /// Reads a run report.
-pub fn read(path: &Path) -> Result<Report, Failure> {
+pub fn read(path: &Path) -> Result<RunJson, Failure> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-    serde_json::from_str(&text).map_err(|e| {
-        let value = serde_json::from_str::<serde_json::Value>(&text).ok();
-        let family = value
-            .filter(|v| v.get("mapping").is_some() && v.get("ledger").is_some())
-            .map(|v| if v.get("wall_plug_energy_j").is_some() { "an SFQ" } else { "a crossbar" });
-        Failure::User(if let Some(family) = family {
-            format!(
-                "error: {name} is the report of {family} run; `soma report` draws SpiNNaker runs only so far (that \
-                 run's text and JSON carry its figures)\n"
-            )
-        } else {
-            format!("error: {name}: not a `soma run --json` report ({e})\n")
-        })
-    })
+    let not_a_report =
+        |e: serde_json::Error| Failure::User(format!("error: {name}: not a `soma run --json` report ({e})\n"));
+    let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_report)?;
+    if value.get("mapping").is_some() && value.get("ledger").is_some() {
+        serde_json::from_value(value).map(|r| RunJson::Family(Box::new(r))).map_err(not_a_report)
+    } else {
+        serde_json::from_value(value).map(|r| RunJson::Machine(Box::new(r))).map_err(not_a_report)
+    }
 }
 
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &ReportArgs) -> Result<(), Failure> {
-    let r = read(&args.run)?;
-    print!("{}", text_report(&r));
+    let (text, html, tables) = match read(&args.run)? {
+        RunJson::Machine(r) => (text_report(&r), html(&r), csv_tables(&r)),
+        RunJson::Family(r) => (r.text(), r.html(), r.csv_tables()),
+    };
+    print!("{text}");
     if let Some(path) = &args.html {
-        let html = html(&r);
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
             .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
         eprintln!("wrote {}", path.display());
     }
     if let Some(dir) = &args.csv {
-        csv(&r, dir)?;
+        std::fs::create_dir_all(dir)
+            .map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", dir.display())))?;
+        for (name, body) in tables {
+            write_atomic(&dir.join(name), |w: &mut dyn Write| w.write_all(body.as_bytes()))
+                .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
+        }
         eprintln!("wrote CSV tables to {}", dir.display());
     }
     Ok(())
@@ -57,16 +67,14 @@ fn fmt(x: f64) -> String {
 
 /// The HTML page of a run.
 pub fn html(r: &Report) -> String {
-    let mut sections = Vec::new();
-    sections.push(format!(
-        "<p>{} on <b>{}</b>, {} s of model time ({} steps); {} neurons' spikes; wall {:.2} s.</p>",
-        esc(&r.network),
-        esc(&r.target),
+    let mut sections = vec![summary(
+        &r.network,
+        &r.target,
         r.duration_s,
         r.steps,
-        r.populations.iter().map(|p| p.spikes).sum::<u64>(),
-        r.wall_s
-    ));
+        r.populations.iter().map(|p| p.spikes).sum(),
+        r.wall_s,
+    )];
     let b = &r.energy_breakdown_j;
     let c = &r.energy_counts;
     sections.push(format!(
@@ -154,37 +162,10 @@ pub fn html(r: &Report) -> String {
         links.len(),
         mesh(m.width, m.height, &m.chips, |chip| load.get(&chip).map(|_| 0.0), |chip| format!("chip ({}, {})", chip.0, chip.1), &links)
     ));
-    let mut groups: Vec<(String, u32)> = Vec::new();
-    for p in &r.populations {
-        groups.push((p.name.clone(), p.neurons.min(100)));
-    }
-    let offset: HashMap<&str, u32> = groups
-        .iter()
-        .scan(0, |acc, g| {
-            let o = *acc;
-            *acc += g.1;
-            Some((g.0.as_str(), o))
-        })
-        .collect();
-    let dots: Vec<(f64, u32)> =
-        r.raster.iter().filter_map(|(t, p, n)| offset.get(p.as_str()).map(|o| (*t, o + n))).collect();
-    sections.push(format!(
-        "<h2>Spike raster (neurons 0-99 of each population)</h2>{}",
-        raster(r.duration_s, &groups, &dots)
-    ));
+    let sizes: Vec<(&str, u64)> = r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64)).collect();
+    sections.push(raster_section(&sizes, &r.raster, r.duration_s));
     if let Some(f) = &r.reference {
-        sections.push(format!(
-            "<h2>Fidelity against the float reference</h2><p class=\"note\">Relative rate error per population (machine vs reference, same network and seed); {:.1}% of the reference's spikes are matched within one step.</p>{}{}",
-            f.spikes_matched * 100.0,
-            bars(&f.populations.iter().map(|p| (p.name.clone(), p.rate_error)).collect::<Vec<_>>(), ""),
-            table(
-                &["population", "reference (Hz)", "machine (Hz)", "rate error", "spikes within one step"],
-                &f.populations
-                    .iter()
-                    .map(|p| vec![p.name.clone(), format!("{:.3}", p.rate_hz), format!("{:.3}", p.machine_rate_hz), format!("{:+.2}%", p.rate_error * 100.0), format!("{:.1}%", p.spikes_matched * 100.0)])
-                    .collect::<Vec<_>>()
-            )
-        ));
+        sections.push(fidelity_section(f));
     }
     let nb = &r.neurobench;
     sections.push(format!(
@@ -202,27 +183,13 @@ pub fn html(r: &Report) -> String {
             ]
         )
     ));
-    sections.push(format!(
-        "<h2>Target {}: constants and sources</h2>{}",
-        esc(&r.target),
-        table(
-            &["constant", "value", "source"],
-            &r.target_constants
-                .iter()
-                .map(|c| vec![c.name.clone(), format!("{}", c.value), c.source.clone()])
-                .collect::<Vec<_>>()
-        )
-    ));
+    sections.push(constants_section(&r.target, &r.target_constants));
     page(&format!("soma report: {} on {}", r.network, r.target), &sections)
 }
 
-fn csv(r: &Report, dir: &Path) -> Result<(), Failure> {
-    std::fs::create_dir_all(dir)
-        .map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", dir.display())))?;
-    let write = |name: &str, body: String| {
-        write_atomic(&dir.join(name), |w: &mut dyn Write| w.write_all(body.as_bytes()))
-            .map_err(|e| Failure::User(format!("error: {e:#}\n")))
-    };
+/// The CSV tables of a run: `(file name, contents)`.
+fn csv_tables(r: &Report) -> Vec<(&'static str, String)> {
+    let mut tables = Vec::new();
     let mut s = String::from("population,neurons,spikes,rate_hz,cores,synaptic_events,packets_sent,energy_j\n");
     for p in &r.populations {
         s += &format!(
@@ -230,15 +197,15 @@ fn csv(r: &Report, dir: &Path) -> Result<(), Failure> {
             p.name, p.neurons, p.spikes, p.rate_hz, p.cores, p.synaptic_events, p.packets_sent, p.energy_j
         );
     }
-    write("populations.csv", s)?;
+    tables.push(("populations.csv", s));
     let b = &r.energy_breakdown_j;
-    write(
+    tables.push((
         "energy.csv",
         format!(
             "component,energy_j\nidle_chips,{}\nactive_cores,{}\npackets,{}\ntotal,{}\n",
             b.idle_chips, b.active_cores, b.packets, r.energy_j
         ),
-    )?;
+    ));
     let mut s = String::from("chip_x,chip_y,core,population,kind,load_mean,load_max,synaptic_events,packets_sent\n");
     for c in &r.cores {
         s += &format!(
@@ -254,10 +221,73 @@ fn csv(r: &Report, dir: &Path) -> Result<(), Failure> {
             c.packets_sent
         );
     }
-    write("cores.csv", s)?;
+    tables.push(("cores.csv", s));
     let mut s = String::from("chip_x,chip_y,link,packets\n");
     for l in &r.links {
         s += &format!("{},{},{},{}\n", l.chip.0, l.chip.1, l.link, l.packets);
     }
-    write("links.csv", s)
+    tables.push(("links.csv", s));
+    tables
+}
+
+/// The opening line of a report page.
+pub(crate) fn summary(network: &str, target: &str, duration_s: f64, steps: u64, spikes: u64, wall_s: f64) -> String {
+    format!(
+        "<p>{} on <b>{}</b>, {duration_s} s of model time ({steps} steps); {spikes} neurons' spikes; wall {wall_s:.2} s.</p>",
+        esc(network),
+        esc(target)
+    )
+}
+
+/// The spike raster of neurons 0-99 of each population (`sizes`: name and neurons).
+pub(crate) fn raster_section(sizes: &[(&str, u64)], spikes: &[(f64, String, u32)], duration_s: f64) -> String {
+    let groups: Vec<(String, u32)> = sizes.iter().map(|&(name, n)| (name.to_string(), n.min(100) as u32)).collect();
+    let offset: HashMap<&str, u32> = groups
+        .iter()
+        .scan(0, |acc, g| {
+            let o = *acc;
+            *acc += g.1;
+            Some((g.0.as_str(), o))
+        })
+        .collect();
+    let dots: Vec<(f64, u32)> =
+        spikes.iter().filter_map(|(t, p, n)| offset.get(p.as_str()).map(|o| (*t, o + n))).collect();
+    format!("<h2>Spike raster (neurons 0-99 of each population)</h2>{}", raster(duration_s, &groups, &dots))
+}
+
+/// Rate errors and spike agreement against the float reference.
+pub(crate) fn fidelity_section(f: &Reference) -> String {
+    format!(
+        "<h2>Fidelity against the float reference</h2><p class=\"note\">Relative rate error per population (machine vs reference, same network and seed); {:.1}% of the reference's spikes are matched within one step.</p>{}{}",
+        f.spikes_matched * 100.0,
+        bars(&f.populations.iter().map(|p| (p.name.clone(), p.rate_error)).collect::<Vec<_>>(), ""),
+        table(
+            &["population", "reference (Hz)", "machine (Hz)", "rate error", "spikes within one step"],
+            &f.populations
+                .iter()
+                .map(|p| vec![
+                    p.name.clone(),
+                    format!("{:.3}", p.rate_hz),
+                    format!("{:.3}", p.machine_rate_hz),
+                    format!("{:+.2}%", p.rate_error * 100.0),
+                    format!("{:.1}%", p.spikes_matched * 100.0)
+                ])
+                .collect::<Vec<_>>()
+        )
+    )
+}
+
+/// The target's constants with their sources.
+pub(crate) fn constants_section(target: &str, constants: &[ConstantReport]) -> String {
+    format!(
+        "<h2>Target {}: constants and sources</h2>{}",
+        esc(target),
+        table(
+            &["constant", "value", "source"],
+            &constants
+                .iter()
+                .map(|c| vec![c.name.clone(), format!("{}", c.value), c.source.clone()])
+                .collect::<Vec<_>>()
+        )
+    )
 }

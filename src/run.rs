@@ -38,6 +38,8 @@ pub struct RunSummary {
     /// The comparison with the float reference, if asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<Reference>,
+    /// Spikes to draw: `(time s, population, neuron)` for neurons 0..100, at most 50,000.
+    pub raster: Vec<(f64, String, u32)>,
 }
 
 impl RunSummary {
@@ -416,13 +418,8 @@ pub fn execute(
             packets_sent: k.packets_sent,
         })
         .collect();
-    // The raster keeps neurons 0..100 of every population, at most 50,000 spikes.
-    let raster = spikes
-        .iter()
-        .filter(|&&(_, _, n)| n < 100)
-        .take(50_000)
-        .map(|&(t, p, n)| ((t as f64 + 1.0) * image.header.dt, image.populations[p as usize].name.clone(), n))
-        .collect();
+    let names: Vec<&str> = image.populations.iter().map(|p| p.name.as_str()).collect();
+    let raster = crate::output::raster(&spikes, image.header.dt, &names);
     let footprint: u64 = image
         .cores
         .iter()

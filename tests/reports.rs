@@ -16,6 +16,15 @@ projection a -> b : fixed_probability(0.1) { weight = 0.3 nA, delay = 2 ms }
 projection b -> a : fixed_probability(0.1) { weight = -0.2 nA, receptor = inhibitory, delay = 1 ms }
 ";
 
+/// A whole page with no external references: the only URL is the SVG namespace.
+fn assert_self_contained(page: &str) {
+    assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
+    assert!(
+        !page.contains("<script") && !page.contains("src=") && !page.contains("href=") && !page.contains("@import")
+    );
+    assert_eq!(page.matches("http").count(), page.matches("http://www.w3.org/2000/svg").count());
+}
+
 #[test]
 fn the_html_report_is_self_contained_and_has_every_plot() {
     let dir = temp_dir("report");
@@ -38,7 +47,6 @@ fn the_html_report_is_self_contained_and_has_every_plot() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("energy"), "a text summary on stdout");
     let page = std::fs::read_to_string(&html).expect("html");
-    assert!(page.starts_with("<!DOCTYPE html>") && page.trim_end().ends_with("</html>"));
     // Energy by component, by population, core load, link traffic, raster, fidelity.
     assert_eq!(page.matches("<svg").count(), 6, "every plot");
     for heading in [
@@ -53,17 +61,53 @@ fn the_html_report_is_self_contained_and_has_every_plot() {
     ] {
         assert!(page.contains(heading), "{heading} missing");
     }
-    // No external references: the only URL is the SVG namespace.
-    assert!(
-        !page.contains("<script") && !page.contains("src=") && !page.contains("href=") && !page.contains("@import")
-    );
-    assert_eq!(page.matches("http").count(), page.matches("http://www.w3.org/2000/svg").count());
+    assert_self_contained(&page);
     for f in ["populations.csv", "energy.csv", "cores.csv"] {
         assert!(std::fs::read_to_string(csv.join(f)).expect(f).lines().count() >= 2, "{f}");
     }
     // One chip: no link carried anything, but the table is there.
     assert!(std::fs::read_to_string(csv.join("links.csv")).expect("links").starts_with("chip_x,chip_y,link,packets"));
     assert_eq!(soma(&["report", net.to_str().expect("path")]).status.code(), Some(1), "not a report");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn crossbar_and_sfq_runs_get_report_pages_whose_energy_parts_sum_to_the_total() {
+    let dir = temp_dir("family-report");
+    let net = dir.join("net.snn");
+    std::fs::write(&net, SMALL).expect("write");
+    let net = net.to_str().expect("path");
+    for (name, input, target, extra) in
+        [("crossbar", net, "reram_128", "adc"), ("sfq", "examples/xor_sfq.snn", "sfq_mitll", "worst cells")]
+    {
+        let o = soma(&["run", input, "--target", target, "--duration", "100ms", "--compare-reference", "--json", "-q"]);
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        let json = dir.join(format!("{name}.json"));
+        std::fs::write(&json, &o.stdout).expect("write");
+        let run: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let (html, csv) = (dir.join(format!("{name}.html")), dir.join(format!("{name}-csv")));
+        let args = ["report", json.to_str().expect("path"), "--html", html.to_str().expect("path"), "--csv"];
+        let o = soma(&[&args[..], &[csv.to_str().expect("path")]].concat());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert!(stdout(&o).contains("energy") && stdout(&o).contains("against the float reference"), "{name}");
+        let page = std::fs::read_to_string(&html).expect("html");
+        assert_self_contained(&page);
+        // Energy by component, raster, fidelity.
+        assert_eq!(page.matches("<svg").count(), 3, "{name}: every plot");
+        for heading in
+            ["Energy:", "Counts and timing", "Mapping", "Spike raster", "Fidelity", "constants and sources", extra]
+        {
+            assert!(page.contains(heading), "{name}: {heading} missing");
+        }
+        // The components in energy.csv are the ledger's parts and add up to the run's energy.
+        let energy = std::fs::read_to_string(csv.join("energy.csv")).expect("energy.csv");
+        let value = |row: &str| row.split(',').nth(1).and_then(|v| v.parse::<f64>().ok()).expect("a number");
+        let parts: f64 =
+            energy.lines().skip(1).filter(|l| !l.starts_with("total") && !l.starts_with("wall_plug")).map(value).sum();
+        let total = run["energy_j"].as_f64().expect("energy");
+        assert!((parts / total - 1.0).abs() < 1e-9, "{name}: parts {parts} vs total {total}\n{energy}");
+        assert!(std::fs::read_to_string(csv.join("populations.csv")).expect("populations").lines().count() >= 3);
+    }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

@@ -352,6 +352,8 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
             progress(t + 1);
         }
     }
+    // The chip ran whole steps: its time (for the static bias) ends where the last step does.
+    sim.now = sim.now.max(lead + steps * p.step_fs);
     let mut owner: Vec<Option<(usize, u32)>> = vec![None; p.netlist.cells.len()];
     for (pop, cells) in p.neurons.iter().enumerate() {
         for (i, &c) in cells.iter().enumerate() {

@@ -1,0 +1,210 @@
+//! `soma report` for the families other than SpiNNaker (crossbar, SFQ, and any later one whose `--json` carries a
+//! `mapping` and a `ledger`): the fields every family shares are typed; the mapping's and the ledger's own fields
+//! are drawn generically, so a family's new counters appear without changes here. Energy components are the
+//! ledger's `*_j` numbers (and maps of them), except its totals; counts are its other whole numbers; lists of
+//! records (weight errors, the worst cells) become tables.
+
+use serde::Deserialize;
+use serde_json::{Map, Value};
+
+use crate::html::{bars, esc, page, table};
+use crate::output::{PopulationRate, rate_table, thousands};
+use crate::report::{constants_section, fidelity_section, raster_section, summary};
+use crate::run::{ConstantReport, Reference};
+
+/// The `--json` of a crossbar or SFQ run.
+#[derive(Clone, Debug, Deserialize)]
+pub struct FamilyRun {
+    network: String,
+    target: String,
+    populations: Vec<PopulationRate>,
+    /// Energy on chip (at 4 K for SFQ), J.
+    energy_j: f64,
+    /// Energy at the wall, with cooling (SFQ only).
+    #[serde(default)]
+    wall_plug_energy_j: Option<f64>,
+    synaptic_events: u64,
+    energy_per_synaptic_event_j: f64,
+    step_latency_s: f64,
+    duration_s: f64,
+    steps: u64,
+    wall_s: f64,
+    target_constants: Vec<ConstantReport>,
+    #[serde(default)]
+    reference: Option<Reference>,
+    #[serde(default)]
+    raster: Vec<(f64, String, u32)>,
+    mapping: Map<String, Value>,
+    ledger: Map<String, Value>,
+}
+
+/// Ledger entries that sum others up rather than being components of their own.
+const TOTALS: [&str; 3] = ["chip_j", "wall_j", "dynamic_total_j"];
+
+fn label(key: &str) -> String {
+    key.trim_end_matches("_j").replace('_', " ")
+}
+
+/// Scalars and maps of scalars as `(name, value)` rows, maps flattened as `map: key`.
+fn scalars(fields: &Map<String, Value>, keep: impl Fn(&str, &Value) -> bool) -> Vec<(String, Value)> {
+    let mut rows = Vec::new();
+    for (k, v) in fields {
+        match v {
+            Value::Object(inner) => rows.extend(
+                inner.iter().filter(|(_, x)| keep(k, x)).map(|(kk, x)| (format!("{}: {kk}", label(k)), x.clone())),
+            ),
+            Value::Array(_) => {}
+            _ if keep(k, v) => rows.push((label(k), v.clone())),
+            _ => {}
+        }
+    }
+    rows
+}
+
+fn show(v: &Value) -> String {
+    match v {
+        Value::Number(n) if n.is_u64() || n.is_i64() => thousands(n.as_u64().unwrap_or_default()),
+        Value::Number(n) => format!("{:.4e}", n.as_f64().unwrap_or(f64::NAN)),
+        Value::String(s) => s.clone(),
+        Value::Null => "-".into(),
+        other => other.to_string(),
+    }
+}
+
+/// Every list of records among `fields` as a titled table (columns: the first record's keys).
+fn record_tables(fields: &Map<String, Value>) -> String {
+    let mut s = String::new();
+    for (k, v) in fields {
+        let Some(records) = v.as_array() else { continue };
+        let Some(Value::Object(first)) = records.first() else { continue };
+        let columns: Vec<&str> = first.keys().map(String::as_str).collect();
+        let rows: Vec<Vec<String>> = records
+            .iter()
+            .filter_map(Value::as_object)
+            .map(|r| columns.iter().map(|c| r.get(*c).map_or_else(String::new, show)).collect())
+            .collect();
+        s += &format!("<h3>{}</h3>{}", esc(&label(k)), table(&columns, &rows));
+    }
+    s
+}
+
+impl FamilyRun {
+    /// Energy components from the ledger: `(name, J)`.
+    fn energy_components(&self) -> Vec<(String, f64)> {
+        scalars(&self.ledger, |k, v| k.ends_with("_j") && !TOTALS.contains(&k) && v.is_number())
+            .into_iter()
+            .map(|(k, v)| (k, v.as_f64().unwrap_or_default()))
+            .collect()
+    }
+
+    /// The text summary.
+    pub fn text(&self) -> String {
+        let mut s = format!(
+            "{} on {}, {} s of model time ({} steps)\n",
+            self.network, self.target, self.duration_s, self.steps
+        );
+        s += &rate_table(self.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
+        s += &format!("energy {:.4e} J", self.energy_j);
+        if let Some(wall) = self.wall_plug_energy_j {
+            s += &format!(" ({wall:.4e} J at the wall, with cooling)");
+        }
+        let parts: Vec<String> = self.energy_components().iter().map(|(k, j)| format!("{k} {j:.3e}")).collect();
+        s += &format!(": {}\n", parts.join(", "));
+        s += &format!(
+            "synaptic events {}, {:.3e} J per event; step time {:.3e} s\n",
+            thousands(self.synaptic_events),
+            self.energy_per_synaptic_event_j,
+            self.step_latency_s
+        );
+        if let Some(r) = &self.reference {
+            s += &r.text("machine");
+        }
+        s
+    }
+
+    /// The HTML page.
+    pub fn html(&self) -> String {
+        let spikes = self.populations.iter().map(|p| p.spikes).sum();
+        let mut sections = vec![summary(&self.network, &self.target, self.duration_s, self.steps, spikes, self.wall_s)];
+        let components = self.energy_components();
+        let wall = self.wall_plug_energy_j.map_or(String::new(), |w| format!("; {w:.4e} J at the wall, with cooling"));
+        sections.push(format!(
+            "<h2>Energy: {:.4e} J on chip{wall} ({:.3e} J per synaptic event)</h2>{}{}",
+            self.energy_j,
+            self.energy_per_synaptic_event_j,
+            bars(&components, "J"),
+            table(
+                &["component", "energy (J)"],
+                &components.iter().map(|(k, j)| vec![k.clone(), format!("{j:.4e}")]).collect::<Vec<_>>()
+            )
+        ));
+        let counts = scalars(&self.ledger, |k, v| !k.ends_with("_j") && (v.is_u64() || v.is_i64()));
+        sections.push(format!(
+            "<h2>Counts and timing</h2>{}{}",
+            table(
+                &["quantity", "value"],
+                &[
+                    vec!["synaptic events".into(), thousands(self.synaptic_events)],
+                    vec!["step latency (s)".into(), format!("{:.4e}", self.step_latency_s)],
+                ]
+                .into_iter()
+                .chain(counts.iter().map(|(k, v)| vec![k.clone(), show(v)]))
+                .chain(
+                    scalars(&self.ledger, |k, v| !k.ends_with("_j") && v.is_f64())
+                        .iter()
+                        .map(|(k, v)| vec![k.clone(), show(v)])
+                )
+                .collect::<Vec<_>>()
+            ),
+            record_tables(&self.ledger)
+        ));
+        sections.push(format!(
+            "<h2>Mapping</h2>{}{}",
+            table(
+                &["quantity", "value"],
+                &scalars(&self.mapping, |_, _| true).iter().map(|(k, v)| vec![k.clone(), show(v)]).collect::<Vec<_>>()
+            ),
+            record_tables(&self.mapping)
+        ));
+        sections.push(format!(
+            "<h2>Populations</h2>{}",
+            table(
+                &["population", "neurons", "spikes", "rate (Hz)"],
+                &self
+                    .populations
+                    .iter()
+                    .map(|p| vec![
+                        p.name.clone(),
+                        thousands(p.neurons),
+                        thousands(p.spikes),
+                        format!("{:.3}", p.rate_hz)
+                    ])
+                    .collect::<Vec<_>>()
+            )
+        ));
+        let sizes: Vec<(&str, u64)> = self.populations.iter().map(|p| (p.name.as_str(), p.neurons)).collect();
+        sections.push(raster_section(&sizes, &self.raster, self.duration_s));
+        if let Some(f) = &self.reference {
+            sections.push(fidelity_section(f));
+        }
+        sections.push(constants_section(&self.target, &self.target_constants));
+        page(&format!("soma report: {} on {}", self.network, self.target), &sections)
+    }
+
+    /// The CSV tables: populations and energy components.
+    pub fn csv_tables(&self) -> Vec<(&'static str, String)> {
+        let mut populations = String::from("population,neurons,spikes,rate_hz\n");
+        for p in &self.populations {
+            populations += &format!("{},{},{},{}\n", p.name, p.neurons, p.spikes, p.rate_hz);
+        }
+        let mut energy = String::from("component,energy_j\n");
+        for (k, j) in self.energy_components() {
+            energy += &format!("{},{j}\n", k.replace(": ", "_").replace(' ', "_"));
+        }
+        energy += &format!("total,{}\n", self.energy_j);
+        if let Some(wall) = self.wall_plug_energy_j {
+            energy += &format!("wall_plug,{wall}\n");
+        }
+        vec![("populations.csv", populations), ("energy.csv", energy)]
+    }
+}
