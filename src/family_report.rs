@@ -61,9 +61,11 @@ fn scalars(fields: &Map<String, Value>, keep: impl Fn(&str, &Value) -> bool) -> 
     rows
 }
 
-fn show(v: &Value) -> String {
+/// A value for a table cell; whole numbers with thousands separators if `grouped` (counts, not indices).
+fn show(v: &Value, grouped: bool) -> String {
     match v {
-        Value::Number(n) if n.is_u64() || n.is_i64() => thousands(n.as_u64().unwrap_or_default()),
+        Value::Number(n) if grouped && n.is_u64() => thousands(n.as_u64().unwrap_or_default()),
+        Value::Number(n) if n.is_u64() || n.is_i64() => n.to_string(),
         Value::Number(n) => format!("{:.4e}", n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
@@ -71,17 +73,21 @@ fn show(v: &Value) -> String {
     }
 }
 
-/// Every list of records among `fields` as a titled table (columns: the first record's keys).
+/// Columns that name a record, shown first.
+const NAMING: [&str; 3] = ["name", "projection", "cell"];
+
+/// Every list of records among `fields` as a titled table (columns: the first record's keys, naming ones first).
 fn record_tables(fields: &Map<String, Value>) -> String {
     let mut s = String::new();
     for (k, v) in fields {
         let Some(records) = v.as_array() else { continue };
         let Some(Value::Object(first)) = records.first() else { continue };
-        let columns: Vec<&str> = first.keys().map(String::as_str).collect();
+        let mut columns: Vec<&str> = first.keys().map(String::as_str).collect();
+        columns.sort_by_key(|c| !NAMING.contains(c));
         let rows: Vec<Vec<String>> = records
             .iter()
             .filter_map(Value::as_object)
-            .map(|r| columns.iter().map(|c| r.get(*c).map_or_else(String::new, show)).collect())
+            .map(|r| columns.iter().map(|c| r.get(*c).map_or_else(String::new, |x| show(x, false))).collect())
             .collect();
         s += &format!("<h3>{}</h3>{}", esc(&label(k)), table(&columns, &rows));
     }
@@ -148,11 +154,11 @@ impl FamilyRun {
                     vec!["step latency (s)".into(), format!("{:.4e}", self.step_latency_s)],
                 ]
                 .into_iter()
-                .chain(counts.iter().map(|(k, v)| vec![k.clone(), show(v)]))
+                .chain(counts.iter().map(|(k, v)| vec![k.clone(), show(v, true)]))
                 .chain(
                     scalars(&self.ledger, |k, v| !k.ends_with("_j") && v.is_f64())
                         .iter()
-                        .map(|(k, v)| vec![k.clone(), show(v)])
+                        .map(|(k, v)| vec![k.clone(), show(v, true)])
                 )
                 .collect::<Vec<_>>()
             ),
@@ -162,7 +168,10 @@ impl FamilyRun {
             "<h2>Mapping</h2>{}{}",
             table(
                 &["quantity", "value"],
-                &scalars(&self.mapping, |_, _| true).iter().map(|(k, v)| vec![k.clone(), show(v)]).collect::<Vec<_>>()
+                &scalars(&self.mapping, |_, _| true)
+                    .iter()
+                    .map(|(k, v)| vec![k.clone(), show(v, true)])
+                    .collect::<Vec<_>>()
             ),
             record_tables(&self.mapping)
         ));
