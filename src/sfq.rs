@@ -94,6 +94,13 @@ fn mapping_text(m: &sfq::Report) -> String {
     if m.dropped_synapses > 0 {
         s += &format!("{} synapses too weak for one pulse at the lowest pass level: dropped\n", m.dropped_synapses);
     }
+    if m.longest_path_ps > m.step_ps {
+        s += &format!(
+            "warning: the longest path ({:.1} ps) is longer than a step ({} ps): its pulses land in the next step; \
+             raise clocks_per_step\n",
+            m.longest_path_ps, m.step_ps
+        );
+    }
     s + &crate::compile::weight_error_text(m.weight_error_rms, &m.weight_errors)
 }
 

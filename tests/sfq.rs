@@ -248,7 +248,16 @@ fn the_cli_compiles_dumps_runs_and_compares_on_sfq() {
     let image_s = image.to_str().expect("utf-8");
     let o = soma(&["compile", "examples/xor_sfq.snn", "--target", "sfq_mitll", "-o", image_s]);
     assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stderr(&o).contains("junctions") || stdout(&o).contains("junctions"), "{}", stderr(&o));
+    let text = stderr(&o) + &stdout(&o);
+    assert!(text.contains("junctions") && !text.contains("warning"), "{text}");
+    // At 10 clocks a step is 200 ps, shorter than the XOR's longest path (249.7 ps): the compiler says so.
+    let preset = std::fs::read_to_string("targets/presets/sfq_mitll.toml").expect("preset");
+    let line = preset.lines().find(|l| l.starts_with("clocks_per_step")).expect("clocks_per_step in the preset");
+    let fast = dir.join("fast.toml");
+    std::fs::write(&fast, preset.replace(line, "clocks_per_step = { value = 10, source = \"test\" }")).expect("write");
+    let o = soma(&["compile", "examples/xor_sfq.snn", "--target", fast.to_str().expect("utf-8")]);
+    let text = stderr(&o) + &stdout(&o);
+    assert!(o.status.success() && text.contains("longer than a step (200 ps)"), "{text}");
     let o = soma(&["run", image_s, "--duration", "200ms", "--json", "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
