@@ -89,8 +89,9 @@ impl<'a> Simulation<'a> {
         }
     }
 
-    /// A pulse arriving at `port` at `at_fs`.
+    /// A pulse arriving at `port` at `at_fs`, not before the time already simulated.
     pub fn inject(&mut self, at_fs: u64, port: Port) {
+        debug_assert!(at_fs >= self.now, "a pulse injected at {at_fs} fs, before the simulated {} fs", self.now);
         self.queue.push(Reverse((at_fs, port.cell, port.input)));
     }
 
@@ -332,11 +333,15 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
     let mut sources = Sources::new(net);
     // Several spikes of one channel in one step enter a burst apart, so that their multiplied pulses never interleave.
     let burst = fs(lib.cells.synapse_pulse_spacing_ps.value) * lib.cells.synapse_max_pulses.value as u64;
+    let mut next_clock = 0;
     for t in 0..steps {
-        if let Some(clock) = p.clock {
-            sim.inject(t * p.step_fs, clock);
-        }
         let start = lead + t * p.step_fs;
+        // The step clocks that enter before this step ends (with a lead, the next step's too), each before the
+        // simulation reaches its time.
+        while let Some(clock) = p.clock.filter(|_| next_clock < steps && next_clock * p.step_fs < start + p.step_fs) {
+            sim.inject(next_clock * p.step_fs, clock);
+            next_clock += 1;
+        }
         sources.emit(t);
         for (taps, spikes) in p.sources.iter().zip(&sources.spikes) {
             for &(ch, count) in spikes {
