@@ -73,6 +73,11 @@ fn show(v: &Value, grouped: bool) -> String {
     }
 }
 
+/// `(name, value)` pairs as rows of a quantity/value table.
+fn quantity_rows(pairs: &[(String, Value)]) -> impl Iterator<Item = Vec<String>> + '_ {
+    pairs.iter().map(|(k, v)| vec![k.clone(), show(v, true)])
+}
+
 /// Columns that name a record, shown first.
 const NAMING: [&str; 3] = ["name", "projection", "cell"];
 
@@ -154,25 +159,15 @@ impl FamilyRun {
                     vec!["step latency (s)".into(), format!("{:.4e}", self.step_latency_s)],
                 ]
                 .into_iter()
-                .chain(counts.iter().map(|(k, v)| vec![k.clone(), show(v, true)]))
-                .chain(
-                    scalars(&self.ledger, |k, v| !k.ends_with("_j") && v.is_f64())
-                        .iter()
-                        .map(|(k, v)| vec![k.clone(), show(v, true)])
-                )
+                .chain(quantity_rows(&counts))
+                .chain(quantity_rows(&scalars(&self.ledger, |k, v| !k.ends_with("_j") && v.is_f64())))
                 .collect::<Vec<_>>()
             ),
             record_tables(&self.ledger)
         ));
         sections.push(format!(
             "<h2>Mapping</h2>{}{}",
-            table(
-                &["quantity", "value"],
-                &scalars(&self.mapping, |_, _| true)
-                    .iter()
-                    .map(|(k, v)| vec![k.clone(), show(v, true)])
-                    .collect::<Vec<_>>()
-            ),
+            table(&["quantity", "value"], &quantity_rows(&scalars(&self.mapping, |_, _| true)).collect::<Vec<_>>()),
             record_tables(&self.mapping)
         ));
         sections.push(format!(
