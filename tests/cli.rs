@@ -252,5 +252,5 @@ fn sfq_targets_are_listed_and_refuse_models_they_cannot_lower() {
     let o = soma(&["run", net.to_str().expect("utf-8"), "--target", "sfq_mitll", "-q"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("population `rs` is `izhikevich`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("lowers `lif`, `if`, `cuba_lif` and `if_curr_exp` neurons"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("lowers linear integrate-and-fire neurons (`lif`, `if`, `cuba_lif`, `if_curr_exp`"), "{}", stderr(&o));
 }

@@ -36,7 +36,7 @@
 use std::collections::BTreeMap;
 
 use soma_isa::instance::{self, Instance};
-use soma_isa::model::{NeuronModel, Receptor, p21, pulse_through_synapse};
+use soma_isa::model::{Dynamics, NeuronModel, Receptor};
 use soma_isa::sfq::{Cell, Netlist, Port, SfqProgram, Tap};
 use soma_targets::sfq::Sfq;
 
@@ -138,67 +138,36 @@ struct CurrentLoop {
     to_v: f64,
 }
 
-/// The membrane of a population's model, `None` for a model that does not spike (a readout, computed off chip).
+/// The membrane of a population's model (from its [`Dynamics`], the one definition), `None` for a model that does
+/// not spike (a readout, computed off chip).
 fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>, CompileError> {
-    let leaky = |tau: f64, r: f64| {
-        let p22 = (-dt / tau).exp();
-        (p22, r * (1.0 - p22))
+    let unsupported = || {
+        CompileError::Unsupported(format!(
+            "population `{name}` is `{}`: the SFQ target lowers linear integrate-and-fire neurons (`lif`, `if`, \
+             `cuba_lif`, `if_curr_exp`: storage loops integrating pulses, with current loops for current synapses) \
+             and leaves non-spiking readouts off chip",
+            model.kind().name()
+        ))
     };
-    let nir = |p22: f64, gain: f64, v_leak: f64, v_reset: f64, theta: f64, currents: Vec<CurrentLoop>| Membrane {
-        p22,
-        gain,
-        v_leak,
-        v_reset,
-        theta,
-        i_offset: 0.0,
-        strict: true,
-        refractory: 0,
+    let l = match Dynamics::new(model, dt) {
+        Dynamics::Linear(l) => l,
+        Dynamics::Izhikevich(_) | Dynamics::Threshold { .. } => return Err(unsupported()),
+    };
+    let Some(spiking) = l.spiking else { return Ok(None) };
+    // A synaptic current `I <- p11 I + per_weight w`: a weight eventually brings `to_v per_weight w` of v.
+    let currents = (0..l.p11.len())
+        .map(|k| CurrentLoop { p11: l.p11[k], per_weight: l.syn_scale[k], to_v: l.charge_per_weight(k) / l.syn_scale[k] })
+        .collect();
+    let m = Membrane {
+        p22: l.p22,
+        gain: l.p20,
+        v_leak: l.v_leak,
+        v_reset: spiking.v_reset,
+        theta: spiking.theta,
+        i_offset: l.i_offset,
+        strict: spiking.strict,
+        refractory: spiking.refractory_steps.min(u32::from(u16::MAX)) as u16,
         currents,
-    };
-    let m = match model {
-        NeuronModel::Lif(m) => {
-            let (p22, gain) = leaky(m.tau, m.r);
-            nir(p22, gain, m.v_leak, m.v_reset, m.v_threshold, Vec::new())
-        }
-        NeuronModel::If(m) => nir(1.0, m.r * dt, 0.0, m.v_reset, m.v_threshold, Vec::new()),
-        NeuronModel::CubaLif(m) => {
-            let (p22, gain) = leaky(m.tau_mem, m.r);
-            let p11 = (-dt / m.tau_syn).exp();
-            let per_weight = m.w_in * (1.0 - p11);
-            let total =
-                m.w_in * (pulse_through_synapse(m.r, m.tau_mem, m.tau_syn, dt) + p21(m.r, m.tau_mem, m.tau_syn, dt));
-            let current = CurrentLoop { p11, per_weight, to_v: total / per_weight };
-            nir(p22, gain, m.v_leak, m.v_reset, m.v_threshold, vec![current])
-        }
-        NeuronModel::IfCurrExp(m) => {
-            // PyNN: a weight is a jump of the synaptic current, which enters v only through the propagator.
-            let r = m.tau_m / m.cm;
-            let (p22, gain) = leaky(m.tau_m, r);
-            let current = |ts: f64| {
-                let p11 = (-dt / ts).exp();
-                CurrentLoop { p11, per_weight: 1.0, to_v: p21(r, m.tau_m, ts, dt) / (1.0 - p11) }
-            };
-            Membrane {
-                p22,
-                gain,
-                v_leak: m.v_rest,
-                v_reset: m.v_reset,
-                theta: m.v_thresh,
-                i_offset: m.i_offset,
-                strict: false,
-                refractory: (m.tau_refrac / dt).round().min(65535.0) as u16,
-                currents: vec![current(m.tau_syn_e), current(m.tau_syn_i)],
-            }
-        }
-        other if !other.kind().spikes() => return Ok(None),
-        other => {
-            return Err(CompileError::Unsupported(format!(
-                "population `{name}` is `{}`: the SFQ target lowers `lif`, `if`, `cuba_lif` and `if_curr_exp` neurons \
-                 (storage loops integrating pulses, with current loops for current synapses) and leaves non-spiking \
-                 readouts off chip",
-                other.kind().name()
-            )));
-        }
     };
     let sane = m.theta > m.v_reset && m.gain > 0.0 && m.currents.iter().all(|c| c.to_v > 0.0 && c.per_weight > 0.0);
     if !sane {

@@ -17,7 +17,7 @@ pub const ATOM_BITS: u32 = 12;
 /// Mask selecting the core part of a key.
 pub const KEY_MASK: u32 = !((1 << ATOM_BITS) - 1);
 /// The format version written in every image.
-pub const FORMAT_VERSION: u32 = 2;
+pub const FORMAT_VERSION: u32 = 3;
 
 /// Synaptic word layout.
 pub mod word {
@@ -82,7 +82,14 @@ pub struct Header {
     pub dt: f64,
     /// Seed of the network's random draws and of the sources.
     pub seed: u64,
+    /// Depth of every neuron core's ring buffer, in steps: the longest delay a synaptic word holds, and the length
+    /// of one delay-extension stage (1..=[`MAX_RING_SLOTS`]). The compiler splits delays by it and the machine
+    /// sizes its rings and stages by it; it is the preset's `delay_slots`.
+    pub delay_slots: u8,
 }
+
+/// The deepest ring buffer a synaptic word can address (its 4-bit delay field).
+pub const MAX_RING_SLOTS: u8 = 16;
 
 /// A population or source of the network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -174,11 +181,12 @@ pub struct Block {
 /// A spike source core.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SourceCore {
-    /// Independent Poisson processes.
+    /// Independent Poisson processes: the core's slice of its source's one train
+    /// ([`crate::source::PoissonTrain`] over all the source's channels), so slicing does not change the input.
     Poisson {
         /// Rate per channel, Hz.
         rate: f64,
-        /// Random stream (with the image seed).
+        /// The source's random stream (with the image seed).
         stream: u64,
     },
     /// Fixed spike stamps per channel.
@@ -266,12 +274,16 @@ impl Image {
         if !(h.dt.is_finite() && h.dt > 0.0) {
             return Err(format!("header: time step {} is not positive", h.dt));
         }
+        if !(1..=MAX_RING_SLOTS).contains(&h.delay_slots) {
+            return Err(format!("header: {} ring-buffer slots (1..={MAX_RING_SLOTS})", h.delay_slots));
+        }
         if h.width == 0 || h.height == 0 || h.cores_per_chip < 2 || h.cores_per_chip as usize > Route::MAX_CORES {
             return Err(format!("header: machine size out of range (1..={} cores per chip)", Route::MAX_CORES));
         }
         let on_machine = |(x, y): (u16, u16)| x < h.width && y < h.height;
         let mut used = std::collections::HashSet::new();
         let mut keys = std::collections::HashSet::new();
+        let mut poisson = std::collections::HashMap::new();
         for (i, c) in self.cores.iter().enumerate() {
             let at = format!("core {i} on chip ({}, {})", c.chip.0, c.chip.1);
             if !on_machine(c.chip) || c.index == 0 || c.index >= h.cores_per_chip {
@@ -326,10 +338,23 @@ impl Image {
                     if let Some(w) = m.words.iter().find(|&&w| word::index(w) as u32 >= c.count) {
                         return Err(format!("{at}: a synapse targets neuron {} of {}", word::index(*w), c.count));
                     }
+                    if let Some(w) = m.words.iter().find(|&&w| word::delay(w) > h.delay_slots) {
+                        return Err(format!(
+                            "{at}: a synapse's delay of {} steps is longer than the {} ring-buffer slots",
+                            word::delay(*w),
+                            h.delay_slots
+                        ));
+                    }
                 }
-                CoreKind::Source(SourceCore::Poisson { rate, .. }) => {
+                CoreKind::Source(SourceCore::Poisson { rate, stream }) => {
                     if !(rate.is_finite() && *rate >= 0.0) {
                         return Err(format!("{at}: Poisson rate {rate}"));
+                    }
+                    // The slices of one source draw from the source's one train.
+                    if let Some((r, s)) = poisson.insert(c.population, (rate.to_bits(), *stream))
+                        && (r, s) != (rate.to_bits(), *stream)
+                    {
+                        return Err(format!("{at}: a slice of `{}` with another rate or stream", pop.name));
                     }
                 }
                 CoreKind::Source(SourceCore::Array { stamps }) => {

@@ -5,7 +5,7 @@
 //! `f64`/`f32`, which the float reference simulator executes and every hardware lowering starts from; the
 //! neuron-model parameter tables ([`model`]) with their physical dimensions ([`units`]); and the seeded random
 //! streams ([`rng`]) that both sides draw from so that a seed means the same network and the same inputs
-//! everywhere. For hardware targets it defines the image ([`image`], encoded by [`codec`]), the fixed-point
+//! everywhere ([`source`]: the one rule that turns a seed into a Poisson spike train). For hardware targets it defines the image ([`image`], encoded by [`codec`]), the fixed-point
 //! arithmetic ([`fixed`]) and the neuron-program instruction set ([`program`]); the crossbar family's arrays
 //! ([`crossbar`]) and the SFQ family's pulse-cell netlists ([`sfq`]).
 
@@ -18,4 +18,5 @@ pub mod model;
 pub mod program;
 pub mod rng;
 pub mod sfq;
+pub mod source;
 pub mod units;

@@ -1,11 +1,12 @@
 //! Lowering neuron models to neuron programs in fixed point. Values are expressed in the units the fixed-point
 //! range suits (as sPyNNaker does): millivolts, nanoamperes and milliseconds for PyNN/NEST-style models, the
-//! model's own units for the unitless NIR models. The update of every model is the reference simulator's exact
-//! propagator form (see `runtime::reference::kernel`), with the threshold test and reset at the end of the step.
+//! model's own units for the unitless NIR models. Every coefficient comes from the model's [`Dynamics`] (the one
+//! definition in `isa::model`, which the reference simulator interprets in `f64`); here it is only quantised and
+//! laid out as instructions, with the threshold test and reset at the end of the step.
 
 use soma_isa::fixed::{Accum, Decay};
 use soma_isa::instance::PopulationInstance;
-use soma_isa::model::{NeuronModel, p21, pulse_through_synapse};
+use soma_isa::model::{Dynamics, Input, NeuronModel};
 use soma_isa::program::{Compare, Instr, NO_REGISTER, Operand, Program, REGISTERS};
 
 /// How values of a model map to fixed-point units.
@@ -66,7 +67,6 @@ pub fn lower(
             .collect();
         if values.iter().all(|&v| v == values[0]) { vec![values[0]] } else { values }
     };
-    let h_ms = dt * 1e3;
     let spike = |reg: u8, cmp: Compare, threshold: f64, reset: Operand, refractory: u32| Instr::SpikeIf {
         reg,
         cmp,
@@ -76,140 +76,117 @@ pub fn lower(
         bump: Accum::ZERO,
         refractory,
     };
-    // A leaky or non-leaky membrane driven by a one-step input pulse: v = P22 v + drive + P20 (in0 - in1).
-    let membrane = |p22: f64, p20: f64| -> Vec<Instr> {
-        let mut code = Vec::new();
-        if p22 < 1.0 {
-            code.push(Instr::Decay { dst: 3, a: reg(0), factor: Decay::from_f64(p22) });
-        } else {
-            code.push(Instr::Add { dst: 3, a: reg(0), b: c(0.0) });
-        }
-        code.push(Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) });
-        code.push(sub_in(4));
-        code.push(Instr::Mul { dst: 4, a: reg(4), b: c(p20) });
-        code.push(Instr::Add { dst: 0, a: reg(3), b: reg(4) });
-        code
-    };
-    let (code, drive_values) = match &pop.model {
-        NeuronModel::IfCurrExp(m) => {
-            let r = m.tau_m / m.cm; // ohm
-            let p22 = (-dt / m.tau_m).exp();
-            let to_mv_per_na = 1e-6; // ohm -> mV/nA
-            let d = set_drive(m.v_rest * 1e3 * (1.0 - p22), r * (1.0 - p22) * to_mv_per_na, m.i_offset * 1e9);
-            let (p11e, p11i) = ((-dt / m.tau_syn_e).exp(), (-dt / m.tau_syn_i).exp());
-            let (p21e, p21i) =
-                (p21(r, m.tau_m, m.tau_syn_e, dt) * to_mv_per_na, p21(r, m.tau_m, m.tau_syn_i, dt) * to_mv_per_na);
-            let code = vec![
-                Instr::SkipIfRefractory { n: 6 },
-                Instr::Decay { dst: 3, a: reg(0), factor: Decay::from_f64(p22) },
-                Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) },
-                Instr::Mul { dst: 4, a: reg(1), b: c(p21e) },
-                Instr::Add { dst: 3, a: reg(3), b: reg(4) },
-                Instr::Mul { dst: 4, a: reg(2), b: c(p21i) },
-                Instr::Sub { dst: 0, a: reg(3), b: reg(4) },
-                // Currents: r1 excitatory, r2 the inhibitory magnitude (type-1 weights are magnitudes).
-                Instr::Decay { dst: 1, a: reg(1), factor: Decay::from_f64(p11e) },
-                Instr::Add { dst: 1, a: reg(1), b: Operand::In(0) },
-                Instr::Decay { dst: 2, a: reg(2), factor: Decay::from_f64(p11i) },
-                Instr::Add { dst: 2, a: reg(2), b: Operand::In(1) },
-                spike(0, Compare::Ge, m.v_thresh * 1e3, c(m.v_reset * 1e3), (m.tau_refrac / dt).round() as u32),
-            ];
-            (code, d)
-        }
-        NeuronModel::Lif(m) => {
-            let p22 = (-dt / m.tau).exp();
-            let d = set_drive(m.v_leak * (1.0 - p22), m.r * (1.0 - p22), 0.0);
-            let mut code = membrane(p22, m.r * (1.0 - p22));
-            code.push(spike(0, Compare::Gt, m.v_threshold, c(m.v_reset), 0));
-            (code, d)
-        }
-        NeuronModel::Li(m) => {
-            let p22 = (-dt / m.tau).exp();
-            let d = set_drive(m.v_leak * (1.0 - p22), m.r * (1.0 - p22), 0.0);
-            (membrane(p22, m.r * (1.0 - p22)), d)
-        }
-        NeuronModel::If(m) => {
-            let d = set_drive(0.0, m.r * dt, 0.0);
-            let mut code = membrane(1.0, m.r * dt);
-            code.push(spike(0, Compare::Gt, m.v_threshold, c(m.v_reset), 0));
-            (code, d)
-        }
-        NeuronModel::Integrator(m) => {
-            let d = set_drive(0.0, m.r * dt, 0.0);
-            (membrane(1.0, m.r * dt), d)
-        }
-        NeuronModel::CubaLif(_) | NeuronModel::CubaLi(_) => {
-            let (ts, tm, r, v_leak, w_in, threshold) = match &pop.model {
-                NeuronModel::CubaLif(m) => {
-                    (m.tau_syn, m.tau_mem, m.r, m.v_leak, m.w_in, Some((m.v_threshold, m.v_reset)))
+    let (code, drive_values) = match Dynamics::new(&pop.model, dt) {
+        Dynamics::Linear(l) => {
+            // Coefficients from the model's units into the fixed-point units: v per current, v per v.
+            let per_current = u.voltage / u.current;
+            let d = set_drive(l.c0() * u.voltage, l.p20 * per_current, l.i_offset * u.current);
+            let mut code = Vec::new();
+            match (l.input, l.p11.len()) {
+                (Input::CurrentJump, receptors) => {
+                    // v = P22 v + drive + Σ ±P21_k I_k; then I_k = P11_k I_k + in_k, the currents in the weight unit
+                    // (the inhibitory receptor's weights and current are magnitudes, subtracted from v).
+                    let membrane = 2 + 2 * receptors;
+                    if l.spiking.is_some_and(|s| s.refractory_steps > 0) {
+                        code.push(Instr::SkipIfRefractory { n: membrane as u8 });
+                    }
+                    code.push(Instr::Decay { dst: 3, a: reg(0), factor: Decay::from_f64(l.p22) });
+                    code.push(Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) });
+                    for k in 0..receptors {
+                        let (current, dst) = (1 + k as u8, if k + 1 == receptors { 0 } else { 3 });
+                        let p21 = l.p21[k] * per_current;
+                        code.push(Instr::Mul { dst: 4, a: reg(current), b: c(p21) });
+                        code.push(if k == 0 {
+                            Instr::Add { dst, a: reg(3), b: reg(4) }
+                        } else {
+                            Instr::Sub { dst, a: reg(3), b: reg(4) }
+                        });
+                    }
+                    for k in 0..receptors {
+                        let current = 1 + k as u8;
+                        code.push(Instr::Decay { dst: current, a: reg(current), factor: Decay::from_f64(l.p11[k]) });
+                        code.push(Instr::Add { dst: current, a: reg(current), b: Operand::In(k as u8) });
+                    }
                 }
-                NeuronModel::CubaLi(m) => (m.tau_syn, m.tau_mem, m.r, m.v_leak, m.w_in, None),
-                _ => unreachable!("matched above"),
-            };
-            let (p22, p11) = ((-dt / tm).exp(), (-dt / ts).exp());
-            let d = set_drive(v_leak * (1.0 - p22), r * (1.0 - p22), 0.0);
-            let mut code = vec![
-                Instr::Decay { dst: 3, a: reg(0), factor: Decay::from_f64(p22) },
-                Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) },
-                Instr::Mul { dst: 4, a: reg(1), b: c(p21(r, tm, ts, dt)) },
-                Instr::Add { dst: 3, a: reg(3), b: reg(4) },
-                sub_in(5),
-                Instr::Mul { dst: 4, a: reg(5), b: c(w_in * pulse_through_synapse(r, tm, ts, dt)) },
-                Instr::Add { dst: 0, a: reg(3), b: reg(4) },
-                Instr::Decay { dst: 1, a: reg(1), factor: Decay::from_f64(p11) },
-                Instr::Mul { dst: 4, a: reg(5), b: c(w_in * (1.0 - p11)) },
-                Instr::Add { dst: 1, a: reg(1), b: reg(4) },
-            ];
-            if let Some((theta, reset)) = threshold {
-                code.push(spike(0, Compare::Gt, theta, c(reset), 0));
+                (Input::Pulse, 0) => {
+                    // v = P22 v + drive + Q (in0 - in1).
+                    if l.p22 < 1.0 {
+                        code.push(Instr::Decay { dst: 3, a: reg(0), factor: Decay::from_f64(l.p22) });
+                    } else {
+                        code.push(Instr::Add { dst: 3, a: reg(0), b: c(0.0) });
+                    }
+                    code.push(Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) });
+                    code.push(sub_in(4));
+                    code.push(Instr::Mul { dst: 4, a: reg(4), b: c(l.pulse_to_v) });
+                    code.push(Instr::Add { dst: 0, a: reg(3), b: reg(4) });
+                }
+                (Input::Pulse, _) => {
+                    // v = P22 v + drive + P21 I + Q in; I = P11 I + S in, with in = in0 - in1.
+                    code.extend([
+                        Instr::Decay { dst: 3, a: reg(0), factor: Decay::from_f64(l.p22) },
+                        Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) },
+                        Instr::Mul { dst: 4, a: reg(1), b: c(l.p21[0]) },
+                        Instr::Add { dst: 3, a: reg(3), b: reg(4) },
+                        sub_in(5),
+                        Instr::Mul { dst: 4, a: reg(5), b: c(l.pulse_to_v) },
+                        Instr::Add { dst: 0, a: reg(3), b: reg(4) },
+                        Instr::Decay { dst: 1, a: reg(1), factor: Decay::from_f64(l.p11[0]) },
+                        Instr::Mul { dst: 4, a: reg(5), b: c(l.syn_scale[0]) },
+                        Instr::Add { dst: 1, a: reg(1), b: reg(4) },
+                    ]);
+                }
+            }
+            if let Some(sp) = l.spiking {
+                // The threshold test and reset at the end of the step (`in_step_reset` is not followed: see
+                // docs/isa.md).
+                let cmp = if sp.strict { Compare::Gt } else { Compare::Ge };
+                code.push(spike(0, cmp, sp.theta * u.voltage, c(sp.v_reset * u.voltage), sp.refractory_steps));
             }
             (code, d)
         }
-        NeuronModel::Threshold(m) => {
+        Dynamics::Threshold { theta } => {
             let d = set_drive(0.0, 1.0, 0.0);
             (
                 vec![
                     sub_in(3),
                     Instr::Add { dst: 0, a: reg(3), b: reg(DRIVE) },
-                    spike(0, Compare::Gt, m.threshold, reg(0), 0),
+                    spike(0, Compare::Gt, theta, reg(0), 0),
                 ],
                 d,
             )
         }
-        NeuronModel::Izhikevich(m) => {
+        Dynamics::Izhikevich(z) => {
             // NEST's scheme in mV and ms: v' = v + h (0.04 v^2 + 5 v + 140 - u + I) + in, u' = u + h a (b v - u).
-            let a = m.a * 1e-3; // per ms
-            let d = set_drive(h_ms * 140.0, h_ms, m.i_offset * 1e3);
+            let h = z.h;
+            let d = set_drive(h * 140.0, h, z.i_offset);
             let code = vec![
                 Instr::Mul { dst: 3, a: reg(0), b: reg(0) },
-                Instr::Mul { dst: 3, a: reg(3), b: c(0.04 * h_ms) },
-                Instr::Mul { dst: 4, a: reg(0), b: c(1.0 + 5.0 * h_ms) },
+                Instr::Mul { dst: 3, a: reg(3), b: c(0.04 * h) },
+                Instr::Mul { dst: 4, a: reg(0), b: c(1.0 + 5.0 * h) },
                 Instr::Add { dst: 3, a: reg(3), b: reg(4) },
-                Instr::Mul { dst: 4, a: reg(1), b: c(h_ms) },
+                Instr::Mul { dst: 4, a: reg(1), b: c(h) },
                 Instr::Sub { dst: 3, a: reg(3), b: reg(4) },
                 Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) },
                 Instr::Add { dst: 3, a: reg(3), b: Operand::In(0) },
                 Instr::Sub { dst: 3, a: reg(3), b: Operand::In(1) },
-                Instr::Mul { dst: 4, a: reg(0), b: c(h_ms * a * m.b) },
-                Instr::Mul { dst: 5, a: reg(1), b: c(1.0 - h_ms * a) },
+                Instr::Mul { dst: 4, a: reg(0), b: c(h * z.a * z.b) },
+                Instr::Mul { dst: 5, a: reg(1), b: c(1.0 - h * z.a) },
                 Instr::Add { dst: 1, a: reg(4), b: reg(5) },
                 Instr::Add { dst: 0, a: reg(3), b: c(0.0) },
                 Instr::SpikeIf {
                     reg: 0,
                     cmp: Compare::Ge,
-                    threshold: c(m.v_peak * 1e3),
-                    reset: c(m.c * 1e3),
+                    threshold: c(z.v_peak),
+                    reset: c(z.c),
                     bump_reg: 1,
-                    bump: Accum::from_f64(m.d * 1e3),
+                    bump: Accum::from_f64(z.d),
                     refractory: 0,
                 },
             ];
+            regs[1] = regs[0].iter().map(|v| v.mul_round(Accum::from_f64(z.b))).collect();
             (code, d)
         }
     };
     regs[DRIVE as usize] = drive_values;
-    if let NeuronModel::Izhikevich(m) = &pop.model {
-        regs[1] = regs[0].iter().map(|v| v.mul_round(Accum::from_f64(m.b))).collect();
-    }
     (Program { code, v_register: 0 }, regs)
 }

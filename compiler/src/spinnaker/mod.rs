@@ -411,7 +411,7 @@ pub fn compile(
                 kinds[1] += 1;
                 let kind = match &inst.sources[src].kind {
                     SourceKind::Poisson { rate, stream } => {
-                        SourceCore::Poisson { rate: *rate, stream: *stream ^ ((vx.first as u64) << 20) }
+                        SourceCore::Poisson { rate: *rate, stream: *stream }
                     }
                     SourceKind::SpikeArray { steps } => {
                         SourceCore::Array { stamps: steps[vx.first..vx.first + vx.count].to_vec() }
@@ -455,6 +455,7 @@ pub fn compile(
             cores_per_chip: target.machine.cores_per_chip.value as u16,
             dt: inst.dt,
             seed: inst.seed,
+            delay_slots: slots as u8,
         },
         populations,
         cores,

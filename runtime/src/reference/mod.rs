@@ -10,7 +10,7 @@
 pub mod kernel;
 
 use soma_isa::instance::{Instance, Pre, SourceKind, Variable};
-use soma_isa::rng::Rng;
+use soma_isa::source::PoissonTrain;
 
 pub use kernel::{Kernel, State};
 
@@ -30,7 +30,7 @@ pub trait Synapses {
 /// the same input everywhere.
 pub struct Sources<'a> {
     inst: &'a Instance,
-    rngs: Vec<Option<Rng>>,
+    trains: Vec<Option<PoissonTrain>>,
     /// For each source, a cursor per channel into its spike array.
     cursors: Vec<Vec<usize>>,
     /// Per source, the `(channel, count)` spikes of the last step emitted, in channel order.
@@ -40,17 +40,19 @@ pub struct Sources<'a> {
 impl<'a> Sources<'a> {
     /// The sources of `inst`, before step 0.
     pub fn new(inst: &'a Instance) -> Sources<'a> {
-        let rngs = inst
+        let trains = inst
             .sources
             .iter()
             .map(|s| match s.kind {
-                SourceKind::Poisson { stream, .. } => Some(Rng::new(inst.seed, stream)),
+                SourceKind::Poisson { rate, stream } => {
+                    Some(PoissonTrain::new(inst.seed, stream, rate, inst.dt, s.size))
+                }
                 SourceKind::SpikeArray { .. } => None,
             })
             .collect();
         Sources {
             inst,
-            rngs,
+            trains,
             cursors: inst.sources.iter().map(|s| vec![0; s.size]).collect(),
             spikes: vec![Vec::new(); inst.sources.len()],
         }
@@ -62,15 +64,9 @@ impl<'a> Sources<'a> {
             let out = &mut self.spikes[k];
             out.clear();
             match &s.kind {
-                SourceKind::Poisson { rate, .. } => {
-                    let lambda = rate * self.inst.dt;
-                    if let Some(rng) = self.rngs[k].as_mut() {
-                        for ch in 0..s.size {
-                            let count = rng.poisson(lambda);
-                            if count > 0 {
-                                out.push((ch as u32, count));
-                            }
-                        }
+                SourceKind::Poisson { .. } => {
+                    if let Some(train) = self.trains[k].as_mut() {
+                        train.step(|ch, count| out.push((ch, count)));
                     }
                 }
                 SourceKind::SpikeArray { steps } => {
@@ -180,7 +176,7 @@ impl<'a> Simulator<'a> {
             .enumerate()
             .map(|(i, p)| {
                 let kernel = Kernel::new(&p.model, inst.dt);
-                let state = kernel.state(&p.v_init);
+                let state = kernel::state(&kernel, &p.v_init);
                 let receptors = p.model.kind().receptors();
                 let slots = max_delay[i] + 1;
                 let has_extra = inst.gap_junctions.iter().any(|g| g.a == i || g.b == i)
@@ -241,7 +237,7 @@ impl<'a> Simulator<'a> {
             let (inputs, _) = p.ring[base..].split_at_mut(p.receptors * n);
             let views: Vec<&[f64]> = inputs.chunks(n.max(1)).take(p.receptors).collect();
             p.spiked.clear();
-            p.kernel.step(&mut p.state, &views, self.drive[i], &p.extra, &mut p.spiked);
+            kernel::step(&p.kernel, &mut p.state, &views, self.drive[i], &p.extra, &mut p.spiked);
             p.ring[base..base + p.receptors * n].fill(0.0);
         }
         self.deliver(t, true);

@@ -3,9 +3,11 @@
 //!
 //! Step `t`: (1) source cores emit the spikes stamped `t` and delay-extension cores re-send what is due; these
 //! packets are routed and their rows processed; (2) every neuron core runs its neuron program over its neurons
-//! (structure of arrays, cores in parallel), reading ring-buffer slot `t mod 16`; (3) the neurons' spikes are
-//! routed and processed. A spike with base `b` (a neuron's spike of step `t`: `b = t`; a source spike stamped `s`:
-//! `b = s - 1`) and a synaptic word of delay `d` adds to ring slot `(b + d) mod 16`, read in step `b + d`.
+//! (structure of arrays, cores in parallel), reading ring-buffer slot `t mod D` (`D`: the image's `delay_slots`,
+//! which is also the length of a delay-extension stage); (3) the neurons' spikes are routed and processed. A spike
+//! with base `b` (a neuron's spike of step `t`: `b = t`; a source spike stamped `s`: `b = s - 1`) and a synaptic
+//! word of delay `d <= D` adds to ring slot `(b + d) mod D`, read in step `b + d`. Poisson source cores emit their
+//! slice of their source's one [`PoissonTrain`] (the reference's rule), so slicing never changes the input.
 //!
 //! Packets follow the routing tables (walked once per sending core at load, first match, default route straight
 //! on); each link carries at most `link_packets_per_s x dt` packets per step, and a packet over that budget is
@@ -20,13 +22,10 @@ use rayon::prelude::*;
 use soma_isa::fixed::{Accum, ring_add};
 use soma_isa::image::{CoreKind, Image, SourceCore, word};
 use soma_isa::program::{Compare, Instr, Operand, Program, REGISTERS};
-use soma_isa::rng::Rng;
+use soma_isa::source::PoissonTrain;
 use soma_targets::spinnaker::{Geometry, SpiNNaker, walk};
 
 pub use energy::Ledger;
-
-/// Slots of a core's ring buffer (its on-core delay range).
-const SLOTS: usize = 16;
 
 /// Below this many neurons a step's work is too small to share between threads (a parallel region costs more
 /// than it saves); above it cores are processed in parallel. Results are identical either way.
@@ -91,6 +90,8 @@ struct NeuronCore {
     in0: Vec<Accum>,
     in1: Vec<Accum>,
     ring: Vec<u16>,
+    /// Ring-buffer slots.
+    slots: usize,
     shifts: [u8; 2],
     incoming: Vec<(u32, u32, i64)>,
     spiked: Vec<u32>,
@@ -98,7 +99,8 @@ struct NeuronCore {
 
 enum CoreState {
     Neurons(Box<NeuronCore>),
-    Poisson { rng: Rng, lambda: f64 },
+    /// A slice of a Poisson source: the index of its source's train.
+    Poisson { train: usize },
     Array { cursors: Vec<usize> },
     Delay { stages: usize, count: usize, due: BTreeMap<i64, Vec<u32>> },
 }
@@ -107,6 +109,10 @@ enum CoreState {
 pub struct Machine<'a> {
     image: &'a Image,
     cores: Vec<CoreState>,
+    /// One train per Poisson source and its counts of this step, per channel.
+    trains: Vec<(PoissonTrain, Vec<u32>)>,
+    /// Ring-buffer slots (and steps per delay stage).
+    slots: usize,
     fanouts: Vec<Fanout>,
     counters: Vec<CoreCounters>,
     step_cycles: Vec<u64>,
@@ -181,6 +187,8 @@ impl<'a> Machine<'a> {
             fanouts.push(Fanout { hops, deliveries, routers: w.routers as u64 });
         }
         let dt = image.header.dt;
+        let slots = image.header.delay_slots as usize;
+        let (mut trains, mut train_of) = (Vec::new(), HashMap::new());
         let cores = image
             .cores
             .iter()
@@ -199,14 +207,20 @@ impl<'a> Machine<'a> {
                         saved: Vec::new(),
                         in0: vec![Accum::ZERO; count],
                         in1: vec![Accum::ZERO; count],
-                        ring: vec![0; SLOTS * 2 * count],
+                        ring: vec![0; slots * 2 * count],
+                        slots,
                         shifts: n.shifts,
                         incoming: Vec::new(),
                         spiked: Vec::new(),
                     }))
                 }
                 CoreKind::Source(SourceCore::Poisson { rate, stream }) => {
-                    CoreState::Poisson { rng: Rng::new(image.header.seed, *stream), lambda: rate * dt }
+                    let train = *train_of.entry(c.population).or_insert_with(|| {
+                        let channels = image.populations[c.population as usize].size as usize;
+                        trains.push((PoissonTrain::new(image.header.seed, *stream, *rate, dt, channels), vec![0; channels]));
+                        trains.len() - 1
+                    });
+                    CoreState::Poisson { train }
                 }
                 CoreKind::Source(SourceCore::Array { stamps }) => CoreState::Array { cursors: vec![0; stamps.len()] },
                 CoreKind::DelayExtension { stages, .. } => {
@@ -218,6 +232,8 @@ impl<'a> Machine<'a> {
         Ok(Machine {
             image,
             cores,
+            trains,
+            slots,
             fanouts,
             counters: vec![CoreCounters::default(); image.cores.len()],
             step_cycles: vec![0; image.cores.len()],
@@ -301,13 +317,18 @@ impl<'a> Machine<'a> {
         self.link_use.fill(0);
         // (1) Sources and delay extensions: base t - 1.
         let mut events = Vec::new();
+        for (train, counts) in &mut self.trains {
+            counts.fill(0);
+            train.step(|ch, n| counts[ch as usize] = n);
+        }
         for (i, core) in self.cores.iter_mut().enumerate() {
             let sender = i as u32;
             match core {
-                CoreState::Poisson { rng, lambda } => {
-                    for atom in 0..self.image.cores[i].count {
-                        for _ in 0..rng.poisson(*lambda) {
-                            events.push(Event { sender, atom, base: t - 1 });
+                CoreState::Poisson { train } => {
+                    let (first, count) = (self.image.cores[i].first as usize, self.image.cores[i].count as usize);
+                    for (atom, &n) in self.trains[*train].1[first..first + count].iter().enumerate() {
+                        for _ in 0..n {
+                            events.push(Event { sender, atom: atom as u32, base: t - 1 });
                         }
                     }
                 }
@@ -332,7 +353,7 @@ impl<'a> Machine<'a> {
         }
         self.deliver(&events);
         // (2) Neuron updates, cores in parallel.
-        let slot = (self.step as usize) % SLOTS;
+        let slot = (self.step as usize) % self.slots;
         let cost = self.costs.neuron_update;
         let update = |(core, cycles): (&mut CoreState, &mut u64)| {
             if let CoreState::Neurons(n) = core {
@@ -373,6 +394,7 @@ impl<'a> Machine<'a> {
             return;
         }
         let mut dropped_hops: Vec<bool> = Vec::new();
+        let slots = self.slots;
         for e in events {
             let f = &self.fanouts[e.sender as usize];
             if f.routers == 0 {
@@ -400,7 +422,7 @@ impl<'a> Machine<'a> {
                     CoreState::Neurons(n) => n.incoming.push((block, e.atom, e.base)),
                     CoreState::Delay { stages, count, due } => {
                         for stage in 1..=*stages {
-                            due.entry(e.base + (SLOTS * stage) as i64)
+                            due.entry(e.base + (slots * stage) as i64)
                                 .or_default()
                                 .push((stage - 1) as u32 * *count as u32 + e.atom);
                         }
@@ -528,8 +550,13 @@ impl NeuronCore {
             counters.dma_words += len;
             counters.synaptic_events += len;
             *cycles += costs.row_fetch + (costs.dma_word + costs.synaptic_event) * len;
+            let (slots, base_slot) = (self.slots, base.rem_euclid(self.slots as i64) as usize);
             for &w in words {
-                let slot = ((base + word::delay(w) as i64) & (SLOTS as i64 - 1)) as usize; // SLOTS is a power of two
+                // `(base + d) mod slots` with `1 <= d <= slots` (the image is validated).
+                let mut slot = base_slot + word::delay(w) as usize;
+                if slot >= slots {
+                    slot -= slots;
+                }
                 let at = (slot * 2 + word::inhibitory(w) as usize) * self.count + word::index(w) as usize;
                 let (entry, weight) = (self.ring[at], word::weight(w));
                 counters.ring_saturations += u64::from(entry.checked_add(weight).is_none());

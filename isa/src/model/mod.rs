@@ -7,6 +7,9 @@
 
 use crate::units::Dim;
 
+mod dynamics;
+pub use dynamics::{Dynamics, Input, IzhikevichStep, Linear, Spiking};
+
 /// The allowed range of a parameter.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Range {
@@ -276,33 +279,6 @@ impl NeuronModel {
             NeuronModel::If(_) | NeuronModel::Integrator(_) | NeuronModel::Threshold(_) => 0.0,
             NeuronModel::Izhikevich(m) => m.c,
         }
-    }
-}
-
-// Exact one-step propagators of the linear models (Rotter & Diesmann 1999), shared by the reference simulator and
-// the backends that map current synapses.
-
-/// `(e^x - 1) / x`, accurate near zero.
-fn phi(x: f64) -> f64 {
-    if x.abs() < 1e-9 { 1.0 + 0.5 * x } else { x.exp_m1() / x }
-}
-
-/// Propagator from a synaptic current with time constant `ts` into a leaky membrane with time constant `tm` and
-/// input resistance `r`, over one step `h`: `r (h/tm) e^{-h/tm} phi(h (1/tm - 1/ts))`, which is also right for
-/// `tm == ts` (where the textbook formula divides by zero).
-pub fn p21(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
-    r * (h / tm) * (-h / tm).exp() * phi(h * (1.0 / tm - 1.0 / ts))
-}
-
-/// Response of a leaky membrane (`tm`, resistance `r`) after one step `h` to a unit current pulse held over the
-/// step and filtered by a synaptic current (`ts`): `r (1 - (tm e^{-h/tm} - ts e^{-h/ts}) / (tm - ts))`, with its
-/// limit `r (1 - e^{-h/tm} (1 + h/tm))` for `tm == ts`.
-pub fn pulse_through_synapse(r: f64, tm: f64, ts: f64, h: f64) -> f64 {
-    let (p22, p11) = ((-h / tm).exp(), (-h / ts).exp());
-    if (tm - ts).abs() < 1e-9 * tm {
-        r * (1.0 - p22 * (1.0 + h / tm))
-    } else {
-        r * (1.0 - (tm * p22 - ts * p11) / (tm - ts))
     }
 }
 
