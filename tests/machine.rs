@@ -13,26 +13,38 @@ use soma_compiler::valid::validate;
 use soma_isa::fixed::{Accum, ring_add};
 use soma_isa::image::{CoreKind, Image, SourceCore, word};
 use soma_isa::program::NeuronState;
-use soma_isa::rng::Rng;
+use soma_isa::source::PoissonTrain;
 use soma_runtime::spinnaker::{Ledger, Machine};
-use soma_targets::{Target, lookup};
+use soma_targets::{Target, lookup, with_overrides};
 
 fn target() -> Target {
     lookup("spinnaker1").expect("preset")
 }
 
+/// spinnaker1 with rings (and delay stages) of `slots` steps and source cores of `sources` channels.
+fn target_with(slots: u8, sources: u32) -> Target {
+    let overrides = [("delay_slots".to_string(), f64::from(slots)), ("sources_per_core".to_string(), f64::from(sources))];
+    with_overrides("spinnaker1", &overrides).expect("overrides")
+}
+
 fn image(text: &str, seed: u64) -> Image {
+    image_for(text, seed, &target())
+}
+
+fn image_for(text: &str, seed: u64, t: &Target) -> Image {
     let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
     validate(&net).expect("valid");
     let inst = instantiate(&net, seed).expect("instantiates");
-    let t = target();
     let s = t.spinnaker().expect("a SpiNNaker preset");
     compile(&inst, s, &t.name, t.fingerprint, 1).expect("compiles").0
 }
 
 /// Spikes `(step, core, neuron)` of the machine.
 fn machine_spikes(img: &Image, steps: u64, parallel: bool) -> Vec<(u64, usize, u32)> {
-    let t = target();
+    machine_spikes_on(img, steps, parallel, &target())
+}
+
+fn machine_spikes_on(img: &Image, steps: u64, parallel: bool, t: &Target) -> Vec<(u64, usize, u32)> {
     let s = t.spinnaker().expect("a SpiNNaker preset");
     let mut m = Machine::new(img, s, t.fingerprint).expect("loads");
     m.set_parallel(parallel);
@@ -50,9 +62,9 @@ fn machine_spikes(img: &Image, steps: u64, parallel: bool) -> Vec<(u64, usize, u
 /// The straightforward implementation.
 fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
     let seed = img.header.seed;
-    let lambda = |rate: f64| rate * img.header.dt;
     let mut state: HashMap<usize, Vec<NeuronState>> = HashMap::new();
-    let mut rngs: HashMap<usize, Rng> = HashMap::new();
+    // One train per source, whatever cores its channels are sliced into.
+    let mut trains: HashMap<u32, (PoissonTrain, Vec<u32>)> = HashMap::new();
     for (c, core) in img.cores.iter().enumerate() {
         match &core.kind {
             CoreKind::Neurons(n) => {
@@ -67,8 +79,10 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
                     .collect();
                 state.insert(c, neurons);
             }
-            CoreKind::Source(SourceCore::Poisson { stream, .. }) => {
-                rngs.insert(c, Rng::new(seed, *stream));
+            CoreKind::Source(SourceCore::Poisson { stream, rate }) => {
+                let channels = img.populations[core.population as usize].size as usize;
+                let train = PoissonTrain::new(seed, *stream, *rate, img.header.dt, channels);
+                trains.entry(core.population).or_insert((train, vec![0; channels]));
             }
             _ => {}
         }
@@ -97,7 +111,8 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
                 }
                 CoreKind::DelayExtension { source, stages } if *source as usize == sender => {
                     for stage in 1..=*stages as i64 {
-                        due.push((base + 16 * stage, c, (stage as u32 - 1) * core.count + atom));
+                        let stage_steps = i64::from(img.header.delay_slots);
+                        due.push((base + stage_steps * stage, c, (stage as u32 - 1) * core.count + atom));
                     }
                 }
                 _ => {}
@@ -107,12 +122,16 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
     let mut out = Vec::new();
     for t in 0..steps as i64 {
         let mut events = Vec::new();
+        for (train, counts) in trains.values_mut() {
+            counts.fill(0);
+            train.step(|ch, n| counts[ch as usize] = n);
+        }
         for (c, core) in img.cores.iter().enumerate() {
             match &core.kind {
-                CoreKind::Source(SourceCore::Poisson { rate, .. }) => {
-                    let rng = rngs.get_mut(&c).expect("rng");
+                CoreKind::Source(SourceCore::Poisson { .. }) => {
+                    let counts = &trains[&core.population].1;
                     for atom in 0..core.count {
-                        for _ in 0..rng.poisson(lambda(*rate)) {
+                        for _ in 0..counts[(core.first + atom) as usize] {
                             events.push((c, atom));
                         }
                     }
@@ -153,7 +172,7 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
 
 fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], model: u8) -> String {
     let mut text = String::from(
-        "timestep 0.1 ms\nsource noise[60] : poisson { rate = 400 Hz }\nsource kick[3] : spikes { times = [[1 ms, 2 ms], [0 ms], [5 ms]] }\n",
+        "timestep 0.1 ms\nsource noise[120] : poisson { rate = 200 Hz }\nsource kick[3] : spikes { times = [[1 ms, 2 ms], [0 ms], [5 ms]] }\n",
     );
     for (i, n) in sizes.iter().enumerate() {
         let m = match (model + i as u8) % 3 {
@@ -200,15 +219,19 @@ proptest! {
         links in proptest::collection::vec((0usize..6, 0usize..4, any::<u8>(), any::<u8>()), 1..8),
         model in 0u8..3,
         seed in any::<u64>(),
+        slots in proptest::sample::select(vec![16u8, 8, 5]),
+        sources in proptest::sample::select(vec![500u32, 50]),
     ) {
-        let img = image(&network(&sizes, &links, model), seed);
+        // Ring depths other than 16 and sources sliced over several cores run as the plain implementation says.
+        let t = target_with(slots, sources);
+        let img = image_for(&network(&sizes, &links, model), seed, &t);
         let reference = simple_spikes(&img, 300);
         prop_assert!(!reference.is_empty(), "the driven networks spike");
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
         let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
-        prop_assert_eq!(&machine_spikes(&img, 300, false), &reference);
-        prop_assert_eq!(&one.install(|| machine_spikes(&img, 300, true)), &reference);
-        prop_assert_eq!(&two.install(|| machine_spikes(&img, 300, true)), &reference);
+        prop_assert_eq!(&machine_spikes_on(&img, 300, false, &t), &reference);
+        prop_assert_eq!(&one.install(|| machine_spikes_on(&img, 300, true, &t)), &reference);
+        prop_assert_eq!(&two.install(|| machine_spikes_on(&img, 300, true, &t)), &reference);
     }
 }
 
@@ -245,4 +268,70 @@ fn the_energy_ledger_is_spynnakers_formula() {
         + 10 * (cy.packet_receive.value + cy.row_fetch.value + cy.dma_word.value + cy.synaptic_event.value) as u64;
     assert_eq!(c.cycles, expected);
     assert_eq!(c.overruns, 0);
+}
+
+/// Asserts two spike lists are equal, naming the first difference (the lists are too long to print).
+fn same_spikes(got: &[(u64, u32, u32)], want: &[(u64, u32, u32)]) {
+    let first = got.iter().zip(want).position(|(a, b)| a != b);
+    assert!(
+        got.len() == want.len() && first.is_none(),
+        "{} spikes against {}; first difference at {first:?}: {:?} against {:?}",
+        got.len(),
+        want.len(),
+        first.and_then(|i| got.get(i)),
+        first.and_then(|i| want.get(i))
+    );
+}
+
+/// Spikes `(step, population, neuron)` of the machine, whatever cores hold them.
+fn population_spikes(img: &Image, steps: u64, t: &Target) -> Vec<(u64, u32, u32)> {
+    let s = t.spinnaker().expect("a SpiNNaker preset");
+    let mut m = Machine::new(img, s, t.fingerprint).expect("loads");
+    let mut out = Vec::new();
+    for step in 0..steps {
+        m.advance();
+        for (c, core) in img.cores.iter().enumerate() {
+            out.extend(m.spiked(c).iter().map(|&n| (step, core.population, core.first + n)));
+        }
+    }
+    out.sort_unstable();
+    out
+}
+
+#[test]
+fn the_ring_depth_is_the_images_so_shorter_rings_give_the_same_synfire_chain() {
+    // The chain's 5 ms links need delay extensions with rings of 8 steps; the spikes must not move.
+    let text = std::fs::read_to_string("examples/synfire.snn").expect("example");
+    let (deep, shallow) = (target_with(16, 500), target_with(8, 500));
+    let steps = 800;
+    let reference = population_spikes(&image_for(&text, 1, &deep), steps, &deep);
+    let shallow_image = image_for(&text, 1, &shallow);
+    assert_eq!(shallow_image.header.delay_slots, 8);
+    assert!(shallow_image.cores.iter().any(|c| matches!(c.kind, CoreKind::DelayExtension { .. })));
+    assert!(reference.len() > 500, "the chain runs: {} spikes", reference.len());
+    same_spikes(&population_spikes(&shallow_image, steps, &shallow), &reference);
+}
+
+#[test]
+fn a_poisson_source_sliced_over_cores_is_the_references_input() {
+    // 1000 channels, more than a source core holds: every spike of the threshold neurons as in the reference.
+    let text = "timestep 1 ms\nsource noise[1000] : poisson { rate = 80 Hz }\n\
+                population t[1000] : threshold { threshold = 0.5 }\n\
+                projection noise -> t : one_to_one { weight = 1 }\n";
+    let net = parse(text, &Overrides::new()).expect("parses");
+    validate(&net).expect("valid");
+    let inst = instantiate(&net, 3).expect("instantiates");
+    let t = target();
+    let img = image_for(text, 3, &t);
+    let source_cores = img.cores.iter().filter(|c| matches!(c.kind, CoreKind::Source(_))).count();
+    assert!(source_cores >= 2, "the source is sliced ({source_cores} cores)");
+    let steps = 200;
+    let mut sim = soma_runtime::reference::Simulator::new(&inst);
+    let mut reference = Vec::new();
+    for step in 0..steps {
+        sim.advance();
+        reference.extend(sim.spiked(0).iter().map(|&n| (step, 0u32, n)));
+    }
+    assert!(reference.len() > 10_000, "{} spikes", reference.len());
+    same_spikes(&population_spikes(&img, steps, &t), &reference);
 }

@@ -41,6 +41,15 @@ fn reg(r: u8) -> Operand {
     Operand::Reg(r)
 }
 
+/// `dst = a k`: a u0.32 factor for `0 <= k < 1` (error 2^-33 relative), an s16.15 constant otherwise.
+fn scale(dst: u8, a: Operand, k: f64) -> Instr {
+    if (0.0..1.0).contains(&k) {
+        Instr::Decay { dst, a, factor: Decay::from_f64(k) }
+    } else {
+        Instr::Mul { dst, a, b: c(k) }
+    }
+}
+
 /// Register of the per-neuron constant drive (leak, offset and injected DC current).
 const DRIVE: u8 = 7;
 
@@ -137,10 +146,20 @@ pub fn lower(
                 }
             }
             if let Some(sp) = l.spiking {
-                // The threshold test and reset at the end of the step (`in_step_reset` is not followed: see
-                // docs/isa.md).
                 let cmp = if sp.strict { Compare::Gt } else { Compare::Ge };
-                code.push(spike(0, cmp, sp.theta * u.voltage, c(sp.v_reset * u.voltage), sp.refractory_steps));
+                let reset = match (sp.in_step_reset, l.p22 < 1.0) {
+                    // A non-leaky membrane under a current constant over the step rises linearly: crossing at
+                    // t* and restarting from v_reset ends the step at `v_reset + (v - theta)`, the reference's
+                    // rule exactly (reset by subtraction).
+                    (true, false) => {
+                        code.push(Instr::Add { dst: 6, a: reg(0), b: c((sp.v_reset - sp.theta) * u.voltage) });
+                        reg(6)
+                    }
+                    // A leaky membrane's in-step crossing needs a division per neuron, which the target's integer
+                    // core does not have (nor does sPyNNaker): it resets at the end of the step (docs/isa.md).
+                    (true, true) | (false, _) => c(sp.v_reset * u.voltage),
+                };
+                code.push(spike(0, cmp, sp.theta * u.voltage, reset, sp.refractory_steps));
             }
             (code, d)
         }
@@ -157,20 +176,24 @@ pub fn lower(
         }
         Dynamics::Izhikevich(z) => {
             // NEST's scheme in mV and ms: v' = v + h (0.04 v^2 + 5 v + 140 - u + I) + in, u' = u + h a (b v - u).
+            // Coefficients below one are u0.32 factors: as s16.15 constants, 0.04 h (0.004 at 0.1 ms) would be
+            // 0.8% off and h a b (0.0004) 3%, enough to move spikes by steps.
             let h = z.h;
             let d = set_drive(h * 140.0, h, z.i_offset);
-            let code = vec![
-                Instr::Mul { dst: 3, a: reg(0), b: reg(0) },
-                Instr::Mul { dst: 3, a: reg(3), b: c(0.04 * h) },
-                Instr::Mul { dst: 4, a: reg(0), b: c(1.0 + 5.0 * h) },
-                Instr::Add { dst: 3, a: reg(3), b: reg(4) },
-                Instr::Mul { dst: 4, a: reg(1), b: c(h) },
+            let mut code = vec![Instr::Mul { dst: 3, a: reg(0), b: reg(0) }];
+            code.push(scale(3, reg(3), 0.04 * h));
+            code.push(scale(4, reg(0), 1.0 + 5.0 * h));
+            code.push(Instr::Add { dst: 3, a: reg(3), b: reg(4) });
+            code.push(scale(4, reg(1), h));
+            code.extend([
                 Instr::Sub { dst: 3, a: reg(3), b: reg(4) },
                 Instr::Add { dst: 3, a: reg(3), b: reg(DRIVE) },
                 Instr::Add { dst: 3, a: reg(3), b: Operand::In(0) },
                 Instr::Sub { dst: 3, a: reg(3), b: Operand::In(1) },
-                Instr::Mul { dst: 4, a: reg(0), b: c(h * z.a * z.b) },
-                Instr::Mul { dst: 5, a: reg(1), b: c(1.0 - h * z.a) },
+            ]);
+            code.push(scale(4, reg(0), h * z.a * z.b));
+            code.push(scale(5, reg(1), 1.0 - h * z.a));
+            code.extend([
                 Instr::Add { dst: 1, a: reg(4), b: reg(5) },
                 Instr::Add { dst: 0, a: reg(3), b: c(0.0) },
                 Instr::SpikeIf {
@@ -182,7 +205,7 @@ pub fn lower(
                     bump: Accum::from_f64(z.d),
                     refractory: 0,
                 },
-            ];
+            ]);
             regs[1] = regs[0].iter().map(|v| v.mul_round(Accum::from_f64(z.b))).collect();
             (code, d)
         }
