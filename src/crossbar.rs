@@ -1,6 +1,6 @@
 //! `soma compile` and `soma run` on a crossbar target: maps the network onto tiles, emulates the arrays with the
 //! non-idealities asked for, and reports rates, energy by component (with the ADCs' share), tiles and latency.
-//! `compile -o` writes a crossbar image (the program and the instantiated network, `codec::encode_crossbar`), which
+//! `compile -o` writes a crossbar image (the program and the instantiated network, `codec::encode`), which
 //! `run` executes like a network.
 
 use std::time::Instant;
@@ -81,7 +81,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
     let written = match &args.output {
         Some(path) => {
             let image = CrossbarImage { program, network: inst };
-            let bytes = soma_isa::codec::encode_crossbar(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
+            let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
             output::write_atomic(path, |w: &mut dyn std::io::Write| w.write_all(&bytes))
                 .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
             format!(" -> {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6)
@@ -104,7 +104,6 @@ pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(Cross
     crate::load::read_image(
         path,
         target,
-        soma_isa::codec::decode_crossbar,
         |i| (i.program.target.clone(), i.program.fingerprint),
         |t| t.crossbar().is_some(),
     )

@@ -273,17 +273,16 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
 
 /// Reads an image of one target family and the target it runs on (`target`, or the one the image names), checking
 /// that the target is of the family (`of_family`) and has the constants the image was compiled with: `decode`
-/// checks and validates the bytes, `compiled_for` gives the image's preset name and fingerprint.
-pub fn read_image<I>(
+/// the codec checks and validates the bytes, `compiled_for` gives the image's preset name and fingerprint.
+pub fn read_image<I: soma_isa::codec::Artifact>(
     path: &Path,
     target: Option<&str>,
-    decode: fn(&[u8]) -> Result<I, String>,
     compiled_for: fn(&I) -> (String, u64),
     of_family: fn(&soma_targets::Target) -> bool,
 ) -> Result<(I, soma_targets::Target), Failure> {
     let name = path.display().to_string();
     let bytes = std::fs::read(path).map_err(|e| user(format!("cannot read {name}: {e}")))?;
-    let image = decode(&bytes).map_err(|e| user(format!("{name}: {e}")))?;
+    let image: I = soma_isa::codec::decode(&bytes).map_err(|e| user(format!("{name}: {e}")))?;
     let (preset, fingerprint) = compiled_for(&image);
     let target = soma_targets::lookup(target.unwrap_or(&preset)).map_err(|e| user(e.to_string()))?;
     if !of_family(&target) || target.fingerprint != fingerprint {

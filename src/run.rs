@@ -531,11 +531,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if is_image {
         let bytes = std::fs::read(&args.input.file)
             .map_err(|e| Failure::User(format!("error: cannot read {}: {e}\n", args.input.file.display())))?;
-        if soma_isa::codec::is_crossbar(&bytes) {
+        if soma_isa::codec::is::<soma_isa::crossbar::CrossbarImage>(&bytes) {
             let (image, target) = crate::crossbar::read_image(&args.input.file, args.target.as_deref())?;
             return crate::crossbar::run(args, &target, Some(image));
         }
-        if soma_isa::codec::is_sfq(&bytes) {
+        if soma_isa::codec::is::<soma_isa::sfq::SfqImage>(&bytes) {
             if device_flags {
                 return Err(Failure::User("error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; this is an SFQ image\n".into()));
             }
@@ -559,7 +559,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let name = args.input.file.display().to_string();
         let bytes =
             std::fs::read(&args.input.file).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-        let image = soma_isa::codec::decode(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
+        let image = soma_isa::codec::decode::<soma_isa::image::Image>(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
         let target_name = args.target.clone().unwrap_or_else(|| image.header.target.clone());
         let target = soma_targets::lookup(&target_name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
         (image, target, None)

@@ -1,7 +1,7 @@
 //! `soma compile` and `soma run` on an SFQ target: lowers the network to a netlist of pulse cells, simulates it
 //! pulse by pulse in femtoseconds, and reports rates, energy at 4 K and at the wall (times the cooling factor),
 //! the circuit's junctions, timing trouble (merger collisions, DFF violations) and latencies in ps.
-//! `compile -o` writes an SFQ image (netlist and network, `codec::encode_sfq`) that `run` executes;
+//! `compile -o` writes an SFQ image (netlist and network, `codec::encode`) that `run` executes;
 //! `compile --emit netlist` writes the netlist as text instead.
 
 use std::time::Instant;
@@ -131,7 +131,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
         }
         (_, Some(path)) => {
             let image = SfqImage { program, network: inst.clone() };
-            let bytes = soma_isa::codec::encode_sfq(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
+            let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
             write(path, &bytes)?;
             format!(" -> {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6)
         }
@@ -153,7 +153,6 @@ pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(SfqIm
     crate::load::read_image(
         path,
         target,
-        soma_isa::codec::decode_sfq,
         |i| (i.program.target.clone(), i.program.fingerprint),
         |t| t.sfq().is_some(),
     )

@@ -174,15 +174,15 @@ fn crossbar_images_round_trip_and_hostile_contents_are_rejected_by_validation() 
     let inst = instance(RANDOM, 3);
     let (program, _) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
     let image = CrossbarImage { program, network: inst };
-    let bytes = codec::encode_crossbar(&image).expect("encodes");
-    assert_eq!(codec::decode_crossbar(&bytes).expect("decodes"), image);
-    assert!(codec::decode(&bytes).is_err(), "not a SpiNNaker image");
+    let bytes = codec::encode(&image).expect("encodes");
+    assert_eq!(codec::decode::<soma_isa::crossbar::CrossbarImage>(&bytes).expect("decodes"), image);
+    assert!(codec::decode::<soma_isa::image::Image>(&bytes).is_err(), "not a SpiNNaker image");
     // Well-formed bytes with bad contents: each must be refused by validation, naming what is wrong.
     let refuse = |edit: &dyn Fn(&mut CrossbarImage), expect: &str| {
         let mut bad = image.clone();
         edit(&mut bad);
-        let err = codec::decode_crossbar(&codec::encode_crossbar(&bad).expect("encodes")).expect_err(expect);
-        assert!(err.contains(expect), "{err}");
+        let err = codec::decode::<soma_isa::crossbar::CrossbarImage>(&codec::encode(&bad).expect("encodes")).expect_err(expect);
+        assert!(err.to_string().contains(expect), "{err}");
     };
     refuse(&|b| b.program.tiles[0].cells[0].col = 60_000, "outside the block");
     refuse(&|b| b.program.tiles[0].projection = 99, "no such projection");

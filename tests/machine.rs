@@ -40,10 +40,6 @@ fn image_for(text: &str, seed: u64, t: &Target) -> Image {
 }
 
 /// Spikes `(step, core, neuron)` of the machine.
-fn machine_spikes(img: &Image, steps: u64, parallel: bool) -> Vec<(u64, usize, u32)> {
-    machine_spikes_on(img, steps, parallel, &target())
-}
-
 fn machine_spikes_on(img: &Image, steps: u64, parallel: bool, t: &Target) -> Vec<(u64, usize, u32)> {
     let s = t.spinnaker().expect("a SpiNNaker preset");
     let mut m = Machine::new(img, s, t.fingerprint).expect("loads");

@@ -202,14 +202,14 @@ fn the_xor_example_classifies_all_four_patterns_over_seeds_with_a_margin() {
 fn sfq_images_round_trip_and_hostile_contents_are_rejected_by_validation() {
     let example = std::fs::read_to_string("examples/xor_sfq.snn").expect("example");
     let (_, _, image) = rates(&example, 1, 1);
-    let bytes = codec::encode_sfq(&image).expect("encodes");
-    assert_eq!(codec::decode_sfq(&bytes).expect("decodes"), image);
-    assert!(codec::decode_crossbar(&bytes).is_err() && codec::decode(&bytes).is_err(), "not another family's image");
+    let bytes = codec::encode(&image).expect("encodes");
+    assert_eq!(codec::decode::<soma_isa::sfq::SfqImage>(&bytes).expect("decodes"), image);
+    assert!(codec::decode::<soma_isa::crossbar::CrossbarImage>(&bytes).is_err() && codec::decode::<soma_isa::image::Image>(&bytes).is_err(), "not another family's image");
     let refuse = |edit: &dyn Fn(&mut SfqImage), expect: &str| {
         let mut bad = image.clone();
         edit(&mut bad);
-        let err = codec::decode_sfq(&codec::encode_sfq(&bad).expect("encodes")).expect_err(expect);
-        assert!(err.contains(expect), "{err}");
+        let err = codec::decode::<soma_isa::sfq::SfqImage>(&codec::encode(&bad).expect("encodes")).expect_err(expect);
+        assert!(err.to_string().contains(expect), "{err}");
     };
     let synapse =
         image.program.netlist.cells.iter().position(|c| matches!(c, Cell::Synapse { .. })).expect("a synapse");

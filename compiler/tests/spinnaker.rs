@@ -109,7 +109,7 @@ proptest! {
         let image = compile_for(&inst, if big { 3 } else { 1 });
         check_image(&image);
         let bytes = encode(&image).expect("encodes");
-        prop_assert_eq!(decode(&bytes).expect("decodes"), image);
+        prop_assert_eq!(decode::<Image>(&bytes).expect("decodes"), image);
     }
 }
 
@@ -123,13 +123,13 @@ fn every_single_byte_flip_is_rejected_or_valid() {
         for flip in [0x01u8, 0x80, 0xff] {
             let mut b = bytes.clone();
             b[i] ^= flip;
-            match decode(&b) {
+            match decode::<Image>(&b) {
                 Ok(img) => img.validate().expect("a decoded image is valid"),
                 Err(_) => rejected += 1,
             }
         }
     }
     assert!(rejected > 0);
-    assert!(decode(&bytes[..bytes.len() - 1]).is_err());
-    assert!(decode(b"not an image").is_err());
+    assert!(decode::<Image>(&bytes[..bytes.len() - 1]).is_err());
+    assert!(decode::<Image>(b"not an image").is_err());
 }

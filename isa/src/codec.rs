@@ -1,109 +1,213 @@
-//! The byte encoding of images, the only place that knows it (bincode 2 today):
-//! `magic | format version u32 LE | payload length u64 LE | FNV-1a-64 of the payload u64 LE | payload`, with the
-//! magic `"SOMAIMG\0"` for SpiNNaker [`Image`]s, `"SOMAXBR\0"` for [`CrossbarImage`]s and `"SOMASFQ\0"` for
-//! [`SfqImage`]s. Decoding checks every
-//! field, the checksum, and then the image's own `validate`: a corrupt or hostile image is an error, never a panic.
+//! The byte encoding of every family's image, the only place that knows it (bincode 2 today): one frame,
+//! `magic | format version u32 LE | payload length u64 LE | FNV-1a-64 of the payload u64 LE | payload`, whose
+//! magic is the family's tag ([`Artifact::MAGIC`]: `"SOMAIMG\0"` for SpiNNaker [`Image`]s, `"SOMAXBR\0"` for
+//! [`CrossbarImage`]s, `"SOMASFQ\0"` for [`SfqImage`]s).
+//!
+//! Decoding is bounded by the payload: every length bincode reads before allocating (strings, byte strings) is
+//! claimed against a limit of the next power of 16 above the payload's size (at least 64 KiB), so a hostile
+//! length field is an error, never a giant allocation; sequences grow as their elements are decoded. The
+//! checksum is not a defence (anyone can repair it): after decoding, the image's own `validate` checks every
+//! index and invariant, so a decoded image is safe to execute.
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::Invalid;
 use crate::crossbar::{CROSSBAR_FORMAT_VERSION, CrossbarImage};
 use crate::image::{FORMAT_VERSION, Image};
 use crate::sfq::{SFQ_FORMAT_VERSION, SfqImage};
 
-const MAGIC: &[u8; 8] = b"SOMAIMG\0";
-const CROSSBAR_MAGIC: &[u8; 8] = b"SOMAXBR\0";
-const SFQ_MAGIC: &[u8; 8] = b"SOMASFQ\0";
 const HEADER: usize = 8 + 4 + 8 + 8;
 
-fn fnv1a(bytes: &[u8]) -> u64 {
-    bytes.iter().fold(0xcbf2_9ce4_8422_2325u64, |h, &b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+/// A family's image: what the codec frames.
+pub trait Artifact: Serialize + DeserializeOwned {
+    /// The family's tag at the start of the frame.
+    const MAGIC: [u8; 8];
+    /// The payload's format version; a reader refuses any other.
+    const FORMAT_VERSION: u32;
+    /// What to call it in errors.
+    const KIND: &'static str;
+    /// Every index and invariant, checked after decoding.
+    fn validate(&self) -> Result<(), Invalid>;
 }
 
-fn config() -> impl bincode::config::Config {
+impl Artifact for Image {
+    const MAGIC: [u8; 8] = *b"SOMAIMG\0";
+    const FORMAT_VERSION: u32 = FORMAT_VERSION;
+    const KIND: &'static str = "SpiNNaker image";
+    fn validate(&self) -> Result<(), Invalid> {
+        Image::validate(self)
+    }
+}
+
+impl Artifact for CrossbarImage {
+    const MAGIC: [u8; 8] = *b"SOMAXBR\0";
+    const FORMAT_VERSION: u32 = CROSSBAR_FORMAT_VERSION;
+    const KIND: &'static str = "crossbar image";
+    fn validate(&self) -> Result<(), Invalid> {
+        CrossbarImage::validate(self)
+    }
+}
+
+impl Artifact for SfqImage {
+    const MAGIC: [u8; 8] = *b"SOMASFQ\0";
+    const FORMAT_VERSION: u32 = SFQ_FORMAT_VERSION;
+    const KIND: &'static str = "SFQ image";
+    fn validate(&self) -> Result<(), Invalid> {
+        SfqImage::validate(self)
+    }
+}
+
+/// Why bytes are not an image (or an image cannot be written).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum CodecError {
+    /// The frame does not start with this kind's tag.
+    #[error("not a soma {kind} (bad magic number)")]
+    Magic {
+        /// The kind expected.
+        kind: &'static str,
+    },
+    /// Another format version.
+    #[error("{kind} format version {found}; this soma reads version {expected}")]
+    Version {
+        /// The kind.
+        kind: &'static str,
+        /// The file's version.
+        found: u32,
+        /// This build's.
+        expected: u32,
+    },
+    /// The header's length does not match the bytes.
+    #[error("the image is truncated or padded: {found} payload bytes, header says {header}")]
+    Length {
+        /// Bytes present.
+        found: u64,
+        /// Bytes the header announces.
+        header: u64,
+    },
+    /// The FNV checksum does not match.
+    #[error("checksum mismatch: the image is corrupt")]
+    Checksum,
+    /// The payload does not decode.
+    #[error("undecodable {kind} at payload byte {offset} of {len}: {problem}")]
+    Payload {
+        /// The kind.
+        kind: &'static str,
+        /// Bytes consumed when decoding stopped (an estimate for errors raised inside a value).
+        offset: usize,
+        /// Payload length.
+        len: usize,
+        /// What bincode found.
+        problem: String,
+    },
+    /// Bytes follow the decoded image.
+    #[error("{0} trailing bytes after the image")]
+    Trailing(usize),
+    /// It decodes, but breaks an invariant.
+    #[error("invalid {kind}: {problem}")]
+    Invalid {
+        /// The kind.
+        kind: &'static str,
+        /// Where and what.
+        problem: Invalid,
+    },
+    /// Encoding failed (a value serde cannot write).
+    #[error("cannot encode the {kind}: {problem}")]
+    Encode {
+        /// The kind.
+        kind: &'static str,
+        /// Why.
+        problem: String,
+    },
+}
+
+/// FNV-1a, 64 bits: the image checksum and the target fingerprint (not a MAC: it detects accidents).
+pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+type Fixed = bincode::config::Configuration<bincode::config::LittleEndian, bincode::config::Fixint>;
+
+fn config() -> Fixed {
     bincode::config::standard().with_little_endian().with_fixed_int_encoding()
 }
 
-/// Encodes an image.
-pub fn encode(image: &Image) -> Result<Vec<u8>, String> {
-    frame(MAGIC, FORMAT_VERSION, image)
-}
-
-/// Decodes and validates an image.
-pub fn decode(bytes: &[u8]) -> Result<Image, String> {
-    let image: Image = unframe(MAGIC, FORMAT_VERSION, bytes)?;
-    image.validate().map_err(|e| format!("invalid image: {e}"))?;
-    Ok(image)
-}
-
-/// Encodes a crossbar image.
-pub fn encode_crossbar(image: &CrossbarImage) -> Result<Vec<u8>, String> {
-    frame(CROSSBAR_MAGIC, CROSSBAR_FORMAT_VERSION, image)
-}
-
-/// Decodes and validates a crossbar image.
-pub fn decode_crossbar(bytes: &[u8]) -> Result<CrossbarImage, String> {
-    let image: CrossbarImage = unframe(CROSSBAR_MAGIC, CROSSBAR_FORMAT_VERSION, bytes)?;
-    image.validate().map_err(|e| format!("invalid crossbar image: {e}"))?;
-    Ok(image)
-}
-
-/// Whether `bytes` start like a crossbar image.
-pub fn is_crossbar(bytes: &[u8]) -> bool {
-    bytes.starts_with(CROSSBAR_MAGIC)
-}
-
-/// Encodes an SFQ image.
-pub fn encode_sfq(image: &SfqImage) -> Result<Vec<u8>, String> {
-    frame(SFQ_MAGIC, SFQ_FORMAT_VERSION, image)
-}
-
-/// Decodes and validates an SFQ image.
-pub fn decode_sfq(bytes: &[u8]) -> Result<SfqImage, String> {
-    let image: SfqImage = unframe(SFQ_MAGIC, SFQ_FORMAT_VERSION, bytes)?;
-    image.validate().map_err(|e| format!("invalid SFQ image: {e}"))?;
-    Ok(image)
-}
-
-/// Whether `bytes` start like an SFQ image.
-pub fn is_sfq(bytes: &[u8]) -> bool {
-    bytes.starts_with(SFQ_MAGIC)
-}
-
-fn frame(magic: &[u8; 8], version: u32, payload: &impl Serialize) -> Result<Vec<u8>, String> {
-    let payload =
-        bincode::serde::encode_to_vec(payload, config()).map_err(|e| format!("cannot encode the image: {e}"))?;
+/// Encodes an image in its family's frame.
+pub fn encode<A: Artifact>(image: &A) -> Result<Vec<u8>, CodecError> {
+    let payload = bincode::serde::encode_to_vec(image, config())
+        .map_err(|e| CodecError::Encode { kind: A::KIND, problem: e.to_string() })?;
     let mut out = Vec::with_capacity(HEADER + payload.len());
-    out.extend_from_slice(magic);
-    out.extend_from_slice(&version.to_le_bytes());
+    out.extend_from_slice(&A::MAGIC);
+    out.extend_from_slice(&A::FORMAT_VERSION.to_le_bytes());
     out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&fnv1a(&payload).to_le_bytes());
+    out.extend_from_slice(&fnv1a(payload.iter().copied()).to_le_bytes());
     out.extend_from_slice(&payload);
     Ok(out)
 }
 
-fn unframe<T: DeserializeOwned>(magic: &[u8; 8], expected: u32, bytes: &[u8]) -> Result<T, String> {
-    if bytes.len() < HEADER || &bytes[..8] != magic {
-        return Err("not a soma image of this kind (bad magic number)".into());
+/// Whether `bytes` are framed as an `A` (its tag), before any decoding.
+pub fn is<A: Artifact>(bytes: &[u8]) -> bool {
+    bytes.starts_with(&A::MAGIC)
+}
+
+/// Decodes and validates an `A`.
+pub fn decode<A: Artifact>(bytes: &[u8]) -> Result<A, CodecError> {
+    if bytes.len() < HEADER || !is::<A>(bytes) {
+        return Err(CodecError::Magic { kind: A::KIND });
     }
     let u32_at = |i: usize| u32::from_le_bytes(bytes[i..i + 4].try_into().unwrap_or([0; 4]));
     let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap_or([0; 8]));
     let version = u32_at(8);
-    if version != expected {
-        return Err(format!("image format version {version}; this soma reads version {expected}"));
+    if version != A::FORMAT_VERSION {
+        return Err(CodecError::Version { kind: A::KIND, found: version, expected: A::FORMAT_VERSION });
     }
-    let len = u64_at(12);
     let payload = &bytes[HEADER..];
-    if len != payload.len() as u64 {
-        return Err(format!("the image is truncated or padded: {} payload bytes, header says {len}", payload.len()));
+    let header = u64_at(12);
+    if header != payload.len() as u64 {
+        return Err(CodecError::Length { found: payload.len() as u64, header });
     }
-    if fnv1a(payload) != u64_at(20) {
-        return Err("checksum mismatch: the image is corrupt".into());
+    if fnv1a(payload.iter().copied()) != u64_at(20) {
+        return Err(CodecError::Checksum);
     }
-    let (value, used): (T, usize) =
-        bincode::serde::decode_from_slice(payload, config()).map_err(|e| format!("undecodable image: {e}"))?;
+    let (image, used): (A, usize) = bounded(payload).map_err(|e| CodecError::Payload {
+        kind: A::KIND,
+        offset: match &e {
+            bincode::error::DecodeError::UnexpectedEnd { .. } => payload.len(),
+            _ => 0,
+        },
+        len: payload.len(),
+        problem: describe(&e),
+    })?;
     if used != payload.len() {
-        return Err("trailing bytes after the image".into());
+        return Err(CodecError::Trailing(payload.len() - used));
     }
-    Ok(value)
+    image.validate().map_err(|problem| CodecError::Invalid { kind: A::KIND, problem })?;
+    Ok(image)
+}
+
+/// Decodes with a claim limit of the next power of 16 at or above the payload's length (from 64 KiB).
+fn bounded<A: Artifact>(payload: &[u8]) -> Result<(A, usize), bincode::error::DecodeError> {
+    macro_rules! tiers {
+        ($($bits:literal)*) => {
+            $( if payload.len() <= 1usize << $bits {
+                return bincode::serde::decode_from_slice(payload, config().with_limit::<{ 1usize << $bits }>());
+            } )*
+        };
+    }
+    tiers!(16 20 24 28 32 36 40);
+    Err(bincode::error::DecodeError::LimitExceeded)
+}
+
+/// bincode's error in words.
+fn describe(e: &bincode::error::DecodeError) -> String {
+    use bincode::error::DecodeError as E;
+    match e {
+        E::UnexpectedEnd { additional } => format!("the payload ends {additional} bytes before the image does"),
+        E::LimitExceeded => "a length field claims more bytes than the image holds".into(),
+        E::InvalidBooleanValue(v) => format!("{v} is not a boolean"),
+        E::UnexpectedVariant { type_name, found, .. } => format!("{found} is not a variant of {type_name}"),
+        E::Utf8 { .. } => "a string is not UTF-8".into(),
+        E::InvalidCharEncoding(_) => "a character is not UTF-8".into(),
+        other => other.to_string(),
+    }
 }

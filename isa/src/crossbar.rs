@@ -8,6 +8,7 @@
 //! base `levels` over the slices, on the half its sign selects; the other half stays at level 0. Only cells above
 //! level 0 are listed: every other cell of the tile sits at level 0 (the off state, which still conducts).
 
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// One programmed cell.
@@ -86,11 +87,11 @@ pub struct CrossbarImage {
 impl CrossbarImage {
     /// Checks that the program fits the network and the cells their tiles, so that running an image that passes
     /// cannot index out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let (p, net) = (&self.program, &self.network);
         net.validate()?;
         if !(2..=256).contains(&p.levels) || p.slices == 0 || p.slices > 64 {
-            return Err(format!("{} levels and {} slices per weight are out of range", p.levels, p.slices));
+            return Err(format!("{} levels and {} slices per weight are out of range", p.levels, p.slices).into());
         }
         if p.projections.len() != net.projections.len() || p.population_home.len() != net.populations.len() {
             return Err("the program's projections or populations do not match the network's".into());
@@ -99,7 +100,7 @@ impl CrossbarImage {
             return Err("a projection's weight scale is not positive and finite".into());
         }
         for (i, t) in p.tiles.iter().enumerate() {
-            let bad = |what: &str| Err(format!("tile {i}: {what}"));
+            let bad = |what: &str| Err(format!("tile {i}: {what}").into());
             let Some(pr) = net.projections.get(t.projection as usize) else { return bad("no such projection") };
             let pre = net.pre_size(pr.pre) as u64;
             let post = net.populations[pr.post].size() as u64;

@@ -7,6 +7,7 @@
 //! `key & KEY_MASK`. Synaptic words (32 bits): `weight:16 | delay-1:4 | type:1 | index:11` from the high bits;
 //! type 0 adds to input 0 (positive), type 1 to input 1 (negative).
 
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 use crate::fixed::Accum;
@@ -269,16 +270,16 @@ impl Route {
 
 impl Image {
     /// Checks every index and invariant; the message says what is wrong and where.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let h = &self.header;
         if !(h.dt.is_finite() && h.dt > 0.0) {
-            return Err(format!("header: time step {} is not positive", h.dt));
+            return Err(format!("header: time step {} is not positive", h.dt).into());
         }
         if !(1..=MAX_RING_SLOTS).contains(&h.delay_slots) {
-            return Err(format!("header: {} ring-buffer slots (1..={MAX_RING_SLOTS})", h.delay_slots));
+            return Err(format!("header: {} ring-buffer slots (1..={MAX_RING_SLOTS})", h.delay_slots).into());
         }
         if h.width == 0 || h.height == 0 || h.cores_per_chip < 2 || h.cores_per_chip as usize > Route::MAX_CORES {
-            return Err(format!("header: machine size out of range (1..={} cores per chip)", Route::MAX_CORES));
+            return Err(format!("header: machine size out of range (1..={} cores per chip)", Route::MAX_CORES).into());
         }
         let on_machine = |(x, y): (u16, u16)| x < h.width && y < h.height;
         let mut used = std::collections::HashSet::new();
@@ -287,13 +288,13 @@ impl Image {
         for (i, c) in self.cores.iter().enumerate() {
             let at = format!("core {i} on chip ({}, {})", c.chip.0, c.chip.1);
             if !on_machine(c.chip) || c.index == 0 || c.index >= h.cores_per_chip {
-                return Err(format!("{at}: core {} is not an application core of the machine", c.index));
+                return Err(format!("{at}: core {} is not an application core of the machine", c.index).into());
             }
             if !used.insert((c.chip, c.index)) {
-                return Err(format!("{at}: core {} is used twice", c.index));
+                return Err(format!("{at}: core {} is used twice", c.index).into());
             }
             if c.key & !KEY_MASK != 0 || !keys.insert(c.key) {
-                return Err(format!("{at}: key {:#x} is not a unique core key", c.key));
+                return Err(format!("{at}: key {:#x} is not a unique core key", c.key).into());
             }
             let pop = self
                 .populations
@@ -306,7 +307,7 @@ impl Image {
                     c.first,
                     c.first as u64 + c.count as u64,
                     pop.name
-                ));
+                ).into());
             }
             match &c.kind {
                 CoreKind::Neurons(n) => {
@@ -317,10 +318,10 @@ impl Image {
                         return Err(format!(
                             "{at}: {REGISTERS} register initialisations of 1 or {} values expected",
                             c.count
-                        ));
+                        ).into());
                     }
                     if n.shifts.iter().any(|&s| s > 31) {
-                        return Err(format!("{at}: weight shift above 31"));
+                        return Err(format!("{at}: weight shift above 31").into());
                     }
                     let m = &n.synapses;
                     let rows = m.row_offsets.len().saturating_sub(1);
@@ -328,38 +329,38 @@ impl Image {
                         || m.row_offsets.windows(2).any(|w| w[0] > w[1])
                         || m.row_offsets.last().map_or(0, |&l| l as usize) != m.words.len()
                     {
-                        return Err(format!("{at}: row offsets do not index the {} synaptic words", m.words.len()));
+                        return Err(format!("{at}: row offsets do not index the {} synaptic words", m.words.len()).into());
                     }
                     for b in &m.blocks {
                         if b.key & !KEY_MASK != 0 || b.first_row as u64 + b.atoms as u64 > rows as u64 {
-                            return Err(format!("{at}: block of key {:#x} points outside the {rows} rows", b.key));
+                            return Err(format!("{at}: block of key {:#x} points outside the {rows} rows", b.key).into());
                         }
                     }
                     if let Some(w) = m.words.iter().find(|&&w| word::index(w) as u32 >= c.count) {
-                        return Err(format!("{at}: a synapse targets neuron {} of {}", word::index(*w), c.count));
+                        return Err(format!("{at}: a synapse targets neuron {} of {}", word::index(*w), c.count).into());
                     }
                     if let Some(w) = m.words.iter().find(|&&w| word::delay(w) > h.delay_slots) {
                         return Err(format!(
                             "{at}: a synapse's delay of {} steps is longer than the {} ring-buffer slots",
                             word::delay(*w),
                             h.delay_slots
-                        ));
+                        ).into());
                     }
                 }
                 CoreKind::Source(SourceCore::Poisson { rate, stream }) => {
                     if !(rate.is_finite() && *rate >= 0.0) {
-                        return Err(format!("{at}: Poisson rate {rate}"));
+                        return Err(format!("{at}: Poisson rate {rate}").into());
                     }
                     // The slices of one source draw from the source's one train.
                     if let Some((r, s)) = poisson.insert(c.population, (rate.to_bits(), *stream))
                         && (r, s) != (rate.to_bits(), *stream)
                     {
-                        return Err(format!("{at}: a slice of `{}` with another rate or stream", pop.name));
+                        return Err(format!("{at}: a slice of `{}` with another rate or stream", pop.name).into());
                     }
                 }
                 CoreKind::Source(SourceCore::Array { stamps }) => {
                     if stamps.len() != c.count as usize || stamps.iter().any(|s| s.windows(2).any(|w| w[0] > w[1])) {
-                        return Err(format!("{at}: spike stamps must be one sorted list per atom"));
+                        return Err(format!("{at}: spike stamps must be one sorted list per atom").into());
                     }
                 }
                 CoreKind::DelayExtension { source, stages } => {
@@ -369,7 +370,7 @@ impl Image {
                         || (src.count as u64) * (*stages as u64) >= (1u64 << ATOM_BITS)
                         || c.count != src.count
                     {
-                        return Err(format!("{at}: {stages} stages of {} atoms do not fit a key", src.count));
+                        return Err(format!("{at}: {stages} stages of {} atoms do not fit a key", src.count).into());
                     }
                 }
             }
@@ -377,7 +378,7 @@ impl Image {
         let mut chips = std::collections::HashSet::new();
         for r in &self.routers {
             if !on_machine(r.chip) || !chips.insert(r.chip) {
-                return Err(format!("router ({}, {}): not a chip of the machine, or twice", r.chip.0, r.chip.1));
+                return Err(format!("router ({}, {}): not a chip of the machine, or twice", r.chip.0, r.chip.1).into());
             }
             let route_bits = 6 + h.cores_per_chip as usize;
             if let Some(e) =
@@ -386,7 +387,7 @@ impl Image {
                 return Err(format!(
                     "router ({}, {}): entry {:#x}/{:#x} -> {:?} is malformed",
                     r.chip.0, r.chip.1, e.key, e.mask, e.route
-                ));
+                ).into());
             }
         }
         Ok(())

@@ -11,6 +11,7 @@
 //! - every delay is at least one time step; `dt` is positive and finite;
 //! - a projection's receptor exists on its target model.
 
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{NeuronModel, Receptor};
@@ -220,27 +221,27 @@ impl Instance {
 
     /// Checks the invariants listed in the module documentation, and that every row table and parameter is well
     /// formed, for an instance read from a file: an instance that passes runs without out-of-range access.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         if !(self.dt.is_finite() && self.dt > 0.0) {
-            return Err(format!("time step {} is not positive and finite", self.dt));
+            return Err(format!("time step {} is not positive and finite", self.dt).into());
         }
         for p in &self.populations {
             for (spec, v) in p.model.kind().params().iter().zip(p.model.values()) {
                 if !spec.range.contains(v) {
-                    return Err(format!("population {}: {} = {v} is not {}", p.name, spec.name, spec.range.describe()));
+                    return Err(format!("population {}: {} = {v} is not {}", p.name, spec.name, spec.range.describe()).into());
                 }
             }
             if p.v_init.iter().any(|v| !v.is_finite()) {
-                return Err(format!("population {}: an initial potential is not finite", p.name));
+                return Err(format!("population {}: an initial potential is not finite", p.name).into());
             }
         }
         for s in &self.sources {
             match &s.kind {
                 SourceKind::Poisson { rate, .. } if !(rate.is_finite() && *rate >= 0.0) => {
-                    return Err(format!("source {}: rate {rate} is not finite and non-negative", s.name));
+                    return Err(format!("source {}: rate {rate} is not finite and non-negative", s.name).into());
                 }
                 SourceKind::SpikeArray { steps } if steps.len() != s.size => {
-                    return Err(format!("source {}: {} spike lists for {} channels", s.name, steps.len(), s.size));
+                    return Err(format!("source {}: {} spike lists for {} channels", s.name, steps.len(), s.size).into());
                 }
                 _ => {}
             }
@@ -258,23 +259,23 @@ impl Instance {
             let post = pop_size(pr.post, &pr.name)?;
             let r = &pr.rows;
             let n = r.targets.len();
-            if r.offsets.len() != pre + 1
+            if r.offsets.len().checked_sub(1) != Some(pre)
                 || r.offsets.first() != Some(&0)
                 || r.offsets.last() != Some(&(n as u64))
                 || r.offsets.windows(2).any(|w| w[0] > w[1])
                 || r.weights.len() != n
                 || r.delays.len() != n
             {
-                return Err(format!("{}: malformed synapse rows", pr.name));
+                return Err(format!("{}: malformed synapse rows", pr.name).into());
             }
             if r.targets.iter().any(|&t| t as usize >= post) || r.delays.contains(&0) {
-                return Err(format!("{}: a synapse targets a missing neuron or has no delay", pr.name));
+                return Err(format!("{}: a synapse targets a missing neuron or has no delay", pr.name).into());
             }
             if r.weights.iter().any(|w| !w.is_finite()) {
-                return Err(format!("{}: a weight is not finite", pr.name));
+                return Err(format!("{}: a weight is not finite", pr.name).into());
             }
             if pr.receptor.index() >= self.populations[pr.post].model.kind().receptors() {
-                return Err(format!("{}: the target model has no such receptor", pr.name));
+                return Err(format!("{}: the target model has no such receptor", pr.name).into());
             }
         }
         for g in &self.gap_junctions {

@@ -20,3 +20,20 @@ pub mod rng;
 pub mod sfq;
 pub mod source;
 pub mod units;
+
+/// Why an image, an instance or a program breaks the contract: where, and what is wrong (one line).
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[error("{0}")]
+pub struct Invalid(pub String);
+
+impl From<String> for Invalid {
+    fn from(message: String) -> Invalid {
+        Invalid(message)
+    }
+}
+
+impl From<&str> for Invalid {
+    fn from(message: &str) -> Invalid {
+        Invalid(message.to_string())
+    }
+}

@@ -7,6 +7,7 @@
 //! refractory counter, and reads two inputs per step: `In(0)` and `In(1)`, the positive (excitatory) and negative
 //! (inhibitory) synaptic input of the step.
 
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 use crate::fixed::{Accum, Decay};
@@ -121,14 +122,16 @@ pub struct NeuronState {
 
 impl Program {
     /// Why the program is malformed, if it is (register, input or skip out of range).
-    pub fn check(&self) -> Result<(), String> {
-        let reg = |r: u8| if (r as usize) < REGISTERS { Ok(()) } else { Err(format!("register r{r} does not exist")) };
-        let op = |o: Operand| match o {
+    pub fn check(&self) -> Result<(), Invalid> {
+        let reg = |r: u8| -> Result<(), Invalid> {
+            if (r as usize) < REGISTERS { Ok(()) } else { Err(format!("register r{r} does not exist").into()) }
+        };
+        let op = |o: Operand| -> Result<(), Invalid> { match o {
             Operand::Reg(r) => reg(r),
             Operand::In(i) if i < 2 => Ok(()),
-            Operand::In(i) => Err(format!("input in{i} does not exist")),
+            Operand::In(i) => Err(format!("input in{i} does not exist").into()),
             Operand::Const(_) => Ok(()),
-        };
+        } };
         reg(self.v_register)?;
         for (k, ins) in self.code.iter().enumerate() {
             match *ins {
@@ -143,7 +146,7 @@ impl Program {
                 }
                 Instr::SkipIfRefractory { n } => {
                     if k + 1 + n as usize > self.code.len() {
-                        return Err(format!("instruction {k} skips past the end"));
+                        return Err(format!("instruction {k} skips past the end").into());
                     }
                 }
                 Instr::SpikeIf { reg: r, threshold, reset, bump_reg, .. } => {

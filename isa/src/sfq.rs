@@ -26,6 +26,7 @@
 //!   `pulses` pulses, spaced by the library's multiplier spacing, each passed with probability
 //!   `pass / pass_levels` (an integer draw below `pass_levels`, from the run's seed).
 
+use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 /// One input of one cell.
@@ -143,7 +144,7 @@ impl Netlist {
     }
 
     /// Checks cell parameters, that wires join existing ports, and that no input has two drivers.
-    pub fn validate(&self, pass_levels: u16) -> Result<(), String> {
+    pub fn validate(&self, pass_levels: u16) -> Result<(), Invalid> {
         if self.wires.len() != self.cells.len() {
             return Err("the netlist's wires do not match its cells".into());
         }
@@ -158,12 +159,12 @@ impl Netlist {
                 _ => false,
             };
             if bad || outs.len() != cell.outputs() as usize {
-                return Err(format!("cell {i} ({}) has parameters or outputs out of range", cell.kind()));
+                return Err(format!("cell {i} ({}) has parameters or outputs out of range", cell.kind()).into());
             }
             for to in outs.iter().flatten() {
                 self.check_port(*to)?;
                 if !driven.insert(*to) {
-                    return Err(format!("input {} of cell {} has two drivers", to.input, to.cell));
+                    return Err(format!("input {} of cell {} has two drivers", to.input, to.cell).into());
                 }
             }
         }
@@ -171,10 +172,10 @@ impl Netlist {
     }
 
     /// Checks that `port` is an input of an existing cell.
-    pub fn check_port(&self, port: Port) -> Result<(), String> {
+    pub fn check_port(&self, port: Port) -> Result<(), Invalid> {
         match self.cells.get(port.cell as usize) {
             Some(c) if port.input < c.inputs() => Ok(()),
-            _ => Err(format!("no input {} on cell {}", port.input, port.cell)),
+            _ => Err(format!("no input {} on cell {}", port.input, port.cell).into()),
         }
     }
 }
@@ -230,7 +231,7 @@ pub struct SfqImage {
 impl SfqImage {
     /// Checks that the program fits the network and the netlist is well formed, so that running an image that
     /// passes cannot index out of range.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), Invalid> {
         let (p, net) = (&self.program, &self.network);
         net.validate()?;
         if p.step_fs == 0 || p.pass_levels == 0 {
@@ -261,7 +262,7 @@ impl SfqImage {
             if cells.len() != pop.size()
                 || cells.iter().any(|&c| !matches!(p.netlist.cells.get(c as usize), Some(Cell::Neuron { .. })))
             {
-                return Err(format!("population `{}` does not map onto neuron cells", pop.name));
+                return Err(format!("population `{}` does not map onto neuron cells", pop.name).into());
             }
         }
         if p.initial_fluxons.len() != net.populations.len() {
@@ -279,7 +280,7 @@ impl SfqImage {
                 return Err(format!(
                     "population `{}`: its initial fluxons must be one per neuron, from -floor to the threshold",
                     pop.name
-                ));
+                ).into());
             }
         }
         Ok(())

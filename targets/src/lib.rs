@@ -131,7 +131,7 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
     };
     let mut target = Target { name: header.name, description: header.description, family, fingerprint: 0 };
     target.fingerprint =
-        fnv1a(target.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())));
+        soma_isa::codec::fnv1a(target.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())));
     Ok(target)
 }
 
@@ -184,10 +184,6 @@ pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result
     Ok(t)
 }
 
-/// FNV-1a, 64-bit.
-pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
-    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
-}
 
 impl Target {
     /// Every constant with its section-qualified name, for `soma targets show`.
