@@ -33,8 +33,12 @@ pub struct Figures {
     pub size_unit: String,
     /// SpiNNaker only: the machine's own trouble counts.
     pub machine: Option<MachineFigures>,
-    /// Mean absolute relative rate error against the float reference.
+    /// Mean absolute relative rate error against the float reference, over the populations it does not leave
+    /// silent.
     pub rate_error: f64,
+    /// The largest rate (Hz) of a population that the reference leaves silent (it has no relative error).
+    #[serde(default)]
+    pub silent_reference_hz: f64,
 }
 
 /// What only a SpiNNaker-style machine reports.
@@ -61,11 +65,8 @@ pub fn figures(
     duration: f64,
     quiet: bool,
 ) -> Result<Figures, Failure> {
-    let rate_error = |reference: Option<&crate::run::Reference>| {
-        reference.map_or(f64::NAN, |f| {
-            f.populations.iter().map(|p| p.rate_error.abs()).sum::<f64>() / f.populations.len().max(1) as f64
-        })
-    };
+    let rate_error = |reference: Option<&crate::run::Reference>| reference.map_or(f64::NAN, |f| f.mean_rate_error());
+    let silent = |reference: Option<&crate::run::Reference>| reference.map_or(0.0, |f| f.silent_reference_hz());
     Ok(if target.sfq().is_some() {
         let options = crate::sfq::Options { duration, compare: true, quiet };
         let (r, _, _) = crate::sfq::execute(input, None, None, target, seed, &options)?;
@@ -78,6 +79,7 @@ pub fn figures(
             size_unit: "junctions".into(),
             machine: None,
             rate_error: rate_error(r.run.reference.as_ref()),
+            silent_reference_hz: silent(r.run.reference.as_ref()),
         }
     } else if target.crossbar().is_some() {
         let options = crate::crossbar::Options {
@@ -99,6 +101,7 @@ pub fn figures(
             size_unit: "tiles".into(),
             machine: None,
             rate_error: rate_error(r.run.reference.as_ref()),
+            silent_reference_hz: silent(r.run.reference.as_ref()),
         }
     } else {
         let built = build(input, None, target, Some(boards), seed, quiet)?;
@@ -117,6 +120,7 @@ pub fn figures(
                 ring_buffer_saturations: r.ring_buffer_saturations,
             }),
             rate_error: rate_error(r.reference.as_ref()),
+            silent_reference_hz: silent(r.reference.as_ref()),
         }
     })
 }
@@ -147,7 +151,11 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             chips,
             overruns,
             saturations,
-            format!("{:.2}%", err * 100.0),
+            if f.silent_reference_hz > 0.0 {
+                format!("{:.2}%; {:.3} Hz where the reference is silent", err * 100.0, f.silent_reference_hz)
+            } else {
+                format!("{:.2}%", err * 100.0)
+            },
         ]);
     }
     let header = [

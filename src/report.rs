@@ -260,7 +260,7 @@ pub(crate) fn fidelity_section(f: &Reference) -> String {
     format!(
         "<h2>Fidelity against the float reference</h2><p class=\"note\">Relative rate error per population (machine vs reference, same network and seed); {:.1}% of the reference's spikes are matched within one step.</p>{}{}",
         f.spikes_matched * 100.0,
-        bars(&f.populations.iter().map(|p| (p.name.clone(), p.rate_error)).collect::<Vec<_>>(), ""),
+        bars(&f.populations.iter().filter_map(|p| Some((p.name.clone(), p.rate_error?))).collect::<Vec<_>>(), ""),
         table(
             &["population", "reference (Hz)", "machine (Hz)", "rate error", "spikes within one step"],
             &f.populations
@@ -269,7 +269,7 @@ pub(crate) fn fidelity_section(f: &Reference) -> String {
                     p.name.clone(),
                     format!("{:.3}", p.rate_hz),
                     format!("{:.3}", p.machine_rate_hz),
-                    format!("{:+.2}%", p.rate_error * 100.0),
+                    p.rate_error_text(),
                     format!("{:.1}%", p.spikes_matched * 100.0)
                 ])
                 .collect::<Vec<_>>()

@@ -3,13 +3,12 @@
 //! [`execute`] is shared with `soma compare` and `soma sweep`; the JSON report it builds is what `soma report`
 //! reads.
 
-use std::collections::HashMap;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use soma_isa::image::{CoreKind, Image};
 use soma_isa::units::Dim;
-use soma_runtime::reference::{RunOptions, Simulator};
+pub use soma_runtime::fidelity::{Reference, Spikes, against_reference};
 use soma_runtime::spinnaker::{Ledger, Machine};
 use soma_targets::Target;
 
@@ -110,55 +109,6 @@ pub struct Counts {
     pub neuron_updates: u64,
     /// Busy fraction of the loaded cores' cycles.
     pub busy_fraction: f64,
-}
-
-/// One population against the reference.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ReferencePopulation {
-    /// Name.
-    pub name: String,
-    /// Reference rate.
-    pub rate_hz: f64,
-    /// Machine rate.
-    pub machine_rate_hz: f64,
-    /// Relative rate error.
-    pub rate_error: f64,
-    /// Fraction of the reference's spikes matched within one step.
-    pub spikes_matched: f64,
-}
-
-/// The comparison with the float reference.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct Reference {
-    /// Per population.
-    pub populations: Vec<ReferencePopulation>,
-    /// Fraction of the reference's spikes matched by a machine spike of the same neuron within one step.
-    pub spikes_matched: f64,
-    /// Fraction of the machine's spikes matched by a reference spike within one step.
-    pub machine_spikes_matched: f64,
-}
-
-impl Reference {
-    /// The comparison as text, calling the compared run `machine`.
-    pub fn text(&self, machine: &str) -> String {
-        let mut s = "against the float reference (same network and seed):\n".to_string();
-        for p in &self.populations {
-            s += &format!(
-                "  {:<14} reference {:>8.3} Hz, {machine} {:>8.3} Hz ({:+.1}%), {:.1}% of spikes within one step\n",
-                p.name,
-                p.rate_hz,
-                p.machine_rate_hz,
-                p.rate_error * 100.0,
-                p.spikes_matched * 100.0
-            );
-        }
-        s += &format!(
-            "  spikes matched within one step: {:.1}% of the reference's, {:.1}% of the {machine}'s\n",
-            self.spikes_matched * 100.0,
-            self.machine_spikes_matched * 100.0
-        );
-        s
-    }
 }
 
 /// One core.
@@ -316,8 +266,6 @@ pub struct Report {
     pub reference: Option<Reference>,
 }
 
-/// Spikes as `(step, population, neuron)`.
-pub type Spikes = Vec<(u32, u32, u32)>;
 
 /// Runs an image for `duration` seconds; with `built`, `compare` also runs the float reference.
 pub fn execute(
@@ -599,67 +547,6 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     }
     let text = text_report(&report);
     output::emit(&text, args.json, &report)
-}
-
-/// Runs the reference simulator on the compiled network's instance and compares rates and spike trains.
-pub fn against_reference(inst: &soma_isa::instance::Instance, machine_spikes: &Spikes, steps: u64) -> Reference {
-    let result = Simulator::new(inst).run(&RunOptions { steps, record_all_spikes: true }, |_| {});
-    let duration = steps as f64 * inst.dt;
-    let mut reference: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
-    for (p, list) in result.spikes.iter().enumerate() {
-        for &(t, n) in list {
-            reference.entry((p as u32, n)).or_default().push(t);
-        }
-    }
-    let mut machine: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
-    for &(t, p, n) in machine_spikes {
-        machine.entry((p, n)).or_default().push(t);
-    }
-    let matched =
-        |a: &HashMap<(u32, u32), Vec<u32>>, b: &HashMap<(u32, u32), Vec<u32>>, pop: Option<u32>| -> (u64, u64) {
-            let (mut hit, mut total) = (0u64, 0u64);
-            for (key, times) in a.iter().filter(|(k, _)| pop.is_none_or(|p| k.0 == p)) {
-                let other = b.get(key).map(Vec::as_slice).unwrap_or_default();
-                let mut used = vec![false; other.len()];
-                for &t in times {
-                    total += 1;
-                    let lo = other.partition_point(|&x| x + 1 < t);
-                    if let Some(j) = (lo..other.len()).take_while(|&j| other[j] <= t + 1).find(|&j| !used[j]) {
-                        used[j] = true;
-                        hit += 1;
-                    }
-                }
-            }
-            (hit, total)
-        };
-    let frac = |(h, t): (u64, u64)| if t == 0 { 1.0 } else { h as f64 / t as f64 };
-    let populations = inst
-        .populations
-        .iter()
-        .enumerate()
-        .map(|(p, pop)| {
-            let r = result.spike_counts[p] as f64 / pop.size() as f64 / duration;
-            let m = machine_spikes.iter().filter(|s| s.1 == p as u32).count() as f64 / pop.size() as f64 / duration;
-            ReferencePopulation {
-                name: pop.name.clone(),
-                rate_hz: r,
-                machine_rate_hz: m,
-                rate_error: if r > 0.0 {
-                    (m - r) / r
-                } else if m == 0.0 {
-                    0.0
-                } else {
-                    f64::INFINITY
-                },
-                spikes_matched: frac(matched(&reference, &machine, Some(p as u32))),
-            }
-        })
-        .collect();
-    Reference {
-        populations,
-        spikes_matched: frac(matched(&reference, &machine, None)),
-        machine_spikes_matched: frac(matched(&machine, &reference, None)),
-    }
 }
 
 /// The human-readable summary of a run.

@@ -342,3 +342,18 @@ mod cli {
         assert!(watts(row("reram_128")) < watts(row("spinnaker1")), "{out}");
     }
 }
+
+#[test]
+fn a_population_the_reference_leaves_silent_has_a_rate_difference_not_an_infinite_error() {
+    // On reram_128 a population of the XOR network fires where the reference is silent.
+    let o = common::soma(&["compare", "examples/xor_sfq.snn", "--targets", "reram_128", "--duration", "100ms", "-q"]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    let out = common::stdout(&o);
+    assert!(!out.contains("inf"), "{out}");
+    assert!(out.contains("Hz where the reference is silent"), "{out}");
+    let o = common::soma(&[
+        "run", "examples/xor_sfq.snn", "--target", "reram_128", "--duration", "100ms", "--compare-reference", "-q",
+    ]);
+    assert!(o.status.success(), "{}", common::stderr(&o));
+    assert!(common::stdout(&o).contains("(reference silent)"), "{}", common::stdout(&o));
+}

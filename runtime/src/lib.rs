@@ -7,10 +7,13 @@
 //!   routing, congestion and an energy ledger.
 //! - [`crossbar`]: the resistive crossbar, whose arrays and ADCs compute the synaptic input (with seeded device
 //!   non-idealities) while the reference kernels update the neurons, with an energy ledger per component.
+//! - [`fidelity`]: an engine's spikes against the reference's (rates, spikes matched within one step), the one
+//!   comparison behind every family's `--compare-reference`.
 //! - [`sfq`]: pulse-level simulation of superconducting SFQ netlists in femtoseconds, with timing violations,
 //!   merger collisions and switching plus static energy.
 
 pub mod crossbar;
+pub mod fidelity;
 pub mod reference;
 pub mod sfq;
 pub mod spinnaker;
