@@ -9,11 +9,11 @@ use soma_isa::units::Dim;
 use serde::{Deserialize, Serialize};
 use soma_targets::Target;
 
-use crate::compile::build;
 use crate::html::{bars, page, table};
 use crate::load::quantity;
 use crate::output::write_atomic;
-use crate::run::execute;
+use crate::family::FigureRun;
+use crate::pipeline::Reference;
 use crate::{CompareArgs, Failure, InputArgs};
 
 /// One target's headline figures for a network, whatever the target's family.
@@ -57,72 +57,13 @@ pub struct MachineFigures {
 
 /// Compiles or lowers `input` for `target` (SpiNNaker machines of `boards`), runs it for `duration` s next to the
 /// float reference, and gives the headline figures. Crossbar targets run without non-idealities.
-pub fn figures(
-    input: &InputArgs,
-    target: &Target,
-    seed: u64,
-    boards: &str,
-    duration: f64,
-    quiet: bool,
-) -> Result<Figures, Failure> {
-    let rate_error = |reference: Option<&crate::run::Reference>| reference.map_or(f64::NAN, |f| f.mean_rate_error());
-    let silent = |reference: Option<&crate::run::Reference>| reference.map_or(0.0, |f| f.silent_reference_hz());
-    Ok(if target.sfq().is_some() {
-        let options = crate::sfq::Options { duration, compare: true, quiet };
-        let (r, _, _) = crate::sfq::execute(input, None, None, target, seed, &options)?;
-        Figures {
-            energy_j: r.energy_j,
-            wall_plug_energy_j: r.wall_plug_energy_j,
-            energy_per_synaptic_event_j: r.run.energy_per_synaptic_event_j,
-            step_latency_s: r.run.step_latency_s,
-            size: r.ledger.junctions,
-            size_unit: "junctions".into(),
-            machine: None,
-            rate_error: rate_error(r.run.reference.as_ref()),
-            silent_reference_hz: silent(r.run.reference.as_ref()),
-        }
-    } else if target.crossbar().is_some() {
-        let options = crate::crossbar::Options {
-            nonideal: "none",
-            read_after: 0.0,
-            device_random: None,
-            adc_range: 1.0,
-            duration,
-            compare: true,
-            quiet,
-        };
-        let (r, _, _) = crate::crossbar::execute(input, None, None, target, seed, &options)?;
-        Figures {
-            energy_j: r.energy_j,
-            wall_plug_energy_j: r.energy_j,
-            energy_per_synaptic_event_j: r.run.energy_per_synaptic_event_j,
-            step_latency_s: r.run.step_latency_s,
-            size: r.mapping.tiles as u64,
-            size_unit: "tiles".into(),
-            machine: None,
-            rate_error: rate_error(r.run.reference.as_ref()),
-            silent_reference_hz: silent(r.run.reference.as_ref()),
-        }
-    } else {
-        let built = build(input, None, target, Some(boards), seed, quiet)?;
-        let (r, _) = execute(&built.image, target, Some(&built), duration, true, quiet)?;
-        Figures {
-            energy_j: r.energy_j,
-            wall_plug_energy_j: r.energy_j,
-            energy_per_synaptic_event_j: r.energy_per_synaptic_event_j,
-            step_latency_s: r.step_latency_s,
-            size: r.energy_counts.cores,
-            size_unit: "cores".into(),
-            machine: Some(MachineFigures {
-                chips: r.energy_counts.chips,
-                overruns: r.overruns,
-                dropped_packets: r.dropped_packets,
-                ring_buffer_saturations: r.ring_buffer_saturations,
-            }),
-            rate_error: rate_error(r.reference.as_ref()),
-            silent_reference_hz: silent(r.reference.as_ref()),
-        }
-    })
+pub fn figures(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<Figures, Failure> {
+    crate::family::for_target(target)?.figures(input, target, run)
+}
+
+/// The mean rate error and the largest rate where the reference is silent, of a comparison (`NaN` and 0 without one).
+pub fn fidelity_figures(reference: Option<&Reference>) -> (f64, f64) {
+    reference.map_or((f64::NAN, 0.0), |f| (f.mean_rate_error(), f.silent_reference_hz()))
 }
 
 /// Runs the command.
@@ -133,7 +74,8 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut energies = Vec::new();
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let f = figures(&args.input, &target, args.seed, "auto", duration, args.quiet)?;
+        let run = FigureRun { seed: args.seed, duration, boards: None, quiet: args.quiet };
+        let f = figures(&args.input, &target, &run)?;
         let (energy, wall_plug, per_event, latency, err) =
             (f.energy_j, f.wall_plug_energy_j, f.energy_per_synaptic_event_j, f.step_latency_s, f.rate_error);
         let units = format!("{} {}", f.size, if f.size_unit == "junctions" { "JJs" } else { &f.size_unit });

@@ -15,10 +15,12 @@ use soma_runtime::reference::RunOptions;
 use soma_targets::Target;
 use soma_targets::crossbar::Crossbar;
 
-use crate::compile::{ClearOnDrop, instance_of, spinner};
+use crate::pipeline::{ClearOnDrop, instance_of, spinner, weight_error_text};
 use crate::load::quantity;
 use crate::output::{self, thousands};
-use crate::run::{ConstantReport, RunSummary, Spikes, against_reference};
+use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
+use crate::compare::{Figures, fidelity_figures};
+use crate::family::{FigureRun, refuse_boards};
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 /// The report of a crossbar run (the `--json` output).
@@ -66,7 +68,7 @@ fn mapping_text(m: &crossbar::Report) -> String {
         m.cells_per_weight,
         100.0 * m.block_utilisation,
         100.0 * m.cell_utilisation,
-    ) + &crate::compile::weight_error_text(m.weight_error_rms, &m.weight_errors)
+    ) + &weight_error_text(m.weight_error_rms, &m.weight_errors)
 }
 
 /// `soma compile` on a crossbar target: maps the network and reports; writes no file.
@@ -286,4 +288,58 @@ fn text_report(r: &Report) -> String {
     );
     s += &format!("slowest step {:.3e} s of hardware time\n", l.step_latency_max_s);
     s + &r.run.text("crossbar")
+}
+
+/// The crossbar family in the registry.
+pub struct Cli;
+
+impl crate::family::Family for Cli {
+    fn name(&self) -> &'static str {
+        "crossbar"
+    }
+
+    fn reads(&self, bytes: &[u8]) -> bool {
+        soma_isa::codec::is::<CrossbarImage>(bytes)
+    }
+
+    fn compile(&self, args: &CompileArgs, target: &Target) -> Result<(), Failure> {
+        refuse_boards(args.boards.as_deref(), target)?;
+        compile(args, target)
+    }
+
+    fn run_network(&self, args: &RunArgs, target: &Target) -> Result<(), Failure> {
+        refuse_boards(args.boards.as_deref(), target)?;
+        run(args, target, None)
+    }
+
+    fn run_image(&self, args: &RunArgs) -> Result<(), Failure> {
+        let (image, target) = read_image(&args.input.file, args.target.as_deref())?;
+        run(args, &target, Some(image))
+    }
+
+    fn figures(&self, input: &InputArgs, target: &Target, f: &FigureRun) -> Result<Figures, Failure> {
+        refuse_boards(f.boards, target)?;
+        let options = Options {
+            nonideal: "none",
+            read_after: 0.0,
+            device_random: None,
+            adc_range: 1.0,
+            duration: f.duration,
+            compare: true,
+            quiet: f.quiet,
+        };
+        let (r, _, _) = execute(input, None, None, target, f.seed, &options)?;
+        let (rate_error, silent_reference_hz) = fidelity_figures(r.run.reference.as_ref());
+        Ok(Figures {
+            energy_j: r.energy_j,
+            wall_plug_energy_j: r.energy_j,
+            energy_per_synaptic_event_j: r.run.energy_per_synaptic_event_j,
+            step_latency_s: r.run.step_latency_s,
+            size: r.mapping.tiles as u64,
+            size_unit: "tiles".into(),
+            machine: None,
+            rate_error,
+            silent_reference_hz,
+        })
+    }
 }

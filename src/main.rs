@@ -5,15 +5,18 @@ mod check;
 mod compare;
 mod compile;
 mod crossbar;
+mod family;
 mod family_report;
 mod html;
 mod import;
 mod load;
 mod output;
+mod pipeline;
 mod report;
 mod run;
 mod sfq;
 mod simulate;
+mod spinnaker;
 mod sweep;
 mod targets;
 

@@ -11,7 +11,8 @@ use soma_targets::spinnaker::LINK_OFFSETS;
 use crate::family_report::FamilyRun;
 use crate::html::{LinkLine, bars, esc, mesh, page, raster, table};
 use crate::output::write_atomic;
-use crate::run::{ConstantReport, Reference, Report, text_report};
+use crate::pipeline::{ConstantReport, Reference};
+use crate::spinnaker::{Report, text_report};
 use crate::{Failure, ReportArgs};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).

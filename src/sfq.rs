@@ -15,10 +15,12 @@ use soma_runtime::sfq::{Ledger, run as simulate};
 use soma_targets::Target;
 use soma_targets::sfq::Sfq;
 
-use crate::compile::{ClearOnDrop, instance_of, spinner};
+use crate::pipeline::{ClearOnDrop, instance_of, refuse_device_flags, spinner, weight_error_text};
 use crate::load::quantity;
 use crate::output::{self, PopulationRate, thousands};
-use crate::run::{ConstantReport, RunSummary, Spikes, against_reference};
+use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
+use crate::compare::{Figures, fidelity_figures};
+use crate::family::{FigureRun, refuse_boards};
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 /// The report of an SFQ run (the `--json` output).
@@ -101,7 +103,7 @@ fn mapping_text(m: &sfq::Report) -> String {
             m.longest_path_ps, m.step_ps
         );
     }
-    s + &crate::compile::weight_error_text(m.weight_error_rms, &m.weight_errors)
+    s + &weight_error_text(m.weight_error_rms, &m.weight_errors)
 }
 
 /// `soma compile` on an SFQ target: lowers the network and reports; `-o` writes the image, or with `--emit
@@ -283,4 +285,52 @@ fn text_report(r: &Report) -> String {
         s += &format!("first spike: {}\n", firsts.join(", "));
     }
     s + &r.run.text("sfq")
+}
+
+/// The SFQ family in the registry.
+pub struct Cli;
+
+impl crate::family::Family for Cli {
+    fn name(&self) -> &'static str {
+        "sfq"
+    }
+
+    fn reads(&self, bytes: &[u8]) -> bool {
+        soma_isa::codec::is::<SfqImage>(bytes)
+    }
+
+    fn compile(&self, args: &CompileArgs, target: &Target) -> Result<(), Failure> {
+        refuse_boards(args.boards.as_deref(), target)?;
+        compile(args, target)
+    }
+
+    fn run_network(&self, args: &RunArgs, target: &Target) -> Result<(), Failure> {
+        refuse_boards(args.boards.as_deref(), target)?;
+        refuse_device_flags(args, &format!("{} is a sfq target", target.name))?;
+        run(args, target, None)
+    }
+
+    fn run_image(&self, args: &RunArgs) -> Result<(), Failure> {
+        refuse_device_flags(args, "this is an SFQ image")?;
+        let (image, target) = read_image(&args.input.file, args.target.as_deref())?;
+        run(args, &target, Some(image))
+    }
+
+    fn figures(&self, input: &InputArgs, target: &Target, f: &FigureRun) -> Result<Figures, Failure> {
+        refuse_boards(f.boards, target)?;
+        let options = Options { duration: f.duration, compare: true, quiet: f.quiet };
+        let (r, _, _) = execute(input, None, None, target, f.seed, &options)?;
+        let (rate_error, silent_reference_hz) = fidelity_figures(r.run.reference.as_ref());
+        Ok(Figures {
+            energy_j: r.energy_j,
+            wall_plug_energy_j: r.wall_plug_energy_j,
+            energy_per_synaptic_event_j: r.run.energy_per_synaptic_event_j,
+            step_latency_s: r.run.step_latency_s,
+            size: r.ledger.junctions,
+            size_unit: "junctions".into(),
+            machine: None,
+            rate_error,
+            silent_reference_hz,
+        })
+    }
 }

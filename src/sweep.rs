@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use soma_isa::units::Dim;
 
 use crate::compare::{Figures, figures};
+use crate::family::FigureRun;
 use crate::html::{esc, page, pareto, table};
 use crate::load::quantity;
 use crate::output::write_atomic;
@@ -90,8 +91,8 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             }
             let target = soma_targets::with_overrides(&args.target, settings)
                 .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-            let boards = args.boards.as_deref().unwrap_or("auto");
-            let figures = figures(&args.input, &target, args.seed, boards, duration, true)?;
+            let run = FigureRun { seed: args.seed, duration, boards: args.boards.as_deref(), quiet: true };
+            let figures = figures(&args.input, &target, &run)?;
             let point = Point { settings: settings.clone(), figures };
             let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;
             write_atomic(&file, |w: &mut dyn Write| w.write_all(json.as_bytes()))
