@@ -41,6 +41,30 @@ pub struct Figures {
     pub silent_reference_hz: f64,
 }
 
+impl Figures {
+    /// Why the figures cannot be a run's (for figures read back from a file): negative or non-finite energies and
+    /// times, an empty size.
+    pub fn check(&self) -> Result<(), String> {
+        let quantities = [
+            ("energy_j", self.energy_j),
+            ("wall_plug_energy_j", self.wall_plug_energy_j),
+            ("energy_per_synaptic_event_j", self.energy_per_synaptic_event_j),
+            ("step_latency_s", self.step_latency_s),
+            ("silent_reference_hz", self.silent_reference_hz),
+        ];
+        if let Some((name, v)) = quantities.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
+            return Err(format!("{name} = {v} is not a finite non-negative quantity"));
+        }
+        if !(self.rate_error.is_nan() || (self.rate_error.is_finite() && self.rate_error >= 0.0)) {
+            return Err(format!("rate_error = {} is not a mean absolute error", self.rate_error));
+        }
+        if !["cores", "tiles", "junctions"].contains(&self.size_unit.as_str()) {
+            return Err(format!("size_unit `{}` is not cores, tiles or junctions", self.size_unit));
+        }
+        Ok(())
+    }
+}
+
 /// What only a SpiNNaker-style machine reports.
 #[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
 pub struct MachineFigures {

@@ -16,11 +16,16 @@ use crate::family::FigureRun;
 use crate::html::{esc, page, pareto, table};
 use crate::load::quantity;
 use crate::output::write_atomic;
+use soma_isa::codec::fnv1a;
 use crate::{Failure, SweepArgs};
 
 /// One design point's results.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Point {
+    /// The hash of everything that determines the figures ([`point_key`]); a stored point is reused only under
+    /// the same key (points written before soma keyed them have none and are recomputed).
+    #[serde(default)]
+    pub key: String,
     /// The constants set, `(name, value)`.
     pub settings: Vec<(String, f64)>,
     /// What the point measured.
@@ -44,9 +49,46 @@ fn axis(spec: &str) -> Result<(String, Vec<f64>), Failure> {
     Ok((key.trim().to_string(), values))
 }
 
-fn point_file(dir: &Path, settings: &[(String, f64)]) -> PathBuf {
+/// The hash of what every point of this sweep shares: soma's version, the network file's bytes, every input
+/// option (`--set`, `--dt`, format and connectome options), the seed, the duration and `--boards`.
+fn experiment_key(args: &SweepArgs, duration: f64) -> Result<u64, Failure> {
+    let network = std::fs::read(&args.input.file)
+        .map_err(|e| Failure::User(format!("error: cannot read {}: {e}\n", args.input.file.display())))?;
+    let options = format!(
+        "soma {} | {:?} | seed {} | duration {:016x} | boards {:?}",
+        env!("CARGO_PKG_VERSION"),
+        args.input,
+        args.seed,
+        duration.to_bits(),
+        args.boards
+    );
+    Ok(fnv1a(network.into_iter().chain(options.into_bytes())))
+}
+
+/// A point's key: the experiment's and the target's (its name and the fingerprint of every constant of the
+/// preset with the point's settings applied).
+fn point_key(experiment: u64, target: &soma_targets::Target) -> String {
+    let id = fnv1a(experiment.to_le_bytes().into_iter().chain(target.fingerprint.to_le_bytes()).chain(target.name.bytes()));
+    format!("{id:016x}")
+}
+
+/// `DIR/points/SETTINGS@KEY.json`: points of other experiments in the same folder never collide.
+fn point_file(dir: &Path, settings: &[(String, f64)], key: &str) -> PathBuf {
     let id: Vec<String> = settings.iter().map(|(k, v)| format!("{}={v}", k.replace('.', "_"))).collect();
-    dir.join("points").join(format!("{}.json", id.join(",")))
+    dir.join("points").join(format!("{}@{key}.json", id.join(",")))
+}
+
+/// A stored point, if it is this point's and well formed; otherwise why not (`None`: there is none).
+fn stored(file: &Path, key: &str, settings: &[(String, f64)]) -> Option<Result<Point, String>> {
+    let text = std::fs::read_to_string(file).ok()?;
+    let point = match serde_json::from_str::<Point>(&text) {
+        Ok(p) => p,
+        Err(e) => return Some(Err(format!("{}: not a sweep point ({e})", file.display()))),
+    };
+    if point.key != key || point.settings != settings {
+        return Some(Err(format!("{}: written for another experiment", file.display())));
+    }
+    Some(point.figures.check().map(|()| point).map_err(|e| format!("{}: {e}", file.display())))
 }
 
 /// Runs the command.
@@ -79,21 +121,28 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         ProgressStyle::with_template("{spinner} sweep [{bar:30}] {pos}/{len} points")
             .map_err(|e| Failure::Internal(e.into()))?,
     );
+    let experiment = experiment_key(args, duration)?;
     let reused = std::sync::atomic::AtomicUsize::new(0);
+    let refused = std::sync::Mutex::new(Vec::new());
     let results: Vec<Point> = points
         .par_iter()
         .map(|settings| -> Result<Point, Failure> {
-            let file = point_file(&args.out, settings);
-            if let Some(p) = std::fs::read_to_string(&file).ok().and_then(|t| serde_json::from_str::<Point>(&t).ok()) {
-                reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-                bar.inc(1);
-                return Ok(p);
-            }
             let target = soma_targets::with_overrides(&args.target, settings)
                 .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+            let key = point_key(experiment, &target);
+            let file = point_file(&args.out, settings, &key);
+            match stored(&file, &key, settings) {
+                Some(Ok(p)) => {
+                    reused.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                    bar.inc(1);
+                    return Ok(p);
+                }
+                Some(Err(why)) => refused.lock().map_err(|_| Failure::Internal(anyhow::anyhow!("poisoned")))?.push(why),
+                None => {}
+            }
             let run = FigureRun { seed: args.seed, duration, boards: args.boards.as_deref(), quiet: true };
             let figures = figures(&args.input, &target, &run)?;
-            let point = Point { settings: settings.clone(), figures };
+            let point = Point { key, settings: settings.clone(), figures };
             let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;
             write_atomic(&file, |w: &mut dyn Write| w.write_all(json.as_bytes()))
                 .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
@@ -180,6 +229,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     write_atomic(&args.out.join("sweep.html"), |w: &mut dyn Write| w.write_all(html.as_bytes()))
         .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
     let reused = reused.into_inner();
+    for why in refused.into_inner().unwrap_or_default() {
+        eprintln!("recomputed: {why}");
+    }
     eprintln!(
         "{} points: {} computed, {} reused from {}",
         results.len(),

@@ -112,6 +112,10 @@ fn crossbar_and_sfq_runs_get_report_pages_whose_energy_parts_sum_to_the_total() 
 }
 
 fn sweep(dir: &std::path::Path) -> (String, String) {
+    sweep_for(dir, "50ms")
+}
+
+fn sweep_for(dir: &std::path::Path, duration: &str) -> (String, String) {
     let net = dir.join("net.snn");
     std::fs::write(&net, SMALL).expect("write");
     let o = soma(&[
@@ -122,7 +126,7 @@ fn sweep(dir: &std::path::Path) -> (String, String) {
         "--out",
         dir.join("out").to_str().expect("path"),
         "--duration",
-        "50ms",
+        duration,
         "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
@@ -152,6 +156,23 @@ fn sweeps_show_the_expected_trends_and_resume() {
     std::fs::remove_file(&points[0]).expect("remove");
     let (again, log) = sweep(&dir);
     assert!(log.contains("1 computed, 2 reused"), "{log}");
+    assert_eq!(again, csv);
+    // All reused: the CSV is the same bytes (floats read back exactly).
+    let (again, log) = sweep(&dir);
+    assert!(log.contains("0 computed, 3 reused"), "{log}");
+    assert_eq!(again, csv);
+    // Another experiment in the same folder (another duration) reuses nothing, and leaves the first one's points.
+    let (other, log) = sweep_for(&dir, "20ms");
+    assert!(log.contains("3 computed, 0 reused"), "{log}");
+    assert_ne!(other, csv);
+    assert_eq!(std::fs::read_dir(dir.join("out/points")).expect("points").count(), 6);
+    // A stored point that cannot be a run's is recomputed, and the log says why.
+    let text = std::fs::read_to_string(&points[1]).expect("point");
+    let value: serde_json::Value = serde_json::from_str(&text).expect("json");
+    let energy = value["energy_j"].to_string();
+    std::fs::write(&points[1], text.replacen(&format!("\"energy_j\": {energy}"), "\"energy_j\": -1", 1)).expect("write");
+    let (again, log) = sweep(&dir);
+    assert!(log.contains("1 computed, 2 reused") && log.contains("energy_j = -1"), "{log}");
     assert_eq!(again, csv);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
