@@ -422,7 +422,7 @@ pub fn execute(
     bar.finish_and_clear();
     let run_s = run_start.elapsed().as_secs_f64();
     let ledger =
-        Ledger::new(spinn, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
+        Ledger::new(spinn, image.header.boards, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
     let counters = machine.counters();
     let budget = machine.budget() as f64;
     let per_step = |c: &soma_runtime::spinnaker::CoreCounters| c.cycles as f64 / steps.max(1) as f64;

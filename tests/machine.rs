@@ -245,16 +245,23 @@ fn the_energy_ledger_is_spynnakers_formula() {
     for _ in 0..steps {
         m.advance();
     }
-    let l = Ledger::new(s, m.chips, m.counters(), m.router_traversals, steps, img.header.dt);
+    let l = Ledger::new(s, img.header.boards, m.chips, m.counters(), m.router_traversals, steps, img.header.dt);
     let seconds = 200.0 * 1e-4;
-    // idle: 0.35 W x 48 chips x 20 ms; active: 0.034 W x 2 cores x 20 ms; packets: 1 nJ x 10 packets x 1 router.
-    assert_eq!(l.chips, 48);
+    // idle: one 48-chip board at 26.84 W x 20 ms (spinn_machine's board model, not 48 x 0.35 W = 16.8 W);
+    // active: 0.034 W x 2 cores x 20 ms; packets: 1 nJ x 10 packets x 1 router.
+    assert_eq!((img.header.boards, l.chips), (1, 48));
     assert_eq!(l.cores, 2);
     assert_eq!(l.router_traversals, 10);
-    assert!((l.idle_chips_j - 0.35 * 48.0 * seconds).abs() < 1e-12);
+    assert!((l.idle_chips_j - 26.84 * seconds).abs() < 1e-12);
     assert!((l.active_cores_j - 0.034 * 2.0 * seconds).abs() < 1e-12);
     assert!((l.packets_j - 10.0 * 1e-9).abs() < 1e-18);
-    assert!((l.total_j() - (0.35 * 48.0 + 0.034 * 2.0) * seconds - 10e-9).abs() < 1e-12);
+    assert!((l.total_j() - (26.84 + 0.034 * 2.0) * seconds - 10e-9).abs() < 1e-12);
+    // Below a board (spinn_machine's `n_boards = 0`), chip by chip: 0.35 W x 4 chips.
+    let sub_board = Ledger::new(s, 0, 4, m.counters(), m.router_traversals, steps, img.header.dt);
+    assert!((sub_board.idle_chips_j - 0.35 * 4.0 * seconds).abs() < 1e-12);
+    // Three boards: three times the board.
+    let three = Ledger::new(s, 3, 144, m.counters(), m.router_traversals, steps, img.header.dt);
+    assert!((three.idle_chips_j - 3.0 * 26.84 * seconds).abs() < 1e-12);
     assert_eq!(l.synaptic_events, 10);
     assert!((l.per_synaptic_event_j() - l.total_j() / 10.0).abs() < 1e-15);
     // Cycles: every step updates one neuron; ten packets each fetch a one-word row.

@@ -69,8 +69,11 @@ crate::sections! {
     }
     /// Energy.
     energy Energy {
-        /// Idle power per chip, W.
+        /// Idle power per chip, W: charged chip by chip only for machines smaller than a board.
         idle_chip_w,
+        /// Idle power of a whole board (its chips, SDRAM and board parts), W: charged per board for machines of
+        /// one board or more, as sPyNNaker's board model does.
+        idle_board_w,
         /// Extra power per busy core, W.
         active_core_w,
         /// Per multicast packet, J.

@@ -1,5 +1,6 @@
-//! The energy ledger, after sPyNNaker's own model (`compute_energy_used.py`): every chip of the machine draws its
-//! idle power for the whole run, every loaded core its active overhead for the whole run, and every multicast
+//! The energy ledger, after sPyNNaker's own model (`compute_energy_used.py` and spinn_machine's board versions):
+//! the machine idles for the whole run (a 48-chip board's idle power per board, or chip by chip for a machine
+//! smaller than a board), every loaded core draws its active overhead for the whole run, and every multicast
 //! packet costs its energy at every router it passes (1 nJ = 40 bits x 25 pJ per bit). The counts behind every
 //! term are kept, so a report can show them next to the joules.
 
@@ -10,7 +11,8 @@ use super::CoreCounters;
 /// Energy by term, in joules, with the counts they come from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ledger {
-    /// Idle chips: `idle_chip_w x chips x model time`.
+    /// The idle machine: `idle_board_w x boards x model time`, or `idle_chip_w x chips x model time` below a
+    /// board (spinn_machine's `get_idle_energy`).
     pub idle_chips_j: f64,
     /// Loaded cores: `active_core_w x cores x model time`.
     pub active_cores_j: f64,
@@ -30,10 +32,18 @@ pub struct Ledger {
     pub busy_fraction: f64,
 }
 
+/// The machine's idle power: per board from one board on, per chip below (spinn_machine `Version5.get_idle_energy`
+/// with `n_boards = 0` for sub-board machines).
+pub fn idle_w(target: &SpiNNaker, boards: u32, chips: usize) -> f64 {
+    let e = &target.energy;
+    if boards >= 1 { e.idle_board_w.value * f64::from(boards) } else { e.idle_chip_w.value * chips as f64 }
+}
+
 impl Ledger {
     /// The ledger of a run.
     pub fn new(
         target: &SpiNNaker,
+        boards: u32,
         chips: usize,
         counters: &[CoreCounters],
         router_traversals: u64,
@@ -45,7 +55,7 @@ impl Ledger {
         let cores = counters.len() as u64;
         let available = cores as f64 * t * target.machine.clock_hz.value;
         Ledger {
-            idle_chips_j: e.idle_chip_w.value * chips as f64 * t,
+            idle_chips_j: idle_w(target, boards, chips) * t,
             active_cores_j: e.active_core_w.value * cores as f64 * t,
             packets_j: e.packet_j.value * router_traversals as f64,
             chips: chips as u64,
