@@ -4,13 +4,11 @@
 
 use std::io::Write;
 
-use soma_isa::units::Dim;
 
 use serde::{Deserialize, Serialize};
 use soma_targets::Target;
 
 use crate::html::{bars, page, table};
-use crate::load::quantity;
 use crate::output::write_atomic;
 use crate::family::FigureRun;
 use crate::pipeline::Reference;
@@ -93,7 +91,7 @@ pub fn fidelity_figures(reference: Option<&Reference>) -> (f64, f64) {
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &CompareArgs) -> Result<(), Failure> {
-    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let duration = crate::load::time("--duration", &args.duration, false)?;
     let mut rows = Vec::new();
     let mut energies = Vec::new();
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {

@@ -9,14 +9,12 @@ use serde::Serialize;
 use soma_compiler::crossbar;
 use soma_isa::crossbar::{CrossbarImage, CrossbarProgram};
 use soma_isa::instance::Instance;
-use soma_isa::units::Dim;
 use soma_runtime::crossbar::{Ledger, Nonideal, run as emulate};
 use soma_runtime::reference::RunOptions;
 use soma_targets::Target;
 use soma_targets::crossbar::Crossbar;
 
 use crate::pipeline::{ClearOnDrop, instance_of, spinner, weight_error_text};
-use crate::load::quantity;
 use crate::output::{self, thousands};
 use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::compare::{Figures, fidelity_figures};
@@ -195,7 +193,7 @@ pub fn execute(
         })?;
         nonideal.device_random.push(k);
     }
-    let steps = (o.duration / inst.dt).round() as u64;
+    let steps = crate::pipeline::steps(&format!("{:e}s", o.duration), o.duration, inst.dt)?;
     let bar = output::step_bar(steps, o.quiet, "running")?;
     let opts = RunOptions { steps, record_all_spikes: true };
     let out = emulate(&inst, &program, xb, &nonideal, &opts, |done| bar.set_position(done));
@@ -232,10 +230,10 @@ pub fn execute(
 pub fn run(args: &RunArgs, target: &Target, image: Option<CrossbarImage>) -> Result<(), Failure> {
     let options = Options {
         nonideal: &args.nonideal,
-        read_after: quantity("--read-after", &args.read_after, Dim::TIME)?,
+        read_after: crate::load::time("--read-after", &args.read_after, false)?,
         device_random: args.device_random.as_deref(),
         adc_range: args.adc_range,
-        duration: quantity("--duration", &args.duration, Dim::TIME)?,
+        duration: crate::load::time("--duration", &args.duration, false)?,
         compare: args.compare_reference,
         quiet: args.quiet,
     };

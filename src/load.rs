@@ -73,6 +73,27 @@ fn user(message: String) -> Failure {
     Failure::User(format!("error: {message}\n"))
 }
 
+/// Evaluates a command-line time (`--duration`, `--dt`, `--read-after`): a quantity with a time unit (`0.1ms`,
+/// `"0.25 s"`) or a bare number of seconds (`1e-4`), finite and not negative (`positive`: above zero).
+pub fn time(flag: &str, text: &str, positive: bool) -> Result<f64, Failure> {
+    let x = match snn::eval_quantity(text) {
+        Ok((x, d)) if d == Dim::TIME || d == Dim::NONE => x,
+        Ok((x, d)) => {
+            return Err(user(format!(
+                "{flag} {text}: expected a time such as 1s, 0.1ms or 1e-4 (seconds), got {x} as {}",
+                d.describe()
+            )));
+        }
+        Err(e) => return Err(Failure::User(render_all(&e.diagnostics(text), flag, text))),
+    };
+    let ok = x.is_finite() && if positive { x > 0.0 } else { x >= 0.0 };
+    if !ok {
+        let want = if positive { "a positive" } else { "a non-negative" };
+        return Err(user(format!("{flag} {text}: expected {want} finite time, got {x} s")));
+    }
+    Ok(x)
+}
+
 /// Evaluates a command-line quantity such as `0.1ms` and checks its dimension.
 pub fn quantity(flag: &str, text: &str, dim: Dim) -> Result<f64, Failure> {
     match snn::eval_quantity(text) {
@@ -223,7 +244,7 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
     if format != Format::Snn && !args.set.is_empty() {
         return Err(user("--set overrides constants of .snn files only".into()));
     }
-    let dt = args.dt.as_deref().map(|d| quantity("--dt", d, Dim::TIME)).transpose()?;
+    let dt = args.dt.as_deref().map(|d| time("--dt", d, true)).transpose()?;
     if format != Format::Nir && spike_input.is_some() {
         return Err(user("--input feeds the Input nodes of .nir graphs only".into()));
     }

@@ -143,3 +143,16 @@ pub fn refuse_device_flags(args: &crate::RunArgs, what: &str) -> Result<(), Fail
     }
     Ok(())
 }
+
+/// The steps of `duration` s at `dt`, refused (naming `--duration TEXT`) beyond the 2^32 - 1 steps a run can
+/// record, before any work.
+pub fn steps(text: &str, duration: f64, dt: f64) -> Result<u64, Failure> {
+    let steps = (duration / dt).round();
+    if !(steps <= u32::MAX as f64) {
+        return Err(Failure::User(format!(
+            "error: --duration {text}: {steps:.3e} time steps of {dt} s is more than the {} steps a run can record\n",
+            u32::MAX
+        )));
+    }
+    Ok(steps as u64)
+}

@@ -10,13 +10,11 @@ use serde::Serialize;
 use soma_compiler::sfq;
 use soma_isa::instance::Instance;
 use soma_isa::sfq::{SfqImage, SfqProgram};
-use soma_isa::units::Dim;
 use soma_runtime::sfq::{Ledger, run as simulate};
 use soma_targets::Target;
 use soma_targets::sfq::Sfq;
 
 use crate::pipeline::{ClearOnDrop, instance_of, refuse_device_flags, spinner, weight_error_text};
-use crate::load::quantity;
 use crate::output::{self, PopulationRate, thousands};
 use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::compare::{Figures, fidelity_figures};
@@ -197,7 +195,7 @@ pub fn execute(
         (inst, program, mapping, name)
     };
     drop(clear);
-    let steps = (duration / inst.dt).round() as u64;
+    let steps = crate::pipeline::steps(&format!("{duration:e}s"), duration, inst.dt)?;
     let bar = output::step_bar(steps, quiet, "simulating pulses")?;
     let image = SfqImage { program, network: inst };
     let out = simulate(&image, lib, steps, |done| bar.set_position(done));
@@ -232,7 +230,7 @@ pub fn execute(
 
 /// `soma run` on an SFQ target, of a network or of `image` (read by [`read_image`]).
 pub fn run(args: &RunArgs, target: &Target, image: Option<SfqImage>) -> Result<(), Failure> {
-    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let duration = crate::load::time("--duration", &args.duration, false)?;
     let options = Options { duration, compare: args.compare_reference, quiet: args.quiet };
     let (report, spikes, inst) = execute(&args.input, image, args.spike_input.as_deref(), target, args.seed, &options)?;
     if let Some(path) = &args.spikes {

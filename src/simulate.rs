@@ -6,9 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use soma_compiler::diag::Diagnostic;
-use soma_compiler::front::snn::eval_quantity;
 use soma_compiler::instantiate::instantiate;
-use soma_isa::units::Dim;
 use soma_runtime::reference::{RunOptions, RunResult, Simulator};
 
 use crate::load::{self, render_all};
@@ -30,22 +28,10 @@ struct Report {
     wall_s: f64,
 }
 
-fn duration(text: &str) -> Result<f64, Failure> {
-    let label = "--duration";
-    match eval_quantity(text) {
-        Ok((x, d)) if d == Dim::TIME && x.is_finite() && x >= 0.0 => Ok(x),
-        Ok((x, d)) => Err(Failure::User(format!(
-            "error: --duration {text}: expected a non-negative time such as 1s or 500ms, got {x} in {}\n",
-            d.describe()
-        ))),
-        Err(e) => Err(Failure::User(render_all(&e.diagnostics(text), label, text))),
-    }
-}
-
 /// Runs the command.
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let wall = Instant::now();
-    let duration_s = duration(&args.duration)?;
+    let duration_s = load::time("--duration", &args.duration, false)?;
     let loaded = load::load(&args.input, args.spike_input.as_deref(), &args.probe)?;
     let net = &loaded.network;
     let inst = instantiate(net, args.seed).map_err(|e| {
@@ -53,16 +39,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         Failure::User(render_all(&[d], &loaded.name, &loaded.text))
     })?;
     let build_s = wall.elapsed().as_secs_f64();
-    let steps = (duration_s / inst.dt).round();
-    if steps > u32::MAX as f64 {
-        return Err(Failure::User(format!(
-            "error: --duration {}: {steps} time steps of {} s is more than the {} steps a run can record\n",
-            args.duration,
-            inst.dt,
-            u32::MAX
-        )));
-    }
-    let steps = steps as u64;
+    let steps = crate::pipeline::steps(&args.duration, duration_s, inst.dt)?;
     let bar = crate::output::step_bar(steps, args.quiet, "simulating")?;
     let run_start = Instant::now();
     let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() };

@@ -10,11 +10,9 @@ use serde::{Deserialize, Serialize};
 use soma_compiler::spinnaker::{self, PassTime};
 use soma_compiler::weights::WeightError;
 use soma_isa::image::{CoreKind, Image};
-use soma_isa::units::Dim;
 use soma_runtime::spinnaker::{Ledger, Machine};
 use soma_targets::Target;
 
-use crate::load::quantity;
 use crate::output::{self, thousands, write_atomic};
 use crate::pipeline::{
     ClearOnDrop, ConstantReport, Reference, Spikes, against_reference, instance_of, refuse_device_flags, spinner,
@@ -401,7 +399,7 @@ pub fn execute(
     };
     let mut machine =
         Machine::new(image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-    let steps = (duration / image.header.dt).round() as u64;
+    let steps = crate::pipeline::steps(&format!("{duration:e}s"), duration, image.header.dt)?;
     let bar = output::step_bar(steps, quiet, "running")?;
     let mut spikes: Spikes = Vec::new();
     let mut counts = vec![0u64; image.populations.len()];
@@ -622,7 +620,7 @@ pub fn text_report(r: &Report) -> String {
 
 /// `soma run` on a SpiNNaker target, of a network (`image` `None`: compiled here) or of an image.
 pub fn run(args: &RunArgs, target: &Target, image: Option<Image>) -> Result<(), Failure> {
-    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let duration = crate::load::time("--duration", &args.duration, false)?;
     refuse_device_flags(args, &image.as_ref().map_or_else(|| format!("{} is a spinnaker target", target.name), |_| {
         "this is a SpiNNaker image".to_string()
     }))?;

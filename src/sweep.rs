@@ -9,12 +9,10 @@ use std::path::{Path, PathBuf};
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
-use soma_isa::units::Dim;
 
 use crate::compare::{Figures, figures};
 use crate::family::FigureRun;
 use crate::html::{esc, page, pareto, table};
-use crate::load::quantity;
 use crate::output::write_atomic;
 use soma_isa::codec::fnv1a;
 use crate::{Failure, SweepArgs};
@@ -94,7 +92,7 @@ fn stored(file: &Path, key: &str, settings: &[(String, f64)]) -> Option<Result<P
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &SweepArgs) -> Result<(), Failure> {
-    let duration = quantity("--duration", &args.duration, Dim::TIME)?;
+    let duration = crate::load::time("--duration", &args.duration, false)?;
     let axes: Vec<(String, Vec<f64>)> = args.vary.iter().map(|v| axis(v)).collect::<Result<_, _>>()?;
     if axes.is_empty() {
         return Err(Failure::User("error: give at least one --vary KEY=V1,V2,...\n".into()));

@@ -254,3 +254,26 @@ fn sfq_targets_are_listed_and_refuse_models_they_cannot_lower() {
     assert!(stderr(&o).contains("population `rs` is `izhikevich`"), "{}", stderr(&o));
     assert!(stderr(&o).contains("lowers linear integrate-and-fire neurons (`lif`, `if`, `cuba_lif`, `if_curr_exp`"), "{}", stderr(&o));
 }
+
+#[test]
+fn every_command_takes_times_the_same_way() {
+    // A bare number is seconds for every time flag, as --help says.
+    let o = soma(&["simulate", "tests/data/nir/csnn_small.nir", "--dt", "1e-4", "--duration", "1e-3", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    // Negative and unrepresentable durations are refused by every command that runs, before any work.
+    for command in ["simulate", "run", "compare"] {
+        for bad in ["--duration=-1s", "--duration=1e30s", "--duration=5 mV"] {
+            let o = soma(&[command, "examples/cuba.snn", bad, "-q"]);
+            assert_eq!(o.status.code(), Some(1), "{command} {bad}: {}", stderr(&o));
+            assert!(stderr(&o).contains("--duration"), "{command} {bad}: {}", stderr(&o));
+        }
+    }
+    let dir = temp_dir("durations");
+    let out = dir.join("sweep");
+    let o = soma(&[
+        "sweep", "examples/cuba.snn", "--vary", "neurons_per_core=64", "--out", out.to_str().expect("path"),
+        "--duration=-1s", "-q",
+    ]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).ok();
+}
