@@ -221,7 +221,7 @@ fn binary_garbage_unknown_types_and_missing_files_exit_1() {
     }
     let o = soma(&["simulate", "examples/cuba.snn", "--duration", "1 mV"]);
     assert_eq!(o.status.code(), Some(1));
-    assert!(stderr(&o).contains("expected a non-negative time"), "{}", stderr(&o));
+    assert!(stderr(&o).contains("expected a time such as 1s"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
