@@ -166,3 +166,63 @@ fn floor(text: &str, mut i: usize) -> usize {
     }
     i
 }
+
+const STACK: usize = 512 << 10;
+
+/// Parses `text` on a thread with a small stack (512 KiB, a sixteenth of the CLI's main thread): deep input must be
+/// refused by the nesting limit, not by the stack.
+fn parse_on_a_small_stack(text: String) -> Result<(), String> {
+    std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(move || match parse(&text, &Overrides::new()) {
+            Ok(_) => Ok(()),
+            Err(e) => Err(e.diagnostics(&text).iter().map(|d| d.message.clone()).collect::<Vec<_>>().join("; ")),
+        })
+        .expect("thread")
+        .join()
+        .expect("the parse returns instead of overflowing the stack")
+}
+
+#[test]
+fn deep_nesting_and_long_chains_are_refused_not_stack_overflows() {
+    let deep = |open: &str, close: &str, n: usize| format!("timestep 0.1 ms\nconst x = {}1{}\n", open.repeat(n), close.repeat(n));
+    for (what, text) in [
+        ("parentheses", deep("(", ")", 8_000)),
+        ("calls", deep("abs(", ")", 4_000)),
+        ("signs", deep("-", "", 50_000)),
+        ("powers", deep("2^", "", 20_000)),
+        ("lists", deep("[", "]", 8_000)),
+        ("a flat sum", format!("timestep 0.1 ms\nconst x = 1{}\n", " + 1".repeat(20_000))),
+        ("a flat product", format!("timestep 0.1 ms\nconst x = 1{}\n", " * 1".repeat(20_000))),
+    ] {
+        let message = parse_on_a_small_stack(text).expect_err(what);
+        assert!(message.contains("nested at most 256 deep"), "{what}: {message}");
+    }
+    // What real files write is far inside the limit.
+    assert_eq!(parse_on_a_small_stack(deep("(", ")", 100)), Ok(()));
+    assert_eq!(parse_on_a_small_stack(format!("timestep 0.1 ms\nconst x = 1{}\n", " + 1".repeat(200))), Ok(()));
+    // The same through --set.
+    let o = std::thread::Builder::new()
+        .stack_size(STACK)
+        .spawn(|| eval_quantity(&"(".repeat(8_000)).is_err())
+        .expect("thread")
+        .join()
+        .expect("returns");
+    assert!(o);
+}
+
+#[test]
+fn exponential_def_expansion_is_cut_off() {
+    // f0(x) = x, f(k)(x) = f(k-1)(x) + f(k-1)(x): f40 would take 2^40 calls.
+    let mut text = String::from("timestep 0.1 ms\ndef f0(x) = x\n");
+    for k in 1..=40 {
+        text += &format!("def f{k}(x) = f{}(x) + f{}(x)\n", k - 1, k - 1);
+    }
+    text += "const y = f40(1)\n";
+    let started = std::time::Instant::now();
+    let e = parse(&text, &Overrides::new()).map(|_| ()).expect_err("refused");
+    let message: Vec<String> = e.diagnostics(&text).iter().map(|d| d.message.clone()).collect();
+    assert!(message.iter().any(|m| m.contains("function calls")), "{message:?}");
+    // Not a timed assertion on speed: the budget bounds the work, this only keeps a regression from hanging CI.
+    assert!(started.elapsed() < std::time::Duration::from_secs(60));
+}

@@ -73,13 +73,13 @@ type PResult<'a, O> = IResult<&'a str, O, PErr<'a>>;
 
 /// Parses a whole file.
 pub fn parse_file(text: &str) -> Result<File, SyntaxError> {
-    let p = Parsing { base: text };
+    let p = Parsing { base: text, nesting: std::cell::Cell::new(0) };
     finish(text, p.file(text))
 }
 
 /// Parses a lone expression (for `--set NAME=EXPR` and `--duration`).
 pub fn parse_expr(text: &str) -> Result<Expr, SyntaxError> {
-    let p = Parsing { base: text };
+    let p = Parsing { base: text, nesting: std::cell::Cell::new(0) };
     let r = terminated(|i| p.expr(i), (|i| p.ws(i), expected("end of the expression", eof))).parse(text);
     finish(text, r)
 }
@@ -138,11 +138,40 @@ fn expected<'a, O>(
     }
 }
 
+fn too_deep() -> String {
+    format!(
+        "an expression nested at most {MAX_EXPRESSION_DEPTH} deep (parentheses, signs, powers, calls or a chain of \
+         operators); split it with `const`"
+    )
+}
+
 const KEYWORDS: &[&str] =
     &["timestep", "const", "def", "population", "projection", "gap", "source", "current", "probe"];
 
 struct Parsing<'t> {
     base: &'t str,
+    /// How deep the parser is inside nested expressions now.
+    nesting: std::cell::Cell<usize>,
+}
+
+/// The deepest an expression may nest (parentheses, signs, powers, calls, lists, and operator chains, whose trees
+/// grow one level per operator): far beyond real files, well inside the stack of every later pass.
+pub const MAX_EXPRESSION_DEPTH: usize = 256;
+
+/// The depth of an expression tree, walked without recursion.
+fn depth(e: &Expr) -> usize {
+    let (mut deepest, mut stack) = (0, vec![(e, 1usize)]);
+    while let Some((e, d)) = stack.pop() {
+        deepest = deepest.max(d);
+        match &e.kind {
+            ExprKind::Number(..) | ExprKind::Name(_) => {}
+            ExprKind::Neg(x) => stack.push((x, d + 1)),
+            ExprKind::Binary(_, a, b) => stack.extend([(&**a, d + 1), (&**b, d + 1)]),
+            ExprKind::Call(c) => stack.extend(c.args.iter().map(|a| (&a.value, d + 1))),
+            ExprKind::List(items) => stack.extend(items.iter().map(|x| (x, d + 1))),
+        }
+    }
+    deepest
 }
 
 impl<'t> Parsing<'t> {
@@ -352,7 +381,19 @@ impl<'t> Parsing<'t> {
     }
 
     fn expr<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
-        self.binary(i, 0)
+        self.nested(i, |i| self.binary(i, 0))
+    }
+
+    /// Runs `f` one nesting level deeper, refusing (a failure naming `i`) beyond [`MAX_EXPRESSION_DEPTH`].
+    fn nested<'a, T>(&self, i: &'a str, f: impl FnOnce(&'a str) -> PResult<'a, T>) -> PResult<'a, T> {
+        let n = self.nesting.get() + 1;
+        if n > MAX_EXPRESSION_DEPTH {
+            return Err(nom::Err::Failure(PErr { at: i, expected: too_deep().into() }));
+        }
+        self.nesting.set(n);
+        let out = f(i);
+        self.nesting.set(n - 1);
+        out
     }
 
     /// Precedence climbing: level 0 is `+ -`, level 1 is `* /`.
@@ -361,6 +402,7 @@ impl<'t> Parsing<'t> {
             if level == 0 { self.binary(i, 1) } else { self.unary(i) }
         };
         let (mut i, mut lhs) = operand(i)?;
+        let mut lhs_depth = depth(&lhs);
         loop {
             let (rest, _) = self.ws(i)?;
             let op = match (level, rest.chars().next()) {
@@ -370,14 +412,22 @@ impl<'t> Parsing<'t> {
                 (1, Some('/')) => BinOp::Div,
                 _ => return Ok((i, lhs)),
             };
-            let (rest, rhs) = cut(operand).parse(&rest[1..])?;
+            let (after, rhs) = cut(operand).parse(&rest[1..])?;
+            lhs_depth = lhs_depth.max(depth(&rhs)) + 1;
+            if lhs_depth > MAX_EXPRESSION_DEPTH {
+                return Err(nom::Err::Failure(PErr { at: rest, expected: too_deep().into() }));
+            }
             let span = lhs.span.to(rhs.span);
             lhs = Expr { kind: ExprKind::Binary(op, Box::new(lhs), Box::new(rhs)), span };
-            i = rest;
+            i = after;
         }
     }
 
     fn unary<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
+        self.nested(i, |i| self.unary_here(i))
+    }
+
+    fn unary_here<'a>(&self, i: &'a str) -> PResult<'a, Expr> {
         let (i, _) = self.ws(i)?;
         if let Some(rest) = i.strip_prefix('-') {
             let (rest, inner) = cut(|i| self.unary(i)).parse(rest)?;

@@ -48,7 +48,14 @@ pub struct Scope {
     pub consts: HashMap<String, Value>,
     /// User functions.
     pub defs: HashMap<String, Def>,
+    /// Function calls evaluated so far, against [`CALL_BUDGET`]: `def`s calling each other several times expand
+    /// exponentially, and a file must not hang the tool.
+    calls: std::cell::Cell<u64>,
 }
+
+/// The most user-function calls one network may evaluate (a million: far beyond any real file, reached in well
+/// under a second).
+pub const CALL_BUDGET: u64 = 1_000_000;
 
 fn err(kind: LowerErrorKind, span: Span, message: String, label: impl Into<String>) -> LowerError {
     LowerError { kind, span, message, label: label.into() }
@@ -118,6 +125,15 @@ impl Scope {
     fn call(&self, call: &Call, locals: &HashMap<String, Value>, depth: u32) -> Result<Value, LowerError> {
         let name = call.name.name.as_str();
         if let Some(def) = self.defs.get(name) {
+            self.calls.set(self.calls.get() + 1);
+            if self.calls.get() > CALL_BUDGET {
+                return Err(err(
+                    LowerErrorKind::Invalid,
+                    call.span,
+                    format!("more than {CALL_BUDGET} function calls to evaluate: `def`s that call each other expand exponentially; compute the value once in a `const`"),
+                    "",
+                ));
+            }
             if call.args.len() != def.params.len() || call.args.iter().any(|a| a.name.is_some()) {
                 return Err(err(
                     LowerErrorKind::Invalid,
