@@ -168,7 +168,7 @@ fn simple_spikes(img: &Image, steps: u64) -> Vec<(u64, usize, u32)> {
 
 fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], model: u8) -> String {
     let mut text = String::from(
-        "timestep 0.1 ms\nsource noise[120] : poisson { rate = 200 Hz }\nsource kick[3] : spikes { times = [[1 ms, 2 ms], [0 ms], [5 ms]] }\n",
+        "timestep 0.1 ms\nsource noise[60] : poisson { rate = 400 Hz }\nsource kick[3] : spikes { times = [[1 ms, 2 ms], [0 ms], [5 ms]] }\n",
     );
     for (i, n) in sizes.iter().enumerate() {
         let m = match (model + i as u8) % 3 {
@@ -222,7 +222,7 @@ proptest! {
         let t = target_with(slots, sources);
         let img = image_for(&network(&sizes, &links, model), seed, &t);
         let reference = simple_spikes(&img, 300);
-        prop_assert!(!reference.is_empty(), "the driven networks spike");
+        prop_assert!(!reference.is_empty(), "the driven networks spike: {}", network(&sizes, &links, model));
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
         let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
         prop_assert_eq!(&machine_spikes_on(&img, 300, false, &t), &reference);
