@@ -268,3 +268,54 @@ fn every_model_on_spinnaker_is_the_reference_within_its_fixed_point_error() {
         eprintln!("{}: worst |dv| {worst:.3e} over {checked} steps, {spikes} spikes", kind.name());
     }
 }
+
+/// The membrane of population 0, neuron 0, over `steps` steps of the reference.
+fn reference_v(text: &str, steps: usize) -> Vec<f64> {
+    let inst = common_instance(text);
+    let mut sim = soma_runtime::reference::Simulator::new(&inst);
+    (0..steps)
+        .map(|_| {
+            sim.advance();
+            sim.v(0)[0]
+        })
+        .collect()
+}
+
+fn common_instance(text: &str) -> soma_isa::instance::Instance {
+    use soma_compiler::front::snn::{Overrides, parse};
+    let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
+    soma_compiler::valid::validate(&net).expect("valid");
+    soma_compiler::instantiate::instantiate(&net, 1).expect("instantiates")
+}
+
+#[test]
+fn a_bias_into_a_current_neuron_goes_through_its_synapse_as_nir_defines() {
+    // NIR: tau_syn dI/dt = -I + w_in (W x + b). A bias b = 0.1 with w_in = 2, r = 1 settles at v = r w_in b = 0.2
+    // with the synaptic rise, as an input of 0.1 in every step does (synaptic weights are f32: 0.1 is 1.5e-8 off).
+    let neuron = "timestep 1 ms\npopulation n[1] : cuba_lif { tau_syn = 5 ms, tau_mem = 10 ms, r = 1, v_leak = 0, \
+                  v_threshold = 100, w_in = 2 }\n";
+    let biased = reference_v(&format!("{neuron}current n : dc {{ amplitude = 0.1 }}\n"), 300);
+    let times: Vec<String> = (0..300).map(|k| format!("{k} ms")).collect();
+    let train = format!(
+        "{neuron}source s[1] : spikes {{ times = [[{}]] }}\nprojection s -> n : one_to_one {{ weight = 0.1, delay = 1 ms }}\n",
+        times.join(", ")
+    );
+    let driven = reference_v(&train, 300);
+    for (k, (a, b)) in biased.iter().zip(&driven).enumerate() {
+        assert!((a - b).abs() < 2e-8 * b.abs(), "step {k}: bias {a}, input train {b}");
+    }
+    assert!(biased[0] < 0.05, "a synaptic rise, not a jump to the membrane's steady state: {}", biased[0]);
+    assert!((biased[299] - 0.2).abs() < 1e-6, "settles at r w_in b: {}", biased[299]);
+    // The same on spinnaker1, within its fixed-point resolution.
+    let inst = common_instance(&format!("{neuron}current n : dc {{ amplitude = 0.1 }}\n"));
+    let t = soma_targets::lookup("spinnaker1").expect("preset");
+    let s = t.spinnaker().expect("spinnaker");
+    let (image, _) = soma_compiler::spinnaker::compile(&inst, s, &t.name, t.fingerprint, 1).expect("compiles");
+    let core = image.cores.iter().position(|c| matches!(c.kind, soma_isa::image::CoreKind::Neurons(_))).expect("core");
+    let mut m = soma_runtime::spinnaker::Machine::new(&image, s, t.fingerprint).expect("loads");
+    for (k, want) in biased.iter().enumerate() {
+        m.advance();
+        let v = m.v(core).expect("neurons")[0];
+        assert!((v - want).abs() < 2e-3, "step {k}: machine {v}, reference {want}");
+    }
+}

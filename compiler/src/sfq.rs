@@ -121,6 +121,10 @@ struct Membrane {
     theta: f64,
     /// The model's own constant current (PyNN `i_offset`).
     i_offset: f64,
+    /// Membrane potential per step per unit of injected current: `gain`, or for a current that enters through the
+    /// synapse (a NIR bias into `cuba_lif`) its whole charge per step at steady state (the synaptic rise at the
+    /// start is not followed: the bias generator drives the membrane).
+    drive_gain: f64,
     /// Fires at `v > theta` (NIR) rather than `v >= theta` (PyNN).
     strict: bool,
     /// Steps the membrane is held at `v_reset` after a spike.
@@ -165,6 +169,7 @@ fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>
         v_reset: spiking.v_reset,
         theta: spiking.theta,
         i_offset: l.i_offset,
+        drive_gain: if l.current_into_synapse { l.charge_per_weight(0) } else { l.p20 },
         strict: spiking.strict,
         refractory: spiking.refractory_steps.min(u32::from(u16::MAX)) as u16,
         currents,
@@ -290,7 +295,7 @@ pub fn compile(
             for cur in inst.currents.iter().filter(|c| c.target == i) {
                 if let Some(amps) = cur.amplitudes.first() {
                     for (k, dk) in d.iter_mut().enumerate() {
-                        *dk += m.gain * if amps.len() == 1 { amps[0] } else { amps[k] };
+                        *dk += m.drive_gain * if amps.len() == 1 { amps[0] } else { amps[k] };
                     }
                 }
             }

@@ -89,7 +89,15 @@ pub fn lower(
         Dynamics::Linear(l) => {
             // Coefficients from the model's units into the fixed-point units: v per current, v per v.
             let per_current = u.voltage / u.current;
-            let d = set_drive(l.c0() * u.voltage, l.p20 * per_current, l.i_offset * u.current);
+            // An injected current into a current synapse (a NIR bias into `cuba_*`) is an input each step, held in
+            // register 6 in the weight unit; otherwise it drives the membrane through P20.
+            let into_synapse = l.current_into_synapse && drive[first..first + count].iter().any(|&d| d != 0.0);
+            let membrane_gain = if l.current_into_synapse { 0.0 } else { l.p20 * per_current };
+            let d = set_drive(l.c0() * u.voltage, membrane_gain, l.i_offset * u.current);
+            if into_synapse {
+                let inputs: Vec<Accum> = drive[first..first + count].iter().map(|&x| Accum::from_f64(x * u.weight)).collect();
+                regs[6] = if inputs.iter().all(|&v| v == inputs[0]) { vec![inputs[0]] } else { inputs };
+            }
             let mut code = Vec::new();
             match (l.input, l.p11.len()) {
                 (Input::CurrentJump, receptors) => {
@@ -137,6 +145,11 @@ pub fn lower(
                         Instr::Mul { dst: 4, a: reg(1), b: c(l.p21[0]) },
                         Instr::Add { dst: 3, a: reg(3), b: reg(4) },
                         sub_in(5),
+                    ]);
+                    if into_synapse {
+                        code.push(Instr::Add { dst: 5, a: reg(5), b: reg(6) });
+                    }
+                    code.extend([
                         Instr::Mul { dst: 4, a: reg(5), b: c(l.pulse_to_v) },
                         Instr::Add { dst: 0, a: reg(3), b: reg(4) },
                         Instr::Decay { dst: 1, a: reg(1), factor: Decay::from_f64(l.p11[0]) },

@@ -90,6 +90,10 @@ pub struct Linear {
     pub input: Input,
     /// The model's own constant current.
     pub i_offset: f64,
+    /// An injected current (a NIR bias) is a constant input on receptor 0, through the synaptic filter and
+    /// `w_in`, as NIR defines `tau_syn dI/dt = -I + w_in (W x + b)` for `cuba_*`; otherwise it drives the
+    /// membrane directly (through `P20`).
+    pub current_into_synapse: bool,
     /// The spiking rule, `None` for models that do not spike.
     pub spiking: Option<Spiking>,
 }
@@ -147,6 +151,7 @@ impl Dynamics {
             pulse_to_v: 0.0,
             input,
             i_offset: 0.0,
+            current_into_synapse: false,
             spiking: None,
         };
         // NIR membranes: an input pulse enters like a current held over the step.
@@ -158,6 +163,7 @@ impl Dynamics {
                 p21: vec![p21(r, tm, ts, h)],
                 syn_scale: vec![w_in * (1.0 - p11)],
                 pulse_to_v: w_in * pulse_through_synapse(r, tm, ts, h),
+                current_into_synapse: true,
                 ..base(leaky(tm, r, v_leak), Input::Pulse)
             }
         };

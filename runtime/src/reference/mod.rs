@@ -136,6 +136,8 @@ struct Population {
     receptors: usize,
     /// Per-neuron current this step (gap junctions and per-neuron injected currents); empty if none.
     extra: Vec<f64>,
+    /// Injected currents are inputs on receptor 0 (NIR biases into `cuba_*`), added to this step's ring slot.
+    current_into_synapse: bool,
     spiked: Vec<u32>,
 }
 
@@ -182,12 +184,13 @@ impl<'a> Simulator<'a> {
                 let has_extra = inst.gap_junctions.iter().any(|g| g.a == i || g.b == i)
                     || inst.currents.iter().any(|c| c.target == i && c.amplitudes.iter().any(|a| a.len() > 1));
                 Population {
-                    kernel,
                     state,
                     ring: vec![0.0; slots * receptors * p.size()],
                     slots,
                     receptors,
                     extra: if has_extra { vec![0.0; p.size()] } else { Vec::new() },
+                    current_into_synapse: matches!(&kernel, Kernel::Linear(l) if l.current_into_synapse),
+                    kernel,
                     spiked: Vec::new(),
                 }
             })
@@ -258,13 +261,25 @@ impl<'a> Simulator<'a> {
             while *passed < spec.change_steps.len() && spec.change_steps[*passed] as u64 <= t {
                 *passed += 1;
             }
-            if *passed > 0 {
-                match spec.amplitudes[*passed - 1].as_slice() {
-                    [uniform] => self.drive[spec.target] += uniform,
-                    per_neuron => {
-                        for (e, a) in self.pops[spec.target].extra.iter_mut().zip(per_neuron) {
-                            *e += a;
-                        }
+            if *passed == 0 {
+                continue;
+            }
+            let amplitudes = spec.amplitudes[*passed - 1].as_slice();
+            let p = &mut self.pops[spec.target];
+            if p.current_into_synapse {
+                // This step's input on receptor 0 (the slot is read later in this step).
+                let n = p.state.v.len();
+                let base = (t % p.slots as u64) as usize * p.receptors * n;
+                for (k, x) in p.ring[base..base + n].iter_mut().enumerate() {
+                    *x += if amplitudes.len() == 1 { amplitudes[0] } else { amplitudes[k] };
+                }
+                continue;
+            }
+            match amplitudes {
+                [uniform] => self.drive[spec.target] += uniform,
+                per_neuron => {
+                    for (e, a) in p.extra.iter_mut().zip(per_neuron) {
+                        *e += a;
                     }
                 }
             }
