@@ -91,6 +91,7 @@ pub fn fidelity_figures(reference: Option<&Reference>) -> (f64, f64) {
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &CompareArgs) -> Result<(), Failure> {
+    crate::output::check_outputs(&[&args.input.file], &[("--html", args.html.as_deref(), crate::output::Output::File)])?;
     let duration = crate::load::time("--duration", &args.duration, false)?;
     let mut rows = Vec::new();
     let mut energies = Vec::new();

@@ -71,7 +71,7 @@ fn mapping_text(m: &crossbar::Report) -> String {
 
 /// `soma compile` on a crossbar target: maps the network and reports; writes no file.
 pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
-    let spinner = spinner(false);
+    let spinner = spinner(args.quiet);
     let clear = ClearOnDrop(&spinner);
     let (inst, _, name) = instance_of(&args.input, None, args.seed, &spinner)?;
     spinner.set_message(format!("mapping onto {}", target.name));

@@ -119,6 +119,9 @@ struct CompileArgs {
     /// Print the report as JSON on stdout (the text goes to stderr).
     #[arg(long)]
     json: bool,
+    /// No spinner.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]

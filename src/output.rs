@@ -72,13 +72,51 @@ pub fn write_instance_spikes(
     write_spikes(path, inst.dt, &names, spikes)
 }
 
-/// Writes a file through `write`, atomically.
+/// What an output flag writes.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Output {
+    /// One file (`-` is stdout where a command allows it).
+    File,
+    /// A folder the command creates if needed.
+    Folder,
+}
+
+/// Checks every output path before any work: its folder exists, a file's path is not a folder, and no output is
+/// one of the inputs. `outputs` are `(flag, path, kind)`; the error names the flag and the user's path.
+pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, Option<&Path>, Output)]) -> Result<(), crate::Failure> {
+    let same = |a: &Path, b: &Path| match (a.canonicalize(), b.canonicalize()) {
+        (Ok(x), Ok(y)) => x == y,
+        _ => a == b,
+    };
+    for &(flag, path, kind) in outputs {
+        let Some(path) = path else { continue };
+        if path == Path::new("-") && kind == Output::File {
+            continue;
+        }
+        let fail = |why: String| Err(crate::Failure::User(format!("error: {flag} {}: {why}\n", path.display())));
+        let parent = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+        match kind {
+            Output::File if path.is_dir() => return fail("is a folder; give a file name".into()),
+            Output::Folder if path.exists() && !path.is_dir() => return fail("exists and is not a folder".into()),
+            _ => {}
+        }
+        if !(path.is_dir() && kind == Output::Folder) && !parent.is_dir() {
+            return fail(format!("the folder {} does not exist; create it first", parent.display()));
+        }
+        if let Some(input) = inputs.iter().find(|i| same(i, path)) {
+            return fail(format!("is also an input ({}); writing it would destroy it", input.display()));
+        }
+    }
+    Ok(())
+}
+
+/// Writes a file through a temporary one beside it and a rename, so a reader never sees half of it.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let file_name = path.file_name().context("the output path names no file")?.to_string_lossy();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
     let result = (|| -> anyhow::Result<()> {
-        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot create {}", tmp.display()))?;
+        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
         let mut buf = std::io::BufWriter::new(file);
         write(&mut buf).with_context(|| format!("cannot write {}", path.display()))?;
         buf.flush()?;

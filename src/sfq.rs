@@ -107,7 +107,7 @@ fn mapping_text(m: &sfq::Report) -> String {
 /// `soma compile` on an SFQ target: lowers the network and reports; `-o` writes the image, or with `--emit
 /// netlist` the netlist as text (to stdout without `-o`).
 pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
-    let spinner = spinner(false);
+    let spinner = spinner(args.quiet);
     let clear = ClearOnDrop(&spinner);
     let (inst, _, name) = instance_of(&args.input, None, args.seed, &spinner)?;
     spinner.set_message(format!("lowering onto {}", target.name));

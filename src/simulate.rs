@@ -30,6 +30,10 @@ struct Report {
 
 /// Runs the command.
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
+    crate::output::check_outputs(
+        &[&args.input.file],
+        &[("--spikes", args.spikes.as_deref(), crate::output::Output::File), ("--trace", args.trace.as_deref(), crate::output::Output::File)],
+    )?;
     let wall = Instant::now();
     let duration_s = load::time("--duration", &args.duration, false)?;
     let loaded = load::load(&args.input, args.spike_input.as_deref(), &args.probe)?;

@@ -125,7 +125,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
         )));
     }
     let Built { image, report, inst, mut passes, name } =
-        build(&args.input, None, target, args.boards.as_deref(), args.seed, false)?;
+        build(&args.input, None, target, args.boards.as_deref(), args.seed, args.quiet)?;
     let loaded_name = name;
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);

@@ -92,6 +92,7 @@ fn stored(file: &Path, key: &str, settings: &[(String, f64)]) -> Option<Result<P
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &SweepArgs) -> Result<(), Failure> {
+    crate::output::check_outputs(&[&args.input.file], &[("--out", Some(args.out.as_path()), crate::output::Output::Folder)])?;
     let duration = crate::load::time("--duration", &args.duration, false)?;
     let axes: Vec<(String, Vec<f64>)> = args.vary.iter().map(|v| axis(v)).collect::<Result<_, _>>()?;
     if axes.is_empty() {

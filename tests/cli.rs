@@ -277,3 +277,34 @@ fn every_command_takes_times_the_same_way() {
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).ok();
 }
+
+#[test]
+fn outputs_are_checked_before_any_work_and_never_overwrite_an_input() {
+    let dir = temp_dir("outputs");
+    let net = dir.join("net.snn");
+    std::fs::copy("examples/cuba.snn", &net).expect("copy");
+    let net_s = net.to_str().expect("path");
+    let missing = dir.join("nodir/out.csv");
+    let missing = missing.to_str().expect("path");
+    for args in [
+        vec!["run", net_s, "--target", "reram_128", "--spikes", missing],
+        vec!["run", net_s, "--spikes", missing],
+        vec!["simulate", net_s, "--spikes", missing],
+        vec!["simulate", net_s, "--trace", missing],
+        vec!["compile", net_s, "-o", missing],
+        vec!["compare", net_s, "--html", missing],
+    ] {
+        let started = std::time::Instant::now();
+        let o = soma(&[args.as_slice(), &["-q"]].concat());
+        assert_eq!(o.status.code(), Some(1), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains(missing) && stderr(&o).contains("does not exist"), "{args:?}: {}", stderr(&o));
+        assert!(!stderr(&o).contains(".tmp"), "{args:?}: {}", stderr(&o));
+        assert!(started.elapsed() < std::time::Duration::from_secs(30), "refused before the work");
+    }
+    let before = std::fs::read(&net).expect("read");
+    let o = soma(&["compile", net_s, "-o", net_s]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("is also an input"), "{}", stderr(&o));
+    assert_eq!(std::fs::read(&net).expect("read"), before, "the input is untouched");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
