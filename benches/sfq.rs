@@ -20,7 +20,7 @@ fn benches(c: &mut Criterion) {
         let text = std::fs::read_to_string(file).expect("example");
         let inst = instantiate(&parse(&text, &Overrides::new()).expect("parses"), 1).expect("instantiates");
         let (program, _) = compile(&inst, lib, &target.name, target.fingerprint).expect("lowers");
-        let image = SfqImage { program, network: inst };
+        let image = SfqImage { program, network: inst, target_text: String::new() };
         let opts = RunOptions { steps, record_all_spikes: false };
         g.bench_function(format!("reference_{name}"), |b| {
             b.iter(|| Simulator::new(&image.network).run(&opts, |_| ()).synaptic_events)

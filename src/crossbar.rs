@@ -80,7 +80,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
     let (neurons, synapses) = (inst.neuron_count() as u64, inst.synapse_count() as u64);
     let written = match &args.output {
         Some(path) => {
-            let image = CrossbarImage { program, network: inst };
+            let image = CrossbarImage { program, network: inst, target_text: target.text.clone() };
             let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
             output::write_atomic(path, |w: &mut dyn std::io::Write| w.write_all(&bytes))
                 .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
@@ -104,7 +104,6 @@ pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(Cross
     crate::load::read_image(
         path,
         target,
-        |i| (i.program.target.clone(), i.program.fingerprint),
         |t| t.crossbar().is_some(),
     )
 }

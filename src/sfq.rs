@@ -130,7 +130,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
             return Ok(());
         }
         (_, Some(path)) => {
-            let image = SfqImage { program, network: inst.clone() };
+            let image = SfqImage { program, network: inst.clone(), target_text: target.text.clone() };
             let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
             write(path, &bytes)?;
             format!(" -> {} ({:.1} MB)", path.display(), bytes.len() as f64 / 1e6)
@@ -153,7 +153,6 @@ pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(SfqIm
     crate::load::read_image(
         path,
         target,
-        |i| (i.program.target.clone(), i.program.fingerprint),
         |t| t.sfq().is_some(),
     )
 }
@@ -197,7 +196,7 @@ pub fn execute(
     drop(clear);
     let steps = crate::pipeline::steps(&format!("{duration:e}s"), duration, inst.dt)?;
     let bar = output::step_bar(steps, quiet, "simulating pulses")?;
-    let image = SfqImage { program, network: inst };
+    let image = SfqImage { program, network: inst, target_text: target.text.clone() };
     let out = simulate(&image, lib, steps, |done| bar.set_position(done));
     bar.finish_and_clear();
     let inst = image.network;

@@ -102,7 +102,10 @@ pub fn build(
     let _clear = ClearOnDrop(&spinner);
     for b in attempts {
         match spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, b) {
-            Ok((image, report)) => return Ok(Built { image, report, inst, passes, name }),
+            Ok((mut image, report)) => {
+                image.header.target_text = target.text.clone();
+                return Ok(Built { image, report, inst, passes, name });
+            }
             Err(e @ spinnaker::CompileError::DoesNotFit(_)) if boards == Some("auto") => last_error = Some(e),
             Err(e) => return Err(Failure::User(format!("error: {name}: {e}\n"))),
         }
@@ -678,12 +681,8 @@ impl crate::family::Family for Cli {
     }
 
     fn run_image(&self, args: &RunArgs) -> Result<(), Failure> {
-        let (image, target) = crate::load::read_image::<Image>(
-            &args.input.file,
-            args.target.as_deref(),
-            |i| (i.header.target.clone(), i.header.fingerprint),
-            |t| t.spinnaker().is_some(),
-        )?;
+        let (image, target) =
+            crate::load::read_image::<Image>(&args.input.file, args.target.as_deref(), |t| t.spinnaker().is_some())?;
         run(args, &target, Some(image))
     }
 

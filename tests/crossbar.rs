@@ -173,7 +173,7 @@ fn crossbar_images_round_trip_and_hostile_contents_are_rejected_by_validation() 
     let xb = crossbar("reram_128", &[]);
     let inst = instance(RANDOM, 3);
     let (program, _) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
-    let image = CrossbarImage { program, network: inst };
+    let image = CrossbarImage { program, network: inst, target_text: String::new() };
     let bytes = codec::encode(&image).expect("encodes");
     assert_eq!(codec::decode::<soma_isa::crossbar::CrossbarImage>(&bytes).expect("decodes"), image);
     assert!(codec::decode::<soma_isa::image::Image>(&bytes).is_err(), "not a SpiNNaker image");

@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{lif_norse_on_the_papers_input, soma, stderr, temp_dir};
+use common::{lif_norse_on_the_papers_input, soma, stderr, stdout, temp_dir};
 
 fn run_json(args: &[&str]) -> serde_json::Value {
     let o = soma(args);
@@ -141,4 +141,25 @@ fn synchronous_input_saturates_the_ring_buffer_as_spynnakers_shift_heuristic_pre
     let wide = run(wider.to_str().expect("utf-8"));
     assert_eq!(wide["ring_buffer_saturations"], 0);
     assert_eq!(b_rate(&wide), 20.0);
+}
+
+#[test]
+fn an_image_carries_its_target_and_runs_without_the_preset_file() {
+    // Compiled against a preset copy that is then deleted: every family's image still runs on its own.
+    let dir = temp_dir("run-carried");
+    for (preset, net) in [("spinnaker1", "examples/cuba.snn"), ("reram_128", "examples/cuba.snn"), ("sfq_mitll", "examples/xor_sfq.snn")] {
+        let copy = dir.join(format!("{preset}_copy.toml"));
+        let text = std::fs::read_to_string(format!("targets/presets/{preset}.toml")).expect("preset");
+        std::fs::write(&copy, text.replacen(&format!("name = \"{preset}\""), &format!("name = \"{preset}_copy\""), 1))
+            .expect("copy");
+        let img = dir.join(format!("{preset}.img"));
+        let o = soma(&["compile", net, "--target", copy.to_str().expect("path"), "-o", img.to_str().expect("path"), "-q"]);
+        assert!(o.status.success(), "{preset}: {}", stderr(&o));
+        std::fs::remove_file(&copy).expect("delete the copy");
+        let o = soma(&["run", img.to_str().expect("path"), "--duration", "5ms", "--json", "-q"]);
+        assert!(o.status.success(), "{preset}: {}", stderr(&o));
+        let r: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+        assert_eq!(r["target"], format!("{preset}_copy"), "{preset}");
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -29,6 +29,9 @@ pub trait Artifact: Serialize + DeserializeOwned {
     const KIND: &'static str;
     /// Every index and invariant, checked after decoding.
     fn validate(&self) -> Result<(), Invalid>;
+    /// The target it was compiled for: its name, the fingerprint of its constants, and its description's text
+    /// (empty if not carried).
+    fn compiled_for(&self) -> (&str, u64, &str);
 }
 
 impl Artifact for Image {
@@ -37,6 +40,9 @@ impl Artifact for Image {
     const KIND: &'static str = "SpiNNaker image";
     fn validate(&self) -> Result<(), Invalid> {
         Image::validate(self)
+    }
+    fn compiled_for(&self) -> (&str, u64, &str) {
+        (&self.header.target, self.header.fingerprint, &self.header.target_text)
     }
 }
 
@@ -47,6 +53,9 @@ impl Artifact for CrossbarImage {
     fn validate(&self) -> Result<(), Invalid> {
         CrossbarImage::validate(self)
     }
+    fn compiled_for(&self) -> (&str, u64, &str) {
+        (&self.program.target, self.program.fingerprint, &self.target_text)
+    }
 }
 
 impl Artifact for SfqImage {
@@ -55,6 +64,9 @@ impl Artifact for SfqImage {
     const KIND: &'static str = "SFQ image";
     fn validate(&self) -> Result<(), Invalid> {
         SfqImage::validate(self)
+    }
+    fn compiled_for(&self) -> (&str, u64, &str) {
+        (&self.program.target, self.program.fingerprint, &self.target_text)
     }
 }
 

@@ -73,7 +73,7 @@ pub struct CrossbarProgram {
 }
 
 /// Version of the crossbar image format; bumped on any change to what is encoded.
-pub const CROSSBAR_FORMAT_VERSION: u32 = 1;
+pub const CROSSBAR_FORMAT_VERSION: u32 = 2;
 
 /// A crossbar image: the arrays' program and the network whose neurons the tiles' periphery runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -82,6 +82,9 @@ pub struct CrossbarImage {
     pub program: CrossbarProgram,
     /// The instantiated network.
     pub network: crate::instance::Instance,
+    /// The target description (preset TOML) it was compiled for, whose fingerprint is the program's: the image
+    /// runs wherever it is copied, without the preset file.
+    pub target_text: String,
 }
 
 impl CrossbarImage {

@@ -18,7 +18,7 @@ pub const ATOM_BITS: u32 = 12;
 /// Mask selecting the core part of a key.
 pub const KEY_MASK: u32 = !((1 << ATOM_BITS) - 1);
 /// The format version written in every image.
-pub const FORMAT_VERSION: u32 = 3;
+pub const FORMAT_VERSION: u32 = 4;
 
 /// Synaptic word layout.
 pub mod word {
@@ -87,6 +87,9 @@ pub struct Header {
     /// of one delay-extension stage (1..=[`MAX_RING_SLOTS`]). The compiler splits delays by it and the machine
     /// sizes its rings and stages by it; it is the preset's `delay_slots`.
     pub delay_slots: u8,
+    /// The target description (preset TOML) it was compiled for, whose fingerprint is `fingerprint`: the image
+    /// runs wherever it is copied, without the preset file (empty: look the preset up by `target`).
+    pub target_text: String,
 }
 
 /// The deepest ring buffer a synaptic word can address (its 4-bit delay field).

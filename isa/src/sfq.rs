@@ -217,7 +217,7 @@ pub struct SfqProgram {
 }
 
 /// Version of the SFQ image format; bumped on any change to what is encoded.
-pub const SFQ_FORMAT_VERSION: u32 = 2;
+pub const SFQ_FORMAT_VERSION: u32 = 3;
 
 /// An SFQ image: the netlist and the network it was lowered from (whose sources drive it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -226,6 +226,9 @@ pub struct SfqImage {
     pub program: SfqProgram,
     /// The instantiated network.
     pub network: crate::instance::Instance,
+    /// The target description (preset TOML) it was compiled for, whose fingerprint is the program's: the image
+    /// runs wherever it is copied, without the preset file.
+    pub target_text: String,
 }
 
 impl SfqImage {

@@ -63,6 +63,8 @@ pub struct Target {
     pub family: Family,
     /// A hash of every value, recorded in images so that an image runs only on the target it was built for.
     pub fingerprint: u64,
+    /// The description it was parsed from (TOML), carried in images so that they run without the preset file.
+    pub text: String,
 }
 
 /// Target families.
@@ -129,7 +131,8 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
         "sfq" => Family::Sfq(Box::new(sfq::Sfq::from_table(header.rest).map_err(invalid)?)),
         other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker, crossbar, sfq"))),
     };
-    let mut target = Target { name: header.name, description: header.description, family, fingerprint: 0 };
+    let mut target =
+        Target { name: header.name, description: header.description, family, fingerprint: 0, text: text.to_string() };
     target.fingerprint =
         soma_isa::codec::fnv1a(target.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())));
     Ok(target)

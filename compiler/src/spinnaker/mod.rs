@@ -456,6 +456,7 @@ pub fn compile(
             dt: inst.dt,
             seed: inst.seed,
             delay_slots: slots as u8,
+            target_text: String::new(),
         },
         populations,
         cores,
