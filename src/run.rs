@@ -12,6 +12,23 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         if args.spike_input.is_some() {
             return Err(Failure::User("error: --input feeds a .nir graph; an image carries its inputs\n".into()));
         }
+        let fixed: Vec<&str> = [
+            (!args.input.set.is_empty(), "--set"),
+            (args.input.dt.is_some(), "--dt"),
+            (args.input.format.is_some(), "--format"),
+            (args.boards.is_some(), "--boards"),
+            (args.seed != 1, "--seed"),
+        ]
+        .into_iter()
+        .filter_map(|(given, flag)| given.then_some(flag))
+        .collect();
+        if !fixed.is_empty() {
+            return Err(Failure::User(format!(
+                "error: {}: an image fixes its network, machine size and seed; run the network file with --target to \
+                 change them\n",
+                fixed.join(", ")
+            )));
+        }
         let bytes =
             std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {}: {e}\n", path.display())))?;
         return family::for_image(&bytes, path)?.run_image(args);

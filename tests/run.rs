@@ -102,6 +102,10 @@ fn images_run_only_on_their_target() {
     assert!(stderr(&o).contains("compiled for spinnaker1 with other constants than spinnaker2"), "{}", stderr(&o));
     let o = soma(&["run", img, "--compare-reference"]);
     assert_eq!(o.status.code(), Some(1));
+    // Flags that would change what the image fixes are refused, not ignored.
+    let o = soma(&["run", img, "--set", "n=400", "--seed", "7", "--boards", "3"]);
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("--set, --boards, --seed: an image fixes"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
