@@ -4,13 +4,12 @@
 
 use std::io::Write;
 
-
 use serde::{Deserialize, Serialize};
 use soma_targets::Target;
 
+use crate::family::FigureRun;
 use crate::html::{bars, page, table};
 use crate::output::write_atomic;
-use crate::family::FigureRun;
 use crate::pipeline::Reference;
 use crate::{CompareArgs, Failure, InputArgs};
 
@@ -91,7 +90,10 @@ pub fn fidelity_figures(reference: Option<&Reference>) -> (f64, f64) {
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &CompareArgs) -> Result<(), Failure> {
-    crate::output::check_outputs(&[&args.input.file], &[("--html", args.html.as_deref(), crate::output::Output::File)])?;
+    crate::output::check_outputs(
+        &[&args.input.file],
+        &[("--html", args.html.as_deref(), crate::output::Output::File)],
+    )?;
     let duration = crate::load::time("--duration", &args.duration, false)?;
     let mut rows = Vec::new();
     let mut energies = Vec::new();

@@ -14,11 +14,11 @@ use soma_runtime::reference::RunOptions;
 use soma_targets::Target;
 use soma_targets::crossbar::Crossbar;
 
-use crate::pipeline::{ClearOnDrop, instance_of, spinner, weight_error_text};
-use crate::output::{self, thousands};
-use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::compare::{Figures, fidelity_figures};
 use crate::family::{FigureRun, refuse_boards};
+use crate::output::{self, thousands};
+use crate::pipeline::{ClearOnDrop, instance_of, spinner, weight_error_text};
+use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 /// The report of a crossbar run (the `--json` output).
@@ -101,11 +101,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
 /// Reads a crossbar image and the target it runs on (`target`, or the one it names), checking that the target's
 /// constants are those it was compiled with.
 pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(CrossbarImage, Target), Failure> {
-    crate::load::read_image(
-        path,
-        target,
-        |t| t.crossbar().is_some(),
-    )
+    crate::load::read_image(path, target, |t| t.crossbar().is_some())
 }
 
 /// The non-idealities of `--nonideal LIST` (`none`, `all`, or some of `program_noise,read_noise,stuck,drift`) at

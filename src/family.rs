@@ -55,9 +55,11 @@ pub const FAMILIES: &[&dyn Family] = &[&crate::spinnaker::Cli, &crate::crossbar:
 
 /// The family of `target`.
 pub fn for_target(target: &Target) -> Result<&'static dyn Family, Failure> {
-    FAMILIES.iter().copied().find(|f| f.name() == target.family_name()).ok_or_else(|| {
-        Failure::Internal(anyhow::anyhow!("no family `{}` in the registry", target.family_name()))
-    })
+    FAMILIES
+        .iter()
+        .copied()
+        .find(|f| f.name() == target.family_name())
+        .ok_or_else(|| Failure::Internal(anyhow::anyhow!("no family `{}` in the registry", target.family_name())))
 }
 
 /// The family whose image `bytes` (read from `path`) are.

@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::html::{bars, esc, page, table};
 use crate::output::{PopulationRate, rate_table, thousands};
-use crate::report::{constants_section, fidelity_section, raster_section, summary};
 use crate::pipeline::{ConstantReport, Reference};
+use crate::report::{constants_section, fidelity_section, raster_section, summary};
 
 /// The `--json` of a crossbar or SFQ run.
 #[derive(Clone, Debug, Deserialize)]

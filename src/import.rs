@@ -11,7 +11,10 @@ use crate::{Failure, ImportArgs, load};
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &ImportArgs) -> Result<(), Failure> {
-    crate::output::check_outputs(&[&args.input.file], &[("-o", Some(args.output.as_path()), crate::output::Output::File)])?;
+    crate::output::check_outputs(
+        &[&args.input.file],
+        &[("-o", Some(args.output.as_path()), crate::output::Output::File)],
+    )?;
     let loaded = load::load(&args.input, None, &[])?;
     let header = vec![
         format!("Imported by soma {} from {}.", env!("CARGO_PKG_VERSION"), loaded.name),

@@ -132,7 +132,6 @@ impl Drop for ClearOnDrop<'_> {
     }
 }
 
-
 /// Refuses the resistive-device flags (`--nonideal`, `--device-random`, `--read-after`, `--adc-range`) on a run
 /// they do not apply to; `what` says what runs (`"sfq_mitll is a sfq target"`).
 pub fn refuse_device_flags(args: &crate::RunArgs, what: &str) -> Result<(), Failure> {

@@ -40,7 +40,13 @@ pub fn read(path: &Path) -> Result<RunJson, Failure> {
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &ReportArgs) -> Result<(), Failure> {
-    crate::output::check_outputs(&[&args.run], &[("--html", args.html.as_deref(), crate::output::Output::File), ("--csv", args.csv.as_deref(), crate::output::Output::Folder)])?;
+    crate::output::check_outputs(
+        &[&args.run],
+        &[
+            ("--html", args.html.as_deref(), crate::output::Output::File),
+            ("--csv", args.csv.as_deref(), crate::output::Output::Folder),
+        ],
+    )?;
     let (text, html, tables) = match read(&args.run)? {
         RunJson::Machine(r) => (text_report(&r), html(&r), csv_tables(&r)),
         RunJson::Family(r) => (r.text(), r.html(), r.csv_tables()),

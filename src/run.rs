@@ -5,7 +5,8 @@ use crate::{Failure, RunArgs, family};
 
 /// Runs the command.
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
-    let inputs: Vec<&std::path::Path> = std::iter::once(args.input.file.as_path()).chain(args.spike_input.as_deref()).collect();
+    let inputs: Vec<&std::path::Path> =
+        std::iter::once(args.input.file.as_path()).chain(args.spike_input.as_deref()).collect();
     crate::output::check_outputs(&inputs, &[("--spikes", args.spikes.as_deref(), crate::output::Output::File)])?;
     let path = &args.input.file;
     if path.extension().is_some_and(|e| e == "img") {

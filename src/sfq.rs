@@ -14,11 +14,11 @@ use soma_runtime::sfq::{Ledger, run as simulate};
 use soma_targets::Target;
 use soma_targets::sfq::Sfq;
 
-use crate::pipeline::{ClearOnDrop, instance_of, refuse_device_flags, spinner, weight_error_text};
-use crate::output::{self, PopulationRate, thousands};
-use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::compare::{Figures, fidelity_figures};
 use crate::family::{FigureRun, refuse_boards};
+use crate::output::{self, PopulationRate, thousands};
+use crate::pipeline::{ClearOnDrop, instance_of, refuse_device_flags, spinner, weight_error_text};
+use crate::pipeline::{ConstantReport, RunSummary, Spikes, against_reference};
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 /// The report of an SFQ run (the `--json` output).
@@ -150,11 +150,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
 /// Reads an SFQ image and the target it runs on (`target`, or the one it names), checking that the target's
 /// constants are those it was compiled with.
 pub fn read_image(path: &std::path::Path, target: Option<&str>) -> Result<(SfqImage, Target), Failure> {
-    crate::load::read_image(
-        path,
-        target,
-        |t| t.sfq().is_some(),
-    )
+    crate::load::read_image(path, target, |t| t.sfq().is_some())
 }
 
 /// How long to run and what else to do.

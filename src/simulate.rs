@@ -32,7 +32,10 @@ struct Report {
 pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     crate::output::check_outputs(
         &[&args.input.file],
-        &[("--spikes", args.spikes.as_deref(), crate::output::Output::File), ("--trace", args.trace.as_deref(), crate::output::Output::File)],
+        &[
+            ("--spikes", args.spikes.as_deref(), crate::output::Output::File),
+            ("--trace", args.trace.as_deref(), crate::output::Output::File),
+        ],
     )?;
     let wall = Instant::now();
     let duration_s = load::time("--duration", &args.duration, false)?;

@@ -13,13 +13,13 @@ use soma_isa::image::{CoreKind, Image};
 use soma_runtime::spinnaker::{Ledger, Machine};
 use soma_targets::Target;
 
+use crate::compare::{Figures, MachineFigures, fidelity_figures};
+use crate::family::FigureRun;
 use crate::output::{self, thousands, write_atomic};
 use crate::pipeline::{
     ClearOnDrop, ConstantReport, Reference, Spikes, against_reference, instance_of, refuse_device_flags, spinner,
     weight_error_text,
 };
-use crate::compare::{Figures, MachineFigures, fidelity_figures};
-use crate::family::FigureRun;
 use crate::{CompileArgs, Failure, InputArgs, RunArgs};
 
 #[derive(Serialize)]
@@ -106,7 +106,9 @@ pub fn build(
                 image.header.target_text = target.text.clone();
                 return Ok(Built { image, report, inst, passes, name });
             }
-            Err(e @ spinnaker::CompileError::DoesNotFit(_)) if boards == Some("auto") => last_error = Some(e),
+            Err(e @ soma_compiler::backend::CompileError::DoesNotFit(_)) if boards == Some("auto") => {
+                last_error = Some(e)
+            }
             Err(e) => return Err(Failure::User(format!("error: {name}: {e}\n"))),
         }
     }
@@ -382,7 +384,6 @@ pub struct Report {
     pub reference: Option<Reference>,
 }
 
-
 /// Runs an image for `duration` seconds; with `built`, `compare` also runs the float reference.
 pub fn execute(
     image: &Image,
@@ -422,8 +423,15 @@ pub fn execute(
     }
     bar.finish_and_clear();
     let run_s = run_start.elapsed().as_secs_f64();
-    let ledger =
-        Ledger::new(spinn, image.header.boards, machine.chips, machine.counters(), machine.router_traversals, steps, image.header.dt);
+    let ledger = Ledger::new(
+        spinn,
+        image.header.boards,
+        machine.chips,
+        machine.counters(),
+        machine.router_traversals,
+        steps,
+        image.header.dt,
+    );
     let counters = machine.counters();
     let budget = machine.budget() as f64;
     let per_step = |c: &soma_runtime::spinnaker::CoreCounters| c.cycles as f64 / steps.max(1) as f64;
@@ -624,9 +632,13 @@ pub fn text_report(r: &Report) -> String {
 /// `soma run` on a SpiNNaker target, of a network (`image` `None`: compiled here) or of an image.
 pub fn run(args: &RunArgs, target: &Target, image: Option<Image>) -> Result<(), Failure> {
     let duration = crate::load::time("--duration", &args.duration, false)?;
-    refuse_device_flags(args, &image.as_ref().map_or_else(|| format!("{} is a spinnaker target", target.name), |_| {
-        "this is a SpiNNaker image".to_string()
-    }))?;
+    refuse_device_flags(
+        args,
+        &image.as_ref().map_or_else(
+            || format!("{} is a spinnaker target", target.name),
+            |_| "this is a SpiNNaker image".to_string(),
+        ),
+    )?;
     let (image, built) = match image {
         Some(image) => {
             if args.compare_reference {

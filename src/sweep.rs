@@ -14,8 +14,8 @@ use crate::compare::{Figures, figures};
 use crate::family::FigureRun;
 use crate::html::{esc, page, pareto, table};
 use crate::output::write_atomic;
-use soma_isa::codec::fnv1a;
 use crate::{Failure, SweepArgs};
+use soma_isa::codec::fnv1a;
 
 /// One design point's results.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -66,7 +66,8 @@ fn experiment_key(args: &SweepArgs, duration: f64) -> Result<u64, Failure> {
 /// A point's key: the experiment's and the target's (its name and the fingerprint of every constant of the
 /// preset with the point's settings applied).
 fn point_key(experiment: u64, target: &soma_targets::Target) -> String {
-    let id = fnv1a(experiment.to_le_bytes().into_iter().chain(target.fingerprint.to_le_bytes()).chain(target.name.bytes()));
+    let id =
+        fnv1a(experiment.to_le_bytes().into_iter().chain(target.fingerprint.to_le_bytes()).chain(target.name.bytes()));
     format!("{id:016x}")
 }
 
@@ -92,7 +93,10 @@ fn stored(file: &Path, key: &str, settings: &[(String, f64)]) -> Option<Result<P
 /// Runs the command.
 #[allow(clippy::print_stdout)]
 pub fn run(args: &SweepArgs) -> Result<(), Failure> {
-    crate::output::check_outputs(&[&args.input.file], &[("--out", Some(args.out.as_path()), crate::output::Output::Folder)])?;
+    crate::output::check_outputs(
+        &[&args.input.file],
+        &[("--out", Some(args.out.as_path()), crate::output::Output::Folder)],
+    )?;
     let duration = crate::load::time("--duration", &args.duration, false)?;
     let axes: Vec<(String, Vec<f64>)> = args.vary.iter().map(|v| axis(v)).collect::<Result<_, _>>()?;
     if axes.is_empty() {

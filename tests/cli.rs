@@ -252,7 +252,11 @@ fn sfq_targets_are_listed_and_refuse_models_they_cannot_lower() {
     let o = soma(&["run", net.to_str().expect("utf-8"), "--target", "sfq_mitll", "-q"]);
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("population `rs` is `izhikevich`"), "{}", stderr(&o));
-    assert!(stderr(&o).contains("lowers linear integrate-and-fire neurons (`lif`, `if`, `cuba_lif`, `if_curr_exp`"), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("lowers linear integrate-and-fire neurons (`lif`, `if`, `cuba_lif`, `if_curr_exp`"),
+        "{}",
+        stderr(&o)
+    );
 }
 
 #[test]
@@ -271,8 +275,14 @@ fn every_command_takes_times_the_same_way() {
     let dir = temp_dir("durations");
     let out = dir.join("sweep");
     let o = soma(&[
-        "sweep", "examples/cuba.snn", "--vary", "neurons_per_core=64", "--out", out.to_str().expect("path"),
-        "--duration=-1s", "-q",
+        "sweep",
+        "examples/cuba.snn",
+        "--vary",
+        "neurons_per_core=64",
+        "--out",
+        out.to_str().expect("path"),
+        "--duration=-1s",
+        "-q",
     ]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).ok();

@@ -181,7 +181,8 @@ fn crossbar_images_round_trip_and_hostile_contents_are_rejected_by_validation() 
     let refuse = |edit: &dyn Fn(&mut CrossbarImage), expect: &str| {
         let mut bad = image.clone();
         edit(&mut bad);
-        let err = codec::decode::<soma_isa::crossbar::CrossbarImage>(&codec::encode(&bad).expect("encodes")).expect_err(expect);
+        let err = codec::decode::<soma_isa::crossbar::CrossbarImage>(&codec::encode(&bad).expect("encodes"))
+            .expect_err(expect);
         assert!(err.to_string().contains(expect), "{err}");
     };
     refuse(&|b| b.program.tiles[0].cells[0].col = 60_000, "outside the block");
@@ -352,7 +353,14 @@ fn a_population_the_reference_leaves_silent_has_a_rate_difference_not_an_infinit
     assert!(!out.contains("inf"), "{out}");
     assert!(out.contains("Hz where the reference is silent"), "{out}");
     let o = common::soma(&[
-        "run", "examples/xor_sfq.snn", "--target", "reram_128", "--duration", "100ms", "--compare-reference", "-q",
+        "run",
+        "examples/xor_sfq.snn",
+        "--target",
+        "reram_128",
+        "--duration",
+        "100ms",
+        "--compare-reference",
+        "-q",
     ]);
     assert!(o.status.success(), "{}", common::stderr(&o));
     assert!(common::stdout(&o).contains("(reference silent)"), "{}", common::stdout(&o));

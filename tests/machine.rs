@@ -23,7 +23,8 @@ fn target() -> Target {
 
 /// spinnaker1 with rings (and delay stages) of `slots` steps and source cores of `sources` channels.
 fn target_with(slots: u8, sources: u32) -> Target {
-    let overrides = [("delay_slots".to_string(), f64::from(slots)), ("sources_per_core".to_string(), f64::from(sources))];
+    let overrides =
+        [("delay_slots".to_string(), f64::from(slots)), ("sources_per_core".to_string(), f64::from(sources))];
     with_overrides("spinnaker1", &overrides).expect("overrides")
 }
 

@@ -14,8 +14,7 @@ use soma_compiler::spinnaker::lower::{lower, units};
 use soma_isa::fixed::Accum;
 use soma_isa::instance::PopulationInstance;
 use soma_isa::model::{
-    CubaLi, CubaLif, Dynamics, If, IfCurrExp, Input, Integrator, Izhikevich, Li, Lif, ModelKind, NeuronModel,
-    Threshold,
+    CubaLi, CubaLif, Dynamics, If, IfCurrExp, Input, Integrator, Izhikevich, Li, Lif, ModelKind, NeuronModel, Threshold,
 };
 use soma_isa::program::{Compare, Instr, NeuronState, Operand, Program, REGISTERS};
 use soma_isa::rng::Rng;
@@ -48,11 +47,9 @@ fn case(kind: ModelKind) -> Case {
             (-70e-3, -49e-3),
             2e-9,
         ),
-        ModelKind::Lif => (
-            NeuronModel::Lif(Lif { tau: 10e-3, r: 2.0, v_leak: 0.1, v_threshold: 1.0, v_reset: 0.0 }),
-            (0.0, 1.1),
-            8.0,
-        ),
+        ModelKind::Lif => {
+            (NeuronModel::Lif(Lif { tau: 10e-3, r: 2.0, v_leak: 0.1, v_threshold: 1.0, v_reset: 0.0 }), (0.0, 1.1), 8.0)
+        }
         ModelKind::Li => (NeuronModel::Li(Li { tau: 10e-3, r: 2.0, v_leak: 0.1 }), (-1.0, 2.0), 8.0),
         ModelKind::If => {
             // Starts below the threshold: from above it, the reference's crossing is at the step's start
@@ -80,14 +77,7 @@ fn case(kind: ModelKind) -> Case {
         ),
         ModelKind::Threshold => (NeuronModel::Threshold(Threshold { threshold: 0.5 }), (0.0, 0.0), 1.0),
         ModelKind::Izhikevich => (
-            NeuronModel::Izhikevich(Izhikevich {
-                a: 20.0,
-                b: 0.2,
-                c: -65e-3,
-                d: 8e-3,
-                v_peak: 30e-3,
-                i_offset: 10e-3,
-            }),
+            NeuronModel::Izhikevich(Izhikevich { a: 20.0, b: 0.2, c: -65e-3, d: 8e-3, v_peak: 30e-3, i_offset: 10e-3 }),
             (-75e-3, 29e-3),
             10e-3,
         ),

@@ -170,7 +170,8 @@ fn sweeps_show_the_expected_trends_and_resume() {
     let text = std::fs::read_to_string(&points[1]).expect("point");
     let value: serde_json::Value = serde_json::from_str(&text).expect("json");
     let energy = value["energy_j"].to_string();
-    std::fs::write(&points[1], text.replacen(&format!("\"energy_j\": {energy}"), "\"energy_j\": -1", 1)).expect("write");
+    std::fs::write(&points[1], text.replacen(&format!("\"energy_j\": {energy}"), "\"energy_j\": -1", 1))
+        .expect("write");
     let (again, log) = sweep(&dir);
     assert!(log.contains("1 computed, 2 reused") && log.contains("energy_j = -1"), "{log}");
     assert_eq!(again, csv);

@@ -151,13 +151,16 @@ fn synchronous_input_saturates_the_ring_buffer_as_spynnakers_shift_heuristic_pre
 fn an_image_carries_its_target_and_runs_without_the_preset_file() {
     // Compiled against a preset copy that is then deleted: every family's image still runs on its own.
     let dir = temp_dir("run-carried");
-    for (preset, net) in [("spinnaker1", "examples/cuba.snn"), ("reram_128", "examples/cuba.snn"), ("sfq_mitll", "examples/xor_sfq.snn")] {
+    for (preset, net) in
+        [("spinnaker1", "examples/cuba.snn"), ("reram_128", "examples/cuba.snn"), ("sfq_mitll", "examples/xor_sfq.snn")]
+    {
         let copy = dir.join(format!("{preset}_copy.toml"));
         let text = std::fs::read_to_string(format!("targets/presets/{preset}.toml")).expect("preset");
         std::fs::write(&copy, text.replacen(&format!("name = \"{preset}\""), &format!("name = \"{preset}_copy\""), 1))
             .expect("copy");
         let img = dir.join(format!("{preset}.img"));
-        let o = soma(&["compile", net, "--target", copy.to_str().expect("path"), "-o", img.to_str().expect("path"), "-q"]);
+        let o =
+            soma(&["compile", net, "--target", copy.to_str().expect("path"), "-o", img.to_str().expect("path"), "-q"]);
         assert!(o.status.success(), "{preset}: {}", stderr(&o));
         std::fs::remove_file(&copy).expect("delete the copy");
         let o = soma(&["run", img.to_str().expect("path"), "--duration", "5ms", "--json", "-q"]);

@@ -204,7 +204,11 @@ fn sfq_images_round_trip_and_hostile_contents_are_rejected_by_validation() {
     let (_, _, image) = rates(&example, 1, 1);
     let bytes = codec::encode(&image).expect("encodes");
     assert_eq!(codec::decode::<soma_isa::sfq::SfqImage>(&bytes).expect("decodes"), image);
-    assert!(codec::decode::<soma_isa::crossbar::CrossbarImage>(&bytes).is_err() && codec::decode::<soma_isa::image::Image>(&bytes).is_err(), "not another family's image");
+    assert!(
+        codec::decode::<soma_isa::crossbar::CrossbarImage>(&bytes).is_err()
+            && codec::decode::<soma_isa::image::Image>(&bytes).is_err(),
+        "not another family's image"
+    );
     let refuse = |edit: &dyn Fn(&mut SfqImage), expect: &str| {
         let mut bad = image.clone();
         edit(&mut bad);

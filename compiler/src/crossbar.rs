@@ -9,7 +9,7 @@ use soma_isa::crossbar::{Cell, CrossbarProgram, ProjectionScale, Tile};
 use soma_isa::instance::Instance;
 use soma_targets::crossbar::Crossbar;
 
-use crate::spinnaker::CompileError;
+use crate::backend::CompileError;
 use crate::weights::{ErrorTally, WeightError};
 
 /// What the mapping used and how well the weights survived.

@@ -5,6 +5,7 @@
 //! `soma_isa::instance::Instance`. Every stage reports errors as typed values carrying a [`diag::Span`], which
 //! [`diag::render`] turns into `file:line:col` diagnostics with the offending text underlined.
 
+pub mod backend;
 pub mod crossbar;
 pub mod diag;
 pub mod front;

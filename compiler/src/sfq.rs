@@ -40,7 +40,7 @@ use soma_isa::model::{Dynamics, NeuronModel, Receptor};
 use soma_isa::sfq::{Cell, Netlist, Port, SfqProgram, Tap};
 use soma_targets::sfq::Sfq;
 
-use crate::spinnaker::CompileError;
+use crate::backend::CompileError;
 use crate::weights::{ErrorTally, WeightError, overall_rms};
 
 /// How one population was mapped.
@@ -160,7 +160,11 @@ fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>
     let Some(spiking) = l.spiking else { return Ok(None) };
     // A synaptic current `I <- p11 I + per_weight w`: a weight eventually brings `to_v per_weight w` of v.
     let currents = (0..l.p11.len())
-        .map(|k| CurrentLoop { p11: l.p11[k], per_weight: l.syn_scale[k], to_v: l.charge_per_weight(k) / l.syn_scale[k] })
+        .map(|k| CurrentLoop {
+            p11: l.p11[k],
+            per_weight: l.syn_scale[k],
+            to_v: l.charge_per_weight(k) / l.syn_scale[k],
+        })
         .collect();
     let m = Membrane {
         p22: l.p22,

@@ -185,7 +185,9 @@ fn parse_on_a_small_stack(text: String) -> Result<(), String> {
 
 #[test]
 fn deep_nesting_and_long_chains_are_refused_not_stack_overflows() {
-    let deep = |open: &str, close: &str, n: usize| format!("timestep 0.1 ms\nconst x = {}1{}\n", open.repeat(n), close.repeat(n));
+    let deep = |open: &str, close: &str, n: usize| {
+        format!("timestep 0.1 ms\nconst x = {}1{}\n", open.repeat(n), close.repeat(n))
+    };
     for (what, text) in [
         ("parentheses", deep("(", ")", 8_000)),
         ("calls", deep("abs(", ")", 4_000)),

@@ -310,7 +310,8 @@ impl Image {
                     c.first,
                     c.first as u64 + c.count as u64,
                     pop.name
-                ).into());
+                )
+                .into());
             }
             match &c.kind {
                 CoreKind::Neurons(n) => {
@@ -321,7 +322,8 @@ impl Image {
                         return Err(format!(
                             "{at}: {REGISTERS} register initialisations of 1 or {} values expected",
                             c.count
-                        ).into());
+                        )
+                        .into());
                     }
                     if n.shifts.iter().any(|&s| s > 31) {
                         return Err(format!("{at}: weight shift above 31").into());
@@ -332,11 +334,15 @@ impl Image {
                         || m.row_offsets.windows(2).any(|w| w[0] > w[1])
                         || m.row_offsets.last().map_or(0, |&l| l as usize) != m.words.len()
                     {
-                        return Err(format!("{at}: row offsets do not index the {} synaptic words", m.words.len()).into());
+                        return Err(
+                            format!("{at}: row offsets do not index the {} synaptic words", m.words.len()).into()
+                        );
                     }
                     for b in &m.blocks {
                         if b.key & !KEY_MASK != 0 || b.first_row as u64 + b.atoms as u64 > rows as u64 {
-                            return Err(format!("{at}: block of key {:#x} points outside the {rows} rows", b.key).into());
+                            return Err(
+                                format!("{at}: block of key {:#x} points outside the {rows} rows", b.key).into()
+                            );
                         }
                     }
                     if let Some(w) = m.words.iter().find(|&&w| word::index(w) as u32 >= c.count) {
@@ -347,7 +353,8 @@ impl Image {
                             "{at}: a synapse's delay of {} steps is longer than the {} ring-buffer slots",
                             word::delay(*w),
                             h.delay_slots
-                        ).into());
+                        )
+                        .into());
                     }
                 }
                 CoreKind::Source(SourceCore::Poisson { rate, stream }) => {
@@ -390,7 +397,8 @@ impl Image {
                 return Err(format!(
                     "router ({}, {}): entry {:#x}/{:#x} -> {:?} is malformed",
                     r.chip.0, r.chip.1, e.key, e.mask, e.route
-                ).into());
+                )
+                .into());
             }
         }
         Ok(())

@@ -228,7 +228,9 @@ impl Instance {
         for p in &self.populations {
             for (spec, v) in p.model.kind().params().iter().zip(p.model.values()) {
                 if !spec.range.contains(v) {
-                    return Err(format!("population {}: {} = {v} is not {}", p.name, spec.name, spec.range.describe()).into());
+                    return Err(
+                        format!("population {}: {} = {v} is not {}", p.name, spec.name, spec.range.describe()).into()
+                    );
                 }
             }
             if p.v_init.iter().any(|v| !v.is_finite()) {
@@ -241,7 +243,9 @@ impl Instance {
                     return Err(format!("source {}: rate {rate} is not finite and non-negative", s.name).into());
                 }
                 SourceKind::SpikeArray { steps } if steps.len() != s.size => {
-                    return Err(format!("source {}: {} spike lists for {} channels", s.name, steps.len(), s.size).into());
+                    return Err(
+                        format!("source {}: {} spike lists for {} channels", s.name, steps.len(), s.size).into()
+                    );
                 }
                 _ => {}
             }

@@ -126,12 +126,14 @@ impl Program {
         let reg = |r: u8| -> Result<(), Invalid> {
             if (r as usize) < REGISTERS { Ok(()) } else { Err(format!("register r{r} does not exist").into()) }
         };
-        let op = |o: Operand| -> Result<(), Invalid> { match o {
-            Operand::Reg(r) => reg(r),
-            Operand::In(i) if i < 2 => Ok(()),
-            Operand::In(i) => Err(format!("input in{i} does not exist").into()),
-            Operand::Const(_) => Ok(()),
-        } };
+        let op = |o: Operand| -> Result<(), Invalid> {
+            match o {
+                Operand::Reg(r) => reg(r),
+                Operand::In(i) if i < 2 => Ok(()),
+                Operand::In(i) => Err(format!("input in{i} does not exist").into()),
+                Operand::Const(_) => Ok(()),
+            }
+        };
         reg(self.v_register)?;
         for (k, ins) in self.code.iter().enumerate() {
             match *ins {

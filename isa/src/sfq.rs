@@ -283,7 +283,8 @@ impl SfqImage {
                 return Err(format!(
                     "population `{}`: its initial fluxons must be one per neuron, from -floor to the threshold",
                     pop.name
-                ).into());
+                )
+                .into());
             }
         }
         Ok(())

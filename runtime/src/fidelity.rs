@@ -65,7 +65,11 @@ impl Reference {
     /// The largest rate difference (Hz, absolute) of the populations the reference leaves silent and the engine
     /// does not (0 if none).
     pub fn silent_reference_hz(&self) -> f64 {
-        self.populations.iter().filter(|p| p.rate_error.is_none()).map(|p| p.rate_difference_hz.abs()).fold(0.0, f64::max)
+        self.populations
+            .iter()
+            .filter(|p| p.rate_error.is_none())
+            .map(|p| p.rate_difference_hz.abs())
+            .fold(0.0, f64::max)
     }
 
     /// The comparison as text, calling the compared run `machine`.

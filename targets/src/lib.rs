@@ -133,8 +133,9 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
     };
     let mut target =
         Target { name: header.name, description: header.description, family, fingerprint: 0, text: text.to_string() };
-    target.fingerprint =
-        soma_isa::codec::fnv1a(target.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())));
+    target.fingerprint = soma_isa::codec::fnv1a(
+        target.constants().iter().flat_map(|(k, c)| k.bytes().chain(c.value.to_bits().to_le_bytes())),
+    );
     Ok(target)
 }
 
@@ -186,7 +187,6 @@ pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result
     }
     Ok(t)
 }
-
 
 impl Target {
     /// Every constant with its section-qualified name, for `soma targets show`.

@@ -95,7 +95,8 @@ pub fn lower(
             let membrane_gain = if l.current_into_synapse { 0.0 } else { l.p20 * per_current };
             let d = set_drive(l.c0() * u.voltage, membrane_gain, l.i_offset * u.current);
             if into_synapse {
-                let inputs: Vec<Accum> = drive[first..first + count].iter().map(|&x| Accum::from_f64(x * u.weight)).collect();
+                let inputs: Vec<Accum> =
+                    drive[first..first + count].iter().map(|&x| Accum::from_f64(x * u.weight)).collect();
                 regs[6] = if inputs.iter().all(|&v| v == inputs[0]) { vec![inputs[0]] } else { inputs };
             }
             let mut code = Vec::new();

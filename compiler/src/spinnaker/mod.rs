@@ -18,23 +18,9 @@ use std::time::Instant;
 use soma_isa::image::{ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore};
 use soma_isa::instance::{Instance, Pre, SourceKind};
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
-use thiserror::Error;
 
+use crate::backend::CompileError;
 pub use crate::weights::WeightError;
-
-/// Why a network does not compile for the target.
-#[derive(Clone, Debug, Error, PartialEq)]
-pub enum CompileError {
-    /// The network uses something the target cannot do.
-    #[error("{0}")]
-    Unsupported(String),
-    /// The network does not fit the machine.
-    #[error("{0}")]
-    DoesNotFit(String),
-    /// Routing failed (a table overflowed, or a chip is unreachable).
-    #[error("{0}")]
-    Routing(String),
-}
 
 /// What a vertex (one core's worth of work) is.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -410,9 +396,7 @@ pub fn compile(
             VertexKind::Source { src } => {
                 kinds[1] += 1;
                 let kind = match &inst.sources[src].kind {
-                    SourceKind::Poisson { rate, stream } => {
-                        SourceCore::Poisson { rate: *rate, stream: *stream }
-                    }
+                    SourceKind::Poisson { rate, stream } => SourceCore::Poisson { rate: *rate, stream: *stream },
                     SourceKind::SpikeArray { steps } => {
                         SourceCore::Array { stamps: steps[vx.first..vx.first + vx.count].to_vec() }
                     }

@@ -9,7 +9,8 @@ use soma_isa::instance::{Instance, Pre};
 use soma_isa::model::{ModelKind, Receptor};
 
 use super::lower::units;
-use super::{CompileError, Vertex, VertexKind};
+use super::{Vertex, VertexKind};
+use crate::backend::CompileError;
 use crate::weights::{ErrorTally, WeightError};
 
 /// Type of a synapse (0 adds to input 0, 1 to input 1) and its magnitude in the model's fixed units, or why the

@@ -188,10 +188,9 @@ impl Dynamics {
                     ..base(leaky(m.tau_m, r, m.v_rest), Input::CurrentJump)
                 }
             }
-            NeuronModel::Lif(m) => Linear {
-                spiking: nir_spiking(m.v_threshold, m.v_reset, true),
-                ..pulse(leaky(m.tau, m.r, m.v_leak))
-            },
+            NeuronModel::Lif(m) => {
+                Linear { spiking: nir_spiking(m.v_threshold, m.v_reset, true), ..pulse(leaky(m.tau, m.r, m.v_leak)) }
+            }
             NeuronModel::Li(m) => pulse(leaky(m.tau, m.r, m.v_leak)),
             NeuronModel::If(m) => {
                 Linear { spiking: nir_spiking(m.v_threshold, m.v_reset, true), ..pulse((1.0, 0.0, m.r * h)) }

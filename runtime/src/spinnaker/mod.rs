@@ -100,9 +100,17 @@ struct NeuronCore {
 enum CoreState {
     Neurons(Box<NeuronCore>),
     /// A slice of a Poisson source: the index of its source's train.
-    Poisson { train: usize },
-    Array { cursors: Vec<usize> },
-    Delay { stages: usize, count: usize, due: BTreeMap<i64, Vec<u32>> },
+    Poisson {
+        train: usize,
+    },
+    Array {
+        cursors: Vec<usize>,
+    },
+    Delay {
+        stages: usize,
+        count: usize,
+        due: BTreeMap<i64, Vec<u32>>,
+    },
 }
 
 /// A running machine.
@@ -217,7 +225,10 @@ impl<'a> Machine<'a> {
                 CoreKind::Source(SourceCore::Poisson { rate, stream }) => {
                     let train = *train_of.entry(c.population).or_insert_with(|| {
                         let channels = image.populations[c.population as usize].size as usize;
-                        trains.push((PoissonTrain::new(image.header.seed, *stream, *rate, dt, channels), vec![0; channels]));
+                        trains.push((
+                            PoissonTrain::new(image.header.seed, *stream, *rate, dt, channels),
+                            vec![0; channels],
+                        ));
                         trains.len() - 1
                     });
                     CoreState::Poisson { train }

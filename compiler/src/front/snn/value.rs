@@ -130,7 +130,9 @@ impl Scope {
                 return Err(err(
                     LowerErrorKind::Invalid,
                     call.span,
-                    format!("more than {CALL_BUDGET} function calls to evaluate: `def`s that call each other expand exponentially; compute the value once in a `const`"),
+                    format!(
+                        "more than {CALL_BUDGET} function calls to evaluate: `def`s that call each other expand exponentially; compute the value once in a `const`"
+                    ),
                     "",
                 ));
             }
