@@ -79,3 +79,28 @@ fn every_input_through_every_family_matches_its_golden_output() {
     }
     assert!(mismatches.is_empty(), "outputs moved (re-bless with SOMA_BLESS=1 after review):\n{}", mismatches.join("\n"));
 }
+
+#[test]
+fn every_bundled_example_runs_on_every_preset_or_is_refused_by_name() {
+    // Every preset (whatever its family) and every example: a short run succeeds, or exits 1 saying what the
+    // family cannot do; never a crash (exit 2) or a silent pass of something unsupported.
+    let mut examples: Vec<_> = std::fs::read_dir("examples").expect("examples").flatten().map(|e| e.path()).collect();
+    examples.sort();
+    let mut ran = 0;
+    for (preset, _) in soma_targets::presets() {
+        for example in &examples {
+            let file = example.to_str().expect("path");
+            let mut args = vec!["run", file, "--target", preset, "--duration", "2ms", "-q"];
+            if file.ends_with("microcircuit.snn") {
+                args.extend(["--set", "scale=0.01"]);
+            }
+            let o = soma(&args);
+            match o.status.code() {
+                Some(0) => ran += 1,
+                Some(1) => assert!(stderr(&o).starts_with("error: "), "{preset} {file}: {}", stderr(&o)),
+                other => panic!("{preset} {file}: exit {other:?}: {}", stderr(&o)),
+            }
+        }
+    }
+    assert!(ran >= examples.len() * 3, "most combinations run ({ran})");
+}
