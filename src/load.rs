@@ -195,7 +195,13 @@ fn attach_input(
     }
     let text = text_of(&name, std::fs::read(path).map_err(|e| user(format!("cannot read {name}: {e}")))?)?;
     let channels: usize = inputs.iter().map(|&h| net.sources[h].size).sum();
-    let mut times = nir::input::parse(&text, channels, net.dt).map_err(|m| user(format!("{name}: {m}")))?.into_iter();
+    let times = nir::input::parse(&text, channels, net.dt).map_err(|m| user(format!("{name}: {m}")))?;
+    let last = times.iter().flatten().fold(None, |m: Option<f64>, &t| Some(m.map_or(t, |m| m.max(t))));
+    match last {
+        None => eprintln!("warning: --input {name}: no spikes at all: the graph's inputs stay silent"),
+        Some(t) => eprintln!("note: --input {name}: the last input spike is at {t} s; the inputs are silent after it"),
+    }
+    let mut times = times.into_iter();
     for &h in inputs {
         let size = net.sources[h].size;
         net.sources[h].kind = SourceKind::SpikeArray { times: times.by_ref().take(size).collect() };
@@ -270,8 +276,14 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
             }
             let mut net = imported.network;
             let inputs: Vec<_> = imported.inputs.iter().map(|(_, h)| *h).collect();
-            if let Some(path) = spike_input {
-                attach_input(&mut net, &inputs, path)?;
+            match spike_input {
+                Some(path) => attach_input(&mut net, &inputs, path)?,
+                None if !inputs.is_empty() => eprintln!(
+                    "warning: {name}: no --input: the graph's {} Input node(s) stay silent; give a spike file or \
+                     --input poisson:RATE (docs/nir.md)",
+                    inputs.len()
+                ),
+                None => {}
             }
             (net, String::new())
         }

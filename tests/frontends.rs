@@ -84,3 +84,20 @@ fn the_c_elegans_connectome_imports_and_simulates() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("expected a current (A)"), "{}", stderr(&o));
 }
+
+#[test]
+fn a_nir_graph_without_input_says_its_inputs_are_silent() {
+    let o = soma(&["simulate", "tests/data/nir/csnn_small.nir", "--dt", "1ms", "--duration", "5ms", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("warning:") && stderr(&o).contains("no --input"), "{}", stderr(&o));
+    let dir = common::temp_dir("silent-input");
+    let zeros = dir.join("zeros.csv");
+    std::fs::write(&zeros, vec![vec!["0"; 128].join(","); 5].join("\n")).expect("write");
+    let o = soma(&[
+        "simulate", "tests/data/nir/csnn_small.nir", "--dt", "1ms", "--duration", "5ms", "--input",
+        zeros.to_str().expect("path"), "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stderr(&o).contains("no spikes at all"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
