@@ -1,8 +1,7 @@
 //! `soma check`: parse and validate a network, then summarise it without instantiating it (so it is instant
 //! even for a 3e8-synapse network).
 
-use soma_compiler::instantiate::synapse_count;
-use soma_compiler::ir::Node;
+use soma_compiler::instantiate::estimate;
 
 use crate::output::thousands;
 use crate::{Failure, InputArgs, load};
@@ -20,26 +19,25 @@ pub fn run(args: &InputArgs) -> Result<(), Failure> {
     for (_, s) in net.sources.iter() {
         println!("{:<16} {:>10}  source", s.name, thousands(s.size as u64));
     }
-    let (mut total, mut exact) = (0.0, true);
-    for (_, p) in net.projections.iter() {
-        let (n, is_exact) = synapse_count(
-            &p.connector,
-            net.node_size(p.pre),
-            net.populations[p.post].size,
-            p.pre == Node::Population(p.post),
-        );
-        total += n;
-        exact &= is_exact;
-    }
+    let e = estimate(net);
     println!("neurons: {}", thousands(net.neuron_count() as u64));
     println!(
         "synapses: {}{} in {} projections; {} gap-junction sets, {} injected currents, {} probes",
-        if exact { "" } else { "~" },
-        thousands(total.round() as u64),
+        if e.exact { "" } else { "~" },
+        thousands(e.synapses.round() as u64),
         net.projections.len(),
         net.gap_junctions.len(),
         net.currents.len(),
         net.probes.len()
     );
+    println!("memory to instantiate: at least {}", crate::pipeline::bytes_text(e.bytes));
+    if let Some(available) = crate::pipeline::available_memory() {
+        if e.bytes > available {
+            println!(
+                "warning: more than the {} this machine has available: simulate, compile and run will refuse it",
+                crate::pipeline::bytes_text(available)
+            );
+        }
+    }
     Ok(())
 }

@@ -89,6 +89,7 @@ pub fn instance_of(
     let t0 = Instant::now();
     let loaded = load::load(input, spike_input, &[])?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
+    refuse_oversize(&loaded.network, &loaded.name)?;
     spinner.set_message("instantiating synapses");
     let t0 = Instant::now();
     let inst = instantiate(&loaded.network, seed)
@@ -154,4 +155,38 @@ pub fn steps(text: &str, duration: f64, dt: f64) -> Result<u64, Failure> {
         )));
     }
     Ok(steps as u64)
+}
+
+/// Memory this machine has available now (Linux `MemAvailable`), or `None` where it cannot tell.
+pub fn available_memory() -> Option<f64> {
+    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
+    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
+    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some(kib * 1024.0)
+}
+
+/// Bytes as text with a binary prefix (`3.2 GiB`).
+pub fn bytes_text(bytes: f64) -> String {
+    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
+    let k = if bytes >= 1.0 { ((bytes.log2() / 10.0).floor() as usize).min(units.len() - 1) } else { 0 };
+    format!("{:.1} {}", bytes / 1024f64.powi(k as i32), units[k])
+}
+
+/// Refuses, before any allocation, a network whose instantiation needs more memory than the machine has
+/// available, with the estimate and what to change.
+pub fn refuse_oversize(net: &soma_compiler::ir::Network, name: &str) -> Result<(), Failure> {
+    let e = soma_compiler::instantiate::estimate(net);
+    let Some(available) = available_memory() else { return Ok(()) };
+    if e.bytes > available {
+        return Err(Failure::User(format!(
+            "error: {name}: {:.3e} neurons and {}{:.3e} synapses need at least {} to instantiate, and this machine has \
+             {} available; scale the network down (e.g. --set scale=...) or run it on a larger machine\n",
+            e.neurons,
+            if e.exact { "" } else { "~" },
+            e.synapses,
+            bytes_text(e.bytes),
+            bytes_text(available)
+        )));
+    }
+    Ok(())
 }

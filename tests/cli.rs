@@ -318,3 +318,32 @@ fn outputs_are_checked_before_any_work_and_never_overwrite_an_input() {
     assert_eq!(std::fs::read(&net).expect("read"), before, "the input is untouched");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn networks_that_cannot_fit_are_refused_before_anything_is_allocated() {
+    let dir = temp_dir("oversize");
+    for (name, text) in [
+        (
+            "neurons",
+            "timestep 0.1 ms\npopulation p[4000000000] : lif { tau = 10 ms, r = 1, v_leak = 0, v_threshold = 1 }\n",
+        ),
+        (
+            "synapses",
+            "timestep 0.1 ms\npopulation p[1000000] : lif { tau = 10 ms, r = 1, v_leak = 0, v_threshold = 1 }\n\
+             projection p -> p : all_to_all { weight = 0.1 }\n",
+        ),
+    ] {
+        let net = dir.join(format!("{name}.snn"));
+        std::fs::write(&net, text).expect("write");
+        let net = net.to_str().expect("path");
+        let o = soma(&["check", net]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        assert!(stdout(&o).contains("memory to instantiate: at least"), "{}", stdout(&o));
+        for command in ["simulate", "run", "compile"] {
+            let o = soma(&[command, net, "-q"]);
+            assert_eq!(o.status.code(), Some(1), "{name} {command}: {}", stderr(&o));
+            assert!(stderr(&o).contains("to instantiate, and this machine has"), "{name} {command}: {}", stderr(&o));
+        }
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -94,8 +94,15 @@ fn a_nir_graph_without_input_says_its_inputs_are_silent() {
     let zeros = dir.join("zeros.csv");
     std::fs::write(&zeros, vec![vec!["0"; 128].join(","); 5].join("\n")).expect("write");
     let o = soma(&[
-        "simulate", "tests/data/nir/csnn_small.nir", "--dt", "1ms", "--duration", "5ms", "--input",
-        zeros.to_str().expect("path"), "-q",
+        "simulate",
+        "tests/data/nir/csnn_small.nir",
+        "--dt",
+        "1ms",
+        "--duration",
+        "5ms",
+        "--input",
+        zeros.to_str().expect("path"),
+        "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stderr(&o).contains("no spikes at all"), "{}", stderr(&o));

@@ -50,7 +50,11 @@ fn check(path: &Path, got: &str) -> Option<String> {
     if want == got {
         return None;
     }
-    let line = want.lines().zip(got.lines()).position(|(a, b)| a != b).unwrap_or(want.lines().count().min(got.lines().count()));
+    let line = want
+        .lines()
+        .zip(got.lines())
+        .position(|(a, b)| a != b)
+        .unwrap_or(want.lines().count().min(got.lines().count()));
     Some(format!(
         "{}: line {}: expected `{}`, got `{}`",
         path.display(),
@@ -77,7 +81,11 @@ fn every_input_through_every_family_matches_its_golden_output() {
             mismatches.extend(check(&out.join(format!("{stem}.run.json")), &run));
         }
     }
-    assert!(mismatches.is_empty(), "outputs moved (re-bless with SOMA_BLESS=1 after review):\n{}", mismatches.join("\n"));
+    assert!(
+        mismatches.is_empty(),
+        "outputs moved (re-bless with SOMA_BLESS=1 after review):\n{}",
+        mismatches.join("\n")
+    );
 }
 
 #[test]

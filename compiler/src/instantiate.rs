@@ -53,6 +53,47 @@ pub fn draw(values: &Values, n: usize, rng: &mut Rng) -> Vec<f64> {
     }
 }
 
+/// Bytes per synapse while instantiating (the peak, during the sort into rows by presynaptic neuron).
+pub const PEAK_BYTES_PER_SYNAPSE: f64 = 12.0;
+
+/// Bytes per neuron of an instance (initial potential and per-neuron state the consumers allocate; a floor).
+pub const BYTES_PER_NEURON: f64 = 64.0;
+
+/// What instantiating a network will hold, estimated from its rules before anything is built.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Estimate {
+    /// Neurons.
+    pub neurons: f64,
+    /// Synapses (the expected number for random rules).
+    pub synapses: f64,
+    /// Whether `synapses` is exact.
+    pub exact: bool,
+    /// Peak bytes of instantiation: at least this much memory is needed to run the network anywhere.
+    pub bytes: f64,
+}
+
+/// The estimate for `net` (instant even for 1e12 synapses).
+pub fn estimate(net: &Network) -> Estimate {
+    let (mut synapses, mut exact) = (0.0, true);
+    for (_, p) in net.projections.iter() {
+        let (n, is_exact) = synapse_count(
+            &p.connector,
+            net.node_size(p.pre),
+            net.populations[p.post].size,
+            p.pre == Node::Population(p.post),
+        );
+        synapses += n;
+        exact &= is_exact;
+    }
+    let units = net.neuron_count() as f64 + net.sources.iter().map(|(_, s)| s.size as f64).sum::<f64>();
+    Estimate {
+        neurons: net.neuron_count() as f64,
+        synapses,
+        exact,
+        bytes: synapses * PEAK_BYTES_PER_SYNAPSE + units * BYTES_PER_NEURON,
+    }
+}
+
 /// The number of synapses the connector makes between `pre` and `post` neurons (`same`: one population),
 /// and whether that number is exact (`false`: the expected value of a random rule).
 pub fn synapse_count(c: &Connector, pre: usize, post: usize, same: bool) -> (f64, bool) {
