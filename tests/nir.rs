@@ -2,7 +2,11 @@
 //! checked against values computed by hand from the file's own parameters; the NIR paper's LIF against its exact
 //! trace; composite graphs; broken files.
 
+mod common;
+
 use std::path::PathBuf;
+
+use common::{soma, stderr};
 
 use soma_compiler::front::nir::graph::{Graph, Node, Tensor};
 use soma_compiler::front::nir::{hdf5, import};
@@ -330,4 +334,21 @@ fn composite_graphs_compose_their_operators() {
         panic!()
     };
     assert_eq!(a, &bias.values);
+}
+
+#[test]
+fn the_nir_csnn_on_spinnaker1_fires_as_the_reference_layer_by_layer() {
+    // The IF layer resets inside the step as the reference does (by subtraction, docs/isa.md): it was 27% slow
+    // when the machine reset at the end of the step. Measured +3.2% to +4.1% over seeds 1-4 (the remaining bias
+    // is not explained yet; issue 12); the LIF readout fires too rarely here to compare.
+    let o = soma(&[
+        "run", "tests/data/nir/csnn_small.nir", "--dt", "1s", "--duration", "2000s", "--input", "poisson:0.2Hz",
+        "--target", "spinnaker1", "--compare-reference", "--json", "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    let layer = &r["reference"]["populations"][0];
+    assert_eq!(layer["name"], "if1");
+    let error = layer["rate_error"].as_f64().expect("a rate error");
+    assert!(error.abs() < 0.05, "{layer}");
 }
