@@ -7,36 +7,40 @@ use crate::output::thousands;
 use crate::{Failure, InputArgs, load};
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &InputArgs) -> Result<(), Failure> {
     let loaded = load::load(args, None, &[])?;
     let net = &loaded.network;
-    println!("{}: ok (time step {} ms)", loaded.name, net.dt * 1e3);
-    println!("{:<16} {:>10}  model", "population", "neurons");
+    crate::output::stdout(&format!("{}: ok (time step {} ms)\n", loaded.name, net.dt * 1e3))?;
+    crate::output::stdout(&format!("{:<16} {:>10}  model\n", "population", "neurons"))?;
     for (_, p) in net.populations.iter() {
-        println!("{:<16} {:>10}  {}", p.name, thousands(p.size as u64), p.model.kind().name());
+        crate::output::stdout(&format!(
+            "{:<16} {:>10}  {}\n",
+            p.name,
+            thousands(p.size as u64),
+            p.model.kind().name()
+        ))?;
     }
     for (_, s) in net.sources.iter() {
-        println!("{:<16} {:>10}  source", s.name, thousands(s.size as u64));
+        crate::output::stdout(&format!("{:<16} {:>10}  source\n", s.name, thousands(s.size as u64)))?;
     }
     let e = estimate(net);
-    println!("neurons: {}", thousands(net.neuron_count() as u64));
-    println!(
-        "synapses: {}{} in {} projections; {} gap-junction sets, {} injected currents, {} probes",
+    crate::output::stdout(&format!("neurons: {}\n", thousands(net.neuron_count() as u64)))?;
+    crate::output::stdout(&format!(
+        "synapses: {}{} in {} projections; {} gap-junction sets, {} injected currents, {} probes\n",
         if e.exact { "" } else { "~" },
         thousands(e.synapses.round() as u64),
         net.projections.len(),
         net.gap_junctions.len(),
         net.currents.len(),
         net.probes.len()
-    );
-    println!("memory to instantiate: at least {}", crate::pipeline::bytes_text(e.bytes));
+    ))?;
+    crate::output::stdout(&format!("memory to instantiate: at least {}\n", crate::pipeline::bytes_text(e.bytes)))?;
     if let Some(available) = crate::pipeline::available_memory() {
         if e.bytes > available {
-            println!(
-                "warning: more than the {} this machine has available: simulate, compile and run will refuse it",
+            crate::output::stdout(&format!(
+                "warning: more than the {} this machine has available: simulate, compile and run will refuse it\n",
                 crate::pipeline::bytes_text(available)
-            );
+            ))?;
         }
     }
     Ok(())

@@ -88,7 +88,6 @@ pub fn fidelity_figures(reference: Option<&Reference>) -> (f64, f64) {
 }
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     crate::output::check_outputs(
         &[&args.input.file],
@@ -141,7 +140,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     for r in &rows {
         text += &(r.join(" | ") + "\n");
     }
-    print!("{text}");
+    crate::output::stdout(&text)?;
     if let Some(path) = &args.html {
         let html = page(
             &format!("soma compare: {}", args.input.file.display()),

@@ -9,7 +9,6 @@ use crate::output::write_atomic;
 use crate::{Failure, ImportArgs, load};
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &ImportArgs) -> Result<(), Failure> {
     crate::output::check_outputs(
         &[&args.input.file],
@@ -22,7 +21,7 @@ pub fn run(args: &ImportArgs) -> Result<(), Failure> {
     ];
     let text = print(&loaded.network, &header);
     if args.output.as_os_str() == "-" {
-        print!("{text}");
+        crate::output::stdout(&text)?;
         return Ok(());
     }
     write_atomic(&args.output, |w: &mut dyn Write| w.write_all(text.as_bytes()))

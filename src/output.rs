@@ -110,11 +110,33 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, Option<&Path>, Output)]
     Ok(())
 }
 
-/// Writes a file through a temporary one beside it and a rename, so a reader never sees half of it.
+/// Removes the temporary files `.NAME.PID.tmp` that killed writers of `dir/NAME` left behind (their process is gone;
+/// checked where the system says which processes exist).
+fn remove_stale(dir: &Path, file_name: &str) {
+    let Ok(entries) = std::fs::read_dir(dir) else { return };
+    if !Path::new("/proc/self").exists() {
+        return;
+    }
+    let prefix = format!(".{file_name}.");
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let pid = name.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(".tmp"));
+        if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok())
+            && pid != std::process::id()
+            && !Path::new(&format!("/proc/{pid}")).exists()
+        {
+            let _ = std::fs::remove_file(entry.path());
+        }
+    }
+}
+
+/// Writes a file through a temporary one beside it and a rename, so a reader never sees half of it; temporary
+/// files of writers that were killed are removed.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
     let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
     let file_name = path.file_name().context("the output path names no file")?.to_string_lossy();
     let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
+    remove_stale(dir, &file_name);
     let result = (|| -> anyhow::Result<()> {
         let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
         let mut buf = std::io::BufWriter::new(file);
@@ -156,11 +178,23 @@ pub fn rate_table<'a>(rows: impl IntoIterator<Item = (&'a str, u64, u64, f64)>) 
 pub fn emit(text: &str, json: bool, report: &impl serde::Serialize) -> Result<(), crate::Failure> {
     if json {
         eprint!("{text}");
-        println!("{}", serde_json::to_string_pretty(report).map_err(|e| crate::Failure::Internal(e.into()))?);
+        let json = serde_json::to_string_pretty(report).map_err(|e| crate::Failure::Internal(e.into()))?;
+        stdout(&(json + "\n"))
     } else {
-        print!("{text}");
+        stdout(text)
     }
-    Ok(())
+}
+
+/// Writes `text` to standard output: a closed pipe (`| head`) ends the output quietly, any other failure (a
+/// full disk) is an error, never a panic.
+pub fn stdout(text: &str) -> Result<(), crate::Failure> {
+    use std::io::ErrorKind;
+    let mut out = std::io::stdout().lock();
+    match out.write_all(text.as_bytes()).and_then(|()| out.flush()) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == ErrorKind::BrokenPipe => Ok(()),
+        Err(e) => Err(crate::Failure::User(format!("error: cannot write to standard output: {e}\n"))),
+    }
 }
 
 /// A count with thousands separators.

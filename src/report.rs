@@ -38,7 +38,6 @@ pub fn read(path: &Path) -> Result<RunJson, Failure> {
 }
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &ReportArgs) -> Result<(), Failure> {
     crate::output::check_outputs(
         &[&args.run],
@@ -51,7 +50,7 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
         RunJson::Machine(r) => (text_report(&r), html(&r), csv_tables(&r)),
         RunJson::Family(r) => (r.text(), r.html(), r.csv_tables()),
     };
-    print!("{text}");
+    crate::output::stdout(&text)?;
     if let Some(path) = &args.html {
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
             .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;

@@ -123,10 +123,7 @@ pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
             format!(" -> netlist {}", path.display())
         }
         ("netlist", None) => {
-            #[allow(clippy::print_stdout)]
-            {
-                print!("{}", sfq::dump(&program));
-            }
+            crate::output::stdout(&sfq::dump(&program))?;
             return Ok(());
         }
         (_, Some(path)) => {

@@ -91,7 +91,6 @@ fn stored(file: &Path, key: &str, settings: &[(String, f64)]) -> Option<Result<P
 }
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     crate::output::check_outputs(
         &[&args.input.file],
@@ -242,6 +241,6 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         reused,
         args.out.display()
     );
-    print!("{csv}");
+    crate::output::stdout(&csv)?;
     Ok(())
 }

@@ -3,23 +3,24 @@
 use crate::{Failure, TargetsArgs};
 
 /// Runs the command.
-#[allow(clippy::print_stdout)]
 pub fn run(args: &TargetsArgs) -> Result<(), Failure> {
     match args.words.as_slice() {
         [] => {
-            println!("{:<16} description", "target");
+            crate::output::stdout(&format!("{:<16} description\n", "target"))?;
             for (name, description) in soma_targets::presets() {
-                println!("{name:<16} {description}");
+                crate::output::stdout(&format!("{name:<16} {description}\n"))?;
             }
-            println!("\nShow one with `soma targets show NAME`; compile against a copy with --target my.toml.");
+            crate::output::stdout(&format!(
+                "\nShow one with `soma targets show NAME`; compile against a copy with --target my.toml.\n"
+            ))?;
             Ok(())
         }
         [show, name] if show == "show" => {
             let t = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-            println!("{} ({} family): {}", t.name, t.family_name(), t.description);
-            println!("fingerprint {:016x}\n", t.fingerprint);
+            crate::output::stdout(&format!("{} ({} family): {}\n", t.name, t.family_name(), t.description))?;
+            crate::output::stdout(&format!("fingerprint {:016x}\n\n", t.fingerprint))?;
             for (key, c) in t.constants() {
-                println!("{key:<28} {:<14} {}", format!("{}", c.value), c.source);
+                crate::output::stdout(&format!("{key:<28} {:<14} {}\n", format!("{}", c.value), c.source))?;
             }
             Ok(())
         }

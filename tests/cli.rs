@@ -347,3 +347,30 @@ fn networks_that_cannot_fit_are_refused_before_anything_is_allocated() {
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_full_disk_on_stdout_is_an_error_not_a_panic() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else { return }; // not Linux
+    let o = std::process::Command::new(env!("CARGO_BIN_EXE_soma"))
+        .args(["targets", "show", "spinnaker1"])
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .stdout(full)
+        .output()
+        .expect("soma runs");
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(stderr(&o).contains("cannot write to standard output"), "{}", stderr(&o));
+}
+
+#[test]
+fn temporary_files_of_killed_writers_are_removed() {
+    let dir = temp_dir("stale");
+    let stale = dir.join(".spikes.csv.999999999.tmp"); // no process has this id
+    std::fs::write(&stale, "half a file").expect("write");
+    let spikes = dir.join("spikes.csv");
+    let o =
+        soma(&["simulate", "examples/cuba.snn", "--duration", "1ms", "--spikes", spikes.to_str().expect("path"), "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(spikes.exists() && !stale.exists());
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

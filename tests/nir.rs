@@ -342,8 +342,19 @@ fn the_nir_csnn_on_spinnaker1_fires_as_the_reference_layer_by_layer() {
     // when the machine reset at the end of the step. Measured +3.2% to +4.1% over seeds 1-4 (the remaining bias
     // is not explained yet; issue 12); the LIF readout fires too rarely here to compare.
     let o = soma(&[
-        "run", "tests/data/nir/csnn_small.nir", "--dt", "1s", "--duration", "2000s", "--input", "poisson:0.2Hz",
-        "--target", "spinnaker1", "--compare-reference", "--json", "-q",
+        "run",
+        "tests/data/nir/csnn_small.nir",
+        "--dt",
+        "1s",
+        "--duration",
+        "2000s",
+        "--input",
+        "poisson:0.2Hz",
+        "--target",
+        "spinnaker1",
+        "--compare-reference",
+        "--json",
+        "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let r: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
