@@ -101,15 +101,7 @@ pub fn preset_text(name: &str) -> Option<&'static str> {
 
 /// Finds a preset by name, or reads a `.toml` file.
 pub fn lookup(name_or_path: &str) -> Result<Target, TargetError> {
-    if let Some(text) = preset_text(name_or_path) {
-        return parse(name_or_path, text);
-    }
-    if name_or_path.ends_with(".toml") {
-        let text = std::fs::read_to_string(name_or_path)
-            .map_err(|e| TargetError::Io { path: name_or_path.to_string(), message: e.to_string() })?;
-        return parse(name_or_path, &text);
-    }
-    Err(TargetError::Unknown { name: name_or_path.to_string() })
+    parse(name_or_path, &text_of(name_or_path)?)
 }
 
 #[derive(Deserialize)]
@@ -145,8 +137,12 @@ pub fn text_of(name_or_path: &str) -> Result<String, TargetError> {
         return Ok(text.to_string());
     }
     if name_or_path.ends_with(".toml") {
-        return std::fs::read_to_string(name_or_path)
-            .map_err(|e| TargetError::Io { path: name_or_path.to_string(), message: e.to_string() });
+        let io = |message: String| TargetError::Io { path: name_or_path.to_string(), message };
+        let bytes = std::fs::read(name_or_path).map_err(|e| io(e.to_string()))?;
+        return String::from_utf8(bytes).map_err(|e| {
+            let at = e.utf8_error().valid_up_to();
+            TargetError::Invalid { file: name_or_path.to_string(), message: format!("not UTF-8 text at byte {at}") }
+        });
     }
     Err(TargetError::Unknown { name: name_or_path.to_string() })
 }
@@ -257,6 +253,17 @@ mod tests {
         assert_ne!(t.fingerprint, lookup("spinnaker1").expect("preset").fingerprint);
         assert!(with_overrides("spinnaker1", &[("nonsense".into(), 1.0)]).is_err());
         assert!(with_overrides("spinnaker1", &[("neurons_per_core".into(), 0.0)]).is_err(), "validated");
+    }
+
+    #[test]
+    fn a_file_that_is_not_utf8_says_at_which_byte() {
+        let path = std::env::temp_dir().join(format!("soma-not-utf8-{}.toml", std::process::id()));
+        let mut bytes = b"name = \"x\"\n".to_vec();
+        bytes.push(0xff);
+        std::fs::write(&path, bytes).expect("write");
+        let err = lookup(path.to_str().expect("path")).expect_err("not UTF-8").to_string();
+        std::fs::remove_file(&path).expect("cleanup");
+        assert!(err.contains("not UTF-8 text at byte 11"), "{err}");
     }
 
     #[test]
