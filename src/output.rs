@@ -151,6 +151,45 @@ pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::
     result
 }
 
+/// Writes a set of files into `dir` so that a reader sees the old set or the new one, never a mix: the new set is
+/// written into a temporary folder beside it, which then takes the folder's place (other files in an existing
+/// folder are kept).
+pub fn write_folder_atomic(dir: &Path, files: &[(&str, String)]) -> anyhow::Result<()> {
+    let parent = dir.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let name = dir.file_name().context("the output folder has no name")?.to_string_lossy().into_owned();
+    let (fresh, old) = (
+        parent.join(format!(".{name}.{}.tmp", std::process::id())),
+        parent.join(format!(".{name}.{}.old", std::process::id())),
+    );
+    let result = (|| -> anyhow::Result<()> {
+        std::fs::create_dir_all(&fresh).with_context(|| format!("cannot write {}", dir.display()))?;
+        if dir.is_dir() {
+            for entry in std::fs::read_dir(dir)?.flatten() {
+                let keep = !files.iter().any(|(f, _)| entry.file_name() == std::ffi::OsStr::new(f));
+                if keep && entry.path().is_file() {
+                    std::fs::copy(entry.path(), fresh.join(entry.file_name()))?;
+                }
+            }
+        }
+        for (file, body) in files {
+            write_atomic(&fresh.join(file), |w: &mut dyn Write| w.write_all(body.as_bytes()))?;
+        }
+        if dir.exists() {
+            std::fs::rename(dir, &old).with_context(|| format!("cannot replace {}", dir.display()))?;
+        }
+        std::fs::rename(&fresh, dir).with_context(|| format!("cannot move the tables into {}", dir.display()))?;
+        let _ = std::fs::remove_dir_all(&old);
+        Ok(())
+    })();
+    if result.is_err() {
+        let _ = std::fs::remove_dir_all(&fresh);
+        if old.exists() && !dir.exists() {
+            let _ = std::fs::rename(&old, dir);
+        }
+    }
+    result
+}
+
 /// Writes spikes `(step, population index, neuron)` as CSV `time_s,population,neuron`, a spike of step `k`
 /// stamped `(k + 1) dt`.
 pub fn write_spikes(path: &Path, dt: f64, names: &[&str], spikes: &[(u32, u32, u32)]) -> Result<(), crate::Failure> {

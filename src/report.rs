@@ -57,12 +57,7 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
         eprintln!("wrote {}", path.display());
     }
     if let Some(dir) = &args.csv {
-        std::fs::create_dir_all(dir)
-            .map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", dir.display())))?;
-        for (name, body) in tables {
-            write_atomic(&dir.join(name), |w: &mut dyn Write| w.write_all(body.as_bytes()))
-                .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
-        }
+        crate::output::write_folder_atomic(dir, &tables).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
         eprintln!("wrote CSV tables to {}", dir.display());
     }
     Ok(())

@@ -107,6 +107,20 @@ fn crossbar_and_sfq_runs_get_report_pages_whose_energy_parts_sum_to_the_total() 
         let total = run["energy_j"].as_f64().expect("energy");
         assert!((parts / total - 1.0).abs() < 1e-9, "{name}: parts {parts} vs total {total}\n{energy}");
         assert!(std::fs::read_to_string(csv.join("populations.csv")).expect("populations").lines().count() >= 3);
+        // Written again over an existing folder: the new set replaces the old one whole, other files stay, and no
+        // temporary folder is left beside it.
+        std::fs::write(csv.join("energy.csv"), "stale").expect("write");
+        std::fs::write(csv.join("mine.txt"), "kept").expect("write");
+        let o = soma(&[&args[..], &[csv.to_str().expect("path")]].concat());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+        assert_eq!(std::fs::read_to_string(csv.join("energy.csv")).expect("energy.csv"), energy);
+        assert_eq!(std::fs::read_to_string(csv.join("mine.txt")).expect("kept"), "kept");
+        let leftovers = std::fs::read_dir(&dir)
+            .expect("dir")
+            .flatten()
+            .filter(|e| e.file_name().to_string_lossy().starts_with('.'))
+            .count();
+        assert_eq!(leftovers, 0, "{name}: temporary folders left");
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
