@@ -122,14 +122,14 @@ impl Sfq {
             ("cells.xor_jjs", &s.cells.xor_jjs),
             ("cells.not_jjs", &s.cells.not_jjs),
             ("cells.c_element_jjs", &s.cells.c_element_jjs),
-            ("cells.synapse_max_pulses", &s.cells.synapse_max_pulses),
             ("cells.jtl_stages_per_pitch", &s.cells.jtl_stages_per_pitch),
         ] {
             whole(name, c, 1.0, 1000.0)?;
         }
         whole("power.clocks_per_step", &s.power.clocks_per_step, 1.0, 1e6)?;
         whole("cells.synapse_pass_levels", &s.cells.synapse_pass_levels, 1.0, 65535.0)?;
-        whole("cells.synapse_max_pulses", &s.cells.synapse_max_pulses, 1.0, 255.0)?;
+        // An image stores a synapse's pulses in a byte.
+        whole("cells.synapse_max_pulses", &s.cells.synapse_max_pulses, 1.0, f64::from(u8::MAX))?;
         whole("cells.neuron_max_fluxons", &s.cells.neuron_max_fluxons, 1.0, 65535.0)?;
         whole("cells.current_max_fluxons", &s.cells.current_max_fluxons, 1.0, 65535.0)?;
         for (name, c) in [
