@@ -113,6 +113,39 @@ enum CoreState {
     },
 }
 
+/// Why an image cannot be loaded onto the machine.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum LoadError {
+    /// The target is not the description the image was compiled for.
+    #[error(
+        "the image was compiled for a different description of `{target}` (fingerprint {image:016x}, the target's is {given:016x}); recompile it"
+    )]
+    Fingerprint {
+        /// The target the image names.
+        target: String,
+        /// The image's fingerprint.
+        image: u64,
+        /// The target's.
+        given: u64,
+    },
+    /// The header's machine size is not its board count's.
+    #[error("the image's machine size does not match its board count")]
+    Geometry,
+    /// A routing table cannot be walked (a loop, or a packet leaving the machine).
+    #[error("{0}")]
+    Routing(String),
+    /// A key reaches a core that holds nothing.
+    #[error("key {key:#x} is routed to core {core} of chip ({}, {}), which has no work", chip.0, chip.1)]
+    NoWork {
+        /// The key.
+        key: u32,
+        /// The core.
+        core: usize,
+        /// Its chip.
+        chip: (usize, usize),
+    },
+}
+
 /// A running machine.
 pub struct Machine<'a> {
     image: &'a Image,
@@ -151,16 +184,17 @@ struct Costs {
 
 impl<'a> Machine<'a> {
     /// Prepares `image` for execution on `target` (which must have the image's fingerprint).
-    pub fn new(image: &'a Image, target: &SpiNNaker, fingerprint: u64) -> Result<Machine<'a>, String> {
+    pub fn new(image: &'a Image, target: &SpiNNaker, fingerprint: u64) -> Result<Machine<'a>, LoadError> {
         if image.header.fingerprint != fingerprint {
-            return Err(format!(
-                "the image was compiled for a different description of `{}` (fingerprint {:016x}, the target's is {fingerprint:016x}); recompile it",
-                image.header.target, image.header.fingerprint
-            ));
+            return Err(LoadError::Fingerprint {
+                target: image.header.target.clone(),
+                image: image.header.fingerprint,
+                given: fingerprint,
+            });
         }
         let geometry = Geometry::boards(image.header.boards as usize);
         if (geometry.width, geometry.height) != (image.header.width as usize, image.header.height as usize) {
-            return Err("the image's machine size does not match its board count".into());
+            return Err(LoadError::Geometry);
         }
         let at: HashMap<((usize, usize), usize), usize> = image
             .cores
@@ -173,15 +207,13 @@ impl<'a> Machine<'a> {
         let chip_index = |(x, y): (usize, usize)| y * geometry.width + x;
         let mut fanouts = Vec::with_capacity(image.cores.len());
         for c in &image.cores {
-            let w = walk(&geometry, &tables, (c.chip.0 as usize, c.chip.1 as usize), c.key)?;
+            let w =
+                walk(&geometry, &tables, (c.chip.0 as usize, c.chip.1 as usize), c.key).map_err(LoadError::Routing)?;
             let hops = w.hops.iter().map(|h| (chip_index(h.chip) * 6 + h.link, h.parent)).collect();
             let mut deliveries = Vec::new();
             for &(chip, core, via) in &w.deliveries {
                 let Some(&i) = at.get(&(chip, core)) else {
-                    return Err(format!(
-                        "key {:#x} is routed to core {core} of chip ({}, {}), which has no work",
-                        c.key, chip.0, chip.1
-                    ));
+                    return Err(LoadError::NoWork { key: c.key, core, chip });
                 };
                 let block = match &image.cores[i].kind {
                     CoreKind::Neurons(n) => match n.synapses.blocks.iter().position(|b| b.key == c.key) {
