@@ -96,9 +96,13 @@ fn mapping_text(m: &sfq::Report) -> String {
     }
     if m.longest_path_ps > m.step_ps {
         s += &format!(
-            "warning: the longest path ({:.1} ps) is longer than a step ({} ps): its pulses land in the next step; \
-             raise clocks_per_step\n",
-            m.longest_path_ps, m.step_ps
+            "warning: the longest path ({:.1} ps) is longer than a step ({} ps): its pulses land in the next step, a \
+             step later than the reference's. clocks_per_step x {:.2} or more makes every path fit in a step (a \
+             slower chip); whether that improves the rates depends on the network (docs/sfq.md: sweep \
+             clocks_per_step and compare)\n",
+            m.longest_path_ps,
+            m.step_ps,
+            m.longest_path_ps / m.step_ps
         );
     }
     s + &weight_error_text(m.weight_error_rms, &m.weight_errors)

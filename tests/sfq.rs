@@ -262,6 +262,7 @@ fn the_cli_compiles_dumps_runs_and_compares_on_sfq() {
     let o = soma(&["compile", "examples/xor_sfq.snn", "--target", fast.to_str().expect("utf-8")]);
     let text = stderr(&o) + &stdout(&o);
     assert!(o.status.success() && text.contains("longer than a step (200 ps)"), "{text}");
+    assert!(text.contains("clocks_per_step x 1.25 or more makes every path fit"), "the advice says how much: {text}");
     let o = soma(&["run", image_s, "--duration", "200ms", "--json", "-q"]);
     assert!(o.status.success(), "{}", stderr(&o));
     let report: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("JSON");
