@@ -1,0 +1,92 @@
+//! Figures in docs/ against the commands written beside them: each check reruns the command and renders the
+//! figure as the doc writes it, and the doc must contain that text. A change that moves a documented figure
+//! fails here until the doc says the new one. Checks that take more than a few seconds are `#[ignore]`d: run them
+//! with `cargo test --release --test doc_figures -- --ignored` before changing a doc's figures.
+
+mod common;
+
+use common::{soma, stderr, stdout, temp_dir};
+
+/// Asserts that `doc` contains `figure`, naming the command that produced it.
+fn documented(doc: &str, figure: &str, command: &str) {
+    let text = std::fs::read_to_string(doc).expect("doc");
+    assert!(text.contains(figure), "{doc} should say `{figure}` (from `{command}`)");
+}
+
+fn run_json(args: &[&str]) -> serde_json::Value {
+    let o = soma(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_str(&stdout(&o)).expect("json")
+}
+
+#[test]
+fn runtime_md_ring_buffer_sigma_sweep() {
+    let dir = temp_dir("doc-rbs");
+    let out = dir.join("sweep");
+    let command = "soma sweep examples/xor_sfq.snn --target spinnaker1 --vary ring_buffer_sigma=5,20 --out DIR";
+    let o = soma(&[
+        "sweep", "examples/xor_sfq.snn", "--target", "spinnaker1", "--vary", "ring_buffer_sigma=5,20", "--out",
+        out.to_str().expect("path"), "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    let rows: Vec<Vec<f64>> =
+        csv.lines().skip(1).map(|l| l.split(',').map(|x| x.parse().expect("number")).collect()).collect();
+    let (error, saturations) = (column("rate_error"), column("ring_buffer_saturations"));
+    let figure = format!(
+        "mean rate error from {:.1}% to {:.1}% and the saturations from {} to {}",
+        rows[0][error] * 100.0,
+        rows[1][error] * 100.0,
+        rows[0][saturations],
+        rows[1][saturations]
+    );
+    documented("docs/runtime.md", &figure, command);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn sfq_md_xor_on_spinnaker() {
+    for target in ["spinnaker1", "spinnaker2"] {
+        let r = run_json(&[
+            "run", "examples/xor_sfq.snn", "--target", target, "--duration", "1s", "--compare-reference", "--json", "-q",
+        ]);
+        let errors: Vec<f64> = r["reference"]["populations"]
+            .as_array()
+            .expect("populations")
+            .iter()
+            .map(|p| p["rate_error"].as_f64().expect("a rate error").abs())
+            .collect();
+        let mean = errors.iter().sum::<f64>() / errors.len() as f64;
+        let energy = r["energy_j"].as_f64().expect("energy");
+        let note = if target == "spinnaker1" { " (a 48-chip board idling)" } else { "" };
+        let figure = format!(
+            "| {target} | {energy:.1} J{note} | - | {:.1e} | {:.1} us | {} cores | {:.1}% |",
+            r["energy_per_synaptic_event_j"].as_f64().expect("per event"),
+            r["step_latency_s"].as_f64().expect("latency") * 1e6,
+            r["energy_counts"]["cores"],
+            mean * 100.0
+        );
+        documented("docs/sfq.md", &figure, "soma compare examples/xor_sfq.snn --targets spinnaker1,spinnaker2 ... --duration 1s");
+    }
+}
+
+#[test]
+#[ignore = "75 s: run before changing docs/sfq.md's CUBA figures"]
+fn sfq_md_cuba_on_sfq() {
+    let r = run_json(&[
+        "run", "examples/cuba.snn", "--target", "sfq_mitll", "--compare-reference", "--duration", "1s", "--json", "-q",
+    ]);
+    let p = &r["reference"]["populations"];
+    let figure = format!(
+        "exc {:.3} Hz in the reference, {:.3} Hz on SFQ ({:+.1}%); inh\n  {:.3} against {:.3} Hz ({:+.1}%)",
+        p[0]["rate_hz"].as_f64().expect("rate"),
+        p[0]["machine_rate_hz"].as_f64().expect("rate"),
+        p[0]["rate_error"].as_f64().expect("error") * 100.0,
+        p[1]["rate_hz"].as_f64().expect("rate"),
+        p[1]["machine_rate_hz"].as_f64().expect("rate"),
+        p[1]["rate_error"].as_f64().expect("error") * 100.0,
+    );
+    documented("docs/sfq.md", &figure, "soma run examples/cuba.snn --target sfq_mitll --compare-reference --duration 1s");
+}
