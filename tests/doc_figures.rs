@@ -25,8 +25,15 @@ fn runtime_md_ring_buffer_sigma_sweep() {
     let out = dir.join("sweep");
     let command = "soma sweep examples/xor_sfq.snn --target spinnaker1 --vary ring_buffer_sigma=5,20 --out DIR";
     let o = soma(&[
-        "sweep", "examples/xor_sfq.snn", "--target", "spinnaker1", "--vary", "ring_buffer_sigma=5,20", "--out",
-        out.to_str().expect("path"), "-q",
+        "sweep",
+        "examples/xor_sfq.snn",
+        "--target",
+        "spinnaker1",
+        "--vary",
+        "ring_buffer_sigma=5,20",
+        "--out",
+        out.to_str().expect("path"),
+        "-q",
     ]);
     assert!(o.status.success(), "{}", stderr(&o));
     let csv = stdout(&o);
@@ -50,7 +57,15 @@ fn runtime_md_ring_buffer_sigma_sweep() {
 fn sfq_md_xor_on_spinnaker() {
     for target in ["spinnaker1", "spinnaker2"] {
         let r = run_json(&[
-            "run", "examples/xor_sfq.snn", "--target", target, "--duration", "1s", "--compare-reference", "--json", "-q",
+            "run",
+            "examples/xor_sfq.snn",
+            "--target",
+            target,
+            "--duration",
+            "1s",
+            "--compare-reference",
+            "--json",
+            "-q",
         ]);
         let errors: Vec<f64> = r["reference"]["populations"]
             .as_array()
@@ -68,7 +83,11 @@ fn sfq_md_xor_on_spinnaker() {
             r["energy_counts"]["cores"],
             mean * 100.0
         );
-        documented("docs/sfq.md", &figure, "soma compare examples/xor_sfq.snn --targets spinnaker1,spinnaker2 ... --duration 1s");
+        documented(
+            "docs/sfq.md",
+            &figure,
+            "soma compare examples/xor_sfq.snn --targets spinnaker1,spinnaker2 ... --duration 1s",
+        );
     }
 }
 
@@ -76,7 +95,15 @@ fn sfq_md_xor_on_spinnaker() {
 #[ignore = "75 s: run before changing docs/sfq.md's CUBA figures"]
 fn sfq_md_cuba_on_sfq() {
     let r = run_json(&[
-        "run", "examples/cuba.snn", "--target", "sfq_mitll", "--compare-reference", "--duration", "1s", "--json", "-q",
+        "run",
+        "examples/cuba.snn",
+        "--target",
+        "sfq_mitll",
+        "--compare-reference",
+        "--duration",
+        "1s",
+        "--json",
+        "-q",
     ]);
     let p = &r["reference"]["populations"];
     let figure = format!(
@@ -88,5 +115,9 @@ fn sfq_md_cuba_on_sfq() {
         p[1]["machine_rate_hz"].as_f64().expect("rate"),
         p[1]["rate_error"].as_f64().expect("error") * 100.0,
     );
-    documented("docs/sfq.md", &figure, "soma run examples/cuba.snn --target sfq_mitll --compare-reference --duration 1s");
+    documented(
+        "docs/sfq.md",
+        &figure,
+        "soma run examples/cuba.snn --target sfq_mitll --compare-reference --duration 1s",
+    );
 }

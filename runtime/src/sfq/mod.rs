@@ -15,8 +15,12 @@
 //! plus their taps' phases (a channel's second spike in a step one multiplier burst after its first); a neuron's
 //! output pulse at time `T` is a spike in step `(T - lead) / step_fs`.
 
+mod queue;
+
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap};
+use std::collections::BTreeMap;
+
+use queue::PulseQueue;
 
 use serde::Serialize;
 use soma_isa::rng::Rng;
@@ -47,7 +51,7 @@ pub struct Simulation<'a> {
     netlist: &'a Netlist,
     lib: &'a Sfq,
     pass_levels: u64,
-    queue: BinaryHeap<Reverse<(u64, u32, u8)>>,
+    queue: PulseQueue,
     /// Per cell: time of the last accepted pulse (mergers), last clock (DFFs).
     last: Vec<Option<u64>>,
     /// Per DFF: arrival time of the stored data pulse.
@@ -75,7 +79,7 @@ impl<'a> Simulation<'a> {
             netlist,
             lib,
             pass_levels: pass_levels.max(1) as u64,
-            queue: BinaryHeap::new(),
+            queue: PulseQueue::default(),
             last: vec![None; n],
             stored: vec![None; n],
             fluxons: vec![0; n],
@@ -92,12 +96,12 @@ impl<'a> Simulation<'a> {
     /// A pulse arriving at `port` at `at_fs`, not before the time already simulated.
     pub fn inject(&mut self, at_fs: u64, port: Port) {
         debug_assert!(at_fs >= self.now, "a pulse injected at {at_fs} fs, before the simulated {} fs", self.now);
-        self.queue.push(Reverse((at_fs, port.cell, port.input)));
+        self.queue.push((at_fs, port.cell, port.input));
     }
 
     /// Processes every pulse up to and including `until_fs`.
     pub fn run_until(&mut self, until_fs: u64) {
-        while let Some(&Reverse((t, cell, input))) = self.queue.peek() {
+        while let Some((t, cell, input)) = self.queue.peek() {
             if t > until_fs {
                 break;
             }
@@ -120,7 +124,7 @@ impl<'a> Simulation<'a> {
 
     fn emit(&mut self, t: u64, cell: usize, output: u8) {
         match self.netlist.wires[cell][output as usize] {
-            Some(to) => self.queue.push(Reverse((t, to.cell, to.input))),
+            Some(to) => self.queue.push((t, to.cell, to.input)),
             None => self.outputs.push((t, cell as u32, output)),
         }
     }
