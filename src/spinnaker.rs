@@ -9,7 +9,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use soma_compiler::spinnaker::{self, PassTime};
 use soma_compiler::weights::WeightError;
-use soma_isa::image::{CoreKind, Image};
+use soma_isa::spinnaker::{CoreKind, Image};
 use soma_runtime::spinnaker::{Ledger, Machine};
 use soma_targets::Target;
 
@@ -53,7 +53,7 @@ struct CompileReport {
 /// A compiled network: the image, the backend's report, the instance it came from, and the front passes' times.
 pub struct Built {
     /// The image.
-    pub image: soma_isa::image::Image,
+    pub image: soma_isa::spinnaker::Image,
     /// The backend's report.
     pub report: spinnaker::Report,
     /// The instantiated network.

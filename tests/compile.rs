@@ -48,7 +48,7 @@ fn compile_reports_json_and_writes_a_valid_image() {
     assert_eq!(r["cores"], 17, "3200 + 800 neurons at 256 per core");
     assert!(r["weight_error_rms"].as_f64().expect("rms") < 1e-3);
     assert!(r["passes"].as_array().expect("passes").iter().any(|p| p["name"] == "route"));
-    let image = soma_isa::codec::decode::<soma_isa::image::Image>(&std::fs::read(&img).expect("image"))
+    let image = soma_isa::codec::decode::<soma_isa::spinnaker::Image>(&std::fs::read(&img).expect("image"))
         .expect("decodes and validates");
     assert_eq!(image.header.target, "spinnaker1");
     std::fs::remove_dir_all(&dir).expect("cleanup");
@@ -70,7 +70,7 @@ fn bundled_networks_compile_for_spinnaker1() {
         let o = soma(&args);
         assert!(o.status.success(), "{args:?}: {}", stderr(&o));
         assert!(
-            soma_isa::codec::decode::<soma_isa::image::Image>(&std::fs::read(img).expect("image")).is_ok(),
+            soma_isa::codec::decode::<soma_isa::spinnaker::Image>(&std::fs::read(img).expect("image")).is_ok(),
             "{args:?}"
         );
     }

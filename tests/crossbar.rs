@@ -176,7 +176,7 @@ fn crossbar_images_round_trip_and_hostile_contents_are_rejected_by_validation() 
     let image = CrossbarImage { program, network: inst, target_text: String::new() };
     let bytes = codec::encode(&image).expect("encodes");
     assert_eq!(codec::decode::<soma_isa::crossbar::CrossbarImage>(&bytes).expect("decodes"), image);
-    assert!(codec::decode::<soma_isa::image::Image>(&bytes).is_err(), "not a SpiNNaker image");
+    assert!(codec::decode::<soma_isa::spinnaker::Image>(&bytes).is_err(), "not a SpiNNaker image");
     // Well-formed bytes with bad contents: each must be refused by validation, naming what is wrong.
     let refuse = |edit: &dyn Fn(&mut CrossbarImage), expect: &str| {
         let mut bad = image.clone();

@@ -8,9 +8,9 @@ mod common;
 use common::{soma, stderr, temp_dir};
 use soma_isa::codec::{self, Artifact, CodecError};
 use soma_isa::crossbar::CrossbarImage;
-use soma_isa::image::Image;
 use soma_isa::rng::Rng;
 use soma_isa::sfq::SfqImage;
+use soma_isa::spinnaker::Image;
 
 const TINY: &str = "timestep 0.1 ms
 source noise[20] : poisson { rate = 100 Hz }

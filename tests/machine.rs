@@ -11,9 +11,9 @@ use soma_compiler::instantiate::instantiate;
 use soma_compiler::spinnaker::compile;
 use soma_compiler::valid::validate;
 use soma_isa::fixed::{Accum, ring_add};
-use soma_isa::image::{CoreKind, Image, SourceCore, word};
 use soma_isa::program::NeuronState;
 use soma_isa::source::PoissonTrain;
+use soma_isa::spinnaker::{CoreKind, Image, SourceCore, word};
 use soma_runtime::spinnaker::{Ledger, Machine};
 use soma_targets::{Target, lookup, with_overrides};
 

@@ -301,7 +301,8 @@ fn a_bias_into_a_current_neuron_goes_through_its_synapse_as_nir_defines() {
     let t = soma_targets::lookup("spinnaker1").expect("preset");
     let s = t.spinnaker().expect("spinnaker");
     let (image, _) = soma_compiler::spinnaker::compile(&inst, s, &t.name, t.fingerprint, 1).expect("compiles");
-    let core = image.cores.iter().position(|c| matches!(c.kind, soma_isa::image::CoreKind::Neurons(_))).expect("core");
+    let core =
+        image.cores.iter().position(|c| matches!(c.kind, soma_isa::spinnaker::CoreKind::Neurons(_))).expect("core");
     let mut m = soma_runtime::spinnaker::Machine::new(&image, s, t.fingerprint).expect("loads");
     for (k, want) in biased.iter().enumerate() {
         m.advance();

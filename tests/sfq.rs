@@ -206,7 +206,7 @@ fn sfq_images_round_trip_and_hostile_contents_are_rejected_by_validation() {
     assert_eq!(codec::decode::<soma_isa::sfq::SfqImage>(&bytes).expect("decodes"), image);
     assert!(
         codec::decode::<soma_isa::crossbar::CrossbarImage>(&bytes).is_err()
-            && codec::decode::<soma_isa::image::Image>(&bytes).is_err(),
+            && codec::decode::<soma_isa::spinnaker::Image>(&bytes).is_err(),
         "not another family's image"
     );
     let refuse = |edit: &dyn Fn(&mut SfqImage), expect: &str| {

@@ -10,7 +10,7 @@ use soma_compiler::instantiate::instantiate;
 use soma_compiler::spinnaker::compile;
 use soma_compiler::valid::validate;
 use soma_isa::codec::{decode, encode};
-use soma_isa::image::{CoreKind, Image, KEY_MASK, RouteEntry};
+use soma_isa::spinnaker::{CoreKind, Image, KEY_MASK, RouteEntry};
 use soma_targets::lookup;
 use soma_targets::spinnaker::Geometry;
 

@@ -14,8 +14,8 @@ use serde::de::DeserializeOwned;
 
 use crate::Invalid;
 use crate::crossbar::{CROSSBAR_FORMAT_VERSION, CrossbarImage};
-use crate::image::{FORMAT_VERSION, Image};
 use crate::sfq::{SFQ_FORMAT_VERSION, SfqImage};
+use crate::spinnaker::{FORMAT_VERSION, Image};
 
 const HEADER: usize = 8 + 4 + 8 + 8;
 

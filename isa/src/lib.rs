@@ -5,20 +5,23 @@
 //! `f64`/`f32`, which the float reference simulator executes and every hardware lowering starts from; the
 //! neuron-model parameter tables ([`model`]) with their physical dimensions ([`units`]); and the seeded random
 //! streams ([`rng`]) that both sides draw from so that a seed means the same network and the same inputs
-//! everywhere ([`source`]: the one rule that turns a seed into a Poisson spike train). For hardware targets it defines the image ([`image`], encoded by [`codec`]), the fixed-point
-//! arithmetic ([`fixed`]) and the neuron-program instruction set ([`program`]); the crossbar family's arrays
-//! ([`crossbar`]) and the SFQ family's pulse-cell netlists ([`sfq`]).
+//! everywhere ([`source`]: the one rule that turns a seed into a Poisson spike train). For hardware targets it
+//! defines one image frame ([`codec`]) and each family's image in a module named after it: the SpiNNaker family's
+//! cores, programs and routing tables ([`spinnaker`], with its fixed-point arithmetic [`fixed`] and neuron-program
+//! instruction set [`program`]), the crossbar family's arrays ([`crossbar`]) and the SFQ family's pulse-cell
+//! netlists ([`sfq`]).
 
 pub mod codec;
 pub mod crossbar;
 pub mod fixed;
-pub mod image;
+
 pub mod instance;
 pub mod model;
 pub mod program;
 pub mod rng;
 pub mod sfq;
 pub mod source;
+pub mod spinnaker;
 pub mod units;
 
 /// Why an image, an instance or a program breaks the contract: where, and what is wrong (one line).

@@ -8,7 +8,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use soma_isa::image::{Route, RouteEntry};
+use soma_isa::spinnaker::{Route, RouteEntry};
 
 use crate::constants::whole;
 
@@ -99,7 +99,7 @@ impl SpiNNaker {
         let index_bits = whole("mapping.index_bits", &s.mapping.index_bits, 1.0, 11.0)?;
         whole("mapping.neurons_per_core", &s.mapping.neurons_per_core, 1.0, (1u64 << index_bits) as f64)?;
         let slots =
-            whole("mapping.delay_slots", &s.mapping.delay_slots, 1.0, f64::from(soma_isa::image::MAX_RING_SLOTS))?;
+            whole("mapping.delay_slots", &s.mapping.delay_slots, 1.0, f64::from(soma_isa::spinnaker::MAX_RING_SLOTS))?;
         whole("mapping.max_delay_steps", &s.mapping.max_delay_steps, slots as f64, 65535.0)?;
         whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
         whole("mapping.sources_per_core", &s.mapping.sources_per_core, 1.0, 4095.0)?;

@@ -15,8 +15,8 @@ pub mod synapses;
 use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
-use soma_isa::image::{ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore};
 use soma_isa::instance::{Instance, Pre, SourceKind};
+use soma_isa::spinnaker::{ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore};
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
 
 use crate::backend::CompileError;

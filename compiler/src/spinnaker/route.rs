@@ -5,7 +5,7 @@
 
 use std::collections::{HashMap, VecDeque};
 
-use soma_isa::image::{KEY_MASK, Route, RouteEntry};
+use soma_isa::spinnaker::{KEY_MASK, Route, RouteEntry};
 use soma_targets::spinnaker::Geometry;
 
 /// A chip's coordinates.

@@ -4,9 +4,9 @@
 //! rows keyed by sending core and atom. Delays beyond the core's ring buffer go through delay-extension cores.
 
 use rayon::prelude::*;
-use soma_isa::image::{Block, SynapticMatrix, word};
 use soma_isa::instance::{Instance, Pre};
 use soma_isa::model::{ModelKind, Receptor};
+use soma_isa::spinnaker::{Block, SynapticMatrix, word};
 
 use super::lower::units;
 use super::{Vertex, VertexKind};

@@ -20,9 +20,9 @@ use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use soma_isa::fixed::{Accum, ring_add};
-use soma_isa::image::{CoreKind, Image, SourceCore, word};
 use soma_isa::program::{Compare, Instr, Operand, Program, REGISTERS};
 use soma_isa::source::PoissonTrain;
+use soma_isa::spinnaker::{CoreKind, Image, SourceCore, word};
 use soma_targets::spinnaker::{Geometry, SpiNNaker, walk};
 
 pub use energy::Ledger;
@@ -202,7 +202,7 @@ impl<'a> Machine<'a> {
             .enumerate()
             .map(|(i, c)| (((c.chip.0 as usize, c.chip.1 as usize), c.index as usize), i))
             .collect();
-        let tables: HashMap<(usize, usize), Vec<soma_isa::image::RouteEntry>> =
+        let tables: HashMap<(usize, usize), Vec<soma_isa::spinnaker::RouteEntry>> =
             image.routers.iter().map(|r| ((r.chip.0 as usize, r.chip.1 as usize), r.entries.clone())).collect();
         let chip_index = |(x, y): (usize, usize)| y * geometry.width + x;
         let mut fanouts = Vec::with_capacity(image.cores.len());
@@ -571,7 +571,7 @@ impl NeuronCore {
     /// ring buffer (saturating), costing every packet, row and word.
     fn receive(
         &mut self,
-        m: &soma_isa::image::SynapticMatrix,
+        m: &soma_isa::spinnaker::SynapticMatrix,
         costs: Costs,
         budget: u64,
         counters: &mut CoreCounters,
