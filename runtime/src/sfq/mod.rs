@@ -46,10 +46,47 @@ pub struct CellCounts {
     pub hold_violations: u64,
 }
 
+/// The library's delays and timing windows in fs, converted once (not per pulse).
+#[derive(Clone, Copy)]
+struct Timing {
+    jtl: u64,
+    splitter: u64,
+    merger: u64,
+    merger_window: u64,
+    dff: u64,
+    dff_setup: u64,
+    dff_hold: u64,
+    neuron: u64,
+    synapse: u64,
+    spacing: u64,
+    /// A multiplier's whole burst: `synapse_max_pulses` spacings.
+    burst: u64,
+}
+
+impl Timing {
+    fn of(lib: &Sfq) -> Timing {
+        let c = &lib.cells;
+        Timing {
+            jtl: fs(c.jtl_delay_ps.value),
+            splitter: fs(c.splitter_delay_ps.value),
+            merger: fs(c.merger_delay_ps.value),
+            merger_window: fs(c.merger_window_ps.value),
+            dff: fs(c.dff_delay_ps.value),
+            dff_setup: fs(c.dff_setup_ps.value),
+            dff_hold: fs(c.dff_hold_ps.value),
+            neuron: fs(c.neuron_delay_ps.value),
+            synapse: fs(c.synapse_delay_ps.value),
+            spacing: fs(c.synapse_pulse_spacing_ps.value),
+            burst: fs(c.synapse_pulse_spacing_ps.value) * c.synapse_max_pulses.value as u64,
+        }
+    }
+}
+
 /// A running pulse simulation.
 pub struct Simulation<'a> {
     netlist: &'a Netlist,
     lib: &'a Sfq,
+    timing: Timing,
     pass_levels: u64,
     queue: PulseQueue,
     /// Per cell: time of the last accepted pulse (mergers), last clock (DFFs).
@@ -78,6 +115,7 @@ impl<'a> Simulation<'a> {
         Simulation {
             netlist,
             lib,
+            timing: Timing::of(lib),
             pass_levels: pass_levels.max(1) as u64,
             queue: PulseQueue::default(),
             last: vec![None; n],
@@ -130,29 +168,29 @@ impl<'a> Simulation<'a> {
     }
 
     fn arrive(&mut self, t: u64, cell: usize, input: u8) {
-        let c = &self.lib.cells;
+        let c = self.timing;
         match self.netlist.cells[cell] {
             Cell::Jtl { stages } => {
                 self.counts[cell].pulses += 1;
-                self.emit(t + stages as u64 * fs(c.jtl_delay_ps.value), cell, 0);
+                self.emit(t + stages as u64 * c.jtl, cell, 0);
             }
             Cell::Splitter => {
                 self.counts[cell].pulses += 1;
-                let d = fs(c.splitter_delay_ps.value);
+                let d = c.splitter;
                 self.emit(t + d, cell, 0);
                 self.emit(t + d, cell, 1);
             }
             Cell::Merger => {
-                if self.last[cell].is_some_and(|prev| t < prev + fs(c.merger_window_ps.value)) {
+                if self.last[cell].is_some_and(|prev| t < prev + c.merger_window) {
                     self.counts[cell].collisions += 1;
                     return;
                 }
                 self.last[cell] = Some(t);
                 self.counts[cell].pulses += 1;
-                self.emit(t + fs(c.merger_delay_ps.value), cell, 0);
+                self.emit(t + c.merger, cell, 0);
             }
             Cell::Dff if input == 0 => {
-                if self.last[cell].is_some_and(|clock| t < clock + fs(c.dff_hold_ps.value)) {
+                if self.last[cell].is_some_and(|clock| t < clock + c.dff_hold) {
                     self.counts[cell].hold_violations += 1;
                     return;
                 }
@@ -163,8 +201,8 @@ impl<'a> Simulation<'a> {
                 self.last[cell] = Some(t);
                 self.counts[cell].pulses += 1;
                 match self.stored[cell].take() {
-                    Some(data) if data + fs(c.dff_setup_ps.value) > t => self.counts[cell].setup_violations += 1,
-                    Some(_) => self.emit(t + fs(c.dff_delay_ps.value), cell, 0),
+                    Some(data) if data + c.dff_setup > t => self.counts[cell].setup_violations += 1,
+                    Some(_) => self.emit(t + c.dff, cell, 0),
                     None => {}
                 }
             }
@@ -187,7 +225,7 @@ impl<'a> Simulation<'a> {
                                 *held = refractory.saturating_add(1);
                             }
                             self.fired.push((t, cell as u32));
-                            self.emit(t + fs(c.neuron_delay_ps.value), cell, 0);
+                            self.emit(t + c.neuron, cell, 0);
                         }
                     }
                     _ => *n = (*n - 1).max(-(floor as i32)),
@@ -203,8 +241,7 @@ impl<'a> Simulation<'a> {
                         let released = release(n, &mut self.leak_acc[cell], leak);
                         let output = if released > 0 { 0 } else { 1 };
                         // One released fluxon per multiplier burst, so that the bursts they become do not overlap.
-                        let delay = fs(c.neuron_delay_ps.value);
-                        let spacing = fs(c.synapse_pulse_spacing_ps.value) * c.synapse_max_pulses.value as u64;
+                        let (delay, spacing) = (c.neuron, c.burst);
                         for k in 0..released.unsigned_abs() as u64 {
                             self.emit(t + delay + k * spacing, cell, output);
                         }
@@ -215,15 +252,15 @@ impl<'a> Simulation<'a> {
                 self.counts[cell].pulses += 1;
                 let acc = &mut self.leak_acc[cell];
                 *acc += rate;
-                let (count, spacing) = (*acc >> 16, fs(c.synapse_pulse_spacing_ps.value));
+                let (count, spacing) = (*acc >> 16, c.spacing);
                 *acc &= 0xffff;
                 for k in 0..count as u64 {
-                    self.emit(t + fs(c.synapse_delay_ps.value) + k * spacing, cell, 0);
+                    self.emit(t + c.synapse + k * spacing, cell, 0);
                 }
             }
             Cell::Synapse { pulses, pass } => {
                 self.counts[cell].pulses += pulses as u64;
-                let (delay, spacing) = (fs(c.synapse_delay_ps.value), fs(c.synapse_pulse_spacing_ps.value));
+                let (delay, spacing) = (c.synapse, c.spacing);
                 for k in 0..pulses as u64 {
                     if pass as u64 >= self.pass_levels || self.rng.below(self.pass_levels) < pass as u64 {
                         self.emit(t + delay + k * spacing, cell, 0);
