@@ -134,7 +134,7 @@ struct RunArgs {
     /// Machine size in boards when compiling, or `auto` [default: auto].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,
-    /// Model time to run, with a unit: 1s, 500ms.
+    /// Model time to run: a time with a unit (1s, 500ms) or a bare number of seconds.
     #[arg(long, default_value = "1s", value_name = "TIME")]
     duration: String,
     /// Seed of the network's random draws when compiling (an image carries its own).
@@ -200,7 +200,7 @@ struct SweepArgs {
     /// Folder for the points, sweep.csv and sweep.html.
     #[arg(long, value_name = "DIR")]
     out: PathBuf,
-    /// Model time per point.
+    /// Model time per point: a time with a unit (100ms) or a bare number of seconds.
     #[arg(long, default_value = "100ms", value_name = "TIME")]
     duration: String,
     /// Machine size in boards, or auto.
@@ -221,7 +221,7 @@ struct CompareArgs {
     /// Targets to compare, comma-separated (presets or .toml files).
     #[arg(long, default_value = "spinnaker1,spinnaker2", value_name = "T1,T2,...")]
     targets: String,
-    /// Model time on each target.
+    /// Model time on each target: a time with a unit (100ms) or a bare number of seconds.
     #[arg(long, default_value = "100ms", value_name = "TIME")]
     duration: String,
     /// Seed of the network's random draws.
@@ -281,7 +281,7 @@ struct CheckArgs {
 struct SimulateArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// Model time to simulate, with a unit: 1s, 500ms, "0.25 s".
+    /// Model time to simulate: a time with a unit (1s, 500ms, "0.25 s") or a bare number of seconds.
     #[arg(long, default_value = "1s", value_name = "TIME")]
     duration: String,
     /// Seed of every random draw (connectivity, weights, delays, initial state, Poisson inputs).
