@@ -121,3 +121,39 @@ fn sfq_md_cuba_on_sfq() {
         "soma run examples/cuba.snn --target sfq_mitll --compare-reference --duration 1s",
     );
 }
+
+#[test]
+fn reports_md_neurons_per_core_sweep() {
+    let dir = temp_dir("doc-npc");
+    let out = dir.join("sweep");
+    let o = soma(&[
+        "sweep",
+        "examples/microcircuit.snn",
+        "--set",
+        "scale=0.1",
+        "--vary",
+        "neurons_per_core=64,128,256",
+        "--duration",
+        "50ms",
+        "--out",
+        out.to_str().expect("path"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect("column");
+    for line in csv.lines().skip(1) {
+        let x: Vec<f64> = line.split(',').map(|v| v.parse().expect("number")).collect();
+        let figure = format!(
+            "| {} | {} | {:.3} | {:.1e} | {} |",
+            x[column("neurons_per_core")],
+            x[column("cores")],
+            x[column("energy_j")],
+            x[column("step_latency_s")],
+            x[column("overruns")]
+        );
+        documented("docs/reports.md", &figure, "soma sweep examples/microcircuit.snn --set scale=0.1 ...");
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
