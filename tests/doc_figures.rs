@@ -13,6 +13,23 @@ fn documented(doc: &str, figure: &str, command: &str) {
     assert!(text.contains(figure), "{doc} should say `{figure}` (from `{command}`)");
 }
 
+/// `soma sweep ARGS --out DIR -q` in a scratch folder: the CSV's rows as maps from column name to value.
+fn sweep_rows(name: &str, args: &[&str]) -> Vec<std::collections::HashMap<String, f64>> {
+    let dir = temp_dir(name);
+    let out = dir.join("sweep");
+    let o = soma(&[&["sweep"], args, &["--out", out.to_str().expect("path"), "-q"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<String> = csv.lines().next().expect("header").split(',').map(str::to_string).collect();
+    let rows = csv
+        .lines()
+        .skip(1)
+        .map(|l| header.iter().cloned().zip(l.split(',').map(|x| x.parse().expect("number"))).collect())
+        .collect();
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+    rows
+}
+
 fn run_json(args: &[&str]) -> serde_json::Value {
     let o = soma(args);
     assert!(o.status.success(), "{args:?}: {}", stderr(&o));
@@ -21,36 +38,17 @@ fn run_json(args: &[&str]) -> serde_json::Value {
 
 #[test]
 fn runtime_md_ring_buffer_sigma_sweep() {
-    let dir = temp_dir("doc-rbs");
-    let out = dir.join("sweep");
     let command = "soma sweep examples/xor_sfq.snn --target spinnaker1 --vary ring_buffer_sigma=5,20 --out DIR";
-    let o = soma(&[
-        "sweep",
-        "examples/xor_sfq.snn",
-        "--target",
-        "spinnaker1",
-        "--vary",
-        "ring_buffer_sigma=5,20",
-        "--out",
-        out.to_str().expect("path"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let csv = stdout(&o);
-    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
-    let column = |name: &str| header.iter().position(|h| *h == name).expect("column");
-    let rows: Vec<Vec<f64>> =
-        csv.lines().skip(1).map(|l| l.split(',').map(|x| x.parse().expect("number")).collect()).collect();
-    let (error, saturations) = (column("rate_error"), column("ring_buffer_saturations"));
+    let rows =
+        sweep_rows("doc-rbs", &["examples/xor_sfq.snn", "--target", "spinnaker1", "--vary", "ring_buffer_sigma=5,20"]);
     let figure = format!(
         "mean rate error from {:.1}% to {:.1}% and the saturations from {} to {}",
-        rows[0][error] * 100.0,
-        rows[1][error] * 100.0,
-        rows[0][saturations],
-        rows[1][saturations]
+        rows[0]["rate_error"] * 100.0,
+        rows[1]["rate_error"] * 100.0,
+        rows[0]["ring_buffer_saturations"],
+        rows[1]["ring_buffer_saturations"]
     );
     documented("docs/runtime.md", &figure, command);
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 
 #[test]
@@ -124,36 +122,23 @@ fn sfq_md_cuba_on_sfq() {
 
 #[test]
 fn reports_md_neurons_per_core_sweep() {
-    let dir = temp_dir("doc-npc");
-    let out = dir.join("sweep");
-    let o = soma(&[
-        "sweep",
-        "examples/microcircuit.snn",
-        "--set",
-        "scale=0.1",
-        "--vary",
-        "neurons_per_core=64,128,256",
-        "--duration",
-        "50ms",
-        "--out",
-        out.to_str().expect("path"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let csv = stdout(&o);
-    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
-    let column = |name: &str| header.iter().position(|h| *h == name).expect("column");
-    for line in csv.lines().skip(1) {
-        let x: Vec<f64> = line.split(',').map(|v| v.parse().expect("number")).collect();
+    let rows = sweep_rows(
+        "doc-npc",
+        &[
+            "examples/microcircuit.snn",
+            "--set",
+            "scale=0.1",
+            "--vary",
+            "neurons_per_core=64,128,256",
+            "--duration",
+            "50ms",
+        ],
+    );
+    for x in &rows {
         let figure = format!(
             "| {} | {} | {:.3} | {:.1e} | {} |",
-            x[column("neurons_per_core")],
-            x[column("cores")],
-            x[column("energy_j")],
-            x[column("step_latency_s")],
-            x[column("overruns")]
+            x["neurons_per_core"], x["cores"], x["energy_j"], x["step_latency_s"], x["overruns"]
         );
         documented("docs/reports.md", &figure, "soma sweep examples/microcircuit.snn --set scale=0.1 ...");
     }
-    std::fs::remove_dir_all(&dir).expect("cleanup");
 }

@@ -101,12 +101,10 @@ pub enum CodecError {
     #[error("checksum mismatch: the image is corrupt")]
     Checksum,
     /// The payload does not decode.
-    #[error("undecodable {kind} at payload byte {offset} of {len}: {problem}")]
+    #[error("undecodable {kind} ({len} payload bytes): {problem}")]
     Payload {
         /// The kind.
         kind: &'static str,
-        /// Bytes consumed when decoding stopped (an estimate for errors raised inside a value).
-        offset: usize,
         /// Payload length.
         len: usize,
         /// What bincode found.
@@ -183,10 +181,6 @@ pub fn decode<A: Artifact>(bytes: &[u8]) -> Result<A, CodecError> {
     }
     let (image, used): (A, usize) = bounded(payload).map_err(|e| CodecError::Payload {
         kind: A::KIND,
-        offset: match &e {
-            bincode::error::DecodeError::UnexpectedEnd { .. } => payload.len(),
-            _ => 0,
-        },
         len: payload.len(),
         problem: describe(&e),
     })?;

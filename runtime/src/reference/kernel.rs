@@ -2,8 +2,7 @@
 //! [`Dynamics`] (defined once in `isa::model`: exact propagators for the linear models as NEST's `iaf_psc_exp`,
 //! NEST's Euler scheme for Izhikevich, the stateless threshold). Nothing here derives a coefficient.
 
-pub use soma_isa::model::Dynamics as Kernel;
-use soma_isa::model::Linear;
+use soma_isa::model::{Dynamics, Linear};
 
 /// The state of one population.
 #[derive(Clone, Debug)]
@@ -19,12 +18,12 @@ pub struct State {
 }
 
 /// Fresh state for neurons of `kernel` starting at `v_init`.
-pub fn state(kernel: &Kernel, v_init: &[f64]) -> State {
+pub fn state(kernel: &Dynamics, v_init: &[f64]) -> State {
     let n = v_init.len();
     let (i_syn, u) = match kernel {
-        Kernel::Linear(l) => (vec![vec![0.0; n]; l.p11.len()], Vec::new()),
-        Kernel::Izhikevich(z) => (Vec::new(), v_init.iter().map(|v| z.b * v * 1e3).collect()),
-        Kernel::Threshold { .. } => (Vec::new(), Vec::new()),
+        Dynamics::Linear(l) => (vec![vec![0.0; n]; l.p11.len()], Vec::new()),
+        Dynamics::Izhikevich(z) => (Vec::new(), v_init.iter().map(|v| z.b * v * 1e3).collect()),
+        Dynamics::Threshold { .. } => (Vec::new(), Vec::new()),
     };
     State { v: v_init.to_vec(), i_syn, u, refractory: vec![0; n] }
 }
@@ -32,39 +31,37 @@ pub fn state(kernel: &Kernel, v_init: &[f64]) -> State {
 /// Advances every neuron of `kernel` by one step. `input[k]` holds receptor `k`'s arriving weights per neuron,
 /// `drive` the injected current (same for all), `extra` a per-neuron current (gap junctions, per-neuron
 /// injection; empty if none). Indices of neurons that spiked are appended to `spiked`.
-pub fn step(kernel: &Kernel, s: &mut State, input: &[&[f64]], drive: f64, extra: &[f64], spiked: &mut Vec<u32>) {
+pub fn step(kernel: &Dynamics, s: &mut State, input: &[&[f64]], drive: f64, extra: &[f64], spiked: &mut Vec<u32>) {
     let n = s.v.len();
-    {
-        match kernel {
-            Kernel::Linear(l) => match s.i_syn.len() {
-                0 => linear::<0>(l, s, input, drive, extra, spiked),
-                1 => linear::<1>(l, s, input, drive, extra, spiked),
-                _ => linear::<2>(l, s, input, drive, extra, spiked),
-            },
-            Kernel::Izhikevich(z) => {
-                let (a, b, c, d, v_peak, i_offset, h) = (&z.a, &z.b, &z.c, &z.d, &z.v_peak, &z.i_offset, &z.h);
-                for i in 0..n {
-                    let (v0, u0) = (s.v[i] * 1e3, s.u[i]);
-                    let jump = input.first().map_or(0.0, |x| x[i] * 1e3);
-                    let drive_mv = (i_offset + (drive + extra.get(i).copied().unwrap_or(0.0)) * 1e3) * h;
-                    let mut v = v0 + h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0) + drive_mv + jump;
-                    let mut u = u0 + h * a * (b * v0 - u0);
-                    if v >= *v_peak {
-                        v = *c;
-                        u += d;
-                        spiked.push(i as u32);
-                    }
-                    s.v[i] = v * 1e-3;
-                    s.u[i] = u;
+    match kernel {
+        Dynamics::Linear(l) => match s.i_syn.len() {
+            0 => linear::<0>(l, s, input, drive, extra, spiked),
+            1 => linear::<1>(l, s, input, drive, extra, spiked),
+            _ => linear::<2>(l, s, input, drive, extra, spiked),
+        },
+        Dynamics::Izhikevich(z) => {
+            let (a, b, c, d, v_peak, i_offset, h) = (&z.a, &z.b, &z.c, &z.d, &z.v_peak, &z.i_offset, &z.h);
+            for i in 0..n {
+                let (v0, u0) = (s.v[i] * 1e3, s.u[i]);
+                let jump = input.first().map_or(0.0, |x| x[i] * 1e3);
+                let drive_mv = (i_offset + (drive + extra.get(i).copied().unwrap_or(0.0)) * 1e3) * h;
+                let mut v = v0 + h * (0.04 * v0 * v0 + 5.0 * v0 + 140.0 - u0) + drive_mv + jump;
+                let mut u = u0 + h * a * (b * v0 - u0);
+                if v >= *v_peak {
+                    v = *c;
+                    u += d;
+                    spiked.push(i as u32);
                 }
+                s.v[i] = v * 1e-3;
+                s.u[i] = u;
             }
-            Kernel::Threshold { theta } => {
-                for i in 0..n {
-                    let x = input.first().map_or(0.0, |x| x[i]) + drive + extra.get(i).copied().unwrap_or(0.0);
-                    s.v[i] = x;
-                    if x > *theta {
-                        spiked.push(i as u32);
-                    }
+        }
+        Dynamics::Threshold { theta } => {
+            for i in 0..n {
+                let x = input.first().map_or(0.0, |x| x[i]) + drive + extra.get(i).copied().unwrap_or(0.0);
+                s.v[i] = x;
+                if x > *theta {
+                    spiked.push(i as u32);
                 }
             }
         }
@@ -181,7 +178,7 @@ mod tests {
     fn psp_matches_the_closed_form_at_every_step() {
         let m = IfCurrExp { v_rest: 0.0, v_reset: -1.0, v_thresh: 1.0, ..cuba_neuron() };
         let h = 1e-4;
-        let k = Kernel::new(&NeuronModel::IfCurrExp(m.clone()), h);
+        let k = Dynamics::new(&NeuronModel::IfCurrExp(m.clone()), h);
         let mut s = state(&k, &[0.0]);
         let mut spikes = Vec::new();
         let w = 1e-9;
@@ -201,7 +198,7 @@ mod tests {
         // tau_m dv/dt = -(v - v_rest) + R I: crosses v_thresh at t* = -tau ln(1 - (vth - vrest)/(R I)).
         let m = IfCurrExp { v_rest: -65e-3, v_reset: -65e-3, ..cuba_neuron() };
         let h = 1e-4;
-        let k = Kernel::new(&NeuronModel::IfCurrExp(m.clone()), h);
+        let k = Dynamics::new(&NeuronModel::IfCurrExp(m.clone()), h);
         let mut s = state(&k, &[m.v_rest]);
         let i = 1e-9; // R I = 20 mV > 15 mV
         let t_star = -m.tau_m * (1.0 - (m.v_thresh - m.v_rest) / (m.tau_m / m.cm * i)).ln();
@@ -231,7 +228,7 @@ mod tests {
         // The NIR paper's exact reference (lif_exact.csv, tau 2.5 ms, r 1, dt 0.1 ms): one input spike of weight 1
         // takes v from 0 to 1 - e^{-dt/tau} in its own step (the file's tau is the f32 nearest 2.5 ms).
         let m = Lif { tau: 2.5e-3f32 as f64, r: 1.0, v_leak: 0.0, v_threshold: 0.1, v_reset: 0.0 };
-        let k = Kernel::new(&NeuronModel::Lif(m), 1e-4);
+        let k = Dynamics::new(&NeuronModel::Lif(m), 1e-4);
         let mut s = state(&k, &[0.0]);
         let mut spikes = Vec::new();
         step(&k, &mut s, &[&[1.0]], 0.0, &[], &mut spikes);
@@ -242,7 +239,7 @@ mod tests {
         let (tau, h, w): (f64, f64, f64) = (1e-2, 1e-3, 3.0);
         let at_threshold = (1.0 - (-h / tau).exp()) * w;
         let m = Lif { tau, r: 1.0, v_leak: 0.0, v_threshold: at_threshold, v_reset: 0.0 };
-        let k = Kernel::new(&NeuronModel::Lif(m), h);
+        let k = Dynamics::new(&NeuronModel::Lif(m), h);
         let mut s = state(&k, &[0.0]);
         step(&k, &mut s, &[&[w]], 0.0, &[], &mut spikes);
         assert!(s.v[0] == at_threshold && spikes.is_empty());
@@ -262,7 +259,7 @@ mod tests {
             NeuronModel::IfCurrExp(IfCurrExp { v_rest: 0.0, v_reset: 0.0, v_thresh: 1.0, ..cuba_neuron() }),
             NeuronModel::Lif(Lif { tau: 10e-3, r: 1.0, v_leak: 0.0, v_threshold: 1.0, v_reset: 0.0 }),
         ] {
-            let k = Kernel::new(&model, h);
+            let k = Dynamics::new(&model, h);
             let mut s = state(&k, &[0.5]);
             let mut spikes = Vec::new();
             let kick: Vec<Vec<f64>> = (0..s.i_syn.len().max(1)).map(|_| vec![1e-9]).collect();

@@ -12,7 +12,8 @@ pub mod kernel;
 use soma_isa::instance::{Instance, Pre, SourceKind, Variable};
 use soma_isa::source::PoissonTrain;
 
-pub use kernel::{Kernel, State};
+pub use kernel::State;
+use soma_isa::model::Dynamics;
 
 /// Turns a projection's presynaptic spikes into postsynaptic input. Without one, the simulator adds the exact
 /// weights; a hardware model (the crossbar's arrays and ADCs) computes the input its own way.
@@ -128,7 +129,7 @@ pub struct RunResult {
 }
 
 struct Population {
-    kernel: Kernel,
+    kernel: Dynamics,
     state: State,
     /// Ring buffer: `slots x receptors x n`.
     ring: Vec<f64>,
@@ -177,7 +178,7 @@ impl<'a> Simulator<'a> {
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let kernel = Kernel::new(&p.model, inst.dt);
+                let kernel = Dynamics::new(&p.model, inst.dt);
                 let state = kernel::state(&kernel, &p.v_init);
                 let receptors = p.model.kind().receptors();
                 let slots = max_delay[i] + 1;
@@ -189,7 +190,7 @@ impl<'a> Simulator<'a> {
                     slots,
                     receptors,
                     extra: if has_extra { vec![0.0; p.size()] } else { Vec::new() },
-                    current_into_synapse: matches!(&kernel, Kernel::Linear(l) if l.current_into_synapse),
+                    current_into_synapse: matches!(&kernel, Dynamics::Linear(l) if l.current_into_synapse),
                     kernel,
                     spiked: Vec::new(),
                 }
