@@ -4,87 +4,45 @@
 
 use std::io::Write;
 
-use serde::{Deserialize, Serialize};
+use soma_compiler::backend;
+use soma_runtime::engine;
+pub use soma_runtime::engine::Figures;
 use soma_targets::Target;
 
-use crate::family::FigureRun;
 use crate::html::{bars, page, table};
 use crate::output::write_atomic;
-use crate::pipeline::Reference;
+use crate::pipeline::{self, RunAsk};
 use crate::{CompareArgs, Failure, InputArgs};
 
-/// One target's headline figures for a network, whatever the target's family.
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
-pub struct Figures {
-    /// Energy on chip over the run, J.
-    pub energy_j: f64,
-    /// Energy at the wall (with the cryocooler for SFQ; the chip's energy otherwise), J.
-    pub wall_plug_energy_j: f64,
-    /// Energy per synaptic event, J (on chip).
-    pub energy_per_synaptic_event_j: f64,
-    /// Hardware time of a step, s.
-    pub step_latency_s: f64,
-    /// How much hardware: cores, tiles or junctions.
-    pub size: u64,
-    /// What `size` counts: `cores`, `tiles` or `junctions`.
-    pub size_unit: String,
-    /// SpiNNaker only: the machine's own trouble counts.
-    pub machine: Option<MachineFigures>,
-    /// Mean absolute relative rate error against the float reference, over the populations it does not leave
-    /// silent.
-    pub rate_error: f64,
-    /// The largest rate (Hz) of a population that the reference leaves silent (it has no relative error).
-    #[serde(default)]
-    pub silent_reference_hz: f64,
+/// What `compare` and `sweep` run each point with.
+pub struct FigureRun<'a> {
+    /// Seed of the network and its inputs.
+    pub seed: u64,
+    /// Model time, s.
+    pub duration: f64,
+    /// `--boards`, where given.
+    pub boards: Option<&'a str>,
+    /// No spinner or progress bar.
+    pub quiet: bool,
 }
 
-impl Figures {
-    /// Why the figures cannot be a run's (for figures read back from a file): negative or non-finite energies and
-    /// times, an empty size.
-    pub fn check(&self) -> Result<(), String> {
-        let quantities = [
-            ("energy_j", self.energy_j),
-            ("wall_plug_energy_j", self.wall_plug_energy_j),
-            ("energy_per_synaptic_event_j", self.energy_per_synaptic_event_j),
-            ("step_latency_s", self.step_latency_s),
-            ("silent_reference_hz", self.silent_reference_hz),
-        ];
-        if let Some((name, v)) = quantities.iter().find(|(_, v)| !(v.is_finite() && *v >= 0.0)) {
-            return Err(format!("{name} = {v} is not a finite non-negative quantity"));
-        }
-        if !(self.rate_error.is_nan() || (self.rate_error.is_finite() && self.rate_error >= 0.0)) {
-            return Err(format!("rate_error = {} is not a mean absolute error", self.rate_error));
-        }
-        if !["cores", "tiles", "junctions"].contains(&self.size_unit.as_str()) {
-            return Err(format!("size_unit `{}` is not cores, tiles or junctions", self.size_unit));
-        }
-        Ok(())
-    }
-}
-
-/// What only a SpiNNaker-style machine reports.
-#[derive(Clone, Copy, Debug, Serialize, Deserialize, PartialEq)]
-pub struct MachineFigures {
-    /// Chips of the machine.
-    pub chips: u64,
-    /// Steps in which a core overran (summed over cores).
-    pub overruns: u64,
-    /// Packets dropped on full links.
-    pub dropped_packets: u64,
-    /// Weights that saturated a ring-buffer entry (absent in sweep points written before soma counted them).
-    #[serde(default)]
-    pub ring_buffer_saturations: u64,
-}
-
-/// Compiles or lowers `input` for `target` (SpiNNaker machines of `boards`), runs it for `duration` s next to the
-/// float reference, and gives the headline figures. Crossbar targets run without non-idealities.
+/// Compiles `input` for `target` (on `boards`, or the smallest machine that fits), runs it for `duration` s next
+/// to the float reference, and gives the headline figures. Crossbar targets run without non-idealities.
 pub fn figures(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<Figures, Failure> {
-    crate::family::for_target(target)?.figures(input, target, run)
-}
-
-/// The mean rate error and the largest rate where the reference is silent, of a comparison (`NaN` and 0 without one).
-pub fn fidelity_figures(reference: Option<&Reference>) -> (f64, f64) {
-    reference.map_or((f64::NAN, 0.0), |f| (f.mean_rate_error(), f.silent_reference_hz()))
+    let backend = backend::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
+    let engine = engine::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
+    let boards = pipeline::boards(run.boards, backend, true)?;
+    let built = pipeline::build(input, None, target, backend, (boards, run.boards), run.seed, run.quiet)?;
+    let ask = RunAsk {
+        network: &built.name,
+        duration_s: run.duration,
+        instance: Some(&built.inst),
+        compare: true,
+        mapping: Some(&*built.compiled.mapping),
+        devices: None,
+        quiet: run.quiet,
+    };
+    Ok(pipeline::execute(engine, &*built.compiled.artifact, target, &ask)?.figures)
 }
 
 /// Runs the command.

@@ -303,32 +303,3 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
     }
     Ok(Loaded { network, name, text })
 }
-
-/// Reads an image of one target family and the target it runs on: `--target` if given, else the description the
-/// image carries (so it runs wherever it is copied), else the preset it names. The target must be of the family
-/// (`of_family`) and have the constants the image was compiled with.
-pub fn read_image<I: soma_isa::codec::Artifact>(
-    path: &Path,
-    target: Option<&str>,
-    of_family: fn(&soma_targets::Target) -> bool,
-) -> Result<(I, soma_targets::Target), Failure> {
-    let name = path.display().to_string();
-    let bytes = std::fs::read(path).map_err(|e| user(format!("cannot read {name}: {e}")))?;
-    let image: I = soma_isa::codec::decode(&bytes).map_err(|e| user(format!("{name}: {e}")))?;
-    let (preset, fingerprint, text) = image.compiled_for();
-    let carried = (!text.is_empty() && target.is_none())
-        .then(|| soma_targets::parse(preset, text).ok())
-        .flatten()
-        .filter(|t| t.fingerprint == fingerprint);
-    let target = match carried {
-        Some(t) => t,
-        None => soma_targets::lookup(target.unwrap_or(preset)).map_err(|e| user(e.to_string()))?,
-    };
-    if !of_family(&target) || target.fingerprint != fingerprint {
-        return Err(user(format!(
-            "{name} was compiled for {preset} with other constants than {} has now: compile it again",
-            target.name
-        )));
-    }
-    Ok((image, target))
-}

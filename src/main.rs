@@ -4,8 +4,6 @@
 mod check;
 mod compare;
 mod compile;
-mod crossbar;
-mod family;
 mod family_report;
 mod html;
 mod import;
@@ -14,9 +12,7 @@ mod output;
 mod pipeline;
 mod report;
 mod run;
-mod sfq;
 mod simulate;
-mod spinnaker;
 mod sweep;
 mod targets;
 

@@ -6,71 +6,8 @@ use std::path::Path;
 
 use anyhow::Context;
 
-/// One population's spike count and mean rate.
-#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
-pub struct PopulationRate {
-    /// Name.
-    pub name: String,
-    /// Size.
-    pub neurons: u64,
-    /// Spikes.
-    pub spikes: u64,
-    /// Mean rate, Hz.
-    pub rate_hz: f64,
-}
-
-/// The rates of `inst`'s populations from their spike counts over `duration` seconds.
-pub fn population_rates(inst: &soma_isa::instance::Instance, counts: &[u64], duration: f64) -> Vec<PopulationRate> {
-    inst.populations
-        .iter()
-        .zip(counts)
-        .map(|(p, &spikes)| PopulationRate {
-            name: p.name.clone(),
-            neurons: p.size() as u64,
-            spikes,
-            rate_hz: if duration > 0.0 { spikes as f64 / p.size() as f64 / duration } else { 0.0 },
-        })
-        .collect()
-}
-
-/// Every spike of a run as `(step, population, neuron)`, in time order.
-pub fn all_spikes(result: &soma_runtime::reference::RunResult) -> Vec<(u32, u32, u32)> {
-    let mut all: Vec<(u32, u32, u32)> = result
-        .spikes
-        .iter()
-        .enumerate()
-        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
-        .collect();
-    all.sort_unstable();
-    all
-}
-
-/// The spikes a report draws: neurons 0..100 of every population, at most 50,000 spikes, as `(time of the step's
-/// end in s, population, neuron)`.
-pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[&str]) -> Vec<(f64, String, u32)> {
-    spikes
-        .iter()
-        .filter(|&&(_, _, n)| n < 100)
-        .take(50_000)
-        .map(|&(t, p, n)| ((t as f64 + 1.0) * dt, names[p as usize].to_string(), n))
-        .collect()
-}
-
-/// [`raster`] for a run of `inst`.
-pub fn instance_raster(inst: &soma_isa::instance::Instance, spikes: &[(u32, u32, u32)]) -> Vec<(f64, String, u32)> {
-    let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
-    raster(spikes, inst.dt, &names)
-}
-
-/// Writes the spikes of a run of `inst` as CSV (`--spikes`).
-pub fn write_instance_spikes(
-    path: &Path,
-    inst: &soma_isa::instance::Instance,
-    spikes: &[(u32, u32, u32)],
-) -> Result<(), crate::Failure> {
-    let names: Vec<&str> = inst.populations.iter().map(|p| p.name.as_str()).collect();
-    write_spikes(path, inst.dt, &names, spikes)
-}
+pub use soma_isa::report::thousands;
+pub use soma_runtime::report::{PopulationRate, all_spikes, population_names, population_rates, rate_table};
 
 /// What an output flag writes.
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -192,7 +129,7 @@ pub fn write_folder_atomic(dir: &Path, files: &[(&str, String)]) -> anyhow::Resu
 
 /// Writes spikes `(step, population index, neuron)` as CSV `time_s,population,neuron`, a spike of step `k`
 /// stamped `(k + 1) dt`.
-pub fn write_spikes(path: &Path, dt: f64, names: &[&str], spikes: &[(u32, u32, u32)]) -> Result<(), crate::Failure> {
+pub fn write_spikes(path: &Path, dt: f64, names: &[String], spikes: &[(u32, u32, u32)]) -> Result<(), crate::Failure> {
     write_atomic(path, |w: &mut dyn Write| {
         writeln!(w, "time_s,population,neuron")?;
         for &(t, p, n) in spikes {
@@ -201,15 +138,6 @@ pub fn write_spikes(path: &Path, dt: f64, names: &[&str], spikes: &[(u32, u32, u
         Ok(())
     })
     .map_err(|e| crate::Failure::User(format!("error: {e:#}\n")))
-}
-
-/// The population table of a report: name, neurons, spikes, rate.
-pub fn rate_table<'a>(rows: impl IntoIterator<Item = (&'a str, u64, u64, f64)>) -> String {
-    let mut s = format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
-    for (name, neurons, spikes, rate) in rows {
-        s += &format!("{name:<16} {:>10} {:>12} {rate:>10.3}\n", thousands(neurons), thousands(spikes));
-    }
-    s
 }
 
 /// Prints a command's report: the text on stdout, or with `json` the JSON on stdout and the text on stderr.
@@ -236,19 +164,6 @@ pub fn stdout(text: &str) -> Result<(), crate::Failure> {
     }
 }
 
-/// A count with thousands separators.
-pub fn thousands(n: u64) -> String {
-    let s = n.to_string();
-    let mut out = String::new();
-    for (i, c) in s.chars().enumerate() {
-        if i > 0 && (s.len() - i).is_multiple_of(3) {
-            out.push(',');
-        }
-        out.push(c);
-    }
-    out
-}
-
 /// A progress bar over `steps` time steps on stderr labelled `verb` (drawn only on a terminal; hidden when `quiet`).
 pub fn step_bar(steps: u64, quiet: bool, verb: &str) -> Result<indicatif::ProgressBar, crate::Failure> {
     if quiet {
@@ -268,13 +183,6 @@ pub fn step_bar(steps: u64, quiet: bool, verb: &str) -> Result<indicatif::Progre
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn separators() {
-        assert_eq!(thousands(0), "0");
-        assert_eq!(thousands(1234), "1,234");
-        assert_eq!(thousands(299_000_000), "299,000,000");
-    }
 
     #[test]
     fn atomic_write_leaves_no_partial_file() {

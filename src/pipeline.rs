@@ -1,81 +1,19 @@
-//! What every family's command path shares: loading and instantiating a network behind a spinner, the
-//! weight-error text, and the report pieces every run report carries (the summary flattened into the crossbar
-//! and SFQ JSON, the target's constants with their sources).
+//! What `compile`, `run`, `compare` and `sweep` share, whatever the family: loading and instantiating a network
+//! behind a spinner (refused before any allocation if it cannot fit), the machine size of `--boards`, compiling
+//! through the family's backend, running through its engine with a progress bar, and how their errors read.
 
 use std::time::Instant;
 
-use serde::{Deserialize, Serialize};
+use soma_compiler::backend::{Backend, Boards, CompileError, Compiled, PassTime};
 use soma_compiler::instantiate::instantiate;
-use soma_compiler::spinnaker::PassTime;
-use soma_compiler::weights::WeightError;
+use soma_isa::instance::Instance;
+use soma_runtime::engine::{Devices, Engine, Job, Run, RunError};
 use soma_targets::Target;
 
-pub use soma_runtime::fidelity::{Reference, Spikes, against_reference};
+pub use soma_runtime::fidelity::Reference;
+pub use soma_runtime::report::ConstantReport;
 
-use crate::output::thousands;
 use crate::{Failure, load};
-
-/// What the crossbar and SFQ run reports share, flattened into their JSON.
-#[derive(Clone, Debug, Serialize)]
-pub struct RunSummary {
-    /// Synaptic events (spikes times outgoing synapses).
-    pub synaptic_events: u64,
-    /// Energy per synaptic event, J (on chip).
-    pub energy_per_synaptic_event_j: f64,
-    /// Hardware time of a step, s (the mean, where steps differ).
-    pub step_latency_s: f64,
-    /// Model time, s.
-    pub duration_s: f64,
-    /// Steps.
-    pub steps: u64,
-    /// Wall time, s.
-    pub wall_s: f64,
-    /// The target's constants with their sources.
-    pub target_constants: Vec<ConstantReport>,
-    /// The comparison with the float reference, if asked for.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub reference: Option<Reference>,
-    /// Spikes to draw: `(time s, population, neuron)` for neurons 0..100, at most 50,000.
-    pub raster: Vec<(f64, String, u32)>,
-}
-
-impl RunSummary {
-    /// The figures and the reference comparison's text that end a run's text report.
-    pub fn text(&self, machine: &str) -> String {
-        let mut s = format!(
-            "synaptic events {}, {:.2e} J per event; step time {:.3e} s\n",
-            thousands(self.synaptic_events),
-            self.energy_per_synaptic_event_j,
-            self.step_latency_s
-        );
-        if let Some(reference) = &self.reference {
-            s += &reference.text(machine);
-        }
-        s + &format!("wall {:.2} s\n", self.wall_s)
-    }
-}
-
-/// A target constant with its source.
-#[derive(Clone, Debug, Serialize, Deserialize)]
-pub struct ConstantReport {
-    /// Section-qualified name.
-    pub name: String,
-    /// Value.
-    pub value: f64,
-    /// Source.
-    pub source: String,
-}
-
-impl ConstantReport {
-    /// Every constant of `target`.
-    pub fn all(target: &Target) -> Vec<ConstantReport> {
-        target
-            .constants()
-            .into_iter()
-            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
-            .collect()
-    }
-}
 
 /// Loads and instantiates `input`, naming the pass on `spinner`: the instance, the passes' times and the input's
 /// display name.
@@ -109,21 +47,6 @@ pub fn spinner(quiet: bool) -> indicatif::ProgressBar {
     spinner
 }
 
-/// The weight quantisation error, overall and per projection with synapses.
-pub fn weight_error_text(rms: f64, errors: &[WeightError]) -> String {
-    let mut s = format!("weight quantisation error: RMS {rms:.2e} relative\n");
-    for e in errors.iter().filter(|e| e.synapses > 0) {
-        s += &format!(
-            "  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n",
-            e.projection,
-            e.max_relative,
-            e.rms_relative,
-            thousands(e.synapses)
-        );
-    }
-    s
-}
-
 /// Clears a spinner however the function it belongs to returns.
 pub struct ClearOnDrop<'a>(pub &'a indicatif::ProgressBar);
 
@@ -133,28 +56,10 @@ impl Drop for ClearOnDrop<'_> {
     }
 }
 
-/// Refuses the resistive-device flags (`--nonideal`, `--device-random`, `--read-after`, `--adc-range`) on a run
-/// they do not apply to; `what` says what runs (`"sfq_mitll is a sfq target"`).
-pub fn refuse_device_flags(args: &crate::RunArgs, what: &str) -> Result<(), Failure> {
-    if args.nonideal != "none" || args.device_random.is_some() || args.read_after != "0s" || args.adc_range != 1.0 {
-        return Err(Failure::User(format!(
-            "error: --nonideal, --device-random, --read-after and --adc-range model resistive devices; {what}\n"
-        )));
-    }
-    Ok(())
-}
-
-/// The steps of `duration` s at `dt`, refused (naming `--duration TEXT`) beyond the 2^32 - 1 steps a run can
-/// record, before any work.
+/// The steps of `duration` s at `dt`, refused (naming `--duration TEXT`) beyond what a run can record, before any
+/// work.
 pub fn steps(text: &str, duration: f64, dt: f64) -> Result<u64, Failure> {
-    let steps = (duration / dt).round();
-    if !(steps <= u32::MAX as f64) {
-        return Err(Failure::User(format!(
-            "error: --duration {text}: {steps:.3e} time steps of {dt} s is more than the {} steps a run can record\n",
-            u32::MAX
-        )));
-    }
-    Ok(steps as u64)
+    soma_runtime::engine::steps(duration, dt).map_err(|e| Failure::User(format!("error: --duration {text}: {e}\n")))
 }
 
 /// Memory this machine has available now (Linux `MemAvailable`), or `None` where it cannot tell.
@@ -189,4 +94,109 @@ pub fn refuse_oversize(net: &soma_compiler::ir::Network, name: &str) -> Result<(
         )));
     }
     Ok(())
+}
+
+/// The machine size of `--boards TEXT` for `backend`'s family: `None` (not given) is the preset's machine for
+/// `compile` and the smallest that fits otherwise (`smallest_by_default`), on families sized in boards.
+pub fn boards(text: Option<&str>, backend: &dyn Backend, smallest_by_default: bool) -> Result<Option<Boards>, Failure> {
+    match text {
+        None => Ok((smallest_by_default && backend.sized_in_boards()).then_some(Boards::Smallest)),
+        Some("auto") => Ok(Some(Boards::Smallest)),
+        Some(n) => match n.parse::<usize>() {
+            Ok(b) => Ok(Some(Boards::Count(b))),
+            Err(_) => Err(Failure::User(format!("error: --boards {n}: expected a number of boards or auto\n"))),
+        },
+    }
+}
+
+/// A backend's refusal as the user reads it: about `--boards TEXT` for a machine size, else about `name`.
+pub fn compile_error(e: CompileError, name: &str, boards: Option<&str>) -> Failure {
+    match e {
+        CompileError::MachineSize(m) => Failure::User(format!("error: --boards {}: {m}\n", boards.unwrap_or("auto"))),
+        other => Failure::User(format!("error: {name}: {other}\n")),
+    }
+}
+
+/// A run's refusal as the user reads it, about `name`.
+pub fn run_error(e: RunError, name: &str) -> Failure {
+    match e {
+        RunError::Option(m) | RunError::Unsupported(m) => Failure::User(format!("error: {m}\n")),
+        other => Failure::User(format!("error: {name}: {other}\n")),
+    }
+}
+
+/// A network loaded, instantiated and compiled for a target.
+pub struct Built {
+    /// The instantiated network.
+    pub inst: Instance,
+    /// The backend's artifact and mapping report.
+    pub compiled: Compiled,
+    /// Load, instantiate and the backend's passes, with their wall times.
+    pub passes: Vec<PassTime>,
+    /// The input's display name.
+    pub name: String,
+}
+
+/// Loads, instantiates and compiles `input` for `target` with its family's `backend`, behind a spinner.
+pub fn build(
+    input: &crate::InputArgs,
+    spike_input: Option<&std::path::Path>,
+    target: &Target,
+    backend: &dyn Backend,
+    boards: (Option<Boards>, Option<&str>),
+    seed: u64,
+    quiet: bool,
+) -> Result<Built, Failure> {
+    let spinner = spinner(quiet);
+    let _clear = ClearOnDrop(&spinner);
+    let (inst, mut passes, name) = instance_of(input, spike_input, seed, &spinner)?;
+    spinner.set_message(format!("compiling for {}", target.name));
+    let compiled = backend.compile(&inst, target, boards.0).map_err(|e| compile_error(e, &name, boards.1))?;
+    passes.extend(compiled.passes.iter().cloned());
+    Ok(Built { inst, compiled, passes, name })
+}
+
+/// What a run is asked for besides its artifact.
+pub struct RunAsk<'a> {
+    /// What to call the network.
+    pub network: &'a str,
+    /// Model time, s.
+    pub duration_s: f64,
+    /// The network the artifact came from, where known.
+    pub instance: Option<&'a Instance>,
+    /// Compare with the float reference.
+    pub compare: bool,
+    /// The backend's mapping report.
+    pub mapping: Option<&'a dyn soma_isa::report::Report>,
+    /// Device models.
+    pub devices: Option<&'a Devices>,
+    /// No progress bar.
+    pub quiet: bool,
+}
+
+/// Runs `artifact` on `target` with its family's `engine`, with a progress bar over the steps.
+pub fn execute(
+    engine: &dyn Engine,
+    artifact: &dyn soma_isa::codec::AnyArtifact,
+    target: &Target,
+    ask: &RunAsk,
+) -> Result<Run, Failure> {
+    let steps = steps(&format!("{:e}s", ask.duration_s), ask.duration_s, artifact.dt())?;
+    let bar = crate::output::step_bar(steps, ask.quiet, "running")?;
+    let progress = |done: u64| bar.set_position(done);
+    let job = Job {
+        artifact,
+        target,
+        network: ask.network,
+        duration_s: ask.duration_s,
+        steps,
+        instance: ask.instance,
+        compare: ask.compare,
+        mapping: ask.mapping,
+        devices: ask.devices,
+        progress: &progress,
+    };
+    let run = engine.run(&job).map_err(|e| run_error(e, ask.network));
+    bar.finish_and_clear();
+    run
 }

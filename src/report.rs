@@ -12,8 +12,8 @@ use crate::family_report::FamilyRun;
 use crate::html::{LinkLine, bars, esc, mesh, page, raster, table};
 use crate::output::write_atomic;
 use crate::pipeline::{ConstantReport, Reference};
-use crate::spinnaker::{Report, text_report};
 use crate::{Failure, ReportArgs};
+use soma_runtime::spinnaker::report::{Report, text as text_report};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
 pub enum RunJson {

@@ -1,40 +1,121 @@
-//! `soma run`: execute an image (its family read from its tag) or a network on a target (its family from the
-//! target's preset), through the registry ([`crate::family`]).
+//! `soma run`: execute an image (its family read from its tag) or compile a network for a target (its family
+//! from the target's preset) and execute it, through the family's engine; print or write its report and spikes.
 
-use crate::{Failure, RunArgs, family};
+use soma_compiler::backend;
+use soma_runtime::engine::{self, Devices};
+
+use crate::output;
+use crate::pipeline::{self, RunAsk};
+use crate::{Failure, RunArgs};
+
+/// The device models of the crossbar flags, if any was given.
+fn devices(args: &RunArgs) -> Result<Option<Devices>, Failure> {
+    let given =
+        args.nonideal != "none" || args.device_random.is_some() || args.read_after != "0s" || args.adc_range != 1.0;
+    if !given {
+        return Ok(None);
+    }
+    Ok(Some(Devices {
+        nonideal: args.nonideal.clone(),
+        read_after_s: crate::load::time("--read-after", &args.read_after, false)?,
+        device_random: args
+            .device_random
+            .iter()
+            .flat_map(|list| list.split(','))
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+            .map(String::from)
+            .collect(),
+        adc_range: args.adc_range,
+    }))
+}
+
+/// Refuses the flags an image fixes.
+fn refuse_fixed(args: &RunArgs) -> Result<(), Failure> {
+    if args.spike_input.is_some() {
+        return Err(Failure::User("error: --input feeds a .nir graph; an image carries its inputs\n".into()));
+    }
+    let fixed: Vec<&str> = [
+        (!args.input.set.is_empty(), "--set"),
+        (args.input.dt.is_some(), "--dt"),
+        (args.input.format.is_some(), "--format"),
+        (args.boards.is_some(), "--boards"),
+        (args.seed != 1, "--seed"),
+    ]
+    .into_iter()
+    .filter_map(|(given, flag)| given.then_some(flag))
+    .collect();
+    if !fixed.is_empty() {
+        return Err(Failure::User(format!(
+            "error: {}: an image fixes its network, machine size and seed; run the network file with --target to \
+             change them\n",
+            fixed.join(", ")
+        )));
+    }
+    Ok(())
+}
 
 /// Runs the command.
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let inputs: Vec<&std::path::Path> =
         std::iter::once(args.input.file.as_path()).chain(args.spike_input.as_deref()).collect();
-    crate::output::check_outputs(&inputs, &[("--spikes", args.spikes.as_deref(), crate::output::Output::File)])?;
+    output::check_outputs(&inputs, &[("--spikes", args.spikes.as_deref(), output::Output::File)])?;
+    let duration_s = crate::load::time("--duration", &args.duration, false)?;
+    let devices = devices(args)?;
     let path = &args.input.file;
-    if path.extension().is_some_and(|e| e == "img") {
-        if args.spike_input.is_some() {
-            return Err(Failure::User("error: --input feeds a .nir graph; an image carries its inputs\n".into()));
-        }
-        let fixed: Vec<&str> = [
-            (!args.input.set.is_empty(), "--set"),
-            (args.input.dt.is_some(), "--dt"),
-            (args.input.format.is_some(), "--format"),
-            (args.boards.is_some(), "--boards"),
-            (args.seed != 1, "--seed"),
-        ]
-        .into_iter()
-        .filter_map(|(given, flag)| given.then_some(flag))
-        .collect();
-        if !fixed.is_empty() {
-            return Err(Failure::User(format!(
-                "error: {}: an image fixes its network, machine size and seed; run the network file with --target to \
-                 change them\n",
-                fixed.join(", ")
-            )));
-        }
+    let name = path.display().to_string();
+    let ask = |instance, mapping| RunAsk {
+        network: "",
+        duration_s,
+        instance,
+        compare: args.compare_reference,
+        mapping,
+        devices: devices.as_ref(),
+        quiet: args.quiet,
+    };
+    let run = if path.extension().is_some_and(|e| e == "img") {
+        refuse_fixed(args)?;
         let bytes =
             std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {}: {e}\n", path.display())))?;
-        return family::for_image(&bytes, path)?.run_image(args);
+        let engine = engine::for_image(&bytes).ok_or_else(|| {
+            Failure::User(format!("error: {name}: not a soma image of any family (bad magic number)\n"))
+        })?;
+        let artifact = engine.decode(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
+        drop(bytes);
+        let target = engine::target_of(&*artifact, args.target.as_deref(), engine.family())
+            .map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
+        engine::check_devices(engine, devices.as_ref(), &target).map_err(|e| pipeline::run_error(e, &name))?;
+        let instance = engine.network(&*artifact);
+        if args.compare_reference && instance.is_none() {
+            return Err(Failure::User(
+                "error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n"
+                    .into(),
+            ));
+        }
+        let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
+        let mapping = backend.mapping_of(&*artifact, &target).map_err(|e| pipeline::compile_error(e, &name, None))?;
+        pipeline::execute(engine, &*artifact, &target, &RunAsk { network: &name, ..ask(instance, mapping.as_deref()) })?
+    } else {
+        let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
+            .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        let engine = engine::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
+        engine::check_devices(engine, devices.as_ref(), &target).map_err(|e| pipeline::run_error(e, &name))?;
+        let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
+        let boards = pipeline::boards(args.boards.as_deref(), backend, true)?;
+        let built = pipeline::build(
+            &args.input,
+            args.spike_input.as_deref(),
+            &target,
+            backend,
+            (boards, args.boards.as_deref()),
+            args.seed,
+            args.quiet,
+        )?;
+        let ask = RunAsk { network: &built.name, ..ask(Some(&built.inst), Some(&*built.compiled.mapping)) };
+        pipeline::execute(engine, &*built.compiled.artifact, &target, &ask)?
+    };
+    if let Some(path) = &args.spikes {
+        output::write_spikes(path, run.dt, &run.populations, &run.spikes)?;
     }
-    let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
-        .map_err(|e| Failure::User(format!("error: {e}\n")))?;
-    family::for_target(&target)?.run_network(args, &target)
+    output::emit(&run.report.text(), args.json, &run.report.json())
 }

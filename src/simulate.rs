@@ -56,7 +56,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let run_s = run_start.elapsed().as_secs_f64();
 
     if let Some(path) = &args.spikes {
-        output::write_instance_spikes(path, &inst, &output::all_spikes(&result))?;
+        output::write_spikes(path, inst.dt, &output::population_names(&inst), &output::all_spikes(&result))?;
     }
     if let Some(path) = &args.trace {
         write_traces(path, &inst, &result)?;

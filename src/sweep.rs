@@ -10,8 +10,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
-use crate::compare::{Figures, figures};
-use crate::family::FigureRun;
+use crate::compare::{FigureRun, Figures, figures};
 use crate::html::{esc, page, pareto, table};
 use crate::output::write_atomic;
 use crate::{Failure, SweepArgs};

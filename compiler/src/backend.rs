@@ -1,8 +1,13 @@
-//! What every hardware backend shares: the one error type a backend returns when a network cannot be compiled
-//! for a target (the SpiNNaker, crossbar and SFQ backends each lower a validated instance into their family's
-//! `isa` artifact and a typed mapping report, and refuse with a `CompileError` naming the population or
-//! projection and what to change).
+//! The backend contract: every hardware family lowers a validated instance for one of its targets into that
+//! family's `isa` artifact and a typed mapping report, behind [`Backend`], found by the family's name in
+//! [`BACKENDS`] (as cranelift finds an ISA with `lookup`). The commands compile through [`lookup`] and never name
+//! a family; a new family adds one line to [`BACKENDS`]. A backend refuses with a [`CompileError`] saying what the
+//! target cannot do and what to change.
 
+use soma_isa::codec::{AnyArtifact, Artifact};
+use soma_isa::instance::Instance;
+use soma_isa::report::Report;
+use soma_targets::Target;
 use thiserror::Error;
 
 /// Why a network does not compile for the target.
@@ -17,4 +22,161 @@ pub enum CompileError {
     /// Routing failed (a table overflowed, or a chip is unreachable).
     #[error("{0}")]
     Routing(String),
+    /// The machine size asked for is not one the family builds (or the family has no sizes).
+    #[error("{0}")]
+    MachineSize(String),
+    /// The target is not of the backend's family, or an artifact is not the backend's.
+    #[error("{0}")]
+    WrongFamily(String),
+}
+
+/// How large a machine to compile for, on families built of boards.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Boards {
+    /// The smallest machine the network fits.
+    Smallest,
+    /// Exactly this many boards.
+    Count(usize),
+}
+
+/// A compiled network: the family's artifact and what the backend decided.
+pub struct Compiled {
+    /// The image, to encode or hand to the family's engine.
+    pub artifact: Box<dyn AnyArtifact>,
+    /// The mapping report.
+    pub mapping: Box<dyn Report>,
+    /// The backend's passes and their wall times.
+    pub passes: Vec<PassTime>,
+}
+
+/// Wall time of one pass.
+#[derive(Clone, Debug, PartialEq)]
+pub struct PassTime {
+    /// Pass name.
+    pub name: &'static str,
+    /// Seconds.
+    pub wall_s: f64,
+}
+
+/// A hardware family's compiler.
+pub trait Backend: Sync {
+    /// The family's name, as presets spell it (`family = "..."`).
+    fn family(&self) -> &'static str;
+    /// Whether the family's machines are sized in boards (`--boards`).
+    fn sized_in_boards(&self) -> bool;
+    /// Compiles `inst` for `target` (of this family) on `boards` (`None`: the preset's machine).
+    fn compile(&self, inst: &Instance, target: &Target, boards: Option<Boards>) -> Result<Compiled, CompileError>;
+    /// The mapping report of an artifact read back from a file, where the family's run report carries one
+    /// (`None`: it does not).
+    fn mapping_of(&self, artifact: &dyn AnyArtifact, target: &Target) -> Result<Option<Box<dyn Report>>, CompileError>;
+    /// The names of the other forms the family writes besides its image (`--emit`).
+    fn forms(&self) -> &'static [&'static str];
+    /// The artifact in another `form` of [`Backend::forms`], as text.
+    fn emit(&self, artifact: &dyn AnyArtifact, form: &str) -> Result<String, CompileError>;
+}
+
+/// A family's backend on its own image type: what each family writes. Every `FamilyBackend` is a [`Backend`]
+/// (boxing and downcasting are done once, here).
+pub trait FamilyBackend: Sync {
+    /// The family's image.
+    type Image: Artifact + Send + Sync + 'static;
+    /// See [`Backend::family`].
+    const FAMILY: &'static str;
+    /// See [`Backend::sized_in_boards`].
+    const SIZED_IN_BOARDS: bool;
+    /// See [`Backend::forms`].
+    const FORMS: &'static [&'static str] = &[];
+    /// See [`Backend::compile`]: the image, the mapping report, the passes.
+    fn compile(
+        &self,
+        inst: &Instance,
+        target: &Target,
+        boards: Option<Boards>,
+    ) -> Result<(Self::Image, Box<dyn Report>, Vec<PassTime>), CompileError>;
+    /// See [`Backend::mapping_of`]; none by default.
+    fn mapping_of(&self, _image: &Self::Image, _target: &Target) -> Result<Option<Box<dyn Report>>, CompileError> {
+        Ok(None)
+    }
+    /// See [`Backend::emit`]; only for a form of [`FamilyBackend::FORMS`].
+    fn emit(&self, _image: &Self::Image, form: &str) -> Result<String, CompileError> {
+        Err(no_form(form, Self::FAMILY))
+    }
+}
+
+impl<B: FamilyBackend> Backend for B {
+    fn family(&self) -> &'static str {
+        B::FAMILY
+    }
+
+    fn sized_in_boards(&self) -> bool {
+        B::SIZED_IN_BOARDS
+    }
+
+    fn compile(&self, inst: &Instance, target: &Target, boards: Option<Boards>) -> Result<Compiled, CompileError> {
+        if target.family_name() != B::FAMILY {
+            return Err(CompileError::WrongFamily(format!(
+                "{} is a {} target, not a {} one",
+                target.name,
+                target.family_name(),
+                B::FAMILY
+            )));
+        }
+        if !B::SIZED_IN_BOARDS {
+            refuse_boards(boards, target)?;
+        }
+        let (image, mapping, passes) = FamilyBackend::compile(self, inst, target, boards)?;
+        Ok(Compiled { artifact: Box::new(image), mapping, passes })
+    }
+
+    fn mapping_of(&self, artifact: &dyn AnyArtifact, target: &Target) -> Result<Option<Box<dyn Report>>, CompileError> {
+        FamilyBackend::mapping_of(self, own::<B>(artifact)?, target)
+    }
+
+    fn forms(&self) -> &'static [&'static str] {
+        B::FORMS
+    }
+
+    fn emit(&self, artifact: &dyn AnyArtifact, form: &str) -> Result<String, CompileError> {
+        FamilyBackend::emit(self, own::<B>(artifact)?, form)
+    }
+}
+
+/// `artifact` as `B`'s own image.
+fn own<B: FamilyBackend>(artifact: &dyn AnyArtifact) -> Result<&B::Image, CompileError> {
+    artifact
+        .as_any()
+        .downcast_ref::<B::Image>()
+        .ok_or_else(|| CompileError::WrongFamily(format!("a {} is not a {} image", artifact.kind(), B::FAMILY)))
+}
+
+/// Every family's backend.
+pub static BACKENDS: &[&dyn Backend] = &[&crate::spinnaker::Backend, &crate::crossbar::Backend, &crate::sfq::Backend];
+
+/// The backend of `family`.
+pub fn lookup(family: &str) -> Option<&'static dyn Backend> {
+    BACKENDS.iter().copied().find(|b| b.family() == family)
+}
+
+/// The backend for `target`'s family.
+pub fn for_target(target: &Target) -> Result<&'static dyn Backend, CompileError> {
+    lookup(target.family_name()).ok_or_else(|| {
+        CompileError::WrongFamily(format!("{}: no backend for the `{}` family", target.name, target.family_name()))
+    })
+}
+
+/// Refuses `boards` on a family without boards.
+pub fn refuse_boards(boards: Option<Boards>, target: &Target) -> Result<(), CompileError> {
+    match boards {
+        Some(_) => Err(CompileError::MachineSize(format!(
+            "{} is a {} target, which has no boards",
+            target.name,
+            target.family_name()
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses a form the family does not write.
+pub fn no_form(form: &str, target_family: &str) -> CompileError {
+    CompileError::Unsupported(format!("the {target_family} family writes no `{form}` form"))
 }

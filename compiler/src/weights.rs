@@ -49,3 +49,18 @@ pub fn overall_rms(errors: &[WeightError]) -> f64 {
     }
     (errors.iter().map(|e| e.rms_relative.powi(2) * e.synapses as f64).sum::<f64>() / n as f64).sqrt()
 }
+
+/// The quantisation error as text: overall, and per projection with synapses.
+pub fn weight_error_text(rms: f64, errors: &[WeightError]) -> String {
+    let mut s = format!("weight quantisation error: RMS {rms:.2e} relative\n");
+    for e in errors.iter().filter(|e| e.synapses > 0) {
+        s += &format!(
+            "  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n",
+            e.projection,
+            e.max_relative,
+            e.rms_relative,
+            soma_isa::report::thousands(e.synapses)
+        );
+    }
+    s
+}

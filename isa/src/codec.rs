@@ -32,6 +32,41 @@ pub trait Artifact: Serialize + DeserializeOwned {
     /// The target it was compiled for: its name, the fingerprint of its constants, and its description's text
     /// (empty if not carried).
     fn compiled_for(&self) -> (&str, u64, &str);
+    /// The network's time step, s.
+    fn dt(&self) -> f64;
+}
+
+/// Any family's image behind one object-safe view, as a backend hands it to the commands and an engine takes it
+/// back (downcasting to its own type with [`AnyArtifact::as_any`]). Every [`Artifact`] is one.
+pub trait AnyArtifact: std::any::Any + Send + Sync {
+    /// What to call it in errors.
+    fn kind(&self) -> &'static str;
+    /// The framed bytes ([`encode`]).
+    fn encode(&self) -> Result<Vec<u8>, CodecError>;
+    /// See [`Artifact::compiled_for`].
+    fn compiled_for(&self) -> (&str, u64, &str);
+    /// See [`Artifact::dt`].
+    fn dt(&self) -> f64;
+    /// The image itself, for its family's engine to downcast.
+    fn as_any(&self) -> &dyn std::any::Any;
+}
+
+impl<A: Artifact + Send + Sync + 'static> AnyArtifact for A {
+    fn kind(&self) -> &'static str {
+        A::KIND
+    }
+    fn encode(&self) -> Result<Vec<u8>, CodecError> {
+        encode(self)
+    }
+    fn compiled_for(&self) -> (&str, u64, &str) {
+        Artifact::compiled_for(self)
+    }
+    fn dt(&self) -> f64 {
+        Artifact::dt(self)
+    }
+    fn as_any(&self) -> &dyn std::any::Any {
+        self
+    }
 }
 
 impl Artifact for Image {
@@ -43,6 +78,9 @@ impl Artifact for Image {
     }
     fn compiled_for(&self) -> (&str, u64, &str) {
         (&self.header.target, self.header.fingerprint, &self.header.target_text)
+    }
+    fn dt(&self) -> f64 {
+        self.header.dt
     }
 }
 
@@ -56,6 +94,9 @@ impl Artifact for CrossbarImage {
     fn compiled_for(&self) -> (&str, u64, &str) {
         (&self.program.target, self.program.fingerprint, &self.target_text)
     }
+    fn dt(&self) -> f64 {
+        self.network.dt
+    }
 }
 
 impl Artifact for SfqImage {
@@ -67,6 +108,9 @@ impl Artifact for SfqImage {
     }
     fn compiled_for(&self) -> (&str, u64, &str) {
         (&self.program.target, self.program.fingerprint, &self.target_text)
+    }
+    fn dt(&self) -> f64 {
+        self.network.dt
     }
 }
 

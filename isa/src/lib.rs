@@ -18,6 +18,7 @@ pub mod fixed;
 pub mod instance;
 pub mod model;
 pub mod program;
+pub mod report;
 pub mod rng;
 pub mod sfq;
 pub mod source;

@@ -13,7 +13,9 @@
 //!   merger collisions and switching plus static energy.
 
 pub mod crossbar;
+pub mod engine;
 pub mod fidelity;
 pub mod reference;
+pub mod report;
 pub mod sfq;
 pub mod spinnaker;

@@ -3,7 +3,11 @@
 //! conductance levels, and places tiles row-major on the tile mesh. Blocks without a synapse take no tile.
 //! Neurons are updated in the tiles' digital periphery, so no neuron model is excluded; gap junctions are.
 
+mod backend;
+
 use std::collections::BTreeMap;
+
+pub use backend::Backend;
 
 use soma_isa::crossbar::{Cell, CrossbarProgram, ProjectionScale, Tile};
 use soma_isa::instance::Instance;

@@ -33,7 +33,11 @@
 //! Not lowered (clear errors): `izhikevich` and `threshold` neurons, gap junctions, currents that change during
 //! the run.
 
+mod backend;
+
 use std::collections::BTreeMap;
+
+pub use backend::Backend;
 
 use soma_isa::instance::{self, Instance};
 use soma_isa::model::{Dynamics, NeuronModel, Receptor};

@@ -8,6 +8,7 @@
 //! breadth-first order from chip (0, 0), within each chip's cores and SDRAM), **route** ([`route`]), and
 //! assemble the image.
 
+mod backend;
 pub mod lower;
 pub mod route;
 pub mod synapses;
@@ -20,7 +21,9 @@ use soma_isa::spinnaker::{ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, 
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
 
 use crate::backend::CompileError;
+pub use crate::backend::PassTime;
 pub use crate::weights::WeightError;
+pub use backend::{Backend, Mapping};
 
 /// What a vertex (one core's worth of work) is.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -55,15 +58,6 @@ pub struct Vertex {
     pub count: usize,
     /// Key base of its spikes.
     pub key: u32,
-}
-
-/// Wall time of one pass.
-#[derive(Clone, Debug, PartialEq)]
-pub struct PassTime {
-    /// Pass name.
-    pub name: &'static str,
-    /// Seconds.
-    pub wall_s: f64,
 }
 
 /// What compilation produced, for reports.

@@ -13,6 +13,10 @@
 //! noise per cell and read (summed per column, exactly, as one Gaussian); and ADC clipping, by narrowing the ADC
 //! range below the calibrated full scale.
 
+mod report;
+
+pub use report::{Engine, Report, nonideal};
+
 use soma_isa::crossbar::{Cell, CrossbarProgram};
 use soma_isa::instance::{Instance, Pre};
 use soma_isa::rng::Rng;

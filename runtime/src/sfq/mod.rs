@@ -16,6 +16,9 @@
 //! output pulse at time `T` is a spike in step `(T - lead) / step_fs`.
 
 mod queue;
+mod report;
+
+pub use report::{Engine, Report};
 
 use std::cmp::Reverse;
 use std::collections::BTreeMap;

@@ -15,6 +15,7 @@
 //! fell behind"); packets it processes past its budget are counted as late (and still applied).
 
 pub mod energy;
+pub mod report;
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -26,6 +27,7 @@ use soma_isa::spinnaker::{CoreKind, Image, SourceCore, word};
 use soma_targets::spinnaker::{Geometry, SpiNNaker, walk};
 
 pub use energy::Ledger;
+pub use report::Engine;
 
 /// Below this many neurons a step's work is too small to share between threads (a parallel region costs more
 /// than it saves); above it cores are processed in parallel. Results are identical either way.

@@ -1,201 +1,19 @@
-//! The SpiNNaker-style family on the command line: `compile` (partition, quantise, place, route into an image),
-//! `run` (the emulated machine: rates, energy and its breakdown with the counts behind it, core load, packets;
-//! optionally against the float reference). [`execute`] is shared with `soma compare` and `soma sweep`; the JSON
-//! report it builds is what `soma report` reads.
+//! The SpiNNaker family behind [`crate::engine::Engine`]: a run of an image on the machine and its report
+//! (rates, energy by component with the counts behind it, per-population attribution, core load, link traffic,
+//! NeuroBench's workload metrics, optionally against the float reference), as JSON (`run --json`, which
+//! `soma report` reads back) and as text.
 
-use std::io::Write;
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use soma_compiler::spinnaker::{self, PassTime};
-use soma_compiler::weights::WeightError;
+use soma_isa::instance::Instance;
+use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
 use soma_isa::spinnaker::{CoreKind, Image};
-use soma_runtime::spinnaker::{Ledger, Machine};
-use soma_targets::Target;
 
-use crate::compare::{Figures, MachineFigures, fidelity_figures};
-use crate::family::FigureRun;
-use crate::output::{self, thousands, write_atomic};
-use crate::pipeline::{
-    ClearOnDrop, ConstantReport, Reference, Spikes, against_reference, instance_of, refuse_device_flags, spinner,
-    weight_error_text,
-};
-use crate::{CompileArgs, Failure, InputArgs, RunArgs};
-
-#[derive(Serialize)]
-struct Pass {
-    name: String,
-    wall_s: f64,
-}
-
-#[derive(Serialize)]
-struct CompileReport {
-    target: String,
-    boards: usize,
-    neurons: usize,
-    synapses: usize,
-    cores: usize,
-    neuron_cores: usize,
-    source_cores: usize,
-    delay_cores: usize,
-    chips: usize,
-    routing_entries_max: usize,
-    routing_entries_mean: f64,
-    routing_entries_max_uncompressed: usize,
-    synaptic_bytes: u64,
-    image_bytes: usize,
-    weight_error_rms: f64,
-    weight_errors: Vec<WeightError>,
-    passes: Vec<Pass>,
-    wall_s: f64,
-}
-
-/// A compiled network: the image, the backend's report, the instance it came from, and the front passes' times.
-pub struct Built {
-    /// The image.
-    pub image: soma_isa::spinnaker::Image,
-    /// The backend's report.
-    pub report: spinnaker::Report,
-    /// The instantiated network.
-    pub inst: soma_isa::instance::Instance,
-    /// Load and instantiate times.
-    pub passes: Vec<PassTime>,
-    /// The input's display name.
-    pub name: String,
-}
-
-/// Loads, instantiates and compiles `input` for `target` on `boards` (`None`: the preset's; `auto`), with a
-/// spinner on stderr naming the pass (shown only on a terminal, and not when `quiet`).
-pub fn build(
-    input: &crate::InputArgs,
-    spike_input: Option<&std::path::Path>,
-    target: &soma_targets::Target,
-    boards: Option<&str>,
-    seed: u64,
-    quiet: bool,
-) -> Result<Built, Failure> {
-    let Some(spinn) = target.spinnaker() else {
-        return Err(Failure::User(format!(
-            "error: {} is a {} target; this path runs SpiNNaker images\n",
-            target.name,
-            target.family_name()
-        )));
-    };
-    let spinner = spinner(quiet);
-    let (inst, passes, name) = instance_of(input, spike_input, seed, &spinner)?;
-    let preset_boards = spinn.machine.boards.value as usize;
-    let attempts: Vec<usize> = match boards {
-        None => vec![preset_boards],
-        Some("auto") => {
-            let cores_guess =
-                inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
-            let first = spinnaker::boards_for(cores_guess, spinn);
-            std::iter::once(first).chain((1..=64).map(|k| (first / 3 + k) * 3)).collect()
-        }
-        Some(n) => match n.parse::<usize>() {
-            Ok(b) if b == 1 || (b > 0 && b % 3 == 0) => vec![b],
-            _ => return Err(Failure::User(format!("error: --boards {n}: expected 1, a multiple of 3, or auto\n"))),
-        },
-    };
-    let mut last_error = None;
-    spinner.set_message(format!("compiling for {}", target.name));
-    let _clear = ClearOnDrop(&spinner);
-    for b in attempts {
-        match spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, b) {
-            Ok((mut image, report)) => {
-                image.header.target_text = target.text.clone();
-                return Ok(Built { image, report, inst, passes, name });
-            }
-            Err(e @ soma_compiler::backend::CompileError::DoesNotFit(_)) if boards == Some("auto") => {
-                last_error = Some(e)
-            }
-            Err(e) => return Err(Failure::User(format!("error: {name}: {e}\n"))),
-        }
-    }
-    Err(Failure::User(format!(
-        "error: {}: {}\n",
-        name,
-        last_error.map_or("no machine size tried".into(), |e| e.to_string())
-    )))
-}
-
-/// `soma compile` on a SpiNNaker target: the image and its mapping report.
-pub fn compile(args: &CompileArgs, target: &Target) -> Result<(), Failure> {
-    let wall = Instant::now();
-    if args.emit == "netlist" {
-        return Err(Failure::User(format!(
-            "error: --emit netlist writes SFQ netlists; {} is a {} target\n",
-            target.name,
-            target.family_name()
-        )));
-    }
-    let Built { image, report, inst, mut passes, name } =
-        build(&args.input, None, target, args.boards.as_deref(), args.seed, args.quiet)?;
-    let loaded_name = name;
-    let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
-    drop(inst);
-    let t0 = Instant::now();
-    let bytes = soma_isa::codec::encode(&image).map_err(|e| Failure::Internal(anyhow::anyhow!(e)))?;
-    if let Some(path) = &args.output {
-        write_atomic(path, |w: &mut dyn Write| w.write_all(&bytes))
-            .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
-    }
-    passes.extend(report.passes.iter().cloned());
-    passes.push(PassTime { name: "encode+write", wall_s: t0.elapsed().as_secs_f64() });
-    let out = CompileReport {
-        target: target.name.clone(),
-        boards: report.boards,
-        neurons,
-        synapses,
-        cores: report.cores,
-        neuron_cores: report.core_kinds[0],
-        source_cores: report.core_kinds[1],
-        delay_cores: report.core_kinds[2],
-        chips: report.chips,
-        routing_entries_max: report.routing_entries_max,
-        routing_entries_mean: report.routing_entries_mean,
-        routing_entries_max_uncompressed: report.routing_entries_max_uncompressed,
-        synaptic_bytes: report.synaptic_bytes,
-        image_bytes: bytes.len(),
-        weight_error_rms: report.weight_error_rms(),
-        weight_errors: report.weight_errors.clone(),
-        passes: passes.iter().map(|p| Pass { name: p.name.to_string(), wall_s: p.wall_s }).collect(),
-        wall_s: wall.elapsed().as_secs_f64(),
-    };
-    let written = args.output.as_ref().map_or_else(|| "(no image written: no -o)".into(), |p| p.display().to_string());
-    let text = compile_text(&loaded_name, &written, &out);
-    output::emit(&text, args.json, &out)
-}
-
-fn compile_text(name: &str, output: &str, r: &CompileReport) -> String {
-    let mut s = format!(
-        "compiled {name} for {} ({} board{}) -> {output}\n",
-        r.target,
-        r.boards,
-        if r.boards == 1 { "" } else { "s" }
-    );
-    s += &format!("neurons {}, synapses {}\n", thousands(r.neurons as u64), thousands(r.synapses as u64));
-    s += &format!(
-        "cores {} ({} neuron, {} source, {} delay extension) on {} chips\n",
-        r.cores, r.neuron_cores, r.source_cores, r.delay_cores, r.chips
-    );
-    s += &format!(
-        "routing entries per chip: max {} (before compression {}), mean {:.1}\n",
-        r.routing_entries_max, r.routing_entries_max_uncompressed, r.routing_entries_mean
-    );
-    s += &format!(
-        "synaptic memory {:.1} MB, image {:.1} MB\n",
-        r.synaptic_bytes as f64 / 1e6,
-        r.image_bytes as f64 / 1e6
-    );
-    s += &weight_error_text(r.weight_error_rms, &r.weight_errors);
-    s += "passes:";
-    for p in &r.passes {
-        s += &format!(" {} {:.3} s;", p.name, p.wall_s);
-    }
-    s += &format!(" total {:.3} s\n", r.wall_s);
-    s
-}
+use super::{CoreCounters, Ledger, Machine};
+use crate::engine::{self, Figures, Job, MachineFigures, Run, RunError, fidelity_figures};
+use crate::fidelity::{Reference, Spikes, against_reference};
+use crate::report::{ConstantReport, raster, rate_table};
 
 /// One population's results.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -384,27 +202,69 @@ pub struct Report {
     pub reference: Option<Reference>,
 }
 
-/// Runs an image for `duration` seconds; with `built`, `compare` also runs the float reference.
-pub fn execute(
-    image: &Image,
-    target: &Target,
-    built: Option<&Built>,
-    duration: f64,
-    compare: bool,
-    quiet: bool,
-) -> Result<(Report, Spikes), Failure> {
+impl AnyReport for Report {
+    fn json(&self) -> Json {
+        to_json(self)
+    }
+
+    fn text(&self) -> String {
+        text(self)
+    }
+}
+
+/// The SpiNNaker-style family's engine.
+pub struct Engine;
+
+impl engine::FamilyEngine for Engine {
+    type Image = Image;
+    const FAMILY: &'static str = "spinnaker";
+    const MODELS_DEVICES: bool = false;
+
+    fn network(_image: &Image) -> Option<&Instance> {
+        None
+    }
+
+    fn run(&self, image: &Image, job: &Job) -> Result<Run, RunError> {
+        let (report, spikes) = execute(image, job)?;
+        let (rate_error, silent_reference_hz) = fidelity_figures(report.reference.as_ref());
+        let figures = Figures {
+            energy_j: report.energy_j,
+            wall_plug_energy_j: report.energy_j,
+            energy_per_synaptic_event_j: report.energy_per_synaptic_event_j,
+            step_latency_s: report.step_latency_s,
+            size: report.energy_counts.cores,
+            size_unit: "cores".into(),
+            machine: Some(MachineFigures {
+                chips: report.energy_counts.chips,
+                overruns: report.overruns,
+                dropped_packets: report.dropped_packets,
+                ring_buffer_saturations: report.ring_buffer_saturations,
+            }),
+            rate_error,
+            silent_reference_hz,
+        };
+        Ok(Run {
+            spikes,
+            populations: image.populations.iter().map(|p| p.name.clone()).collect(),
+            dt: image.header.dt,
+            report: Box::new(report),
+            figures,
+        })
+    }
+}
+
+/// Runs `image` for `job.steps` steps; with `job.compare`, also the float reference on `job.instance`.
+fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
     let wall = Instant::now();
+    let (target, steps, duration) = (job.target, job.steps, job.duration_s);
     let Some(spinn) = target.spinnaker() else {
-        return Err(Failure::User(format!(
-            "error: {} is a {} target; this path runs SpiNNaker images\n",
+        return Err(RunError::Unsupported(format!(
+            "{} is a {} target, not a spinnaker one",
             target.name,
             target.family_name()
         )));
     };
-    let mut machine =
-        Machine::new(image, spinn, target.fingerprint).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-    let steps = crate::pipeline::steps(&format!("{duration:e}s"), duration, image.header.dt)?;
-    let bar = output::step_bar(steps, quiet, "running")?;
+    let mut machine = Machine::new(image, spinn, target.fingerprint).map_err(|e| RunError::Load(e.to_string()))?;
     let mut spikes: Spikes = Vec::new();
     let mut counts = vec![0u64; image.populations.len()];
     let run_start = Instant::now();
@@ -418,10 +278,9 @@ pub fn execute(
             }
         }
         if t % 100 == 99 {
-            bar.set_position(t + 1);
+            (job.progress)(t + 1);
         }
     }
-    bar.finish_and_clear();
     let run_s = run_start.elapsed().as_secs_f64();
     let ledger = Ledger::new(
         spinn,
@@ -434,7 +293,7 @@ pub fn execute(
     );
     let counters = machine.counters();
     let budget = machine.budget() as f64;
-    let per_step = |c: &soma_runtime::spinnaker::CoreCounters| c.cycles as f64 / steps.max(1) as f64;
+    let per_step = |c: &CoreCounters| c.cycles as f64 / steps.max(1) as f64;
     let neuron_cores: Vec<_> = image
         .cores
         .iter()
@@ -442,8 +301,8 @@ pub fn execute(
         .filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_)))
         .map(|(_, k)| k)
         .collect();
-    let reference = match (built, compare) {
-        (Some(b), true) => Some(against_reference(&b.inst, &spikes, steps)),
+    let reference = match (job.instance, job.compare) {
+        (Some(inst), true) => Some(against_reference(inst, &spikes, steps)),
         _ => None,
     };
     let geometry = soma_targets::spinnaker::Geometry::boards(image.header.boards as usize);
@@ -454,7 +313,7 @@ pub fn execute(
         .zip(&counts)
         .filter(|((_, p), _)| p.model != "source")
         .map(|((pi, p), &n)| {
-            let mine: Vec<(usize, &soma_runtime::spinnaker::CoreCounters)> =
+            let mine: Vec<(usize, &CoreCounters)> =
                 counters.iter().enumerate().filter(|(i, _)| image.cores[*i].population as usize == pi).collect();
             let traversals: u64 = mine.iter().map(|&(i, c)| c.packets_sent * machine.routers_per_packet(i)).sum();
             PopulationReport {
@@ -490,8 +349,8 @@ pub fn execute(
             packets_sent: k.packets_sent,
         })
         .collect();
-    let names: Vec<&str> = image.populations.iter().map(|p| p.name.as_str()).collect();
-    let raster = crate::output::raster(&spikes, image.header.dt, &names);
+    let names: Vec<String> = image.populations.iter().map(|p| p.name.clone()).collect();
+    let raster = raster(&spikes, image.header.dt, &names);
     let footprint: u64 = image
         .cores
         .iter()
@@ -503,8 +362,8 @@ pub fn execute(
             _ => 0,
         })
         .sum();
-    let (neurons, synapses): (u64, u64) = match built {
-        Some(b) => (b.inst.neuron_count() as u64, b.inst.synapse_count() as u64),
+    let (neurons, synapses): (u64, u64) = match job.instance {
+        Some(inst) => (inst.neuron_count() as u64, inst.synapse_count() as u64),
         None => (
             image.populations.iter().filter(|p| p.model != "source").map(|p| p.size as u64).sum(),
             image
@@ -517,7 +376,7 @@ pub fn execute(
     let all_units: u64 = image.populations.iter().map(|p| p.size as u64).sum();
     let total_spikes: u64 = counts.iter().sum();
     let report = Report {
-        network: built.map_or_else(String::new, |b| b.name.clone()),
+        network: job.network.to_string(),
         target: target.name.clone(),
         populations,
         energy_j: ledger.total_j(),
@@ -592,9 +451,9 @@ pub fn execute(
 }
 
 /// The human-readable summary of a run.
-pub fn text_report(r: &Report) -> String {
+pub fn text(r: &Report) -> String {
     let mut s = format!("ran {} on {} for {} s ({} steps)\n", r.network, r.target, r.duration_s, r.steps);
-    s += &output::rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
+    s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
     let (b, c) = (&r.energy_breakdown_j, &r.energy_counts);
     s += &format!(
         "energy {:.4e} J: idle chips {:.3e} J ({} chips), active cores {:.3e} J ({} cores), packets {:.3e} J ({} router traversals)\n",
@@ -627,96 +486,4 @@ pub fn text_report(r: &Report) -> String {
         s += &c.text("machine");
     }
     s
-}
-
-/// `soma run` on a SpiNNaker target, of a network (`image` `None`: compiled here) or of an image.
-pub fn run(args: &RunArgs, target: &Target, image: Option<Image>) -> Result<(), Failure> {
-    let duration = crate::load::time("--duration", &args.duration, false)?;
-    refuse_device_flags(
-        args,
-        &image.as_ref().map_or_else(
-            || format!("{} is a spinnaker target", target.name),
-            |_| "this is a SpiNNaker image".to_string(),
-        ),
-    )?;
-    let (image, built) = match image {
-        Some(image) => {
-            if args.compare_reference {
-                return Err(Failure::User(
-                    "error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into(),
-                ));
-            }
-            (image, None)
-        }
-        None => {
-            let built = build(
-                &args.input,
-                args.spike_input.as_deref(),
-                target,
-                Some(args.boards.as_deref().unwrap_or("auto")),
-                args.seed,
-                args.quiet,
-            )?;
-            (built.image.clone(), Some(built))
-        }
-    };
-    let (mut report, spikes) = execute(&image, target, built.as_ref(), duration, args.compare_reference, args.quiet)?;
-    if report.network.is_empty() {
-        report.network = args.input.file.display().to_string();
-    }
-    if let Some(path) = &args.spikes {
-        let names: Vec<&str> = image.populations.iter().map(|p| p.name.as_str()).collect();
-        output::write_spikes(path, image.header.dt, &names, &spikes)?;
-    }
-    let text = text_report(&report);
-    output::emit(&text, args.json, &report)
-}
-
-/// The SpiNNaker-style family in the registry.
-pub struct Cli;
-
-impl crate::family::Family for Cli {
-    fn name(&self) -> &'static str {
-        "spinnaker"
-    }
-
-    fn reads(&self, bytes: &[u8]) -> bool {
-        soma_isa::codec::is::<Image>(bytes)
-    }
-
-    fn compile(&self, args: &CompileArgs, target: &Target) -> Result<(), Failure> {
-        compile(args, target)
-    }
-
-    fn run_network(&self, args: &RunArgs, target: &Target) -> Result<(), Failure> {
-        run(args, target, None)
-    }
-
-    fn run_image(&self, args: &RunArgs) -> Result<(), Failure> {
-        let (image, target) =
-            crate::load::read_image::<Image>(&args.input.file, args.target.as_deref(), |t| t.spinnaker().is_some())?;
-        run(args, &target, Some(image))
-    }
-
-    fn figures(&self, input: &InputArgs, target: &Target, f: &FigureRun) -> Result<Figures, Failure> {
-        let built = build(input, None, target, Some(f.boards.unwrap_or("auto")), f.seed, f.quiet)?;
-        let (r, _) = execute(&built.image, target, Some(&built), f.duration, true, f.quiet)?;
-        let (rate_error, silent_reference_hz) = fidelity_figures(r.reference.as_ref());
-        Ok(Figures {
-            energy_j: r.energy_j,
-            wall_plug_energy_j: r.energy_j,
-            energy_per_synaptic_event_j: r.energy_per_synaptic_event_j,
-            step_latency_s: r.step_latency_s,
-            size: r.energy_counts.cores,
-            size_unit: "cores".into(),
-            machine: Some(MachineFigures {
-                chips: r.energy_counts.chips,
-                overruns: r.overruns,
-                dropped_packets: r.dropped_packets,
-                ring_buffer_saturations: r.ring_buffer_saturations,
-            }),
-            rate_error,
-            silent_reference_hz,
-        })
-    }
 }

@@ -1,0 +1,64 @@
+//! The crossbar family behind [`crate::backend::Backend`]: an image of the tiles' program and the network its
+//! digital periphery updates, and the mapping report as JSON and text.
+
+use soma_isa::crossbar::CrossbarImage;
+use soma_isa::instance::Instance;
+use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_targets::Target;
+
+use super::Report;
+use crate::backend::{self, Boards, CompileError, PassTime};
+use crate::weights::weight_error_text;
+
+/// The crossbar family's backend.
+pub struct Backend;
+
+impl AnyReport for Report {
+    fn json(&self) -> Json {
+        to_json(self)
+    }
+
+    fn text(&self) -> String {
+        format!(
+            "tiles {} of {} ({} neurons per tile, {} cells per weight)\n\
+             utilisation: {:.1}% of the used tiles' cells in mapped blocks, {:.2}% holding a synapse\n",
+            thousands(self.tiles as u64),
+            thousands(self.tiles_available as u64),
+            self.neurons_per_tile,
+            self.cells_per_weight,
+            100.0 * self.block_utilisation,
+            100.0 * self.cell_utilisation,
+        ) + &weight_error_text(self.weight_error_rms, &self.weight_errors)
+    }
+}
+
+impl backend::FamilyBackend for Backend {
+    type Image = CrossbarImage;
+    const FAMILY: &'static str = "crossbar";
+    const SIZED_IN_BOARDS: bool = false;
+
+    fn compile(
+        &self,
+        inst: &Instance,
+        target: &Target,
+        _boards: Option<Boards>,
+    ) -> Result<(CrossbarImage, Box<dyn AnyReport>, Vec<PassTime>), CompileError> {
+        let start = std::time::Instant::now();
+        let (program, mapping) = map(inst, target)?;
+        let passes = vec![PassTime { name: "map", wall_s: start.elapsed().as_secs_f64() }];
+        let image = CrossbarImage { program, network: inst.clone(), target_text: target.text.clone() };
+        Ok((image, Box::new(mapping), passes))
+    }
+
+    /// The mapping of the image's network again: the same target constants give the same tiles.
+    fn mapping_of(&self, image: &CrossbarImage, target: &Target) -> Result<Option<Box<dyn AnyReport>>, CompileError> {
+        Ok(Some(Box::new(map(&image.network, target)?.1)))
+    }
+}
+
+/// Maps `inst` onto `target`'s tiles (the blanket [`backend::Backend`] checked its family).
+fn map(inst: &Instance, target: &Target) -> Result<(soma_isa::crossbar::CrossbarProgram, Report), CompileError> {
+    let xb =
+        target.crossbar().ok_or_else(|| CompileError::WrongFamily(format!("{} is not a crossbar", target.name)))?;
+    super::compile(inst, xb, &target.name, target.fingerprint)
+}

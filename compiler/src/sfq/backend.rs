@@ -1,0 +1,115 @@
+//! The SFQ family behind [`crate::backend::Backend`]: an image of the netlist and the network it was lowered
+//! from, the netlist as text (`--emit netlist`), and the lowering report as JSON and text.
+
+use soma_isa::instance::Instance;
+use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_isa::sfq::SfqImage;
+use soma_targets::Target;
+
+use super::Report;
+use crate::backend::{self, Boards, CompileError, PassTime};
+use crate::weights::weight_error_text;
+
+/// The SFQ family's backend.
+pub struct Backend;
+
+impl AnyReport for Report {
+    fn json(&self) -> Json {
+        to_json(self)
+    }
+
+    fn text(&self) -> String {
+        let cells: Vec<String> = self.cells.iter().map(|(k, n)| format!("{} {k}", thousands(*n as u64))).collect();
+        let mut s = format!(
+            "cells: {} ({} JTL stages); {} junctions, static bias {:.3e} W at 4 K\n\
+             network step {} ps on chip; trees up to {} splitters and {} mergers deep; longest neuron-to-neuron path \
+             {:.1} ps\n",
+            cells.join(", "),
+            thousands(self.jtl_stages),
+            thousands(self.junctions),
+            self.static_w,
+            self.step_ps,
+            self.max_fan_out_depth,
+            self.max_fan_in_depth,
+            self.longest_path_ps
+        );
+        for p in &self.populations {
+            if p.readout {
+                s += &format!("  {:<16} a readout (does not spike): computed off chip, not lowered\n", p.name);
+                continue;
+            }
+            let loops: Vec<String> = p.current_fluxons.iter().map(|q| format!("{q:.4e}")).collect();
+            let mut current = match loops.len() {
+                0 => String::new(),
+                1 => format!(", current loop fluxon {}", loops[0]),
+                _ => format!(", current loop fluxons {}", loops.join(" / ")),
+            };
+            if p.refractory_steps > 0 {
+                current += &format!(", refractory {} steps", p.refractory_steps);
+            }
+            s += &format!(
+                "  {:<16} fluxon {:.4e}, threshold {} fluxons, leak {:.4} per step{current}, {} biased neurons\n",
+                p.name, p.fluxon, p.threshold_fluxons, p.leak, p.biased_neurons
+            );
+        }
+        if self.readout_synapses > 0 {
+            s += &format!("{} synapses onto readouts: off chip\n", thousands(self.readout_synapses));
+        }
+        if self.dropped_synapses > 0 {
+            s += &format!(
+                "{} synapses too weak for one pulse at the lowest pass level: dropped\n",
+                self.dropped_synapses
+            );
+        }
+        if self.longest_path_ps > self.step_ps {
+            s += &format!(
+                "warning: the longest path ({:.1} ps) is longer than a step ({} ps): its pulses land in the next step, \
+                 a step later than the reference's. clocks_per_step x {:.2} or more makes every path fit in a step (a \
+                 slower chip); whether that improves the rates depends on the network (docs/sfq.md: sweep \
+                 clocks_per_step and compare)\n",
+                self.longest_path_ps,
+                self.step_ps,
+                self.longest_path_ps / self.step_ps
+            );
+        }
+        s + &weight_error_text(self.weight_error_rms, &self.weight_errors)
+    }
+}
+
+impl backend::FamilyBackend for Backend {
+    type Image = SfqImage;
+    const FAMILY: &'static str = "sfq";
+    const SIZED_IN_BOARDS: bool = false;
+    const FORMS: &'static [&'static str] = &["netlist"];
+
+    fn compile(
+        &self,
+        inst: &Instance,
+        target: &Target,
+        _boards: Option<Boards>,
+    ) -> Result<(SfqImage, Box<dyn AnyReport>, Vec<PassTime>), CompileError> {
+        let start = std::time::Instant::now();
+        let (program, mapping) = lower(inst, target)?;
+        let passes = vec![PassTime { name: "lower", wall_s: start.elapsed().as_secs_f64() }];
+        let image = SfqImage { program, network: inst.clone(), target_text: target.text.clone() };
+        Ok((image, Box::new(mapping), passes))
+    }
+
+    /// The lowering of the image's network again: the same constants give the same netlist.
+    fn mapping_of(&self, image: &SfqImage, target: &Target) -> Result<Option<Box<dyn AnyReport>>, CompileError> {
+        Ok(Some(Box::new(lower(&image.network, target)?.1)))
+    }
+
+    fn emit(&self, image: &SfqImage, form: &str) -> Result<String, CompileError> {
+        match form {
+            "netlist" => Ok(super::dump(&image.program)),
+            other => Err(backend::no_form(other, Self::FAMILY)),
+        }
+    }
+}
+
+/// Lowers `inst` onto `target`'s cells (the blanket [`backend::Backend`] checked its family).
+fn lower(inst: &Instance, target: &Target) -> Result<(soma_isa::sfq::SfqProgram, Report), CompileError> {
+    let lib = target.sfq().ok_or_else(|| CompileError::WrongFamily(format!("{} is not an SFQ target", target.name)))?;
+    super::compile(inst, lib, &target.name, target.fingerprint)
+}

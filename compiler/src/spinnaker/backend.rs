@@ -1,0 +1,134 @@
+//! The SpiNNaker family behind [`crate::backend::Backend`]: the machine size (`--boards`: the preset's, a count,
+//! or the smallest that fits, tried upward), the target's description carried in the image, and the mapping
+//! report as JSON and text.
+
+use soma_isa::instance::Instance;
+use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_isa::spinnaker::Image;
+use soma_targets::Target;
+
+use crate::backend::{self, Boards, CompileError, PassTime};
+use crate::weights::{WeightError, weight_error_text};
+
+/// The SpiNNaker-style family's backend.
+pub struct Backend;
+
+/// What the mapping used (the `compile --json` report, with the command's own fields beside it).
+#[derive(Clone, Debug, PartialEq, serde::Serialize)]
+pub struct Mapping {
+    /// Boards of the machine.
+    pub boards: usize,
+    /// Cores used.
+    pub cores: usize,
+    /// Neuron cores.
+    pub neuron_cores: usize,
+    /// Source cores.
+    pub source_cores: usize,
+    /// Delay-extension cores.
+    pub delay_cores: usize,
+    /// Chips with a core used.
+    pub chips: usize,
+    /// Largest routing table after compression.
+    pub routing_entries_max: usize,
+    /// Mean routing table after compression.
+    pub routing_entries_mean: f64,
+    /// Largest routing table before compression.
+    pub routing_entries_max_uncompressed: usize,
+    /// Bytes of synaptic words.
+    pub synaptic_bytes: u64,
+    /// RMS relative weight quantisation error over all synapses.
+    pub weight_error_rms: f64,
+    /// Quantisation error per projection.
+    pub weight_errors: Vec<WeightError>,
+}
+
+impl AnyReport for Mapping {
+    fn json(&self) -> Json {
+        to_json(self)
+    }
+
+    fn text(&self) -> String {
+        let mut s = format!("machine: {} board{}\n", self.boards, if self.boards == 1 { "" } else { "s" });
+        s += &format!(
+            "cores {} ({} neuron, {} source, {} delay extension) on {} chips\n",
+            thousands(self.cores as u64),
+            self.neuron_cores,
+            self.source_cores,
+            self.delay_cores,
+            self.chips
+        );
+        s += &format!(
+            "routing entries per chip: max {} (before compression {}), mean {:.1}\n",
+            self.routing_entries_max, self.routing_entries_max_uncompressed, self.routing_entries_mean
+        );
+        s += &format!("synaptic memory {:.1} MB\n", self.synaptic_bytes as f64 / 1e6);
+        s + &weight_error_text(self.weight_error_rms, &self.weight_errors)
+    }
+}
+
+impl Backend {
+    /// The machine sizes to try for `boards`: the preset's, the one asked for, or from a first guess upward.
+    fn attempts(inst: &Instance, spinn: &soma_targets::spinnaker::SpiNNaker, boards: Option<Boards>) -> Vec<usize> {
+        match boards {
+            None => vec![spinn.machine.boards.value as usize],
+            Some(Boards::Count(n)) => vec![n],
+            Some(Boards::Smallest) => {
+                let cores_guess =
+                    inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
+                let first = super::boards_for(cores_guess, spinn);
+                std::iter::once(first).chain((1..=64).map(|k| (first / 3 + k) * 3)).collect()
+            }
+        }
+    }
+}
+
+impl backend::FamilyBackend for Backend {
+    type Image = Image;
+    const FAMILY: &'static str = "spinnaker";
+    const SIZED_IN_BOARDS: bool = true;
+
+    fn compile(
+        &self,
+        inst: &Instance,
+        target: &Target,
+        boards: Option<Boards>,
+    ) -> Result<(Image, Box<dyn AnyReport>, Vec<PassTime>), CompileError> {
+        let spinn = target
+            .spinnaker()
+            .ok_or_else(|| CompileError::WrongFamily(format!("{} is not a spinnaker", target.name)))?;
+        if let Some(Boards::Count(n)) = boards
+            && !(n == 1 || (n > 0 && n % 3 == 0))
+        {
+            return Err(CompileError::MachineSize(format!(
+                "{n} boards: SpiNNaker machines are 1 board or a multiple of 3"
+            )));
+        }
+        let mut last_error = None;
+        for b in Self::attempts(inst, spinn, boards) {
+            match super::compile(inst, spinn, &target.name, target.fingerprint, b) {
+                Ok((mut image, report)) => {
+                    image.header.target_text = target.text.clone();
+                    let [neuron_cores, source_cores, delay_cores] = report.core_kinds;
+                    let mapping = Mapping {
+                        boards: report.boards,
+                        cores: report.cores,
+                        neuron_cores,
+                        source_cores,
+                        delay_cores,
+                        chips: report.chips,
+                        routing_entries_max: report.routing_entries_max,
+                        routing_entries_mean: report.routing_entries_mean,
+                        routing_entries_max_uncompressed: report.routing_entries_max_uncompressed,
+                        synaptic_bytes: report.synaptic_bytes,
+                        weight_error_rms: report.weight_error_rms(),
+                        weight_errors: report.weight_errors,
+                    };
+                    return Ok((image, Box::new(mapping), report.passes));
+                }
+                Err(e @ CompileError::DoesNotFit(_)) if boards == Some(Boards::Smallest) => last_error = Some(e),
+                Err(e) => return Err(e),
+            }
+        }
+        Err(last_error.unwrap_or_else(|| CompileError::DoesNotFit("no machine size tried".into())))
+    }
+}

@@ -1,0 +1,180 @@
+//! The crossbar family behind [`crate::engine::Engine`]: the non-idealities a run asks for, a run of an image
+//! (its tiles' program and the network its periphery updates), and its report (rates, energy by component with
+//! the ADCs' share, the counts behind it, the slowest step), as JSON and as text.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use soma_isa::crossbar::CrossbarImage;
+use soma_isa::instance::Instance;
+use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_targets::crossbar::Crossbar;
+
+use super::{Ledger, Nonideal, run as emulate};
+use crate::engine::{self, Devices, Job, Run, RunError};
+use crate::reference::RunOptions;
+use crate::report::{PopulationRate, RunSummary, all_spikes, population_names, population_rates, rate_table};
+
+/// The report of a crossbar run (the `--json` output).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// What ran.
+    pub network: String,
+    /// Target name.
+    pub target: String,
+    /// The non-idealities that were on.
+    pub nonideal: String,
+    /// The mapping (the backend's report).
+    pub mapping: Json,
+    /// The mapping as text.
+    #[serde(skip)]
+    pub mapping_text: String,
+    /// Populations.
+    pub populations: Vec<PopulationRate>,
+    /// Total energy, J.
+    pub energy_j: f64,
+    /// The ADCs' share of the energy.
+    pub adc_energy_share: f64,
+    /// Energy by component (`*_j`), the counts behind it, and the hardware step times.
+    pub ledger: Ledger,
+    /// Events, step time, durations, constants and the reference comparison.
+    #[serde(flatten)]
+    pub run: RunSummary,
+}
+
+impl AnyReport for Report {
+    fn json(&self) -> Json {
+        to_json(self)
+    }
+
+    fn text(&self) -> String {
+        let r = self;
+        let mut s = format!(
+            "ran {} on {} for {} s ({} steps), non-idealities: {}\n",
+            r.network, r.target, r.run.duration_s, r.run.steps, r.nonideal
+        );
+        s += &r.mapping_text;
+        s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
+        let l = &r.ledger;
+        s += &format!(
+            "energy {:.3e} J: cells {:.2e}, drivers {:.2e}, ADCs {:.2e} ({:.0}%), digital {:.2e}, mesh {:.2e}\n",
+            r.energy_j,
+            l.cells_j,
+            l.drivers_j,
+            l.adc_j,
+            100.0 * r.adc_energy_share,
+            l.digital_j,
+            l.noc_j
+        );
+        s += &format!(
+            "tile reads {}, row activations {}, ADC conversions {}, neuron updates {}, packets {} ({} hops)\n",
+            thousands(l.tile_reads),
+            thousands(l.row_activations),
+            thousands(l.adc_conversions),
+            thousands(l.neuron_updates),
+            thousands(l.packets),
+            thousands(l.hops)
+        );
+        s += &format!("slowest step {:.3e} s of hardware time\n", l.step_latency_max_s);
+        s + &r.run.text("crossbar")
+    }
+}
+
+/// The non-idealities of `devices` (`nonideal`: `none`, `all`, or some of `program_noise,read_noise,stuck,drift`)
+/// at the preset's magnitudes, with drift read `read_after_s` after programming, the ADC range, and the
+/// projections of `inst` whose weights the devices draw.
+pub fn nonideal(devices: &Devices, xb: &Crossbar, inst: &Instance) -> Result<Nonideal, RunError> {
+    let read_after = devices.read_after_s;
+    let preset = Nonideal { drift_after_s: read_after, ..Nonideal::from_preset(xb) };
+    let mut n = Nonideal::default();
+    for item in devices.nonideal.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        match item {
+            "none" => {}
+            "all" => n = preset.clone(),
+            "program_noise" => n.program_noise = preset.program_noise,
+            "read_noise" => n.read_noise = preset.read_noise,
+            "stuck" => (n.stuck_on, n.stuck_off) = (preset.stuck_on, preset.stuck_off),
+            "drift" => (n.drift_nu, n.drift_after_s) = (preset.drift_nu, read_after),
+            other => {
+                return Err(RunError::Option(format!(
+                    "--nonideal: unknown `{other}`; expected none, all, or a list of program_noise, read_noise, \
+                     stuck, drift"
+                )));
+            }
+        }
+    }
+    n.switching_probability = preset.switching_probability;
+    if !(devices.adc_range > 0.0 && devices.adc_range <= 1.0) {
+        return Err(RunError::Option(format!("--adc-range {}: expected a fraction in (0, 1]", devices.adc_range)));
+    }
+    n.adc_range = devices.adc_range;
+    for wanted in &devices.device_random {
+        let k = inst.projections.iter().position(|p| &p.name == wanted).ok_or_else(|| {
+            let names: Vec<&str> = inst.projections.iter().map(|p| p.name.as_str()).collect();
+            RunError::Option(format!(
+                "--device-random: no projection `{wanted}`; the projections are {}",
+                names.join(", ")
+            ))
+        })?;
+        n.device_random.push(k);
+    }
+    Ok(n)
+}
+
+/// The non-idealities as the user asked for them, with the projections whose weights the devices drew.
+fn describe(list: &str, n: &Nonideal, inst: &Instance) -> String {
+    let mut s = list.to_string();
+    if n.adc_range < 1.0 {
+        s += &format!("; ADC range {} of full scale", n.adc_range);
+    }
+    if !n.device_random.is_empty() {
+        let names: Vec<&str> = n.device_random.iter().map(|&k| inst.projections[k].name.as_str()).collect();
+        s += &format!("; device-random weights on {}", names.join(", "));
+    }
+    s
+}
+
+/// The crossbar family's engine.
+pub struct Engine;
+
+impl engine::FamilyEngine for Engine {
+    type Image = CrossbarImage;
+    const FAMILY: &'static str = "crossbar";
+    const MODELS_DEVICES: bool = true;
+
+    fn network(image: &CrossbarImage) -> Option<&Instance> {
+        Some(&image.network)
+    }
+
+    fn run(&self, image: &CrossbarImage, job: &Job) -> Result<Run, RunError> {
+        let wall = Instant::now();
+        let target = job.target;
+        let xb = target.crossbar().ok_or_else(|| {
+            RunError::Unsupported(format!("{} is a {} target, not a crossbar", target.name, target.family_name()))
+        })?;
+        let inst = &image.network;
+        let devices = job.devices.cloned().unwrap_or_default();
+        let nonideal = nonideal(&devices, xb, inst)?;
+        let steps = job.steps;
+        let opts = RunOptions { steps, record_all_spikes: true };
+        let out = emulate(inst, &image.program, xb, &nonideal, &opts, job.progress);
+        let spikes = all_spikes(&out.result);
+        let l = &out.ledger;
+        let total = l.total_j();
+        let run = RunSummary::of(job, inst, &out.result, &spikes, total, l.hardware_time_s / steps.max(1) as f64, wall);
+        let figures = run.figures(total, total, image.program.tiles.len() as u64, "tiles");
+        let report = Report {
+            network: job.network.to_string(),
+            target: target.name.clone(),
+            nonideal: describe(&devices.nonideal, &nonideal, inst),
+            mapping: job.mapping.map_or(Json::Null, |m| m.json()),
+            mapping_text: job.mapping.map_or_else(String::new, |m| m.text()),
+            populations: population_rates(inst, &out.result.spike_counts, job.duration_s),
+            energy_j: total,
+            adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
+            ledger: l.clone(),
+            run,
+        };
+        Ok(Run { spikes, populations: population_names(inst), dt: inst.dt, report: Box::new(report), figures })
+    }
+}

@@ -1,0 +1,180 @@
+//! The pieces every engine's run report shares: the populations' rates, the summary flattened into the crossbar
+//! and SFQ reports (events, step time, durations, the target's constants with their sources, the reference
+//! comparison, the raster), and the spike lists every run returns. Each family's own report is in its directory.
+
+use std::time::Instant;
+
+use serde::{Deserialize, Serialize};
+use soma_isa::instance::Instance;
+use soma_isa::report::thousands;
+use soma_targets::Target;
+
+use crate::engine::{Figures, Job, fidelity_figures};
+use crate::fidelity::{Reference, Spikes, against_reference};
+use crate::reference::RunResult;
+
+/// One population's spike count and mean rate.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PopulationRate {
+    /// Name.
+    pub name: String,
+    /// Size.
+    pub neurons: u64,
+    /// Spikes.
+    pub spikes: u64,
+    /// Mean rate, Hz.
+    pub rate_hz: f64,
+}
+
+/// The rates of `inst`'s populations from their spike counts over `duration` seconds.
+pub fn population_rates(inst: &Instance, counts: &[u64], duration: f64) -> Vec<PopulationRate> {
+    inst.populations
+        .iter()
+        .zip(counts)
+        .map(|(p, &spikes)| PopulationRate {
+            name: p.name.clone(),
+            neurons: p.size() as u64,
+            spikes,
+            rate_hz: if duration > 0.0 { spikes as f64 / p.size() as f64 / duration } else { 0.0 },
+        })
+        .collect()
+}
+
+/// Every spike of a reference-style run as `(step, population, neuron)`, in time order.
+pub fn all_spikes(result: &crate::reference::RunResult) -> Spikes {
+    let mut all: Spikes = result
+        .spikes
+        .iter()
+        .enumerate()
+        .flat_map(|(p, list)| list.iter().map(move |&(t, n)| (t, p as u32, n)))
+        .collect();
+    all.sort_unstable();
+    all
+}
+
+/// The spikes a report draws: neurons 0..100 of every population, at most 50,000 spikes, as `(time of the step's
+/// end in s, population, neuron)`.
+pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[String]) -> Vec<(f64, String, u32)> {
+    spikes
+        .iter()
+        .filter(|&&(_, _, n)| n < 100)
+        .take(50_000)
+        .map(|&(t, p, n)| ((t as f64 + 1.0) * dt, names[p as usize].clone(), n))
+        .collect()
+}
+
+/// The names of `inst`'s populations, as spikes index them.
+pub fn population_names(inst: &Instance) -> Vec<String> {
+    inst.populations.iter().map(|p| p.name.clone()).collect()
+}
+
+/// The population table of a report: name, neurons, spikes, rate.
+pub fn rate_table<'a>(rows: impl IntoIterator<Item = (&'a str, u64, u64, f64)>) -> String {
+    let mut s = format!("{:<16} {:>10} {:>12} {:>10}\n", "population", "neurons", "spikes", "rate (Hz)");
+    for (name, neurons, spikes, rate) in rows {
+        s += &format!("{name:<16} {:>10} {:>12} {rate:>10.3}\n", thousands(neurons), thousands(spikes));
+    }
+    s
+}
+
+/// A target constant with its source.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ConstantReport {
+    /// Section-qualified name.
+    pub name: String,
+    /// Value.
+    pub value: f64,
+    /// Source.
+    pub source: String,
+}
+
+impl ConstantReport {
+    /// Every constant of `target`.
+    pub fn all(target: &Target) -> Vec<ConstantReport> {
+        target
+            .constants()
+            .into_iter()
+            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
+            .collect()
+    }
+}
+
+/// What the crossbar and SFQ run reports share, flattened into their JSON.
+#[derive(Clone, Debug, Serialize)]
+pub struct RunSummary {
+    /// Synaptic events (spikes times outgoing synapses).
+    pub synaptic_events: u64,
+    /// Energy per synaptic event, J (on chip).
+    pub energy_per_synaptic_event_j: f64,
+    /// Hardware time of a step, s (the mean, where steps differ).
+    pub step_latency_s: f64,
+    /// Model time, s.
+    pub duration_s: f64,
+    /// Steps.
+    pub steps: u64,
+    /// Wall time, s.
+    pub wall_s: f64,
+    /// The target's constants with their sources.
+    pub target_constants: Vec<ConstantReport>,
+    /// The comparison with the float reference, if asked for.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reference: Option<Reference>,
+    /// Spikes to draw: `(time s, population, neuron)` for neurons 0..100, at most 50,000.
+    pub raster: Vec<(f64, String, u32)>,
+}
+
+impl RunSummary {
+    /// The summary of `job`'s run of `inst` (`result`, whose every spike is `spikes`), with `energy_j` on chip and
+    /// a step of `step_latency_s` on the hardware, started at `wall`; with `job.compare`, against the reference.
+    pub fn of(
+        job: &Job,
+        inst: &Instance,
+        result: &RunResult,
+        spikes: &Spikes,
+        energy_j: f64,
+        step_latency_s: f64,
+        wall: Instant,
+    ) -> RunSummary {
+        RunSummary {
+            synaptic_events: result.synaptic_events,
+            energy_per_synaptic_event_j: energy_j / result.synaptic_events.max(1) as f64,
+            step_latency_s,
+            duration_s: job.duration_s,
+            steps: job.steps,
+            wall_s: wall.elapsed().as_secs_f64(),
+            target_constants: ConstantReport::all(job.target),
+            reference: job.compare.then(|| against_reference(inst, spikes, job.steps)),
+            raster: raster(spikes, inst.dt, &population_names(inst)),
+        }
+    }
+
+    /// The headline figures of the run: `energy_j` on chip, `wall_plug_energy_j`, and `size` of `size_unit`.
+    pub fn figures(&self, energy_j: f64, wall_plug_energy_j: f64, size: u64, size_unit: &str) -> Figures {
+        let (rate_error, silent_reference_hz) = fidelity_figures(self.reference.as_ref());
+        Figures {
+            energy_j,
+            wall_plug_energy_j,
+            energy_per_synaptic_event_j: self.energy_per_synaptic_event_j,
+            step_latency_s: self.step_latency_s,
+            size,
+            size_unit: size_unit.into(),
+            machine: None,
+            rate_error,
+            silent_reference_hz,
+        }
+    }
+
+    /// The figures and the reference comparison's text that end a run's text report.
+    pub fn text(&self, machine: &str) -> String {
+        let mut s = format!(
+            "synaptic events {}, {:.2e} J per event; step time {:.3e} s\n",
+            thousands(self.synaptic_events),
+            self.energy_per_synaptic_event_j,
+            self.step_latency_s
+        );
+        if let Some(reference) = &self.reference {
+            s += &reference.text(machine);
+        }
+        s + &format!("wall {:.2} s\n", self.wall_s)
+    }
+}

@@ -1,0 +1,137 @@
+//! The SFQ family behind [`crate::engine::Engine`]: a pulse-level run of an image (its netlist and the network
+//! it was lowered from) and its report (rates, energy at 4 K and at the wall, junctions, timing trouble, first
+//! spikes in ps), as JSON and as text.
+
+use std::time::Instant;
+
+use serde::Serialize;
+use soma_isa::instance::Instance;
+use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_isa::sfq::SfqImage;
+
+use super::{Ledger, run as simulate};
+use crate::engine::{self, Job, Run, RunError};
+use crate::report::{PopulationRate, RunSummary, all_spikes, population_names, population_rates, rate_table};
+
+/// The report of an SFQ run (the `--json` output).
+#[derive(Clone, Debug, Serialize)]
+pub struct Report {
+    /// What ran.
+    pub network: String,
+    /// Target name.
+    pub target: String,
+    /// The lowering (the backend's report).
+    pub mapping: Json,
+    /// The lowering as text.
+    #[serde(skip)]
+    pub mapping_text: String,
+    /// Populations.
+    pub populations: Vec<PopulationRate>,
+    /// Energy at 4 K (switching and static bias), J.
+    pub energy_j: f64,
+    /// Energy at the wall, with the cryocooler, J.
+    pub wall_plug_energy_j: f64,
+    /// Switching energy by cell kind, junction counts, timing trouble and the chip time.
+    pub ledger: Ledger,
+    /// Per population, when its first spike left the circuit, ps after the run's start.
+    pub first_spike_ps: Vec<Option<f64>>,
+    /// Events, step time, durations, constants and the reference comparison.
+    #[serde(flatten)]
+    pub run: RunSummary,
+}
+
+impl AnyReport for Report {
+    fn json(&self) -> Json {
+        to_json(self)
+    }
+
+    fn text(&self) -> String {
+        let r = self;
+        let l = &r.ledger;
+        let mut s = format!(
+            "ran {} on {} for {} s of model time ({} steps = {:.1} ps on chip)\n",
+            r.network,
+            r.target,
+            r.run.duration_s,
+            r.run.steps,
+            l.chip_s * 1e12
+        );
+        s += &r.mapping_text;
+        s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
+        let by_kind: Vec<String> = l.dynamic_j.iter().map(|(k, j)| format!("{k} {j:.2e}")).collect();
+        s += &format!(
+            "energy at 4 K {:.3e} J: switching {:.3e} ({}), static bias {:.3e}\n\
+             at the wall x{} (cryocooler): {:.3e} J\n",
+            r.energy_j,
+            l.dynamic_total_j,
+            by_kind.join(", "),
+            l.static_j,
+            l.cooling_w_per_w,
+            r.wall_plug_energy_j
+        );
+        s += &format!(
+            "pulses {} ({:.3e} per s of chip time); merger collisions {}, setup violations {}, hold violations {}\n",
+            thousands(l.pulses),
+            l.pulses_per_s,
+            thousands(l.collisions),
+            thousands(l.setup_violations),
+            thousands(l.hold_violations)
+        );
+        for t in l.worst_cells.iter().take(3) {
+            s += &format!("  cell {} ({}): {} collisions\n", t.cell, t.kind, thousands(t.collisions));
+        }
+        let firsts: Vec<String> = r
+            .populations
+            .iter()
+            .zip(&r.first_spike_ps)
+            .filter_map(|(p, f)| f.map(|t| format!("{} {t:.1} ps", p.name)))
+            .collect();
+        if !firsts.is_empty() {
+            s += &format!("first spike: {}\n", firsts.join(", "));
+        }
+        s + &r.run.text("sfq")
+    }
+}
+
+/// The SFQ family's engine.
+pub struct Engine;
+
+impl engine::FamilyEngine for Engine {
+    type Image = SfqImage;
+    const FAMILY: &'static str = "sfq";
+    const MODELS_DEVICES: bool = false;
+
+    fn network(image: &SfqImage) -> Option<&Instance> {
+        Some(&image.network)
+    }
+
+    fn run(&self, image: &SfqImage, job: &Job) -> Result<Run, RunError> {
+        let wall = Instant::now();
+        let target = job.target;
+        let lib = target.sfq().ok_or_else(|| {
+            RunError::Unsupported(format!("{} is a {} target, not an SFQ one", target.name, target.family_name()))
+        })?;
+        let steps = job.steps;
+        let out = simulate(image, lib, steps, job.progress);
+        let inst = &image.network;
+        let spikes = all_spikes(&out.result);
+        let l = &out.ledger;
+        // As the lowering reports it (ps), so the figure is the bits the mapping report shows.
+        let step_ps = image.program.step_fs as f64 / 1000.0;
+        let run = RunSummary::of(job, inst, &out.result, &spikes, l.chip_j, step_ps * 1e-12, wall);
+        let figures = run.figures(l.chip_j, l.wall_j, l.junctions, "junctions");
+        let report = Report {
+            network: job.network.to_string(),
+            target: target.name.clone(),
+            mapping: job.mapping.map_or(Json::Null, |m| m.json()),
+            mapping_text: job.mapping.map_or_else(String::new, |m| m.text()),
+            populations: population_rates(inst, &out.result.spike_counts, job.duration_s),
+            energy_j: l.chip_j,
+            wall_plug_energy_j: l.wall_j,
+            first_spike_ps: l.first_spike_fs.iter().map(|f| f.map(|t| t as f64 / 1000.0)).collect(),
+            ledger: l.clone(),
+            run,
+        };
+        Ok(Run { spikes, populations: population_names(inst), dt: inst.dt, report: Box::new(report), figures })
+    }
+}
