@@ -3,7 +3,9 @@
 //!
 //! Flow: `front::snn::parse` (text) → [`ir::Network`] → [`valid::validate`] → [`instantiate::instantiate`] →
 //! `soma_isa::instance::Instance`. Every stage reports errors as typed values carrying a [`diag::Span`], which
-//! [`diag::render`] turns into `file:line:col` diagnostics with the offending text underlined.
+//! [`diag::render`] turns into `file:line:col` diagnostics with the offending text underlined. Each hardware
+//! family's backend ([`spinnaker`], [`crossbar`], [`sfq`]) lowers an instance into its `isa` image behind
+//! [`backend::Backend`], found in [`backend::BACKENDS`] by the target's family.
 
 pub mod backend;
 pub mod crossbar;

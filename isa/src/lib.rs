@@ -9,7 +9,8 @@
 //! defines one image frame ([`codec`]) and each family's image in a module named after it: the SpiNNaker family's
 //! cores, programs and routing tables ([`spinnaker`], with its fixed-point arithmetic [`fixed`] and neuron-program
 //! instruction set [`program`]), the crossbar family's arrays ([`crossbar`]) and the SFQ family's pulse-cell
-//! netlists ([`sfq`]).
+//! netlists ([`sfq`]). What a family's mapping or run report offers across the boundary (JSON and text) is
+//! [`report`].
 
 pub mod codec;
 pub mod crossbar;

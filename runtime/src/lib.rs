@@ -1,5 +1,7 @@
 //! soma's runtime: executes instantiated networks and (with the hardware targets) images.
 //!
+//! - [`engine`]: the engine contract every hardware family runs behind ([`engine::Engine`], the registry
+//!   [`engine::ENGINES`]), and [`report`], the pieces every family's run report shares.
 //! - [`reference`]: the float reference simulator, the golden model every hardware target is measured against:
 //!   it runs a `soma_isa::instance::Instance` in `f64` with exact integration of linear dynamics on the
 //!   network's time grid, deterministically per seed.
