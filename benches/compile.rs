@@ -24,7 +24,7 @@ fn benches(c: &mut Criterion) {
         let net = parse(&text, &o).expect("parses");
         g.bench_function(name, |b| {
             b.iter(|| {
-                let inst = instantiate(&net, 1).expect("instantiates");
+                let inst = instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1).expect("instantiates");
                 compile(&inst, s, &target.name, target.fingerprint, 3).expect("compiles")
             })
         });

@@ -14,7 +14,8 @@ fn benches(c: &mut Criterion) {
     let target = lookup("reram_128").expect("preset");
     let xb = target.crossbar().expect("a crossbar preset");
     let text = std::fs::read_to_string("examples/cuba.snn").expect("example");
-    let inst = instantiate(&parse(&text, &Overrides::new()).expect("parses"), 1).expect("instantiates");
+    let net = parse(&text, &Overrides::new()).expect("parses");
+    let inst = instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1).expect("instantiates");
     let (program, _) = compile(&inst, xb, &target.name, target.fingerprint).expect("compiles");
     let opts = RunOptions { steps: 2_000, record_all_spikes: false };
     let mut g = c.benchmark_group("crossbar_reram_128");

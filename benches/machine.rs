@@ -25,7 +25,7 @@ fn benches(c: &mut Criterion) {
             o.insert("scale".into(), (x, soma_isa::units::Dim::NONE));
         }
         let net = parse(&text, &o).expect("parses");
-        let inst = instantiate(&net, 1).expect("instantiates");
+        let inst = instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1).expect("instantiates");
         let (image, _) = compile(&inst, s, &target.name, target.fingerprint, boards).expect("compiles");
         g.bench_function(name, |b| {
             b.iter(|| {

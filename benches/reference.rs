@@ -20,7 +20,8 @@ fn network(path: &str) -> soma_compiler::ir::Network {
 fn benches(c: &mut Criterion) {
     let mut g = c.benchmark_group("reference");
     g.sample_size(10);
-    let inst = instantiate(&network("examples/cuba.snn"), 1).expect("instantiates");
+    let net = network("examples/cuba.snn");
+    let inst = instantiate(&validate(&net).expect("valid"), 1).expect("instantiates");
     g.bench_function("cuba_1s", |b| {
         b.iter(|| Simulator::new(&inst).run(&RunOptions { steps: 10_000, record_all_spikes: false }, |_| {}))
     });

@@ -18,7 +18,8 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     for (file, steps, name) in [("examples/xor_sfq.snn", 1_000, "xor_1s"), ("examples/cuba.snn", 200, "cuba_20ms")] {
         let text = std::fs::read_to_string(file).expect("example");
-        let inst = instantiate(&parse(&text, &Overrides::new()).expect("parses"), 1).expect("instantiates");
+        let net = parse(&text, &Overrides::new()).expect("parses");
+        let inst = instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1).expect("instantiates");
         let (program, _) = compile(&inst, lib, &target.name, target.fingerprint).expect("lowers");
         let image = SfqImage { program, network: inst, target_text: String::new() };
         let opts = RunOptions { steps, record_all_spikes: false };

@@ -297,9 +297,17 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
     for p in probes {
         add_probe(&mut network, p)?;
     }
-    if let Err(errors) = validate(&network) {
-        let diags: Vec<Diagnostic> = errors.iter().map(|e| e.diagnostic()).collect();
-        return Err(Failure::User(render_all(&diags, &name, &text)));
+    let loaded = Loaded { network, name, text };
+    loaded.valid()?;
+    Ok(loaded)
+}
+
+impl Loaded {
+    /// The network as the validation pass accepts it, or its problems rendered against the file.
+    pub fn valid(&self) -> Result<soma_compiler::valid::Valid<'_>, Failure> {
+        validate(&self.network).map_err(|errors| {
+            let diags: Vec<Diagnostic> = errors.iter().map(|e| e.diagnostic()).collect();
+            Failure::User(render_all(&diags, &self.name, &self.text))
+        })
     }
-    Ok(Loaded { network, name, text })
 }

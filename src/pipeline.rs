@@ -30,7 +30,7 @@ pub fn instance_of(
     refuse_oversize(&loaded.network, &loaded.name)?;
     spinner.set_message("instantiating synapses");
     let t0 = Instant::now();
-    let inst = instantiate(&loaded.network, seed)
+    let inst = instantiate(&loaded.valid()?, seed)
         .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
     passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
     Ok((inst, passes, loaded.name))

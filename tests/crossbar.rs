@@ -203,7 +203,7 @@ fn every_example_instance_passes_the_validation_images_are_checked_with() {
             o.insert("scale".into(), (0.02, soma_isa::units::Dim::NONE));
         }
         let net = parse(&text, &o).unwrap_or_else(|e| panic!("{file}: {:?}", e.diagnostics(&text)));
-        let inst = instantiate(&net, 1).expect("instantiates");
+        let inst = instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1).expect("instantiates");
         inst.validate().unwrap_or_else(|e| panic!("{file}: {e}"));
     }
 }

@@ -34,8 +34,7 @@ fn image(text: &str, seed: u64) -> Image {
 
 fn image_for(text: &str, seed: u64, t: &Target) -> Image {
     let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
-    validate(&net).expect("valid");
-    let inst = instantiate(&net, seed).expect("instantiates");
+    let inst = instantiate(&validate(&net).expect("valid"), seed).expect("instantiates");
     let s = t.spinnaker().expect("a SpiNNaker preset");
     compile(&inst, s, &t.name, t.fingerprint, 1).expect("compiles").0
 }
@@ -323,8 +322,7 @@ fn a_poisson_source_sliced_over_cores_is_the_references_input() {
                 population t[1000] : threshold { threshold = 0.5 }\n\
                 projection noise -> t : one_to_one { weight = 1 }\n";
     let net = parse(text, &Overrides::new()).expect("parses");
-    validate(&net).expect("valid");
-    let inst = instantiate(&net, 3).expect("instantiates");
+    let inst = instantiate(&validate(&net).expect("valid"), 3).expect("instantiates");
     let t = target();
     let img = image_for(text, 3, &t);
     let source_cores = img.cores.iter().filter(|c| matches!(c.kind, CoreKind::Source(_))).count();

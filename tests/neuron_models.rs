@@ -274,8 +274,8 @@ fn reference_v(text: &str, steps: usize) -> Vec<f64> {
 fn common_instance(text: &str) -> soma_isa::instance::Instance {
     use soma_compiler::front::snn::{Overrides, parse};
     let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
-    soma_compiler::valid::validate(&net).expect("valid");
-    soma_compiler::instantiate::instantiate(&net, 1).expect("instantiates")
+    soma_compiler::instantiate::instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1)
+        .expect("instantiates")
 }
 
 #[test]

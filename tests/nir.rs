@@ -63,8 +63,7 @@ fn run(rel: &str, input: &[Vec<u32>], steps: u64) -> (Network, RunResult) {
             net.probes.push(Probe { population: h, kind: ProbeKind::Spikes, neurons: None, span: Default::default() });
         }
     }
-    validate(net).unwrap_or_else(|e| panic!("{rel}: {e:?}"));
-    let inst = instantiate(net, 1).expect("instantiates");
+    let inst = instantiate(&validate(net).unwrap_or_else(|e| panic!("{rel}: {e:?}")), 1).expect("instantiates");
     assert!(inst.probes.iter().any(|p| p.variable == Variable::V));
     let result = Simulator::new(&inst).run(&RunOptions { steps, record_all_spikes: true }, |_| {});
     (imported.network, result)
@@ -307,7 +306,7 @@ fn composite_graphs_compose_their_operators() {
     let g = graph("csnn_small.nir");
     let fc = param(&g, "fc", "weight"); // (10, 64) over the (4, 4, 4) pooled map
     let imported = import(std::fs::read(path("csnn_small.nir")).expect("file"), DT).expect("imports");
-    let inst = instantiate(&imported.network, 1).expect("instantiates");
+    let inst = instantiate(&validate(&imported.network).expect("valid"), 1).expect("instantiates");
     let proj = inst.projections.iter().find(|p| p.name == "if1->lif").expect("if1 -> lif");
     for pre in 0..256usize {
         // Neuron (c, y, x) of the 4x8x8 IF layer feeds pooled element (c, y/2, x/2) with weight 1.

@@ -18,6 +18,7 @@ use crate::diag::Span;
 use rayon::prelude::*;
 
 use crate::ir::{Connector, CurrentKind, Handle, Network, Node, ProbeKind, Projection, SourceKind, Values};
+use crate::valid::Valid;
 
 /// Why a network could not be instantiated (validation catches the rest).
 #[derive(Clone, Debug, Error, PartialEq)]
@@ -346,7 +347,8 @@ fn projection(
 }
 
 /// Expands a validated network with `seed`.
-pub fn instantiate(net: &Network, seed: u64) -> Result<Instance, InstantiateError> {
+pub fn instantiate(net: &Valid<'_>, seed: u64) -> Result<Instance, InstantiateError> {
+    let net: &Network = net;
     let dt = net.dt;
     let populations = net
         .populations

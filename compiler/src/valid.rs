@@ -93,11 +93,23 @@ impl ValidationError {
     }
 }
 
-/// Checks a network; returns every problem found.
-pub fn validate(net: &Network) -> Result<(), Vec<ValidationError>> {
+/// A network the validation pass accepted: only [`validate`] makes one, and instantiation takes nothing else, so
+/// every instance (and every image compiled from one) comes from a checked network.
+#[derive(Clone, Copy, Debug)]
+pub struct Valid<'a>(&'a Network);
+
+impl std::ops::Deref for Valid<'_> {
+    type Target = Network;
+    fn deref(&self) -> &Network {
+        self.0
+    }
+}
+
+/// Checks a network; returns it as [`Valid`], or every problem found.
+pub fn validate(net: &Network) -> Result<Valid<'_>, Vec<ValidationError>> {
     let mut v = Validator { net, errors: Vec::new() };
     v.run();
-    if v.errors.is_empty() { Ok(()) } else { Err(v.errors) }
+    if v.errors.is_empty() { Ok(Valid(net)) } else { Err(v.errors) }
 }
 
 struct Validator<'a> {

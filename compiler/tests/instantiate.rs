@@ -11,8 +11,7 @@ fn build(body: &str, seed: u64) -> Instance {
         "timestep 0.1 ms\npopulation a[50] : integrator {{ r = 1 }}\npopulation b[40] : integrator {{ r = 1 }}\n{body}"
     );
     let net = parse(&text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(&text)));
-    validate(&net).unwrap_or_else(|e| panic!("{e:?}"));
-    instantiate(&net, seed).expect("instantiates")
+    instantiate(&validate(&net).unwrap_or_else(|e| panic!("{e:?}")), seed).expect("instantiates")
 }
 
 fn well_formed(rows: &Rows, pre: usize, post: usize) {
@@ -173,8 +172,8 @@ proptest! {
              projection x -> y : conv2d(input = [{c}, {h}, {w}], out_channels = {oc}, kernel = [{kh}, {kw}], stride = [{stride}, {stride}], padding = [{pad}, {pad}], weights = [{}]) {{ }}",
             c * h * w, oc * oh * ow, list.join(", "));
         let net = parse(&text, &Overrides::new()).map_err(|e| TestCaseError::fail(format!("{:?}", e.diagnostics(&text))))?;
-        validate(&net).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
-        let inst = instantiate(&net, seed).map_err(|e| TestCaseError::fail(e.message))?;
+        let valid = validate(&net).map_err(|e| TestCaseError::fail(format!("{e:?}")))?;
+        let inst = instantiate(&valid, seed).map_err(|e| TestCaseError::fail(e.message))?;
         let x: Vec<f64> = (0..c * h * w).map(|i| ((i as u64 * 31 + seed) % 13) as f64).collect();
         let rows = &inst.projections[0].rows;
         let mut y = vec![0.0; oc * oh * ow];

@@ -114,10 +114,10 @@ fn exercise(text: &str) {
                 }
             }
             // Small valid networks go all the way through instantiation.
-            Ok(()) if small(&net) => {
-                let _ = instantiate(&net, 1);
+            Ok(valid) if small(&net) => {
+                let _ = instantiate(&valid, 1);
             }
-            Ok(()) => {}
+            Ok(_) => {}
         },
         Err(e) => {
             for d in e.diagnostics(text) {

@@ -13,13 +13,13 @@ use soma_compiler::ir::{ModelKind, Network};
 use soma_compiler::valid::validate;
 
 fn round_trip(net: &Network, what: &str) {
-    validate(net).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+    let valid = validate(net).unwrap_or_else(|e| panic!("{what}: {e:?}"));
     let text = print(net, &["round trip".into()]);
     let again =
         parse(&text, &Overrides::new()).unwrap_or_else(|e| panic!("{what}: {:?}\n{text}", e.diagnostics(&text)));
-    validate(&again).unwrap_or_else(|e| panic!("{what}: {e:?}"));
+    let valid_again = validate(&again).unwrap_or_else(|e| panic!("{what}: {e:?}"));
     assert_eq!(print(&again, &["round trip".into()]), text, "{what}: printing is a fixed point");
-    let (a, b) = (instantiate(net, 3).expect("instantiates"), instantiate(&again, 3).expect("instantiates"));
+    let (a, b) = (instantiate(&valid, 3).expect("instantiates"), instantiate(&valid_again, 3).expect("instantiates"));
     assert_eq!(a, b, "{what}: the re-read network instantiates identically");
 }
 

@@ -33,8 +33,7 @@ fn network(sizes: &[usize], links: &[(usize, usize, u8, u8)], seed: u64) -> soma
         );
     }
     let net = parse(&text, &Overrides::new()).expect("parses");
-    validate(&net).expect("valid");
-    instantiate(&net, seed).expect("instantiates")
+    instantiate(&validate(&net).expect("valid"), seed).expect("instantiates")
 }
 
 fn compile_for(inst: &soma_isa::instance::Instance, boards: usize) -> Image {

@@ -8,8 +8,8 @@ use std::process::{Command, Output};
 pub fn instance(text: &str, seed: u64) -> soma_isa::instance::Instance {
     use soma_compiler::front::snn::{Overrides, parse};
     let net = parse(text, &Overrides::new()).unwrap_or_else(|e| panic!("{:?}", e.diagnostics(text)));
-    soma_compiler::valid::validate(&net).expect("valid");
-    soma_compiler::instantiate::instantiate(&net, seed).expect("instantiates")
+    soma_compiler::instantiate::instantiate(&soma_compiler::valid::validate(&net).expect("valid"), seed)
+        .expect("instantiates")
 }
 
 /// Runs `soma` with `args` from the repository root.
