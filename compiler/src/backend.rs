@@ -75,6 +75,9 @@ pub trait Backend: Sync {
     fn emit(&self, artifact: &dyn AnyArtifact, form: &str) -> Result<String, CompileError>;
 }
 
+/// What a family's backend makes: its image, the mapping report and the passes with their times.
+pub type Lowered<I> = (I, Box<dyn Report>, Vec<PassTime>);
+
 /// A family's backend on its own image type: what each family writes. Every `FamilyBackend` is a [`Backend`]
 /// (boxing and downcasting are done once, here).
 pub trait FamilyBackend: Sync {
@@ -92,7 +95,7 @@ pub trait FamilyBackend: Sync {
         inst: &Instance,
         target: &Target,
         boards: Option<Boards>,
-    ) -> Result<(Self::Image, Box<dyn Report>, Vec<PassTime>), CompileError>;
+    ) -> Result<Lowered<Self::Image>, CompileError>;
     /// See [`Backend::mapping_of`]; none by default.
     fn mapping_of(&self, _image: &Self::Image, _target: &Target) -> Result<Option<Box<dyn Report>>, CompileError> {
         Ok(None)

@@ -75,7 +75,7 @@ crate::sections! {
 }
 
 impl Crossbar {
-    pub(crate) fn from_table(table: toml::Table) -> Result<Crossbar, String> {
+    pub(crate) fn from_table(table: toml::Table) -> Result<Crossbar, crate::ParameterError> {
         let c: Crossbar = crate::constants::from_table(table, Crossbar::constants)?;
         whole("array.rows", &c.array.rows, 1.0, 65536.0)?;
         let cols = whole("array.cols", &c.array.cols, 1.0, 65536.0)?;
@@ -83,10 +83,10 @@ impl Crossbar {
         whole("array.tiles", &c.array.tiles, 1.0, 1e7)?;
         let r_on = positive("array.r_on_ohm", &c.array.r_on_ohm)?;
         if c.array.r_off_ohm.value <= r_on {
-            return Err(format!(
+            return Err(crate::ParameterError::Rule(format!(
                 "array.r_off_ohm ({}) must exceed array.r_on_ohm ({r_on}): the off state conducts less",
                 c.array.r_off_ohm.value
-            ));
+            )));
         }
         positive("array.read_v", &c.array.read_v)?;
         positive("array.read_pulse_s", &c.array.read_pulse_s)?;
@@ -95,7 +95,9 @@ impl Crossbar {
         positive("periphery.adc_conversion_s", &c.periphery.adc_conversion_s)?;
         let weight_bits = whole("mapping.weight_bits", &c.mapping.weight_bits, 1.0, 16.0)?;
         if weight_bits < cell_bits {
-            return Err(format!("mapping.weight_bits ({weight_bits}) must be at least array.cell_bits ({cell_bits})"));
+            return Err(crate::ParameterError::Rule(format!(
+                "mapping.weight_bits ({weight_bits}) must be at least array.cell_bits ({cell_bits})"
+            )));
         }
         for (name, rate) in [
             ("stuck_on_rate", &c.variation.stuck_on_rate),
@@ -103,11 +105,16 @@ impl Crossbar {
             ("switching_probability", &c.variation.switching_probability),
         ] {
             if rate.value > 1.0 {
-                return Err(format!("variation.{name} is a fraction, in 0..=1, got {}", rate.value));
+                return Err(crate::ParameterError::Rule(format!(
+                    "variation.{name} is a fraction, in 0..=1, got {}",
+                    rate.value
+                )));
             }
         }
         if c.variation.stuck_on_rate.value + c.variation.stuck_off_rate.value > 1.0 {
-            return Err("variation.stuck_on_rate + variation.stuck_off_rate must not exceed 1".into());
+            return Err(crate::ParameterError::Rule(
+                "variation.stuck_on_rate + variation.stuck_off_rate must not exceed 1".into(),
+            ));
         }
         Ok(c)
     }

@@ -12,6 +12,8 @@ pub mod crossbar;
 pub mod sfq;
 pub mod spinnaker;
 
+pub use constants::ParameterError;
+
 use serde::Deserialize;
 use thiserror::Error;
 
@@ -43,12 +45,12 @@ pub enum TargetError {
         message: String,
     },
     /// The TOML does not describe a target.
-    #[error("{file}: {message}")]
+    #[error("{file}: {problem}")]
     Invalid {
         /// The file (or preset) name.
         file: String,
         /// What is wrong, with the field and, for syntax errors, the line and column.
-        message: String,
+        problem: ParameterError,
     },
 }
 
@@ -115,13 +117,14 @@ struct Header {
 
 /// Parses a target description; `file` names it in errors.
 pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
-    let invalid = |message: String| TargetError::Invalid { file: file.to_string(), message };
-    let header: Header = toml::from_str(text).map_err(|e| invalid(e.to_string().trim_end().to_string()))?;
+    let invalid = |problem: ParameterError| TargetError::Invalid { file: file.to_string(), problem };
+    let header: Header =
+        toml::from_str(text).map_err(|e| invalid(ParameterError::Syntax(e.to_string().trim_end().to_string())))?;
     let family = match header.family.as_str() {
         "spinnaker" => Family::SpiNNaker(spinnaker::SpiNNaker::from_table(header.rest).map_err(invalid)?),
         "crossbar" => Family::Crossbar(crossbar::Crossbar::from_table(header.rest).map_err(invalid)?),
         "sfq" => Family::Sfq(Box::new(sfq::Sfq::from_table(header.rest).map_err(invalid)?)),
-        other => return Err(invalid(format!("unknown family `{other}`; known: spinnaker, crossbar, sfq"))),
+        other => return Err(invalid(ParameterError::UnknownFamily(other.to_string()))),
     };
     let mut target =
         Target { name: header.name, description: header.description, family, fingerprint: 0, text: text.to_string() };
@@ -141,7 +144,7 @@ pub fn text_of(name_or_path: &str) -> Result<String, TargetError> {
         let bytes = std::fs::read(name_or_path).map_err(|e| io(e.to_string()))?;
         return String::from_utf8(bytes).map_err(|e| {
             let at = e.utf8_error().valid_up_to();
-            TargetError::Invalid { file: name_or_path.to_string(), message: format!("not UTF-8 text at byte {at}") }
+            TargetError::Invalid { file: name_or_path.to_string(), problem: ParameterError::NotUtf8(at) }
         });
     }
     Err(TargetError::Unknown { name: name_or_path.to_string() })
@@ -151,20 +154,19 @@ pub fn text_of(name_or_path: &str) -> Result<String, TargetError> {
 /// a section-qualified constant (`mapping.neurons_per_core`) or an unambiguous field name (`neurons_per_core`).
 /// The source of a replaced constant says so. The result is validated like any target.
 pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result<Target, TargetError> {
-    let invalid = |message: String| TargetError::Invalid { file: name_or_path.to_string(), message };
+    let invalid = |problem: ParameterError| TargetError::Invalid { file: name_or_path.to_string(), problem };
+    let syntax = |e: &dyn std::fmt::Display| invalid(ParameterError::Syntax(e.to_string().trim_end().to_string()));
     let base = lookup(name_or_path)?;
-    let mut table: toml::Table = toml::from_str(&text_of(name_or_path)?).map_err(|e| invalid(e.to_string()))?;
+    let mut table: toml::Table = toml::from_str(&text_of(name_or_path)?).map_err(|e| syntax(&e))?;
     for (key, value) in overrides {
         let names: Vec<String> = base.constants().into_iter().map(|(n, _)| n).collect();
         let matches: Vec<&String> = names.iter().filter(|n| *n == key || n.ends_with(&format!(".{key}"))).collect();
         let full = match matches.as_slice() {
             [one] => (*one).clone(),
-            [] => return Err(invalid(format!("no constant `{key}`; constants: {}", names.join(", ")))),
+            [] => return Err(invalid(ParameterError::NoConstant { key: key.clone(), constants: names.join(", ") })),
             _ => {
-                return Err(invalid(format!(
-                    "`{key}` is ambiguous: {}",
-                    matches.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
-                )));
+                let matches = matches.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ");
+                return Err(invalid(ParameterError::Ambiguous { key: key.clone(), matches }));
             }
         };
         let (section, field) = full.split_once('.').unwrap_or(("", &full));
@@ -173,11 +175,11 @@ pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result
             .and_then(|s| s.as_table_mut())
             .and_then(|s| s.get_mut(field))
             .and_then(|f| f.as_table_mut())
-            .ok_or_else(|| invalid(format!("`{full}` is not a {{ value, source }} constant")))?;
+            .ok_or_else(|| invalid(ParameterError::Rule(format!("`{full}` is not a {{ value, source }} constant"))))?;
         entry.insert("value".into(), toml::Value::Float(*value));
         entry.insert("source".into(), toml::Value::String(format!("design-space sweep: set to {value}")));
     }
-    let mut t = parse(name_or_path, &toml::to_string(&table).map_err(|e| invalid(e.to_string()))?)?;
+    let mut t = parse(name_or_path, &toml::to_string(&table).map_err(|e| syntax(&e))?)?;
     if !overrides.is_empty() {
         t.name = base.name;
     }

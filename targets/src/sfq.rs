@@ -107,7 +107,7 @@ crate::sections! {
 }
 
 impl Sfq {
-    pub(crate) fn from_table(table: toml::Table) -> Result<Sfq, String> {
+    pub(crate) fn from_table(table: toml::Table) -> Result<Sfq, crate::ParameterError> {
         let s: Sfq = crate::constants::from_table(table, Sfq::constants)?;
         for (name, c) in [
             ("cells.jtl_jjs", &s.cells.jtl_jjs),
@@ -152,10 +152,10 @@ impl Sfq {
             positive(name, c)?;
         }
         if s.power.cooling_w_per_w.value < 1.0 {
-            return Err(format!(
+            return Err(crate::ParameterError::Rule(format!(
                 "power.cooling_w_per_w is wall-plug watts per watt at 4 K, at least 1, got {}",
                 s.power.cooling_w_per_w.value
-            ));
+            )));
         }
         Ok(s)
     }

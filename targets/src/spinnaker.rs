@@ -84,13 +84,13 @@ crate::sections! {
 }
 
 impl SpiNNaker {
-    pub(crate) fn from_table(table: toml::Table) -> Result<SpiNNaker, String> {
+    pub(crate) fn from_table(table: toml::Table) -> Result<SpiNNaker, crate::ParameterError> {
         let s: SpiNNaker = crate::constants::from_table(table, SpiNNaker::constants)?;
         let boards = whole("machine.boards", &s.machine.boards, 1.0, 3e4)?;
         if boards != 1 && boards % 3 != 0 {
-            return Err(format!(
+            return Err(crate::ParameterError::Rule(format!(
                 "machine.boards must be 1 or a multiple of 3 (boards tile the torus in triads), got {boards}"
-            ));
+            )));
         }
         let cores = whole("machine.cores_per_chip", &s.machine.cores_per_chip, 2.0, 1024.0)?;
         whole("machine.monitor_cores", &s.machine.monitor_cores, 0.0, (cores - 1) as f64)?;
@@ -104,7 +104,7 @@ impl SpiNNaker {
         whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
         whole("mapping.sources_per_core", &s.mapping.sources_per_core, 1.0, 4095.0)?;
         if s.machine.clock_hz.value <= 0.0 {
-            return Err("machine.clock_hz must be positive".into());
+            return Err(crate::ParameterError::Rule("machine.clock_hz must be positive".into()));
         }
         Ok(s)
     }
@@ -202,6 +202,25 @@ pub struct Walk {
     pub routers: usize,
 }
 
+/// Why a packet's walk through the routing tables fails.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+pub enum WalkError {
+    /// The tables send the packet round in a loop.
+    #[error("a routing loop for key {key:#x}")]
+    Loop {
+        /// The packet's key.
+        key: u32,
+    },
+    /// A chip routes the packet over a link that leads off the machine.
+    #[error("chip ({}, {}) routes key {key:#x} off the machine", chip.0, chip.1)]
+    OffMachine {
+        /// The chip.
+        chip: (usize, usize),
+        /// The packet's key.
+        key: u32,
+    },
+}
+
 /// Follows a packet with `key` injected at `source` through the routing tables: the first matching entry routes
 /// it; with no match it goes straight on (leaves by the link opposite to its arrival); a key that its own chip does
 /// not route is not sent at all (an empty walk). Errors: a route off the machine, or a loop.
@@ -210,13 +229,13 @@ pub fn walk(
     tables: &HashMap<(usize, usize), Vec<RouteEntry>>,
     source: (usize, usize),
     key: u32,
-) -> Result<Walk, String> {
+) -> Result<Walk, WalkError> {
     let mut w = Walk::default();
     let mut queue: VecDeque<((usize, usize), Option<usize>)> = VecDeque::from([(source, None)]);
     while let Some((chip, via)) = queue.pop_front() {
         w.routers += 1;
         if w.routers > 1_000_000 {
-            return Err(format!("a routing loop for key {key:#x}"));
+            return Err(WalkError::Loop { key });
         }
         let entry = tables.get(&chip).and_then(|t| t.iter().find(|e| key & e.mask == e.key));
         let route = match (entry, via) {
@@ -231,9 +250,7 @@ pub fn walk(
         };
         for link in 0..6 {
             if route.has_link(link) {
-                let next = geometry
-                    .neighbour(chip, link)
-                    .ok_or_else(|| format!("chip ({}, {}) routes key {key:#x} off the machine", chip.0, chip.1))?;
+                let next = geometry.neighbour(chip, link).ok_or(WalkError::OffMachine { chip, key })?;
                 w.hops.push(Hop { chip, link, parent: via });
                 queue.push_back((next, Some(w.hops.len() - 1)));
             }

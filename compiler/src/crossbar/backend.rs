@@ -42,7 +42,7 @@ impl backend::FamilyBackend for Backend {
         inst: &Instance,
         target: &Target,
         _boards: Option<Boards>,
-    ) -> Result<(CrossbarImage, Box<dyn AnyReport>, Vec<PassTime>), CompileError> {
+    ) -> Result<backend::Lowered<CrossbarImage>, CompileError> {
         let start = std::time::Instant::now();
         let (program, mapping) = map(inst, target)?;
         let passes = vec![PassTime { name: "map", wall_s: start.elapsed().as_secs_f64() }];

@@ -64,7 +64,7 @@ impl EdgeOptions {
         }
     }
 
-    fn neuron(&self) -> Result<NeuronModel, String> {
+    fn neuron(&self) -> Result<NeuronModel, EdgeError> {
         match self.model {
             // PyNN IF_curr_exp defaults (PyNN 0.12 standardmodels/cells.py).
             ModelKind::IfCurrExp => Ok(NeuronModel::IfCurrExp(IfCurrExp {
@@ -81,7 +81,9 @@ impl EdgeOptions {
             ModelKind::Lif => {
                 Ok(NeuronModel::Lif(Lif { tau: 20e-3, r: 1.0, v_leak: 0.0, v_threshold: 1.0, v_reset: 0.0 }))
             }
-            other => Err(format!("connectomes use if_curr_exp or lif, not {}", other.name())),
+            other => {
+                Err(EdgeError { line: 0, message: format!("connectomes use if_curr_exp or lif, not {}", other.name()) })
+            }
         }
     }
 
@@ -146,7 +148,7 @@ fn parse_edges(text: &str) -> Result<Vec<Edge>, EdgeError> {
 /// Reads an edge list into a network (not yet validated).
 pub fn import(text: &str, opts: &EdgeOptions) -> Result<Network, EdgeError> {
     let edges = parse_edges(text)?;
-    let model = opts.neuron().map_err(|message| EdgeError { line: 0, message })?;
+    let model = opts.neuron()?;
     let mut net = Network { dt: opts.dt, dt_span: Span::NONE, ..Network::default() };
     let mut index: HashMap<&str, Handle<Population>> = HashMap::new();
     let mut names: Vec<&str> = Vec::new();

@@ -87,7 +87,7 @@ impl backend::FamilyBackend for Backend {
         inst: &Instance,
         target: &Target,
         _boards: Option<Boards>,
-    ) -> Result<(SfqImage, Box<dyn AnyReport>, Vec<PassTime>), CompileError> {
+    ) -> Result<backend::Lowered<SfqImage>, CompileError> {
         let start = std::time::Instant::now();
         let (program, mapping) = lower(inst, target)?;
         let passes = vec![PassTime { name: "lower", wall_s: start.elapsed().as_secs_f64() }];

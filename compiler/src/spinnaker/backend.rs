@@ -7,7 +7,7 @@ use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
 use soma_isa::spinnaker::Image;
 use soma_targets::Target;
 
-use crate::backend::{self, Boards, CompileError, PassTime};
+use crate::backend::{self, Boards, CompileError};
 use crate::weights::{WeightError, weight_error_text};
 
 /// The SpiNNaker-style family's backend.
@@ -92,7 +92,7 @@ impl backend::FamilyBackend for Backend {
         inst: &Instance,
         target: &Target,
         boards: Option<Boards>,
-    ) -> Result<(Image, Box<dyn AnyReport>, Vec<PassTime>), CompileError> {
+    ) -> Result<backend::Lowered<Image>, CompileError> {
         let spinn = target
             .spinnaker()
             .ok_or_else(|| CompileError::WrongFamily(format!("{} is not a spinnaker", target.name)))?;

@@ -350,8 +350,7 @@ pub fn compile(
             destinations: std::mem::take(&mut destinations[v]),
         })
         .collect();
-    let tables = route::route(&geometry, &senders, target.machine.router_entries.value as usize)
-        .map_err(CompileError::Routing)?;
+    let tables = route::route(&geometry, &senders, target.machine.router_entries.value as usize)?;
     timer.lap("route");
 
     // Assemble.

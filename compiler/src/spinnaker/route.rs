@@ -8,6 +8,8 @@ use std::collections::{HashMap, VecDeque};
 use soma_isa::spinnaker::{KEY_MASK, Route, RouteEntry};
 use soma_targets::spinnaker::Geometry;
 
+use crate::backend::CompileError;
+
 /// A chip's coordinates.
 pub type Chip = (usize, usize);
 
@@ -35,7 +37,7 @@ pub struct Tables {
 
 /// Routes every sender's packets to the cores that hold its targets. Fails with the chip and table size when a
 /// compressed table exceeds `limit` entries.
-pub fn route(geometry: &Geometry, senders: &[Sender], limit: usize) -> Result<Tables, String> {
+pub fn route(geometry: &Geometry, senders: &[Sender], limit: usize) -> Result<Tables, CompileError> {
     let mut raw: HashMap<Chip, Vec<RouteEntry>> = HashMap::new();
     let index = |(x, y): Chip| y * geometry.width + x;
     let mut parent: Vec<Option<(usize, usize)>> = vec![None; geometry.width * geometry.height]; // (parent index, link from parent)
@@ -78,10 +80,10 @@ pub fn route(geometry: &Geometry, senders: &[Sender], limit: usize) -> Result<Ta
             let mut c = chip;
             while c != *source {
                 let Some((p, link)) = parent[index(c)].filter(|_| seen[index(c)] == stamp) else {
-                    return Err(format!(
+                    return Err(CompileError::Routing(format!(
                         "chip ({}, {}) cannot be reached from chip ({}, {})",
                         chip.0, chip.1, source.0, source.1
-                    ));
+                    )));
                 };
                 arrival.insert(c, link);
                 let pc = (p % geometry.width, p / geometry.width);
@@ -106,12 +108,12 @@ pub fn route(geometry: &Geometry, senders: &[Sender], limit: usize) -> Result<Ta
     for (chip, entries) in raw {
         let compressed = compress(entries);
         if compressed.len() > limit {
-            return Err(format!(
+            return Err(CompileError::Routing(format!(
                 "the routing table of chip ({}, {}) needs {} entries after compression, the router holds {limit}",
                 chip.0,
                 chip.1,
                 compressed.len()
-            ));
+            )));
         }
         tables.insert(chip, compressed);
     }

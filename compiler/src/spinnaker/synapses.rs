@@ -13,17 +13,25 @@ use super::{Vertex, VertexKind};
 use crate::backend::CompileError;
 use crate::weights::{ErrorTally, WeightError};
 
+/// A weight whose sign its receptor cannot store.
+#[derive(Clone, Copy, Debug, PartialEq, thiserror::Error)]
+#[error(
+    "a {} weight of {weight} A: the target stores weight magnitudes per receptor (excitatory >= 0, inhibitory <= 0)",
+    if *.receptor == Receptor::Excitatory { "excitatory" } else { "inhibitory" }
+)]
+struct WrongSign {
+    receptor: Receptor,
+    weight: f64,
+}
+
 /// Type of a synapse (0 adds to input 0, 1 to input 1) and its magnitude in the model's fixed units, or why the
 /// target cannot store it.
-fn typed(kind: ModelKind, receptor: Receptor, w: f64, scale: f64) -> Result<(usize, f64), String> {
+fn typed(kind: ModelKind, receptor: Receptor, w: f64, scale: f64) -> Result<(usize, f64), WrongSign> {
     if kind == ModelKind::IfCurrExp {
         return match receptor {
             Receptor::Excitatory if w >= 0.0 => Ok((0, w * scale)),
             Receptor::Inhibitory if w <= 0.0 => Ok((1, -w * scale)),
-            _ => Err(format!(
-                "a {} weight of {w} A: the target stores weight magnitudes per receptor (excitatory >= 0, inhibitory <= 0)",
-                if receptor == Receptor::Excitatory { "excitatory" } else { "inhibitory" }
-            )),
+            _ => Err(WrongSign { receptor, weight: w }),
         };
     }
     Ok(if w < 0.0 { (1, -w * scale) } else { (0, w * scale) })
@@ -132,7 +140,8 @@ pub fn build(
                 for s in pr.rows.row(pre) {
                     let (t, w, d) =
                         (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
-                    let (ty, m) = typed(kind, pr.receptor, w, scale).map_err(CompileError::Unsupported)?;
+                    let (ty, m) =
+                        typed(kind, pr.receptor, w, scale).map_err(|e| CompileError::Unsupported(e.to_string()))?;
                     let core = t / slice_size;
                     let step = (1u64 << shifts[core][ty]) as f64 / 32768.0;
                     let q = (m / step).round().clamp(0.0, 65535.0);

@@ -135,7 +135,7 @@ pub enum LoadError {
     Geometry,
     /// A routing table cannot be walked (a loop, or a packet leaving the machine).
     #[error("{0}")]
-    Routing(String),
+    Routing(#[from] soma_targets::spinnaker::WalkError),
     /// A key reaches a core that holds nothing.
     #[error("key {key:#x} is routed to core {core} of chip ({}, {}), which has no work", chip.0, chip.1)]
     NoWork {

@@ -146,6 +146,11 @@ impl NirError {
     pub fn file(message: impl Into<String>) -> NirError {
         NirError { node: None, message: message.into() }
     }
+
+    /// The same error, about `node`.
+    pub fn on(self, node: &str) -> NirError {
+        NirError { node: Some(node.to_string()), ..self }
+    }
 }
 
 const NODE_TYPES: &str = "Input, Output, Affine, Linear, Scale, Threshold, Delay, Flatten, Conv1d, Conv2d, SumPool2d, AvgPool2d, \

@@ -1,6 +1,7 @@
 //! The one module that touches the HDF5 library: it turns a NIR file's bytes into a plain tree of groups and
 //! arrays, so the rest of the NIR frontend never sees `hdf5-pure` and the reader can be swapped.
 
+use super::graph::NirError;
 use std::collections::BTreeMap;
 
 use hdf5_pure::{Dataset, Datatype, File, Group};
@@ -34,16 +35,16 @@ pub struct Tree {
     pub arrays: BTreeMap<String, Array>,
 }
 
-/// Reads the whole file into a tree. Errors are plain sentences (the file name is added by the caller).
-pub fn read(bytes: Vec<u8>) -> Result<Tree, String> {
+/// Reads the whole file into a tree. Errors are about the file (its name is added by the caller).
+pub fn read(bytes: Vec<u8>) -> Result<Tree, NirError> {
     if bytes.is_empty() {
-        return Err("the file is empty".into());
+        return Err(NirError::file("the file is empty".to_string()));
     }
     if !hdf5_pure::is_hdf5_bytes(&bytes) {
-        return Err("not an HDF5 file (no HDF5 signature): NIR files are HDF5".into());
+        return Err(NirError::file("not an HDF5 file (no HDF5 signature): NIR files are HDF5".to_string()));
     }
     let file_len = bytes.len() as u64;
-    let file = File::from_bytes(bytes).map_err(|e| format!("unreadable HDF5 ({e})"))?;
+    let file = File::from_bytes(bytes).map_err(|e| NirError::file(format!("unreadable HDF5 ({e})")))?;
     read_group(&file.root(), "/", 0, file_len)
 }
 
@@ -53,8 +54,8 @@ const MAX_FILTERED_DATASET_BYTES: u64 = 1 << 28;
 
 /// Refuses a dataset whose declared extent cannot be real before anything is allocated for it: uncompressed data
 /// must fit in the file, compressed data in [`MAX_FILTERED_DATASET_BYTES`].
-fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<(), String> {
-    let element = ds.element_size().map_err(|e| format!("{at}: unreadable type ({e})"))?;
+fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<(), NirError> {
+    let element = ds.element_size().map_err(|e| NirError::file(format!("{at}: unreadable type ({e})")))?;
     let bytes = shape.iter().try_fold(element, |acc, &d| acc.checked_mul(d));
     let (limit, room) = match ds.filters().is_empty() {
         true => (file_len, "the file holds only"),
@@ -62,37 +63,39 @@ fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<
     };
     match bytes {
         Some(b) if b <= limit => Ok(()),
-        _ => Err(format!(
+        _ => Err(NirError::file(format!(
             "{at}: shape {shape:?} of {element}-byte values is more data than can be real ({room} {limit} bytes)"
-        )),
+        ))),
     }
 }
 
-fn read_group(group: &Group, path: &str, depth: usize, file_len: u64) -> Result<Tree, String> {
+fn read_group(group: &Group, path: &str, depth: usize, file_len: u64) -> Result<Tree, NirError> {
     if depth > 32 {
-        return Err(format!("groups nest more than 32 deep at {path}"));
+        return Err(NirError::file(format!("groups nest more than 32 deep at {path}")));
     }
     let mut tree = Tree::default();
-    for name in group.groups().map_err(|e| format!("cannot list {path} ({e})"))? {
-        let child = group.group(&name).map_err(|e| format!("cannot open {path}{name} ({e})"))?;
+    for name in group.groups().map_err(|e| NirError::file(format!("cannot list {path} ({e})")))? {
+        let child = group.group(&name).map_err(|e| NirError::file(format!("cannot open {path}{name} ({e})")))?;
         tree.groups.insert(name.clone(), read_group(&child, &format!("{path}{name}/"), depth + 1, file_len)?);
     }
-    for name in group.datasets().map_err(|e| format!("cannot list {path} ({e})"))? {
+    for name in group.datasets().map_err(|e| NirError::file(format!("cannot list {path} ({e})")))? {
         let at = format!("{path}{name}");
-        let ds = group.dataset(&name).map_err(|e| format!("cannot open {at} ({e})"))?;
-        let shape = ds.shape().map_err(|e| format!("{at}: unreadable shape ({e})"))?;
+        let ds = group.dataset(&name).map_err(|e| NirError::file(format!("cannot open {at} ({e})")))?;
+        let shape = ds.shape().map_err(|e| NirError::file(format!("{at}: unreadable shape ({e})")))?;
         check_extent(&ds, &at, &shape, file_len)?;
         let shape: Vec<usize> = shape.into_iter().map(|d| d as usize).collect();
-        let datatype = ds.datatype().map_err(|e| format!("{at}: unreadable type ({e})"))?;
+        let datatype = ds.datatype().map_err(|e| NirError::file(format!("{at}: unreadable type ({e})")))?;
         let data = match datatype {
-            Datatype::FloatingPoint { .. } => Data::Float(ds.read_f64().map_err(|e| format!("{at}: {e}"))?),
+            Datatype::FloatingPoint { .. } => {
+                Data::Float(ds.read_f64().map_err(|e| NirError::file(format!("{at}: {e}")))?)
+            }
             Datatype::FixedPoint { .. } | Datatype::Enumeration { .. } => {
-                Data::Int(ds.read_i64().map_err(|e| format!("{at}: {e}"))?)
+                Data::Int(ds.read_i64().map_err(|e| NirError::file(format!("{at}: {e}")))?)
             }
             Datatype::String { .. } | Datatype::VariableLength { .. } => {
-                Data::Str(ds.read_string().map_err(|e| format!("{at}: {e}"))?)
+                Data::Str(ds.read_string().map_err(|e| NirError::file(format!("{at}: {e}")))?)
             }
-            other => return Err(format!("{at}: unsupported HDF5 datatype {other:?}")),
+            other => return Err(NirError::file(format!("{at}: unsupported HDF5 datatype {other:?}"))),
         };
         let len = match &data {
             Data::Float(v) => v.len(),
@@ -100,7 +103,7 @@ fn read_group(group: &Group, path: &str, depth: usize, file_len: u64) -> Result<
             Data::Str(v) => v.len(),
         };
         if len != shape.iter().product::<usize>() {
-            return Err(format!("{at}: {len} values for shape {shape:?}"));
+            return Err(NirError::file(format!("{at}: {len} values for shape {shape:?}")));
         }
         tree.arrays.insert(name, Array { shape, data });
     }

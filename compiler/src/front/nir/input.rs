@@ -5,11 +5,21 @@
 //!
 //! Channels of several Input nodes are numbered one after the other, in the order of the nodes' names.
 
+/// A malformed spike-input file: the line (1-based) and what is wrong.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[error("line {line}: {message}")]
+pub struct InputError {
+    /// The line.
+    pub line: usize,
+    /// What is wrong.
+    pub message: String,
+}
+
 /// Spike times (seconds) per channel.
 pub type SpikeTimes = Vec<Vec<f64>>;
 
 /// Parses spike input text for `channels` input channels at time step `dt`. Errors name the line.
-pub fn parse(text: &str, channels: usize, dt: f64) -> Result<SpikeTimes, String> {
+pub fn parse(text: &str, channels: usize, dt: f64) -> Result<SpikeTimes, InputError> {
     let mut times = vec![Vec::new(); channels];
     let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty() && !l.trim_start().starts_with('#'));
     let Some((first_no, first)) = lines.next() else { return Ok(times) };
@@ -18,31 +28,39 @@ pub fn parse(text: &str, channels: usize, dt: f64) -> Result<SpikeTimes, String>
         for (no, line) in lines {
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
             let [t, i] = fields.as_slice() else {
-                return Err(format!("line {}: expected `time_s,index`, got `{line}`", no + 1));
+                return Err(InputError { line: no + 1, message: format!("expected `time_s,index`, got `{line}`") });
             };
-            let t: f64 = t.parse().map_err(|_| format!("line {}: `{t}` is not a time in seconds", no + 1))?;
-            let i: usize = i.parse().map_err(|_| format!("line {}: `{i}` is not a channel index", no + 1))?;
+            let t: f64 = t
+                .parse()
+                .map_err(|_| InputError { line: no + 1, message: format!("`{t}` is not a time in seconds") })?;
+            let i: usize =
+                i.parse().map_err(|_| InputError { line: no + 1, message: format!("`{i}` is not a channel index") })?;
             if !(t.is_finite() && t >= 0.0) {
-                return Err(format!("line {}: time {t} must be finite and not negative", no + 1));
+                return Err(InputError { line: no + 1, message: format!("time {t} must be finite and not negative") });
             }
-            let channel =
-                times.get_mut(i).ok_or_else(|| format!("line {}: channel {i} is outside 0..{channels}", no + 1))?;
+            let channel = times
+                .get_mut(i)
+                .ok_or_else(|| InputError { line: no + 1, message: format!("channel {i} is outside 0..{channels}") })?;
             channel.push(t);
         }
     } else {
         for (step, (no, line)) in std::iter::once((first_no, first)).chain(lines).enumerate() {
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
             if fields.len() != channels {
-                return Err(format!(
-                    "line {}: {} columns, but the graph has {channels} input channels",
-                    no + 1,
-                    fields.len()
-                ));
+                return Err(InputError {
+                    line: no + 1,
+                    message: format!("{} columns, but the graph has {channels} input channels", fields.len()),
+                });
             }
             for (ch, f) in fields.iter().enumerate() {
-                let count: f64 = f.parse().map_err(|_| format!("line {}: `{f}` is not a spike count", no + 1))?;
+                let count: f64 = f
+                    .parse()
+                    .map_err(|_| InputError { line: no + 1, message: format!("`{f}` is not a spike count") })?;
                 if !(count >= 0.0 && count.fract() == 0.0 && count <= 1e6) {
-                    return Err(format!("line {}: `{f}` is not a whole, non-negative spike count", no + 1));
+                    return Err(InputError {
+                        line: no + 1,
+                        message: format!("`{f}` is not a whole, non-negative spike count"),
+                    });
                 }
                 for _ in 0..count as usize {
                     times[ch].push(step as f64 * dt);
@@ -72,8 +90,10 @@ mod tests {
             parse("time_s,index\n0.002,1\n0.001,1\n", 2, 1e-3).expect("parses"),
             vec![vec![], vec![0.001, 0.002]]
         );
-        assert!(parse("time_s,index\n0.1,5\n", 2, 1e-3).expect_err("must fail").contains("line 2: channel 5"));
-        assert!(parse("0,1,0\n", 2, 1e-3).expect_err("must fail").contains("3 columns"));
-        assert!(parse("0,x\n", 2, 1e-3).expect_err("must fail").contains("`x`"));
+        assert!(
+            parse("time_s,index\n0.1,5\n", 2, 1e-3).expect_err("must fail").to_string().contains("line 2: channel 5")
+        );
+        assert!(parse("0,1,0\n", 2, 1e-3).expect_err("must fail").to_string().contains("3 columns"));
+        assert!(parse("0,x\n", 2, 1e-3).expect_err("must fail").to_string().contains("`x`"));
     }
 }

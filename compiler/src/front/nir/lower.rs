@@ -121,21 +121,28 @@ fn flatten<'g>(g: &'g Graph, prefix: &str, top: bool, out: &mut Flattened<'g>) -
 }
 
 /// Output shape of a convolution, or why it does not fit.
-fn conv_output(c: &Conv, input: &[usize]) -> Result<Vec<usize>, String> {
+fn conv_output(c: &Conv, input: &[usize]) -> Result<Vec<usize>, NirError> {
     let [_, in_per_group, kh, kw] = [c.weight.shape[0], c.weight.shape[1], c.weight.shape[2], c.weight.shape[3]];
     let (ch, h, w) = match input {
         [ch, h, w] => (*ch, *h, *w),
         [ch, l] => (*ch, 1, *l),
-        other => return Err(format!("convolution input must be (channels, [height,] width), got {other:?}")),
+        other => {
+            return Err(NirError::file(format!(
+                "convolution input must be (channels, [height,] width), got {other:?}"
+            )));
+        }
     };
     if c.groups == 0 || ch != in_per_group * c.groups {
-        return Err(format!("input has {ch} channels, the kernel expects {} x {} groups", in_per_group, c.groups));
+        return Err(NirError::file(format!(
+            "input has {ch} channels, the kernel expects {} x {} groups",
+            in_per_group, c.groups
+        )));
     }
-    let dim = |size: usize, k: usize, i: usize| -> Result<usize, String> {
+    let dim = |size: usize, k: usize, i: usize| -> Result<usize, NirError> {
         let extent = c.dilation[i] * (k.max(1) - 1) + 1;
         let padded = size + 2 * c.padding[i];
         if padded < extent || c.stride[i] == 0 {
-            return Err(format!("kernel {k} does not fit input {size} with padding {}", c.padding[i]));
+            return Err(NirError::file(format!("kernel {k} does not fit input {size} with padding {}", c.padding[i])));
         }
         Ok((padded - extent) / c.stride[i] + 1)
     };
@@ -143,14 +150,14 @@ fn conv_output(c: &Conv, input: &[usize]) -> Result<Vec<usize>, String> {
     Ok(if input.len() == 2 { vec![c.weight.shape[0], ow] } else { vec![c.weight.shape[0], oh, ow] })
 }
 
-fn pool_output(p: &Pool, input: &[usize]) -> Result<Vec<usize>, String> {
+fn pool_output(p: &Pool, input: &[usize]) -> Result<Vec<usize>, NirError> {
     let [ch, h, w] = input else {
-        return Err(format!("pooling input must be (channels, height, width), got {input:?}"));
+        return Err(NirError::file(format!("pooling input must be (channels, height, width), got {input:?}")));
     };
-    let dim = |size: usize, i: usize| -> Result<usize, String> {
+    let dim = |size: usize, i: usize| -> Result<usize, NirError> {
         let padded = size + 2 * p.padding[i];
         if padded < p.kernel[i] || p.stride[i] == 0 || p.kernel[i] == 0 {
-            return Err(format!("pooling kernel {:?} does not fit input {input:?}", p.kernel));
+            return Err(NirError::file(format!("pooling kernel {:?} does not fit input {input:?}", p.kernel)));
         }
         Ok((padded - p.kernel[i]) / p.stride[i] + 1)
     };
@@ -215,7 +222,7 @@ fn infer_shapes(f: &Flattened) -> Result<Shapes, NirError> {
                 if let Some([h, w]) = c.input_size {
                     let ch = c.weight.shape[1] * c.groups.max(1);
                     let shape = bounded(name, if *two { vec![ch, h, w] } else { vec![ch, w] })?;
-                    let o = conv_output(c, &shape).map_err(|m| NirError::at(name, m))?;
+                    let o = conv_output(c, &shape).map_err(|e| e.on(name))?;
                     input.insert(name.clone(), shape);
                     out.insert(name.clone(), bounded(name, o)?);
                 }
@@ -235,8 +242,8 @@ fn infer_shapes(f: &Flattened) -> Result<Shapes, NirError> {
             let o = match node {
                 Flat::Op(Op::Pass | Op::Scale(_) | Op::Delay(_)) | Flat::Output(_) => Some(shape.clone()),
                 Flat::Op(Op::Flatten) => Some(vec![shape.iter().product()]),
-                Flat::Op(Op::Conv(c, _)) => Some(conv_output(c, &shape).map_err(|m| NirError::at(b, m))?),
-                Flat::Op(Op::Pool(p, _)) => Some(pool_output(p, &shape).map_err(|m| NirError::at(b, m))?),
+                Flat::Op(Op::Conv(c, _)) => Some(conv_output(c, &shape).map_err(|e| e.on(b))?),
+                Flat::Op(Op::Pool(p, _)) => Some(pool_output(p, &shape).map_err(|e| e.on(b))?),
                 _ => None,
             };
             if let Some(o) = o {

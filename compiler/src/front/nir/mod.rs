@@ -15,7 +15,7 @@ pub use lower::Imported;
 
 /// Reads a NIR file's bytes into a network with time step `dt` seconds (not yet validated).
 pub fn import(bytes: Vec<u8>, dt: f64) -> Result<Imported, NirError> {
-    let tree = hdf5::read(bytes).map_err(NirError::file)?;
+    let tree = hdf5::read(bytes)?;
     let graph = graph::parse(&tree)?;
     lower::lower(&graph, dt)
 }
