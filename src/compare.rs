@@ -34,7 +34,7 @@ pub fn figures(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<Fi
     let boards = pipeline::boards(run.boards, backend, true)?;
     let built = pipeline::build(input, None, target, backend, (boards, run.boards), run.seed, run.quiet)?;
     let ask = RunAsk {
-        network: &built.name,
+        network: &built.loaded.name,
         duration_s: run.duration,
         instance: Some(&built.inst),
         compare: true,

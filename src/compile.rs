@@ -32,7 +32,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
         )));
     }
     let boards = pipeline::boards(args.boards.as_deref(), backend, false)?;
-    let Built { inst, compiled, mut passes, name } =
+    let Built { inst, compiled, mut passes, loaded } =
         pipeline::build(&args.input, None, &target, backend, (boards, args.boards.as_deref()), args.seed, args.quiet)?;
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);
@@ -43,7 +43,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     };
     let (written, image_bytes) = match form {
         Some(form) => {
-            let text = backend.emit(&*compiled.artifact, form).map_err(|e| pipeline::compile_error(e, &name, None))?;
+            let text = backend.emit(&*compiled.artifact, form).map_err(|e| pipeline::compile_error(e, &loaded.name, None, None))?;
             let Some(path) = &args.output else { return output::stdout(&text) };
             write(path, text.as_bytes())?;
             (format!("{form} {}", path.display()), None)
@@ -62,6 +62,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     };
     passes.push(PassTime { name: "encode+write", wall_s: t0.elapsed().as_secs_f64() });
     let wall_s = wall.elapsed().as_secs_f64();
+    let name = &loaded.name;
     let mut text = format!(
         "compiled {name} for {} -> {written}\nneurons {}, synapses {}\n",
         target.name,

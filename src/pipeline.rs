@@ -15,14 +15,14 @@ pub use soma_runtime::report::ConstantReport;
 
 use crate::{Failure, load};
 
-/// Loads and instantiates `input`, naming the pass on `spinner`: the instance, the passes' times and the input's
-/// display name.
+/// Loads and instantiates `input`, naming the pass on `spinner`: the instance, the passes' times and what was
+/// loaded (the network, for diagnostics at its source).
 pub fn instance_of(
     input: &crate::InputArgs,
     spike_input: Option<&std::path::Path>,
     seed: u64,
     spinner: &indicatif::ProgressBar,
-) -> Result<(soma_isa::instance::Instance, Vec<PassTime>, String), Failure> {
+) -> Result<(soma_isa::instance::Instance, Vec<PassTime>, load::Loaded), Failure> {
     spinner.set_message(format!("loading {}", input.file.display()));
     let t0 = Instant::now();
     let loaded = load::load(input, spike_input, &[])?;
@@ -33,7 +33,7 @@ pub fn instance_of(
     let inst = instantiate(&loaded.valid()?, seed)
         .map_err(|e| Failure::User(format!("error: {}: {}\n", loaded.name, e.message)))?;
     passes.push(PassTime { name: "instantiate", wall_s: t0.elapsed().as_secs_f64() });
-    Ok((inst, passes, loaded.name))
+    Ok((inst, passes, loaded))
 }
 
 /// A spinner on stderr (drawn only on a terminal), hidden when `quiet`.
@@ -109,8 +109,14 @@ pub fn boards(text: Option<&str>, backend: &dyn Backend, smallest_by_default: bo
     }
 }
 
-/// A backend's refusal as the user reads it: about `--boards TEXT` for a machine size, else about `name`.
-pub fn compile_error(e: CompileError, name: &str, boards: Option<&str>) -> Failure {
+/// A backend's refusal as the user reads it: about `--boards TEXT` for a machine size; at the population or
+/// projection in the `.snn` source it names, where `loaded` has one; else about `name`.
+pub fn compile_error(e: CompileError, name: &str, boards: Option<&str>, loaded: Option<&load::Loaded>) -> Failure {
+    if let Some(l) = loaded.filter(|l| !l.text.is_empty())
+        && let Some(d) = e.diagnostic(&l.network)
+    {
+        return Failure::User(load::render_all(&[d], &l.name, &l.text));
+    }
     match e {
         CompileError::MachineSize(m) => Failure::User(format!("error: --boards {}: {m}\n", boards.unwrap_or("auto"))),
         other => Failure::User(format!("error: {name}: {other}\n")),
@@ -133,8 +139,8 @@ pub struct Built {
     pub compiled: Compiled,
     /// Load, instantiate and the backend's passes, with their wall times.
     pub passes: Vec<PassTime>,
-    /// The input's display name.
-    pub name: String,
+    /// What was loaded (its display name, its network for diagnostics).
+    pub loaded: load::Loaded,
 }
 
 /// Loads, instantiates and compiles `input` for `target` with its family's `backend`, behind a spinner.
@@ -149,11 +155,12 @@ pub fn build(
 ) -> Result<Built, Failure> {
     let spinner = spinner(quiet);
     let _clear = ClearOnDrop(&spinner);
-    let (inst, mut passes, name) = instance_of(input, spike_input, seed, &spinner)?;
+    let (inst, mut passes, loaded) = instance_of(input, spike_input, seed, &spinner)?;
     spinner.set_message(format!("compiling for {}", target.name));
-    let compiled = backend.compile(&inst, target, boards.0).map_err(|e| compile_error(e, &name, boards.1))?;
+    let compiled =
+        backend.compile(&inst, target, boards.0).map_err(|e| compile_error(e, &loaded.name, boards.1, Some(&loaded)))?;
     passes.extend(compiled.passes.iter().cloned());
-    Ok(Built { inst, compiled, passes, name })
+    Ok(Built { inst, compiled, passes, loaded })
 }
 
 /// What a run is asked for besides its artifact.

@@ -10,6 +10,9 @@ use soma_isa::report::Report;
 use soma_targets::Target;
 use thiserror::Error;
 
+use crate::diag::Diagnostic;
+use crate::ir::Network;
+
 /// Why a network does not compile for the target.
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum CompileError {
@@ -28,6 +31,50 @@ pub enum CompileError {
     /// The target is not of the backend's family, or an artifact is not the backend's.
     #[error("{0}")]
     WrongFamily(String),
+    /// A refusal about one population or projection.
+    #[error("{problem}")]
+    At {
+        /// What it is about.
+        object: Object,
+        /// The refusal.
+        problem: Box<CompileError>,
+    },
+}
+
+/// The IR object a refusal is about, by the name the instance gives it (a population's name; a projection's
+/// `pre->post`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Object {
+    /// A population.
+    Population(String),
+    /// A projection.
+    Projection(String),
+}
+
+impl CompileError {
+    /// The same refusal, about `object`.
+    pub fn at(self, object: Object) -> CompileError {
+        CompileError::At { object, problem: Box::new(self) }
+    }
+
+    /// The refusal as a diagnostic at its object's place in `net`'s source, if it names one `net` has.
+    pub fn diagnostic(&self, net: &Network) -> Option<Diagnostic> {
+        let CompileError::At { object, .. } = self else { return None };
+        let (span, label) = match object {
+            Object::Population(name) => {
+                (net.populations.iter().find(|(_, p)| &p.name == name)?.1.span, "this population".to_string())
+            }
+            Object::Projection(name) => (
+                net.projections
+                    .iter()
+                    .find(|(_, p)| &format!("{}->{}", net.node_name(p.pre), net.populations[p.post].name) == name)?
+                    .1
+                    .span,
+                "this projection".to_string(),
+            ),
+        };
+        Some(Diagnostic { message: self.to_string(), span, label })
+    }
 }
 
 /// How large a machine to compile for, on families built of boards.

@@ -44,7 +44,7 @@ use soma_isa::model::{Dynamics, NeuronModel, Receptor};
 use soma_isa::sfq::{Cell, Netlist, Port, SfqProgram, Tap};
 use soma_targets::sfq::Sfq;
 
-use crate::backend::CompileError;
+use crate::backend::{CompileError, Object};
 use crate::weights::{ErrorTally, WeightError, overall_rms};
 
 /// How one population was mapped.
@@ -156,6 +156,7 @@ fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>
              and leaves non-spiking readouts off chip",
             model.kind().name()
         ))
+        .at(Object::Population(name.to_string()))
     };
     let l = match Dynamics::new(model, dt) {
         Dynamics::Linear(l) => l,
@@ -187,7 +188,8 @@ fn membrane(model: &NeuronModel, dt: f64, name: &str) -> Result<Option<Membrane>
         return Err(CompileError::Unsupported(format!(
             "population `{name}`: the threshold must lie above the reset, and the input resistance and weight be \
              positive"
-        )));
+        ))
+        .at(Object::Population(name.to_string())));
     }
     Ok(Some(m))
 }
@@ -284,7 +286,8 @@ pub fn compile(
         return Err(CompileError::Unsupported(format!(
             "the current into `{}` changes during the run; SFQ bias currents are set once, before it",
             inst.populations[c.target].name
-        )));
+        ))
+        .at(Object::Population(inst.populations[c.target].name.clone())));
     }
     let c = &lib.cells;
     let (max_fluxons, max_pulses, levels) =
@@ -374,6 +377,7 @@ pub fn compile(
                     "population `{}`: its synaptic current is too weak for one pulse",
                     p.name
                 ))
+                .at(Object::Population(p.name.clone()))
             })?;
             outflows.push((k, ((1.0 - c.p11) * 65536.0).round().clamp(1.0, 65535.0) as u16, outflow));
         }

@@ -20,7 +20,7 @@ use soma_isa::instance::{Instance, Pre, SourceKind};
 use soma_isa::spinnaker::{ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore};
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
 
-use crate::backend::CompileError;
+use crate::backend::{CompileError, Object};
 pub use crate::backend::PassTime;
 pub use crate::weights::WeightError;
 pub use backend::{Backend, Mapping};
@@ -118,7 +118,8 @@ fn drives(inst: &Instance) -> Result<Vec<Vec<f64>>, CompileError> {
             return Err(CompileError::Unsupported(format!(
                 "a current into `{}` changes over time; the target supports constant currents from the start",
                 inst.populations[c.target].name
-            )));
+            ))
+            .at(Object::Population(inst.populations[c.target].name.clone())));
         }
         let amp = &c.amplitudes[0];
         for (i, x) in d[c.target].iter_mut().enumerate() {

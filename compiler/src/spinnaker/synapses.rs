@@ -10,7 +10,7 @@ use soma_isa::spinnaker::{Block, SynapticMatrix, word};
 
 use super::lower::units;
 use super::{Vertex, VertexKind};
-use crate::backend::CompileError;
+use crate::backend::{CompileError, Object};
 use crate::weights::{ErrorTally, WeightError};
 
 /// A weight whose sign its receptor cannot store.
@@ -111,7 +111,10 @@ pub fn build(
             let pr = &inst.projections[k];
             for (s, (&t, &w)) in pr.rows.targets.iter().zip(&pr.rows.weights).enumerate() {
                 let (ty, m) = typed(kind, pr.receptor, w as f64, scale)
-                    .map_err(|e| CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name)))?;
+                    .map_err(|e| {
+                        CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name))
+                            .at(Object::Projection(pr.name.clone()))
+                    })?;
                 let t = t as usize;
                 mean[t][ty] += m * p;
                 var[t][ty] += m * m * p * (1.0 - p);
@@ -141,7 +144,9 @@ pub fn build(
                     let (t, w, d) =
                         (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
                     let (ty, m) =
-                        typed(kind, pr.receptor, w, scale).map_err(|e| CompileError::Unsupported(e.to_string()))?;
+                        typed(kind, pr.receptor, w, scale).map_err(|e| {
+                            CompileError::Unsupported(e.to_string()).at(Object::Projection(pr.name.clone()))
+                        })?;
                     let core = t / slice_size;
                     let step = (1u64 << shifts[core][ty]) as f64 / 32768.0;
                     let q = (m / step).round().clamp(0.0, 65535.0);
@@ -155,7 +160,8 @@ pub fn build(
                             return Err(CompileError::Unsupported(format!(
                                 "projection {}: delay {d} steps needs a delay extension",
                                 pr.name
-                            )));
+                            ))
+                            .at(Object::Projection(pr.name.clone())));
                         };
                         (dv, (stage - 1) * vertices[vertex].count + atom)
                     };
