@@ -43,7 +43,9 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     };
     let (written, image_bytes) = match form {
         Some(form) => {
-            let text = backend.emit(&*compiled.artifact, form).map_err(|e| pipeline::compile_error(e, &loaded.name, None, None))?;
+            let text = backend
+                .emit(&*compiled.artifact, form)
+                .map_err(|e| pipeline::compile_error(e, &loaded.name, None, None))?;
             let Some(path) = &args.output else { return output::stdout(&text) };
             write(path, text.as_bytes())?;
             (format!("{form} {}", path.display()), None)

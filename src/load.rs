@@ -1,21 +1,22 @@
-//! Reading a network file: pick the frontend (by `--format` or the extension), apply `--set`, `--dt` and the
-//! connectome options, attach NIR spike inputs, validate, and render every problem as a diagnostic naming the
-//! file.
+//! Reading a network file from the flags: `--format` or the extension, `--set`, `--dt` and the connectome options
+//! parsed with the flag in their messages, then `compiler::front::load` reads it; NIR spike inputs (`--input`) and
+//! `--probe` recordings are attached and the network validated.
 
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use soma_compiler::diag::{Diagnostic, Span, render};
-use soma_compiler::front::edges::{self, EdgeOptions, GABAERGIC};
+use soma_compiler::diag::Span;
+use soma_compiler::front::edges::{EdgeOptions, GABAERGIC};
+use soma_compiler::front::load as front;
+pub use soma_compiler::front::load::{Loaded, render_all};
 use soma_compiler::front::nir;
 use soma_compiler::front::snn::{self, Overrides};
 use soma_compiler::ir::{ModelKind, Network, Node as IrNode, Probe, ProbeKind, SourceKind};
-use soma_compiler::valid::validate;
 use soma_isa::units::Dim;
 
 use crate::{Failure, InputArgs};
 
-/// The input formats.
+/// The input formats, as `--format` names them.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum Format {
     /// soma's text language (.snn).
@@ -24,6 +25,16 @@ pub enum Format {
     Nir,
     /// Connectome edge list, CSV `pre,post,type,count` (.csv).
     Edges,
+}
+
+impl From<Format> for front::Format {
+    fn from(f: Format) -> front::Format {
+        match f {
+            Format::Snn => front::Format::Snn,
+            Format::Nir => front::Format::Nir,
+            Format::Edges => front::Format::Edges,
+        }
+    }
 }
 
 /// Options for connectome edge lists.
@@ -45,28 +56,6 @@ pub struct ConnectomeArgs {
     /// Constant current into every neuron, e.g. 0.8nA.
     #[arg(long, value_name = "CURRENT")]
     pub drive: Option<String>,
-}
-
-/// A network read from a file and validated.
-pub struct Loaded {
-    /// The network.
-    pub network: Network,
-    /// The file's display name.
-    pub name: String,
-    /// The text of a .snn file, for rendering later diagnostics.
-    pub text: String,
-}
-
-/// At most this many diagnostics are printed; the rest are counted.
-const MAX_DIAGNOSTICS: usize = 12;
-
-/// Renders diagnostics of one source.
-pub fn render_all(diags: &[Diagnostic], name: &str, text: &str) -> String {
-    let mut out = diags.iter().take(MAX_DIAGNOSTICS).map(|d| render(d, name, text)).collect::<Vec<_>>().join("\n");
-    if diags.len() > MAX_DIAGNOSTICS {
-        out += &format!("\n... and {} more errors in {name}\n", diags.len() - MAX_DIAGNOSTICS);
-    }
-    out
 }
 
 fn user(message: String) -> Failure {
@@ -118,32 +107,16 @@ fn overrides(set: &[String]) -> Result<Overrides, Failure> {
     Ok(out)
 }
 
-fn format_of(args: &InputArgs, name: &str) -> Result<Format, Failure> {
+fn format_of(args: &InputArgs, name: &str) -> Result<front::Format, Failure> {
     if let Some(f) = args.format {
-        return Ok(f);
+        return Ok(f.into());
     }
-    match args.file.extension().and_then(|e| e.to_str()).unwrap_or("") {
-        "snn" => Ok(Format::Snn),
-        "nir" => Ok(Format::Nir),
-        "csv" => Ok(Format::Edges),
-        "img" => Err(user(format!("{name}: this is a compiled image; run it with `soma run {name}`"))),
-        other => Err(user(format!(
-            "{name}: cannot tell the format from the extension `.{other}`\n  = soma reads .snn, .nir and .csv (connectome) files; or pass --format"
-        ))),
-    }
+    let extension = args.file.extension().and_then(|e| e.to_str()).unwrap_or("");
+    front::Format::of_extension(name, extension).map_err(|e| user(e.0))
 }
 
 fn text_of(name: &str, bytes: Vec<u8>) -> Result<String, Failure> {
-    String::from_utf8(bytes).map_err(|e| {
-        let at = e.utf8_error().valid_up_to();
-        let valid = String::from_utf8_lossy(&e.as_bytes()[..at]).into_owned();
-        let d = Diagnostic {
-            message: "the file is not UTF-8 text".into(),
-            span: Span::new(at, at),
-            label: "invalid byte here".into(),
-        };
-        Failure::User(render(&d, name, &valid))
-    })
+    front::text_of(name, bytes).map_err(|e| Failure::User(e.0))
 }
 
 fn edge_options(args: &InputArgs, dt: f64) -> Result<EdgeOptions, Failure> {
@@ -247,67 +220,40 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
     let name = args.file.display().to_string();
     let format = format_of(args, &name)?;
     let bytes = std::fs::read(&args.file).map_err(|e| user(format!("cannot read {name}: {e}")))?;
-    if format != Format::Snn && !args.set.is_empty() {
+    if format != front::Format::Snn && !args.set.is_empty() {
         return Err(user("--set overrides constants of .snn files only".into()));
     }
     let dt = args.dt.as_deref().map(|d| time("--dt", d, true)).transpose()?;
-    if format != Format::Nir && spike_input.is_some() {
+    if format != front::Format::Nir && spike_input.is_some() {
         return Err(user("--input feeds the Input nodes of .nir graphs only".into()));
     }
-    let (mut network, text) = match format {
-        Format::Snn => {
-            if dt.is_some() {
-                return Err(user(format!("{name}: a .snn file sets its own `timestep`; drop --dt")));
-            }
-            let text = text_of(&name, bytes)?;
-            let net = snn::parse(&text, &overrides(&args.set)?)
-                .map_err(|e| Failure::User(render_all(&e.diagnostics(&text), &name, &text)))?;
-            (net, text)
-        }
-        Format::Nir => {
-            let Some(dt) = dt else {
-                return Err(user(format!(
-                    "{name}: NIR stores times in seconds but no time step; pass --dt, e.g. --dt 0.1ms"
-                )));
-            };
-            let imported = nir::import(bytes, dt).map_err(|e| user(format!("{name}: {e}")))?;
-            for note in &imported.notes {
-                eprintln!("note: {note}");
-            }
-            let mut net = imported.network;
-            let inputs: Vec<_> = imported.inputs.iter().map(|(_, h)| *h).collect();
-            match spike_input {
-                Some(path) => attach_input(&mut net, &inputs, path)?,
-                None if !inputs.is_empty() => eprintln!(
-                    "warning: {name}: no --input: the graph's {} Input node(s) stay silent; give a spike file or \
-                     --input poisson:RATE (docs/nir.md)",
-                    inputs.len()
-                ),
-                None => {}
-            }
-            (net, String::new())
-        }
-        Format::Edges => {
-            let text = text_of(&name, bytes)?;
-            let opts = edge_options(args, dt.unwrap_or(1e-4))?;
-            let net = edges::import(&text, &opts).map_err(|e| user(format!("{name}: {e}")))?;
-            (net, String::new())
-        }
+    if format == front::Format::Snn && dt.is_some() {
+        return Err(user(format!("{name}: a .snn file sets its own `timestep`; drop --dt")));
+    }
+    if format == front::Format::Nir && dt.is_none() {
+        return Err(user(format!("{name}: NIR stores times in seconds but no time step; pass --dt, e.g. --dt 0.1ms")));
+    }
+    let options = front::Options {
+        overrides: overrides(&args.set)?,
+        dt,
+        edges: (format == front::Format::Edges).then(|| edge_options(args, dt.unwrap_or(1e-4))).transpose()?,
     };
+    let mut loaded = front::read(&name, bytes, format, &options).map_err(|e| Failure::User(e.0))?;
+    for note in &loaded.notes {
+        eprintln!("note: {note}");
+    }
+    match spike_input {
+        Some(path) => attach_input(&mut loaded.network, &loaded.inputs, path)?,
+        None if !loaded.inputs.is_empty() => eprintln!(
+            "warning: {name}: no --input: the graph's {} Input node(s) stay silent; give a spike file or --input \
+             poisson:RATE (docs/nir.md)",
+            loaded.inputs.len()
+        ),
+        None => {}
+    }
     for p in probes {
-        add_probe(&mut network, p)?;
+        add_probe(&mut loaded.network, p)?;
     }
-    let loaded = Loaded { network, name, text };
-    loaded.valid()?;
+    loaded.valid().map_err(|e| Failure::User(e.0))?;
     Ok(loaded)
-}
-
-impl Loaded {
-    /// The network as the validation pass accepts it, or its problems rendered against the file.
-    pub fn valid(&self) -> Result<soma_compiler::valid::Valid<'_>, Failure> {
-        validate(&self.network).map_err(|errors| {
-            let diags: Vec<Diagnostic> = errors.iter().map(|e| e.diagnostic()).collect();
-            Failure::User(render_all(&diags, &self.name, &self.text))
-        })
-    }
 }

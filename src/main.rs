@@ -315,6 +315,12 @@ enum Failure {
     Internal(anyhow::Error),
 }
 
+impl From<soma_compiler::front::load::LoadError> for Failure {
+    fn from(e: soma_compiler::front::load::LoadError) -> Self {
+        Failure::User(e.0)
+    }
+}
+
 impl From<anyhow::Error> for Failure {
     fn from(e: anyhow::Error) -> Self {
         Failure::Internal(e)

@@ -157,8 +157,9 @@ pub fn build(
     let _clear = ClearOnDrop(&spinner);
     let (inst, mut passes, loaded) = instance_of(input, spike_input, seed, &spinner)?;
     spinner.set_message(format!("compiling for {}", target.name));
-    let compiled =
-        backend.compile(&inst, target, boards.0).map_err(|e| compile_error(e, &loaded.name, boards.1, Some(&loaded)))?;
+    let compiled = backend
+        .compile(&inst, target, boards.0)
+        .map_err(|e| compile_error(e, &loaded.name, boards.1, Some(&loaded)))?;
     passes.extend(compiled.passes.iter().cloned());
     Ok(Built { inst, compiled, passes, loaded })
 }

@@ -93,7 +93,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             ));
         }
         let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
-        let mapping = backend.mapping_of(&*artifact, &target).map_err(|e| pipeline::compile_error(e, &name, None, None))?;
+        let mapping =
+            backend.mapping_of(&*artifact, &target).map_err(|e| pipeline::compile_error(e, &name, None, None))?;
         pipeline::execute(engine, &*artifact, &target, &RunAsk { network: &name, ..ask(instance, mapping.as_deref()) })?
     } else {
         let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))

@@ -2,6 +2,7 @@
 //! so that the CLI can render diagnostics; none of them validates (that is [`crate::valid`]'s job).
 
 pub mod edges;
+pub mod load;
 pub mod nir;
 pub mod snn;
 

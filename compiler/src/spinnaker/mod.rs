@@ -20,8 +20,8 @@ use soma_isa::instance::{Instance, Pre, SourceKind};
 use soma_isa::spinnaker::{ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore};
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
 
-use crate::backend::{CompileError, Object};
 pub use crate::backend::PassTime;
+use crate::backend::{CompileError, Object};
 pub use crate::weights::WeightError;
 pub use backend::{Backend, Mapping};
 

@@ -110,11 +110,10 @@ pub fn build(
         for &k in &incoming {
             let pr = &inst.projections[k];
             for (s, (&t, &w)) in pr.rows.targets.iter().zip(&pr.rows.weights).enumerate() {
-                let (ty, m) = typed(kind, pr.receptor, w as f64, scale)
-                    .map_err(|e| {
-                        CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name))
-                            .at(Object::Projection(pr.name.clone()))
-                    })?;
+                let (ty, m) = typed(kind, pr.receptor, w as f64, scale).map_err(|e| {
+                    CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name))
+                        .at(Object::Projection(pr.name.clone()))
+                })?;
                 let t = t as usize;
                 mean[t][ty] += m * p;
                 var[t][ty] += m * m * p * (1.0 - p);
@@ -143,10 +142,9 @@ pub fn build(
                 for s in pr.rows.row(pre) {
                     let (t, w, d) =
                         (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
-                    let (ty, m) =
-                        typed(kind, pr.receptor, w, scale).map_err(|e| {
-                            CompileError::Unsupported(e.to_string()).at(Object::Projection(pr.name.clone()))
-                        })?;
+                    let (ty, m) = typed(kind, pr.receptor, w, scale).map_err(|e| {
+                        CompileError::Unsupported(e.to_string()).at(Object::Projection(pr.name.clone()))
+                    })?;
                     let core = t / slice_size;
                     let step = (1u64 << shifts[core][ty]) as f64 / 32768.0;
                     let q = (m / step).round().clamp(0.0, 65535.0);
