@@ -1,0 +1,495 @@
+//! soma in Python: the extension module `soma._soma`, which the package `soma` (python/soma/__init__.py) wraps.
+//! It calls the library crates as the command line does (`compiler::front::load` to read a network, the family
+//! registries `compiler::backend` and `runtime::engine` to compile and run, `runtime::reference` to simulate) and
+//! hands results over as Python values: reports as dicts (the `--json` contract), spikes as numpy arrays where
+//! numpy is installed. Errors are the CLI's messages as Python exceptions. Long work releases the interpreter.
+
+use std::path::PathBuf;
+
+use pyo3::create_exception;
+use pyo3::exceptions::PyException;
+use pyo3::prelude::*;
+use pyo3::types::{PyBytes, PyDict, PyList};
+use soma_compiler::backend::{self, Boards};
+use soma_compiler::front::load::{self as front, Format, Loaded, Options};
+use soma_compiler::front::snn::{self, Overrides};
+use soma_compiler::instantiate::instantiate;
+use soma_isa::codec::AnyArtifact;
+use soma_isa::instance::Instance;
+use soma_isa::units::Dim;
+use soma_runtime::engine::{self, Job};
+use soma_runtime::reference::{RunOptions, Simulator};
+use soma_runtime::report::{all_spikes, population_names};
+use soma_targets::Target;
+
+create_exception!(soma, SomaError, PyException, "Every error soma raises.");
+create_exception!(soma, NetworkError, SomaError, "A network that does not read, validate or instantiate.");
+create_exception!(soma, TargetError, SomaError, "A target preset that does not exist or does not parse.");
+create_exception!(soma, CompileError, SomaError, "A network the target cannot hold.");
+create_exception!(soma, RunError, SomaError, "A run that cannot start (an option, an image, a duration).");
+
+/// A network read and validated, not yet instantiated.
+#[pyclass(module = "soma", frozen)]
+struct Network {
+    loaded: Loaded,
+}
+
+#[pymethods]
+impl Network {
+    /// The source's display name.
+    #[getter]
+    fn name(&self) -> &str {
+        &self.loaded.name
+    }
+
+    /// The populations as dicts: name, size, model.
+    #[getter]
+    fn populations<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+        let list = PyList::empty(py);
+        for (_, p) in self.loaded.network.populations.iter() {
+            let d = PyDict::new(py);
+            d.set_item("name", &p.name)?;
+            d.set_item("size", p.size)?;
+            d.set_item("model", p.model.kind().name())?;
+            list.append(d)?;
+        }
+        Ok(list)
+    }
+
+    /// Neurons in all populations.
+    #[getter]
+    fn neurons(&self) -> usize {
+        self.loaded.network.neuron_count()
+    }
+
+    /// Projections between populations and sources.
+    #[getter]
+    fn projections(&self) -> usize {
+        self.loaded.network.projections.len()
+    }
+
+    /// The time step, s.
+    #[getter]
+    fn dt(&self) -> f64 {
+        self.loaded.network.dt
+    }
+
+    fn __repr__(&self) -> String {
+        let pops: Vec<String> = self
+            .loaded
+            .network
+            .populations
+            .iter()
+            .map(|(_, p)| format!("{}[{}] {}", p.name, p.size, p.model.kind().name()))
+            .collect();
+        format!(
+            "<soma.Network {}: {} neurons, {} projections, dt {} s; {}>",
+            self.loaded.name,
+            self.neurons(),
+            self.projections(),
+            self.dt(),
+            pops.join(", ")
+        )
+    }
+}
+
+/// A network compiled for a target: the family's image and its mapping report.
+#[pyclass(module = "soma", frozen)]
+struct Image {
+    artifact: Box<dyn AnyArtifact>,
+    target: Target,
+    mapping_json: String,
+    mapping_text: String,
+    /// The instance it was compiled from, where known (the reference comparison).
+    instance: Option<Instance>,
+    name: String,
+}
+
+#[pymethods]
+impl Image {
+    /// The target's family.
+    #[getter]
+    fn family(&self) -> &str {
+        self.target.family_name()
+    }
+
+    /// The target's name.
+    #[getter]
+    fn target(&self) -> &str {
+        &self.target.name
+    }
+
+    /// The mapping report as a dict (what `soma compile --json` prints), or None for an image read back from
+    /// bytes of a family whose runs do not carry one.
+    #[getter]
+    fn mapping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.mapping_json)
+    }
+
+    /// The mapping report as text.
+    #[getter]
+    fn text(&self) -> &str {
+        &self.mapping_text
+    }
+
+    /// The encoded image (what `soma compile -o` writes).
+    fn to_bytes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyBytes>> {
+        let bytes = self.artifact.encode().map_err(|e| CompileError::new_err(e.to_string()))?;
+        Ok(PyBytes::new(py, &bytes))
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<soma.Image {} for {} ({}), {}>", self.name, self.target.name, self.family(), self.artifact.kind())
+    }
+}
+
+/// What a run produced: the report, the headline figures, the spikes.
+#[pyclass(module = "soma", frozen)]
+struct Result {
+    report_json: String,
+    figures_json: String,
+    text: String,
+    spikes: Vec<(u32, u32, u32)>,
+    population_names: Vec<String>,
+    dt: f64,
+}
+
+#[pymethods]
+impl Result {
+    /// The run's report as a dict (what `soma run --json` prints): rates, the energy ledger, counters, fidelity.
+    #[getter]
+    fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.report_json)
+    }
+
+    /// The headline figures (`compare` and `sweep`'s columns) as a dict; None for a reference simulation.
+    #[getter]
+    fn figures<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        json(py, &self.figures_json)
+    }
+
+    /// The report as text.
+    #[getter]
+    fn text(&self) -> &str {
+        &self.text
+    }
+
+    /// Population names, as `spikes["population"]` indexes them.
+    #[getter]
+    fn populations(&self) -> Vec<String> {
+        self.population_names.clone()
+    }
+
+    /// Every spike: a dict of equal-length arrays `time_s` (the end of the spike's step), `population` (index
+    /// into `populations`) and `neuron`; numpy arrays when numpy is installed, lists otherwise.
+    #[getter]
+    fn spikes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let times: Vec<f64> = self.spikes.iter().map(|&(t, _, _)| (t as f64 + 1.0) * self.dt).collect();
+        let pops: Vec<u32> = self.spikes.iter().map(|&(_, p, _)| p).collect();
+        let neurons: Vec<u32> = self.spikes.iter().map(|&(_, _, n)| n).collect();
+        let d = PyDict::new(py);
+        match py.import("numpy") {
+            Ok(np) => {
+                d.set_item("time_s", np.call_method1("asarray", (times, "float64"))?)?;
+                d.set_item("population", np.call_method1("asarray", (pops, "int64"))?)?;
+                d.set_item("neuron", np.call_method1("asarray", (neurons, "int64"))?)?;
+            }
+            Err(_) => {
+                d.set_item("time_s", times)?;
+                d.set_item("population", pops)?;
+                d.set_item("neuron", neurons)?;
+            }
+        }
+        Ok(d)
+    }
+
+    /// The report as JSON text.
+    fn to_json(&self) -> &str {
+        &self.report_json
+    }
+
+    fn __repr__(&self) -> String {
+        format!("<soma.Result: {} spikes>\n{}", self.spikes.len(), self.text)
+    }
+
+    /// The text report as an HTML block (a notebook shows it).
+    fn _repr_html_(&self) -> String {
+        let escaped = self.text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        format!("<pre>{escaped}</pre>")
+    }
+}
+
+fn json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
+    py.import("json")?.call_method1("loads", (text,))
+}
+
+/// A time given as seconds (a number) or as text with a unit (`"100 ms"`).
+fn seconds(value: &Bound<'_, PyAny>, what: &str) -> PyResult<f64> {
+    let s = match value.extract::<f64>() {
+        Ok(x) => x,
+        Err(_) => {
+            let text: String = value.extract()?;
+            match snn::eval_quantity(&text) {
+                Ok((x, d)) if d == Dim::TIME => x,
+                Ok((_, d)) => {
+                    return Err(RunError::new_err(format!("{what} {text}: expected a time, got {}", d.describe())));
+                }
+                Err(e) => return Err(RunError::new_err(format!("{what} {text}: {:?}", e.diagnostics(&text)))),
+            }
+        }
+    };
+    if !(s.is_finite() && s >= 0.0) {
+        return Err(RunError::new_err(format!("{what}: {s} s is not a finite, non-negative time")));
+    }
+    Ok(s)
+}
+
+/// Reads a network: `source` is a path (str or os.PathLike) to a .snn, .nir or .csv file, or the bytes of one
+/// (then `format` says which: "snn", "nir" or "csv"). `dt` (seconds, or text with a unit) is the time step of a
+/// NIR graph or connectome; `set` replaces constants of a .snn file (`{"scale": "0.1"}`, `{"tau": "10 ms"}`).
+#[pyfunction]
+#[pyo3(signature = (source, dt=None, set=None, format=None))]
+fn load(
+    source: &Bound<'_, PyAny>,
+    dt: Option<&Bound<'_, PyAny>>,
+    set: Option<std::collections::BTreeMap<String, Bound<'_, PyAny>>>,
+    format: Option<&str>,
+) -> PyResult<Network> {
+    let network_error = |e: front::LoadError| NetworkError::new_err(e.0);
+    let (name, bytes, extension) = if let Ok(bytes) = source.cast::<PyBytes>() {
+        ("<bytes>".to_string(), bytes.as_bytes().to_vec(), None)
+    } else {
+        let path: PathBuf = source.extract()?;
+        let name = path.display().to_string();
+        let bytes = std::fs::read(&path).map_err(|e| NetworkError::new_err(format!("cannot read {name}: {e}")))?;
+        let extension = path.extension().and_then(|e| e.to_str()).unwrap_or("").to_string();
+        (name, bytes, Some(extension))
+    };
+    let format = match (format, extension) {
+        (Some(f), _) => Format::of_extension(&name, if f == "edges" { "csv" } else { f }).map_err(network_error)?,
+        (None, Some(ext)) => Format::of_extension(&name, &ext).map_err(network_error)?,
+        (None, None) => return Err(NetworkError::new_err("bytes need a format: \"snn\", \"nir\" or \"csv\"")),
+    };
+    let mut overrides = Overrides::new();
+    for (key, value) in set.unwrap_or_default() {
+        let text = value.str()?.to_string();
+        let q = snn::eval_quantity(&text).map_err(|e| {
+            NetworkError::new_err(front::render_all(&e.diagnostics(&text), &format!("set {key}"), &text))
+        })?;
+        overrides.insert(key, q);
+    }
+    let dt = dt.map(|d| seconds(d, "dt")).transpose()?;
+    let options = Options { overrides, dt, edges: None };
+    let loaded = front::read(&name, bytes, format, &options).map_err(network_error)?;
+    loaded.valid().map_err(network_error)?;
+    Ok(Network { loaded })
+}
+
+fn target_of(name: &str) -> PyResult<Target> {
+    soma_targets::lookup(name).map_err(|e| TargetError::new_err(e.to_string()))
+}
+
+fn instance_of(net: &Network, seed: u64) -> PyResult<Instance> {
+    let valid = net.loaded.valid().map_err(|e| NetworkError::new_err(e.0))?;
+    instantiate(&valid, seed).map_err(|e| NetworkError::new_err(format!("{}: {}", net.loaded.name, e.message)))
+}
+
+/// Compiles `network` for `target` (a preset name or a .toml path) on `boards` (a number, "auto", or None for
+/// the preset's machine), with the network's random draws seeded by `seed`.
+#[pyfunction]
+#[pyo3(signature = (network, target="spinnaker1", boards=None, seed=1))]
+fn compile(
+    py: Python<'_>,
+    network: &Network,
+    target: &str,
+    boards: Option<&Bound<'_, PyAny>>,
+    seed: u64,
+) -> PyResult<Image> {
+    let target = target_of(target)?;
+    let backend = backend::for_target(&target).map_err(|e| CompileError::new_err(e.to_string()))?;
+    let boards = match boards {
+        None => None,
+        Some(b) if b.extract::<String>().is_ok_and(|s| s == "auto") => Some(Boards::Smallest),
+        Some(b) => Some(Boards::Count(b.extract::<usize>()?)),
+    };
+    compile_image(py, network, target, backend, boards, seed)
+}
+
+fn compile_image(
+    py: Python<'_>,
+    network: &Network,
+    target: Target,
+    backend: &dyn backend::Backend,
+    boards: Option<Boards>,
+    seed: u64,
+) -> PyResult<Image> {
+    let inst = instance_of(network, seed)?;
+    let compiled = py
+        .detach(|| backend.compile(&inst, &target, boards))
+        .map_err(|e| CompileError::new_err(format!("{}: {e}", network.loaded.name)))?;
+    Ok(Image {
+        mapping_json: compiled.mapping.json().to_string(),
+        mapping_text: compiled.mapping.text(),
+        artifact: compiled.artifact,
+        target,
+        instance: Some(inst),
+        name: network.loaded.name.clone(),
+    })
+}
+
+/// Reads an image from the bytes `soma compile -o` (or `Image.to_bytes`) wrote; it runs on the target it names.
+#[pyfunction]
+#[pyo3(signature = (data, target=None))]
+fn read_image(data: &[u8], target: Option<&str>) -> PyResult<Image> {
+    let engine = engine::for_image(data)
+        .ok_or_else(|| RunError::new_err("not a soma image of any family (bad magic number)"))?;
+    let artifact = engine.decode(data).map_err(|e| RunError::new_err(e.to_string()))?;
+    let target =
+        engine::target_of(&*artifact, target, engine.family()).map_err(|e| RunError::new_err(e.to_string()))?;
+    let backend = backend::for_target(&target).map_err(|e| CompileError::new_err(e.to_string()))?;
+    let mapping = backend.mapping_of(&*artifact, &target).map_err(|e| CompileError::new_err(e.to_string()))?;
+    Ok(Image {
+        mapping_json: mapping.as_ref().map_or_else(|| "null".to_string(), |m| m.json().to_string()),
+        mapping_text: mapping.as_ref().map_or_else(String::new, |m| m.text()),
+        artifact,
+        target,
+        instance: None,
+        name: "<image>".into(),
+    })
+}
+
+/// Runs `image` (or a network, compiled first for `target` on the smallest machine it fits) for `duration` (s, or
+/// text with a unit); with `compare_reference`, also the float reference on the same network and seed.
+#[pyfunction]
+#[pyo3(signature = (image, target="spinnaker1", duration=None, seed=1, compare_reference=false))]
+fn run(
+    py: Python<'_>,
+    image: &Bound<'_, PyAny>,
+    target: &str,
+    duration: Option<&Bound<'_, PyAny>>,
+    seed: u64,
+    compare_reference: bool,
+) -> PyResult<Result> {
+    let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
+    let compiled;
+    let image: &Image = match image.cast::<Network>() {
+        Ok(net) => {
+            let target = target_of(target)?;
+            let backend = backend::for_target(&target).map_err(|e| CompileError::new_err(e.to_string()))?;
+            let boards = backend.sized_in_boards().then_some(Boards::Smallest);
+            compiled = compile_image(py, net.get(), target, backend, boards, seed)?;
+            &compiled
+        }
+        Err(_) => {
+            image.cast::<Image>().map_err(|_| RunError::new_err("run takes a soma.Network or a soma.Image"))?.get()
+        }
+    };
+    let engine = engine::for_target(&image.target).map_err(|e| RunError::new_err(e.to_string()))?;
+    let instance = image.instance.as_ref().or_else(|| engine.network(&*image.artifact));
+    if compare_reference && instance.is_none() {
+        return Err(RunError::new_err("compare_reference needs the network: run the soma.Network, not an image"));
+    }
+    let steps = engine::steps(duration_s, image.artifact.dt()).map_err(|e| RunError::new_err(e.to_string()))?;
+    let mapping_report = Mapping { json: &image.mapping_json, text: &image.mapping_text };
+    let job = Job {
+        artifact: &*image.artifact,
+        target: &image.target,
+        network: &image.name,
+        duration_s,
+        steps,
+        instance,
+        compare: compare_reference,
+        mapping: Some(&mapping_report),
+        devices: None,
+        progress: &|_| {},
+    };
+    let run = py.detach(|| engine.run(&job)).map_err(|e| RunError::new_err(e.to_string()))?;
+    Ok(Result {
+        report_json: run.report.json().to_string(),
+        figures_json: serde_json::to_string(&run.figures).map_err(|e| RunError::new_err(e.to_string()))?,
+        text: run.report.text(),
+        spikes: run.spikes,
+        population_names: run.populations,
+        dt: run.dt,
+    })
+}
+
+/// A mapping report handed back to an engine as the backend gave it (JSON text and text).
+struct Mapping<'a> {
+    json: &'a str,
+    text: &'a str,
+}
+
+impl soma_isa::report::Report for Mapping<'_> {
+    fn json(&self) -> soma_isa::report::Json {
+        serde_json::from_str(self.json).unwrap_or(soma_isa::report::Json::Null)
+    }
+    fn text(&self) -> String {
+        self.text.to_string()
+    }
+}
+
+/// Runs `network` in the float reference simulator (f64, exact integration of linear dynamics) for `duration`.
+#[pyfunction]
+#[pyo3(signature = (network, duration=None, seed=1))]
+fn simulate(py: Python<'_>, network: &Network, duration: Option<&Bound<'_, PyAny>>, seed: u64) -> PyResult<Result> {
+    let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
+    let inst = instance_of(network, seed)?;
+    let steps = engine::steps(duration_s, inst.dt).map_err(|e| RunError::new_err(e.to_string()))?;
+    let result = py.detach(|| Simulator::new(&inst).run(&RunOptions { steps, record_all_spikes: true }, |_| {}));
+    let rates = soma_runtime::report::population_rates(&inst, &result.spike_counts, duration_s);
+    let report = serde_json::json!({
+        "network": network.loaded.name,
+        "duration_s": duration_s,
+        "steps": steps,
+        "synaptic_events": result.synaptic_events,
+        "populations": rates,
+    });
+    let text =
+        soma_runtime::report::rate_table(rates.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
+    Ok(Result {
+        report_json: report.to_string(),
+        figures_json: "null".into(),
+        text,
+        spikes: all_spikes(&result),
+        population_names: population_names(&inst),
+        dt: inst.dt,
+    })
+}
+
+/// The target presets: name, family and description of each.
+#[pyfunction]
+fn targets<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
+    let list = PyList::empty(py);
+    for (name, _) in soma_targets::presets() {
+        let t = target_of(name)?;
+        let d = PyDict::new(py);
+        d.set_item("name", &t.name)?;
+        d.set_item("family", t.family_name())?;
+        d.set_item("description", &t.description)?;
+        list.append(d)?;
+    }
+    Ok(list)
+}
+
+/// The extension module.
+#[pymodule]
+fn _soma(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    let py = m.py();
+    m.add("SomaError", py.get_type::<SomaError>())?;
+    m.add("NetworkError", py.get_type::<NetworkError>())?;
+    m.add("TargetError", py.get_type::<TargetError>())?;
+    m.add("CompileError", py.get_type::<CompileError>())?;
+    m.add("RunError", py.get_type::<RunError>())?;
+    m.add_class::<Network>()?;
+    m.add_class::<Image>()?;
+    m.add_class::<Result>()?;
+    m.add_function(wrap_pyfunction!(load, m)?)?;
+    m.add_function(wrap_pyfunction!(compile, m)?)?;
+    m.add_function(wrap_pyfunction!(read_image, m)?)?;
+    m.add_function(wrap_pyfunction!(run, m)?)?;
+    m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(targets, m)?)?;
+    m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    Ok(())
+}
