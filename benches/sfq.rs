@@ -26,7 +26,7 @@ fn benches(c: &mut Criterion) {
         g.bench_function(format!("reference_{name}"), |b| {
             b.iter(|| Simulator::new(&image.network).run(&opts, |_| ()).synaptic_events)
         });
-        g.bench_function(format!("sfq_{name}"), |b| b.iter(|| run(&image, lib, steps, |_| ()).ledger.pulses));
+        g.bench_function(format!("sfq_{name}"), |b| b.iter(|| run(&image, lib, steps, None, |_| ()).ledger.pulses));
     }
     g.finish();
 }

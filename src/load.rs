@@ -11,7 +11,7 @@ use soma_compiler::front::load as front;
 pub use soma_compiler::front::load::{Loaded, render_all};
 use soma_compiler::front::nir;
 use soma_compiler::front::snn::{self, Overrides};
-use soma_compiler::ir::{ModelKind, Network, Node as IrNode, Probe, ProbeKind, SourceKind};
+use soma_compiler::ir::{ModelKind, Network, Node as IrNode, Probe, ProbeKind};
 use soma_isa::units::Dim;
 
 use crate::{Failure, InputArgs};
@@ -148,38 +148,27 @@ fn edge_options(args: &InputArgs, dt: f64) -> Result<EdgeOptions, Failure> {
     Ok(o)
 }
 
-/// Attaches spike input (`--input`) to the sources that stand for a NIR graph's Input nodes. Feeds the graph's Input sources from `path`: a spike file, or `poisson:RATE` for independent Poisson trains
-/// (rate coding) on every channel.
-fn attach_input(
-    net: &mut Network,
-    inputs: &[soma_compiler::ir::Handle<soma_compiler::ir::Source>],
-    path: &Path,
-) -> Result<(), Failure> {
+/// Feeds a NIR graph's Input nodes from `path` (`--input`): a spike file, or `poisson:RATE` for independent
+/// Poisson trains (rate coding) on every channel.
+fn attach_input(loaded: &mut Loaded, path: &Path) -> Result<(), Failure> {
     let name = path.display().to_string();
-    if let Some(rate) = name.strip_prefix("poisson:") {
-        let rate = quantity("--input poisson:RATE", rate, Dim::RATE)?;
-        if !(rate.is_finite() && rate >= 0.0) {
-            return Err(user(format!("--input {name}: the rate must be finite and not negative")));
+    let input = match name.strip_prefix("poisson:") {
+        Some(rate) => front::SpikeInput::Poisson(quantity("--input poisson:RATE", rate, Dim::RATE)?),
+        None => {
+            let text = text_of(&name, std::fs::read(path).map_err(|e| user(format!("cannot read {name}: {e}")))?)?;
+            let times = nir::input::parse(&text, loaded.input_channels(), loaded.network.dt)
+                .map_err(|m| user(format!("{name}: {m}")))?;
+            let last = times.iter().flatten().fold(None, |m: Option<f64>, &t| Some(m.map_or(t, |m| m.max(t))));
+            match last {
+                None => eprintln!("warning: --input {name}: no spikes at all: the graph's inputs stay silent"),
+                Some(t) => {
+                    eprintln!("note: --input {name}: the last input spike is at {t} s; the inputs are silent after it")
+                }
+            }
+            front::SpikeInput::Times(times)
         }
-        for &h in inputs {
-            net.sources[h].kind = SourceKind::Poisson { rate };
-        }
-        return Ok(());
-    }
-    let text = text_of(&name, std::fs::read(path).map_err(|e| user(format!("cannot read {name}: {e}")))?)?;
-    let channels: usize = inputs.iter().map(|&h| net.sources[h].size).sum();
-    let times = nir::input::parse(&text, channels, net.dt).map_err(|m| user(format!("{name}: {m}")))?;
-    let last = times.iter().flatten().fold(None, |m: Option<f64>, &t| Some(m.map_or(t, |m| m.max(t))));
-    match last {
-        None => eprintln!("warning: --input {name}: no spikes at all: the graph's inputs stay silent"),
-        Some(t) => eprintln!("note: --input {name}: the last input spike is at {t} s; the inputs are silent after it"),
-    }
-    let mut times = times.into_iter();
-    for &h in inputs {
-        let size = net.sources[h].size;
-        net.sources[h].kind = SourceKind::SpikeArray { times: times.by_ref().take(size).collect() };
-    }
-    Ok(())
+    };
+    loaded.feed(input).map_err(|e| user(format!("--input {name}: {e}")))
 }
 
 /// Adds a probe given as `NAME:v`, `NAME:spikes` or `NAME[a..b]:v`.
@@ -243,7 +232,7 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
         eprintln!("note: {note}");
     }
     match spike_input {
-        Some(path) => attach_input(&mut loaded.network, &loaded.inputs, path)?,
+        Some(path) => attach_input(&mut loaded, path)?,
         None if !loaded.inputs.is_empty() => eprintln!(
             "warning: {name}: no --input: the graph's {} Input node(s) stay silent; give a spike file or --input \
              poisson:RATE (docs/nir.md)",

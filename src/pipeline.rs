@@ -203,6 +203,7 @@ pub fn execute(
         mapping: ask.mapping,
         devices: ask.devices,
         progress: &progress,
+        stop: None,
     };
     let run = engine.run(&job).map_err(|e| run_error(e, ask.network));
     bar.finish_and_clear();

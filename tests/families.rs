@@ -24,6 +24,7 @@ fn job<'a>(
         mapping: None,
         devices: None,
         progress: &|_| {},
+        stop: None,
     }
 }
 

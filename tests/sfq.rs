@@ -21,7 +21,7 @@ fn rates(text: &str, seed: u64, steps: u64) -> (Vec<f64>, Vec<f64>, SfqImage) {
     let lib = library();
     let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
     let image = SfqImage { program, network: inst, target_text: String::new() };
-    let sfq = run(&image, &lib, steps, |_| ());
+    let sfq = run(&image, &lib, steps, None, |_| ());
     let reference = Simulator::new(&image.network).run(&RunOptions { steps, record_all_spikes: false }, |_| ());
     let seconds = steps as f64 * image.network.dt;
     let per_pop = |counts: &[u64]| -> Vec<f64> {
@@ -120,7 +120,7 @@ fn loops_start_at_v_init_and_first_spikes_follow_it() {
     let lib = library();
     let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
     let image = SfqImage { program, network: inst, target_text: String::new() };
-    let sfq = run(&image, &lib, 60, |_| ());
+    let sfq = run(&image, &lib, 60, None, |_| ());
     let reference = Simulator::new(&image.network).run(&RunOptions { steps: 60, record_all_spikes: true }, |_| ());
     let first = |spikes: &[(u32, u32)]| -> Vec<u32> {
         (0..20).map(|i| spikes.iter().find(|s| s.1 == i).expect("every neuron fires").0).collect()
@@ -161,7 +161,7 @@ fn delays_become_counter_flow_clocked_dff_delay_lines() {
     // The source's line has 6 - 1 DFFs, tapped after the 2nd and the 5th; a's has 3.
     assert_eq!(report.cells.get("dff"), Some(&8), "{:?}", report.cells);
     let image = SfqImage { program, network: inst, target_text: String::new() };
-    let sfq = run(&image, &lib, 30, |_| ());
+    let sfq = run(&image, &lib, 30, None, |_| ());
     let reference = Simulator::new(&image.network).run(&RunOptions { steps: 30, record_all_spikes: true }, |_| ());
     let steps = |spikes: &[Vec<(u32, u32)>]| spikes.iter().map(|p| p.iter().map(|s| s.0).collect()).collect();
     let (on_chip, float): (Vec<Vec<u32>>, Vec<Vec<u32>>) = (steps(&sfq.result.spikes), steps(&reference.spikes));

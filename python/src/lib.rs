@@ -5,13 +5,16 @@
 //! numpy is installed. Errors are the CLI's messages as Python exceptions. Long work releases the interpreter.
 
 use std::path::PathBuf;
+use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::{PyBytes, PyDict, PyList};
 use soma_compiler::backend::{self, Boards};
-use soma_compiler::front::load::{self as front, Format, Loaded, Options};
+use soma_compiler::front::load::{self as front, Format, Loaded, Options, SpikeInput};
+use soma_compiler::front::nir::input::add_counts;
 use soma_compiler::front::snn::{self, Overrides};
 use soma_compiler::instantiate::instantiate;
 use soma_isa::codec::AnyArtifact;
@@ -219,6 +222,28 @@ impl Result {
     }
 }
 
+/// Runs `work` without the interpreter lock, handing it a progress callback that checks for Ctrl-C (and any other
+/// pending signal) and a flag that the callback sets when one arrived; the signal's exception, if it came.
+fn interruptible<T: Send>(
+    py: Python<'_>,
+    work: impl FnOnce(&(dyn Fn(u64) + Sync), &AtomicBool) -> T + Send,
+) -> (T, Option<PyErr>) {
+    let stop = AtomicBool::new(false);
+    let signal: Mutex<Option<PyErr>> = Mutex::new(None);
+    let progress = |_: u64| {
+        Python::attach(|py| {
+            if let Err(e) = py.check_signals() {
+                if let Ok(mut slot) = signal.lock() {
+                    *slot = Some(e);
+                }
+                stop.store(true, Ordering::Relaxed);
+            }
+        })
+    };
+    let out = py.detach(|| work(&progress, &stop));
+    (out, signal.into_inner().ok().flatten())
+}
+
 fn json<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
     py.import("json")?.call_method1("loads", (text,))
 }
@@ -283,6 +308,51 @@ fn load(
     let loaded = front::read(&name, bytes, format, &options).map_err(network_error)?;
     loaded.valid().map_err(network_error)?;
     Ok(Network { loaded })
+}
+
+/// `network` fed with `inputs` for its NIR Input nodes: `"poisson:RATE"` (e.g. `"poisson:100Hz"`), a 2-D array of
+/// spike counts (one row per time step, one column per input channel: row `k` is delivered in step `k`, the rule of
+/// a spike-matrix file), or a dict `{channel: [times in s]}`; the network itself where `inputs` is None.
+fn fed(network: &Network, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<Option<Network>> {
+    let Some(inputs) = inputs else { return Ok(None) };
+    let mut loaded = network.loaded.clone();
+    let channels = loaded.input_channels();
+    let input = if let Ok(text) = inputs.extract::<String>() {
+        let rate = text.strip_prefix("poisson:").ok_or_else(|| {
+            RunError::new_err(format!("inputs {text:?}: expected \"poisson:RATE\", an array or a dict"))
+        })?;
+        match snn::eval_quantity(rate) {
+            Ok((hz, d)) if d == Dim::RATE => SpikeInput::Poisson(hz),
+            _ => return Err(RunError::new_err(format!("inputs {text:?}: expected a rate, e.g. poisson:100Hz"))),
+        }
+    } else if let Ok(dict) = inputs.cast::<PyDict>() {
+        let mut times = vec![Vec::new(); channels];
+        for (k, v) in dict.iter() {
+            let ch: usize = k.extract()?;
+            let slot = times
+                .get_mut(ch)
+                .ok_or_else(|| RunError::new_err(format!("inputs: channel {ch} is outside 0..{channels}")))?;
+            *slot = v.extract::<Vec<f64>>()?;
+            if slot.iter().any(|t| !(t.is_finite() && *t >= 0.0)) {
+                return Err(RunError::new_err(format!(
+                    "inputs: channel {ch} has a time that is negative or not finite"
+                )));
+            }
+            slot.sort_by(f64::total_cmp);
+        }
+        SpikeInput::Times(times)
+    } else {
+        let rows = if inputs.hasattr("tolist")? { inputs.call_method0("tolist")? } else { inputs.clone() };
+        let rows: Vec<Vec<f64>> = rows.extract()?;
+        let mut times = vec![Vec::new(); channels];
+        for (step, counts) in rows.iter().enumerate() {
+            add_counts(&mut times, step, counts, loaded.network.dt)
+                .map_err(|e| RunError::new_err(format!("inputs row {step}: {e}")))?;
+        }
+        SpikeInput::Times(times)
+    };
+    loaded.feed(input).map_err(|e| RunError::new_err(e.0))?;
+    Ok(Some(Network { loaded }))
 }
 
 fn target_of(name: &str) -> PyResult<Target> {
@@ -359,9 +429,10 @@ fn read_image(data: &[u8], target: Option<&str>) -> PyResult<Image> {
 }
 
 /// Runs `image` (or a network, compiled first for `target` on the smallest machine it fits) for `duration` (s, or
-/// text with a unit); with `compare_reference`, also the float reference on the same network and seed.
+/// text with a unit); with `compare_reference`, also the float reference on the same network and seed. `inputs`
+/// feeds a NIR graph's Input nodes (see `fed`: "poisson:RATE", a steps x channels count array, or a dict).
 #[pyfunction]
-#[pyo3(signature = (image, target="spinnaker1", duration=None, seed=1, compare_reference=false))]
+#[pyo3(signature = (image, target="spinnaker1", duration=None, seed=1, compare_reference=false, inputs=None))]
 fn run(
     py: Python<'_>,
     image: &Bound<'_, PyAny>,
@@ -369,16 +440,21 @@ fn run(
     duration: Option<&Bound<'_, PyAny>>,
     seed: u64,
     compare_reference: bool,
+    inputs: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Result> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
     let compiled;
     let image: &Image = match image.cast::<Network>() {
         Ok(net) => {
+            let fed = fed(net.get(), inputs)?;
             let target = target_of(target)?;
             let backend = backend::for_target(&target).map_err(|e| CompileError::new_err(e.to_string()))?;
             let boards = backend.sized_in_boards().then_some(Boards::Smallest);
-            compiled = compile_image(py, net.get(), target, backend, boards, seed)?;
+            compiled = compile_image(py, fed.as_ref().unwrap_or(net.get()), target, backend, boards, seed)?;
             &compiled
+        }
+        Err(_) if inputs.is_some() => {
+            return Err(RunError::new_err("an image carries its inputs: give inputs= with the soma.Network"));
         }
         Err(_) => {
             image.cast::<Image>().map_err(|_| RunError::new_err("run takes a soma.Network or a soma.Image"))?.get()
@@ -391,19 +467,25 @@ fn run(
     }
     let steps = engine::steps(duration_s, image.artifact.dt()).map_err(|e| RunError::new_err(e.to_string()))?;
     let mapping_report = Mapping { json: &image.mapping_json, text: &image.mapping_text };
-    let job = Job {
-        artifact: &*image.artifact,
-        target: &image.target,
-        network: &image.name,
-        duration_s,
-        steps,
-        instance,
-        compare: compare_reference,
-        mapping: Some(&mapping_report),
-        devices: None,
-        progress: &|_| {},
-    };
-    let run = py.detach(|| engine.run(&job)).map_err(|e| RunError::new_err(e.to_string()))?;
+    let (run, signal) = interruptible(py, |progress, stop| {
+        engine.run(&Job {
+            artifact: &*image.artifact,
+            target: &image.target,
+            network: &image.name,
+            duration_s,
+            steps,
+            instance,
+            compare: compare_reference,
+            mapping: Some(&mapping_report),
+            devices: None,
+            progress,
+            stop: Some(stop),
+        })
+    });
+    if let Some(e) = signal {
+        return Err(e);
+    }
+    let run = run.map_err(|e| RunError::new_err(e.to_string()))?;
     Ok(Result {
         report_json: run.report.json().to_string(),
         figures_json: serde_json::to_string(&run.figures).map_err(|e| RunError::new_err(e.to_string()))?,
@@ -431,12 +513,25 @@ impl soma_isa::report::Report for Mapping<'_> {
 
 /// Runs `network` in the float reference simulator (f64, exact integration of linear dynamics) for `duration`.
 #[pyfunction]
-#[pyo3(signature = (network, duration=None, seed=1))]
-fn simulate(py: Python<'_>, network: &Network, duration: Option<&Bound<'_, PyAny>>, seed: u64) -> PyResult<Result> {
+#[pyo3(signature = (network, duration=None, seed=1, inputs=None))]
+fn simulate(
+    py: Python<'_>,
+    network: &Network,
+    duration: Option<&Bound<'_, PyAny>>,
+    seed: u64,
+    inputs: Option<&Bound<'_, PyAny>>,
+) -> PyResult<Result> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
+    let fed = fed(network, inputs)?;
+    let network = fed.as_ref().unwrap_or(network);
     let inst = instance_of(network, seed)?;
     let steps = engine::steps(duration_s, inst.dt).map_err(|e| RunError::new_err(e.to_string()))?;
-    let result = py.detach(|| Simulator::new(&inst).run(&RunOptions { steps, record_all_spikes: true }, |_| {}));
+    let (result, signal) = interruptible(py, |progress, stop| {
+        Simulator::new(&inst).stop_on(Some(stop)).run(&RunOptions { steps, record_all_spikes: true }, progress)
+    });
+    if let Some(e) = signal {
+        return Err(e);
+    }
     let rates = soma_runtime::report::population_rates(&inst, &result.spike_counts, duration_s);
     let report = serde_json::json!({
         "network": network.loaded.name,

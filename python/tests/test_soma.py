@@ -1,92 +1,144 @@
-"""End-to-end checks of the Python package against the command line's numbers. Run as
-`python python/tests/test_soma.py DIR` where DIR holds the package `soma` with its extension module (what
-.ci/run assembles from `cargo build -p soma-python`), from the repository root."""
+"""The Python package against the command line's numbers (pytest; .ci/run builds the wheel, installs it into a
+venv with numpy and nir, and runs this after the Rust tests). The CLI binary is $SOMA_BIN, or target/debug/soma."""
 
+import io
 import json
+import os
+import pathlib
 import subprocess
-import sys
 
-sys.path.insert(0, sys.argv[1])
-import soma  # noqa: E402
+import numpy
+import nir
+import pytest
 
-SOMA = "target/debug/soma"
-failures = []
+import soma
 
-
-def check(name, condition, detail=""):
-    if not condition:
-        failures.append(f"{name}: {detail}")
+ROOT = pathlib.Path(__file__).resolve().parents[2]
+SOMA = os.environ.get("SOMA_BIN", str(ROOT / "target" / "debug" / "soma"))
+CUBA = str(ROOT / "tests" / "in" / "cuba_small.snn")
+CSNN = str(ROOT / "tests" / "data" / "nir" / "csnn_small.nir")
 
 
 def cli_json(*args):
-    out = subprocess.run([SOMA, *args, "--json", "-q"], capture_output=True, text=True, check=True)
+    out = subprocess.run([SOMA, *args, "--json", "-q"], capture_output=True, text=True, check=True, cwd=ROOT)
     return json.loads(out.stdout)
 
 
-# The registry of targets is the command line's.
-names = [t["name"] for t in soma.targets()]
-check("targets", {"spinnaker1", "reram_128", "sfq_mitll"} <= set(names), names)
+def test_the_targets_are_the_command_lines():
+    names = {t["name"] for t in soma.targets()}
+    assert {"spinnaker1", "reram_128", "sfq_mitll"} <= names
 
-# A .snn network runs on every family with the CLI's numbers, bit for bit.
-net = soma.load("tests/in/cuba_small.snn")
-check("network", net.neurons == 200 and len(net.populations) == 2, repr(net))
-for target in ["spinnaker1", "reram_128", "sfq_mitll"]:
-    result = soma.run(net, target=target, duration="50 ms", seed=1, compare_reference=True)
-    cli = cli_json("run", "tests/in/cuba_small.snn", "--target", target, "--duration", "50ms", "--compare-reference")
-    check(f"{target} energy", result.report["energy_j"] == cli["energy_j"], (result.report["energy_j"], cli["energy_j"]))
-    mine = [p["spikes"] for p in result.report["populations"]]
-    theirs = [p["spikes"] for p in cli["populations"]]
-    check(f"{target} spikes", mine == theirs, (mine, theirs))
-    check(f"{target} spike list", len(result.spikes["time_s"]) == sum(mine), len(result.spikes["time_s"]))
-    check(f"{target} fidelity", result.figures["rate_error"] == result.figures["rate_error"], result.figures)
 
-# compile -> bytes -> read_image -> run gives the spikes of the in-memory image.
-image = soma.compile(net, target="spinnaker1")
-check("mapping", image.mapping["cores"] >= 1, image.mapping)
-again = soma.read_image(image.to_bytes())
-a = soma.run(image, duration=0.05).report["populations"]
-b = soma.run(again, duration=0.05).report["populations"]
-check("image round trip", a == b, (a, b))
+@pytest.mark.parametrize("target", ["spinnaker1", "reram_128", "sfq_mitll"])
+def test_a_run_gives_the_command_lines_energy_and_spikes(target):
+    net = soma.load(CUBA)
+    assert net.neurons == 200 and [p["name"] for p in net.populations] == ["exc", "inh"]
+    result = soma.run(net, target=target, duration="50 ms", compare_reference=True)
+    cli = cli_json("run", CUBA, "--target", target, "--duration", "50ms", "--compare-reference")
+    assert result.report["energy_j"] == cli["energy_j"]
+    assert [p["spikes"] for p in result.report["populations"]] == [p["spikes"] for p in cli["populations"]]
+    assert len(result.spikes["time_s"]) == sum(p["spikes"] for p in cli["populations"])
+    assert isinstance(result.spikes["neuron"], numpy.ndarray) and result.spikes["neuron"].dtype == numpy.int64
+    assert result.figures["rate_error"] == result.figures["rate_error"]  # compared: a number, not NaN
 
-# The reference simulator.
-ref = soma.simulate(net, duration="50 ms")
-cli = cli_json("simulate", "tests/in/cuba_small.snn", "--duration", "50ms")
-check("simulate", [p["spikes"] for p in ref.report["populations"]] == [p["spikes"] for p in cli["populations"]])
 
-# Errors are exceptions with the command line's messages.
-for call, kind, text in [
-    (lambda: soma.load("tests/in/bad_dimension.snn"), soma.NetworkError, "bad_dimension.snn:"),
-    (lambda: soma.load(b"population p[1] : lif {}", format="snn"), soma.NetworkError, "timestep"),
-    (lambda: soma.compile(net, target="no_such_chip"), soma.TargetError, "no target `no_such_chip`"),
-    (lambda: soma.run(soma.load("tests/in/izhikevich.snn"), target="sfq_mitll"), soma.CompileError, "izhikevich"),
-    (lambda: soma.run(net, duration="-1 s"), soma.RunError, "not a finite, non-negative time"),
-]:
-    try:
+def test_an_image_through_bytes_runs_like_the_one_in_memory():
+    image = soma.compile(soma.load(CUBA), target="spinnaker1")
+    assert image.mapping["cores"] >= 1 and "cores" in image.text
+    again = soma.read_image(image.to_bytes())
+    assert soma.run(image, duration=0.05).report["populations"] == soma.run(again, duration=0.05).report["populations"]
+
+
+def test_simulate_is_the_reference_the_cli_runs():
+    ref = soma.simulate(soma.load(CUBA), duration="50 ms")
+    cli = cli_json("simulate", CUBA, "--duration", "50ms")
+    assert [p["spikes"] for p in ref.report["populations"]] == [p["spikes"] for p in cli["populations"]]
+
+
+def test_an_in_memory_nir_graph_runs_like_its_file_on_the_cli():
+    graph = nir.read(CSNN)
+    net = soma.load(graph, dt="1 ms")
+    result = soma.run(net, target="spinnaker1", duration="20 ms", inputs="poisson:200Hz")
+    cli = cli_json("run", CSNN, "--dt", "1ms", "--target", "spinnaker1", "--duration", "20ms", "--input", "poisson:200Hz")
+    assert result.report["energy_j"] == cli["energy_j"]
+    assert [p["spikes"] for p in result.report["populations"]] == [p["spikes"] for p in cli["populations"]]
+
+
+def test_a_numpy_input_equals_the_same_spike_file(tmp_path):
+    net = soma.load(CSNN, dt="1 ms")
+    channels = 2 * 8 * 8  # csnn_small's input: (2, 8, 8)
+    rng = numpy.random.default_rng(3)
+    counts = (rng.random((20, channels)) < 0.2).astype(int)
+    spike_file = tmp_path / "in.csv"
+    spike_file.write_text("\n".join(",".join(str(c) for c in row) for row in counts) + "\n")
+    from_array = soma.run(net, duration="20 ms", inputs=counts)
+    cli = cli_json("run", CSNN, "--dt", "1ms", "--duration", "20ms", "--input", str(spike_file))
+    assert from_array.report["energy_j"] == cli["energy_j"]
+    assert [p["spikes"] for p in from_array.report["populations"]] == [p["spikes"] for p in cli["populations"]]
+    with pytest.raises(soma.RunError, match="columns, but the graph has 128 input channels"):
+        soma.run(net, duration="20 ms", inputs=counts[:, :5])
+
+
+def test_a_bad_graph_raises_an_error_naming_the_node():
+    graph = nir.read(CSNN)
+    name = next(k for k, n in graph.nodes.items() if type(n).__name__ == "LIF")
+    graph.nodes[name].tau = -graph.nodes[name].tau
+    with pytest.raises(soma.NetworkError, match=f"node `{name}`: "):
+        soma.load(graph, dt="1 ms")
+
+
+@pytest.mark.parametrize(
+    "call, kind, text",
+    [
+        (lambda: soma.load(str(ROOT / "tests" / "in" / "bad_dimension.snn")), soma.NetworkError, "bad_dimension.snn:4:43"),
+        (lambda: soma.load(b"population p[1] : lif {}", format="snn"), soma.NetworkError, "timestep"),
+        (lambda: soma.compile(soma.load(CUBA), target="no_such_chip"), soma.TargetError, "no target `no_such_chip`"),
+        (lambda: soma.run(soma.load(CUBA), duration="-1 s"), soma.RunError, "not a finite, non-negative time"),
+        (
+            lambda: soma.run(soma.load(str(ROOT / "tests" / "in" / "izhikevich.snn")), target="sfq_mitll"),
+            soma.CompileError,
+            "izhikevich",
+        ),
+    ],
+)
+def test_errors_are_exceptions_with_the_command_lines_messages(call, kind, text):
+    with pytest.raises(kind, match=text) as e:
         call()
-        failures.append(f"no {kind.__name__} raised")
-    except kind as e:
-        check(kind.__name__, text in str(e), str(e))
+    assert isinstance(e.value, soma.SomaError)
 
-# An in-memory NIR graph (needs the nir package) reads like its file.
-try:
-    import nir
-except ImportError:
-    nir = None
-if nir is None:
-    print("note: the nir package is not installed: the in-memory NIRGraph check is skipped")
-else:
-    path = "tests/data/nir/csnn_small.nir"
-    from_file = soma.load(path, dt="1 ms")
-    from_graph = soma.load(nir.read(path), dt=1e-3)
-    check("NIRGraph", repr(from_file).split(":", 1)[1] == repr(from_graph).split(":", 1)[1], (from_file, from_graph))
-    a = soma.simulate(from_file, duration=0.02).report["populations"]
-    b = soma.simulate(from_graph, duration=0.02).report["populations"]
-    check("NIRGraph simulate", a == b, (a, b))
-    import numpy
 
-    spikes = soma.run(net, duration=0.05).spikes
-    check("numpy spikes", isinstance(spikes["time_s"], numpy.ndarray) and spikes["neuron"].dtype == numpy.int64)
-print("python checks:", "ok" if not failures else "FAILED")
-for f in failures:
-    print("  ", f)
-sys.exit(1 if failures else 0)
+def test_compare_gives_rows_for_a_dataframe():
+    rows = soma.compare(soma.load(CUBA), targets=["spinnaker1", "reram_128"], duration="20 ms")
+    assert [r["target"] for r in rows] == ["spinnaker1", "reram_128"]
+    assert all(r["energy_j"] > 0 and r["rate_error"] >= 0 for r in rows)
+
+
+def test_the_worked_example_runs_on_both_families():
+    import sys
+
+    sys.path.insert(0, str(ROOT / "python" / "examples"))
+    import nir_to_chips
+
+    rows = nir_to_chips.main(duration="50 ms")
+    assert [r[0] for r in rows] == ["spinnaker1", "reram_128"]
+    assert all(energy > 0 and error == error for _, energy, error in rows)
+
+
+@pytest.mark.parametrize("call", [
+    lambda net: soma.run(net, target="spinnaker1", duration="1000 s"),
+    lambda net: soma.run(net, target="reram_128", duration="1000 s"),
+    lambda net: soma.simulate(net, duration="1000 s"),
+])
+def test_ctrl_c_interrupts_a_long_run(call):
+    import signal
+    import threading
+    import time
+
+    net = soma.load(str(ROOT / "examples" / "cuba.snn"))
+    timer = threading.Timer(0.5, lambda: os.kill(os.getpid(), signal.SIGINT))
+    start = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        call(net)
+    timer.join()
+    assert time.monotonic() - start < 30, "the run stopped soon after the signal"

@@ -4,6 +4,8 @@
 //! commands run, compare and sweep through it and never name a family; a new family adds one line to
 //! [`ENGINES`].
 
+use std::sync::atomic::AtomicBool;
+
 use serde::{Deserialize, Serialize};
 use soma_isa::Invalid;
 use soma_isa::codec::{AnyArtifact, Artifact, CodecError};
@@ -56,6 +58,9 @@ pub struct Job<'a> {
     pub devices: Option<&'a Devices>,
     /// Called with the steps done now and then.
     pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Set (from a signal handler, another thread, or `progress`) to end the run early with
+    /// [`RunError::Interrupted`]; checked where progress is reported.
+    pub stop: Option<&'a AtomicBool>,
 }
 
 /// What a run produced.
@@ -66,6 +71,8 @@ pub struct Run {
     pub populations: Vec<String>,
     /// The time step, s.
     pub dt: f64,
+    /// Steps run (fewer than asked only when stopped).
+    pub steps: u64,
     /// The family's report (the `run --json` output).
     pub report: Box<dyn Report>,
     /// The headline figures `compare` and `sweep` tabulate.
@@ -87,6 +94,14 @@ pub enum RunError {
     /// An option's value is not one the family takes.
     #[error("{0}")]
     Option(String),
+    /// The run was stopped ([`Job::stop`]) after this many of its steps.
+    #[error("interrupted after {done} of {steps} steps")]
+    Interrupted {
+        /// Steps done.
+        done: u64,
+        /// Steps asked for.
+        steps: u64,
+    },
 }
 
 /// One target's headline figures for a network, whatever the target's family.
@@ -216,7 +231,13 @@ impl<E: FamilyEngine> Engine for E {
                 RunError::Unsupported(format!("a {} is not a {} image", job.artifact.kind(), E::FAMILY))
             })?;
         check_devices(self, job.devices, job.target)?;
-        FamilyEngine::run(self, image, job)
+        let run = FamilyEngine::run(self, image, job)?;
+        match job.stop {
+            Some(stop) if stop.load(std::sync::atomic::Ordering::Relaxed) => {
+                Err(RunError::Interrupted { done: run.steps, steps: job.steps })
+            }
+            _ => Ok(run),
+        }
     }
 }
 

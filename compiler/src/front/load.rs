@@ -7,7 +7,7 @@ use crate::diag::{Diagnostic, Span, render};
 use crate::front::edges::{self, EdgeOptions};
 use crate::front::nir;
 use crate::front::snn::{self, Overrides};
-use crate::ir::{Handle, Network, Source};
+use crate::ir::{Handle, Network, Source, SourceKind};
 use crate::valid::{Valid, validate};
 
 /// The input formats.
@@ -54,6 +54,7 @@ pub struct Options {
 }
 
 /// A network read from a source, not yet validated.
+#[derive(Clone)]
 pub struct Loaded {
     /// The network.
     pub network: Network,
@@ -136,7 +137,60 @@ pub fn read(name: &str, bytes: Vec<u8>, format: Format, options: &Options) -> Re
     }
 }
 
+/// What feeds a NIR graph's Input nodes.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SpikeInput {
+    /// Independent Poisson trains at this rate (Hz) on every channel (rate coding).
+    Poisson(f64),
+    /// Spike times (s) per channel, the channels of the Input nodes one after the other in name order.
+    Times(nir::input::SpikeTimes),
+}
+
 impl Loaded {
+    /// The channels of the graph's Input nodes (0 for networks without them).
+    pub fn input_channels(&self) -> usize {
+        self.inputs.iter().map(|&h| self.network.sources[h].size).sum()
+    }
+
+    /// Feeds the graph's Input nodes with `input`.
+    pub fn feed(&mut self, input: SpikeInput) -> Result<(), LoadError> {
+        if self.inputs.is_empty() {
+            return Err(LoadError(format!(
+                "{}: spike input feeds the Input nodes of .nir graphs; this has none",
+                self.name
+            )));
+        }
+        match input {
+            SpikeInput::Poisson(rate) => {
+                if !(rate.is_finite() && rate >= 0.0) {
+                    return Err(LoadError(format!(
+                        "Poisson input at {rate} Hz: the rate must be finite and not negative"
+                    )));
+                }
+                for &h in &self.inputs {
+                    self.network.sources[h].kind = SourceKind::Poisson { rate };
+                }
+            }
+            SpikeInput::Times(times) => {
+                if times.len() != self.input_channels() {
+                    return Err(LoadError(format!(
+                        "{}: spike input for {} channels, but the graph's Input nodes have {}",
+                        self.name,
+                        times.len(),
+                        self.input_channels()
+                    )));
+                }
+                let mut times = times.into_iter();
+                for &h in &self.inputs {
+                    let size = self.network.sources[h].size;
+                    self.network.sources[h].kind =
+                        SourceKind::SpikeArray { times: times.by_ref().take(size).collect() };
+                }
+            }
+        }
+        Ok(())
+    }
+
     /// The network as the validation pass accepts it, or its problems rendered against the source.
     pub fn valid(&self) -> Result<Valid<'_>, LoadError> {
         validate(&self.network).map_err(|errors| {

@@ -373,17 +373,19 @@ pub struct CrossbarRun {
     pub ledger: Ledger,
 }
 
-/// Runs `inst` for `opts.steps` steps on the crossbar `program`, calling `progress(done_steps)` now and then.
+/// Runs `inst` for `opts.steps` steps on the crossbar `program`, calling `progress(done_steps)` now and then, and
+/// ending early (`result.steps` done) once `stop` is set.
 pub fn run(
     inst: &Instance,
     program: &CrossbarProgram,
     xb: &Crossbar,
     nonideal: &Nonideal,
     opts: &crate::reference::RunOptions,
+    stop: Option<&std::sync::atomic::AtomicBool>,
     progress: impl FnMut(u64),
 ) -> CrossbarRun {
     let mut synapses = CrossbarSynapses::new(inst, program, xb, nonideal.clone(), inst.seed);
-    let result = crate::reference::Simulator::with_synapses(inst, &mut synapses).run(opts, progress);
+    let result = crate::reference::Simulator::with_synapses(inst, &mut synapses).stop_on(stop).run(opts, progress);
     let mut ledger = synapses.ledger;
     ledger.neuron_updates = inst.neuron_count() as u64 * opts.steps;
     ledger.digital_j += ledger.neuron_updates as f64 * xb.periphery.neuron_update_j.value;

@@ -157,7 +157,7 @@ impl engine::FamilyEngine for Engine {
         let nonideal = nonideal(&devices, xb, inst)?;
         let steps = job.steps;
         let opts = RunOptions { steps, record_all_spikes: true };
-        let out = emulate(inst, &image.program, xb, &nonideal, &opts, job.progress);
+        let out = emulate(inst, &image.program, xb, &nonideal, &opts, job.stop, job.progress);
         let spikes = all_spikes(&out.result);
         let l = &out.ledger;
         let total = l.total_j();
@@ -175,6 +175,13 @@ impl engine::FamilyEngine for Engine {
             ledger: l.clone(),
             run,
         };
-        Ok(Run { spikes, populations: population_names(inst), dt: inst.dt, report: Box::new(report), figures })
+        Ok(Run {
+            spikes,
+            populations: population_names(inst),
+            dt: inst.dt,
+            steps: out.result.steps,
+            report: Box::new(report),
+            figures,
+        })
     }
 }

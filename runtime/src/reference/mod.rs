@@ -9,6 +9,8 @@
 
 pub mod kernel;
 
+use std::sync::atomic::{AtomicBool, Ordering};
+
 use soma_isa::instance::{Instance, Pre, SourceKind, Variable};
 use soma_isa::source::PoissonTrain;
 
@@ -157,6 +159,8 @@ pub struct Simulator<'a> {
     synaptic_events: u64,
     synapses: Option<&'a mut dyn Synapses>,
     delivered: Vec<(u16, u32, f64)>,
+    /// Set from elsewhere to end the run early (checked where progress is reported).
+    stop: Option<&'a AtomicBool>,
 }
 
 impl<'a> Simulator<'a> {
@@ -208,12 +212,18 @@ impl<'a> Simulator<'a> {
             synaptic_events: 0,
             synapses: None,
             delivered: Vec::new(),
+            stop: None,
         }
     }
 
     /// Prepares a run of `inst` whose synaptic input `synapses` computes.
     pub fn with_synapses(inst: &'a Instance, synapses: &'a mut dyn Synapses) -> Simulator<'a> {
         Simulator { synapses: Some(synapses), ..Simulator::new(inst) }
+    }
+
+    /// The same simulator, ending its run early (with the steps done so far) once `stop` is set.
+    pub fn stop_on(self, stop: Option<&'a AtomicBool>) -> Simulator<'a> {
+        Simulator { stop, ..self }
     }
 
     /// Membrane potentials of a population now.
@@ -353,7 +363,8 @@ impl<'a> Simulator<'a> {
         self.synaptic_events += events;
     }
 
-    /// Runs the whole simulation, calling `progress(done_steps)` now and then.
+    /// Runs the whole simulation, calling `progress(done_steps)` now and then; a run stopped early
+    /// ([`Simulator::stop_on`]) returns the steps it did (`RunResult::steps`).
     pub fn run(mut self, opts: &RunOptions, mut progress: impl FnMut(u64)) -> RunResult {
         let inst = self.inst;
         let record: Vec<bool> = (0..inst.populations.len())
@@ -374,6 +385,7 @@ impl<'a> Simulator<'a> {
                 values: Vec::with_capacity(p.neurons.len() * opts.steps as usize),
             })
             .collect();
+        let mut done = opts.steps;
         for t in 0..opts.steps {
             self.advance();
             for (i, p) in self.pops.iter().enumerate() {
@@ -388,9 +400,13 @@ impl<'a> Simulator<'a> {
             }
             if t % 1000 == 999 {
                 progress(t + 1);
+                if self.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
+                    done = t + 1;
+                    break;
+                }
             }
         }
-        progress(opts.steps);
-        RunResult { steps: opts.steps, spike_counts: counts, spikes, traces, synaptic_events: self.synaptic_events }
+        progress(done);
+        RunResult { steps: done, spike_counts: counts, spikes, traces, synaptic_events: self.synaptic_events }
     }
 }

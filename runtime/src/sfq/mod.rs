@@ -359,8 +359,15 @@ pub struct SfqRun {
     pub ledger: Ledger,
 }
 
-/// Runs `image` for `steps` steps with the cell library `lib`, calling `progress(done_steps)` now and then.
-pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64)) -> SfqRun {
+/// Runs `image` for `steps` steps with the cell library `lib`, calling `progress(done_steps)` now and then, and
+/// ending early (`result.steps` done) once `stop` is set.
+pub fn run(
+    image: &SfqImage,
+    lib: &Sfq,
+    steps: u64,
+    stop: Option<&std::sync::atomic::AtomicBool>,
+    mut progress: impl FnMut(u64),
+) -> SfqRun {
     let (p, net) = (&image.program, &image.network);
     let mut sim = Simulation::new(&p.netlist, lib, p.pass_levels, net.seed);
     let lead = p.clock.map_or(0, |clock| clock_lead(&p.netlist, lib, clock));
@@ -378,6 +385,7 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
     // Several spikes of one channel in one step enter a burst apart, so that their multiplied pulses never interleave.
     let burst = fs(lib.cells.synapse_pulse_spacing_ps.value) * lib.cells.synapse_max_pulses.value as u64;
     let mut next_clock = 0;
+    let mut done = steps;
     for t in 0..steps {
         let start = lead + t * p.step_fs;
         // The step clocks that enter before this step ends (with a lead, the next step's too), each before the
@@ -399,9 +407,14 @@ pub fn run(image: &SfqImage, lib: &Sfq, steps: u64, mut progress: impl FnMut(u64
         sim.run_until(start + p.step_fs - 1);
         if t % 64 == 63 {
             progress(t + 1);
+            if stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+                done = t + 1;
+                break;
+            }
         }
     }
     // The chip ran whole steps: its time (for the static bias) ends where the last step does.
+    let steps = done;
     sim.now = sim.now.max(lead + steps * p.step_fs);
     let mut owner: Vec<Option<(usize, u32)>> = vec![None; p.netlist.cells.len()];
     for (pop, cells) in p.neurons.iter().enumerate() {

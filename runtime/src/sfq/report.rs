@@ -112,7 +112,7 @@ impl engine::FamilyEngine for Engine {
             RunError::Unsupported(format!("{} is a {} target, not an SFQ one", target.name, target.family_name()))
         })?;
         let steps = job.steps;
-        let out = simulate(image, lib, steps, job.progress);
+        let out = simulate(image, lib, steps, job.stop, job.progress);
         let inst = &image.network;
         let spikes = all_spikes(&out.result);
         let l = &out.ledger;
@@ -132,6 +132,13 @@ impl engine::FamilyEngine for Engine {
             ledger: l.clone(),
             run,
         };
-        Ok(Run { spikes, populations: population_names(inst), dt: inst.dt, report: Box::new(report), figures })
+        Ok(Run {
+            spikes,
+            populations: population_names(inst),
+            dt: inst.dt,
+            steps: out.result.steps,
+            report: Box::new(report),
+            figures,
+        })
     }
 }

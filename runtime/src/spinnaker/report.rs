@@ -247,6 +247,7 @@ impl engine::FamilyEngine for Engine {
             spikes,
             populations: image.populations.iter().map(|p| p.name.clone()).collect(),
             dt: image.header.dt,
+            steps: report.steps,
             report: Box::new(report),
             figures,
         })
@@ -256,7 +257,7 @@ impl engine::FamilyEngine for Engine {
 /// Runs `image` for `job.steps` steps; with `job.compare`, also the float reference on `job.instance`.
 fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
     let wall = Instant::now();
-    let (target, steps, duration) = (job.target, job.steps, job.duration_s);
+    let (target, mut steps, duration) = (job.target, job.steps, job.duration_s);
     let Some(spinn) = target.spinnaker() else {
         return Err(RunError::Unsupported(format!(
             "{} is a {} target, not a spinnaker one",
@@ -279,6 +280,10 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
         }
         if t % 100 == 99 {
             (job.progress)(t + 1);
+            if job.stop.is_some_and(|s| s.load(std::sync::atomic::Ordering::Relaxed)) {
+                steps = t + 1;
+                break;
+            }
         }
     }
     let run_s = run_start.elapsed().as_secs_f64();

@@ -46,32 +46,53 @@ pub fn parse(text: &str, channels: usize, dt: f64) -> Result<SpikeTimes, InputEr
     } else {
         for (step, (no, line)) in std::iter::once((first_no, first)).chain(lines).enumerate() {
             let fields: Vec<&str> = line.split(',').map(str::trim).collect();
-            if fields.len() != channels {
-                return Err(InputError {
-                    line: no + 1,
-                    message: format!("{} columns, but the graph has {channels} input channels", fields.len()),
-                });
-            }
-            for (ch, f) in fields.iter().enumerate() {
-                let count: f64 = f
-                    .parse()
-                    .map_err(|_| InputError { line: no + 1, message: format!("`{f}` is not a spike count") })?;
-                if !(count >= 0.0 && count.fract() == 0.0 && count <= 1e6) {
-                    return Err(InputError {
-                        line: no + 1,
-                        message: format!("`{f}` is not a whole, non-negative spike count"),
-                    });
-                }
-                for _ in 0..count as usize {
-                    times[ch].push(step as f64 * dt);
-                }
-            }
+            let counts = fields
+                .iter()
+                .map(|f| {
+                    f.parse().map_err(|_| InputError { line: no + 1, message: format!("`{f}` is not a spike count") })
+                })
+                .collect::<Result<Vec<f64>, _>>()?;
+            add_counts(&mut times, step, &counts, dt)
+                .map_err(|e| InputError { line: no + 1, message: e.to_string() })?;
         }
     }
     for t in &mut times {
         t.sort_by(f64::total_cmp);
     }
     Ok(times)
+}
+
+/// A row of a spike matrix that is not one.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum CountError {
+    /// Not one count per channel.
+    #[error("{found} columns, but the graph has {channels} input channels")]
+    Columns {
+        /// Counts in the row.
+        found: usize,
+        /// The graph's input channels.
+        channels: usize,
+    },
+    /// A count that is not whole and non-negative (at most 1e6).
+    #[error("`{0}` is not a whole, non-negative spike count")]
+    NotACount(f64),
+}
+
+/// Adds step `step`'s spike counts (one per channel, whole and non-negative: the matrix form's row `step`) to
+/// `times`; the one rule for a spike matrix, whether it comes from a file or from an array.
+pub fn add_counts(times: &mut SpikeTimes, step: usize, counts: &[f64], dt: f64) -> Result<(), CountError> {
+    if counts.len() != times.len() {
+        return Err(CountError::Columns { found: counts.len(), channels: times.len() });
+    }
+    for (ch, &count) in counts.iter().enumerate() {
+        if !(count >= 0.0 && count.fract() == 0.0 && count <= 1e6) {
+            return Err(CountError::NotACount(count));
+        }
+        for _ in 0..count as usize {
+            times[ch].push(step as f64 * dt);
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -1,0 +1,108 @@
+"""Type stubs for the soma package (the extension module soma._soma and its wrapper)."""
+
+import os
+from typing import Any, Mapping, Optional, Sequence, Union
+
+__version__: str
+
+Time = Union[float, str]
+"""Seconds, or text with a unit ("100 ms")."""
+Inputs = Union[str, Any, Mapping[int, Sequence[float]]]
+"""A NIR graph's input: "poisson:RATE", a (steps x channels) array of spike counts, or {channel: [times in s]}."""
+
+class SomaError(Exception):
+    """Every error soma raises."""
+
+class NetworkError(SomaError):
+    """A network that does not read, validate or instantiate."""
+
+class TargetError(SomaError):
+    """A target preset that does not exist or does not parse."""
+
+class CompileError(SomaError):
+    """A network the target cannot hold."""
+
+class RunError(SomaError):
+    """A run that cannot start (an option, an image, a duration)."""
+
+class Network:
+    """A network read and validated, not yet instantiated."""
+    @property
+    def name(self) -> str: ...
+    @property
+    def populations(self) -> list[dict[str, Any]]:
+        """name, size and model of each population."""
+    @property
+    def neurons(self) -> int: ...
+    @property
+    def projections(self) -> int: ...
+    @property
+    def dt(self) -> float:
+        """The time step, s."""
+
+class Image:
+    """A network compiled for a target: the family's image and its mapping report."""
+    @property
+    def family(self) -> str: ...
+    @property
+    def target(self) -> str: ...
+    @property
+    def mapping(self) -> Optional[dict[str, Any]]:
+        """The mapping report (what `soma compile --json` prints)."""
+    @property
+    def text(self) -> str: ...
+    def to_bytes(self) -> bytes:
+        """The encoded image (what `soma compile -o` writes)."""
+
+class Result:
+    """What a run produced."""
+    @property
+    def report(self) -> dict[str, Any]:
+        """The run's report (what `soma run --json` prints): rates, the energy ledger, counters, fidelity."""
+    @property
+    def figures(self) -> Optional[dict[str, Any]]:
+        """The headline figures compare and sweep tabulate (None for a reference simulation)."""
+    @property
+    def text(self) -> str: ...
+    @property
+    def populations(self) -> list[str]: ...
+    @property
+    def spikes(self) -> dict[str, Any]:
+        """Equal-length arrays time_s, population (index into populations) and neuron."""
+    def to_json(self) -> str: ...
+    def _repr_html_(self) -> str: ...
+
+def load(
+    source: Union[str, os.PathLike, bytes, Any],
+    dt: Optional[Time] = None,
+    set: Optional[Mapping[str, Any]] = None,
+    format: Optional[str] = None,
+) -> Network:
+    """Reads a .snn, .nir or .csv file, its bytes (with format), or a nir.NIRGraph."""
+
+def compile(network: Network, target: str = "spinnaker1", boards: Union[int, str, None] = None, seed: int = 1) -> Image:
+    """Compiles for a target preset or .toml path on `boards` (a number, "auto", or the preset's)."""
+
+def read_image(data: bytes, target: Optional[str] = None) -> Image:
+    """An image written by `soma compile -o` or Image.to_bytes."""
+
+def run(
+    image: Union[Image, Network],
+    target: str = "spinnaker1",
+    duration: Optional[Time] = None,
+    seed: int = 1,
+    compare_reference: bool = False,
+    inputs: Optional[Inputs] = None,
+) -> Result:
+    """Runs an image (or a network, compiled for `target` first) for `duration` (default 1 s)."""
+
+def simulate(network: Network, duration: Optional[Time] = None, seed: int = 1, inputs: Optional[Inputs] = None) -> Result:
+    """The float reference simulator alone."""
+
+def compare(
+    network: Network, targets: Sequence[str] = ..., duration: Time = "100 ms", seed: int = 1
+) -> list[dict[str, Any]]:
+    """One dict of headline figures per target, rows a pandas DataFrame can be built from."""
+
+def targets() -> list[dict[str, str]]:
+    """The target presets: name, family, description."""
