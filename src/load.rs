@@ -5,13 +5,12 @@
 use std::path::Path;
 
 use clap::{Args, ValueEnum};
-use soma_compiler::diag::Span;
 use soma_compiler::front::edges::{EdgeOptions, GABAERGIC};
 use soma_compiler::front::load as front;
 pub use soma_compiler::front::load::{Loaded, render_all};
 use soma_compiler::front::nir;
 use soma_compiler::front::snn::{self, Overrides};
-use soma_compiler::ir::{ModelKind, Network, Node as IrNode, Probe, ProbeKind};
+use soma_compiler::ir::ModelKind;
 use soma_isa::units::Dim;
 
 use crate::{Failure, InputArgs};
@@ -171,38 +170,6 @@ fn attach_input(loaded: &mut Loaded, path: &Path) -> Result<(), Failure> {
     loaded.feed(input).map_err(|e| user(format!("--input {name}: {e}")))
 }
 
-/// Adds a probe given as `NAME:v`, `NAME:spikes` or `NAME[a..b]:v`.
-fn add_probe(net: &mut Network, spec: &str) -> Result<(), Failure> {
-    let bad =
-        || user(format!("--probe {spec}: expected POPULATION:v or POPULATION:spikes, optionally POPULATION[a..b]:v"));
-    let (target, kind) = spec.rsplit_once(':').ok_or_else(bad)?;
-    let kind = match kind.trim() {
-        "v" => ProbeKind::V,
-        "spikes" => ProbeKind::Spikes,
-        _ => return Err(bad()),
-    };
-    let (name, range) = match target.split_once('[') {
-        Some((n, r)) => {
-            let r = r.strip_suffix(']').ok_or_else(bad)?;
-            let (a, b) = r.split_once("..").ok_or_else(bad)?;
-            let a: usize = a.trim().parse().map_err(|_| bad())?;
-            let b: usize = b.trim().parse().map_err(|_| bad())?;
-            (n.trim(), Some(a..b))
-        }
-        None => (target.trim(), None),
-    };
-    let Some(IrNode::Population(population)) = net.lookup(name) else {
-        let names: Vec<&str> = net.populations.iter().map(|(_, p)| p.name.as_str()).take(20).collect();
-        return Err(user(format!(
-            "--probe {spec}: no population `{name}` (populations: {}{})",
-            names.join(", "),
-            if net.populations.len() > 20 { ", ..." } else { "" }
-        )));
-    };
-    net.probes.push(Probe { population, kind, neurons: range, span: Span::NONE });
-    Ok(())
-}
-
 /// Reads, lowers and validates the input file; `spike_input` feeds a NIR graph's Input nodes and `probes` adds
 /// `--probe` recordings.
 pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> Result<Loaded, Failure> {
@@ -241,7 +208,7 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
         None => {}
     }
     for p in probes {
-        add_probe(&mut loaded.network, p)?;
+        loaded.probe(p).map_err(|e| user(format!("--probe {e}")))?;
     }
     loaded.valid().map_err(|e| Failure::User(e.0))?;
     Ok(loaded)

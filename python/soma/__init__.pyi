@@ -69,6 +69,9 @@ class Result:
     @property
     def spikes(self) -> dict[str, Any]:
         """Equal-length arrays time_s, population (index into populations) and neuron."""
+    @property
+    def traces(self) -> dict[str, Any]:
+        """simulate's probes: {probe: steps x neurons array of V}, and "<probe> neurons" with their indices."""
     def to_json(self) -> str: ...
     def _repr_html_(self) -> str: ...
 
@@ -96,8 +99,14 @@ def run(
 ) -> Result:
     """Runs an image (or a network, compiled for `target` first) for `duration` (default 1 s)."""
 
-def simulate(network: Network, duration: Optional[Time] = None, seed: int = 1, inputs: Optional[Inputs] = None) -> Result:
-    """The float reference simulator alone."""
+def simulate(
+    network: Network,
+    duration: Optional[Time] = None,
+    seed: int = 1,
+    inputs: Optional[Inputs] = None,
+    probes: Optional[Sequence[str]] = None,
+) -> Result:
+    """The float reference simulator alone; probes ("exc[0..10]:v", "inh:spikes") record into Result.traces."""
 
 def compare(
     network: Network, targets: Sequence[str] = ..., duration: Time = "100 ms", seed: int = 1

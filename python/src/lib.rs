@@ -155,6 +155,8 @@ struct Result {
     spikes: Vec<(u32, u32, u32)>,
     population_names: Vec<String>,
     dt: f64,
+    /// Membrane traces of a reference simulation's probes: `(probe, neurons, steps x neurons values)`.
+    traces: Vec<(String, Vec<u32>, Vec<f64>)>,
 }
 
 #[pymethods]
@@ -202,6 +204,24 @@ impl Result {
                 d.set_item("population", pops)?;
                 d.set_item("neuron", neurons)?;
             }
+        }
+        Ok(d)
+    }
+
+    /// Membrane potentials of the probes `simulate` was given: `{probe: array of steps x neurons}` (V), with the
+    /// neurons' indices under `"<probe> neurons"`; numpy arrays when numpy is installed, lists of rows otherwise.
+    #[getter]
+    fn traces<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let np = py.import("numpy").ok();
+        for (label, neurons, values) in &self.traces {
+            let width = neurons.len().max(1);
+            let rows: Vec<Vec<f64>> = values.chunks(width).map(<[f64]>::to_vec).collect();
+            match &np {
+                Some(np) => d.set_item(label, np.call_method1("asarray", (rows, "float64"))?)?,
+                None => d.set_item(label, rows)?,
+            }
+            d.set_item(format!("{label} neurons"), neurons.clone())?;
         }
         Ok(d)
     }
@@ -493,6 +513,7 @@ fn run(
         spikes: run.spikes,
         population_names: run.populations,
         dt: run.dt,
+        traces: Vec::new(),
     })
 }
 
@@ -511,18 +532,28 @@ impl soma_isa::report::Report for Mapping<'_> {
     }
 }
 
-/// Runs `network` in the float reference simulator (f64, exact integration of linear dynamics) for `duration`.
+/// Runs `network` in the float reference simulator (f64, exact integration of linear dynamics) for `duration`;
+/// `probes` (`"exc[0..10]:v"`, `"inh:spikes"`) record membrane traces into `Result.traces`.
 #[pyfunction]
-#[pyo3(signature = (network, duration=None, seed=1, inputs=None))]
+#[pyo3(signature = (network, duration=None, seed=1, inputs=None, probes=None))]
 fn simulate(
     py: Python<'_>,
     network: &Network,
     duration: Option<&Bound<'_, PyAny>>,
     seed: u64,
     inputs: Option<&Bound<'_, PyAny>>,
+    probes: Option<Vec<String>>,
 ) -> PyResult<Result> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
-    let fed = fed(network, inputs)?;
+    let mut fed = fed(network, inputs)?;
+    let probes = probes.unwrap_or_default();
+    if !probes.is_empty() {
+        let mut probed = fed.take().map_or_else(|| network.loaded.clone(), |n| n.loaded);
+        for p in &probes {
+            probed.probe(p).map_err(|e| NetworkError::new_err(format!("probe {e}")))?;
+        }
+        fed = Some(Network { loaded: probed });
+    }
     let network = fed.as_ref().unwrap_or(network);
     let inst = instance_of(network, seed)?;
     let steps = engine::steps(duration_s, inst.dt).map_err(|e| RunError::new_err(e.to_string()))?;
@@ -549,6 +580,23 @@ fn simulate(
         spikes: all_spikes(&result),
         population_names: population_names(&inst),
         dt: inst.dt,
+        traces: {
+            // The V probes in the order the simulator keeps their traces: the file's own (named by population),
+            // then the ones asked for here (named as asked).
+            let net = &network.loaded.network;
+            let mut labels: Vec<String> = net
+                .probes
+                .iter()
+                .filter(|(_, p)| p.kind == soma_compiler::ir::ProbeKind::V)
+                .map(|(_, p)| format!("{}:v", net.populations[p.population].name))
+                .collect();
+            let asked = probes.iter().filter(|p| p.trim_end().ends_with(":v")).count();
+            let file = labels.len() - asked;
+            for (label, spec) in labels[file..].iter_mut().zip(probes.iter().filter(|p| p.trim_end().ends_with(":v"))) {
+                *label = spec.clone();
+            }
+            labels.into_iter().zip(result.traces).map(|(l, t)| (l, t.neurons, t.values)).collect()
+        },
     })
 }
 

@@ -142,3 +142,18 @@ def test_ctrl_c_interrupts_a_long_run(call):
         call(net)
     timer.join()
     assert time.monotonic() - start < 30, "the run stopped soon after the signal"
+
+
+def test_probes_give_membrane_traces_like_the_cli(tmp_path):
+    net = soma.load(CUBA)
+    result = soma.simulate(net, duration="20 ms", probes=["exc[0..3]:v"])
+    trace = result.traces["exc[0..3]:v"]
+    assert trace.shape == (200, 3) and list(result.traces["exc[0..3]:v neurons"]) == [0, 1, 2]
+    out = tmp_path / "v.csv"
+    subprocess.run([SOMA, "simulate", CUBA, "--duration", "20ms", "--probe", "exc[0..3]:v", "--trace", str(out), "-q"],
+                   check=True, cwd=ROOT, capture_output=True)
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    cli = numpy.array([float(r[3]) for r in rows]).reshape(200, 3)
+    assert numpy.array_equal(trace, cli)
+    with pytest.raises(soma.NetworkError, match="no population `nope`"):
+        soma.simulate(net, duration="1 ms", probes=["nope:v"])

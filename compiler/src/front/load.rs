@@ -7,7 +7,7 @@ use crate::diag::{Diagnostic, Span, render};
 use crate::front::edges::{self, EdgeOptions};
 use crate::front::nir;
 use crate::front::snn::{self, Overrides};
-use crate::ir::{Handle, Network, Source, SourceKind};
+use crate::ir::{Handle, Network, Node, Probe, ProbeKind, Source, SourceKind};
 use crate::valid::{Valid, validate};
 
 /// The input formats.
@@ -150,6 +150,40 @@ impl Loaded {
     /// The channels of the graph's Input nodes (0 for networks without them).
     pub fn input_channels(&self) -> usize {
         self.inputs.iter().map(|&h| self.network.sources[h].size).sum()
+    }
+
+    /// Records a population as `spec` says: `NAME:v` (membrane potential), `NAME[a..b]:v` (neurons a..b) or
+    /// `NAME:spikes`; the error names the spec and what was expected.
+    pub fn probe(&mut self, spec: &str) -> Result<(), LoadError> {
+        let net = &mut self.network;
+        let bad =
+            || LoadError(format!("{spec}: expected POPULATION:v or POPULATION:spikes, optionally POPULATION[a..b]:v"));
+        let (target, kind) = spec.rsplit_once(':').ok_or_else(bad)?;
+        let kind = match kind.trim() {
+            "v" => ProbeKind::V,
+            "spikes" => ProbeKind::Spikes,
+            _ => return Err(bad()),
+        };
+        let (name, range) = match target.split_once('[') {
+            Some((n, r)) => {
+                let r = r.strip_suffix(']').ok_or_else(bad)?;
+                let (a, b) = r.split_once("..").ok_or_else(bad)?;
+                let a: usize = a.trim().parse().map_err(|_| bad())?;
+                let b: usize = b.trim().parse().map_err(|_| bad())?;
+                (n.trim(), Some(a..b))
+            }
+            None => (target.trim(), None),
+        };
+        let Some(Node::Population(population)) = net.lookup(name) else {
+            let names: Vec<&str> = net.populations.iter().map(|(_, p)| p.name.as_str()).take(20).collect();
+            return Err(LoadError(format!(
+                "{spec}: no population `{name}` (populations: {}{})",
+                names.join(", "),
+                if net.populations.len() > 20 { ", ..." } else { "" }
+            )));
+        };
+        net.probes.push(Probe { population, kind, neurons: range, span: Span::NONE });
+        Ok(())
     }
 
     /// Feeds the graph's Input nodes with `input`.
