@@ -19,6 +19,7 @@ use soma_compiler::front::snn::{self, Overrides};
 use soma_compiler::instantiate::instantiate;
 use soma_isa::codec::AnyArtifact;
 use soma_isa::instance::Instance;
+use soma_isa::report::Report;
 use soma_isa::units::Dim;
 use soma_runtime::engine::{self, Job};
 use soma_runtime::reference::{RunOptions, Simulator};
@@ -101,8 +102,8 @@ impl Network {
 struct Image {
     artifact: Box<dyn AnyArtifact>,
     target: Target,
-    mapping_json: String,
-    mapping_text: String,
+    /// The backend's mapping report, where there is one.
+    mapping: Option<Box<dyn Report>>,
     /// The instance it was compiled from, where known (the reference comparison).
     instance: Option<Instance>,
     name: String,
@@ -126,13 +127,13 @@ impl Image {
     /// bytes of a family whose runs do not carry one.
     #[getter]
     fn mapping<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.mapping_json)
+        json(py, &self.mapping.as_ref().map_or_else(|| "null".to_string(), |m| m.json().to_string()))
     }
 
     /// The mapping report as text.
     #[getter]
-    fn text(&self) -> &str {
-        &self.mapping_text
+    fn text(&self) -> String {
+        self.mapping.as_ref().map_or_else(String::new, |m| m.text())
     }
 
     /// The encoded image (what `soma compile -o` writes).
@@ -149,9 +150,9 @@ impl Image {
 /// What a run produced: the report, the headline figures, the spikes.
 #[pyclass(module = "soma", frozen)]
 struct Result {
-    report_json: String,
+    /// The family's report (JSON and text made when asked for).
+    report: Box<dyn Report>,
     figures_json: String,
-    text: String,
     spikes: Vec<(u32, u32, u32)>,
     population_names: Vec<String>,
     dt: f64,
@@ -164,7 +165,7 @@ impl Result {
     /// The run's report as a dict (what `soma run --json` prints): rates, the energy ledger, counters, fidelity.
     #[getter]
     fn report<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        json(py, &self.report_json)
+        json(py, &self.report.json().to_string())
     }
 
     /// The headline figures (`compare` and `sweep`'s columns) as a dict; None for a reference simulation.
@@ -175,8 +176,8 @@ impl Result {
 
     /// The report as text.
     #[getter]
-    fn text(&self) -> &str {
-        &self.text
+    fn text(&self) -> String {
+        self.report.text()
     }
 
     /// Population names, as `spikes["population"]` indexes them.
@@ -227,17 +228,17 @@ impl Result {
     }
 
     /// The report as JSON text.
-    fn to_json(&self) -> &str {
-        &self.report_json
+    fn to_json(&self) -> String {
+        self.report.json().to_string()
     }
 
     fn __repr__(&self) -> String {
-        format!("<soma.Result: {} spikes>\n{}", self.spikes.len(), self.text)
+        format!("<soma.Result: {} spikes>\n{}", self.spikes.len(), self.report.text())
     }
 
     /// The text report as an HTML block (a notebook shows it).
     fn _repr_html_(&self) -> String {
-        let escaped = self.text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+        let escaped = self.report.text().replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
         format!("<pre>{escaped}</pre>")
     }
 }
@@ -418,8 +419,7 @@ fn compile_image(
         .detach(|| backend.compile(&inst, &target, boards))
         .map_err(|e| CompileError::new_err(format!("{}: {e}", network.loaded.name)))?;
     Ok(Image {
-        mapping_json: compiled.mapping.json().to_string(),
-        mapping_text: compiled.mapping.text(),
+        mapping: Some(compiled.mapping),
         artifact: compiled.artifact,
         target,
         instance: Some(inst),
@@ -438,14 +438,7 @@ fn read_image(data: &[u8], target: Option<&str>) -> PyResult<Image> {
         engine::target_of(&*artifact, target, engine.family()).map_err(|e| RunError::new_err(e.to_string()))?;
     let backend = backend::for_target(&target).map_err(|e| CompileError::new_err(e.to_string()))?;
     let mapping = backend.mapping_of(&*artifact, &target).map_err(|e| CompileError::new_err(e.to_string()))?;
-    Ok(Image {
-        mapping_json: mapping.as_ref().map_or_else(|| "null".to_string(), |m| m.json().to_string()),
-        mapping_text: mapping.as_ref().map_or_else(String::new, |m| m.text()),
-        artifact,
-        target,
-        instance: None,
-        name: "<image>".into(),
-    })
+    Ok(Image { mapping, artifact, target, instance: None, name: "<image>".into() })
 }
 
 /// Runs `image` (or a network, compiled first for `target` on the smallest machine it fits) for `duration` (s, or
@@ -486,7 +479,6 @@ fn run(
         return Err(RunError::new_err("compare_reference needs the network: run the soma.Network, not an image"));
     }
     let steps = engine::steps(duration_s, image.artifact.dt()).map_err(|e| RunError::new_err(e.to_string()))?;
-    let mapping_report = Mapping { json: &image.mapping_json, text: &image.mapping_text };
     let (run, signal) = interruptible(py, |progress, stop| {
         engine.run(&Job {
             artifact: &*image.artifact,
@@ -496,7 +488,7 @@ fn run(
             steps,
             instance,
             compare: compare_reference,
-            mapping: Some(&mapping_report),
+            mapping: image.mapping.as_deref(),
             devices: None,
             progress,
             stop: Some(stop),
@@ -507,9 +499,8 @@ fn run(
     }
     let run = run.map_err(|e| RunError::new_err(e.to_string()))?;
     Ok(Result {
-        report_json: run.report.json().to_string(),
+        report: run.report,
         figures_json: serde_json::to_string(&run.figures).map_err(|e| RunError::new_err(e.to_string()))?,
-        text: run.report.text(),
         spikes: run.spikes,
         population_names: run.populations,
         dt: run.dt,
@@ -517,18 +508,18 @@ fn run(
     })
 }
 
-/// A mapping report handed back to an engine as the backend gave it (JSON text and text).
-struct Mapping<'a> {
-    json: &'a str,
-    text: &'a str,
+/// A report made here (a reference simulation's): its JSON and text.
+struct Plain {
+    json: soma_isa::report::Json,
+    text: String,
 }
 
-impl soma_isa::report::Report for Mapping<'_> {
+impl Report for Plain {
     fn json(&self) -> soma_isa::report::Json {
-        serde_json::from_str(self.json).unwrap_or(soma_isa::report::Json::Null)
+        self.json.clone()
     }
     fn text(&self) -> String {
-        self.text.to_string()
+        self.text.clone()
     }
 }
 
@@ -574,9 +565,8 @@ fn simulate(
     let text =
         soma_runtime::report::rate_table(rates.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
     Ok(Result {
-        report_json: report.to_string(),
+        report: Box::new(Plain { json: report, text }),
         figures_json: "null".into(),
-        text,
         spikes: all_spikes(&result),
         population_names: population_names(&inst),
         dt: inst.dt,
