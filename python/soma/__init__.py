@@ -29,6 +29,7 @@ from ._soma import (  # noqa: F401
     read_image,
     run,
     simulate,
+    sweep,
     targets,
 )
 from ._soma import load as _load

@@ -96,8 +96,24 @@ def run(
     seed: int = 1,
     compare_reference: bool = False,
     inputs: Optional[Inputs] = None,
+    nonideal: Optional[str] = None,
+    read_after: Optional[Time] = None,
+    device_random: Optional[Sequence[str]] = None,
+    adc_range: Optional[float] = None,
 ) -> Result:
-    """Runs an image (or a network, compiled for `target` first) for `duration` (default 1 s)."""
+    """Runs an image (or a network, compiled for `target` first) for `duration` (default 1 s). Crossbar targets
+    take the device models of `soma run`: nonideal ("all", or program_noise,read_noise,stuck,drift), read_after,
+    device_random (projections) and adc_range."""
+
+def sweep(
+    network: Network,
+    vary: Mapping[str, Sequence[float]],
+    target: str = "spinnaker1",
+    duration: Optional[Time] = None,
+    seed: int = 1,
+) -> list[dict[str, Any]]:
+    """Every combination of `vary` applied to the target's constants, run next to the reference (default 100 ms):
+    one dict per point, its settings beside the headline figures."""
 
 def simulate(
     network: Network,

@@ -21,7 +21,7 @@ use soma_isa::codec::AnyArtifact;
 use soma_isa::instance::Instance;
 use soma_isa::report::Report;
 use soma_isa::units::Dim;
-use soma_runtime::engine::{self, Job};
+use soma_runtime::engine::{self, Devices, Job};
 use soma_runtime::reference::{RunOptions, Simulator};
 use soma_runtime::report::{all_spikes, population_names};
 use soma_targets::Target;
@@ -445,7 +445,11 @@ fn read_image(data: &[u8], target: Option<&str>) -> PyResult<Image> {
 /// text with a unit); with `compare_reference`, also the float reference on the same network and seed. `inputs`
 /// feeds a NIR graph's Input nodes (see `fed`: "poisson:RATE", a steps x channels count array, or a dict).
 #[pyfunction]
-#[pyo3(signature = (image, target="spinnaker1", duration=None, seed=1, compare_reference=false, inputs=None))]
+#[pyo3(signature = (
+    image, target="spinnaker1", duration=None, seed=1, compare_reference=false, inputs=None,
+    nonideal=None, read_after=None, device_random=None, adc_range=None
+))]
+#[allow(clippy::too_many_arguments)] // Python keyword arguments, as `soma run` has flags
 fn run(
     py: Python<'_>,
     image: &Bound<'_, PyAny>,
@@ -454,8 +458,23 @@ fn run(
     seed: u64,
     compare_reference: bool,
     inputs: Option<&Bound<'_, PyAny>>,
+    nonideal: Option<&str>,
+    read_after: Option<&Bound<'_, PyAny>>,
+    device_random: Option<Vec<String>>,
+    adc_range: Option<f64>,
 ) -> PyResult<Result> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
+    let devices = (nonideal.is_some() || read_after.is_some() || device_random.is_some() || adc_range.is_some())
+        .then(|| -> PyResult<Devices> {
+            let ideal = Devices::default();
+            Ok(Devices {
+                nonideal: nonideal.map_or(ideal.nonideal, str::to_string),
+                read_after_s: read_after.map(|t| seconds(t, "read_after")).transpose()?.unwrap_or(ideal.read_after_s),
+                device_random: device_random.unwrap_or_default(),
+                adc_range: adc_range.unwrap_or(ideal.adc_range),
+            })
+        })
+        .transpose()?;
     let compiled;
     let image: &Image = match image.cast::<Network>() {
         Ok(net) => {
@@ -473,7 +492,19 @@ fn run(
             image.cast::<Image>().map_err(|_| RunError::new_err("run takes a soma.Network or a soma.Image"))?.get()
         }
     };
+    run_image(py, image, duration_s, compare_reference, devices.as_ref())
+}
+
+/// Runs `image` for `duration_s` through its family's engine, interruptible.
+fn run_image(
+    py: Python<'_>,
+    image: &Image,
+    duration_s: f64,
+    compare_reference: bool,
+    devices: Option<&Devices>,
+) -> PyResult<Result> {
     let engine = engine::for_target(&image.target).map_err(|e| RunError::new_err(e.to_string()))?;
+    engine::check_devices(engine, devices, &image.target).map_err(|e| RunError::new_err(e.to_string()))?;
     let instance = image.instance.as_ref().or_else(|| engine.network(&*image.artifact));
     if compare_reference && instance.is_none() {
         return Err(RunError::new_err("compare_reference needs the network: run the soma.Network, not an image"));
@@ -489,7 +520,7 @@ fn run(
             instance,
             compare: compare_reference,
             mapping: image.mapping.as_deref(),
-            devices: None,
+            devices,
             progress,
             stop: Some(stop),
         })
@@ -590,6 +621,56 @@ fn simulate(
     })
 }
 
+/// A design-space sweep over `target`'s constants: every combination of `vary` (`{"neurons_per_core": [64, 128],
+/// "machine.clock_hz": [1e8, 2e8]}`, in the dict's order) compiled and run for `duration` next to the float
+/// reference; one dict per point, its settings beside the headline figures (rows for a DataFrame). Points are not
+/// cached: `soma sweep` keeps them in a folder.
+#[pyfunction]
+#[pyo3(signature = (network, vary, target="spinnaker1", duration=None, seed=1))]
+fn sweep<'py>(
+    py: Python<'py>,
+    network: &Network,
+    vary: &Bound<'py, PyDict>,
+    target: &str,
+    duration: Option<&Bound<'py, PyAny>>,
+    seed: u64,
+) -> PyResult<Bound<'py, PyList>> {
+    let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(0.1);
+    let mut axes: Vec<(String, Vec<f64>)> = Vec::new();
+    for (k, v) in vary.iter() {
+        let values: Vec<f64> = v.extract()?;
+        if values.is_empty() {
+            return Err(TargetError::new_err(format!("vary {}: no values", k.str()?)));
+        }
+        axes.push((k.extract()?, values));
+    }
+    let mut points: Vec<Vec<(String, f64)>> = vec![Vec::new()];
+    for (key, values) in &axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| values.iter().map(move |&v| p.iter().cloned().chain([(key.clone(), v)]).collect()))
+            .collect();
+    }
+    let rows = PyList::empty(py);
+    for settings in points {
+        let t = soma_targets::with_overrides(target, &settings).map_err(|e| TargetError::new_err(e.to_string()))?;
+        let backend = backend::for_target(&t).map_err(|e| CompileError::new_err(e.to_string()))?;
+        let boards = backend.sized_in_boards().then_some(Boards::Smallest);
+        let image = compile_image(py, network, t, backend, boards, seed)?;
+        let result = run_image(py, &image, duration_s, true, None)?;
+        let row = PyDict::new(py);
+        for (key, value) in &settings {
+            row.set_item(key, value)?;
+        }
+        row.set_item("target", &image.target.name)?;
+        for (k, v) in json(py, &result.figures_json)?.cast::<PyDict>()?.iter() {
+            row.set_item(k, v)?;
+        }
+        rows.append(row)?;
+    }
+    Ok(rows)
+}
+
 /// The target presets: name, family and description of each.
 #[pyfunction]
 fn targets<'py>(py: Python<'py>) -> PyResult<Bound<'py, PyList>> {
@@ -622,6 +703,7 @@ fn _soma(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(read_image, m)?)?;
     m.add_function(wrap_pyfunction!(run, m)?)?;
     m.add_function(wrap_pyfunction!(simulate, m)?)?;
+    m.add_function(wrap_pyfunction!(sweep, m)?)?;
     m.add_function(wrap_pyfunction!(targets, m)?)?;
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     Ok(())

@@ -157,3 +157,30 @@ def test_probes_give_membrane_traces_like_the_cli(tmp_path):
     assert numpy.array_equal(trace, cli)
     with pytest.raises(soma.NetworkError, match="no population `nope`"):
         soma.simulate(net, duration="1 ms", probes=["nope:v"])
+
+
+def test_device_non_idealities_are_the_command_lines():
+    net = soma.load(CUBA)
+    result = soma.run(net, target="reram_128", duration="50 ms", nonideal="all", read_after="1 s", adc_range=0.5)
+    cli = cli_json("run", CUBA, "--target", "reram_128", "--duration", "50ms", "--nonideal", "all", "--read-after", "1s",
+                   "--adc-range", "0.5")
+    assert result.report["energy_j"] == cli["energy_j"] and result.report["nonideal"] == cli["nonideal"]
+    assert [p["spikes"] for p in result.report["populations"]] == [p["spikes"] for p in cli["populations"]]
+    with pytest.raises(soma.RunError, match="model resistive devices; spinnaker1 is a spinnaker target"):
+        soma.run(net, target="spinnaker1", duration="1 ms", nonideal="all")
+    with pytest.raises(soma.RunError, match="no projection `nope`"):
+        soma.run(net, target="reram_128", duration="1 ms", device_random=["nope"])
+
+
+def test_a_sweep_gives_the_command_lines_points(tmp_path):
+    rows = soma.sweep(soma.load(CUBA), {"neurons_per_core": [64, 128]}, duration="20 ms")
+    subprocess.run([SOMA, "sweep", CUBA, "--vary", "neurons_per_core=64,128", "--duration", "20ms", "--out",
+                    str(tmp_path), "-q"], check=True, cwd=ROOT, capture_output=True)
+    lines = (tmp_path / "sweep.csv").read_text().splitlines()
+    header = lines[0].split(",")
+    cli = [dict(zip(header, line.split(","))) for line in lines[1:]]
+    assert [r["neurons_per_core"] for r in rows] == [64.0, 128.0]
+    assert [r["energy_j"] for r in rows] == [float(c["energy_j"]) for c in cli]
+    assert [r["size"] for r in rows] == [int(c["cores"]) for c in cli]
+    with pytest.raises(soma.TargetError, match="no constant `nope`"):
+        soma.sweep(soma.load(CUBA), {"nope": [1]}, duration="1 ms")
