@@ -153,15 +153,24 @@ pub fn raster(duration: f64, groups: &[(String, u32)], dots: &[(f64, u32)]) -> S
     s + "</svg>"
 }
 
-/// A scatter plot of points `(x, y, label)` with the Pareto-optimal ones (lowest x and y) highlighted.
-pub fn pareto(points: &[(f64, f64, String)], x_label: &str, y_label: &str) -> String {
+/// How a design point is drawn.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Mark {
+    /// The recommended point (green).
+    Recommended,
+    /// On the Pareto front of the feasible points (red).
+    Optimal,
+    /// Feasible, dominated (blue).
+    Feasible,
+    /// Outside a limit (grey).
+    Infeasible,
+}
+
+/// A scatter plot of points `(x, y, label)`, each drawn as its [`Mark`] says (the recommended point, the Pareto
+/// front of the feasible points, the other feasible points, the infeasible ones).
+pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x_label: &str, y_label: &str) -> String {
     let (w, h, pad) = (560.0, 360.0, 60.0);
     let (xmax, ymax) = points.iter().fold((f64::MIN_POSITIVE, f64::MIN_POSITIVE), |m, p| (m.0.max(p.0), m.1.max(p.1)));
-    let optimal = |i: usize| {
-        !points.iter().enumerate().any(|(j, q)| {
-            j != i && q.0 <= points[i].0 && q.1 <= points[i].1 && (q.0 < points[i].0 || q.1 < points[i].1)
-        })
-    };
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\">");
     let _ = write!(
         s,
@@ -179,7 +188,12 @@ pub fn pareto(points: &[(f64, f64, String)], x_label: &str, y_label: &str) -> St
     for (i, (x, y, label)) in points.iter().enumerate() {
         let px = pad + (w - pad - 10.0) * x / xmax;
         let py = (h - pad) - (h - pad - 10.0) * y / ymax;
-        let (r, fill) = if optimal(i) { (6.0, "#c0504d") } else { (4.0, "#4f81bd") };
+        let (r, fill) = match marks.get(i).copied().unwrap_or(Mark::Feasible) {
+            Mark::Recommended => (8.0, "#2e7d32"),
+            Mark::Optimal => (6.0, "#c0504d"),
+            Mark::Feasible => (4.0, "#4f81bd"),
+            Mark::Infeasible => (4.0, "#bbbbbb"),
+        };
         let _ = write!(
             s,
             "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{}: {x:.4e}, {y:.4e}</title></circle>",

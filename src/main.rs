@@ -205,6 +205,14 @@ struct SweepArgs {
     /// Seed of the network's random draws.
     #[arg(long, default_value_t = 1)]
     seed: u64,
+    /// The figure the recommended point minimises: energy_j, wall_plug_energy_j, energy_per_synaptic_event_j,
+    /// step_latency_s, rate_error, size, overruns or dropped_packets.
+    #[arg(long, default_value = "energy_j", value_name = "FIGURE")]
+    minimize: String,
+    /// An upper limit a point must meet to be feasible, e.g. --max rate_error=5% or --max step_latency_s=1e-4
+    /// (repeatable; the same figures as --minimize). Infeasible points are marked and never recommended.
+    #[arg(long = "max", value_name = "FIGURE=VALUE")]
+    limits: Vec<String>,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,

@@ -11,10 +11,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{FigureRun, Figures, figures};
-use crate::html::{esc, page, pareto, table};
+use crate::html::{Mark, esc, page, pareto, table};
 use crate::output::write_atomic;
 use crate::{Failure, SweepArgs};
 use soma_isa::codec::fnv1a;
+use soma_runtime::design::{self, Figure, Limit};
 
 /// One design point's results.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -89,6 +90,37 @@ fn stored(file: &Path, key: &str, settings: &[(String, f64)]) -> Option<Result<P
     Some(point.figures.check().map(|()| point).map_err(|e| format!("{}: {e}", file.display())))
 }
 
+/// The objective (`--minimize`) and the limits (`--max FIGURE=VALUE`, a number or a percentage).
+fn objectives(args: &SweepArgs) -> Result<(Figure, Vec<Limit>), Failure> {
+    let names = || Figure::ALL.iter().map(|(n, _)| *n).collect::<Vec<_>>().join(", ");
+    let figure = |flag: &str, name: &str| {
+        Figure::by_name(name.trim())
+            .ok_or_else(|| Failure::User(format!("error: {flag} {name}: not a figure; the figures are {}\n", names())))
+    };
+    let objective = figure("--minimize", &args.minimize)?;
+    let limits = args
+        .limits
+        .iter()
+        .map(|spec| {
+            let (name, value) = spec.split_once('=').ok_or_else(|| {
+                Failure::User(format!("error: --max {spec}: expected FIGURE=VALUE, e.g. rate_error=5%\n"))
+            })?;
+            let value = value.trim();
+            let max = match value.strip_suffix('%') {
+                Some(p) => p.trim().parse::<f64>().map(|x| x / 100.0),
+                None => value.parse::<f64>(),
+            }
+            .ok()
+            .filter(|x| x.is_finite())
+            .ok_or_else(|| {
+                Failure::User(format!("error: --max {spec}: `{value}` is not a number or a percentage\n"))
+            })?;
+            Ok(Limit { figure: figure("--max", name)?, max })
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    Ok((objective, limits))
+}
+
 /// Runs the command.
 pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     crate::output::check_outputs(
@@ -96,6 +128,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         &[("--out", Some(args.out.as_path()), crate::output::Output::Folder)],
     )?;
     let duration = crate::load::time("--duration", &args.duration, false)?;
+    let (objective, limits) = objectives(args)?;
     let axes: Vec<(String, Vec<f64>)> = args.vary.iter().map(|v| axis(v)).collect::<Result<_, _>>()?;
     if axes.is_empty() {
         return Err(Failure::User("error: give at least one --vary KEY=V1,V2,...\n".into()));
@@ -155,41 +188,75 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let keys: Vec<&str> = axes.iter().map(|a| a.0.as_str()).collect();
     // SpiNNaker's machine columns stay empty for other families; the size column counts the family's unit.
     let unit = results.first().map_or("cores", |p| p.figures.size_unit.as_str());
+    let figures: Vec<Figures> = results.iter().map(|p| p.figures.clone()).collect();
+    let feasible: Vec<bool> = figures.iter().map(|f| design::feasible(f, &limits)).collect();
+    let recommended = design::recommend(&figures, objective, &limits);
     let mut csv = format!(
         "{},{unit},chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error,\
-         wall_plug_energy_j,ring_buffer_saturations\n",
+         wall_plug_energy_j,ring_buffer_saturations,feasible\n",
         keys.join(",")
     );
-    for p in &results {
+    for (p, &ok) in results.iter().zip(&feasible) {
         let f = &p.figures;
         let values: Vec<String> = p.settings.iter().map(|s| s.1.to_string()).collect();
         let [chips, overruns, dropped, saturations] = f.machine.map_or(Default::default(), |m| {
             [m.chips, m.overruns, m.dropped_packets, m.ring_buffer_saturations].map(|x| x.to_string())
         });
         csv += &format!(
-            "{},{},{chips},{},{},{},{overruns},{dropped},{},{},{saturations}\n",
+            "{},{},{chips},{},{},{},{overruns},{dropped},{},{},{saturations},{}\n",
             values.join(","),
             f.size,
             f.energy_j,
             f.energy_per_synaptic_event_j,
             f.step_latency_s,
             f.rate_error,
-            f.wall_plug_energy_j
+            f.wall_plug_energy_j,
+            u8::from(ok)
         );
     }
     write_atomic(&args.out.join("sweep.csv"), |w: &mut dyn Write| w.write_all(csv.as_bytes()))
         .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
     let label = |p: &Point| p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
+    let xy: Vec<(f64, f64)> = figures.iter().map(|f| (f.step_latency_s, f.energy_j)).collect();
+    let front = design::pareto_front(&xy, &feasible);
+    let marks: Vec<Mark> = (0..results.len())
+        .map(|i| match (Some(i) == recommended, front[i], feasible[i]) {
+            (true, _, _) => Mark::Recommended,
+            (_, true, _) => Mark::Optimal,
+            (_, _, true) => Mark::Feasible,
+            _ => Mark::Infeasible,
+        })
+        .collect();
+    let limits_text = if limits.is_empty() {
+        "no limits".to_string()
+    } else {
+        limits.iter().map(|l| format!("{} <= {}", l.figure.name(), l.max)).collect::<Vec<_>>().join(", ")
+    };
+    let verdict = match recommended {
+        Some(i) => format!(
+            "recommended (least {} with {limits_text}): {} ({} = {:.4e})",
+            objective.name(),
+            label(&results[i]),
+            objective.name(),
+            objective.of(&results[i].figures)
+        ),
+        None => format!("no point meets the limits ({limits_text})"),
+    };
     let html = page(
         &format!("soma sweep: {} on {}", args.input.file.display(), args.target),
         &[
             format!(
-                "<p>{} points of {} s each. Red: Pareto-optimal (no other point has both lower energy and lower step latency).</p>",
+                "<p>{} points of {} s each; {} of them feasible ({limits_text}). Green: the {}. Red: Pareto-optimal \
+                 among the feasible points (no other feasible point has both lower energy and lower step latency). \
+                 Grey: infeasible.</p>",
                 results.len(),
-                duration
+                duration,
+                feasible.iter().filter(|&&f| f).count(),
+                esc(&verdict)
             ),
             pareto(
                 &results.iter().map(|p| (p.figures.step_latency_s, p.figures.energy_j, label(p))).collect::<Vec<_>>(),
+                &marks,
                 "step latency (s)",
                 "energy (J)",
             ),
@@ -203,10 +270,12 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                     "overruns",
                     "dropped",
                     "rate error",
+                    "feasible",
                 ],
                 &results
                     .iter()
-                    .map(|p| {
+                    .enumerate()
+                    .map(|(i, p)| {
                         let f = &p.figures;
                         let (overruns, dropped) = f.machine.map_or(("-".into(), "-".into()), |m| {
                             (m.overruns.to_string(), m.dropped_packets.to_string())
@@ -220,6 +289,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                             overruns,
                             dropped,
                             format!("{:.2}%", f.rate_error * 100.0),
+                            if feasible[i] { "yes" } else { "no" }.to_string(),
                         ]
                     })
                     .collect::<Vec<_>>(),
@@ -233,6 +303,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     for why in refused.into_inner().unwrap_or_default() {
         eprintln!("recomputed: {why}");
     }
+    eprintln!("{verdict}");
     eprintln!(
         "{} points: {} computed, {} reused from {}",
         results.len(),

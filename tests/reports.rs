@@ -220,3 +220,35 @@ fn compare_puts_targets_side_by_side() {
     assert_eq!(o.status.code(), Some(1));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_constrained_sweep_never_recommends_an_infeasible_point() {
+    let dir = temp_dir("sweep-limits");
+    let out = dir.join("sweep");
+    let args = ["sweep", "examples/xor_sfq.snn", "--target", "spinnaker1", "--vary", "ring_buffer_sigma=5,20"];
+    let o = soma(
+        &[&args[..], &["--duration", "50ms", "--max", "rate_error=5%", "--out", out.to_str().expect("path"), "-q"]]
+            .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect(name);
+    let rows: Vec<Vec<f64>> =
+        csv.lines().skip(1).map(|l| l.split(',').map(|x| x.parse().expect("number")).collect()).collect();
+    // The cheaper-or-equal point with sigma 5 loses input (a large rate error): infeasible, not recommended.
+    let (sigma, error, feasible) = (column("ring_buffer_sigma"), column("rate_error"), column("feasible"));
+    for r in &rows {
+        assert_eq!(r[feasible] == 1.0, r[error] <= 0.05, "{r:?}");
+    }
+    assert!(rows.iter().any(|r| r[feasible] == 0.0), "the limit excludes a point: {csv}");
+    let said = stderr(&o);
+    let recommended = said.lines().find(|l| l.starts_with("recommended")).expect("a recommendation");
+    let best = rows.iter().find(|r| r[feasible] == 1.0).expect("a feasible point");
+    assert!(recommended.contains(&format!("ring_buffer_sigma={}", best[sigma])), "{recommended}");
+    let page = std::fs::read_to_string(out.join("sweep.html")).expect("page");
+    assert!(page.contains("#2e7d32") && page.contains("#bbbbbb"), "recommended and infeasible points are drawn");
+    let o = soma(&[&args[..], &["--max", "nope=1", "--out", out.to_str().expect("path"), "-q"]].concat());
+    assert!(!o.status.success() && stderr(&o).contains("not a figure; the figures are energy_j"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

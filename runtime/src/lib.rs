@@ -15,6 +15,7 @@
 //!   merger collisions and switching plus static energy.
 
 pub mod crossbar;
+pub mod design;
 pub mod engine;
 pub mod fidelity;
 pub mod reference;
