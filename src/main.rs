@@ -23,9 +23,11 @@ use clap::{Args, Parser, Subcommand};
 
 /// soma: compile spiking neural networks onto models of neuromorphic chips and emulate them.
 ///
-/// Describe a network once (the .snn text language; NIR and connectome lists follow) and ask what it would
-/// cost, and whether it would still work, on a chip. Today soma reads, checks and simulates networks with its
-/// float reference simulator, the golden model every hardware target is measured against.
+/// Describe a network once (the .snn text language, a NIR graph, or a connectome edge list) and ask what it
+/// would cost, and whether it would still work, on a chip: compile it for a SpiNNaker-style many-core machine, a
+/// resistive crossbar or an SFQ pulse circuit (`soma targets` lists the presets, every constant sourced), run it
+/// there with an energy ledger, and compare it with the float reference simulator, the golden model every target
+/// is measured against. Start with `soma run examples/cuba.snn --compare-reference`.
 #[derive(Parser, Debug)]
 #[command(name = "soma", version, propagate_version = true, max_term_width = 110)]
 struct Cli {
