@@ -111,9 +111,12 @@ def sweep(
     target: str = "spinnaker1",
     duration: Optional[Time] = None,
     seed: int = 1,
+    minimize: str = "energy_j",
+    limits: Optional[Mapping[str, float]] = None,
 ) -> list[dict[str, Any]]:
     """Every combination of `vary` applied to the target's constants, run next to the reference (default 100 ms):
-    one dict per point, its settings beside the headline figures."""
+    one dict per point, its settings beside the headline figures, `feasible` under `limits` ({"rate_error": 0.05})
+    and `recommended` for the feasible point with the least `minimize`."""
 
 def simulate(
     network: Network,

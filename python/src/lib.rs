@@ -21,7 +21,8 @@ use soma_isa::codec::AnyArtifact;
 use soma_isa::instance::Instance;
 use soma_isa::report::Report;
 use soma_isa::units::Dim;
-use soma_runtime::engine::{self, Devices, Job};
+use soma_runtime::design::{self, Figure, Limit};
+use soma_runtime::engine::{self, Devices, Figures, Job};
 use soma_runtime::reference::{RunOptions, Simulator};
 use soma_runtime::report::{all_spikes, population_names};
 use soma_targets::Target;
@@ -623,10 +624,12 @@ fn simulate(
 
 /// A design-space sweep over `target`'s constants: every combination of `vary` (`{"neurons_per_core": [64, 128],
 /// "machine.clock_hz": [1e8, 2e8]}`, in the dict's order) compiled and run for `duration` next to the float
-/// reference; one dict per point, its settings beside the headline figures (rows for a DataFrame). Points are not
-/// cached: `soma sweep` keeps them in a folder.
+/// reference; one dict per point, its settings beside the headline figures (rows for a DataFrame), `feasible`
+/// under `limits` (`{"rate_error": 0.05}`) and `recommended` for the feasible point with the least `minimize`, as
+/// `soma sweep --max ... --minimize ...` decides. Points are not cached: `soma sweep` keeps them in a folder.
 #[pyfunction]
-#[pyo3(signature = (network, vary, target="spinnaker1", duration=None, seed=1))]
+#[pyo3(signature = (network, vary, target="spinnaker1", duration=None, seed=1, minimize="energy_j", limits=None))]
+#[allow(clippy::too_many_arguments)] // Python keyword arguments, as `soma sweep` has flags
 fn sweep<'py>(
     py: Python<'py>,
     network: &Network,
@@ -634,8 +637,22 @@ fn sweep<'py>(
     target: &str,
     duration: Option<&Bound<'py, PyAny>>,
     seed: u64,
+    minimize: &str,
+    limits: Option<std::collections::BTreeMap<String, f64>>,
 ) -> PyResult<Bound<'py, PyList>> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(0.1);
+    let figure = |name: &str| {
+        Figure::by_name(name).ok_or_else(|| {
+            let names: Vec<&str> = Figure::ALL.iter().map(|(n, _)| *n).collect();
+            RunError::new_err(format!("{name}: not a figure; the figures are {}", names.join(", ")))
+        })
+    };
+    let objective = figure(minimize)?;
+    let limits = limits
+        .unwrap_or_default()
+        .iter()
+        .map(|(name, &max)| Ok(Limit { figure: figure(name)?, max }))
+        .collect::<PyResult<Vec<Limit>>>()?;
     let mut axes: Vec<(String, Vec<f64>)> = Vec::new();
     for (k, v) in vary.iter() {
         let values: Vec<f64> = v.extract()?;
@@ -651,21 +668,32 @@ fn sweep<'py>(
             .flat_map(|p| values.iter().map(move |&v| p.iter().cloned().chain([(key.clone(), v)]).collect()))
             .collect();
     }
-    let rows = PyList::empty(py);
+    let mut done: Vec<(Vec<(String, f64)>, String, Figures)> = Vec::new();
     for settings in points {
         let t = soma_targets::with_overrides(target, &settings).map_err(|e| TargetError::new_err(e.to_string()))?;
         let backend = backend::for_target(&t).map_err(|e| CompileError::new_err(e.to_string()))?;
         let boards = backend.sized_in_boards().then_some(Boards::Smallest);
         let image = compile_image(py, network, t, backend, boards, seed)?;
         let result = run_image(py, &image, duration_s, true, None)?;
+        let figures: Figures =
+            serde_json::from_str(&result.figures_json).map_err(|e| RunError::new_err(e.to_string()))?;
+        done.push((settings, image.target.name.clone(), figures));
+    }
+    let all: Vec<Figures> = done.iter().map(|d| d.2.clone()).collect();
+    let recommended = design::recommend(&all, objective, &limits);
+    let rows = PyList::empty(py);
+    for (i, (settings, target, figures)) in done.iter().enumerate() {
         let row = PyDict::new(py);
-        for (key, value) in &settings {
+        for (key, value) in settings {
             row.set_item(key, value)?;
         }
-        row.set_item("target", &image.target.name)?;
-        for (k, v) in json(py, &result.figures_json)?.cast::<PyDict>()?.iter() {
+        row.set_item("target", target)?;
+        let text = serde_json::to_string(figures).map_err(|e| RunError::new_err(e.to_string()))?;
+        for (k, v) in json(py, &text)?.cast::<PyDict>()?.iter() {
             row.set_item(k, v)?;
         }
+        row.set_item("feasible", design::feasible(figures, &limits))?;
+        row.set_item("recommended", recommended == Some(i))?;
         rows.append(row)?;
     }
     Ok(rows)

@@ -184,3 +184,15 @@ def test_a_sweep_gives_the_command_lines_points(tmp_path):
     assert [r["size"] for r in rows] == [int(c["cores"]) for c in cli]
     with pytest.raises(soma.TargetError, match="no constant `nope`"):
         soma.sweep(soma.load(CUBA), {"nope": [1]}, duration="1 ms")
+
+
+def test_a_constrained_sweep_recommends_what_the_cli_recommends(tmp_path):
+    xor = str(ROOT / "examples" / "xor_sfq.snn")
+    rows = soma.sweep(soma.load(xor), {"ring_buffer_sigma": [5, 20]}, duration="50 ms", limits={"rate_error": 0.05})
+    out = subprocess.run([SOMA, "sweep", xor, "--vary", "ring_buffer_sigma=5,20", "--duration", "50ms", "--max",
+                          "rate_error=5%", "--out", str(tmp_path), "-q"], check=True, cwd=ROOT, capture_output=True,
+                         text=True)
+    said = next(line for line in out.stderr.splitlines() if line.startswith("recommended"))
+    best = next(r for r in rows if r["recommended"])
+    assert f"ring_buffer_sigma={best['ring_buffer_sigma']:g}" in said
+    assert [r["feasible"] for r in rows] == [r["rate_error"] <= 0.05 for r in rows]
