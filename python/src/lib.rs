@@ -668,7 +668,9 @@ fn sweep<'py>(
             .flat_map(|p| values.iter().map(move |&v| p.iter().cloned().chain([(key.clone(), v)]).collect()))
             .collect();
     }
-    let mut done: Vec<(Vec<(String, f64)>, String, Figures)> = Vec::new();
+    // Each point: its settings, its target's name, its figures.
+    type Point = (Vec<(String, f64)>, String, Figures);
+    let mut done: Vec<Point> = Vec::new();
     for settings in points {
         let t = soma_targets::with_overrides(target, &settings).map_err(|e| TargetError::new_err(e.to_string()))?;
         let backend = backend::for_target(&t).map_err(|e| CompileError::new_err(e.to_string()))?;
