@@ -79,6 +79,13 @@ pub struct Run {
     pub figures: Figures,
 }
 
+impl Run {
+    /// The run of an image that carries its network `inst` (spikes indexed by its populations, its time step).
+    pub fn of_instance(inst: &Instance, spikes: Spikes, steps: u64, report: Box<dyn Report>, figures: Figures) -> Run {
+        Run { spikes, populations: crate::report::population_names(inst), dt: inst.dt, steps, report, figures }
+    }
+}
+
 /// Why an artifact does not run.
 #[derive(Clone, Debug, Error, PartialEq)]
 pub enum RunError {

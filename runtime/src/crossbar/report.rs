@@ -13,7 +13,7 @@ use soma_targets::crossbar::Crossbar;
 use super::{Ledger, Nonideal, run as emulate};
 use crate::engine::{self, Devices, Job, Run, RunError};
 use crate::reference::RunOptions;
-use crate::report::{PopulationRate, RunSummary, all_spikes, population_names, population_rates, rate_table};
+use crate::report::{PopulationRate, RunSummary, all_spikes, population_rates, rate_table};
 
 /// The report of a crossbar run (the `--json` output).
 #[derive(Clone, Debug, Serialize)]
@@ -175,13 +175,6 @@ impl engine::FamilyEngine for Engine {
             ledger: l.clone(),
             run,
         };
-        Ok(Run {
-            spikes,
-            populations: population_names(inst),
-            dt: inst.dt,
-            steps: out.result.steps,
-            report: Box::new(report),
-            figures,
-        })
+        Ok(Run::of_instance(inst, spikes, out.result.steps, Box::new(report), figures))
     }
 }

@@ -11,7 +11,7 @@ use soma_isa::sfq::SfqImage;
 
 use super::{Ledger, run as simulate};
 use crate::engine::{self, Job, Run, RunError};
-use crate::report::{PopulationRate, RunSummary, all_spikes, population_names, population_rates, rate_table};
+use crate::report::{PopulationRate, RunSummary, all_spikes, population_rates, rate_table};
 
 /// The report of an SFQ run (the `--json` output).
 #[derive(Clone, Debug, Serialize)]
@@ -132,13 +132,6 @@ impl engine::FamilyEngine for Engine {
             ledger: l.clone(),
             run,
         };
-        Ok(Run {
-            spikes,
-            populations: population_names(inst),
-            dt: inst.dt,
-            steps: out.result.steps,
-            report: Box::new(report),
-            figures,
-        })
+        Ok(Run::of_instance(inst, spikes, out.result.steps, Box::new(report), figures))
     }
 }
