@@ -10,25 +10,22 @@ use crate::{Failure, ImportArgs, load};
 
 /// Runs the command.
 pub fn run(args: &ImportArgs) -> Result<(), Failure> {
-    crate::output::check_outputs(
-        &[&args.input.file],
-        &[("-o", Some(args.output.as_path()), crate::output::Output::File)],
-    )?;
+    let output = args.output.as_deref().filter(|p| p.as_os_str() != "-");
+    crate::output::check_outputs(&[&args.input.file], &[("-o", output, crate::output::Output::File)])?;
     let loaded = load::load(&args.input, None, &[])?;
     let header = vec![
         format!("Imported by soma {} from {}.", env!("CARGO_PKG_VERSION"), loaded.name),
         "Every value is in SI base units (s, V, A, F, S) or a pure number.".to_string(),
     ];
     let text = print(&loaded.network, &header);
-    if args.output.as_os_str() == "-" {
-        crate::output::stdout(&text)?;
-        return Ok(());
-    }
-    write_atomic(&args.output, |w: &mut dyn Write| w.write_all(text.as_bytes()))
+    let Some(output) = output else {
+        return crate::output::stdout(&text);
+    };
+    write_atomic(output, |w: &mut dyn Write| w.write_all(text.as_bytes()))
         .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
     eprintln!(
         "wrote {} ({} populations, {} projections)",
-        args.output.display(),
+        output.display(),
         loaded.network.populations.len(),
         loaded.network.projections.len()
     );

@@ -52,7 +52,8 @@ enum Command {
     Simulate(SimulateArgs),
     /// Import a .nir graph or a .csv connectome and write it as .snn text.
     ///
-    /// The text parses back to the same network. Example: soma import net.nir --dt 0.1ms -o net.snn
+    /// The text parses back to the same network; without -o it goes to standard output.
+    /// Example: soma import net.nir --dt 0.1ms -o net.snn
     Import(ImportArgs),
     /// Compile a network for a hardware target and write the binary image.
     ///
@@ -243,8 +244,8 @@ struct CompareArgs {
 
 #[derive(Args, Debug)]
 struct TargetsArgs {
-    /// `show NAME` prints one preset.
-    #[arg(value_name = "show NAME", num_args = 0..=2)]
+    /// `list` (the default) lists the presets; `show NAME` prints one with the source of every constant.
+    #[arg(value_name = "list | show NAME", num_args = 0..=2)]
     words: Vec<String>,
 }
 
@@ -252,9 +253,9 @@ struct TargetsArgs {
 struct ImportArgs {
     #[command(flatten)]
     input: InputArgs,
-    /// Where to write the .snn text (`-` for stdout).
+    /// Where to write the .snn text [default: standard output; `-` says so too].
     #[arg(short, long, value_name = "FILE")]
-    output: PathBuf,
+    output: Option<PathBuf>,
 }
 
 /// Options shared by every command that reads a network file.

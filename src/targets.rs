@@ -1,20 +1,13 @@
-//! `soma targets`: list the presets, or show one with the source of every constant.
+//! `soma targets` (or `soma targets list`): list the presets; `soma targets show NAME`: one with the source of
+//! every constant.
 
 use crate::{Failure, TargetsArgs};
 
 /// Runs the command.
 pub fn run(args: &TargetsArgs) -> Result<(), Failure> {
     match args.words.as_slice() {
-        [] => {
-            crate::output::stdout(&format!("{:<16} description\n", "target"))?;
-            for (name, description) in soma_targets::presets() {
-                crate::output::stdout(&format!("{name:<16} {description}\n"))?;
-            }
-            crate::output::stdout(&format!(
-                "\nShow one with `soma targets show NAME`; compile against a copy with --target my.toml.\n"
-            ))?;
-            Ok(())
-        }
+        [] => list(),
+        [list_word] if list_word == "list" => list(),
         [show, name] if show == "show" => {
             let t = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
             crate::output::stdout(&format!("{} ({} family): {}\n", t.name, t.family_name(), t.description))?;
@@ -25,8 +18,18 @@ pub fn run(args: &TargetsArgs) -> Result<(), Failure> {
             Ok(())
         }
         other => Err(Failure::User(format!(
-            "error: expected `soma targets` or `soma targets show NAME`, got `{}`\n",
+            "error: expected `soma targets`, `soma targets list` or `soma targets show NAME`, got `{}`\n",
             other.join(" ")
         ))),
     }
+}
+
+/// Every preset with its description.
+fn list() -> Result<(), Failure> {
+    let mut text = format!("{:<16} description\n", "target");
+    for (name, description) in soma_targets::presets() {
+        text += &format!("{name:<16} {description}\n");
+    }
+    text += "\nShow one with `soma targets show NAME`; compile against a copy with --target my.toml.\n";
+    crate::output::stdout(&text)
 }

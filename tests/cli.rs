@@ -374,3 +374,20 @@ fn temporary_files_of_killed_writers_are_removed() {
     assert!(spikes.exists() && !stale.exists());
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn targets_list_is_the_listing_and_import_without_o_writes_to_stdout() {
+    let bare = soma(&["targets"]);
+    let list = soma(&["targets", "list"]);
+    assert!(bare.status.success() && list.status.success());
+    assert_eq!(stdout(&bare), stdout(&list));
+    assert!(stdout(&list).contains("spinnaker1") && stdout(&list).contains("sfq_mitll"));
+    let o = soma(&["targets", "lsit"]);
+    assert!(!o.status.success() && stderr(&o).contains("`soma targets list`"), "{}", stderr(&o));
+    let o = soma(&["import", "tests/data/nir/csnn_small.nir", "--dt", "1ms"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.starts_with("# Imported by soma") && text.contains("timestep 0.001 s"), "{text}");
+    let dash = soma(&["import", "tests/data/nir/csnn_small.nir", "--dt", "1ms", "-o", "-"]);
+    assert_eq!(stdout(&dash), text, "`-o -` is standard output too");
+}
