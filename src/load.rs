@@ -111,11 +111,11 @@ fn format_of(args: &InputArgs, name: &str) -> Result<front::Format, Failure> {
         return Ok(f.into());
     }
     let extension = args.file.extension().and_then(|e| e.to_str()).unwrap_or("");
-    front::Format::of_extension(name, extension).map_err(|e| user(e.0))
+    front::Format::of_extension(name, extension).map_err(|e| Failure::User(e.printed()))
 }
 
 fn text_of(name: &str, bytes: Vec<u8>) -> Result<String, Failure> {
-    front::text_of(name, bytes).map_err(|e| Failure::User(e.0))
+    front::text_of(name, bytes).map_err(|e| Failure::User(e.printed()))
 }
 
 fn edge_options(args: &InputArgs, dt: f64) -> Result<EdgeOptions, Failure> {
@@ -176,25 +176,16 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
     let name = args.file.display().to_string();
     let format = format_of(args, &name)?;
     let bytes = std::fs::read(&args.file).map_err(|e| user(format!("cannot read {name}: {e}")))?;
-    if format != front::Format::Snn && !args.set.is_empty() {
-        return Err(user("--set overrides constants of .snn files only".into()));
-    }
     let dt = args.dt.as_deref().map(|d| time("--dt", d, true)).transpose()?;
     if format != front::Format::Nir && spike_input.is_some() {
         return Err(user("--input feeds the Input nodes of .nir graphs only".into()));
-    }
-    if format == front::Format::Snn && dt.is_some() {
-        return Err(user(format!("{name}: a .snn file sets its own `timestep`; drop --dt")));
-    }
-    if format == front::Format::Nir && dt.is_none() {
-        return Err(user(format!("{name}: NIR stores times in seconds but no time step; pass --dt, e.g. --dt 0.1ms")));
     }
     let options = front::Options {
         overrides: overrides(&args.set)?,
         dt,
         edges: (format == front::Format::Edges).then(|| edge_options(args, dt.unwrap_or(1e-4))).transpose()?,
     };
-    let mut loaded = front::read(&name, bytes, format, &options).map_err(|e| Failure::User(e.0))?;
+    let mut loaded = front::read(&name, bytes, format, &options)?;
     for note in &loaded.notes {
         eprintln!("note: {note}");
     }
@@ -210,6 +201,6 @@ pub fn load(args: &InputArgs, spike_input: Option<&Path>, probes: &[String]) -> 
     for p in probes {
         loaded.probe(p).map_err(|e| user(format!("--probe {e}")))?;
     }
-    loaded.valid().map_err(|e| Failure::User(e.0))?;
+    loaded.valid()?;
     Ok(loaded)
 }

@@ -328,7 +328,7 @@ enum Failure {
 
 impl From<soma_compiler::front::load::LoadError> for Failure {
     fn from(e: soma_compiler::front::load::LoadError) -> Self {
-        Failure::User(e.0)
+        Failure::User(e.printed())
     }
 }
 

@@ -64,8 +64,8 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let devices = devices(args)?;
     let path = &args.input.file;
     let name = path.display().to_string();
-    let ask = |instance, mapping| RunAsk {
-        network: "",
+    let ask = |network, instance, mapping| RunAsk {
+        network,
         duration_s,
         instance,
         compare: args.compare_reference,
@@ -95,7 +95,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
         let mapping =
             backend.mapping_of(&*artifact, &target).map_err(|e| pipeline::compile_error(e, &name, None, None))?;
-        pipeline::execute(engine, &*artifact, &target, &RunAsk { network: &name, ..ask(instance, mapping.as_deref()) })?
+        pipeline::execute(engine, &*artifact, &target, &ask(&name, instance, mapping.as_deref()))?
     } else {
         let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
             .map_err(|e| Failure::User(format!("error: {e}\n")))?;
@@ -112,7 +112,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             args.seed,
             args.quiet,
         )?;
-        let ask = RunAsk { network: &built.loaded.name, ..ask(Some(&built.inst), Some(&*built.compiled.mapping)) };
+        let ask = ask(&built.loaded.name, Some(&built.inst), Some(&*built.compiled.mapping));
         pipeline::execute(engine, &*built.compiled.artifact, &target, &ask)?
     };
     if let Some(path) = &args.spikes {

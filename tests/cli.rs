@@ -391,3 +391,12 @@ fn targets_list_is_the_listing_and_import_without_o_writes_to_stdout() {
     let dash = soma(&["import", "tests/data/nir/csnn_small.nir", "--dt", "1ms", "-o", "-"]);
     assert_eq!(stdout(&dash), text, "`-o -` is standard output too");
 }
+
+#[test]
+fn a_frontend_error_is_printed_as_an_error_line() {
+    let o = soma(&["check", "tests/data/nir/bad/edge_to_missing_node.nir", "--dt", "1ms"]);
+    assert!(!o.status.success());
+    assert!(
+        stderr(&o).starts_with("error: tests/data/nir/bad/edge_to_missing_node.nir: ") && stderr(&o).ends_with('\n')
+    );
+}

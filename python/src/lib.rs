@@ -302,7 +302,7 @@ fn load(
     set: Option<std::collections::BTreeMap<String, Bound<'_, PyAny>>>,
     format: Option<&str>,
 ) -> PyResult<Network> {
-    let network_error = |e: front::LoadError| NetworkError::new_err(e.0);
+    let network_error = |e: front::LoadError| NetworkError::new_err(e.to_string());
     let (name, bytes, extension) = if let Ok(bytes) = source.cast::<PyBytes>() {
         ("<bytes>".to_string(), bytes.as_bytes().to_vec(), None)
     } else {
@@ -373,7 +373,7 @@ fn fed(network: &Network, inputs: Option<&Bound<'_, PyAny>>) -> PyResult<Option<
         }
         SpikeInput::Times(times)
     };
-    loaded.feed(input).map_err(|e| RunError::new_err(e.0))?;
+    loaded.feed(input).map_err(|e| RunError::new_err(e.to_string()))?;
     Ok(Some(Network { loaded }))
 }
 
@@ -382,7 +382,7 @@ fn target_of(name: &str) -> PyResult<Target> {
 }
 
 fn instance_of(net: &Network, seed: u64) -> PyResult<Instance> {
-    let valid = net.loaded.valid().map_err(|e| NetworkError::new_err(e.0))?;
+    let valid = net.loaded.valid().map_err(|e| NetworkError::new_err(e.to_string()))?;
     instantiate(&valid, seed).map_err(|e| NetworkError::new_err(format!("{}: {}", net.loaded.name, e.message)))
 }
 
@@ -419,11 +419,14 @@ fn compile_image(
     let compiled = py
         .detach(|| backend.compile(&inst, &target, boards))
         .map_err(|e| CompileError::new_err(format!("{}: {e}", network.loaded.name)))?;
+    // Keep the instance only where the image does not carry it (SpiNNaker's): no second copy of the network.
+    let engine = engine::for_target(&target).map_err(|e| RunError::new_err(e.to_string()))?;
+    let instance = engine.network(&*compiled.artifact).is_none().then_some(inst);
     Ok(Image {
         mapping: Some(compiled.mapping),
         artifact: compiled.artifact,
         target,
-        instance: Some(inst),
+        instance,
         name: network.loaded.name.clone(),
     })
 }

@@ -28,19 +28,37 @@ impl Format {
             "snn" => Ok(Format::Snn),
             "nir" => Ok(Format::Nir),
             "csv" => Ok(Format::Edges),
-            "img" => Err(LoadError(format!("{name}: this is a compiled image; run it with `soma run {name}`"))),
-            other => Err(LoadError(format!(
+            "img" => {
+                Err(LoadError::Message(format!("{name}: this is a compiled image; run it with `soma run {name}`")))
+            }
+            other => Err(LoadError::Message(format!(
                 "{name}: cannot tell the format from the extension `.{other}`\n  = soma reads .snn, .nir and .csv \
-                 (connectome) files; or pass the format"
+                 (connectome) files; or pass --format"
             ))),
         }
     }
 }
 
-/// Why a network cannot be read: the rendered diagnostics, naming the source and (for text) the line and column.
+/// Why a network cannot be read, naming the source (and for text the line and column).
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
-#[error("{0}")]
-pub struct LoadError(pub String);
+pub enum LoadError {
+    /// One line, without the `error: ` a command line puts before it (a caller may add its own context).
+    #[error("{0}")]
+    Message(String),
+    /// Diagnostics rendered against the source (`error: ...`, `--> file:line:col`, the line underlined).
+    #[error("{}", .0.trim_end())]
+    Diagnostics(String),
+}
+
+impl LoadError {
+    /// The error as a command line prints it: `error: ` and the message, or the rendered diagnostics.
+    pub fn printed(&self) -> String {
+        match self {
+            LoadError::Message(m) => format!("error: {m}\n"),
+            LoadError::Diagnostics(d) => d.clone(),
+        }
+    }
+}
 
 /// How to read a source besides its bytes.
 #[derive(Clone, Debug, Default)]
@@ -90,7 +108,7 @@ pub fn text_of(name: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
             span: Span::new(at, at),
             label: "invalid byte here".into(),
         };
-        LoadError(render(&d, name, &valid))
+        LoadError::Diagnostics(render(&d, name, &valid))
     })
 }
 
@@ -98,25 +116,25 @@ pub fn text_of(name: &str, bytes: Vec<u8>) -> Result<String, LoadError> {
 pub fn read(name: &str, bytes: Vec<u8>, format: Format, options: &Options) -> Result<Loaded, LoadError> {
     let loaded = |network, text, inputs, notes| Loaded { network, name: name.to_string(), text, inputs, notes };
     if format != Format::Snn && !options.overrides.is_empty() {
-        return Err(LoadError("overrides (--set) replace constants of .snn files only".into()));
+        return Err(LoadError::Message("--set overrides constants of .snn files only".into()));
     }
     match format {
         Format::Snn => {
             if options.dt.is_some() {
-                return Err(LoadError(format!("{name}: a .snn file sets its own `timestep`; drop the time step")));
+                return Err(LoadError::Message(format!("{name}: a .snn file sets its own `timestep`; drop --dt")));
             }
             let text = text_of(name, bytes)?;
             let net = snn::parse(&text, &options.overrides)
-                .map_err(|e| LoadError(render_all(&e.diagnostics(&text), name, &text)))?;
+                .map_err(|e| LoadError::Diagnostics(render_all(&e.diagnostics(&text), name, &text)))?;
             Ok(loaded(net, text, Vec::new(), Vec::new()))
         }
         Format::Nir => {
             let Some(dt) = options.dt else {
-                return Err(LoadError(format!(
-                    "{name}: NIR stores times in seconds but no time step; give one, e.g. --dt 0.1ms"
+                return Err(LoadError::Message(format!(
+                    "{name}: NIR stores times in seconds but no time step; pass --dt, e.g. --dt 0.1ms"
                 )));
             };
-            let imported = nir::import(bytes, dt).map_err(|e| LoadError(format!("{name}: {e}")))?;
+            let imported = nir::import(bytes, dt).map_err(|e| LoadError::Message(format!("{name}: {e}")))?;
             let inputs = imported.inputs.iter().map(|(_, h)| *h).collect();
             Ok(loaded(imported.network, String::new(), inputs, imported.notes))
         }
@@ -131,7 +149,7 @@ pub fn read(name: &str, bytes: Vec<u8>, format: Format, options: &Options) -> Re
                     &defaults
                 }
             };
-            let net = edges::import(&text, opts).map_err(|e| LoadError(format!("{name}: {e}")))?;
+            let net = edges::import(&text, opts).map_err(|e| LoadError::Message(format!("{name}: {e}")))?;
             Ok(loaded(net, String::new(), Vec::new(), Vec::new()))
         }
     }
@@ -156,8 +174,11 @@ impl Loaded {
     /// `NAME:spikes`; the error names the spec and what was expected.
     pub fn probe(&mut self, spec: &str) -> Result<(), LoadError> {
         let net = &mut self.network;
-        let bad =
-            || LoadError(format!("{spec}: expected POPULATION:v or POPULATION:spikes, optionally POPULATION[a..b]:v"));
+        let bad = || {
+            LoadError::Message(format!(
+                "{spec}: expected POPULATION:v or POPULATION:spikes, optionally POPULATION[a..b]:v"
+            ))
+        };
         let (target, kind) = spec.rsplit_once(':').ok_or_else(bad)?;
         let kind = match kind.trim() {
             "v" => ProbeKind::V,
@@ -176,7 +197,7 @@ impl Loaded {
         };
         let Some(Node::Population(population)) = net.lookup(name) else {
             let names: Vec<&str> = net.populations.iter().map(|(_, p)| p.name.as_str()).take(20).collect();
-            return Err(LoadError(format!(
+            return Err(LoadError::Message(format!(
                 "{spec}: no population `{name}` (populations: {}{})",
                 names.join(", "),
                 if net.populations.len() > 20 { ", ..." } else { "" }
@@ -189,7 +210,7 @@ impl Loaded {
     /// Feeds the graph's Input nodes with `input`.
     pub fn feed(&mut self, input: SpikeInput) -> Result<(), LoadError> {
         if self.inputs.is_empty() {
-            return Err(LoadError(format!(
+            return Err(LoadError::Message(format!(
                 "{}: spike input feeds the Input nodes of .nir graphs; this has none",
                 self.name
             )));
@@ -197,7 +218,7 @@ impl Loaded {
         match input {
             SpikeInput::Poisson(rate) => {
                 if !(rate.is_finite() && rate >= 0.0) {
-                    return Err(LoadError(format!(
+                    return Err(LoadError::Message(format!(
                         "Poisson input at {rate} Hz: the rate must be finite and not negative"
                     )));
                 }
@@ -207,7 +228,7 @@ impl Loaded {
             }
             SpikeInput::Times(times) => {
                 if times.len() != self.input_channels() {
-                    return Err(LoadError(format!(
+                    return Err(LoadError::Message(format!(
                         "{}: spike input for {} channels, but the graph's Input nodes have {}",
                         self.name,
                         times.len(),
@@ -229,7 +250,7 @@ impl Loaded {
     pub fn valid(&self) -> Result<Valid<'_>, LoadError> {
         validate(&self.network).map_err(|errors| {
             let diags: Vec<Diagnostic> = errors.iter().map(|e| e.diagnostic()).collect();
-            LoadError(render_all(&diags, &self.name, &self.text))
+            LoadError::Diagnostics(render_all(&diags, &self.name, &self.text))
         })
     }
 }
