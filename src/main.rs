@@ -192,7 +192,7 @@ struct SweepArgs {
     /// Target preset or .toml whose constants are varied.
     #[arg(long, default_value = "spinnaker1", value_name = "TARGET")]
     target: String,
-    /// A target constant and its values, e.g. neurons_per_core=64,128,256 or machine.clock_hz=1e8,2e8 (repeatable;
+    /// A target constant and its values, e.g. neurons_per_core=64,128,256 or performance_level=1,2,3 (repeatable;
     /// every combination is a point).
     #[arg(long, value_name = "KEY=V1,V2,...", required = true)]
     vary: Vec<String>,

@@ -87,6 +87,7 @@ pub fn html(r: &Report) -> String {
             &[
                 ("idle chips".into(), b.idle_chips),
                 ("active cores".into(), b.active_cores),
+                ("busy cycles".into(), b.core_cycles),
                 ("packets".into(), b.packets)
             ],
             "J"
@@ -96,6 +97,7 @@ pub fn html(r: &Report) -> String {
             &[
                 vec!["idle chips".into(), fmt(b.idle_chips), format!("{} chips x {} s", c.chips, r.duration_s)],
                 vec!["active cores".into(), fmt(b.active_cores), format!("{} cores x {} s", c.cores, r.duration_s)],
+                vec!["busy cycles".into(), fmt(b.core_cycles), format!("{:.1}% of the cores' cycles", 100.0 * c.busy_fraction)],
                 vec![
                     "packets".into(),
                     fmt(b.packets),
@@ -204,8 +206,8 @@ fn csv_tables(r: &Report) -> Vec<(&'static str, String)> {
     tables.push((
         "energy.csv",
         format!(
-            "component,energy_j\nidle_chips,{}\nactive_cores,{}\npackets,{}\ntotal,{}\n",
-            b.idle_chips, b.active_cores, b.packets, r.energy_j
+            "component,energy_j\nidle_chips,{}\nactive_cores,{}\ncore_cycles,{}\npackets,{}\ntotal,{}\n",
+            b.idle_chips, b.active_cores, b.core_cycles, b.packets, r.energy_j
         ),
     ));
     let mut s = String::from("chip_x,chip_y,core,population,kind,load_mean,load_max,synaptic_events,packets_sent\n");

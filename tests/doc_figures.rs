@@ -73,7 +73,11 @@ fn sfq_md_xor_on_spinnaker() {
             .collect();
         let mean = errors.iter().sum::<f64>() / errors.len() as f64;
         let energy = r["energy_j"].as_f64().expect("energy");
-        let note = if target == "spinnaker1" { " (a 48-chip board idling)" } else { "" };
+        let note = if target == "spinnaker1" {
+            " (a 48-chip board idling)"
+        } else {
+            " (its board's estimated idle, docs/spinnaker2.md)"
+        };
         let figure = format!(
             "| {target} | {energy:.1} J{note} | - | {:.1e} | {:.1} us | {} cores | {:.1}% |",
             r["energy_per_synaptic_event_j"].as_f64().expect("per event"),

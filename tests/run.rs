@@ -55,6 +55,7 @@ fn cuba_on_spinnaker1_matches_the_reference_within_ten_percent() {
     let b = &r["energy_breakdown_j"];
     let sum = b["idle_chips"].as_f64().expect("idle")
         + b["active_cores"].as_f64().expect("active")
+        + b["core_cycles"].as_f64().expect("cycles")
         + b["packets"].as_f64().expect("packets");
     assert!((sum - r["energy_j"].as_f64().expect("total")).abs() < 1e-9);
     assert!(r["synaptic_events"].as_u64().expect("events") > 1_000_000);
@@ -86,6 +87,25 @@ fn the_nir_paper_lif_fires_when_the_exact_reference_does() {
     for (s, e) in steps.iter().zip(&expected) {
         assert!(s.abs_diff(*e) <= 1, "spike in step {s}, reference {e}");
     }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn the_nir_paper_lif_on_spinnaker2_fires_in_the_steps_spinnaker2_did() {
+    // paper/lif_spinnaker2.csv: what the SpiNNaker 2 chip produced for the NIR paper (column 2: output spike).
+    let dir = temp_dir("run-norse-s2");
+    let (times, _) = lif_norse_on_the_papers_input(&dir, &["run", "--target", "spinnaker2"]);
+    let steps: Vec<usize> =
+        times.iter().map(|t| (t.parse::<f64>().expect("a time") / 1e-4).round() as usize - 1).collect();
+    let chip = std::fs::read_to_string("tests/data/nir/paper/lif_spinnaker2.csv").expect("the paper's output");
+    let fired: Vec<usize> = chip
+        .lines()
+        .enumerate()
+        .filter(|(_, l)| l.split(',').nth(2).and_then(|x| x.parse::<f64>().ok()).expect("a number") > 0.0)
+        .map(|(i, _)| i)
+        .collect();
+    assert_eq!(fired.len(), 4, "the paper's chip fired four times");
+    assert_eq!(steps, fired);
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

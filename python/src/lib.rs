@@ -626,7 +626,7 @@ fn simulate(
 }
 
 /// A design-space sweep over `target`'s constants: every combination of `vary` (`{"neurons_per_core": [64, 128],
-/// "machine.clock_hz": [1e8, 2e8]}`, in the dict's order) compiled and run for `duration` next to the float
+/// "performance_level": [1, 3]}`, in the dict's order) compiled and run for `duration` next to the float
 /// reference; one dict per point, its settings beside the headline figures (rows for a DataFrame), `feasible`
 /// under `limits` (`{"rate_error": 0.05}`) and `recommended` for the feasible point with the least `minimize`, as
 /// `soma sweep --max ... --minimize ...` decides. Points are not cached: `soma sweep` keeps them in a folder.

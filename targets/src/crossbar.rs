@@ -173,7 +173,7 @@ mod tests {
 
     fn crossbar(name: &str) -> super::Crossbar {
         match lookup(name).unwrap_or_else(|e| panic!("{e}")).family {
-            Family::Crossbar(c) => c,
+            Family::Crossbar(c) => *c,
             other => panic!("{name} is {other:?}"),
         }
     }

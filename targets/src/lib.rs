@@ -69,14 +69,14 @@ pub struct Target {
     pub text: String,
 }
 
-/// Target families.
+/// Target families (each boxed: their tables are hundreds of bytes and of different sizes).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Family {
     /// SpiNNaker-style digital many-core.
-    SpiNNaker(spinnaker::SpiNNaker),
+    SpiNNaker(Box<spinnaker::SpiNNaker>),
     /// Resistive in-memory crossbar.
-    Crossbar(crossbar::Crossbar),
-    /// Superconducting single-flux-quantum pulse circuits (boxed: its cell library is the largest table).
+    Crossbar(Box<crossbar::Crossbar>),
+    /// Superconducting single-flux-quantum pulse circuits.
     Sfq(Box<sfq::Sfq>),
 }
 
@@ -121,8 +121,8 @@ pub fn parse(file: &str, text: &str) -> Result<Target, TargetError> {
     let header: Header =
         toml::from_str(text).map_err(|e| invalid(ParameterError::Syntax(e.to_string().trim_end().to_string())))?;
     let family = match header.family.as_str() {
-        "spinnaker" => Family::SpiNNaker(spinnaker::SpiNNaker::from_table(header.rest).map_err(invalid)?),
-        "crossbar" => Family::Crossbar(crossbar::Crossbar::from_table(header.rest).map_err(invalid)?),
+        "spinnaker" => Family::SpiNNaker(Box::new(spinnaker::SpiNNaker::from_table(header.rest).map_err(invalid)?)),
+        "crossbar" => Family::Crossbar(Box::new(crossbar::Crossbar::from_table(header.rest).map_err(invalid)?)),
         "sfq" => Family::Sfq(Box::new(sfq::Sfq::from_table(header.rest).map_err(invalid)?)),
         other => return Err(invalid(ParameterError::UnknownFamily(other.to_string()))),
     };
@@ -246,12 +246,13 @@ mod tests {
 
     #[test]
     fn overrides_replace_values_and_say_so() {
-        let t = with_overrides("spinnaker1", &[("neurons_per_core".into(), 64.0), ("machine.clock_hz".into(), 1e8)])
+        let t = with_overrides("spinnaker1", &[("neurons_per_core".into(), 64.0), ("dvfs.pl1_clock_hz".into(), 1e8)])
             .expect("overrides");
         let get = |n: &str| t.constants().into_iter().find(|(k, _)| k == n).map(|(_, c)| c.clone()).expect("constant");
         assert_eq!(get("mapping.neurons_per_core").value, 64.0);
         assert!(get("mapping.neurons_per_core").source.contains("sweep"));
-        assert_eq!(get("machine.clock_hz").value, 1e8);
+        assert_eq!(get("dvfs.pl1_clock_hz").value, 1e8);
+        assert_eq!(t.spinnaker().expect("spinnaker").level().clock_hz, 1e8, "the level's clock is the one set");
         assert_ne!(t.fingerprint, lookup("spinnaker1").expect("preset").fingerprint);
         assert!(with_overrides("spinnaker1", &[("nonsense".into(), 1.0)]).is_err());
         assert!(with_overrides("spinnaker1", &[("neurons_per_core".into(), 0.0)]).is_err(), "validated");
@@ -274,10 +275,12 @@ mod tests {
         let err = |text: &str| parse("my.toml", text).expect_err("must fail").to_string();
         assert!(err("name = ").contains("my.toml"), "syntax errors name the file");
         let missing =
-            base.replace("clock_hz = { value = 200e6, source = \"200 MHz core clock (version_spin1.py)\" }\n", "");
-        assert!(err(&missing).contains("clock_hz"), "{}", err(&missing));
+            base.replace("pl1_clock_hz = { value = 200e6, source = \"200 MHz core clock (version_spin1.py)\" }\n", "");
+        assert!(err(&missing).contains("pl1_clock_hz"), "{}", err(&missing));
         let unsourced = base.replace("source = \"200 MHz core clock (version_spin1.py)\"", "source = \"\"");
-        assert!(err(&unsourced).contains("machine.clock_hz has no source"), "{}", err(&unsourced));
+        assert!(err(&unsourced).contains("dvfs.pl1_clock_hz has no source"), "{}", err(&unsourced));
+        let level = base.replace("performance_level = { value = 1,", "performance_level = { value = 4,");
+        assert!(err(&level).contains("dvfs.performance_level"), "{}", err(&level));
         let no_source = base.replace(", source = \"200 MHz core clock (version_spin1.py)\"", "");
         assert!(err(&no_source).contains("source"), "{}", err(&no_source));
         let zero = base.replace("neurons_per_core = { value = 256", "neurons_per_core = { value = 0");

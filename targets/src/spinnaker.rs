@@ -22,8 +22,6 @@ crate::sections! {
         cores_per_chip,
         /// Cores per chip reserved for the monitor.
         monitor_cores,
-        /// Core clock, Hz.
-        clock_hz,
         /// Data memory per core, bytes.
         dtcm_bytes,
         /// Usable SDRAM per chip, bytes.
@@ -67,6 +65,31 @@ crate::sections! {
         /// Per multicast packet received.
         packet_receive,
     }
+    /// Performance levels: the clock each core runs at and what a powered core costs there. Chips with dynamic
+    /// voltage and frequency scaling (SpiNNaker 2) have several; a chip without it gives the same level three times.
+    dvfs Dvfs {
+        /// The level every core runs at: 1, 2 or 3.
+        performance_level,
+        /// Level 1: core clock, Hz.
+        pl1_clock_hz,
+        /// Level 1: power of a powered core whether busy or not (leakage, clock tree; sPyNNaker's active core
+        /// overhead), W.
+        pl1_core_w,
+        /// Level 1: energy of a busy core cycle on top of `pl1_core_w`, J.
+        pl1_cycle_j,
+        /// Level 2: core clock, Hz.
+        pl2_clock_hz,
+        /// Level 2: power of a powered core, W.
+        pl2_core_w,
+        /// Level 2: energy of a busy core cycle, J.
+        pl2_cycle_j,
+        /// Level 3: core clock, Hz.
+        pl3_clock_hz,
+        /// Level 3: power of a powered core, W.
+        pl3_core_w,
+        /// Level 3: energy of a busy core cycle, J.
+        pl3_cycle_j,
+    }
     /// Energy.
     energy Energy {
         /// Idle power per chip, W: charged chip by chip only for machines smaller than a board.
@@ -74,8 +97,6 @@ crate::sections! {
         /// Idle power of a whole board (its chips, SDRAM and board parts), W: charged per board for machines of
         /// one board or more, as sPyNNaker's board model does.
         idle_board_w,
-        /// Extra power per busy core, W.
-        active_core_w,
         /// Per multicast packet, J.
         packet_j,
         /// Per bit through a router, J.
@@ -103,10 +124,24 @@ impl SpiNNaker {
         whole("mapping.max_delay_steps", &s.mapping.max_delay_steps, slots as f64, 65535.0)?;
         whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
         whole("mapping.sources_per_core", &s.mapping.sources_per_core, 1.0, 4095.0)?;
-        if s.machine.clock_hz.value <= 0.0 {
-            return Err(crate::ParameterError::Rule("machine.clock_hz must be positive".into()));
+        whole("dvfs.performance_level", &s.dvfs.performance_level, 1.0, 3.0)?;
+        for (name, clock) in
+            [("dvfs.pl1_clock_hz", &s.dvfs.pl1_clock_hz), ("dvfs.pl2_clock_hz", &s.dvfs.pl2_clock_hz), ("dvfs.pl3_clock_hz", &s.dvfs.pl3_clock_hz)]
+        {
+            crate::constants::positive(name, clock)?;
         }
         Ok(s)
+    }
+
+    /// The performance level the cores run at.
+    pub fn level(&self) -> Level {
+        let d = &self.dvfs;
+        let (clock, core, cycle) = match d.performance_level.value as u8 {
+            1 => (&d.pl1_clock_hz, &d.pl1_core_w, &d.pl1_cycle_j),
+            2 => (&d.pl2_clock_hz, &d.pl2_core_w, &d.pl2_cycle_j),
+            _ => (&d.pl3_clock_hz, &d.pl3_core_w, &d.pl3_cycle_j),
+        };
+        Level { number: d.performance_level.value as u8, clock_hz: clock.value, core_w: core.value, cycle_j: cycle.value }
     }
 
     /// Application cores per chip.
@@ -123,6 +158,19 @@ impl SpiNNaker {
     pub fn geometry(&self) -> Geometry {
         Geometry::boards(self.machine.boards.value as usize)
     }
+}
+
+/// One performance level: a clock and what a powered core costs at it.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Level {
+    /// Its number (1, 2 or 3).
+    pub number: u8,
+    /// Core clock, Hz.
+    pub clock_hz: f64,
+    /// Power of a powered core for the whole run, busy or not, W.
+    pub core_w: f64,
+    /// Energy of each busy cycle on top of `core_w`, J.
+    pub cycle_j: f64,
 }
 
 /// Offsets of the six links: east, north-east, north, west, south-west, south.

@@ -1,8 +1,10 @@
-//! The energy ledger, after sPyNNaker's own model (`compute_energy_used.py` and spinn_machine's board versions):
-//! the machine idles for the whole run (a 48-chip board's idle power per board, or chip by chip for a machine
-//! smaller than a board), every loaded core draws its active overhead for the whole run, and every multicast
-//! packet costs its energy at every router it passes (1 nJ = 40 bits x 25 pJ per bit). The counts behind every
-//! term are kept, so a report can show them next to the joules.
+//! The energy ledger, after sPyNNaker's own model (`compute_energy_used.py` and spinn_machine's board versions)
+//! with the per-cycle term a chip with voltage scaling needs: the machine idles for the whole run (a 48-chip
+//! board's idle power per board, or chip by chip for a machine smaller than a board), every loaded core draws its
+//! performance level's core power for the whole run (unloaded cores cost nothing beyond the idle chip), every busy
+//! cycle costs the level's energy per cycle (zero on SpiNNaker 1, whose model has no such term), and every
+//! multicast packet costs its energy at every router it passes. The counts behind every term are kept, so a report
+//! can show them next to the joules.
 
 use soma_targets::spinnaker::SpiNNaker;
 
@@ -14,8 +16,10 @@ pub struct Ledger {
     /// The idle machine: `idle_board_w x boards x model time`, or `idle_chip_w x chips x model time` below a
     /// board (spinn_machine's `get_idle_energy`).
     pub idle_chips_j: f64,
-    /// Loaded cores: `active_core_w x cores x model time`.
+    /// Loaded cores: `core_w x cores x model time` at the performance level.
     pub active_cores_j: f64,
+    /// Busy cycles: `cycle_j x cycles` at the performance level.
+    pub core_cycles_j: f64,
     /// Packets: `packet_j x router traversals`.
     pub packets_j: f64,
     /// Chips of the machine.
@@ -26,6 +30,8 @@ pub struct Ledger {
     pub model_time_s: f64,
     /// Router traversals.
     pub router_traversals: u64,
+    /// Busy cycles of the loaded cores.
+    pub cycles: u64,
     /// Synaptic events.
     pub synaptic_events: u64,
     /// Fraction of the loaded cores' cycles spent busy.
@@ -50,30 +56,37 @@ impl Ledger {
         steps: u64,
         dt: f64,
     ) -> Ledger {
+        let mut ledger = Ledger::of_cores(target, counters, router_traversals, steps, dt);
+        ledger.idle_chips_j = idle_w(target, boards, chips) * ledger.model_time_s;
+        ledger.chips = chips as u64;
+        ledger
+    }
+
+    /// The cores' own terms (no idle machine): what a group of `counters` costs, for a population's share.
+    pub fn of_cores(target: &SpiNNaker, counters: &[CoreCounters], router_traversals: u64, steps: u64, dt: f64) -> Ledger {
         let t = steps as f64 * dt;
-        let e = &target.energy;
+        let level = target.level();
         let cores = counters.len() as u64;
-        let available = cores as f64 * t * target.machine.clock_hz.value;
+        let cycles = counters.iter().map(|c| c.cycles).sum::<u64>();
+        let available = cores as f64 * t * level.clock_hz;
         Ledger {
-            idle_chips_j: idle_w(target, boards, chips) * t,
-            active_cores_j: e.active_core_w.value * cores as f64 * t,
-            packets_j: e.packet_j.value * router_traversals as f64,
-            chips: chips as u64,
+            idle_chips_j: 0.0,
+            active_cores_j: level.core_w * cores as f64 * t,
+            core_cycles_j: level.cycle_j * cycles as f64,
+            packets_j: target.energy.packet_j.value * router_traversals as f64,
+            chips: 0,
             cores,
             model_time_s: t,
             router_traversals,
+            cycles,
             synaptic_events: counters.iter().map(|c| c.synaptic_events).sum(),
-            busy_fraction: if available > 0.0 {
-                counters.iter().map(|c| c.cycles).sum::<u64>() as f64 / available
-            } else {
-                0.0
-            },
+            busy_fraction: if available > 0.0 { cycles as f64 / available } else { 0.0 },
         }
     }
 
     /// Total energy.
     pub fn total_j(&self) -> f64 {
-        self.idle_chips_j + self.active_cores_j + self.packets_j
+        self.idle_chips_j + self.active_cores_j + self.core_cycles_j + self.packets_j
     }
 
     /// Energy per synaptic event (`NaN` without events).

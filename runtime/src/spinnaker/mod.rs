@@ -273,7 +273,7 @@ impl<'a> Machine<'a> {
                 }
             })
             .collect();
-        let clock = target.machine.clock_hz.value;
+        let clock = target.level().clock_hz;
         Ok(Machine {
             image,
             cores,

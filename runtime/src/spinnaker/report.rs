@@ -42,8 +42,11 @@ pub struct PopulationReport {
 pub struct Breakdown {
     /// Idle power of every chip.
     pub idle_chips: f64,
-    /// Active overhead of loaded cores.
+    /// Core power of loaded cores at their performance level over the run.
     pub active_cores: f64,
+    /// Busy cycles at the performance level's energy per cycle (absent in reports written before soma had it).
+    #[serde(default)]
+    pub core_cycles: f64,
     /// Packets through routers.
     pub packets: f64,
 }
@@ -321,6 +324,8 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
             let mine: Vec<(usize, &CoreCounters)> =
                 counters.iter().enumerate().filter(|(i, _)| image.cores[*i].population as usize == pi).collect();
             let traversals: u64 = mine.iter().map(|&(i, c)| c.packets_sent * machine.routers_per_packet(i)).sum();
+            let own: Vec<CoreCounters> = mine.iter().map(|(_, c)| **c).collect();
+            let share = Ledger::of_cores(spinn, &own, traversals, steps, image.header.dt);
             PopulationReport {
                 name: p.name.clone(),
                 neurons: p.size,
@@ -329,8 +334,7 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
                 cores: mine.len() as u64,
                 synaptic_events: mine.iter().map(|(_, c)| c.synaptic_events).sum(),
                 packets_sent: mine.iter().map(|(_, c)| c.packets_sent).sum(),
-                energy_j: spinn.energy.active_core_w.value * mine.len() as f64 * ledger.model_time_s
-                    + spinn.energy.packet_j.value * traversals as f64,
+                energy_j: share.total_j(),
             }
         })
         .collect();
@@ -388,6 +392,7 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
         energy_breakdown_j: Breakdown {
             idle_chips: ledger.idle_chips_j,
             active_cores: ledger.active_cores_j,
+            core_cycles: ledger.core_cycles_j,
             packets: ledger.packets_j,
         },
         energy_counts: Counts {
@@ -414,7 +419,7 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
         ring_buffer_saturations: counters.iter().map(|c| c.ring_saturations).sum(),
         duration_s: duration,
         steps,
-        step_latency_s: neuron_cores.iter().map(|k| per_step(k)).fold(0.0, f64::max) / spinn.machine.clock_hz.value,
+        step_latency_s: neuron_cores.iter().map(|k| per_step(k)).fold(0.0, f64::max) / spinn.level().clock_hz,
         wall_s: wall.elapsed().as_secs_f64(),
         events_per_wall_s: ledger.synaptic_events as f64 / run_s.max(1e-9),
         cores,
@@ -470,6 +475,9 @@ pub fn text(r: &Report) -> String {
         b.packets,
         thousands(c.router_traversals)
     );
+    if b.core_cycles > 0.0 {
+        s += &format!("  and busy cycles {:.3e} J at the performance level's energy per cycle\n", b.core_cycles);
+    }
     s += &format!(
         "synaptic events {}, energy per synaptic event {:.3e} J\n",
         thousands(r.synaptic_events),
