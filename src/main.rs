@@ -100,8 +100,8 @@ struct CompileArgs {
     /// Target preset name (see `soma targets`) or the path of a preset .toml file.
     #[arg(long, default_value = "spinnaker1", value_name = "TARGET")]
     target: String,
-    /// Machine size in boards (1, or a multiple of 3), or `auto` for the smallest that fits [default: the
-    /// preset's].
+    /// Machine size in boards (0 for a single chip, 1, or a multiple of 3), or `auto` for the smallest that fits
+    /// [default: the preset's].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,
     /// Where to write the image (or, with `--emit netlist`, the netlist); without it, compile only reports the

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{soma, stderr, stdout, temp_dir};
+use common::{run_json, soma, stderr, stdout, temp_dir};
 
 /// Asserts that `doc` contains `figure`, naming the command that produced it.
 fn documented(doc: &str, figure: &str, command: &str) {
@@ -30,11 +30,6 @@ fn sweep_rows(name: &str, args: &[&str]) -> Vec<std::collections::HashMap<String
     rows
 }
 
-fn run_json(args: &[&str]) -> serde_json::Value {
-    let o = soma(args);
-    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    serde_json::from_str(&stdout(&o)).expect("json")
-}
 
 #[test]
 fn runtime_md_ring_buffer_sigma_sweep() {
@@ -76,7 +71,7 @@ fn sfq_md_xor_on_spinnaker() {
         let note = if target == "spinnaker1" {
             " (a 48-chip board idling)"
         } else {
-            " (its board's estimated idle, docs/spinnaker2.md)"
+            " (one chip idling, an estimate: docs/spinnaker2.md)"
         };
         let figure = format!(
             "| {target} | {energy:.1} J{note} | - | {:.1e} | {:.1} us | {} cores | {:.1}% |",

@@ -3,13 +3,8 @@
 
 mod common;
 
-use common::{lif_norse_on_the_papers_input, soma, stderr, stdout, temp_dir};
+use common::{lif_norse_on_the_papers_input, run_json, soma, stderr, stdout, temp_dir};
 
-fn run_json(args: &[&str]) -> serde_json::Value {
-    let o = soma(args);
-    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
-    serde_json::from_slice(&o.stdout).expect("json")
-}
 
 fn check_fidelity(report: &serde_json::Value, tolerance: f64) {
     for p in report["reference"]["populations"].as_array().expect("reference populations") {

@@ -1,7 +1,8 @@
 //! The SpiNNaker-style family: chips of ARM cores on a 2-D triangular torus, key/mask multicast routers, synaptic
 //! rows in SDRAM fetched by DMA per incoming spike, fixed-point neuron updates on a timer.
 //!
-//! Machine geometry: one board is the 48-chip SpiNN-5 hexagon (rows of 5, 6, 7, 8, 7, 6, 5, 4 chips, no
+//! Machine geometry: `boards = 0` is a single chip on its own (py-spinnaker2's `SpiNNaker2Chip`, a single-chip
+//! board); one board is the 48-chip SpiNN-5 hexagon (rows of 5, 6, 7, 8, 7, 6, 5, 4 chips, no
 //! wrap-around; spinn_machine's board layout); `3k` boards tile a `12a x 12b` torus with `a * b = k` (three boards
 //! per 12 x 12 triad). Links are numbered as on the chip: 0 east, 1 north-east, 2 north, 3 west, 4 south-west,
 //! 5 south.
@@ -16,7 +17,7 @@ crate::sections! {
     SpiNNaker "A SpiNNaker-style target's parameters."
     /// Chips and the machine.
     machine Machine {
-        /// Number of boards (1, or a multiple of 3).
+        /// Number of boards (1, or a multiple of 3; 0 for a single chip on its own).
         boards,
         /// Cores per chip.
         cores_per_chip,
@@ -107,10 +108,10 @@ crate::sections! {
 impl SpiNNaker {
     pub(crate) fn from_table(table: toml::Table) -> Result<SpiNNaker, crate::ParameterError> {
         let s: SpiNNaker = crate::constants::from_table(table, SpiNNaker::constants)?;
-        let boards = whole("machine.boards", &s.machine.boards, 1.0, 3e4)?;
+        let boards = whole("machine.boards", &s.machine.boards, 0.0, 3e4)?;
         if boards != 1 && boards % 3 != 0 {
             return Err(crate::ParameterError::Rule(format!(
-                "machine.boards must be 1 or a multiple of 3 (boards tile the torus in triads), got {boards}"
+                "machine.boards must be 0 (a single chip), 1 or a multiple of 3 (boards tile the torus in triads), got {boards}"
             )));
         }
         let cores = whole("machine.cores_per_chip", &s.machine.cores_per_chip, 2.0, 1024.0)?;
@@ -190,9 +191,12 @@ pub struct Geometry {
 }
 
 impl Geometry {
-    /// The machine of `boards` boards (1, or a multiple of 3).
+    /// The machine of `boards` boards (1, or a multiple of 3; 0 is a single chip on its own).
     pub fn boards(boards: usize) -> Geometry {
-        if boards <= 1 {
+        if boards == 0 {
+            return Geometry { width: 1, height: 1, wrap: false, present: vec![true] };
+        }
+        if boards == 1 {
             // The SpiNN-5 hexagon: rows y = 0..7 span x = max(0, y - 3)..=min(7, y + 4).
             let present = (0..64).map(|i| (i % 8) + 3 >= i / 8 && (i % 8) <= (i / 8) + 4).collect();
             return Geometry { width: 8, height: 8, wrap: false, present };
@@ -325,6 +329,13 @@ mod tests {
         assert_eq!(g.neighbour((0, 0), 3), None);
         assert_eq!(g.neighbour((0, 0), 1), Some((1, 1)));
         assert_eq!(g.neighbour((4, 0), 0), None, "(5, 0) is not on the board");
+    }
+
+    #[test]
+    fn no_boards_is_a_single_chip_without_links() {
+        let g = Geometry::boards(0);
+        assert_eq!(g.chips(), [(0, 0)]);
+        assert!((0..6).all(|l| g.neighbour((0, 0), l).is_none()));
     }
 
     #[test]

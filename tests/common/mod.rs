@@ -21,6 +21,13 @@ pub fn soma(args: &[&str]) -> Output {
         .expect("soma runs")
 }
 
+/// Runs `soma` with `args`, which must succeed and print JSON: the JSON.
+pub fn run_json(args: &[&str]) -> serde_json::Value {
+    let o = soma(args);
+    assert!(o.status.success(), "{args:?}: {}", stderr(&o));
+    serde_json::from_slice(&o.stdout).expect("json")
+}
+
 /// The standard output as text.
 pub fn stdout(o: &Output) -> String {
     String::from_utf8_lossy(&o.stdout).into_owned()

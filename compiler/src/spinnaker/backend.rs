@@ -48,7 +48,11 @@ impl AnyReport for Mapping {
     }
 
     fn text(&self) -> String {
-        let mut s = format!("machine: {} board{}\n", self.boards, if self.boards == 1 { "" } else { "s" });
+        let mut s = match self.boards {
+            0 => "machine: a single chip\n".to_string(),
+            1 => "machine: 1 board\n".to_string(),
+            n => format!("machine: {n} boards\n"),
+        };
         s += &format!(
             "cores {} ({} neuron, {} source, {} delay extension) on {} chips\n",
             thousands(self.cores as u64),
@@ -67,7 +71,8 @@ impl AnyReport for Mapping {
 }
 
 impl Backend {
-    /// The machine sizes to try for `boards`: the preset's, the one asked for, or from a first guess upward.
+    /// The machine sizes to try for `boards`: the preset's, the one asked for, or from a first guess upward (from
+    /// a single chip when the preset's machine is one).
     fn attempts(inst: &Instance, spinn: &soma_targets::spinnaker::SpiNNaker, boards: Option<Boards>) -> Vec<usize> {
         match boards {
             None => vec![spinn.machine.boards.value as usize],
@@ -75,8 +80,10 @@ impl Backend {
             Some(Boards::Smallest) => {
                 let cores_guess =
                     inst.populations.iter().map(|p| p.size().div_ceil(spinn.neurons_per_core())).sum::<usize>();
-                let first = super::boards_for(cores_guess, spinn);
-                std::iter::once(first).chain((1..=64).map(|k| (first / 3 + k) * 3)).collect()
+                let single_chip = spinn.machine.boards.value == 0.0 && cores_guess <= spinn.app_cores();
+                let first = if single_chip { 0 } else { super::boards_for(cores_guess, spinn) };
+                let larger = (1..=64).map(|k| (first / 3 + k) * 3);
+                std::iter::once(first).chain(single_chip.then_some(1)).chain(larger).collect()
             }
         }
     }
@@ -97,10 +104,10 @@ impl backend::FamilyBackend for Backend {
             .spinnaker()
             .ok_or_else(|| CompileError::WrongFamily(format!("{} is not a spinnaker", target.name)))?;
         if let Some(Boards::Count(n)) = boards
-            && !(n == 1 || (n > 0 && n % 3 == 0))
+            && !(n == 1 || n % 3 == 0)
         {
             return Err(CompileError::MachineSize(format!(
-                "{n} boards: SpiNNaker machines are 1 board or a multiple of 3"
+                "{n} boards: SpiNNaker machines are a single chip (0 boards), 1 board or a multiple of 3"
             )));
         }
         let mut last_error = None;

@@ -311,12 +311,14 @@ pub fn compile(
             chip_bytes = 0;
         }
         if chip_i >= chips.len() {
+            let machine = match boards {
+                0 => "a single chip".to_string(),
+                1 => format!("{} chips (1 board)", chips.len()),
+                n => format!("{} chips ({n} boards)", chips.len()),
+            };
             return Err(CompileError::DoesNotFit(format!(
-                "the network needs more than the {} cores of {} chips ({} board{}); use more boards",
+                "the network needs more than the {} cores of {machine}; use more boards (--boards auto finds the smallest machine)",
                 chips.len() * app_cores,
-                chips.len(),
-                boards,
-                if boards == 1 { "" } else { "s" }
             )));
         }
         placement[v] = (chips[chip_i].0, chips[chip_i].1, core);

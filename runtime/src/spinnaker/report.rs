@@ -466,10 +466,11 @@ pub fn text(r: &Report) -> String {
     s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
     let (b, c) = (&r.energy_breakdown_j, &r.energy_counts);
     s += &format!(
-        "energy {:.4e} J: idle chips {:.3e} J ({} chips), active cores {:.3e} J ({} cores), packets {:.3e} J ({} router traversals)\n",
+        "energy {:.4e} J: idle chips {:.3e} J ({} chip{}), active cores {:.3e} J ({} cores), packets {:.3e} J ({} router traversals)\n",
         r.energy_j,
         b.idle_chips,
         c.chips,
+        if c.chips == 1 { "" } else { "s" },
         b.active_cores,
         c.cores,
         b.packets,

@@ -1,0 +1,67 @@
+//! SpiNNaker 2 as a target of its own: performance levels trade energy for step latency, a network that outgrows
+//! the lowest level overruns there, and small networks run on a single chip whose idle power is one chip's.
+
+mod common;
+
+use common::{run_json, soma, stderr, stdout, temp_dir};
+
+#[test]
+fn performance_levels_trade_energy_for_latency_and_the_lowest_overruns() {
+    let dir = temp_dir("s2-dvfs");
+    let out = dir.join("sweep");
+    let o = soma(&[
+        "sweep",
+        "examples/cuba.snn",
+        "--target",
+        "spinnaker2",
+        "--vary",
+        "performance_level=1,2,3",
+        "--duration",
+        "50ms",
+        "--out",
+        out.to_str().expect("path"),
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = std::fs::read_to_string(out.join("sweep.csv")).expect("the sweep's table");
+    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no {name} in {header:?}"));
+    let (energy, latency, overruns) = (column("energy_j"), column("step_latency_s"), column("overruns"));
+    let rows: Vec<Vec<f64>> =
+        csv.lines().skip(1).map(|l| l.split(',').map(|x| x.parse().expect("a number")).collect()).collect();
+    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), [1.0, 2.0, 3.0], "{csv}");
+    for pair in rows.windows(2) {
+        assert!(pair[1][latency] < pair[0][latency], "a higher level is faster: {csv}");
+        assert!(pair[1][energy] > pair[0][energy], "and costs more: {csv}");
+    }
+    // CUBA's 0.1 ms step needs about 20,000 cycles on its busiest core: 10,000 at 100 MHz is not enough.
+    assert!(rows[0][overruns] > 0.0, "level 1 overruns: {csv}");
+    assert_eq!(rows[2][overruns], 0.0, "level 3 keeps up: {csv}");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_small_network_runs_on_one_chip_and_a_large_one_grows_to_a_board() {
+    let r = run_json(&["run", "examples/cuba.snn", "--target", "spinnaker2", "--duration", "20ms", "--json", "-q"]);
+    assert_eq!(r["machine"]["boards"], 0);
+    assert_eq!(r["energy_counts"]["chips"], 1);
+    let idle = r["energy_breakdown_j"]["idle_chips"].as_f64().expect("idle");
+    assert!((idle - 0.35 * 0.02).abs() < 1e-12, "one chip's idle power, not a board's: {idle}");
+    let cycles = r["energy_breakdown_j"]["core_cycles"].as_f64().expect("cycles");
+    assert!(cycles > 0.0, "busy cycles cost energy on SpiNNaker 2");
+
+    // 40,000 neurons need 157 cores of 256: more than one chip's 151.
+    let dir = temp_dir("s2-board");
+    let net = dir.join("wide.snn");
+    std::fs::write(
+        &net,
+        "timestep 1 ms\npopulation p[40000] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }\n",
+    )
+    .expect("write");
+    let o = soma(&["compile", net.to_str().expect("path"), "--target", "spinnaker2", "--boards", "auto"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(stdout(&o).contains("machine: 1 board\n"), "{}", stdout(&o));
+    let o = soma(&["compile", net.to_str().expect("path"), "--target", "spinnaker2"]);
+    assert!(!o.status.success(), "the preset's single chip cannot hold it");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
