@@ -1,6 +1,8 @@
 //! `soma compare`: the same network on several targets, one table and one HTML page: energy per model second
 //! (on chip, and at the wall: times the cryocooler's factor for SFQ) and per synaptic event, step latency, cores,
 //! tiles or junctions, and fidelity against the float reference. Crossbar targets run without non-idealities.
+//! Where a target is of the first one's family, what explains the difference follows the table: each energy
+//! term of both runs and every constant whose value differs.
 
 use std::io::Write;
 
@@ -29,6 +31,11 @@ pub struct FigureRun<'a> {
 /// Compiles `input` for `target` (on `boards`, or the smallest machine that fits), runs it for `duration` s next
 /// to the float reference, and gives the headline figures. Crossbar targets run without non-idealities.
 pub fn figures(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<Figures, Failure> {
+    Ok(measure(input, target, run)?.figures)
+}
+
+/// As [`figures`], the whole run.
+fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine::Run, Failure> {
     let backend = backend::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
     let engine = engine::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
     let boards = pipeline::boards(run.boards, backend, true)?;
@@ -42,7 +49,35 @@ pub fn figures(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<Fi
         devices: None,
         quiet: run.quiet,
     };
-    Ok(pipeline::execute(engine, &*built.compiled.artifact, target, &ask)?.figures)
+    pipeline::execute(engine, &*built.compiled.artifact, target, &ask)
+}
+
+/// The energy terms of a run's report (`energy_breakdown_j`), where its family reports them.
+fn energy_terms(run: &engine::Run) -> Vec<(String, f64)> {
+    match run.report.json().get("energy_breakdown_j") {
+        Some(serde_json::Value::Object(terms)) => {
+            terms.iter().filter_map(|(k, v)| Some((k.replace('_', " "), v.as_f64()?))).collect()
+        }
+        _ => Vec::new(),
+    }
+}
+
+/// What explains `target`'s figures against `first`'s (same family): the energy terms side by side and the
+/// constants that differ.
+fn explain(first: &(Target, Vec<(String, f64)>), target: &Target, after: &[(String, f64)]) -> String {
+    let differences = target.differences(&first.0);
+    let mut s = format!("{} against {}:\n", target.name, first.0.name);
+    let before = &first.1;
+    if !after.is_empty() {
+        let terms: Vec<String> =
+            before.iter().zip(after).map(|((name, a), (_, b))| format!("{name} {a:.3e} -> {b:.3e}")).collect();
+        s += &format!("  energy terms (J): {}\n", terms.join(", "));
+    }
+    let short = |x: f64| if x == 0.0 || (1e-3..1e7).contains(&x.abs()) { format!("{x}") } else { format!("{x:e}") };
+    let changed: Vec<String> =
+        differences.iter().map(|(name, a, b)| format!("{name} {} -> {}", short(*a), short(*b))).collect();
+    s += &format!("  constants that differ ({}): {}\n", changed.len(), changed.join(", "));
+    s
 }
 
 /// Runs the command.
@@ -54,10 +89,19 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let duration = crate::load::time("--duration", &args.duration, false)?;
     let mut rows = Vec::new();
     let mut energies = Vec::new();
+    let mut explanations = String::new();
+    let mut first: Option<(Target, Vec<(String, f64)>)> = None;
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
         let run = FigureRun { seed: args.seed, duration, boards: None, quiet: args.quiet };
-        let f = figures(&args.input, &target, &run)?;
+        let measured = measure(&args.input, &target, &run)?;
+        let terms = energy_terms(&measured);
+        match &first {
+            None => first = Some((target.clone(), terms)),
+            Some(f) if f.0.family_name() == target.family_name() => explanations += &explain(f, &target, &terms),
+            Some(_) => {}
+        }
+        let f = measured.figures;
         let (energy, wall_plug, per_event, latency, err) =
             (f.energy_j, f.wall_plug_energy_j, f.energy_per_synaptic_event_j, f.step_latency_s, f.rate_error);
         let units = format!("{} {}", f.size, if f.size_unit == "junctions" { "JJs" } else { &f.size_unit });
@@ -98,6 +142,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     for r in &rows {
         text += &(r.join(" | ") + "\n");
     }
+    text += &explanations;
     crate::output::stdout(&text)?;
     if let Some(path) = &args.html {
         let html = page(
@@ -109,6 +154,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                 ),
                 bars(&energies, "W"),
                 table(&header, &rows),
+                format!("<pre>{}</pre>", crate::html::esc(&explanations)),
             ],
         );
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))

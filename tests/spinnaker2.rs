@@ -65,3 +65,22 @@ fn a_small_network_runs_on_one_chip_and_a_large_one_grows_to_a_board() {
     assert!(!o.status.success(), "the preset's single chip cannot hold it");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn compare_explains_the_difference_from_spinnaker1_by_term_and_constant() {
+    let o = soma(&["compare", "examples/cuba.snn", "--targets", "spinnaker1,spinnaker2", "--duration", "50ms", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    let row = |name: &str| -> Vec<String> {
+        let line = text.lines().find(|l| l.starts_with(&format!("{name} |"))).unwrap_or_else(|| panic!("{text}"));
+        line.split(" | ").map(str::to_string).collect()
+    };
+    let (one, two) = (row("spinnaker1"), row("spinnaker2"));
+    assert_ne!(one[1], two[1], "energy differs: {text}");
+    assert_ne!(one[4], two[4], "step latency differs: {text}");
+    assert!(text.contains("spinnaker2 against spinnaker1:\n  energy terms (J): "), "{text}");
+    for constant in ["machine.boards 1 -> 0", "machine.cores_per_chip 18 -> 153", "dvfs.performance_level 1 -> 2"] {
+        assert!(text.contains(constant), "{constant} in {text}");
+    }
+    assert!(!text.contains("mapping.neurons_per_core"), "constants that agree are not listed: {text}");
+}

@@ -196,6 +196,21 @@ impl Target {
         }
     }
 
+    /// The constants whose values differ from `other`'s: `(name, other's value, this one's)`, in declaration order;
+    /// empty for targets of different families (their constants are not comparable one by one).
+    pub fn differences(&self, other: &Target) -> Vec<(String, f64, f64)> {
+        if self.family_name() != other.family_name() {
+            return Vec::new();
+        }
+        other
+            .constants()
+            .into_iter()
+            .zip(self.constants())
+            .filter(|((_, a), (_, b))| a.value != b.value)
+            .map(|((name, a), (_, b))| (name, a.value, b.value))
+            .collect()
+    }
+
     /// The SpiNNaker-style parameters, if that is the family.
     pub fn spinnaker(&self) -> Option<&spinnaker::SpiNNaker> {
         match &self.family {
@@ -256,6 +271,17 @@ mod tests {
         assert_ne!(t.fingerprint, lookup("spinnaker1").expect("preset").fingerprint);
         assert!(with_overrides("spinnaker1", &[("nonsense".into(), 1.0)]).is_err());
         assert!(with_overrides("spinnaker1", &[("neurons_per_core".into(), 0.0)]).is_err(), "validated");
+    }
+
+    #[test]
+    fn differences_name_the_constants_that_differ_within_a_family() {
+        let (one, two) = (lookup("spinnaker1").expect("1"), lookup("spinnaker2").expect("2"));
+        let d = two.differences(&one);
+        assert!(d.contains(&("machine.cores_per_chip".into(), 18.0, 153.0)), "{d:?}");
+        assert!(d.contains(&("dvfs.performance_level".into(), 1.0, 2.0)), "{d:?}");
+        assert!(!d.iter().any(|(n, _, _)| n == "mapping.neurons_per_core"), "equal values are not differences");
+        assert!(one.differences(&one).is_empty());
+        assert!(lookup("reram_128").expect("crossbar").differences(&one).is_empty(), "across families: none");
     }
 
     #[test]
