@@ -24,6 +24,8 @@ pub struct FigureRun<'a> {
     pub duration: f64,
     /// `--boards`, where given.
     pub boards: Option<&'a str>,
+    /// `--input` for a NIR graph's Input nodes, where given.
+    pub spike_input: Option<&'a std::path::Path>,
     /// No spinner or progress bar.
     pub quiet: bool,
 }
@@ -39,7 +41,7 @@ fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine
     let backend = backend::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
     let engine = engine::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
     let boards = pipeline::boards(run.boards, backend, true)?;
-    let built = pipeline::build(input, None, target, backend, (boards, run.boards), run.seed, run.quiet)?;
+    let built = pipeline::build(input, run.spike_input, target, backend, (boards, run.boards), run.seed, run.quiet)?;
     let ask = RunAsk {
         network: &built.loaded.name,
         duration_s: run.duration,
@@ -93,7 +95,13 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut first: Option<(Target, Vec<(String, f64)>)> = None;
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
-        let run = FigureRun { seed: args.seed, duration, boards: None, quiet: args.quiet };
+        let run = FigureRun {
+            seed: args.seed,
+            duration,
+            boards: None,
+            spike_input: args.spike_input.as_deref(),
+            quiet: args.quiet,
+        };
         let measured = measure(&args.input, &target, &run)?;
         let terms = energy_terms(&measured);
         match &first {

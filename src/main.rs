@@ -228,6 +228,10 @@ struct CompareArgs {
     /// Targets to compare, comma-separated (presets or .toml files).
     #[arg(long, default_value = "spinnaker1,spinnaker2", value_name = "T1,T2,...")]
     targets: String,
+    /// Spike input for the Input nodes of a .nir graph, the same on every target: a file (see `soma simulate
+    /// --help` and docs/nir.md), or `poisson:RATE` (e.g. `poisson:100Hz`) on every channel.
+    #[arg(long = "input", value_name = "FILE")]
+    spike_input: Option<PathBuf>,
     /// Model time on each target: a time with a unit (100ms) or a bare number of seconds.
     #[arg(long, default_value = "100ms", value_name = "TIME")]
     duration: String,

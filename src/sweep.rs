@@ -174,7 +174,8 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                 Some(Err(why)) => refused.lock().map_err(|_| Failure::Internal(anyhow::anyhow!("poisoned")))?.push(why),
                 None => {}
             }
-            let run = FigureRun { seed: args.seed, duration, boards: args.boards.as_deref(), quiet: true };
+            let run =
+                FigureRun { seed: args.seed, duration, boards: args.boards.as_deref(), spike_input: None, quiet: true };
             let figures = figures(&args.input, &target, &run)?;
             let point = Point { key, settings: settings.clone(), figures };
             let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;

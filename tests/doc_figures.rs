@@ -141,3 +141,93 @@ fn reports_md_neurons_per_core_sweep() {
         documented("docs/reports.md", &figure, "soma sweep examples/microcircuit.snn --set scale=0.1 ...");
     }
 }
+
+/// `soma compare ARGS -q`: the table's row for each target, as printed.
+fn compare_rows(args: &[&str]) -> Vec<String> {
+    let o = soma(&[&["compare"], args, &["-q"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    stdout(&o).lines().filter(|l| l.starts_with("spinnaker")).filter(|l| l.contains(" | ")).map(str::to_string).collect()
+}
+
+#[test]
+fn spinnaker2_md_cuba_against_spinnaker1() {
+    let command = "soma compare examples/cuba.snn --targets spinnaker1,spinnaker2 --duration 1s";
+    let rows = compare_rows(&["examples/cuba.snn", "--targets", "spinnaker1,spinnaker2", "--duration", "1s"]);
+    assert_eq!(rows.len(), 2);
+    for row in rows {
+        documented("docs/spinnaker2.md", &format!("{row}\n"), command);
+    }
+}
+
+#[test]
+fn spinnaker2_md_performance_levels() {
+    let rows = sweep_rows(
+        "doc-s2-dvfs",
+        &["examples/cuba.snn", "--target", "spinnaker2", "--vary", "performance_level=1,2,3", "--duration", "1s"],
+    );
+    for r in rows {
+        let figure = format!(
+            "| {:.4} | {:.0} us | {} |",
+            r["energy_j"],
+            r["step_latency_s"] * 1e6,
+            r["overruns"],
+        );
+        documented(
+            "docs/spinnaker2.md",
+            &figure,
+            "soma sweep examples/cuba.snn --target spinnaker2 --vary performance_level=1,2,3 --duration 1s",
+        );
+    }
+}
+
+#[test]
+#[ignore = "20 s: run before changing docs/spinnaker2.md's microcircuit and CSNN figures"]
+fn spinnaker2_md_microcircuit_and_csnn() {
+    let micro = compare_rows(&[
+        "examples/microcircuit.snn",
+        "--set",
+        "scale=0.2",
+        "--duration",
+        "1s",
+        "--targets",
+        "spinnaker1,spinnaker2",
+    ]);
+    let field = |row: &str, k: usize| row.split(" | ").nth(k).expect("a column").to_string();
+    let watts = |row: &str| field(row, 1).parse::<f64>().expect("watts");
+    let micros = |row: &str| field(row, 4).parse::<f64>().expect("latency") * 1e6;
+    let (one, two) = (&micro[0], &micro[1]);
+    let figure = format!(
+        "{:.1} W -> {:.2} W, step latency {:.0} us -> {:.0} us,\n{} on both (on one SpiNNaker 2 chip), overruns {} -> {}",
+        watts(one),
+        watts(two),
+        micros(one),
+        micros(two),
+        field(two, 5),
+        thousands(&field(one, 7)),
+        thousands(&field(two, 7)),
+    );
+    documented("docs/spinnaker2.md", &figure, "soma compare examples/microcircuit.snn --set scale=0.2 ...");
+    documented(
+        "docs/spinnaker2.md",
+        &format!("mean rate error {} -> {}", field(one, 9), field(two, 9)),
+        "soma compare examples/microcircuit.snn --set scale=0.2 ...",
+    );
+    let csnn = compare_rows(&[
+        "tests/data/nir/csnn_small.nir",
+        "--dt",
+        "1s",
+        "--duration",
+        "2000s",
+        "--input",
+        "poisson:0.2Hz",
+        "--targets",
+        "spinnaker1,spinnaker2",
+    ]);
+    let figure = format!("{:.1} W -> {:.2} W, {} on both", watts(&csnn[0]), watts(&csnn[1]), field(&csnn[1], 5));
+    documented("docs/spinnaker2.md", &figure, "soma compare tests/data/nir/csnn_small.nir ...");
+}
+
+/// `650000` as the docs write it: `650,000`.
+fn thousands(n: &str) -> String {
+    soma_isa::report::thousands(n.parse().expect("a count"))
+}
