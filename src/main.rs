@@ -7,6 +7,7 @@ mod compile;
 mod family_report;
 mod html;
 mod import;
+mod interrupt;
 mod load;
 mod output;
 mod pipeline;
@@ -328,6 +329,8 @@ enum Failure {
     User(String),
     /// A bug or an environment problem.
     Internal(anyhow::Error),
+    /// Stopped by Ctrl-C: what was stopped, how far it got and what was kept.
+    Interrupted(String),
 }
 
 impl From<soma_compiler::front::load::LoadError> for Failure {
@@ -344,6 +347,7 @@ impl From<anyhow::Error> for Failure {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    interrupt::install();
     let outcome = std::panic::catch_unwind(|| match cli.command {
         Command::Check(a) => check::run(&a.input),
         Command::Simulate(a) => simulate::run(&a),
@@ -367,6 +371,10 @@ fn main() -> ExitCode {
         Ok(Err(Failure::Internal(e))) => {
             eprintln!("internal error: {e:#}");
             ExitCode::from(2)
+        }
+        Ok(Err(Failure::Interrupted(what))) => {
+            eprintln!("{what}");
+            ExitCode::from(130)
         }
         Err(_) => {
             eprintln!("internal error: soma panicked (a bug; please report it with the input that caused it)");

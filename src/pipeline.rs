@@ -127,6 +127,7 @@ pub fn compile_error(e: CompileError, name: &str, boards: Option<&str>, loaded: 
 pub fn run_error(e: RunError, name: &str) -> Failure {
     match e {
         RunError::Option(m) | RunError::Unsupported(m) => Failure::User(format!("error: {m}\n")),
+        RunError::Interrupted { .. } => Failure::Interrupted(format!("{name}: {e}; no output was written")),
         other => Failure::User(format!("error: {name}: {other}\n")),
     }
 }
@@ -203,7 +204,7 @@ pub fn execute(
         mapping: ask.mapping,
         devices: ask.devices,
         progress: &progress,
-        stop: None,
+        stop: Some(crate::interrupt::flag()),
     };
     let run = engine.run(&job).map_err(|e| run_error(e, ask.network));
     bar.finish_and_clear();

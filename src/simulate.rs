@@ -51,8 +51,15 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let bar = crate::output::step_bar(steps, args.quiet, "simulating")?;
     let run_start = Instant::now();
     let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() };
-    let result = Simulator::new(&inst).run(&opts, |done| bar.set_position(done));
+    let result =
+        Simulator::new(&inst).stop_on(Some(crate::interrupt::flag())).run(&opts, |done| bar.set_position(done));
     bar.finish_and_clear();
+    if crate::interrupt::requested() {
+        return Err(Failure::Interrupted(format!(
+            "{}: interrupted after {} of {steps} steps; no output was written",
+            loaded.name, result.steps
+        )));
+    }
     let run_s = run_start.elapsed().as_secs_f64();
 
     if let Some(path) = &args.spikes {

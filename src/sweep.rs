@@ -176,7 +176,13 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             }
             let run =
                 FigureRun { seed: args.seed, duration, boards: args.boards.as_deref(), spike_input: None, quiet: true };
-            let figures = figures(&args.input, &target, &run)?;
+            let figures = figures(&args.input, &target, &run).map_err(|e| match e {
+                Failure::Interrupted(what) => Failure::Interrupted(format!(
+                    "{what}; the points finished so far are kept in {}: the same command resumes there",
+                    args.out.display()
+                )),
+                other => other,
+            })?;
             let point = Point { key, settings: settings.clone(), figures };
             let json = serde_json::to_string_pretty(&point).map_err(|e| Failure::Internal(e.into()))?;
             write_atomic(&file, |w: &mut dyn Write| w.write_all(json.as_bytes()))

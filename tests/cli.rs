@@ -400,3 +400,36 @@ fn a_frontend_error_is_printed_as_an_error_line() {
         stderr(&o).starts_with("error: tests/data/nir/bad/edge_to_missing_node.nir: ") && stderr(&o).ends_with('\n')
     );
 }
+
+#[cfg(unix)]
+#[test]
+fn ctrl_c_stops_a_long_run_cleanly_with_exit_code_130_and_writes_nothing() {
+    let dir = temp_dir("ctrl-c");
+    let spikes = dir.join("spikes.csv");
+    let spikes_arg = spikes.to_str().expect("path").to_string();
+    let commands: [Vec<&str>; 2] = [
+        vec!["run", "examples/cuba.snn", "--duration", "1000s", "--spikes", &spikes_arg],
+        vec!["simulate", "examples/cuba.snn", "--duration", "1000s", "--spikes", &spikes_arg],
+    ];
+    for args in commands {
+        let child = std::process::Command::new(env!("CARGO_BIN_EXE_soma"))
+            .args(&args)
+            .current_dir(env!("CARGO_MANIFEST_DIR"))
+            .stderr(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::null())
+            .spawn()
+            .expect("soma starts");
+        std::thread::sleep(std::time::Duration::from_millis(1500));
+        let sent = std::process::Command::new("kill").args(["-INT", &child.id().to_string()]).status().expect("kill");
+        assert!(sent.success());
+        let started = std::time::Instant::now();
+        let o = child.wait_with_output().expect("soma ends");
+        assert!(started.elapsed().as_secs() < 10, "{args:?} took {:?} to stop", started.elapsed());
+        assert_eq!(o.status.code(), Some(130), "{args:?}: {}", stderr(&o));
+        assert!(stderr(&o).contains("interrupted after"), "{}", stderr(&o));
+        assert!(!spikes.exists(), "{args:?} wrote its output");
+        let left: Vec<_> = std::fs::read_dir(&dir).expect("dir").collect();
+        assert!(left.is_empty(), "{args:?} left {left:?}");
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
