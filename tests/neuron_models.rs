@@ -52,9 +52,9 @@ fn case(kind: ModelKind) -> Case {
         }
         ModelKind::Li => (NeuronModel::Li(Li { tau: 10e-3, r: 2.0, v_leak: 0.1 }), (-1.0, 2.0), 8.0),
         ModelKind::If => {
-            // Starts below the threshold: from above it, the reference's crossing is at the step's start
-            // (`v_reset + dv`), the machine's subtraction gives `v_reset + v - theta` (docs/isa.md).
-            (NeuronModel::If(If { r: 300.0, v_threshold: 1.0, v_reset: -0.2 }), (-0.5, 0.99), 1.0)
+            // Starts below and above the threshold: from above it, the crossing is at the step's start and both
+            // end at `v_reset + v - v0` (the machine by `Max`; with reset by subtraction it was off by `v0 - theta`).
+            (NeuronModel::If(If { r: 300.0, v_threshold: 1.0, v_reset: -0.2 }), (-0.5, 1.5), 1.0)
         }
         ModelKind::Integrator => (NeuronModel::Integrator(Integrator { r: 300.0 }), (-1.0, 1.0), 1.0),
         ModelKind::CubaLif => (
@@ -112,6 +112,9 @@ fn step_with_bound(
         match p.code[pc] {
             Instr::Add { dst, a, b } | Instr::Sub { dst, a, b } => {
                 err[dst as usize] = error(err, a) + error(err, b);
+            }
+            Instr::Max { dst, a, b } => {
+                err[dst as usize] = error(err, a).max(error(err, b));
             }
             Instr::Mul { dst, a, b } => {
                 let (x, y) = (value(s, a).to_f64().abs(), value(s, b).to_f64().abs());

@@ -97,6 +97,15 @@ pub enum Instr {
         /// Refractory steps after a spike.
         refractory: u32,
     },
+    /// `dst = max(a, b)`.
+    Max {
+        /// Destination register.
+        dst: u8,
+        /// First operand.
+        a: Operand,
+        /// Second operand.
+        b: Operand,
+    },
 }
 
 /// "No register" for [`Instr::SpikeIf::bump_reg`].
@@ -137,7 +146,10 @@ impl Program {
         reg(self.v_register)?;
         for (k, ins) in self.code.iter().enumerate() {
             match *ins {
-                Instr::Add { dst, a, b } | Instr::Sub { dst, a, b } | Instr::Mul { dst, a, b } => {
+                Instr::Add { dst, a, b }
+                | Instr::Sub { dst, a, b }
+                | Instr::Mul { dst, a, b }
+                | Instr::Max { dst, a, b } => {
                     reg(dst)?;
                     op(a)?;
                     op(b)?;
@@ -179,6 +191,7 @@ impl Program {
                 Instr::Add { dst, a, b } => s.regs[dst as usize] = get(s, a).saturating_add(get(s, b)),
                 Instr::Sub { dst, a, b } => s.regs[dst as usize] = get(s, a).saturating_sub(get(s, b)),
                 Instr::Mul { dst, a, b } => s.regs[dst as usize] = get(s, a).mul_round(get(s, b)),
+                Instr::Max { dst, a, b } => s.regs[dst as usize] = get(s, a).max(get(s, b)),
                 Instr::Decay { dst, a, factor } => s.regs[dst as usize] = get(s, a).decay(factor),
                 Instr::SkipIfRefractory { n } => {
                     if s.refractory > 0 {

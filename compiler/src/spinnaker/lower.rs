@@ -162,11 +162,16 @@ pub fn lower(
             if let Some(sp) = l.spiking {
                 let cmp = if sp.strict { Compare::Gt } else { Compare::Ge };
                 let reset = match (sp.in_step_reset, l.p22 < 1.0) {
-                    // A non-leaky membrane under a current constant over the step rises linearly: crossing at
-                    // t* and restarting from v_reset ends the step at `v_reset + (v - theta)`, the reference's
-                    // rule exactly (reset by subtraction).
+                    // A non-leaky membrane under a current constant over the step moves linearly from v0 to v:
+                    // crossing at t* and restarting from v_reset ends the step at `v_reset + v - max(v0, theta)`,
+                    // the reference's rule exactly (t* = 0 when the step starts at or above the threshold, which
+                    // a volley larger than the threshold leaves behind: reset by subtraction would keep that
+                    // excess). `max(v0, theta)` is taken before the update, in a register the update leaves alone.
                     (true, false) => {
-                        code.push(Instr::Add { dst: 6, a: reg(0), b: c((sp.v_reset - sp.theta) * u.voltage) });
+                        let start = if matches!(l.input, Input::Pulse) { 2 } else { 5 };
+                        code.insert(0, Instr::Max { dst: start, a: reg(0), b: c(sp.theta * u.voltage) });
+                        code.push(Instr::Sub { dst: 6, a: reg(0), b: reg(start) });
+                        code.push(Instr::Add { dst: 6, a: reg(6), b: c(sp.v_reset * u.voltage) });
                         reg(6)
                     }
                     // A leaky membrane's in-step crossing needs a division per neuron, which the target's integer

@@ -630,7 +630,10 @@ impl NeuronCore {
         for (pc, ins) in self.program.code.iter().enumerate() {
             let pc = pc as u16;
             match *ins {
-                Instr::Add { dst, a, b } | Instr::Sub { dst, a, b } | Instr::Mul { dst, a, b } => {
+                Instr::Add { dst, a, b }
+                | Instr::Sub { dst, a, b }
+                | Instr::Mul { dst, a, b }
+                | Instr::Max { dst, a, b } => {
                     let mut out = std::mem::take(&mut self.regs[dst as usize]);
                     {
                         let (a, b) = (
@@ -641,6 +644,7 @@ impl NeuronCore {
                         match ins {
                             Instr::Add { .. } => binary(&mut out, a, b, Accum::saturating_add),
                             Instr::Sub { .. } => binary(&mut out, a, b, Accum::saturating_sub),
+                            Instr::Max { .. } => binary(&mut out, a, b, Accum::max),
                             _ => binary(&mut out, a, b, Accum::mul_round),
                         }
                         restore(&self.saved, &mut out);
