@@ -55,29 +55,57 @@ fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine
 }
 
 /// The energy terms of a run's report (`energy_breakdown_j`), where its family reports them.
-fn energy_terms(run: &engine::Run) -> Vec<(String, f64)> {
+fn energy_terms(run: &engine::Run) -> std::collections::BTreeMap<String, f64> {
     match run.report.json().get("energy_breakdown_j") {
         Some(serde_json::Value::Object(terms)) => {
-            terms.iter().filter_map(|(k, v)| Some((k.replace('_', " "), v.as_f64()?))).collect()
+            terms.iter().filter_map(|(k, v)| Some((k.clone(), v.as_f64()?))).collect()
         }
-        _ => Vec::new(),
+        _ => Default::default(),
     }
 }
 
-/// What explains `target`'s figures against `first`'s (same family): the energy terms side by side and the
+/// One target's row of `compare --json`: its figures and, against the first target where it is of its family,
+/// what explains the difference.
+#[derive(serde::Serialize)]
+struct Row {
+    target: String,
+    duration_s: f64,
+    figures: Figures,
+    /// The run's energy terms (J), where its family reports them.
+    energy_terms_j: std::collections::BTreeMap<String, f64>,
+    /// The first target, where this one is of its family.
+    against: Option<String>,
+    /// Constants whose values differ from `against`'s.
+    constants_that_differ: Vec<Difference>,
+}
+
+/// A constant that differs between two targets of one family.
+#[derive(serde::Serialize)]
+struct Difference {
+    constant: String,
+    from: f64,
+    to: f64,
+}
+
+/// What explains `row`'s figures against `first`'s (same family): the energy terms side by side and the
 /// constants that differ.
-fn explain(first: &(Target, Vec<(String, f64)>), target: &Target, after: &[(String, f64)]) -> String {
-    let differences = target.differences(&first.0);
-    let mut s = format!("{} against {}:\n", target.name, first.0.name);
-    let before = &first.1;
-    if !after.is_empty() {
-        let terms: Vec<String> =
-            before.iter().zip(after).map(|((name, a), (_, b))| format!("{name} {a:.3e} -> {b:.3e}")).collect();
+fn explain(first: &Row, row: &Row) -> String {
+    let mut s = format!("{} against {}:\n", row.target, first.target);
+    if !row.energy_terms_j.is_empty() {
+        let terms: Vec<String> = first
+            .energy_terms_j
+            .iter()
+            .zip(&row.energy_terms_j)
+            .map(|((name, a), (_, b))| format!("{} {a:.3e} -> {b:.3e}", name.replace('_', " ")))
+            .collect();
         s += &format!("  energy terms (J): {}\n", terms.join(", "));
     }
     let short = |x: f64| if x == 0.0 || (1e-3..1e7).contains(&x.abs()) { format!("{x}") } else { format!("{x:e}") };
-    let changed: Vec<String> =
-        differences.iter().map(|(name, a, b)| format!("{name} {} -> {}", short(*a), short(*b))).collect();
+    let changed: Vec<String> = row
+        .constants_that_differ
+        .iter()
+        .map(|d| format!("{} {} -> {}", d.constant, short(d.from), short(d.to)))
+        .collect();
     s += &format!("  constants that differ ({}): {}\n", changed.len(), changed.join(", "));
     s
 }
@@ -92,7 +120,8 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut rows = Vec::new();
     let mut energies = Vec::new();
     let mut explanations = String::new();
-    let mut first: Option<(Target, Vec<(String, f64)>)> = None;
+    let mut records: Vec<Row> = Vec::new();
+    let mut first_target: Option<Target> = None;
     for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
         let run = FigureRun {
@@ -103,12 +132,22 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             quiet: args.quiet,
         };
         let measured = measure(&args.input, &target, &run)?;
-        let terms = energy_terms(&measured);
-        match &first {
-            None => first = Some((target.clone(), terms)),
-            Some(f) if f.0.family_name() == target.family_name() => explanations += &explain(f, &target, &terms),
-            Some(_) => {}
+        let against = first_target.as_ref().filter(|f| f.family_name() == target.family_name());
+        let row = Row {
+            target: name.to_string(),
+            duration_s: duration,
+            figures: measured.figures.clone(),
+            energy_terms_j: energy_terms(&measured),
+            against: against.map(|f| f.name.clone()),
+            constants_that_differ: against.map_or(Vec::new(), |f| {
+                target.differences(f).into_iter().map(|(constant, from, to)| Difference { constant, from, to }).collect()
+            }),
+        };
+        if against.is_some() {
+            explanations += &explain(&records[0], &row);
         }
+        first_target.get_or_insert(target);
+        records.push(row);
         let f = measured.figures;
         let (energy, wall_plug, per_event, latency, err) =
             (f.energy_j, f.wall_plug_energy_j, f.energy_per_synaptic_event_j, f.step_latency_s, f.rate_error);
@@ -151,7 +190,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         text += &(r.join(" | ") + "\n");
     }
     text += &explanations;
-    crate::output::stdout(&text)?;
+    crate::output::emit(&text, args.json, &records)?;
     if let Some(path) = &args.html {
         let html = page(
             &format!("soma compare: {}", args.input.file.display()),

@@ -242,6 +242,10 @@ struct CompareArgs {
     /// Write an HTML page here.
     #[arg(long, value_name = "FILE")]
     html: Option<PathBuf>,
+    /// Print one JSON object per target on stdout (figures, energy terms, constants that differ from the first
+    /// target of its family); the table goes to stderr.
+    #[arg(long)]
+    json: bool,
     /// No progress bars.
     #[arg(long, short)]
     quiet: bool,

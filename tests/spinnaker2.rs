@@ -84,3 +84,26 @@ fn compare_explains_the_difference_from_spinnaker1_by_term_and_constant() {
     }
     assert!(!text.contains("mapping.neurons_per_core"), "constants that agree are not listed: {text}");
 }
+
+#[test]
+fn compare_json_gives_each_target_its_figures_terms_and_differences() {
+    let r = run_json(&[
+        "compare",
+        "examples/cuba.snn",
+        "--targets",
+        "spinnaker1,spinnaker2,reram_128",
+        "--duration",
+        "20ms",
+        "--json",
+        "-q",
+    ]);
+    let rows = r.as_array().expect("one object per target");
+    assert_eq!(rows.len(), 3);
+    assert_eq!(rows[1]["against"], "spinnaker1");
+    let terms = &rows[1]["energy_terms_j"];
+    let sum: f64 = terms.as_object().expect("terms").values().map(|v| v.as_f64().expect("J")).sum();
+    assert!((sum - rows[1]["figures"]["energy_j"].as_f64().expect("energy")).abs() < 1e-12, "the terms add up");
+    let differs = rows[1]["constants_that_differ"].as_array().expect("differences");
+    assert!(differs.iter().any(|d| d["constant"] == "dvfs.performance_level" && d["from"] == 1.0 && d["to"] == 2.0));
+    assert!(rows[2]["against"].is_null(), "a crossbar is not compared constant by constant with a SpiNNaker");
+}

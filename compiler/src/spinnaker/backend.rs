@@ -54,12 +54,13 @@ impl AnyReport for Mapping {
             n => format!("machine: {n} boards\n"),
         };
         s += &format!(
-            "cores {} ({} neuron, {} source, {} delay extension) on {} chips\n",
+            "cores {} ({} neuron, {} source, {} delay extension) on {} chip{}\n",
             thousands(self.cores as u64),
             self.neuron_cores,
             self.source_cores,
             self.delay_cores,
-            self.chips
+            self.chips,
+            if self.chips == 1 { "" } else { "s" }
         );
         s += &format!(
             "routing entries per chip: max {} (before compression {}), mean {:.1}\n",
