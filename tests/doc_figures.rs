@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{run_json, soma, stderr, stdout, temp_dir};
+use common::{run_json, soma, stderr, stdout, sweep_rows};
 
 /// Asserts that `doc` contains `figure`, naming the command that produced it.
 fn documented(doc: &str, figure: &str, command: &str) {
@@ -13,22 +13,6 @@ fn documented(doc: &str, figure: &str, command: &str) {
     assert!(text.contains(figure), "{doc} should say `{figure}` (from `{command}`)");
 }
 
-/// `soma sweep ARGS --out DIR -q` in a scratch folder: the CSV's rows as maps from column name to value.
-fn sweep_rows(name: &str, args: &[&str]) -> Vec<std::collections::HashMap<String, f64>> {
-    let dir = temp_dir(name);
-    let out = dir.join("sweep");
-    let o = soma(&[&["sweep"], args, &["--out", out.to_str().expect("path"), "-q"]].concat());
-    assert!(o.status.success(), "{}", stderr(&o));
-    let csv = stdout(&o);
-    let header: Vec<String> = csv.lines().next().expect("header").split(',').map(str::to_string).collect();
-    let rows = csv
-        .lines()
-        .skip(1)
-        .map(|l| header.iter().cloned().zip(l.split(',').map(|x| x.parse().expect("number"))).collect())
-        .collect();
-    std::fs::remove_dir_all(&dir).expect("cleanup");
-    rows
-}
 
 
 #[test]

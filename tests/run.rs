@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{lif_norse_on_the_papers_input, run_json, soma, stderr, stdout, temp_dir};
+use common::{lif_norse_on_the_papers_input, paper_steps, run_json, soma, stderr, stdout, temp_dir};
 
 
 fn check_fidelity(report: &serde_json::Value, tolerance: f64) {
@@ -76,8 +76,7 @@ fn microcircuit_at_scale_0_2_matches_the_reference_within_fifteen_percent() {
 fn the_nir_paper_lif_fires_when_the_exact_reference_does() {
     let dir = temp_dir("run-norse");
     let (times, expected) = lif_norse_on_the_papers_input(&dir, &["run", "--target", "spinnaker1"]);
-    let steps: Vec<usize> =
-        times.iter().map(|t| (t.parse::<f64>().expect("a time") / 1e-4).round() as usize - 1).collect();
+    let steps = paper_steps(&times);
     assert_eq!(steps.len(), expected.len(), "{steps:?} vs {expected:?}");
     for (s, e) in steps.iter().zip(&expected) {
         assert!(s.abs_diff(*e) <= 1, "spike in step {s}, reference {e}");
@@ -90,8 +89,7 @@ fn the_nir_paper_lif_on_spinnaker2_fires_in_the_steps_spinnaker2_did() {
     // paper/lif_spinnaker2.csv: what the SpiNNaker 2 chip produced for the NIR paper (column 2: output spike).
     let dir = temp_dir("run-norse-s2");
     let (times, _) = lif_norse_on_the_papers_input(&dir, &["run", "--target", "spinnaker2"]);
-    let steps: Vec<usize> =
-        times.iter().map(|t| (t.parse::<f64>().expect("a time") / 1e-4).round() as usize - 1).collect();
+    let steps = paper_steps(&times);
     let chip = std::fs::read_to_string("tests/data/nir/paper/lif_spinnaker2.csv").expect("the paper's output");
     let fired: Vec<usize> = chip
         .lines()

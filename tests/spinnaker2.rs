@@ -3,41 +3,22 @@
 
 mod common;
 
-use common::{run_json, soma, stderr, stdout, temp_dir};
+use common::{run_json, soma, stderr, stdout, sweep_rows, temp_dir};
 
 #[test]
 fn performance_levels_trade_energy_for_latency_and_the_lowest_overruns() {
-    let dir = temp_dir("s2-dvfs");
-    let out = dir.join("sweep");
-    let o = soma(&[
-        "sweep",
-        "examples/cuba.snn",
-        "--target",
-        "spinnaker2",
-        "--vary",
-        "performance_level=1,2,3",
-        "--duration",
-        "50ms",
-        "--out",
-        out.to_str().expect("path"),
-        "-q",
-    ]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    let csv = std::fs::read_to_string(out.join("sweep.csv")).expect("the sweep's table");
-    let header: Vec<&str> = csv.lines().next().expect("header").split(',').collect();
-    let column = |name: &str| header.iter().position(|h| *h == name).unwrap_or_else(|| panic!("no {name} in {header:?}"));
-    let (energy, latency, overruns) = (column("energy_j"), column("step_latency_s"), column("overruns"));
-    let rows: Vec<Vec<f64>> =
-        csv.lines().skip(1).map(|l| l.split(',').map(|x| x.parse().expect("a number")).collect()).collect();
-    assert_eq!(rows.iter().map(|r| r[0]).collect::<Vec<_>>(), [1.0, 2.0, 3.0], "{csv}");
+    let rows = sweep_rows(
+        "s2-dvfs",
+        &["examples/cuba.snn", "--target", "spinnaker2", "--vary", "performance_level=1,2,3", "--duration", "50ms"],
+    );
+    assert_eq!(rows.iter().map(|r| r["performance_level"]).collect::<Vec<_>>(), [1.0, 2.0, 3.0]);
     for pair in rows.windows(2) {
-        assert!(pair[1][latency] < pair[0][latency], "a higher level is faster: {csv}");
-        assert!(pair[1][energy] > pair[0][energy], "and costs more: {csv}");
+        assert!(pair[1]["step_latency_s"] < pair[0]["step_latency_s"], "a higher level is faster: {rows:?}");
+        assert!(pair[1]["energy_j"] > pair[0]["energy_j"], "and costs more: {rows:?}");
     }
     // CUBA's 0.1 ms step needs about 20,000 cycles on its busiest core: 10,000 at 100 MHz is not enough.
-    assert!(rows[0][overruns] > 0.0, "level 1 overruns: {csv}");
-    assert_eq!(rows[2][overruns], 0.0, "level 3 keeps up: {csv}");
-    std::fs::remove_dir_all(&dir).expect("cleanup");
+    assert!(rows[0]["overruns"] > 0.0, "level 1 overruns: {rows:?}");
+    assert_eq!(rows[2]["overruns"], 0.0, "level 3 keeps up: {rows:?}");
 }
 
 #[test]

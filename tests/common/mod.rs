@@ -76,3 +76,25 @@ pub fn lif_exact_input(dir: &std::path::Path) -> (PathBuf, Vec<usize>) {
     std::fs::write(&path, input).expect("write");
     (path, fires)
 }
+
+/// `soma sweep ARGS --out DIR -q` in a scratch folder: the CSV's rows as maps from column name to value.
+pub fn sweep_rows(name: &str, args: &[&str]) -> Vec<std::collections::HashMap<String, f64>> {
+    let dir = temp_dir(name);
+    let out = dir.join("sweep");
+    let o = soma(&[&["sweep"], args, &["--out", out.to_str().expect("path"), "-q"]].concat());
+    assert!(o.status.success(), "{}", stderr(&o));
+    let csv = stdout(&o);
+    let header: Vec<String> = csv.lines().next().expect("header").split(',').map(str::to_string).collect();
+    let rows = csv
+        .lines()
+        .skip(1)
+        .map(|l| header.iter().cloned().zip(l.split(',').map(|x| x.parse().expect("number"))).collect())
+        .collect();
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+    rows
+}
+
+/// The steps of spike times `t = (step + 1) dt` written as text, at the NIR paper's dt of 0.1 ms.
+pub fn paper_steps(times: &[String]) -> Vec<usize> {
+    times.iter().map(|t| (t.parse::<f64>().expect("a time") / 1e-4).round() as usize - 1).collect()
+}
