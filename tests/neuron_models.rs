@@ -104,7 +104,7 @@ fn step_with_bound(
         Operand::In(_) => 0.0,
         Operand::Const(_) => HALF_ULP,
     };
-    let before = s.clone();
+    let before = *s;
     let (mut spiked, mut margin, mut bound) = (false, f64::INFINITY, 0.0);
     let mut pc = 0;
     while pc < p.code.len() {
