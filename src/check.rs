@@ -35,13 +35,13 @@ pub fn run(args: &InputArgs) -> Result<(), Failure> {
         net.probes.len()
     ))?;
     crate::output::stdout(&format!("memory to instantiate: at least {}\n", crate::pipeline::bytes_text(e.bytes)))?;
-    if let Some(available) = crate::pipeline::available_memory() {
-        if e.bytes > available {
-            crate::output::stdout(&format!(
-                "warning: more than the {} this machine has available: simulate, compile and run will refuse it\n",
-                crate::pipeline::bytes_text(available)
-            ))?;
-        }
+    if let Some(available) = crate::pipeline::available_memory()
+        && e.bytes > available
+    {
+        crate::output::stdout(&format!(
+            "warning: more than the {} this machine has available: simulate, compile and run will refuse it\n",
+            crate::pipeline::bytes_text(available)
+        ))?;
     }
     Ok(())
 }

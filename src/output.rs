@@ -37,7 +37,7 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, Option<&Path>, Output)]
             Output::Folder if path.exists() && !path.is_dir() => return fail("exists and is not a folder".into()),
             _ => {}
         }
-        if !(path.is_dir() && kind == Output::Folder) && !parent.is_dir() {
+        if !(parent.is_dir() || path.is_dir() && kind == Output::Folder) {
             return fail(format!("the folder {} does not exist; create it first", parent.display()));
         }
         if let Some(input) = inputs.iter().find(|i| same(i, path)) {

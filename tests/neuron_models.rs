@@ -224,7 +224,7 @@ fn every_model_on_spinnaker_is_the_reference_within_its_fixed_point_error() {
                 let v_machine = s.regs[0].to_f64();
                 let v_reference = r.v[0] * u.voltage;
                 let slack = 1e-9 * (1.0 + v_reference.abs());
-                if spiked != !ref_spiked.is_empty() {
+                if spiked == ref_spiked.is_empty() {
                     // Only a value within the bound of the threshold may be decided differently; then the two
                     // go separate ways, and the next step starts again from the machine's state.
                     assert!(
