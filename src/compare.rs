@@ -140,7 +140,11 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             energy_terms_j: energy_terms(&measured),
             against: against.map(|f| f.name.clone()),
             constants_that_differ: against.map_or(Vec::new(), |f| {
-                target.differences(f).into_iter().map(|(constant, from, to)| Difference { constant, from, to }).collect()
+                target
+                    .differences(f)
+                    .into_iter()
+                    .map(|(constant, from, to)| Difference { constant, from, to })
+                    .collect()
             }),
         };
         if against.is_some() {

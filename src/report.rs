@@ -97,7 +97,11 @@ pub fn html(r: &Report) -> String {
             &[
                 vec!["idle chips".into(), fmt(b.idle_chips), format!("{} chips x {} s", c.chips, r.duration_s)],
                 vec!["active cores".into(), fmt(b.active_cores), format!("{} cores x {} s", c.cores, r.duration_s)],
-                vec!["busy cycles".into(), fmt(b.core_cycles), format!("{:.1}% of the cores' cycles", 100.0 * c.busy_fraction)],
+                vec![
+                    "busy cycles".into(),
+                    fmt(b.core_cycles),
+                    format!("{:.1}% of the cores' cycles", 100.0 * c.busy_fraction)
+                ],
                 vec![
                     "packets".into(),
                     fmt(b.packets),

@@ -13,8 +13,6 @@ fn documented(doc: &str, figure: &str, command: &str) {
     assert!(text.contains(figure), "{doc} should say `{figure}` (from `{command}`)");
 }
 
-
-
 #[test]
 fn runtime_md_ring_buffer_sigma_sweep() {
     let command = "soma sweep examples/xor_sfq.snn --target spinnaker1 --vary ring_buffer_sigma=5,20 --out DIR";
@@ -130,7 +128,12 @@ fn reports_md_neurons_per_core_sweep() {
 fn compare_rows(args: &[&str]) -> Vec<String> {
     let o = soma(&[&["compare"], args, &["-q"]].concat());
     assert!(o.status.success(), "{}", stderr(&o));
-    stdout(&o).lines().filter(|l| l.starts_with("spinnaker")).filter(|l| l.contains(" | ")).map(str::to_string).collect()
+    stdout(&o)
+        .lines()
+        .filter(|l| l.starts_with("spinnaker"))
+        .filter(|l| l.contains(" | "))
+        .map(str::to_string)
+        .collect()
 }
 
 #[test]
@@ -150,12 +153,7 @@ fn spinnaker2_md_performance_levels() {
         &["examples/cuba.snn", "--target", "spinnaker2", "--vary", "performance_level=1,2,3", "--duration", "1s"],
     );
     for r in rows {
-        let figure = format!(
-            "| {:.4} | {:.0} us | {} |",
-            r["energy_j"],
-            r["step_latency_s"] * 1e6,
-            r["overruns"],
-        );
+        let figure = format!("| {:.4} | {:.0} us | {} |", r["energy_j"], r["step_latency_s"] * 1e6, r["overruns"],);
         documented(
             "docs/spinnaker2.md",
             &figure,

@@ -5,7 +5,6 @@ mod common;
 
 use common::{lif_norse_on_the_papers_input, paper_steps, run_json, soma, stderr, stdout, temp_dir};
 
-
 fn check_fidelity(report: &serde_json::Value, tolerance: f64) {
     for p in report["reference"]["populations"].as_array().expect("reference populations") {
         let err = p["rate_error"].as_f64().expect("rate error");

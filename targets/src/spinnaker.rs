@@ -126,9 +126,11 @@ impl SpiNNaker {
         whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
         whole("mapping.sources_per_core", &s.mapping.sources_per_core, 1.0, 4095.0)?;
         whole("dvfs.performance_level", &s.dvfs.performance_level, 1.0, 3.0)?;
-        for (name, clock) in
-            [("dvfs.pl1_clock_hz", &s.dvfs.pl1_clock_hz), ("dvfs.pl2_clock_hz", &s.dvfs.pl2_clock_hz), ("dvfs.pl3_clock_hz", &s.dvfs.pl3_clock_hz)]
-        {
+        for (name, clock) in [
+            ("dvfs.pl1_clock_hz", &s.dvfs.pl1_clock_hz),
+            ("dvfs.pl2_clock_hz", &s.dvfs.pl2_clock_hz),
+            ("dvfs.pl3_clock_hz", &s.dvfs.pl3_clock_hz),
+        ] {
             crate::constants::positive(name, clock)?;
         }
         Ok(s)
@@ -142,7 +144,12 @@ impl SpiNNaker {
             2 => (&d.pl2_clock_hz, &d.pl2_core_w, &d.pl2_cycle_j),
             _ => (&d.pl3_clock_hz, &d.pl3_core_w, &d.pl3_cycle_j),
         };
-        Level { number: d.performance_level.value as u8, clock_hz: clock.value, core_w: core.value, cycle_j: cycle.value }
+        Level {
+            number: d.performance_level.value as u8,
+            clock_hz: clock.value,
+            core_w: core.value,
+            cycle_j: cycle.value,
+        }
     }
 
     /// Application cores per chip.

@@ -63,7 +63,13 @@ impl Ledger {
     }
 
     /// The cores' own terms (no idle machine): what a group of `counters` costs, for a population's share.
-    pub fn of_cores(target: &SpiNNaker, counters: &[CoreCounters], router_traversals: u64, steps: u64, dt: f64) -> Ledger {
+    pub fn of_cores(
+        target: &SpiNNaker,
+        counters: &[CoreCounters],
+        router_traversals: u64,
+        steps: u64,
+        dt: f64,
+    ) -> Ledger {
         let t = steps as f64 * dt;
         let level = target.level();
         let cores = counters.len() as u64;
