@@ -160,6 +160,25 @@ impl Sfq {
         Ok(s)
     }
 
+    /// The library's delays and windows in whole femtoseconds: the one statement of when a cell's output leaves,
+    /// used by the pulse simulator and by the lowering that staggers clocked inputs.
+    pub fn timing(&self) -> Timing {
+        let c = &self.cells;
+        Timing {
+            jtl: fs(c.jtl_delay_ps.value),
+            splitter: fs(c.splitter_delay_ps.value),
+            merger: fs(c.merger_delay_ps.value),
+            merger_window: fs(c.merger_window_ps.value),
+            dff: fs(c.dff_delay_ps.value),
+            dff_setup: fs(c.dff_setup_ps.value),
+            dff_hold: fs(c.dff_hold_ps.value),
+            neuron: fs(c.neuron_delay_ps.value),
+            synapse: fs(c.synapse_delay_ps.value),
+            spacing: fs(c.synapse_pulse_spacing_ps.value),
+            burst: fs(c.synapse_pulse_spacing_ps.value) * c.synapse_max_pulses.value as u64,
+        }
+    }
+
     /// Junctions of a cell.
     pub fn junctions(&self, cell: Cell) -> u64 {
         let c = &self.cells;
@@ -186,6 +205,46 @@ impl Sfq {
     /// Energy of one junction switching: I_c Phi0, J.
     pub fn switch_j(&self) -> f64 {
         self.power.critical_current_a.value * self.power.flux_quantum_wb.value
+    }
+}
+
+/// Picoseconds to whole femtoseconds (nearest).
+pub fn fs(ps: f64) -> u64 {
+    (ps * 1000.0).round() as u64
+}
+
+/// A library's delays and timing windows in fs ([`Sfq::timing`]). A cell's first output leaves `delay(cell)` after
+/// the pulse that makes it arrives; a multiplier's (synapse's) and a bias generator's further pulses follow `spacing`
+/// apart, a current loop's released fluxons one `burst` apart (so that the bursts they become never overlap), and a
+/// merger loses a pulse within `merger_window` of the last one it passed.
+#[derive(Clone, Copy, Debug, PartialEq)]
+#[allow(missing_docs)]
+pub struct Timing {
+    pub jtl: u64,
+    pub splitter: u64,
+    pub merger: u64,
+    pub merger_window: u64,
+    pub dff: u64,
+    pub dff_setup: u64,
+    pub dff_hold: u64,
+    pub neuron: u64,
+    pub synapse: u64,
+    pub spacing: u64,
+    /// A multiplier's whole burst: `synapse_max_pulses` spacings.
+    pub burst: u64,
+}
+
+impl Timing {
+    /// From a pulse at a cell's input to its first output pulse, fs.
+    pub fn delay(&self, cell: Cell) -> u64 {
+        match cell {
+            Cell::Jtl { stages } => stages as u64 * self.jtl,
+            Cell::Splitter => self.splitter,
+            Cell::Merger => self.merger,
+            Cell::Dff => self.dff,
+            Cell::Neuron { .. } | Cell::Current { .. } => self.neuron,
+            Cell::Synapse { .. } | Cell::Bias { .. } => self.synapse,
+        }
     }
 }
 

@@ -28,13 +28,9 @@ use queue::PulseQueue;
 use serde::Serialize;
 use soma_isa::rng::Rng;
 use soma_isa::sfq::{Cell, Netlist, Port, SfqImage};
-use soma_targets::sfq::Sfq;
+use soma_targets::sfq::{Sfq, Timing};
 
 use crate::reference::{RunResult, Sources};
-
-fn fs(ps: f64) -> u64 {
-    (ps * 1000.0).round() as u64
-}
 
 /// Per-cell counts of a run.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -47,42 +43,6 @@ pub struct CellCounts {
     pub setup_violations: u64,
     /// DFF data pulses too close after a clock.
     pub hold_violations: u64,
-}
-
-/// The library's delays and timing windows in fs, converted once (not per pulse).
-#[derive(Clone, Copy)]
-struct Timing {
-    jtl: u64,
-    splitter: u64,
-    merger: u64,
-    merger_window: u64,
-    dff: u64,
-    dff_setup: u64,
-    dff_hold: u64,
-    neuron: u64,
-    synapse: u64,
-    spacing: u64,
-    /// A multiplier's whole burst: `synapse_max_pulses` spacings.
-    burst: u64,
-}
-
-impl Timing {
-    fn of(lib: &Sfq) -> Timing {
-        let c = &lib.cells;
-        Timing {
-            jtl: fs(c.jtl_delay_ps.value),
-            splitter: fs(c.splitter_delay_ps.value),
-            merger: fs(c.merger_delay_ps.value),
-            merger_window: fs(c.merger_window_ps.value),
-            dff: fs(c.dff_delay_ps.value),
-            dff_setup: fs(c.dff_setup_ps.value),
-            dff_hold: fs(c.dff_hold_ps.value),
-            neuron: fs(c.neuron_delay_ps.value),
-            synapse: fs(c.synapse_delay_ps.value),
-            spacing: fs(c.synapse_pulse_spacing_ps.value),
-            burst: fs(c.synapse_pulse_spacing_ps.value) * c.synapse_max_pulses.value as u64,
-        }
-    }
 }
 
 /// A running pulse simulation.
@@ -118,7 +78,7 @@ impl<'a> Simulation<'a> {
         Simulation {
             netlist,
             lib,
-            timing: Timing::of(lib),
+            timing: lib.timing(),
             pass_levels: pass_levels.max(1) as u64,
             queue: PulseQueue::default(),
             last: vec![None; n],
@@ -172,16 +132,17 @@ impl<'a> Simulation<'a> {
 
     fn arrive(&mut self, t: u64, cell: usize, input: u8) {
         let c = self.timing;
-        match self.netlist.cells[cell] {
-            Cell::Jtl { stages } => {
+        let kind = self.netlist.cells[cell];
+        let delay = c.delay(kind);
+        match kind {
+            Cell::Jtl { .. } => {
                 self.counts[cell].pulses += 1;
-                self.emit(t + stages as u64 * c.jtl, cell, 0);
+                self.emit(t + delay, cell, 0);
             }
             Cell::Splitter => {
                 self.counts[cell].pulses += 1;
-                let d = c.splitter;
-                self.emit(t + d, cell, 0);
-                self.emit(t + d, cell, 1);
+                self.emit(t + delay, cell, 0);
+                self.emit(t + delay, cell, 1);
             }
             Cell::Merger => {
                 if self.last[cell].is_some_and(|prev| t < prev + c.merger_window) {
@@ -190,7 +151,7 @@ impl<'a> Simulation<'a> {
                 }
                 self.last[cell] = Some(t);
                 self.counts[cell].pulses += 1;
-                self.emit(t + c.merger, cell, 0);
+                self.emit(t + delay, cell, 0);
             }
             Cell::Dff if input == 0 => {
                 if self.last[cell].is_some_and(|clock| t < clock + c.dff_hold) {
@@ -205,7 +166,7 @@ impl<'a> Simulation<'a> {
                 self.counts[cell].pulses += 1;
                 match self.stored[cell].take() {
                     Some(data) if data + c.dff_setup > t => self.counts[cell].setup_violations += 1,
-                    Some(_) => self.emit(t + c.dff, cell, 0),
+                    Some(_) => self.emit(t + delay, cell, 0),
                     None => {}
                 }
             }
@@ -228,7 +189,7 @@ impl<'a> Simulation<'a> {
                                 *held = refractory.saturating_add(1);
                             }
                             self.fired.push((t, cell as u32));
-                            self.emit(t + c.neuron, cell, 0);
+                            self.emit(t + delay, cell, 0);
                         }
                     }
                     _ => *n = (*n - 1).max(-(floor as i32)),
@@ -244,9 +205,8 @@ impl<'a> Simulation<'a> {
                         let released = release(n, &mut self.leak_acc[cell], leak);
                         let output = if released > 0 { 0 } else { 1 };
                         // One released fluxon per multiplier burst, so that the bursts they become do not overlap.
-                        let (delay, spacing) = (c.neuron, c.burst);
                         for k in 0..released.unsigned_abs() as u64 {
-                            self.emit(t + delay + k * spacing, cell, output);
+                            self.emit(t + delay + k * c.burst, cell, output);
                         }
                     }
                 }
@@ -255,18 +215,17 @@ impl<'a> Simulation<'a> {
                 self.counts[cell].pulses += 1;
                 let acc = &mut self.leak_acc[cell];
                 *acc += rate;
-                let (count, spacing) = (*acc >> 16, c.spacing);
+                let count = *acc >> 16;
                 *acc &= 0xffff;
                 for k in 0..count as u64 {
-                    self.emit(t + c.synapse + k * spacing, cell, 0);
+                    self.emit(t + delay + k * c.spacing, cell, 0);
                 }
             }
             Cell::Synapse { pulses, pass } => {
                 self.counts[cell].pulses += pulses as u64;
-                let (delay, spacing) = (c.synapse, c.spacing);
                 for k in 0..pulses as u64 {
                     if pass as u64 >= self.pass_levels || self.rng.below(self.pass_levels) < pass as u64 {
-                        self.emit(t + delay + k * spacing, cell, 0);
+                        self.emit(t + delay + k * c.spacing, cell, 0);
                     }
                 }
             }
@@ -383,7 +342,7 @@ pub fn run(
     }
     let mut sources = Sources::new(net);
     // Several spikes of one channel in one step enter a burst apart, so that their multiplied pulses never interleave.
-    let burst = fs(lib.cells.synapse_pulse_spacing_ps.value) * lib.cells.synapse_max_pulses.value as u64;
+    let burst = lib.timing().burst;
     let mut next_clock = 0;
     let mut done = steps;
     for t in 0..steps {
@@ -446,7 +405,7 @@ pub fn run(
 /// The latest time, after a pulse enters the clock tree at `clock`, at which it reaches a DFF's clock input (each
 /// cell visited once, so a netlist whose clock wiring loops back still ends).
 fn clock_lead(netlist: &Netlist, lib: &Sfq, clock: Port) -> u64 {
-    let c = &lib.cells;
+    let c = lib.timing();
     let (mut lead, mut pending, mut seen) = (0, vec![(clock, 0u64)], vec![false; netlist.cells.len()]);
     while let Some((port, t)) = pending.pop() {
         let cell = port.cell as usize;
@@ -454,8 +413,8 @@ fn clock_lead(netlist: &Netlist, lib: &Sfq, clock: Port) -> u64 {
             continue;
         }
         let (delay, outputs) = match netlist.cells[cell] {
-            Cell::Splitter => (fs(c.splitter_delay_ps.value), 2),
-            Cell::Jtl { stages } => (stages as u64 * fs(c.jtl_delay_ps.value), 1),
+            Cell::Splitter => (c.splitter, 2),
+            Cell::Jtl { stages } => (c.delay(Cell::Jtl { stages }), 1),
             Cell::Dff if port.input == 1 => {
                 lead = lead.max(t);
                 continue;
