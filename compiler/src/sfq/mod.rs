@@ -23,7 +23,9 @@
 //!   generator per neuron, exact to 1/65536 of a fluxon per step.
 //! - **Fan-out** from a neuron or a source channel is a balanced splitter tree, **fan-in** to each loop input a
 //!   balanced merger tree; the clock reaches every leak input, current loop, bias generator and delay line through
-//!   one splitter tree.
+//!   one splitter tree. Clocked drivers of one loop input (a bias generator, current loops' outflows) would pulse
+//!   in step and collide in its merger tree: JTL stages after them keep their pulses out of the merger window.
+//!   A current loop gets an outflow only on the sides its weights can drive.
 //! - **Delays**: an element whose longest delay is `D` steps drives a line of `D - 1` DRO DFFs; synapses of delay
 //!   `d` hang off its `(d - 1)`th stage. Each line is clocked counter-flow (its last stage first, each earlier one a
 //!   splitter later), so a pulse advances one stage per step clock.
@@ -241,18 +243,60 @@ fn split_tree(n: &mut Netlist, leaves: &[Port], depth: u32, depths: &mut Vec<u32
     Port { cell: s, input: 0 }
 }
 
-/// A balanced merger tree from `drivers` (cell outputs) to one output; returns it and the tree's depth.
-fn merge_tree(n: &mut Netlist, drivers: &[(u32, u8)]) -> ((u32, u8), u32) {
+/// A balanced merger tree from `drivers` (cell outputs) to one output; records each driver's depth (the mergers its
+/// pulses pass), in the drivers' order.
+fn merge_tree(n: &mut Netlist, drivers: &[(u32, u8)], depth: u32, depths: &mut Vec<u32>) -> (u32, u8) {
     if let [d] = drivers {
-        return (*d, 0);
+        depths.push(depth);
+        return *d;
     }
     let (a, b) = drivers.split_at(drivers.len() / 2);
-    let ((la, lo), da) = merge_tree(n, a);
-    let ((ra, ro), db) = merge_tree(n, b);
+    let (la, lo) = merge_tree(n, a, depth + 1, depths);
+    let (ra, ro) = merge_tree(n, b, depth + 1, depths);
     let m = n.add(Cell::Merger);
     n.connect(la, lo, Port { cell: m, input: 0 });
     n.connect(ra, ro, Port { cell: m, input: 1 });
-    ((m, 0), da.max(db) + 1)
+    (m, 0)
+}
+
+/// JTL stages that may be put after a clocked driver to stagger it: enough for `n x jtl` to take about every phase
+/// of a pulse spacing (5.7 ps stages over a 13.9 ps spacing come within 0.7 ps of any phase).
+const STAGGER_STAGES: u16 = 12;
+
+/// JTL stages for each of the clocked drivers of one loop input, whose first pulses reach it at `phases` (fs after
+/// the step clock enters) and whose further pulses follow on a grid of `spacing`: the fewest stages that keep every
+/// two of them more than `window` plus 1 ps apart modulo the spacing (so that they never meet in the merger tree
+/// within its window; more distance buys nothing, and every stage delays the input), or if none does, the choice
+/// that keeps them furthest apart. The first driver keeps 0. At most three clocked drivers share an input (two
+/// current loops and a bias generator), so trying every choice is at most 13^2 cases.
+fn stagger(phases: &[u64], spacing: u64, window: u64, jtl: u64) -> Vec<u16> {
+    let gap = |a: u64, b: u64| {
+        let d = a.abs_diff(b) % spacing;
+        d.min(spacing - d)
+    };
+    let enough = window + 1000;
+    let score = |stages: &[u16]| {
+        let at: Vec<u64> = phases.iter().zip(stages).map(|(&p, &s)| p + s as u64 * jtl).collect();
+        let closest = (0..at.len())
+            .flat_map(|i| (i + 1..at.len()).map(move |j| (i, j)))
+            .map(|(i, j)| gap(at[i], at[j]))
+            .min()
+            .unwrap_or(spacing);
+        (closest.min(enough), std::cmp::Reverse(stages.iter().map(|&s| s as u32).sum::<u32>()), closest)
+    };
+    let mut best = vec![0u16; phases.len()];
+    let mut stages = best.clone();
+    let choices = (STAGGER_STAGES as usize + 1).pow(phases.len().saturating_sub(1) as u32);
+    for mut choice in 0..choices {
+        for s in stages.iter_mut().skip(1) {
+            *s = (choice % (STAGGER_STAGES as usize + 1)) as u16;
+            choice /= STAGGER_STAGES as usize + 1;
+        }
+        if score(&stages) > score(&best) {
+            best.clone_from(&stages);
+        }
+    }
+    best
 }
 
 /// The clock of a delay line `line` (its DFFs from the last stage to the first): a splitter chain that reaches the
@@ -316,11 +360,15 @@ pub fn compile(
     let mut fan_in: BTreeMap<Port, Vec<(u32, u8)>> = BTreeMap::new();
     // The largest |weight| onto each population, per receptor (single-receptor models use index 0).
     let receptor = |post: usize, r: Receptor| r.index().min(inst.populations[post].model.kind().receptors() - 1);
+    // And whether any weight onto it is positive, any negative: a current loop only ever holds the signs its
+    // weights bring, so it gets an outflow (multiplier and pass gate) only on those sides.
     let mut w_max = vec![[0.0f64; 2]; inst.populations.len()];
+    let mut signs = vec![[[false; 2]; 2]; inst.populations.len()];
     for pr in &inst.projections {
         let k = receptor(pr.post, pr.receptor);
         for &w in &pr.rows.weights {
             w_max[pr.post][k] = w_max[pr.post][k].max((w as f64).abs());
+            signs[pr.post][k][(w < 0.0) as usize] |= w != 0.0;
         }
     }
     let mut net = Netlist::default();
@@ -333,6 +381,10 @@ pub fn compile(
     let mut fluxon = Vec::new();
     let mut initial_fluxons = Vec::new();
     let mut clocked = Vec::new();
+    let timing = lib.timing();
+    // Drivers of loop inputs that the step clock makes pulse: the clock leaf they hang off and the delay from it
+    // to their first pulse, fs.
+    let mut clocked_drivers: BTreeMap<(u32, u8), (usize, u64)> = BTreeMap::new();
     for (i, p) in inst.populations.iter().enumerate() {
         let Some(m) = &membranes[i] else {
             maps.push(PopulationMap::readout(&p.name));
@@ -394,12 +446,16 @@ pub fn compile(
                 list.push(neuron);
             }
             for &(k, leak, (pulses, pass)) in &outflows {
-                let loop_ = net.add(Cell::Current { capacity: current_capacity, leak });
+                let current = Cell::Current { capacity: current_capacity, leak };
+                let loop_ = net.add(current);
                 clocked.push(Port { cell: loop_, input: 1 });
-                for (output, input) in [(0u8, 0u8), (1, 2)] {
-                    let syn = net.add(Cell::Synapse { pulses, pass });
+                for (output, input) in [(0u8, 0u8), (1, 2)].into_iter().filter(|&(o, _)| signs[i][k][o as usize]) {
+                    let synapse = Cell::Synapse { pulses, pass };
+                    let syn = net.add(synapse);
                     net.connect(loop_, output, Port { cell: syn, input: 0 });
                     fan_in.entry(Port { cell: neuron, input }).or_default().push((syn, 0));
+                    clocked_drivers
+                        .insert((syn, 0), (clocked.len() - 1, timing.delay(current) + timing.delay(synapse)));
                 }
                 *inputs[k].last_mut().expect("this neuron's entry") = loop_;
             }
@@ -505,6 +561,7 @@ pub fn compile(
             if rate > 0 {
                 let bias = net.add(Cell::Bias { rate });
                 clocked.push(Port { cell: bias, input: 0 });
+                clocked_drivers.insert((bias, 0), (clocked.len() - 1, timing.delay(Cell::Bias { rate })));
                 fan_in.entry(Port { cell, input: if d > 0.0 { 0 } else { 2 } }).or_default().push((bias, 0));
                 maps[i].biased_neurons += 1;
             }
@@ -554,13 +611,40 @@ pub fn compile(
             }
         }
     }
+    let mut clock_depths = Vec::with_capacity(clocked.len());
+    let clock = if clocked.is_empty() { None } else { Some(split_tree(&mut net, &clocked, 0, &mut clock_depths)) };
     let mut in_depths: BTreeMap<Port, u32> = BTreeMap::new();
     for (&input, drivers) in &fan_in {
-        let ((cell, output), depth) = merge_tree(&mut net, drivers);
+        let mut depths = Vec::with_capacity(drivers.len());
+        let (cell, output) = merge_tree(&mut net, drivers, 0, &mut depths);
         net.connect(cell, output, input);
-        in_depths.insert(input, depth);
+        in_depths.insert(input, depths.iter().copied().max().unwrap_or(0));
+        // Clocked drivers of one input would pulse in step with each other: staggered by JTL stages so that
+        // their pulses reach the input (and so every merger they share) out of each other's merger window.
+        let clocked_here: Vec<((u32, u8), u64)> = drivers
+            .iter()
+            .zip(&depths)
+            .filter_map(|(d, &depth)| {
+                let &(leaf, delay) = clocked_drivers.get(d)?;
+                Some((*d, clock_depths[leaf] as u64 * timing.splitter + delay + depth as u64 * timing.merger))
+            })
+            .collect();
+        if clocked_here.len() < 2 || timing.merger_window == 0 || timing.spacing == 0 {
+            continue;
+        }
+        let phases: Vec<u64> = clocked_here.iter().map(|c| c.1).collect();
+        for (&((driver, output), _), stages) in
+            clocked_here.iter().zip(stagger(&phases, timing.spacing, timing.merger_window, timing.jtl))
+        {
+            if stages > 0 {
+                let to = net.wires[driver as usize][output as usize].expect("a driver of a merger tree is wired");
+                let jtl = net.add(Cell::Jtl { stages });
+                net.connect(jtl, 0, to);
+                net.connect(driver, output, Port { cell: jtl, input: 0 });
+                jtl_stages += stages as u64;
+            }
+        }
     }
-    let clock = if clocked.is_empty() { None } else { Some(split_tree(&mut net, &clocked, 0, &mut Vec::new())) };
 
     let ps = |v: f64, n: u64| v * n as f64;
     let longest_path_ps = paths
@@ -652,4 +736,40 @@ pub fn dump(program: &SfqProgram) -> String {
         let _ = writeln!(out, "{i} {}{params} -> {}", cell.kind(), to.join(", "));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::stagger;
+
+    /// Smallest distance between two of `at`, modulo `spacing`.
+    fn closest(at: &[u64], spacing: u64) -> u64 {
+        let mut best = spacing;
+        for (i, &a) in at.iter().enumerate() {
+            for &b in &at[i + 1..] {
+                let d = a.abs_diff(b) % spacing;
+                best = best.min(d.min(spacing - d));
+            }
+        }
+        best
+    }
+
+    #[test]
+    fn stagger_takes_clocked_drivers_out_of_the_merger_window_with_the_fewest_stages() {
+        // sfq_mitll: 13.9 ps spacing, 4 ps merger window, 5.7 ps JTL stages.
+        let (spacing, window, jtl) = (13_900, 4_000, 5_700);
+        assert_eq!(stagger(&[26_000], spacing, window, jtl), [0], "one driver stays as it is");
+        assert_eq!(stagger(&[0, 6_950], spacing, window, jtl), [0, 0], "drivers already apart need no stages");
+        // 0.2 ps apart (a bias generator and a current loop, unstaggered): one stage takes them 5.5 ps apart.
+        assert_eq!(stagger(&[26_000, 26_200], spacing, window, jtl), [0, 1]);
+        for phases in [[26_000, 26_200, 21_900], [0, 13_900, 27_800]] {
+            let stages = stagger(&phases, spacing, window, jtl);
+            assert_eq!(stages[0], 0, "the first driver keeps its phase");
+            let at: Vec<u64> = phases.iter().zip(&stages).map(|(&p, &s)| p + s as u64 * jtl).collect();
+            // Three cannot all be 5 ps apart on a 13.9 ps circle: as far apart as 12 stages allow (a third of the
+            // spacing, within a stage's rounding).
+            let apart = closest(&at, spacing);
+            assert!(apart >= spacing / 3 - 800, "{phases:?} -> {stages:?}: {apart} fs apart");
+        }
+    }
 }
