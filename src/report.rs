@@ -27,13 +27,24 @@ pub enum RunJson {
 pub fn read(path: &Path) -> Result<RunJson, Failure> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-    let not_a_report =
-        |e: serde_json::Error| Failure::User(format!("error: {name}: not a `soma run --json` report ({e})\n"));
+    // serde_json's errors end in "at line L column C": the message names the place as `FILE:L:C` and quotes the
+    // line, so a wrong field is found in a pretty-printed report.
+    let not_a_report = |e: serde_json::Error| {
+        let message = e.to_string();
+        let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
+        let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("").trim();
+        Failure::User(format!(
+            "error: {name}:{}:{}: not a `soma run --json` report: {message}\n  {} | {line}\n",
+            e.line(),
+            e.column(),
+            e.line()
+        ))
+    };
     let value: serde_json::Value = serde_json::from_str(&text).map_err(not_a_report)?;
     if value.get("mapping").is_some() && value.get("ledger").is_some() {
-        serde_json::from_value(value).map(|r| RunJson::Family(Box::new(r))).map_err(not_a_report)
+        serde_json::from_str(&text).map(|r| RunJson::Family(Box::new(r))).map_err(not_a_report)
     } else {
-        serde_json::from_value(value).map(|r| RunJson::Machine(Box::new(r))).map_err(not_a_report)
+        serde_json::from_str(&text).map(|r| RunJson::Machine(Box::new(r))).map_err(not_a_report)
     }
 }
 

@@ -213,3 +213,131 @@ fn spinnaker2_md_microcircuit_and_csnn() {
 fn thousands(n: &str) -> String {
     soma_isa::report::thousands(n.parse().expect("a count"))
 }
+
+/// `soma run NET --target TARGET --compare-reference --duration 1s --json`.
+fn run_1s(net: &str, target: &str) -> serde_json::Value {
+    run_json(&["run", net, "--target", target, "--compare-reference", "--duration", "1s", "--json", "-q"])
+}
+
+/// A population's `field` (machine_rate_hz, rate_hz, rate_error) from a run's reference comparison.
+fn compared(r: &serde_json::Value, population: usize, field: &str) -> f64 {
+    r["reference"]["populations"][population][field].as_f64().expect("a compared figure")
+}
+
+#[test]
+#[ignore = "20 s: run before changing docs/crossbar.md's measured figures"]
+fn crossbar_md_measured() {
+    let doc = "docs/crossbar.md";
+    let r = run_1s("examples/cuba.snn", "reram_128");
+    let (m, l) = (&r["mapping"], &r["ledger"]);
+    let f = |v: &serde_json::Value| v.as_f64().expect("a number");
+    let energy = f(&r["energy_j"]);
+    let figure = format!(
+        "{} tiles of {} ({:.1}% of their cells in mapped blocks, {:.2}% holding\na synapse: sparse connectivity \
+         wastes arrays), rates {:.2} / {:.2} Hz against the reference's {:.2} / {:.2} Hz,\n{:.1} mJ of which the \
+         ADCs take {:.0}% and the mesh {:.0}% (naive row-major placement: {:.0} hops per packet), {:.1} nJ per\n\
+         synaptic event, {:.2} us of hardware time per 0.1 ms step.",
+        soma_isa::report::thousands(m["tiles"].as_u64().expect("tiles")),
+        soma_isa::report::thousands(m["tiles_available"].as_u64().expect("tiles")),
+        f(&m["block_utilisation"]) * 100.0,
+        f(&m["cell_utilisation"]) * 100.0,
+        compared(&r, 0, "machine_rate_hz"),
+        compared(&r, 1, "machine_rate_hz"),
+        compared(&r, 0, "rate_hz"),
+        compared(&r, 1, "rate_hz"),
+        energy * 1e3,
+        f(&l["adc_j"]) / energy * 100.0,
+        f(&l["noc_j"]) / energy * 100.0,
+        f(&l["hops"]) / f(&l["packets"]),
+        f(&r["energy_per_synaptic_event_j"]) * 1e9,
+        f(&r["step_latency_s"]) * 1e6,
+    );
+    documented(doc, &figure, "soma run examples/cuba.snn --target reram_128 --compare-reference --duration 1s");
+
+    let r = run_1s("examples/lsm.snn", "reram_40nm_lsm");
+    let energy = f(&r["energy_j"]);
+    let figure = format!(
+        "the excitatory rate rises from {:.1} to {:.1} Hz",
+        compared(&r, 0, "rate_hz"),
+        compared(&r, 0, "machine_rate_hz")
+    );
+    documented(doc, &figure, "soma run examples/lsm.snn --target reram_40nm_lsm ...");
+    let figure = format!(
+        "the ADCs take {:.0}% of {:.2} mJ\nper second",
+        f(&r["ledger"]["adc_j"]) / energy * 100.0,
+        energy * 1e3
+    );
+    documented(doc, &figure, "soma run examples/lsm.snn --target reram_40nm_lsm ...");
+
+    let r = run_1s("examples/lsm.snn", "reram_128");
+    let figure = format!(
+        "exc\n{:+.1}%, inh {:+.1}%, but the readout fires at {:.1} Hz against {:.1} Hz ({:+.1}%)",
+        compared(&r, 0, "rate_error") * 100.0,
+        compared(&r, 1, "rate_error") * 100.0,
+        compared(&r, 2, "machine_rate_hz"),
+        compared(&r, 2, "rate_hz"),
+        compared(&r, 2, "rate_error") * 100.0,
+    );
+    documented(doc, &figure, "soma run examples/lsm.snn --target reram_128 --compare-reference --duration 1s");
+}
+
+/// The CSNN input of docs/crossbar.md's tables (as `tests/crossbar.rs` writes it): 300 steps on the second input
+/// channel (inputs 64..128), input `c` spiking in step `t` when `(7t + 3c) mod 5 < 3`.
+fn csnn_input(dir: &std::path::Path) -> std::path::PathBuf {
+    let rows: Vec<String> = (0..300)
+        .map(|t| {
+            let row: Vec<&str> = (0..128).map(|c| if c >= 64 && (t * 7 + c * 3) % 5 < 3 { "1" } else { "0" }).collect();
+            row.join(",")
+        })
+        .collect();
+    let input = dir.join("input.csv");
+    std::fs::write(&input, rows.join("\n")).expect("input");
+    input
+}
+
+/// Mean |rate error| over a run's populations.
+fn mean_rate_error(r: &serde_json::Value) -> f64 {
+    let pops = r["reference"]["populations"].as_array().expect("populations");
+    pops.iter().map(|p| p["rate_error"].as_f64().expect("error").abs()).sum::<f64>() / pops.len() as f64
+}
+
+#[test]
+#[ignore = "10 min: run before changing docs/crossbar.md's ADC and read-noise tables"]
+fn crossbar_md_adc_and_read_noise_tables() {
+    let dir = common::temp_dir("doc-adc");
+    let input = csnn_input(&dir);
+    let preset = std::fs::read_to_string("targets/presets/reram_128.toml").expect("preset");
+    let noises = [("0", "0"), ("2.5%", "0.025"), ("5%", "0.05"), ("10%", "0.1")];
+    let rows: Vec<(String, String)> = (2..=8)
+        .map(|bits| {
+            let (mut csnn, mut cuba) = (format!("| {bits} |"), format!("| {bits} |"));
+            for (_, noise) in noises {
+                let copy = dir.join(format!("adc{bits}_noise{noise}.toml"));
+                let text = preset
+                    .replacen("adc_bits = { value = 6", &format!("adc_bits = {{ value = {bits}"), 1)
+                    .replacen("read_noise = { value = 0.01", &format!("read_noise = {{ value = {noise}"), 1);
+                std::fs::write(&copy, text).expect("preset copy");
+                let copy = copy.to_str().expect("path");
+                let common = ["--target", copy, "--nonideal", "read_noise", "--compare-reference", "--json", "-q"];
+                let r = run_json(
+                    &[
+                        &["run", "tests/data/nir/csnn_small.nir", "--dt", "1s", "--duration", "300s"][..],
+                        &["--input", input.to_str().expect("path")],
+                        &common,
+                    ]
+                    .concat(),
+                );
+                let matched = r["reference"]["spikes_matched"].as_f64().expect("matched");
+                csnn += &format!(" {:.1}% / {:.0}% |", mean_rate_error(&r) * 100.0, matched * 100.0);
+                let r = run_json(&[&["run", "examples/cuba.snn", "--duration", "1s"][..], &common].concat());
+                cuba += &format!(" {:.1}% |", mean_rate_error(&r) * 100.0);
+            }
+            eprintln!("{csnn}\n{cuba}");
+            (csnn, cuba)
+        })
+        .collect();
+    for (csnn, cuba) in rows {
+        documented("docs/crossbar.md", &format!("{csnn}\n"), "soma run tests/data/nir/csnn_small.nir ... (table)");
+        documented("docs/crossbar.md", &format!("{cuba}\n"), "soma run examples/cuba.snn ... (table)");
+    }
+}

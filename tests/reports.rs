@@ -252,3 +252,27 @@ fn a_constrained_sweep_never_recommends_an_infeasible_point() {
     assert!(!o.status.success() && stderr(&o).contains("not a figure; the figures are energy_j"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn a_report_with_a_wrong_field_is_refused_naming_the_line_and_column() {
+    let dir = temp_dir("report-wrong-field");
+    for (name, target) in [("machine", "spinnaker1"), ("family", "sfq_mitll")] {
+        let o = soma(&["run", "examples/xor_sfq.snn", "--target", target, "--duration", "20ms", "--json", "-q"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        let text = String::from_utf8(o.stdout).expect("utf-8");
+        // The first `"energy_j": NUMBER` becomes a string.
+        let at = text.find("\"energy_j\": ").expect("an energy field") + "\"energy_j\": ".len();
+        let end = at + text[at..].find([',', '\n']).expect("the value ends");
+        let edited = format!("{}\"lots\"{}", &text[..at], &text[end..]);
+        let line = edited[..at].lines().count();
+        let json = dir.join(format!("{name}.json"));
+        std::fs::write(&json, edited).expect("write");
+        let o = soma(&["report", json.to_str().expect("path")]);
+        assert_eq!(o.status.code(), Some(1), "{name}: {}", stderr(&o));
+        let err = stderr(&o);
+        let place = format!("{}:{line}:", json.display());
+        assert!(err.contains(&place), "{name}: names {place}: {err}");
+        assert!(err.contains("invalid type: string \"lots\", expected f64"), "{name}: {err}");
+        assert!(err.contains("\"energy_j\": \"lots\""), "{name}: quotes the line: {err}");
+    }
+}
