@@ -2,7 +2,10 @@
 //!
 //! Read the results as ratios within one run: `reference/cuba_1s` against `baseline/decay_floor` (the same
 //! number of neuron-steps doing one multiply-add each, the floor for any clock-driven simulator), and
-//! `ir/microcircuit_full_scale` against `ir/cuba` (parse + validate cost grows with the text, not the synapses).
+//! `reference/silent_1s` against `reference/cuba_1s` (the same 4,000 neurons with no input, whose currents and
+//! potentials decay towards zero: per neuron-step it must not be slower than the active network, which it would be
+//! many times over if the state sank into subnormal floats; issue 16), and `ir/microcircuit_full_scale` against
+//! `ir/cuba` (parse + validate cost grows with the text, not the synapses).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use soma_compiler::front::snn::{Overrides, parse};
@@ -24,6 +27,19 @@ fn benches(c: &mut Criterion) {
     let inst = instantiate(&validate(&net).expect("valid"), 1).expect("instantiates");
     g.bench_function("cuba_1s", |b| {
         b.iter(|| Simulator::new(&inst).run(&RunOptions { steps: 10_000, record_all_spikes: false }, |_| {}))
+    });
+    // CUBA's neurons and starting potentials without a synapse: everything decays, nothing fires after the
+    // first volley.
+    let silent = parse(
+        "timestep 0.1 ms\npopulation quiet[4000] : if_curr_exp { tau_m = 20 ms, cm = 1 nF, v_rest = -60 mV, \
+         v_reset = -60 mV, v_thresh = -50 mV, tau_refrac = 5 ms, tau_syn_e = 5 ms, tau_syn_i = 10 ms, \
+         v_init = uniform(-60 mV, -50 mV) }\n",
+        &Overrides::new(),
+    )
+    .expect("parses");
+    let quiet = instantiate(&validate(&silent).expect("valid"), 1).expect("instantiates");
+    g.bench_function("silent_1s", |b| {
+        b.iter(|| Simulator::new(&quiet).run(&RunOptions { steps: 10_000, record_all_spikes: false }, |_| {}))
     });
     g.finish();
 
