@@ -279,6 +279,34 @@ fn crossbar_md_measured() {
         compared(&r, 2, "rate_error") * 100.0,
     );
     documented(doc, &figure, "soma run examples/lsm.snn --target reram_128 --compare-reference --duration 1s");
+
+    let dir = common::temp_dir("doc-crossbar");
+    let copy = dir.join("reram16.toml");
+    let preset = std::fs::read_to_string("targets/presets/reram_128.toml").expect("preset");
+    std::fs::write(&copy, preset.replacen("adc_bits = { value = 6", "adc_bits = { value = 16", 1)).expect("copy");
+    let r = run_1s("examples/lsm.snn", copy.to_str().expect("path"));
+    let figure = format!(
+        "the readout\nmatches: {:+.1}% (exc {:+.1}%, inh {:+.1}%)",
+        compared(&r, 2, "rate_error") * 100.0,
+        compared(&r, 0, "rate_error") * 100.0,
+        compared(&r, 1, "rate_error") * 100.0,
+    );
+    documented(doc, &figure, "soma run examples/lsm.snn --target reram16.toml ...");
+    let r = run_json(&[
+        "run",
+        "examples/lsm.snn",
+        "--target",
+        "reram_128",
+        "--adc-range",
+        "0.3",
+        "--compare-reference",
+        "--duration",
+        "1s",
+        "--json",
+        "-q",
+    ]);
+    let figure = format!("brings it to {:+.1}%.", compared(&r, 2, "rate_error") * 100.0);
+    documented(doc, &figure, "soma run examples/lsm.snn --target reram_128 --adc-range 0.3 ...");
 }
 
 /// The CSNN input of docs/crossbar.md's tables (as `tests/crossbar.rs` writes it): 300 steps on the second input
