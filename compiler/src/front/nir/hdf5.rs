@@ -48,25 +48,38 @@ pub fn read(bytes: Vec<u8>) -> Result<Tree, NirError> {
     read_group(&file.root(), "/", 0, file_len)
 }
 
-/// The most bytes a compressed (filtered) dataset may expand to: far above any network a NIR file describes,
-/// far below what a corrupted size field would make the reader allocate.
-const MAX_FILTERED_DATASET_BYTES: u64 = 1 << 28;
+/// The most values a compressed (filtered) dataset may expand to, and the most bytes: 2^24 values (128 MiB once
+/// read as 8-byte numbers) in at most 128 MiB, far above any network a NIR file describes, far below what a
+/// corrupted size field would make the reader allocate (the decompressed bytes and the values read from them are
+/// both held at once).
+const MAX_FILTERED_DATASET_VALUES: u64 = 1 << 24;
+const MAX_FILTERED_DATASET_BYTES: u64 = 1 << 27;
 
 /// Refuses a dataset whose declared extent cannot be real before anything is allocated for it: uncompressed data
-/// must fit in the file, compressed data in [`MAX_FILTERED_DATASET_BYTES`].
+/// must fit in the file, compressed data in [`MAX_FILTERED_DATASET_VALUES`] values and
+/// [`MAX_FILTERED_DATASET_BYTES`] bytes.
 fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<(), NirError> {
     let element = ds.element_size().map_err(|e| NirError::file(format!("{at}: unreadable type ({e})")))?;
-    let bytes = shape.iter().try_fold(element, |acc, &d| acc.checked_mul(d));
-    let (limit, room) = match ds.filters().is_empty() {
-        true => (file_len, "the file holds only"),
-        false => (MAX_FILTERED_DATASET_BYTES, "soma expands compressed datasets to at most"),
+    let values = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    let bytes = values.and_then(|n| n.checked_mul(element));
+    let fits = match ds.filters().is_empty() {
+        true => bytes.is_some_and(|b| b <= file_len),
+        false => {
+            values.is_some_and(|n| n <= MAX_FILTERED_DATASET_VALUES)
+                && bytes.is_some_and(|b| b <= MAX_FILTERED_DATASET_BYTES)
+        }
     };
-    match bytes {
-        Some(b) if b <= limit => Ok(()),
-        _ => Err(NirError::file(format!(
-            "{at}: shape {shape:?} of {element}-byte values is more data than can be real ({room} {limit} bytes)"
-        ))),
+    if fits {
+        return Ok(());
     }
+    let room = match ds.filters().is_empty() {
+        true => format!("the file holds only {file_len} bytes"),
+        false => format!(
+            "soma expands compressed datasets to at most {MAX_FILTERED_DATASET_VALUES} values and \
+             {MAX_FILTERED_DATASET_BYTES} bytes"
+        ),
+    };
+    Err(NirError::file(format!("{at}: shape {shape:?} of {element}-byte values is more data than can be real ({room})")))
 }
 
 fn read_group(group: &Group, path: &str, depth: usize, file_len: u64) -> Result<Tree, NirError> {
