@@ -59,6 +59,11 @@ fn corrupted_sizes_are_refused_before_anything_is_allocated() {
         ("hostile/huge_weight_extent.nir", "/node/nodes/fc/weight: shape [10, 1778384960] of 4-byte values is more"),
         ("hostile/huge_parameter_extent.nir", "/node/nodes/if1/r: shape [4, 8323080, 8] of 4-byte values is more"),
         ("hostile/conv_bias_too_long.nir", "node `conv`: bias has 8126468 values for 4 output channels"),
+        // Found by tests/mutations.rs: no values, but a first dimension of 2^63 that a conv's bias was sized by.
+        (
+            "hostile/zero_dimension_hides_a_huge_one.nir",
+            "/node/nodes/conv2d/weight: shape [9223372036854775812, 0, 3, 3] of 4-byte values is more",
+        ),
     ];
     for (file, message) in cases {
         let err = import(bytes(file), 1e-4).expect_err(file).to_string();

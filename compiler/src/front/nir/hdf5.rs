@@ -60,7 +60,9 @@ const MAX_FILTERED_DATASET_BYTES: u64 = 1 << 27;
 /// [`MAX_FILTERED_DATASET_BYTES`] bytes.
 fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<(), NirError> {
     let element = ds.element_size().map_err(|e| NirError::file(format!("{at}: unreadable type ({e})")))?;
-    let values = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d));
+    // Zero-length dimensions count as one, so that `[0, 2^62]` (no values) cannot carry a huge extent into a
+    // reader that trusts one dimension.
+    let values = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1)));
     let bytes = values.and_then(|n| n.checked_mul(element));
     let fits = match ds.filters().is_empty() {
         true => bytes.is_some_and(|b| b <= file_len),
@@ -79,7 +81,9 @@ fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<
              {MAX_FILTERED_DATASET_BYTES} bytes"
         ),
     };
-    Err(NirError::file(format!("{at}: shape {shape:?} of {element}-byte values is more data than can be real ({room})")))
+    Err(NirError::file(format!(
+        "{at}: shape {shape:?} of {element}-byte values is more data than can be real ({room})"
+    )))
 }
 
 fn read_group(group: &Group, path: &str, depth: usize, file_len: u64) -> Result<Tree, NirError> {
