@@ -7,22 +7,28 @@ use common::{instance, soma, stderr, stdout, temp_dir};
 use soma_compiler::sfq::compile;
 use soma_isa::codec;
 use soma_isa::sfq::{Cell, Port, SfqImage};
-use soma_runtime::reference::{RunOptions, Simulator};
-use soma_runtime::sfq::run;
+use soma_runtime::reference::{RunOptions, RunResult, Simulator};
+use soma_runtime::sfq::{SfqRun, run};
 use soma_targets::sfq::Sfq;
 
 fn library() -> Sfq {
     soma_targets::lookup("sfq_mitll").expect("preset").sfq().expect("an SFQ preset").clone()
 }
 
-/// Mean rate per population (Hz) on SFQ and in the float reference, over `steps`.
-fn rates(text: &str, seed: u64, steps: u64) -> (Vec<f64>, Vec<f64>, SfqImage) {
+/// `text` compiled for sfq_mitll and run for `steps` there and in the float reference.
+fn on_sfq_and_reference(text: &str, seed: u64, steps: u64, record_all_spikes: bool) -> (SfqRun, RunResult, SfqImage) {
     let inst = instance(text, seed);
     let lib = library();
     let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
     let image = SfqImage { program, network: inst, target_text: String::new() };
     let sfq = run(&image, &lib, steps, None, |_| ());
-    let reference = Simulator::new(&image.network).run(&RunOptions { steps, record_all_spikes: false }, |_| ());
+    let reference = Simulator::new(&image.network).run(&RunOptions { steps, record_all_spikes }, |_| ());
+    (sfq, reference, image)
+}
+
+/// Mean rate per population (Hz) on SFQ and in the float reference, over `steps`.
+fn rates(text: &str, seed: u64, steps: u64) -> (Vec<f64>, Vec<f64>, SfqImage) {
+    let (sfq, reference, image) = on_sfq_and_reference(text, seed, steps, false);
     let seconds = steps as f64 * image.network.dt;
     let per_pop = |counts: &[u64]| -> Vec<f64> {
         counts.iter().zip(&image.network.populations).map(|(&c, p)| c as f64 / p.size() as f64 / seconds).collect()
@@ -118,12 +124,7 @@ fn clocked_inputs_sharing_a_loop_input_are_staggered_out_of_the_merger_window() 
                 source ex[50] : poisson { rate = 2000 Hz }\nsource ih[50] : poisson { rate = 500 Hz }\n\
                 projection ex -> pop : one_to_one { weight = 0.6 nA }\n\
                 projection ih -> pop : one_to_one { weight = -0.8 nA, receptor = inhibitory }\n";
-    let inst = instance(text, 3);
-    let lib = library();
-    let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
-    let image = SfqImage { program, network: inst, target_text: String::new() };
-    let sfq = run(&image, &lib, 10_000, None, |_| ());
-    let reference = Simulator::new(&image.network).run(&RunOptions { steps: 10_000, record_all_spikes: false }, |_| ());
+    let (sfq, reference, _) = on_sfq_and_reference(text, 3, 10_000, false);
     assert_eq!(sfq.ledger.collisions, 0, "no clocked pulses collide");
     let (on_chip, reference) = (sfq.result.spike_counts[0] as f64, reference.spike_counts[0] as f64);
     assert_close("bias and two current loops", on_chip / 50.0, reference / 50.0, 10.0, 0.05);
@@ -139,12 +140,7 @@ fn loops_start_at_v_init_and_first_spikes_follow_it() {
                 v_reset = 0, v_init = uniform(0, 1.2) }\ncurrent pop : dc { amplitude = 1.5 }\n\
                 population idle[20] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0, \
                 v_init = uniform(0, 1.2) }\n";
-    let inst = instance(text, 7);
-    let lib = library();
-    let (program, _) = compile(&inst, &lib, "sfq_mitll", 0).expect("lowers");
-    let image = SfqImage { program, network: inst, target_text: String::new() };
-    let sfq = run(&image, &lib, 60, None, |_| ());
-    let reference = Simulator::new(&image.network).run(&RunOptions { steps: 60, record_all_spikes: true }, |_| ());
+    let (sfq, reference, image) = on_sfq_and_reference(text, 7, 60, true);
     let first = |spikes: &[(u32, u32)]| -> Vec<u32> {
         (0..20).map(|i| spikes.iter().find(|s| s.1 == i).expect("every neuron fires").0).collect()
     };
