@@ -1,5 +1,6 @@
 //! The SFQ target end to end: rate-coded LIF populations against the float reference, the XOR example over seeds,
-//! image and netlist round trips, hostile images, and the CLI's compile, run and compare.
+//! image and netlist round trips, hostile images, and the CLI's compile, run and compare. The rates these tests
+//! measure are the figures docs/sfq.md quotes: each test also checks that the doc says them.
 
 mod common;
 
@@ -44,20 +45,35 @@ fn assert_close(label: &str, sfq: f64, reference: f64, floor: f64, tolerance: f6
     assert!(error.abs() < tolerance, "{label}: SFQ {sfq} Hz vs reference {reference} Hz");
 }
 
+/// Asserts that docs/sfq.md says `figure` (whitespace and line breaks compared as single spaces), so that a change
+/// that moves a figure these tests measure fails until the doc says the new one.
+fn documented(figure: &str) {
+    let words = |t: &str| t.split_whitespace().collect::<Vec<_>>().join(" ");
+    let doc = words(&std::fs::read_to_string("docs/sfq.md").expect("docs/sfq.md"));
+    assert!(doc.contains(&words(figure)), "docs/sfq.md should say `{figure}`");
+}
+
+/// `value` as a signed percentage of `of`, as the docs write it: `+2.3%`.
+fn percent(value: f64, of: f64) -> String {
+    format!("{:+.1}%", (value / of - 1.0) * 100.0)
+}
+
 #[test]
 fn rate_coded_lif_populations_fire_within_five_percent_of_the_float_reference() {
     // A constant current (a clock-fed bias synapse on chip) and constant-rate Poisson input (one source per
     // neuron, so no merger tree), each at two strengths.
-    for (drive, label) in [
-        ("current pop : dc { amplitude = 1.5 }", "DC 1.5"),
-        ("current pop : dc { amplitude = 3 }", "DC 3"),
+    for (drive, label, row) in [
+        ("current pop : dc { amplitude = 1.5 }", "DC 1.5", "DC current 1.5 (a bias generator)"),
+        ("current pop : dc { amplitude = 3 }", "DC 3", "DC current 3"),
         (
             "source input[50] : poisson { rate = 400 Hz }\nprojection input -> pop : one_to_one { weight = 8 }",
             "Poisson 400 Hz",
+            "Poisson 400 Hz, weight 8, one source per neuron",
         ),
         (
             "source input[50] : poisson { rate = 800 Hz }\nprojection input -> pop : one_to_one { weight = 6 }",
             "Poisson 800 Hz",
+            "Poisson 800 Hz, weight 6",
         ),
     ] {
         let text = format!(
@@ -65,6 +81,8 @@ fn rate_coded_lif_populations_fire_within_five_percent_of_the_float_reference() 
         );
         let (sfq, reference, _) = rates(&text, 4, 4000);
         assert_close(label, sfq[0], reference[0], 10.0, 0.05);
+        let (sfq, reference) = (sfq[0], reference[0]);
+        documented(&format!("| {row} | {reference:.2} Hz | {sfq:.2} Hz | {} |", percent(sfq, reference)));
     }
 }
 
@@ -85,6 +103,11 @@ fn cuba_lif_populations_get_a_current_loop_and_fire_within_five_percent_of_the_r
         let loops = image.program.netlist.cells.iter().filter(|c| matches!(c, Cell::Current { .. })).count();
         assert_eq!(loops, if label == "DC" { 0 } else { 50 }, "{label}: one current loop per neuron with synapses");
         assert_close(&format!("cuba_lif {label}"), sfq[0], reference[0], 10.0, 0.05);
+        let (sfq, reference) = (sfq[0], reference[0]);
+        documented(&match label {
+            "DC" => format!("{reference:.2} Hz against {sfq:.2} Hz ({})", percent(sfq, reference)),
+            _ => format!("reference {reference:.2} Hz, SFQ {sfq:.2} Hz ({})", percent(sfq, reference)),
+        });
     }
 }
 
@@ -109,6 +132,11 @@ fn if_curr_exp_populations_get_two_current_loops_and_refractoriness_within_five_
         assert!(held, "{label}: 2 ms of refractoriness is 20 steps");
         assert_eq!(loops, if extra.is_empty() { 100 } else { 0 }, "{label}: a loop per receptor with synapses");
         assert_close(&format!("if_curr_exp {label}"), sfq[0], reference[0], 10.0, 0.05);
+        let (sfq, reference) = (sfq[0], reference[0]);
+        documented(&match label {
+            "i_offset" => format!("{reference:.2} Hz against {sfq:.2} Hz ({})", percent(sfq, reference)),
+            _ => format!("reference {reference:.2} Hz, SFQ {sfq:.2} Hz ({})", percent(sfq, reference)),
+        });
     }
 }
 
@@ -382,6 +410,7 @@ fn nir_graphs_run_rate_coded_on_sfq_close_to_the_reference() {
     let p = &report["reference"]["populations"][0];
     let (sfq, reference) = (p["machine_rate_hz"].as_f64().unwrap_or(0.0), p["rate_hz"].as_f64().unwrap_or(0.0));
     assert_close("lif_norse", sfq, reference, 100.0, 0.05);
+    documented(&format!("reference {reference:.1} Hz, SFQ {sfq:.1} Hz ({})", percent(sfq, reference)));
     // rsnn_small: a recurrent cuba_lif layer (current loops) and an LI readout (left off chip).
     let o = soma(&[
         "run",
@@ -406,6 +435,7 @@ fn nir_graphs_run_rate_coded_on_sfq_close_to_the_reference() {
     let lif = lif.expect("the lif population");
     let (sfq, reference) = (lif["machine_rate_hz"].as_f64().unwrap_or(0.0), lif["rate_hz"].as_f64().unwrap_or(0.0));
     assert_close("rsnn_small", sfq, reference, 5.0, 0.1);
+    documented(&format!("{reference:.2} Hz against {sfq:.2} Hz ({}", percent(sfq, reference)));
     let o = soma(&["run", "tests/data/nir/paper/lif_norse.nir", "--dt", "0.1ms", "--input", "poisson:-3Hz", "-q"]);
     assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
 }
