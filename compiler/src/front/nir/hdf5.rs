@@ -64,23 +64,20 @@ fn check_extent(ds: &Dataset, at: &str, shape: &[u64], file_len: u64) -> Result<
     // reader that trusts one dimension.
     let values = shape.iter().try_fold(1u64, |acc, &d| acc.checked_mul(d.max(1)));
     let bytes = values.and_then(|n| n.checked_mul(element));
-    let fits = match ds.filters().is_empty() {
-        true => bytes.is_some_and(|b| b <= file_len),
-        false => {
+    let (fits, room) = match ds.filters().is_empty() {
+        true => (bytes.is_some_and(|b| b <= file_len), format!("the file holds only {file_len} bytes")),
+        false => (
             values.is_some_and(|n| n <= MAX_FILTERED_DATASET_VALUES)
-                && bytes.is_some_and(|b| b <= MAX_FILTERED_DATASET_BYTES)
-        }
+                && bytes.is_some_and(|b| b <= MAX_FILTERED_DATASET_BYTES),
+            format!(
+                "soma expands compressed datasets to at most {MAX_FILTERED_DATASET_VALUES} values and \
+                 {MAX_FILTERED_DATASET_BYTES} bytes"
+            ),
+        ),
     };
     if fits {
         return Ok(());
     }
-    let room = match ds.filters().is_empty() {
-        true => format!("the file holds only {file_len} bytes"),
-        false => format!(
-            "soma expands compressed datasets to at most {MAX_FILTERED_DATASET_VALUES} values and \
-             {MAX_FILTERED_DATASET_BYTES} bytes"
-        ),
-    };
     Err(NirError::file(format!(
         "{at}: shape {shape:?} of {element}-byte values is more data than can be real ({room})"
     )))
