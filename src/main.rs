@@ -310,6 +310,10 @@ struct SimulateArgs {
     /// (time_s,population,neuron,v) to this file.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write every plastic synapse's weight before and after the run as CSV
+    /// (projection,pre,post,delay_s,weight_before,weight_after) to this file. See docs/plasticity.md.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
     /// Record a population: NAME:v (membrane potential), NAME[a..b]:v, or NAME:spikes (repeatable).
     #[arg(long, value_name = "NAME:WHAT")]
     probe: Vec<String>,

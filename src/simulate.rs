@@ -8,6 +8,7 @@ use serde::Serialize;
 use soma_compiler::diag::Diagnostic;
 use soma_compiler::instantiate::instantiate;
 use soma_runtime::reference::{RunOptions, RunResult, Simulator};
+use soma_runtime::report::{Learned, learned, learned_text};
 
 use crate::load::{self, render_all};
 use crate::output::{self, thousands, write_atomic};
@@ -19,6 +20,7 @@ struct Report {
     neurons: usize,
     synapses: usize,
     synaptic_events: u64,
+    learned: Vec<Learned>,
     duration_s: f64,
     dt_s: f64,
     steps: u64,
@@ -35,6 +37,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         &[
             ("--spikes", args.spikes.as_deref(), crate::output::Output::File),
             ("--trace", args.trace.as_deref(), crate::output::Output::File),
+            ("--weights", args.weights.as_deref(), crate::output::Output::File),
         ],
     )?;
     let wall = Instant::now();
@@ -68,12 +71,16 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     if let Some(path) = &args.trace {
         write_traces(path, &inst, &result)?;
     }
+    if let Some(path) = &args.weights {
+        write_weights(path, &inst, &result)?;
+    }
     let populations = output::population_rates(&inst, &result.spike_counts, duration_s);
     let report = Report {
         populations,
         neurons: inst.neuron_count(),
         synapses: inst.synapse_count(),
         synaptic_events: result.synaptic_events,
+        learned: learned(&inst, &result.learned),
         duration_s,
         dt_s: inst.dt,
         steps,
@@ -96,6 +103,7 @@ fn text_report(name: &str, r: &Report) -> String {
         thousands(r.synapses as u64),
         thousands(r.synaptic_events)
     );
+    s += &learned_text(&r.learned);
     s += &format!("wall {:.3} s (build {:.3} s, run {:.3} s)\n", r.wall_s, r.build_s, r.run_s);
     s
 }
@@ -108,6 +116,24 @@ fn write_traces(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: 
             for (k, chunk) in tr.values.chunks(tr.neurons.len().max(1)).enumerate() {
                 for (n, v) in tr.neurons.iter().zip(chunk) {
                     writeln!(w, "{},{name},{n},{v}", (k as f64 + 1.0) * inst.dt)?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+}
+
+/// The plastic synapses' weights before and after the run, one line per synapse.
+fn write_weights(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
+    write_atomic(path, |w: &mut dyn Write| {
+        writeln!(w, "projection,pre,post,delay_s,weight_before,weight_after")?;
+        for l in &r.learned {
+            let p = &inst.projections[l.projection];
+            for pre in 0..p.rows.offsets.len() - 1 {
+                for s in p.rows.row(pre) {
+                    let (post, delay) = (p.rows.targets[s], p.rows.delays[s] as f64 * inst.dt);
+                    writeln!(w, "{},{pre},{post},{delay},{},{}", p.name, p.rows.weights[s], l.weights[s])?;
                 }
             }
         }

@@ -369,3 +369,33 @@ fn crossbar_md_adc_and_read_noise_tables() {
         documented("docs/crossbar.md", &format!("{cuba}\n"), "soma run examples/cuba.snn ... (table)");
     }
 }
+
+#[test]
+fn plasticity_md_stdp_window() {
+    let command = "soma simulate examples/stdp_window.snn --weights weights.csv";
+    let dir = common::temp_dir("doc-stdp");
+    let csv = dir.join("weights.csv");
+    let o = soma(&["simulate", "examples/stdp_window.snn", "-q", "--weights", csv.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let written = std::fs::read_to_string(&csv).expect("weights");
+    // Column 4 is the weight before (0.1 as f32, written as 0.1), column 5 after.
+    let change: Vec<f64> = written
+        .lines()
+        .skip(1)
+        .map(|l| l.rsplit(',').next().expect("a field").parse::<f64>().expect("a number") - 0.1f32 as f64)
+        .collect();
+    let nest = std::fs::read_to_string("tests/data/nest/stdp_window.txt").expect("NEST's numbers");
+    let mut table = String::from(
+        "| lag (ms) | additive: soma | additive: NEST | multiplicative: soma | multiplicative: NEST |\n|---|---|---|---|---|\n",
+    );
+    let mut worst = 0f64;
+    for (k, line) in nest.lines().skip(1).enumerate() {
+        let f: Vec<f64> = line.split_whitespace().map(|x| x.parse().expect("a number")).collect();
+        let (add, mul) = (f[1] - 0.1, f[2] - 0.1);
+        worst = worst.max(((change[k] - add) / add).abs()).max(((change[21 + k] - mul) / mul).abs());
+        table += &format!("| {} | {:+.5e} | {add:+.5e} | {:+.5e} | {mul:+.5e} |\n", f[0], change[k], change[21 + k]);
+    }
+    documented("docs/plasticity.md", &table, command);
+    documented("docs/plasticity.md", &format!("relative difference at most {:.0e}", worst.max(1e-9)), command);
+    std::fs::remove_dir_all(dir).ok();
+}

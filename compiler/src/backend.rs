@@ -136,6 +136,9 @@ pub trait FamilyBackend: Sync {
     const SIZED_IN_BOARDS: bool;
     /// See [`Backend::forms`].
     const FORMS: &'static [&'static str] = &[];
+    /// Why the family does not run plastic projections (`None`: it learns on chip). A network with one is
+    /// refused before lowering, at the first plastic projection, with this reason.
+    const NO_PLASTICITY: Option<&'static str>;
     /// See [`Backend::compile`]: the image, the mapping report, the passes.
     fn compile(
         &self,
@@ -173,6 +176,16 @@ impl<B: FamilyBackend> Backend for B {
         }
         if !B::SIZED_IN_BOARDS {
             refuse_boards(boards, target)?;
+        }
+        if let (Some(reason), Some(plastic)) =
+            (B::NO_PLASTICITY, inst.projections.iter().find(|p| p.plasticity.is_some()))
+        {
+            return Err(CompileError::Unsupported(format!(
+                "{} cannot run a plastic projection: {reason}; run it with `soma simulate` (the float reference), \
+                 or remove `plasticity` to compile it with fixed weights",
+                target.name
+            ))
+            .at(Object::Projection(plastic.name.clone())));
         }
         let (image, mapping, passes) = FamilyBackend::compile(self, inst, target, boards)?;
         Ok(Compiled { artifact: Box::new(image), mapping, passes })

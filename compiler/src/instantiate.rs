@@ -343,6 +343,7 @@ fn projection(
         post: p.post.index(),
         receptor: p.receptor,
         rows: Rows { offsets, targets, weights, delays },
+        plasticity: p.plasticity,
     })
 }
 

@@ -230,7 +230,7 @@ impl Validator<'_> {
     }
 
     fn projection(&mut self, id: &str, p: &Projection) {
-        let Projection { pre, post, connector, weight, delay, receptor, span } = p;
+        let Projection { pre, post, connector, weight, delay, receptor, plasticity, span } = p;
         let pre_size = self.node(id, *pre, *span);
         let post_pop = self.net.populations.get(*post);
         if post_pop.is_none() {
@@ -258,6 +258,44 @@ impl Validator<'_> {
             (None, true) => {}
         }
         self.values(*span, &format!("{what}: delay"), delay, None);
+        if let Some(rule) = plasticity {
+            if let Some(problem) = rule.problem() {
+                self.invalid(*span, format!("{what}: plasticity: {problem}"));
+            }
+            let range = match (weight, connector) {
+                (Some(w), _) => weight_range(w),
+                (None, Connector::Dense { matrix }) => {
+                    let nonzero = matrix.iter().copied().filter(|&w| w != 0.0);
+                    Some((nonzero.clone().fold(f64::INFINITY, f64::min), nonzero.fold(f64::NEG_INFINITY, f64::max)))
+                }
+                (None, _) => Some((f64::INFINITY, f64::NEG_INFINITY)),
+            };
+            match range {
+                Some((lo, hi)) if lo > hi || (rule.w_min <= lo && hi <= rule.w_max) => {}
+                Some((lo, hi)) => self.invalid(
+                    *span,
+                    format!(
+                        "{what}: {} outside the plasticity bounds [w_min, w_max] = [{}, {}]",
+                        if lo == hi { format!("weight {lo} is") } else { format!("weights from {lo} to {hi} are") },
+                        rule.w_min,
+                        rule.w_max
+                    ),
+                ),
+                None => self.invalid(
+                    *span,
+                    format!("{what}: plastic weights drawn from a normal distribution need `min` and `max` clips"),
+                ),
+            }
+            if let Connector::Conv2d(_) = connector {
+                self.invalid(
+                    *span,
+                    format!(
+                        "{what}: a conv2d kernel shares each weight between many synapses, so it cannot learn \
+                         per synapse; give the synapses as `sparse` or `dense` to make them plastic"
+                    ),
+                );
+            }
+        }
         let dt = self.net.dt;
         let min_delay = match delay {
             Values::Const(d) => Some(*d),
@@ -463,5 +501,18 @@ impl Validator<'_> {
         if *kind == ProbeKind::Spikes && !pop.model.kind().spikes() {
             self.invalid(*span, format!("`{}` neurons ({}) do not spike", pop.name, pop.model.kind().name()));
         }
+    }
+}
+
+/// The lowest and highest weight `values` can give (`None`: unbounded).
+fn weight_range(values: &Values) -> Option<(f64, f64)> {
+    let span = |a: &[f64]| {
+        (a.iter().copied().fold(f64::INFINITY, f64::min), a.iter().copied().fold(f64::NEG_INFINITY, f64::max))
+    };
+    match values {
+        Values::Const(w) => Some((*w, *w)),
+        Values::Array(a) => Some(span(a)),
+        Values::Uniform { low, high } => Some((*low, *high)),
+        Values::Normal { min, max, .. } => Some(((*min)?, (*max)?)),
     }
 }

@@ -9,12 +9,14 @@
 //! - indices are in range: populations, sources and neurons named by a projection, gap junction, current or
 //!   probe exist;
 //! - every delay is at least one time step; `dt` is positive and finite;
-//! - a projection's receptor exists on its target model.
+//! - a projection's receptor exists on its target model;
+//! - a plastic projection's rule is well formed and its weights lie within the rule's bounds.
 
 use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
 use crate::model::{NeuronModel, Receptor};
+use crate::plasticity::Stdp;
 
 /// A whole instantiated network.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -160,6 +162,8 @@ pub struct ProjectionInstance {
     pub receptor: Receptor,
     /// The synapses.
     pub rows: Rows,
+    /// The rule that changes the weights while the network runs; `None` for static synapses.
+    pub plasticity: Option<Stdp>,
 }
 
 /// Symmetric electrical synapses between two populations: each pair `(a, b)` with conductance `g` adds
@@ -280,6 +284,14 @@ impl Instance {
             }
             if pr.receptor.index() >= self.populations[pr.post].model.kind().receptors() {
                 return Err(format!("{}: the target model has no such receptor", pr.name).into());
+            }
+            if let Some(rule) = &pr.plasticity {
+                if let Some(problem) = rule.problem() {
+                    return Err(format!("{}: {problem}", pr.name).into());
+                }
+                if r.weights.iter().any(|w| !(rule.w_min as f32..=rule.w_max as f32).contains(w)) {
+                    return Err(format!("{}: a plastic weight is outside [w_min, w_max]", pr.name).into());
+                }
             }
         }
         for g in &self.gap_junctions {

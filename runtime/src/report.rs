@@ -63,6 +63,72 @@ pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[String]) -> Vec<(f64
         .collect()
 }
 
+/// What a plastic projection learned: its weights before and after a run, in the target model's weight unit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct Learned {
+    /// The projection (`pre->post`).
+    pub projection: String,
+    /// Synapses.
+    pub synapses: u64,
+    /// Mean weight before the run.
+    pub mean_before: f64,
+    /// Mean weight after it.
+    pub mean_after: f64,
+    /// Lowest and highest weight after it.
+    pub min_after: f64,
+    /// See `min_after`.
+    pub max_after: f64,
+    /// Synapses whose weight rose, and fell.
+    pub potentiated: u64,
+    /// See `potentiated`.
+    pub depressed: u64,
+}
+
+/// What each plastic projection of `inst` learned in a run that ended with `learned` weights.
+pub fn learned(inst: &Instance, learned: &[crate::reference::LearnedWeights]) -> Vec<Learned> {
+    learned
+        .iter()
+        .map(|l| {
+            let proj = &inst.projections[l.projection];
+            let before = &proj.rows.weights;
+            let n = before.len().max(1) as f64;
+            let moved = |rose: bool| {
+                before.iter().zip(&l.weights).filter(|&(&b, &a)| if rose { a > b as f64 } else { a < b as f64 }).count()
+                    as u64
+            };
+            Learned {
+                projection: proj.name.clone(),
+                synapses: before.len() as u64,
+                mean_before: before.iter().map(|&w| w as f64).sum::<f64>() / n,
+                mean_after: l.weights.iter().sum::<f64>() / n,
+                min_after: l.weights.iter().copied().fold(f64::INFINITY, f64::min),
+                max_after: l.weights.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+                potentiated: moved(true),
+                depressed: moved(false),
+            }
+        })
+        .collect()
+}
+
+/// The plastic projections' lines of a text report (empty without any).
+pub fn learned_text(learned: &[Learned]) -> String {
+    let mut s = String::new();
+    for l in learned {
+        s += &format!(
+            "learned {}: {} synapses, mean weight {:.6e} -> {:.6e} (range {:.6e} .. {:.6e}), {} potentiated, {} depressed\n",
+            l.projection,
+            thousands(l.synapses),
+            l.mean_before,
+            l.mean_after,
+            l.min_after,
+            l.max_after,
+            thousands(l.potentiated),
+            thousands(l.depressed)
+        );
+    }
+    s
+}
+
 /// The names of `inst`'s populations, as spikes index them.
 pub fn population_names(inst: &Instance) -> Vec<String> {
     inst.populations.iter().map(|p| p.name.clone()).collect()

@@ -36,6 +36,7 @@ fn spike_input(inst: &mut Instance, step: u32, delay_steps: u16, weight: f32, re
         post: 0,
         receptor,
         rows: Rows { offsets: vec![0, 1], targets: vec![0], weights: vec![weight], delays: vec![delay_steps] },
+        plasticity: None,
     });
 }
 

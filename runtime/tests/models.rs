@@ -58,6 +58,7 @@ fn cuba_li_response_to_a_pulse_is_the_filtered_box() {
         post: 0,
         receptor: Receptor::Excitatory,
         rows: Rows { offsets: vec![0, 1], targets: vec![0], weights: vec![w as f32], delays: vec![1] },
+        plasticity: None,
     }];
     inst.probes = vec![ProbeInstance { population: 0, variable: Variable::V, neurons: vec![0] }];
     let result = Simulator::new(&inst).run(&RunOptions { steps: 300, record_all_spikes: false }, |_| {});
@@ -90,6 +91,7 @@ fn poisson_sources_fire_at_their_rate_and_repeat_per_seed() {
             weights: vec![1.0; 100],
             delays: vec![1; 100],
         },
+        plasticity: None,
     }];
     let run =
         |inst: &Instance| Simulator::new(inst).run(&RunOptions { steps: 20_000, record_all_spikes: false }, |_| {});

@@ -196,6 +196,7 @@ pub fn import(text: &str, opts: &EdgeOptions) -> Result<Network, EdgeError> {
             weight: Some(Values::Const(w)),
             delay: Values::Const(opts.delay),
             receptor: if inhibitory && signed { Receptor::Inhibitory } else { Receptor::Excitatory },
+            plasticity: None,
             span: Span::NONE,
         });
     }

@@ -9,6 +9,7 @@ mod arena;
 
 pub use arena::{Arena, Entity, Handle};
 pub use soma_isa::model::{ModelKind, NeuronModel, Receptor};
+pub use soma_isa::plasticity::{Dependence, Pairing, Stdp};
 
 use crate::diag::Span;
 
@@ -239,6 +240,8 @@ pub struct Projection {
     pub delay: Values,
     /// Receptor on the postsynaptic model.
     pub receptor: Receptor,
+    /// The rule that changes the weights while the network runs (`None`: static synapses).
+    pub plasticity: Option<Stdp>,
     /// Where it was declared.
     pub span: Span,
 }

@@ -80,6 +80,8 @@ impl backend::FamilyBackend for Backend {
     type Image = SfqImage;
     const FAMILY: &'static str = "sfq";
     const SIZED_IN_BOARDS: bool = false;
+    const NO_PLASTICITY: Option<&'static str> =
+        Some("its synapses are fixed pulse multipliers and no sourced SFQ learning circuit is modelled");
     const FORMS: &'static [&'static str] = &["netlist"];
 
     fn compile(

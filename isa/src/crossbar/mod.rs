@@ -73,7 +73,7 @@ pub struct CrossbarProgram {
 }
 
 /// Version of the crossbar image format; bumped on any change to what is encoded.
-pub const CROSSBAR_FORMAT_VERSION: u32 = 2;
+pub const CROSSBAR_FORMAT_VERSION: u32 = 3;
 
 /// A crossbar image: the arrays' program and the network whose neurons the tiles' periphery runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -217,7 +217,7 @@ pub struct SfqProgram {
 }
 
 /// Version of the SFQ image format; bumped on any change to what is encoded.
-pub const SFQ_FORMAT_VERSION: u32 = 3;
+pub const SFQ_FORMAT_VERSION: u32 = 4;
 
 /// An SFQ image: the netlist and the network it was lowered from (whose sources drive it).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]

@@ -8,6 +8,7 @@
 //! is deterministic per seed.
 
 pub mod kernel;
+pub mod plastic;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 
@@ -115,6 +116,15 @@ pub struct Trace {
     pub values: Vec<f64>,
 }
 
+/// The weights a plastic projection ended with.
+#[derive(Clone, Debug, PartialEq)]
+pub struct LearnedWeights {
+    /// Projection index.
+    pub projection: usize,
+    /// Every synapse's weight at the end of the run, in row order.
+    pub weights: Vec<f64>,
+}
+
 /// What a run produced.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -128,6 +138,8 @@ pub struct RunResult {
     pub traces: Vec<Trace>,
     /// Synaptic events delivered (spikes times outgoing synapses).
     pub synaptic_events: u64,
+    /// The final weights of every plastic projection, in projection order.
+    pub learned: Vec<LearnedWeights>,
 }
 
 struct Population {
@@ -159,6 +171,8 @@ pub struct Simulator<'a> {
     synaptic_events: u64,
     synapses: Option<&'a mut dyn Synapses>,
     delivered: Vec<(u16, u32, f64)>,
+    /// The learning state of each plastic projection (`None`: static).
+    plastic: Vec<Option<plastic::Plastic>>,
     /// Set from elsewhere to end the run early (checked where progress is reported).
     stop: Option<&'a AtomicBool>,
 }
@@ -212,6 +226,14 @@ impl<'a> Simulator<'a> {
             synaptic_events: 0,
             synapses: None,
             delivered: Vec::new(),
+            plastic: inst
+                .projections
+                .iter()
+                .map(|p| {
+                    let post = inst.populations[p.post].size();
+                    p.plasticity.map(|rule| plastic::Plastic::new(rule, &p.rows, post, inst.dt))
+                })
+                .collect(),
             stop: None,
         }
     }
@@ -253,6 +275,15 @@ impl<'a> Simulator<'a> {
             p.spiked.clear();
             kernel::step(&p.kernel, &mut p.state, &views, self.drive[i], &p.extra, &mut p.spiked);
             p.ring[base..base + p.receptors * n].fill(0.0);
+        }
+        for (k, plastic) in self.plastic.iter_mut().enumerate() {
+            if let Some(plastic) = plastic {
+                let rows = &self.inst.projections[k].rows;
+                if t.is_multiple_of(plastic::COMPACT_EVERY) {
+                    plastic.compact(rows, t);
+                }
+                plastic.post_spikes(t + 1, &self.pops[self.inst.projections[k].post].spiked);
+            }
         }
         self.deliver(t, true);
         if let Some(synapses) = self.synapses.as_mut() {
@@ -332,6 +363,20 @@ impl<'a> Simulator<'a> {
                 let now = ((t + slots as u64 - u64::from(!from_neurons)) % slots as u64) as usize;
                 let ring = &mut post.ring[r * n..];
                 let rows = &proj.rows;
+                if let Some(plastic) = self.plastic[k].as_mut() {
+                    // Stamps as the module documentation says; the spike carries the updated weights.
+                    let stamp = t + u64::from(from_neurons);
+                    for &(neuron, count) in &spikes {
+                        events += rows.row(neuron as usize).len() as u64 * count as u64;
+                        for _ in 0..count {
+                            plastic.pre_spike(rows, neuron as usize, stamp, |s, w| {
+                                let slot = (now + rows.delays[s] as usize) % slots;
+                                ring[slot * stride + rows.targets[s] as usize] += w;
+                            });
+                        }
+                    }
+                    continue;
+                }
                 if let Some(synapses) = self.synapses.as_mut() {
                     self.delivered.clear();
                     synapses.deliver(k, &spikes, &mut self.delivered);
@@ -407,6 +452,12 @@ impl<'a> Simulator<'a> {
             }
         }
         progress(done);
-        RunResult { steps: done, spike_counts: counts, spikes, traces, synaptic_events: self.synaptic_events }
+        let learned = self
+            .plastic
+            .into_iter()
+            .enumerate()
+            .filter_map(|(projection, p)| Some(LearnedWeights { projection, weights: p?.weights }))
+            .collect();
+        RunResult { steps: done, spike_counts: counts, spikes, traces, synaptic_events: self.synaptic_events, learned }
     }
 }

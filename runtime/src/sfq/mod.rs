@@ -398,6 +398,7 @@ pub fn run(
         spikes,
         traces: Vec::new(),
         synaptic_events,
+        learned: Vec::new(),
     };
     SfqRun { result, ledger }
 }

@@ -653,6 +653,7 @@ pub fn lower(g: &Graph, dt: f64) -> Result<Imported, NirError> {
             weight,
             delay,
             receptor: Receptor::Excitatory,
+            plasticity: None,
             span: Span::NONE,
         });
     }

@@ -11,8 +11,8 @@ use super::ast::{Arg, Block, Call, Expr, ExprKind, File, Ident, ItemKind};
 use super::value::{Def, Scope, Value, dimension_error, reserved, type_error};
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{
-    Connector, Conv2d, Current, CurrentKind, GapJunction, ModelKind, Network, Node, Population, Probe, ProbeKind,
-    Projection, Receptor, Source, SourceKind, Values,
+    Connector, Conv2d, Current, CurrentKind, Dependence, GapJunction, ModelKind, Network, Node, Pairing, Population,
+    Probe, ProbeKind, Projection, Receptor, Source, SourceKind, Stdp, Values,
 };
 
 /// What kind of semantic error.
@@ -234,6 +234,22 @@ fn whole(x: f64, span: Span, what: &str) -> Result<u64, LowerError> {
             format!("{what} must be a whole number, got {x}"),
             "use round(...) to round a computed count",
         ))
+    }
+}
+
+/// The call `e` must be, named one of `names` (`what` says which entry it is).
+fn call_of<'e>(e: &'e Expr, what: &str, names: &[&str]) -> Result<&'e Call, LowerError> {
+    match &e.kind {
+        ExprKind::Call(call) if names.contains(&call.name.name.as_str()) => Ok(call),
+        _ => Err(LowerError::new(
+            LowerErrorKind::Invalid,
+            e.span,
+            format!(
+                "`{what}` must be {}",
+                names.iter().map(|n| format!("`{n}(...)`")).collect::<Vec<_>>().join(" or ")
+            ),
+            format!("e.g. {}(...)", names[0]),
+        )),
     }
 }
 
@@ -561,6 +577,7 @@ impl Lowerer<'_> {
             Some("inhibitory") => Receptor::Inhibitory,
             _ => Receptor::Excitatory,
         };
+        let plasticity = fields.take("plasticity").map(|e| self.plasticity(e, weight_dim)).transpose()?;
         fields.finish()?;
         if delay.is_none() {
             self.default_delays.push(self.net.projections.len());
@@ -572,9 +589,58 @@ impl Lowerer<'_> {
             weight,
             delay: delay.unwrap_or(Values::Const(f64::NAN)),
             receptor,
+            plasticity,
             span,
         });
         Ok(())
+    }
+
+    /// `STDPMechanism(timing_dependence = SpikePairRule(...), weight_dependence = AdditiveWeightDependence(...))`,
+    /// PyNN's names and parameters, with PyNN's defaults (20 ms, 0.01, `w_min = 0`) but no default `w_max`.
+    fn plasticity(&self, e: &Expr, weight_dim: Dim) -> Result<Stdp, LowerError> {
+        let mut names = Vec::new();
+        let mechanism = call_of(e, "plasticity", &["STDPMechanism"])?;
+        let mut f =
+            Fields::call("STDPMechanism".into(), mechanism, &["timing_dependence", "weight_dependence"], &mut names)?;
+        let timing_e = f.require("timing_dependence", " = SpikePairRule(...) or SpikeNearestPairRule(...)")?;
+        let weight_e =
+            f.require("weight_dependence", " = AdditiveWeightDependence(...) or MultiplicativeWeightDependence(...)")?;
+        f.finish()?;
+        let timing = call_of(timing_e, "timing_dependence", &["SpikePairRule", "SpikeNearestPairRule"])?;
+        let pairing = if timing.name.name == "SpikePairRule" { Pairing::AllToAll } else { Pairing::Nearest };
+        let mut names = Vec::new();
+        let mut t = Fields::call(
+            timing.name.name.clone(),
+            timing,
+            &["tau_plus", "tau_minus", "A_plus", "A_minus"],
+            &mut names,
+        )?;
+        let or = |x: Option<&Expr>, dim: Dim, default: f64| x.map(|e| self.eval_num(e, dim)).unwrap_or(Ok(default));
+        let tau_plus = or(t.take("tau_plus"), Dim::TIME, 0.02)?;
+        let tau_minus = or(t.take("tau_minus"), Dim::TIME, 0.02)?;
+        let a_plus = or(t.take("A_plus"), Dim::NONE, 0.01)?;
+        let a_minus = or(t.take("A_minus"), Dim::NONE, 0.01)?;
+        t.finish()?;
+        let weights =
+            call_of(weight_e, "weight_dependence", &["AdditiveWeightDependence", "MultiplicativeWeightDependence"])?;
+        let dependence = if weights.name.name == "AdditiveWeightDependence" {
+            Dependence::Additive
+        } else {
+            Dependence::Multiplicative
+        };
+        let mut names = Vec::new();
+        let mut w = Fields::call(weights.name.name.clone(), weights, &["w_min", "w_max"], &mut names)?;
+        let w_min = or(w.take("w_min"), weight_dim, 0.0)?;
+        let w_max = self
+            .eval_num(w.require("w_max", &format!(" ({}, the weight's unit)", weight_dim.describe()))?, weight_dim)?;
+        w.finish()?;
+        let rule = Stdp { pairing, tau_plus, tau_minus, a_plus, a_minus, dependence, w_min, w_max };
+        match rule.problem() {
+            Some(problem) => {
+                Err(LowerError::new(LowerErrorKind::Invalid, e.span, format!("plasticity: {problem}"), ""))
+            }
+            None => Ok(rule),
+        }
     }
 
     fn connector(&self, what: &str, call: &Call, pre_size: usize, weight_dim: Dim) -> Result<Connector, LowerError> {

@@ -6,7 +6,7 @@ use std::fmt::Write as _;
 use soma_isa::units::Dim;
 
 use super::lower::current_dim;
-use crate::ir::{Connector, CurrentKind, Network, ProbeKind, Receptor, SourceKind, Values};
+use crate::ir::{Connector, CurrentKind, Dependence, Network, Pairing, ProbeKind, Receptor, SourceKind, Stdp, Values};
 
 /// A number that parses back to the same `f64`.
 fn num(x: f64) -> String {
@@ -24,6 +24,28 @@ fn qty(x: f64, dim: Dim) -> String {
 fn list(xs: impl IntoIterator<Item = String>) -> String {
     let items: Vec<String> = xs.into_iter().collect();
     format!("[{}]", items.join(", "))
+}
+
+/// A plasticity rule in PyNN's names, every parameter written out.
+fn plasticity(r: &Stdp, wdim: Dim) -> String {
+    let timing = match r.pairing {
+        Pairing::AllToAll => "SpikePairRule",
+        Pairing::Nearest => "SpikeNearestPairRule",
+    };
+    let weights = match r.dependence {
+        Dependence::Additive => "AdditiveWeightDependence",
+        Dependence::Multiplicative => "MultiplicativeWeightDependence",
+    };
+    format!(
+        "STDPMechanism(timing_dependence = {timing}(tau_plus = {}, tau_minus = {}, A_plus = {}, A_minus = {}), \
+         weight_dependence = {weights}(w_min = {}, w_max = {}))",
+        qty(r.tau_plus, Dim::TIME),
+        qty(r.tau_minus, Dim::TIME),
+        num(r.a_plus),
+        num(r.a_minus),
+        qty(r.w_min, wdim),
+        qty(r.w_max, wdim)
+    )
 }
 
 fn values(v: &Values, dim: Dim) -> String {
@@ -124,6 +146,9 @@ pub fn print(net: &Network, header: &[String]) -> String {
         entries.push(format!("delay = {}", values(&p.delay, Dim::TIME)));
         if p.receptor == Receptor::Inhibitory {
             entries.push("receptor = inhibitory".into());
+        }
+        if let Some(rule) = &p.plasticity {
+            entries.push(format!("plasticity = {}", plasticity(rule, wdim)));
         }
         let _ = writeln!(
             s,

@@ -1,0 +1,131 @@
+//! Plastic projections: the reference's STDP against NEST's `stdp_synapse`, the `.snn` syntax and its errors,
+//! the weights `soma simulate` reports, and the targets that refuse to learn.
+
+mod common;
+
+use common::{instance, soma, stderr, stdout, temp_dir};
+use soma_runtime::reference::{RunOptions, Simulator};
+
+/// tests/data/nest/stdp_window.txt (tools/nest/stdp_window.py, NEST 3.10): per lag t_post - t_pre (ms), the weight
+/// after the protocol of examples/stdp_window.snn with additive and with multiplicative weight dependence (initial
+/// weight 0.1).
+fn nest_window() -> Vec<(i32, f64, f64)> {
+    let text = std::fs::read_to_string("tests/data/nest/stdp_window.txt").expect("NEST's numbers");
+    let row = |l: &str| {
+        let f: Vec<&str> = l.split_whitespace().collect();
+        (f[0].parse().expect("a number"), f[1].parse().expect("a number"), f[2].parse().expect("a number"))
+    };
+    text.lines().skip(1).map(row).collect()
+}
+
+#[test]
+fn the_stdp_window_is_nests_at_every_lag() {
+    let text = std::fs::read_to_string("examples/stdp_window.snn").expect("example");
+    let inst = instance(&text, 1);
+    let result = Simulator::new(&inst).run(&RunOptions { steps: 6000, record_all_spikes: false }, |_| {});
+    let [add, mul] = &result.learned[..] else { panic!("two plastic projections, got {}", result.learned.len()) };
+    assert_eq!((inst.projections[add.projection].name.as_str(), add.weights.len()), ("pre->post_add", 21));
+    assert_eq!((inst.projections[mul.projection].name.as_str(), mul.weights.len()), ("pre->post_mul", 21));
+    // soma's weights start at 0.1 as f32 (NEST's at 0.1 in f64): compare the changes, which NEST prints to about
+    // eight significant digits.
+    let w0 = 0.1f32 as f64;
+    let nest = nest_window();
+    assert_eq!(nest.len(), 21);
+    for (k, &(lag, nest_add, nest_mul)) in nest.iter().enumerate() {
+        for (soma_w, nest_w, what) in
+            [(add.weights[k], nest_add, "additive"), (mul.weights[k], nest_mul, "multiplicative")]
+        {
+            let (ours, theirs) = (soma_w - w0, nest_w - 0.1);
+            assert!(
+                (ours - theirs).abs() <= 1e-6 * theirs.abs(),
+                "{what}, lag {lag} ms: soma changes the weight by {ours:e}, NEST by {theirs:e}"
+            );
+        }
+    }
+}
+
+#[test]
+fn simulate_reports_and_writes_the_learned_weights() {
+    let dir = temp_dir("plastic-weights");
+    let csv = dir.join("w.csv");
+    let o = soma(&["simulate", "examples/stdp_window.snn", "-q", "--weights", csv.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = stdout(&o);
+    assert!(text.contains("learned pre->post_add: 21 synapses, mean weight 1.000000e-1 -> "), "{text}");
+    assert!(text.contains(", 11 potentiated, 10 depressed"), "{text}");
+    let written = std::fs::read_to_string(&csv).expect("weights csv");
+    let lines: Vec<&str> = written.lines().collect();
+    assert_eq!(lines[0], "projection,pre,post,delay_s,weight_before,weight_after");
+    assert_eq!(lines.len(), 1 + 42);
+    // Lag -5 ms: post before pre, depressed.
+    let after: f64 = lines[10].rsplit(',').next().expect("a field").parse().expect("a number");
+    assert!(lines[10].starts_with("pre->post_add,9,9,0.0001,0.1,"), "{}", lines[10]);
+    assert!((after - nest_window()[9].1).abs() < 1e-8, "{after}");
+    std::fs::remove_dir_all(dir).ok();
+}
+
+/// A network with one plastic projection whose block ends in `rest` (after `weight = w0`).
+fn plastic(connector: &str, rest: &str) -> String {
+    format!(
+        "timestep 0.1 ms\nsource s[4] : poisson {{ rate = 10 Hz }}\npopulation p[4] : if_curr_exp {{ tau_m = 20 ms, \
+         cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, tau_refrac = 2 ms, tau_syn_e = 5 ms, \
+         tau_syn_i = 5 ms }}\nprojection s -> p : {connector} {{ weight = 0.5 nA, {rest} }}\n"
+    )
+}
+
+const RULE: &str = "plasticity = STDPMechanism(timing_dependence = SpikePairRule(A_plus = 0.01), \
+                    weight_dependence = AdditiveWeightDependence(w_max = 1 nA))";
+
+fn check_fails(text: &str, expected: &str) {
+    let dir = temp_dir("plastic-errors");
+    let file = dir.join("net.snn");
+    std::fs::write(&file, text).expect("write");
+    let o = soma(&["check", file.to_str().expect("path")]);
+    assert!(!o.status.success(), "{text} should be refused");
+    assert!(stderr(&o).contains(expected), "{text}: expected `{expected}` in\n{}", stderr(&o));
+    assert!(stderr(&o).contains("net.snn:4:"), "the error points at the projection: {}", stderr(&o));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn rules_are_checked_where_they_are_written() {
+    // PyNN's defaults fill what is not given; the rule reads back as written.
+    let inst = instance(&plastic("all_to_all", RULE), 1);
+    let rule = inst.projections[0].plasticity.expect("plastic");
+    assert_eq!((rule.tau_plus, rule.tau_minus, rule.a_plus, rule.a_minus), (0.02, 0.02, 0.01, 0.01));
+    assert_eq!((rule.w_min, rule.w_max), (0.0, 1e-9));
+    check_fails(&plastic("all_to_all", &RULE.replace("1 nA", "1 mV")), "expected a current");
+    check_fails(&plastic("all_to_all", &RULE.replace("A_plus = 0.01", "A_plus = -1")), "A_plus = -1 is not");
+    check_fails(&plastic("all_to_all", &RULE.replace("SpikePairRule", "SpikeTripletRule")), "SpikePairRule(...)");
+    check_fails(&plastic("all_to_all", &RULE.replace("w_max = 1 nA", "w_min = 1 nA")), "missing `w_max`");
+    check_fails(&plastic("all_to_all", &RULE.replace("1 nA", "0.25 nA")), "outside the plasticity bounds");
+    check_fails(
+        &plastic(
+            "conv2d(input = [1, 2, 2], out_channels = 1, kernel = [1, 1], weights = [0.5 nA])",
+            &RULE.replace("weight = 0.5 nA, ", ""),
+        )
+        .replace("weight = 0.5 nA, ", ""),
+        "cannot learn per synapse",
+    );
+}
+
+#[test]
+fn targets_that_do_not_learn_say_so_at_the_projection() {
+    let dir = temp_dir("plastic-targets");
+    let file = dir.join("net.snn");
+    std::fs::write(&file, plastic("all_to_all", RULE)).expect("write");
+    for (target, reason) in [
+        ("spinnaker1", "deferred STDP"),
+        ("reram_128", "in-situ learning"),
+        ("sfq_mitll", "no sourced SFQ learning circuit"),
+    ] {
+        let out = dir.join(format!("{target}.img"));
+        let o = soma(&["compile", file.to_str().expect("path"), "--target", target, "-o", out.to_str().expect("path")]);
+        assert!(!o.status.success(), "{target} compiled a plastic projection");
+        let err = stderr(&o);
+        assert!(err.contains("cannot run a plastic projection") && err.contains(reason), "{target}: {err}");
+        assert!(err.contains("net.snn:4:"), "{target}: the error points at the projection: {err}");
+        assert!(!out.exists(), "{target} wrote an image");
+    }
+    std::fs::remove_dir_all(dir).ok();
+}
