@@ -399,3 +399,110 @@ fn plasticity_md_stdp_window() {
     documented("docs/plasticity.md", &format!("relative difference at most {:.0e}", worst.max(1e-9)), command);
     std::fs::remove_dir_all(dir).ok();
 }
+
+/// The largest distance between the empirical distribution functions of `a` and `b` (two-sample
+/// Kolmogorov-Smirnov statistic).
+fn ks_distance(a: &[f64], b: &[f64]) -> f64 {
+    let (mut a, mut b) = (a.to_vec(), b.to_vec());
+    a.sort_by(f64::total_cmp);
+    b.sort_by(f64::total_cmp);
+    let (mut i, mut j, mut d) = (0, 0, 0f64);
+    while i < a.len() && j < b.len() {
+        let x = a[i].min(b[j]);
+        while i < a.len() && a[i] <= x {
+            i += 1;
+        }
+        while j < b.len() && b[j] <= x {
+            j += 1;
+        }
+        d = d.max((i as f64 / a.len() as f64 - j as f64 / b.len() as f64).abs());
+    }
+    d
+}
+
+/// Ten bins of `w / w_max` over [0, 1] (the last bin holds w_max).
+fn deciles(w: &[f64], w_max: f64) -> String {
+    let mut bins = [0u32; 10];
+    for &x in w {
+        bins[((x / w_max * 10.0) as usize).min(9)] += 1;
+    }
+    bins.iter().map(u32::to_string).collect::<Vec<_>>().join(" ")
+}
+
+#[test]
+#[ignore = "runs 300 s of model time twice (about 70 s in release)"]
+fn plasticity_md_song_abbott() {
+    let command = "soma simulate examples/song_abbott.snn --duration 300s --seed SEED --weights weights.csv";
+    let dir = common::temp_dir("doc-song-abbott");
+    let mut ours = Vec::new();
+    for seed in ["1", "2"] {
+        let csv = dir.join(format!("w{seed}.csv"));
+        let r = run_json(&[
+            "simulate",
+            "examples/song_abbott.snn",
+            "--duration",
+            "300s",
+            "--seed",
+            seed,
+            "-q",
+            "--json",
+            "--weights",
+            csv.to_str().expect("path"),
+        ]);
+        let text = std::fs::read_to_string(&csv).expect("weights");
+        let w: Vec<f64> = text
+            .lines()
+            .skip(1)
+            .map(|l| l.rsplit(',').next().expect("a field").parse::<f64>().expect("a number") * 1e12)
+            .collect();
+        ours.push((w, r["populations"][0]["rate_hz"].as_f64().expect("rate")));
+    }
+    let nest: Vec<(Vec<f64>, f64)> = ["1", "2"]
+        .iter()
+        .map(|seed| {
+            let text =
+                std::fs::read_to_string(format!("tests/data/nest/song_abbott_seed{seed}.txt")).expect("NEST's weights");
+            let header = text.lines().next().expect("header");
+            let rate = header.split("rate ").nth(1).and_then(|r| r.split(' ').next()).expect("rate");
+            let w = text.lines().skip(1).map(|l| l.parse::<f64>().expect("a weight")).collect();
+            (w, rate.parse().expect("a rate"))
+        })
+        .collect();
+    let mut table = String::from("| run | rate (Hz) | weights per tenth of w_max, 0 .. 1 |\n|---|---|---|\n");
+    for (name, (w, rate)) in
+        [("soma, seed 1", &ours[0]), ("soma, seed 2", &ours[1]), ("NEST, seed 1", &nest[0]), ("NEST, seed 2", &nest[1])]
+    {
+        table += &format!("| {name} | {rate:.2} | {} |\n", deciles(w, 8.0));
+    }
+    documented("docs/plasticity.md", &table, command);
+    let distances = format!(
+        "soma against NEST {:.3} (seed 1 against seed 1), NEST against NEST {:.3}, soma against soma {:.3}",
+        ks_distance(&ours[0].0, &nest[0].0),
+        ks_distance(&nest[0].0, &nest[1].0),
+        ks_distance(&ours[0].0, &ours[1].0)
+    );
+    documented("docs/plasticity.md", &distances, command);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn plasticity_md_astrocyte_lsm() {
+    let command = "soma simulate examples/lsm_astro.snn --duration 5s [--set \"astro_gain=0 s\"] --json";
+    let mut figures = Vec::new();
+    for gain in ["-0.2 s", "0 s"] {
+        let set = format!("astro_gain={gain}");
+        let r = run_json(&["simulate", "examples/lsm_astro.snn", "--duration", "5s", "--set", &set, "-q", "--json"]);
+        let learned = &r["learned"][0];
+        figures.push(format!(
+            "exc at {:.1} Hz, mean weight {:.3} nA -> {:.3} nA",
+            r["populations"][0]["rate_hz"].as_f64().expect("rate"),
+            learned["mean_before"].as_f64().expect("mean") * 1e9,
+            learned["mean_after"].as_f64().expect("mean") * 1e9
+        ));
+    }
+    documented(
+        "docs/plasticity.md",
+        &format!("with the astrocyte: {}; without it: {}", figures[0], figures[1]),
+        command,
+    );
+}

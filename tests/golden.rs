@@ -103,12 +103,19 @@ fn every_bundled_example_runs_on_every_preset_or_is_refused_by_name() {
                 args.extend(["--set", "scale=0.01"]);
             }
             let o = soma(&args);
+            let plastic = std::fs::read_to_string(example).expect("example").contains("plasticity =");
             match o.status.code() {
                 Some(0) => ran += 1,
+                Some(1) if plastic => {
+                    assert!(stderr(&o).contains("cannot run a plastic projection"), "{preset} {file}")
+                }
                 Some(1) => assert!(stderr(&o).starts_with("error: "), "{preset} {file}: {}", stderr(&o)),
                 other => panic!("{preset} {file}: exit {other:?}: {}", stderr(&o)),
             }
         }
     }
-    assert!(ran >= examples.len() * 3, "most combinations run ({ran})");
+    // No hardware family learns yet (docs/plasticity.md): the examples with STDP are refused everywhere.
+    let fixed =
+        examples.iter().filter(|e| !std::fs::read_to_string(e).expect("example").contains("plasticity =")).count();
+    assert!(ran >= fixed * 3, "most combinations run ({ran})");
 }

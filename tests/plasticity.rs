@@ -99,6 +99,19 @@ fn rules_are_checked_where_they_are_written() {
     check_fails(&plastic("all_to_all", &RULE.replace("SpikePairRule", "SpikeTripletRule")), "SpikePairRule(...)");
     check_fails(&plastic("all_to_all", &RULE.replace("w_max = 1 nA", "w_min = 1 nA")), "missing `w_max`");
     check_fails(&plastic("all_to_all", &RULE.replace("1 nA", "0.25 nA")), "outside the plasticity bounds");
+    let modulated = |m: &str| RULE.replace("w_max = 1 nA)", &format!("w_max = 1 nA), modulation = {m}"));
+    let inst = instance(&plastic("all_to_all", &modulated("RateModulation(of = p, tau = 1 s, gain = 0.1 s)")), 1);
+    let m = inst.projections[0].plasticity.and_then(|r| r.modulation).expect("a third factor");
+    assert_eq!((m.of, m.tau, m.gain, m.baseline), (soma_isa::instance::Pre::Population(0), 1.0, 0.1, 0.0));
+    check_fails(
+        &plastic("all_to_all", &modulated("RateModulation(of = q, tau = 1 s, gain = 0.1 s)")),
+        "no population or source `q`",
+    );
+    check_fails(
+        &plastic("all_to_all", &modulated("RateModulation(of = s, tau = 0 s, gain = 0.1 s)")),
+        "modulation tau = 0 s",
+    );
+    check_fails(&plastic("all_to_all", &modulated("RateModulation(of = s, tau = 1 s, gain = 0.1)")), "expected a time");
     check_fails(
         &plastic(
             "conv2d(input = [1, 2, 2], out_channels = 1, kernel = [1, 1], weights = [0.5 nA])",

@@ -276,6 +276,14 @@ fn steps(seconds: f64, dt: f64) -> f64 {
     (seconds / dt).round()
 }
 
+/// The instance's name for a node of the network.
+fn pre_of(node: Node) -> Pre {
+    match node {
+        Node::Population(h) => Pre::Population(h.index()),
+        Node::Source(h) => Pre::Source(h.index()),
+    }
+}
+
 /// Expands one projection (its own random streams: safe to run in parallel with the others).
 fn projection(
     net: &Network,
@@ -333,17 +341,14 @@ fn projection(
             }
         })
         .collect::<Result<Vec<u16>, _>>()?;
-    let pre = match p.pre {
-        Node::Population(h) => Pre::Population(h.index()),
-        Node::Source(h) => Pre::Source(h.index()),
-    };
+    let pre = pre_of(p.pre);
     Ok(ProjectionInstance {
         name: format!("{}->{}", net.node_name(p.pre), net.populations[p.post].name),
         pre,
         post: p.post.index(),
         receptor: p.receptor,
         rows: Rows { offsets, targets, weights, delays },
-        plasticity: p.plasticity,
+        plasticity: p.plasticity.map(|rule| rule.map(pre_of)),
     })
 }
 

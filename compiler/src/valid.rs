@@ -259,6 +259,9 @@ impl Validator<'_> {
         }
         self.values(*span, &format!("{what}: delay"), delay, None);
         if let Some(rule) = plasticity {
+            if let Some(m) = rule.modulation {
+                self.node(id, m.of, *span);
+            }
             if let Some(problem) = rule.problem() {
                 self.invalid(*span, format!("{what}: plasticity: {problem}"));
             }

@@ -286,6 +286,13 @@ impl Instance {
                 return Err(format!("{}: the target model has no such receptor", pr.name).into());
             }
             if let Some(rule) = &pr.plasticity {
+                let modulator = rule.modulation.map(|m| match m.of {
+                    Pre::Population(i) => i < self.populations.len(),
+                    Pre::Source(i) => i < self.sources.len(),
+                });
+                if modulator == Some(false) {
+                    return Err(format!("{}: the modulating population or source does not exist", pr.name).into());
+                }
                 if let Some(problem) = rule.problem() {
                     return Err(format!("{}: {problem}", pr.name).into());
                 }

@@ -15,7 +15,11 @@
 //! | additive | `w + A_plus W x` | `w - A_minus W y` |
 //! | multiplicative | `w + A_plus (w_max - w) x` | `w - A_minus (w - w_min) y` |
 //!
-//! and the result is clipped to `[w_min, w_max]`. With `w_min = 0` this is NEST's `stdp_synapse` with
+//! and the result is clipped to `[w_min, w_max]`. A rule may carry a third factor ([`Modulation`]): every step is
+//! then multiplied by `m = baseline + gain r`, where `r` is a population's (or a source's) spikes through an
+//! exponential filter, as a rate per neuron (Hz), counting the spikes of the steps before the current one. The
+//! factor is read when a pair completes: at the postsynaptic spike for potentiation, at the presynaptic one for
+//! depression. A negative `m` turns potentiation into depression and back. With `w_min = 0` this is NEST's `stdp_synapse` with
 //! `lambda = A_plus`, `alpha = A_minus / A_plus`, `Wmax = w_max` and `mu_plus = mu_minus` = 0 (additive) or 1
 //! (multiplicative), the translation PyNN's NEST backend makes.
 //!
@@ -27,6 +31,8 @@
 //! spikes up to its synapse's last presynaptic spike, as NEST's and SpiNNaker's do.
 
 use serde::{Deserialize, Serialize};
+
+use crate::instance::Pre;
 
 /// Which spike pairs a rule counts.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -47,9 +53,32 @@ pub enum Dependence {
     Multiplicative,
 }
 
-/// A pair-based STDP rule on a projection.
+/// A third factor: the activity of `of` (a population or source: [`Pre`] in an instance) filtered with time
+/// constant `tau`, `r_t = r_{t-1} exp(-dt / tau) + spikes_{t-1} / (tau N)`, scales every weight step by
+/// `baseline + gain r` (so `gain` is in seconds).
 #[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Stdp {
+pub struct Modulation<N> {
+    /// Whose spikes.
+    pub of: N,
+    /// Filter time constant, seconds.
+    pub tau: f64,
+    /// Factor per unit rate, seconds.
+    pub gain: f64,
+    /// Factor at zero rate.
+    pub baseline: f64,
+}
+
+impl<N> Modulation<N> {
+    /// The factor at filtered rate `r` (Hz).
+    pub fn factor(&self, r: f64) -> f64 {
+        self.baseline + self.gain * r
+    }
+}
+
+/// A pair-based STDP rule on a projection, with an optional third factor whose node is an `N` (a [`Pre`] in an
+/// instance, the IR's node in a network description).
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Stdp<N = Pre> {
     /// Which spike pairs count.
     pub pairing: Pairing,
     /// Decay time of the presynaptic trace, seconds.
@@ -66,9 +95,28 @@ pub struct Stdp {
     pub w_min: f64,
     /// Highest weight.
     pub w_max: f64,
+    /// The third factor, if any.
+    pub modulation: Option<Modulation<N>>,
 }
 
-impl Stdp {
+impl<N: Copy> Stdp<N> {
+    /// The same rule with its modulator's node translated by `f`.
+    pub fn map<M>(&self, f: impl FnOnce(N) -> M) -> Stdp<M> {
+        let modulation =
+            self.modulation.map(|m| Modulation { of: f(m.of), tau: m.tau, gain: m.gain, baseline: m.baseline });
+        Stdp {
+            pairing: self.pairing,
+            tau_plus: self.tau_plus,
+            tau_minus: self.tau_minus,
+            a_plus: self.a_plus,
+            a_minus: self.a_minus,
+            dependence: self.dependence,
+            w_min: self.w_min,
+            w_max: self.w_max,
+            modulation,
+        }
+    }
+
     /// A trace just after a spike, from its value just before.
     pub fn after_spike(&self, before: f64) -> f64 {
         match self.pairing {
@@ -77,22 +125,24 @@ impl Stdp {
         }
     }
 
-    /// The weight after a postsynaptic spike meets the synapse, with presynaptic trace `x` just before it.
+    /// The weight after a postsynaptic spike meets the synapse, with presynaptic trace `x` just before it times
+    /// the third factor (`x` itself without one).
     pub fn potentiate(&self, w: f64, x: f64) -> f64 {
         let room = match self.dependence {
             Dependence::Additive => self.w_max - self.w_min,
             Dependence::Multiplicative => self.w_max - w,
         };
-        (w + self.a_plus * room * x).min(self.w_max)
+        (w + self.a_plus * room * x).clamp(self.w_min, self.w_max)
     }
 
-    /// The weight after a presynaptic spike meets the synapse, with postsynaptic trace `y` just before it.
+    /// The weight after a presynaptic spike meets the synapse, with postsynaptic trace `y` just before it times
+    /// the third factor.
     pub fn depress(&self, w: f64, y: f64) -> f64 {
         let room = match self.dependence {
             Dependence::Additive => self.w_max - self.w_min,
             Dependence::Multiplicative => w - self.w_min,
         };
-        (w - self.a_minus * room * y).max(self.w_min)
+        (w - self.a_minus * room * y).clamp(self.w_min, self.w_max)
     }
 
     /// What is wrong with the rule's parameters, if anything: time constants positive and finite, amplitudes
@@ -111,7 +161,15 @@ impl Stdp {
         if !(self.w_min.is_finite() && self.w_max.is_finite() && self.w_min < self.w_max) {
             return Some(format!("w_min = {} must be below w_max = {} (both finite)", self.w_min, self.w_max));
         }
-        None
+        match self.modulation {
+            Some(m) if !(m.tau.is_finite() && m.tau > 0.0) => {
+                Some(format!("modulation tau = {} s is not positive and finite", m.tau))
+            }
+            Some(m) if !(m.gain.is_finite() && m.baseline.is_finite()) => {
+                Some(format!("modulation gain = {} s and baseline = {} must be finite", m.gain, m.baseline))
+            }
+            _ => None,
+        }
     }
 }
 
@@ -119,7 +177,7 @@ impl Stdp {
 mod tests {
     use super::*;
 
-    fn rule(dependence: Dependence) -> Stdp {
+    fn rule(dependence: Dependence) -> Stdp<()> {
         Stdp {
             pairing: Pairing::AllToAll,
             tau_plus: 0.02,
@@ -129,6 +187,7 @@ mod tests {
             dependence,
             w_min: 1.0,
             w_max: 3.0,
+            modulation: None,
         }
     }
 
@@ -139,6 +198,9 @@ mod tests {
         assert!((add.depress(2.0, 0.5) - 1.8).abs() < 1e-12);
         assert_eq!(add.potentiate(2.9, 10.0), 3.0);
         assert_eq!(add.depress(1.1, 10.0), 1.0);
+        // A negative third factor reverses a step, within the same bounds.
+        assert!((add.potentiate(2.0, -0.5) - 1.9).abs() < 1e-12);
+        assert_eq!(add.depress(2.9, -10.0), 3.0);
         let mul = rule(Dependence::Multiplicative);
         assert!((mul.potentiate(2.0, 0.5) - 2.05).abs() < 1e-12);
         assert!((mul.depress(2.0, 0.5) - 1.9).abs() < 1e-12);
@@ -157,5 +219,7 @@ mod tests {
         assert!(Stdp { tau_minus: 0.0, ..ok }.problem().is_some_and(|p| p.contains("tau_minus")));
         assert!(Stdp { a_plus: -1.0, ..ok }.problem().is_some_and(|p| p.contains("A_plus")));
         assert!(Stdp { w_max: 1.0, ..ok }.problem().is_some_and(|p| p.contains("w_min")));
+        let slow = Modulation { of: (), tau: 0.0, gain: 1.0, baseline: 0.0 };
+        assert!(Stdp { modulation: Some(slow), ..ok }.problem().is_some_and(|p| p.contains("modulation tau")));
     }
 }

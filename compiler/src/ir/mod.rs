@@ -9,7 +9,7 @@ mod arena;
 
 pub use arena::{Arena, Entity, Handle};
 pub use soma_isa::model::{ModelKind, NeuronModel, Receptor};
-pub use soma_isa::plasticity::{Dependence, Pairing, Stdp};
+pub use soma_isa::plasticity::{Dependence, Modulation, Pairing, Stdp};
 
 use crate::diag::Span;
 
@@ -241,7 +241,7 @@ pub struct Projection {
     /// Receptor on the postsynaptic model.
     pub receptor: Receptor,
     /// The rule that changes the weights while the network runs (`None`: static synapses).
-    pub plasticity: Option<Stdp>,
+    pub plasticity: Option<Stdp<Node>>,
     /// Where it was declared.
     pub span: Span,
 }

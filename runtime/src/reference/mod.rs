@@ -231,7 +231,10 @@ impl<'a> Simulator<'a> {
                 .iter()
                 .map(|p| {
                     let post = inst.populations[p.post].size();
-                    p.plasticity.map(|rule| plastic::Plastic::new(rule, &p.rows, post, inst.dt))
+                    p.plasticity.map(|rule| {
+                        let modulator = rule.modulation.map_or(0, |m| inst.pre_size(m.of));
+                        plastic::Plastic::new(rule, &p.rows, post, modulator, inst.dt)
+                    })
                 })
                 .collect(),
             stop: None,
@@ -288,6 +291,14 @@ impl<'a> Simulator<'a> {
         self.deliver(t, true);
         if let Some(synapses) = self.synapses.as_mut() {
             synapses.end_step();
+        }
+        for plastic in self.plastic.iter_mut().flatten() {
+            let spikes = match plastic.modulator() {
+                None => 0,
+                Some(Pre::Population(i)) => self.pops[i].spiked.len() as u64,
+                Some(Pre::Source(i)) => self.sources.spikes[i].iter().map(|&(_, count)| count as u64).sum(),
+            };
+            plastic.end_step(spikes);
         }
         self.step += 1;
     }

@@ -12,8 +12,8 @@
 
 use std::collections::VecDeque;
 
-use soma_isa::instance::Rows;
-use soma_isa::plasticity::Stdp;
+use soma_isa::instance::{Pre, Rows};
+use soma_isa::plasticity::{Modulation, Stdp};
 
 /// Steps between two trims of the postsynaptic histories.
 pub const COMPACT_EVERY: u64 = 1024;
@@ -29,18 +29,26 @@ pub struct Plastic {
     /// Per presynaptic neuron: the trace just after its last spike, and that spike's stamp.
     pre_trace: Vec<f64>,
     pre_last: Vec<u64>,
-    /// Per postsynaptic neuron: `(stamp, trace just after)` of its spikes, oldest first.
-    history: Vec<VecDeque<(u64, f64)>>,
+    /// Per postsynaptic neuron: `(stamp, trace just after, third factor then)` of its spikes, oldest first.
+    history: Vec<VecDeque<(u64, f64, f64)>>,
+    /// The third factor now (1 without one), and its filter: `(modulation, decay per step, rate per spike, r)`.
+    factor: f64,
+    filter: Option<(Modulation<Pre>, f64, f64, f64)>,
     /// `-dt / tau_plus` and `-dt / tau_minus`: a trace decays by `exp(steps * rate)`.
     plus_rate: f64,
     minus_rate: f64,
 }
 
 impl Plastic {
-    /// The state before step 0 of a projection with `rows` onto `post_size` neurons, stepped every `dt`.
-    pub fn new(rule: Stdp, rows: &Rows, post_size: usize, dt: f64) -> Plastic {
+    /// The state before step 0 of a projection with `rows` onto `post_size` neurons, stepped every `dt`; a third
+    /// factor's node has `modulator_size` neurons or channels.
+    pub fn new(rule: Stdp, rows: &Rows, post_size: usize, modulator_size: usize, dt: f64) -> Plastic {
         let pre_size = rows.offsets.len().saturating_sub(1);
+        let filter =
+            rule.modulation.map(|m| (m, (-dt / m.tau).exp(), 1.0 / (m.tau * modulator_size.max(1) as f64), 0.0));
         Plastic {
+            factor: filter.map_or(1.0, |(m, ..)| m.factor(0.0)),
+            filter,
             rule,
             weights: rows.weights.iter().map(|&w| w as f64).collect(),
             pre_trace: vec![0.0; pre_size],
@@ -55,9 +63,22 @@ impl Plastic {
     pub fn post_spikes(&mut self, stamp: u64, neurons: &[u32]) {
         for &n in neurons {
             let history = &mut self.history[n as usize];
-            let before = history.back().map_or(0.0, |&(p, y)| y * ((stamp - p) as f64 * self.minus_rate).exp());
-            history.push_back((stamp, self.rule.after_spike(before)));
+            let before = history.back().map_or(0.0, |&(p, y, _)| y * ((stamp - p) as f64 * self.minus_rate).exp());
+            history.push_back((stamp, self.rule.after_spike(before), self.factor));
         }
+    }
+
+    /// Ends a step in which the third factor's node spiked `spikes` times (its spikes count from the next step).
+    pub fn end_step(&mut self, spikes: u64) {
+        if let Some((m, decay, per_spike, r)) = &mut self.filter {
+            *r = *r * *decay + spikes as f64 * *per_spike;
+            self.factor = m.factor(*r);
+        }
+    }
+
+    /// The third factor's node, if the rule has one.
+    pub fn modulator(&self) -> Option<Pre> {
+        self.filter.map(|(m, ..)| m.of)
     }
 
     /// A spike of presynaptic neuron `pre` stamped `stamp`: updates the weights of its row and calls
@@ -69,19 +90,19 @@ impl Plastic {
             let history = &self.history[rows.targets[syn] as usize];
             let mut w = self.weights[syn];
             // Postsynaptic spikes meet the synapse at `p + d`; the first index with `p + d > last`.
-            let from = if last == NEVER { history.len() } else { history.partition_point(|&(p, _)| p + d <= last) };
+            let from = if last == NEVER { history.len() } else { history.partition_point(|&(p, ..)| p + d <= last) };
             let mut before = from;
-            for &(p, _) in history.range(from..) {
+            for &(p, _, m) in history.range(from..) {
                 if p + d > stamp {
                     break;
                 }
-                w = self.rule.potentiate(w, x_last * ((p + d - last) as f64 * self.plus_rate).exp());
+                w = self.rule.potentiate(w, m * x_last * ((p + d - last) as f64 * self.plus_rate).exp());
                 before += 1;
             }
             // The postsynaptic trace just before `stamp - d`: from the last spike with `p + d < stamp`.
-            let newest = history.range(..before).rev().find(|&&(p, _)| p + d < stamp);
-            let y = newest.map_or(0.0, |&(p, y)| y * ((stamp - p - d) as f64 * self.minus_rate).exp());
-            w = self.rule.depress(w, y);
+            let newest = history.range(..before).rev().find(|&&(p, ..)| p + d < stamp);
+            let y = newest.map_or(0.0, |&(p, y, _)| y * ((stamp - p - d) as f64 * self.minus_rate).exp());
+            w = self.rule.depress(w, self.factor * y);
             self.weights[syn] = w;
             deliver(syn, w);
         }
@@ -103,7 +124,7 @@ impl Plastic {
             }
         }
         for (history, &after) in self.history.iter_mut().zip(&keep_after) {
-            let older = history.partition_point(|&(p, _)| (p as i64) <= after);
+            let older = history.partition_point(|&(p, ..)| (p as i64) <= after);
             history.drain(..older.saturating_sub(1));
         }
     }
@@ -126,6 +147,7 @@ mod tests {
             dependence: Dependence::Additive,
             w_min: 0.0,
             w_max: 1.0,
+            modulation: None,
         }
     }
 
@@ -136,7 +158,7 @@ mod tests {
 
     fn weight_after(pre: &[u64], post: &[u64], d: u16) -> f64 {
         let rows = one(d);
-        let mut plastic = Plastic::new(rule(), &rows, 1, DT);
+        let mut plastic = Plastic::new(rule(), &rows, 1, 1, DT);
         let end = pre.iter().chain(post).max().copied().unwrap_or(0);
         for t in 0..=end {
             if post.contains(&t) {
@@ -173,10 +195,35 @@ mod tests {
     }
 
     #[test]
+    fn a_third_factor_scales_each_pair_by_its_value_when_the_pair_completes() {
+        // tau = 10 steps, gain 0.01 s, baseline 0.5; the modulator (one neuron) spikes in step 140.
+        let m = Modulation { of: Pre::Source(0), tau: 10.0 * DT, gain: 0.01, baseline: 0.5 };
+        let rows = one(1);
+        let mut plastic = Plastic::new(Stdp { modulation: Some(m), ..rule() }, &rows, 1, 1, DT);
+        for t in 0..=5000u64 {
+            if t == 150 {
+                plastic.post_spikes(t, &[0]);
+            }
+            if t == 100 || t == 5000 {
+                plastic.pre_spike(&rows, 0, t, |_, _| {});
+            }
+            plastic.end_step(u64::from(t == 140));
+        }
+        let decay = (-0.1f64).exp();
+        // At the post spike (step 150): r = 1 / tau decayed over steps 141..149.
+        let at_post = 0.5 + 0.01 * (1.0 / (10.0 * DT)) * decay.powi(9);
+        let at_flush = 0.5 + 0.01 * (1.0 / (10.0 * DT)) * decay.powi(4859);
+        let expected = 0.5 + at_post * 0.01 * (-51.0 * DT / 0.02f64).exp()
+            - at_flush * 0.01 * (-(5000.0 - 151.0) * DT / 0.02f64).exp();
+        assert!((plastic.weights[0] - expected).abs() < 1e-12, "{} {expected}", plastic.weights[0]);
+        assert!(at_post > 1.5, "the factor was large at the post spike: {at_post}");
+    }
+
+    #[test]
     fn trimming_keeps_every_spike_a_synapse_can_still_pair_with() {
         let rows = Rows { offsets: vec![0, 1, 2], targets: vec![0, 0], weights: vec![0.5, 0.5], delays: vec![1, 30] };
         let run = |compact: bool| {
-            let mut plastic = Plastic::new(rule(), &rows, 1, DT);
+            let mut plastic = Plastic::new(rule(), &rows, 1, 1, DT);
             for t in 0..3000u64 {
                 if compact && t % 7 == 0 {
                     plastic.compact(&rows, t);

@@ -11,8 +11,8 @@ use super::ast::{Arg, Block, Call, Expr, ExprKind, File, Ident, ItemKind};
 use super::value::{Def, Scope, Value, dimension_error, reserved, type_error};
 use crate::diag::{Diagnostic, Span};
 use crate::ir::{
-    Connector, Conv2d, Current, CurrentKind, Dependence, GapJunction, ModelKind, Network, Node, Pairing, Population,
-    Probe, ProbeKind, Projection, Receptor, Source, SourceKind, Stdp, Values,
+    Connector, Conv2d, Current, CurrentKind, Dependence, GapJunction, ModelKind, Modulation, Network, Node, Pairing,
+    Population, Probe, ProbeKind, Projection, Receptor, Source, SourceKind, Stdp, Values,
 };
 
 /// What kind of semantic error.
@@ -595,16 +595,53 @@ impl Lowerer<'_> {
         Ok(())
     }
 
+    /// `RateModulation(of = NAME, tau = T, gain = G, baseline = B)`: a third factor from a declared population's or
+    /// source's activity (`baseline` defaults to 0).
+    fn modulation(&self, e: &Expr) -> Result<Modulation<Node>, LowerError> {
+        let call = call_of(e, "modulation", &["RateModulation"])?;
+        let mut names = Vec::new();
+        let mut f = Fields::call("RateModulation".into(), call, &["of", "tau", "gain", "baseline"], &mut names)?;
+        let of_e = f.require("of", " (a population or source declared above)")?;
+        let of = match &of_e.kind {
+            ExprKind::Name(id) => self.net.lookup(&id.name).ok_or_else(|| {
+                LowerError::new(
+                    LowerErrorKind::UnknownName,
+                    id.span,
+                    format!("no population or source `{}` declared before this projection", id.name),
+                    "",
+                )
+            })?,
+            _ => {
+                return Err(LowerError::new(
+                    LowerErrorKind::Invalid,
+                    of_e.span,
+                    "`of` names the population or source whose activity modulates learning".into(),
+                    "e.g. of = exc",
+                ));
+            }
+        };
+        let tau = self.eval_num(f.require("tau", " (the filter's time constant)")?, Dim::TIME)?;
+        let gain = self.eval_num(f.require("gain", " (seconds: the factor per Hz of filtered rate)")?, Dim::TIME)?;
+        let baseline = f.take("baseline").map(|e| self.eval_num(e, Dim::NONE)).transpose()?.unwrap_or(0.0);
+        f.finish()?;
+        Ok(Modulation { of, tau, gain, baseline })
+    }
+
     /// `STDPMechanism(timing_dependence = SpikePairRule(...), weight_dependence = AdditiveWeightDependence(...))`,
     /// PyNN's names and parameters, with PyNN's defaults (20 ms, 0.01, `w_min = 0`) but no default `w_max`.
-    fn plasticity(&self, e: &Expr, weight_dim: Dim) -> Result<Stdp, LowerError> {
+    fn plasticity(&self, e: &Expr, weight_dim: Dim) -> Result<Stdp<Node>, LowerError> {
         let mut names = Vec::new();
         let mechanism = call_of(e, "plasticity", &["STDPMechanism"])?;
-        let mut f =
-            Fields::call("STDPMechanism".into(), mechanism, &["timing_dependence", "weight_dependence"], &mut names)?;
+        let mut f = Fields::call(
+            "STDPMechanism".into(),
+            mechanism,
+            &["timing_dependence", "weight_dependence", "modulation"],
+            &mut names,
+        )?;
         let timing_e = f.require("timing_dependence", " = SpikePairRule(...) or SpikeNearestPairRule(...)")?;
         let weight_e =
             f.require("weight_dependence", " = AdditiveWeightDependence(...) or MultiplicativeWeightDependence(...)")?;
+        let modulation = f.take("modulation").map(|e| self.modulation(e)).transpose()?;
         f.finish()?;
         let timing = call_of(timing_e, "timing_dependence", &["SpikePairRule", "SpikeNearestPairRule"])?;
         let pairing = if timing.name.name == "SpikePairRule" { Pairing::AllToAll } else { Pairing::Nearest };
@@ -634,7 +671,7 @@ impl Lowerer<'_> {
         let w_max = self
             .eval_num(w.require("w_max", &format!(" ({}, the weight's unit)", weight_dim.describe()))?, weight_dim)?;
         w.finish()?;
-        let rule = Stdp { pairing, tau_plus, tau_minus, a_plus, a_minus, dependence, w_min, w_max };
+        let rule = Stdp { pairing, tau_plus, tau_minus, a_plus, a_minus, dependence, w_min, w_max, modulation };
         match rule.problem() {
             Some(problem) => {
                 Err(LowerError::new(LowerErrorKind::Invalid, e.span, format!("plasticity: {problem}"), ""))

@@ -6,7 +6,9 @@ use std::fmt::Write as _;
 use soma_isa::units::Dim;
 
 use super::lower::current_dim;
-use crate::ir::{Connector, CurrentKind, Dependence, Network, Pairing, ProbeKind, Receptor, SourceKind, Stdp, Values};
+use crate::ir::{
+    Connector, CurrentKind, Dependence, Network, Node, Pairing, ProbeKind, Receptor, SourceKind, Stdp, Values,
+};
 
 /// A number that parses back to the same `f64`.
 fn num(x: f64) -> String {
@@ -27,7 +29,7 @@ fn list(xs: impl IntoIterator<Item = String>) -> String {
 }
 
 /// A plasticity rule in PyNN's names, every parameter written out.
-fn plasticity(r: &Stdp, wdim: Dim) -> String {
+fn plasticity(net: &Network, r: &Stdp<Node>, wdim: Dim) -> String {
     let timing = match r.pairing {
         Pairing::AllToAll => "SpikePairRule",
         Pairing::Nearest => "SpikeNearestPairRule",
@@ -36,9 +38,18 @@ fn plasticity(r: &Stdp, wdim: Dim) -> String {
         Dependence::Additive => "AdditiveWeightDependence",
         Dependence::Multiplicative => "MultiplicativeWeightDependence",
     };
+    let modulation = r.modulation.map_or(String::new(), |m| {
+        format!(
+            ", modulation = RateModulation(of = {}, tau = {}, gain = {}, baseline = {})",
+            net.node_name(m.of),
+            qty(m.tau, Dim::TIME),
+            qty(m.gain, Dim::TIME),
+            num(m.baseline)
+        )
+    });
     format!(
         "STDPMechanism(timing_dependence = {timing}(tau_plus = {}, tau_minus = {}, A_plus = {}, A_minus = {}), \
-         weight_dependence = {weights}(w_min = {}, w_max = {}))",
+         weight_dependence = {weights}(w_min = {}, w_max = {}){modulation})",
         qty(r.tau_plus, Dim::TIME),
         qty(r.tau_minus, Dim::TIME),
         num(r.a_plus),
@@ -148,7 +159,7 @@ pub fn print(net: &Network, header: &[String]) -> String {
             entries.push("receptor = inhibitory".into());
         }
         if let Some(rule) = &p.plasticity {
-            entries.push(format!("plasticity = {}", plasticity(rule, wdim)));
+            entries.push(format!("plasticity = {}", plasticity(net, rule, wdim)));
         }
         let _ = writeln!(
             s,
