@@ -53,6 +53,11 @@ fn simulate_reports_and_writes_the_learned_weights() {
     let text = stdout(&o);
     assert!(text.contains("learned pre->post_add: 21 synapses, mean weight 1.000000e-1 -> "), "{text}");
     assert!(text.contains(", 11 potentiated, 10 depressed"), "{text}");
+    // All start at 0.1, in the middle of [0, 0.2]; the depressed ones end just below it.
+    assert!(
+        text.contains("tenth of [w_min, w_max]: before 0 0 0 0 0 21 0 0 0 0; after 0 0 0 0 10 11 0 0 0 0"),
+        "{text}"
+    );
     let written = std::fs::read_to_string(&csv).expect("weights csv");
     let lines: Vec<&str> = written.lines().collect();
     assert_eq!(lines[0], "projection,pre,post,delay_s,weight_before,weight_after");

@@ -72,6 +72,9 @@ class Result:
     @property
     def traces(self) -> dict[str, Any]:
         """simulate's probes: {probe: steps x neurons array of V}, and "<probe> neurons" with their indices."""
+    @property
+    def weights(self) -> dict[str, dict[str, Any]]:
+        """simulate's plastic projections: {projection: {"pre", "post", "before", "after"}}, one entry per synapse."""
     def to_json(self) -> str: ...
     def _repr_html_(self) -> str: ...
 

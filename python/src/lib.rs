@@ -159,6 +159,17 @@ struct Result {
     dt: f64,
     /// Membrane traces of a reference simulation's probes: `(probe, neurons, steps x neurons values)`.
     traces: Vec<(String, Vec<u32>, Vec<f64>)>,
+    /// Plastic projections of a reference simulation.
+    learned: Vec<Learned>,
+}
+
+/// One plastic projection's synapses, each with its weight before and after a simulation.
+struct Learned {
+    projection: String,
+    pre: Vec<u32>,
+    post: Vec<u32>,
+    before: Vec<f64>,
+    after: Vec<f64>,
 }
 
 #[pymethods]
@@ -224,6 +235,34 @@ impl Result {
                 None => d.set_item(label, rows)?,
             }
             d.set_item(format!("{label} neurons"), neurons.clone())?;
+        }
+        Ok(d)
+    }
+
+    /// The weights of the plastic projections a reference simulation learned: `{projection: {"pre", "post",
+    /// "before", "after"}}`, one entry per synapse in each array (numpy arrays when numpy is installed, lists
+    /// otherwise); empty for a network without plasticity and for hardware runs.
+    #[getter]
+    fn weights<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let np = py.import("numpy").ok();
+        for Learned { projection: name, pre, post, before, after } in &self.learned {
+            let p = PyDict::new(py);
+            match &np {
+                Some(np) => {
+                    p.set_item("pre", np.call_method1("asarray", (pre.clone(), "int64"))?)?;
+                    p.set_item("post", np.call_method1("asarray", (post.clone(), "int64"))?)?;
+                    p.set_item("before", np.call_method1("asarray", (before.clone(), "float64"))?)?;
+                    p.set_item("after", np.call_method1("asarray", (after.clone(), "float64"))?)?;
+                }
+                None => {
+                    p.set_item("pre", pre.clone())?;
+                    p.set_item("post", post.clone())?;
+                    p.set_item("before", before.clone())?;
+                    p.set_item("after", after.clone())?;
+                }
+            }
+            d.set_item(name, p)?;
         }
         Ok(d)
     }
@@ -540,6 +579,7 @@ fn run_image(
         population_names: run.populations,
         dt: run.dt,
         traces: Vec::new(),
+        learned: Vec::new(),
     })
 }
 
@@ -596,9 +636,22 @@ fn simulate(
         "steps": steps,
         "synaptic_events": result.synaptic_events,
         "populations": rates,
+        "learned": soma_runtime::report::learned(&inst, &result.learned),
     });
     let text =
-        soma_runtime::report::rate_table(rates.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
+        soma_runtime::report::rate_table(rates.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)))
+            + &soma_runtime::report::learned_text(&soma_runtime::report::learned(&inst, &result.learned));
+    let learned = result
+        .learned
+        .iter()
+        .map(|l| {
+            let proj = &inst.projections[l.projection];
+            let rows = &proj.rows;
+            let pre = (0..rows.offsets.len() - 1).flat_map(|i| rows.row(i).map(move |_| i as u32)).collect();
+            let before = rows.weights.iter().map(|&w| w as f64).collect();
+            Learned { projection: proj.name.clone(), pre, post: rows.targets.clone(), before, after: l.weights.clone() }
+        })
+        .collect();
     Ok(Result {
         report: Box::new(Plain { json: report, text }),
         figures_json: "null".into(),
@@ -622,6 +675,7 @@ fn simulate(
             }
             labels.into_iter().zip(result.traces).map(|(l, t)| (l, t.neurons, t.values)).collect()
         },
+        learned,
     })
 }
 

@@ -196,3 +196,15 @@ def test_a_constrained_sweep_recommends_what_the_cli_recommends(tmp_path):
     best = next(r for r in rows if r["recommended"])
     assert f"ring_buffer_sigma={best['ring_buffer_sigma']:g}" in said
     assert [r["feasible"] for r in rows] == [r["rate_error"] <= 0.05 for r in rows]
+
+
+def test_learned_weights_are_the_command_lines():
+    result = soma.simulate(soma.load(str(ROOT / "examples" / "stdp_window.snn")))
+    learned = result.weights["pre->post_add"]
+    assert len(learned["after"]) == 21 and list(learned["pre"][:3]) == [0, 1, 2]
+    cli = cli_json("simulate", "examples/stdp_window.snn")["learned"][0]
+    assert result.report["learned"][0] == cli
+    assert abs(float(numpy.mean(learned["after"])) - cli["mean_after"]) < 1e-15
+    # Lag -5 ms (synapse 9): NEST's stdp_synapse ends at 0.098121509104 (tests/data/nest/stdp_window.txt).
+    assert abs(learned["after"][9] - 0.098121509104) < 1e-8
+    assert soma.simulate(soma.load(CUBA), duration="10 ms").weights == {}

@@ -82,6 +82,19 @@ pub struct Learned {
     pub potentiated: u64,
     /// See `potentiated`.
     pub depressed: u64,
+    /// Synapses per tenth of `[w_min, w_max]` (the last tenth holds `w_max`), before and after.
+    pub histogram_before: Vec<u64>,
+    /// See `histogram_before`.
+    pub histogram_after: Vec<u64>,
+}
+
+/// Counts of `weights` in ten equal bins of `[lo, hi]`, `hi` in the last.
+fn tenths(weights: impl Iterator<Item = f64>, lo: f64, hi: f64) -> Vec<u64> {
+    let mut bins = vec![0u64; 10];
+    for w in weights {
+        bins[(((w - lo) / (hi - lo) * 10.0).max(0.0) as usize).min(9)] += 1;
+    }
+    bins
 }
 
 /// What each plastic projection of `inst` learned in a run that ended with `learned` weights.
@@ -96,7 +109,10 @@ pub fn learned(inst: &Instance, learned: &[crate::reference::LearnedWeights]) ->
                 before.iter().zip(&l.weights).filter(|&(&b, &a)| if rose { a > b as f64 } else { a < b as f64 }).count()
                     as u64
             };
+            let (lo, hi) = proj.plasticity.map_or((0.0, 1.0), |r| (r.w_min, r.w_max));
             Learned {
+                histogram_before: tenths(before.iter().map(|&w| w as f64), lo, hi),
+                histogram_after: tenths(l.weights.iter().copied(), lo, hi),
                 projection: proj.name.clone(),
                 synapses: before.len() as u64,
                 mean_before: before.iter().map(|&w| w as f64).sum::<f64>() / n,
@@ -124,6 +140,12 @@ pub fn learned_text(learned: &[Learned]) -> String {
             l.max_after,
             thousands(l.potentiated),
             thousands(l.depressed)
+        );
+        let bins = |h: &[u64]| h.iter().map(u64::to_string).collect::<Vec<_>>().join(" ");
+        s += &format!(
+            "  synapses per tenth of [w_min, w_max]: before {}; after {}\n",
+            bins(&l.histogram_before),
+            bins(&l.histogram_after)
         );
     }
     s

@@ -21,6 +21,28 @@ pub const COMPACT_EVERY: u64 = 1024;
 /// No spike yet.
 const NEVER: u64 = u64::MAX;
 
+/// `exp(steps * rate)` (`rate = -dt / tau`), tabulated up to where it falls below 1e-30: the table holds the
+/// values `exp` gives, so reading it changes no result, only the time (an `exp` per pair was most of it).
+struct Decay {
+    rate: f64,
+    table: Vec<f64>,
+}
+
+impl Decay {
+    fn new(rate: f64) -> Decay {
+        let len = (30.0 * std::f64::consts::LN_10 / -rate).ceil().clamp(1.0, 65536.0) as usize;
+        Decay { rate, table: (0..len).map(|k| (k as f64 * rate).exp()).collect() }
+    }
+
+    /// The factor over `steps` steps.
+    fn over(&self, steps: u64) -> f64 {
+        match self.table.get(steps as usize) {
+            Some(&f) => f,
+            None => (steps as f64 * self.rate).exp(),
+        }
+    }
+}
+
 /// The learning state of one plastic projection.
 pub struct Plastic {
     rule: Stdp,
@@ -34,9 +56,9 @@ pub struct Plastic {
     /// The third factor now (1 without one), and its filter: `(modulation, decay per step, rate per spike, r)`.
     factor: f64,
     filter: Option<(Modulation<Pre>, f64, f64, f64)>,
-    /// `-dt / tau_plus` and `-dt / tau_minus`: a trace decays by `exp(steps * rate)`.
-    plus_rate: f64,
-    minus_rate: f64,
+    /// How the presynaptic and the postsynaptic trace decay over a number of steps.
+    plus: Decay,
+    minus: Decay,
 }
 
 impl Plastic {
@@ -54,8 +76,8 @@ impl Plastic {
             pre_trace: vec![0.0; pre_size],
             pre_last: vec![NEVER; pre_size],
             history: vec![VecDeque::new(); post_size],
-            plus_rate: -dt / rule.tau_plus,
-            minus_rate: -dt / rule.tau_minus,
+            plus: Decay::new(-dt / rule.tau_plus),
+            minus: Decay::new(-dt / rule.tau_minus),
         }
     }
 
@@ -63,7 +85,7 @@ impl Plastic {
     pub fn post_spikes(&mut self, stamp: u64, neurons: &[u32]) {
         for &n in neurons {
             let history = &mut self.history[n as usize];
-            let before = history.back().map_or(0.0, |&(p, y, _)| y * ((stamp - p) as f64 * self.minus_rate).exp());
+            let before = history.back().map_or(0.0, |&(p, y, _)| y * self.minus.over(stamp - p));
             history.push_back((stamp, self.rule.after_spike(before), self.factor));
         }
     }
@@ -96,17 +118,17 @@ impl Plastic {
                 if p + d > stamp {
                     break;
                 }
-                w = self.rule.potentiate(w, m * x_last * ((p + d - last) as f64 * self.plus_rate).exp());
+                w = self.rule.potentiate(w, m * x_last * self.plus.over(p + d - last));
                 before += 1;
             }
             // The postsynaptic trace just before `stamp - d`: from the last spike with `p + d < stamp`.
             let newest = history.range(..before).rev().find(|&&(p, ..)| p + d < stamp);
-            let y = newest.map_or(0.0, |&(p, y, _)| y * ((stamp - p - d) as f64 * self.minus_rate).exp());
+            let y = newest.map_or(0.0, |&(p, y, _)| y * self.minus.over(stamp - p - d));
             w = self.rule.depress(w, self.factor * y);
             self.weights[syn] = w;
             deliver(syn, w);
         }
-        let x = if last == NEVER { 0.0 } else { x_last * ((stamp - last) as f64 * self.plus_rate).exp() };
+        let x = if last == NEVER { 0.0 } else { x_last * self.plus.over(stamp - last) };
         self.pre_trace[pre] = self.rule.after_spike(x);
         self.pre_last[pre] = stamp;
     }
