@@ -314,6 +314,17 @@ struct SimulateArgs {
     /// (projection,pre,post,delay_s,weight_before,weight_after) to this file. See docs/plasticity.md.
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
+    /// Sample plastic synapses' weights over the run: PROJECTION (all its synapses) or PROJECTION[a..b]
+    /// (synapses a..b-1, numbered as --weights lists them), e.g. "input->cell[0..10]" (repeatable; needs
+    /// --weight-trace).
+    #[arg(long, value_name = "PROJ[a..b]")]
+    weight_probe: Vec<String>,
+    /// Write the --weight-probe samples as CSV (time_s,projection,synapse,pre,post,weight) to this file.
+    #[arg(long, value_name = "FILE")]
+    weight_trace: Option<PathBuf>,
+    /// Time between two --weight-probe samples.
+    #[arg(long, default_value = "1ms", value_name = "TIME")]
+    weight_every: String,
     /// Record a population: NAME:v (membrane potential), NAME[a..b]:v, or NAME:spikes (repeatable).
     #[arg(long, value_name = "NAME:WHAT")]
     probe: Vec<String>,

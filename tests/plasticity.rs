@@ -69,6 +69,45 @@ fn simulate_reports_and_writes_the_learned_weights() {
     std::fs::remove_dir_all(dir).ok();
 }
 
+#[test]
+fn weight_traces_show_when_each_pair_is_applied() {
+    let dir = temp_dir("plastic-trace");
+    let csv = dir.join("trace.csv");
+    let o = soma(&[
+        "simulate",
+        "examples/stdp_window.snn",
+        "-q",
+        "--weight-probe",
+        "pre->post_add[9..11]",
+        "--weight-trace",
+        csv.to_str().expect("path"),
+        "--weight-every",
+        "50ms",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&csv).expect("trace");
+    let lines: Vec<&str> = text.lines().collect();
+    assert_eq!(lines[0], "time_s,projection,synapse,pre,post,weight");
+    assert_eq!(lines.len(), 1 + 20 * 2, "20 samples of 2 synapses in 1 s");
+    let weight = |time: f64, synapse: &str| -> f64 {
+        let line = lines[1..]
+            .iter()
+            .map(|l| l.split(',').collect::<Vec<_>>())
+            .find(|f| (f[0].parse::<f64>().expect("a time") - time).abs() < 1e-9 && f[2] == synapse)
+            .expect("a sample");
+        line[5].parse().expect("a number")
+    };
+    let (w0, nest) = (0.1f32 as f64, nest_window());
+    // Lag -5 ms (synapse 9) is depressed by the pre spike at 100 ms; lag 0 (synapse 10) is potentiated only when the
+    // next pre spike arrives, at 500 ms (deferred updates): a sample at t holds the steps before t, the spike at
+    // 500 ms is in the next.
+    assert_eq!(weight(0.1, "9"), w0);
+    assert!((weight(0.15, "9") - nest[9].1).abs() < 1e-8);
+    assert_eq!(weight(0.5, "10"), w0);
+    assert!((weight(0.55, "10") - nest[10].1).abs() < 1e-8);
+    std::fs::remove_dir_all(dir).ok();
+}
+
 /// A network with one plastic projection whose block ends in `rest` (after `weight = w0`).
 fn plastic(connector: &str, rest: &str) -> String {
     format!(

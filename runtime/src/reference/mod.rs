@@ -125,6 +125,24 @@ pub struct LearnedWeights {
     pub weights: Vec<f64>,
 }
 
+/// Chosen synapses of a plastic projection whose weights a run samples ([`Simulator::record_weights`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightProbe {
+    /// Projection index (a plastic one).
+    pub projection: usize,
+    /// Synapse indices, in row order (as `--weights` lists them).
+    pub synapses: std::ops::Range<usize>,
+}
+
+/// The weights a [`WeightProbe`] sampled.
+#[derive(Clone, Debug, PartialEq)]
+pub struct WeightTrace {
+    /// What was sampled.
+    pub probe: WeightProbe,
+    /// `samples x synapses` weights, sample-major; sample `k` is taken at the end of step `(k + 1) every - 1`.
+    pub values: Vec<f64>,
+}
+
 /// What a run produced.
 #[derive(Clone, Debug)]
 pub struct RunResult {
@@ -140,6 +158,8 @@ pub struct RunResult {
     pub synaptic_events: u64,
     /// The final weights of every plastic projection, in projection order.
     pub learned: Vec<LearnedWeights>,
+    /// The sampled weights of each [`Simulator::record_weights`] probe.
+    pub weight_traces: Vec<WeightTrace>,
 }
 
 struct Population {
@@ -173,6 +193,9 @@ pub struct Simulator<'a> {
     delivered: Vec<(u16, u32, f64)>,
     /// The learning state of each plastic projection (`None`: static).
     plastic: Vec<Option<plastic::Plastic>>,
+    /// Weights to sample, and every how many steps.
+    weight_probes: Vec<WeightTrace>,
+    weight_every: u64,
     /// Set from elsewhere to end the run early (checked where progress is reported).
     stop: Option<&'a AtomicBool>,
 }
@@ -237,6 +260,8 @@ impl<'a> Simulator<'a> {
                     })
                 })
                 .collect(),
+            weight_probes: Vec::new(),
+            weight_every: 1,
             stop: None,
         }
     }
@@ -249,6 +274,21 @@ impl<'a> Simulator<'a> {
     /// The same simulator, ending its run early (with the steps done so far) once `stop` is set.
     pub fn stop_on(self, stop: Option<&'a AtomicBool>) -> Simulator<'a> {
         Simulator { stop, ..self }
+    }
+
+    /// The same simulator, sampling the weights of `probes` every `every` steps (at least 1) into
+    /// [`RunResult::weight_traces`]. A probe must name synapses of a plastic projection (static ones do not
+    /// change), else it is left out.
+    pub fn record_weights(self, probes: Vec<WeightProbe>, every: u64) -> Simulator<'a> {
+        let plastic = &self.plastic;
+        let weight_probes = probes
+            .into_iter()
+            .filter(|p| {
+                plastic.get(p.projection).is_some_and(|q| q.as_ref().is_some_and(|q| p.synapses.end <= q.weights.len()))
+            })
+            .map(|probe| WeightTrace { probe, values: Vec::new() })
+            .collect();
+        Simulator { weight_probes, weight_every: every.max(1), ..self }
     }
 
     /// Membrane potentials of a population now.
@@ -454,6 +494,13 @@ impl<'a> Simulator<'a> {
                 let v = &self.pops[tr.population].state.v;
                 tr.values.extend(tr.neurons.iter().map(|&n| v[n as usize]));
             }
+            if (t + 1).is_multiple_of(self.weight_every) {
+                for w in &mut self.weight_probes {
+                    if let Some(p) = &self.plastic[w.probe.projection] {
+                        w.values.extend_from_slice(&p.weights[w.probe.synapses.clone()]);
+                    }
+                }
+            }
             if t % 1000 == 999 {
                 progress(t + 1);
                 if self.stop.is_some_and(|s| s.load(Ordering::Relaxed)) {
@@ -469,6 +516,14 @@ impl<'a> Simulator<'a> {
             .enumerate()
             .filter_map(|(projection, p)| Some(LearnedWeights { projection, weights: p?.weights }))
             .collect();
-        RunResult { steps: done, spike_counts: counts, spikes, traces, synaptic_events: self.synaptic_events, learned }
+        RunResult {
+            steps: done,
+            spike_counts: counts,
+            spikes,
+            traces,
+            synaptic_events: self.synaptic_events,
+            learned,
+            weight_traces: self.weight_probes,
+        }
     }
 }

@@ -399,6 +399,7 @@ pub fn run(
         traces: Vec::new(),
         synaptic_events,
         learned: Vec::new(),
+        weight_traces: Vec::new(),
     };
     SfqRun { result, ledger }
 }
