@@ -256,6 +256,10 @@ struct TargetsArgs {
     /// `list` (the default) lists the presets; `show NAME` prints one with the source of every constant.
     #[arg(value_name = "list | show NAME", num_args = 0..=2)]
     words: Vec<String>,
+    /// Print JSON on stdout instead of the table: the presets' names, families and descriptions, or one target's
+    /// constants with their sources.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]

@@ -5,7 +5,7 @@
 
 mod common;
 
-use common::{soma, stderr, stdout, temp_dir};
+use common::{run_json, soma, stderr, stdout, temp_dir};
 
 use std::path::Path;
 
@@ -390,6 +390,22 @@ fn targets_list_is_the_listing_and_import_without_o_writes_to_stdout() {
     assert!(text.starts_with("# Imported by soma") && text.contains("timestep 0.001 s"), "{text}");
     let dash = soma(&["import", "tests/data/nir/csnn_small.nir", "--dt", "1ms", "-o", "-"]);
     assert_eq!(stdout(&dash), text, "`-o -` is standard output too");
+}
+
+#[test]
+fn targets_print_json_when_asked() {
+    let listed = run_json(&["targets", "--json"]);
+    let rows = listed.as_array().expect("an array of presets");
+    assert_eq!(rows.len(), soma_targets::presets().len());
+    let sfq = rows.iter().find(|r| r["name"] == "sfq_mitll").expect("sfq_mitll listed");
+    assert_eq!(sfq["family"], "sfq");
+    let shown = run_json(&["targets", "show", "spinnaker1", "--json"]);
+    let target = soma_targets::lookup("spinnaker1").expect("preset");
+    assert_eq!(shown["fingerprint"], format!("{:016x}", target.fingerprint));
+    let constants = shown["constants"].as_array().expect("constants");
+    assert_eq!(constants.len(), target.constants().len());
+    let boards = constants.iter().find(|c| c["key"] == "machine.boards").expect("machine.boards");
+    assert!(boards["source"].as_str().is_some_and(|s| s.contains("Furber")), "{boards}");
 }
 
 #[test]
