@@ -143,11 +143,9 @@ fn write_weights(path: &std::path::Path, inst: &soma_isa::instance::Instance, r:
         writeln!(w, "projection,pre,post,delay_s,weight_before,weight_after")?;
         for l in &r.learned {
             let p = &inst.projections[l.projection];
-            for pre in 0..p.rows.offsets.len() - 1 {
-                for s in p.rows.row(pre) {
-                    let (post, delay) = (p.rows.targets[s], p.rows.delays[s] as f64 * inst.dt);
-                    writeln!(w, "{},{pre},{post},{delay},{},{}", p.name, p.rows.weights[s], l.weights[s])?;
-                }
+            for (s, pre) in p.rows.pres().enumerate() {
+                let (post, delay) = (p.rows.targets[s], p.rows.delays[s] as f64 * inst.dt);
+                writeln!(w, "{},{pre},{post},{delay},{},{}", p.name, p.rows.weights[s], l.weights[s])?;
             }
         }
         Ok(())
@@ -200,12 +198,12 @@ fn write_weight_trace(
         writeln!(w, "time_s,projection,synapse,pre,post,weight")?;
         for tr in &r.weight_traces {
             let p = &inst.projections[tr.probe.projection];
-            let pre_of = |s: usize| p.rows.offsets.partition_point(|&o| o as usize <= s) - 1;
-            let width = tr.probe.synapses.len().max(1);
-            for (k, sample) in tr.values.chunks(width).enumerate() {
+            let synapses = tr.probe.synapses.clone();
+            let pres: Vec<u32> = p.rows.pres().skip(synapses.start).take(synapses.len()).collect();
+            for (k, sample) in tr.values.chunks(synapses.len().max(1)).enumerate() {
                 let time = ((k as u64 + 1) * every) as f64 * inst.dt;
-                for (s, weight) in tr.probe.synapses.clone().zip(sample) {
-                    writeln!(w, "{time},{},{s},{},{},{weight}", p.name, pre_of(s), p.rows.targets[s])?;
+                for ((s, pre), weight) in synapses.clone().zip(&pres).zip(sample) {
+                    writeln!(w, "{time},{},{s},{pre},{},{weight}", p.name, p.rows.targets[s])?;
                 }
             }
         }

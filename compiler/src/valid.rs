@@ -267,11 +267,8 @@ impl Validator<'_> {
             }
             let range = match (weight, connector) {
                 (Some(w), _) => weight_range(w),
-                (None, Connector::Dense { matrix }) => {
-                    let nonzero = matrix.iter().copied().filter(|&w| w != 0.0);
-                    Some((nonzero.clone().fold(f64::INFINITY, f64::min), nonzero.fold(f64::NEG_INFINITY, f64::max)))
-                }
-                (None, _) => Some((f64::INFINITY, f64::NEG_INFINITY)),
+                (None, Connector::Dense { matrix }) => Some(extent(matrix.iter().copied().filter(|&w| w != 0.0))),
+                (None, _) => Some(extent(std::iter::empty())),
             };
             match range {
                 Some((lo, hi)) if lo > hi || (rule.w_min <= lo && hi <= rule.w_max) => {}
@@ -509,13 +506,15 @@ impl Validator<'_> {
 
 /// The lowest and highest weight `values` can give (`None`: unbounded).
 fn weight_range(values: &Values) -> Option<(f64, f64)> {
-    let span = |a: &[f64]| {
-        (a.iter().copied().fold(f64::INFINITY, f64::min), a.iter().copied().fold(f64::NEG_INFINITY, f64::max))
-    };
     match values {
         Values::Const(w) => Some((*w, *w)),
-        Values::Array(a) => Some(span(a)),
+        Values::Array(a) => Some(extent(a.iter().copied())),
         Values::Uniform { low, high } => Some((*low, *high)),
         Values::Normal { min, max, .. } => Some(((*min)?, (*max)?)),
     }
+}
+
+/// The lowest and highest of `values`; `(inf, -inf)` for none.
+fn extent(values: impl Iterator<Item = f64>) -> (f64, f64) {
+    values.fold((f64::INFINITY, f64::NEG_INFINITY), |(lo, hi), w| (lo.min(w), hi.max(w)))
 }

@@ -120,6 +120,11 @@ impl Rows {
         self.targets.is_empty()
     }
 
+    /// The presynaptic neuron of each synapse, in synapse order.
+    pub fn pres(&self) -> impl Iterator<Item = u32> + '_ {
+        self.offsets.windows(2).enumerate().flat_map(|(i, w)| std::iter::repeat_n(i as u32, (w[1] - w[0]) as usize))
+    }
+
     /// The synapse index range of presynaptic neuron `pre`.
     pub fn row(&self, pre: usize) -> std::ops::Range<usize> {
         self.offsets[pre] as usize..self.offsets[pre + 1] as usize
@@ -346,5 +351,6 @@ mod tests {
         assert_eq!(rows.weights, vec![2.0, 4.0, 1.0, 3.0]);
         assert_eq!(rows.delays, vec![2, 4, 1, 3]);
         assert_eq!(rows.row(1), 2..2);
+        assert_eq!(rows.pres().collect::<Vec<_>>(), vec![0, 0, 2, 2]);
     }
 }

@@ -630,24 +630,25 @@ fn simulate(
         return Err(e);
     }
     let rates = soma_runtime::report::population_rates(&inst, &result.spike_counts, duration_s);
+    let summary = soma_runtime::report::learned(&inst, &result.learned);
     let report = serde_json::json!({
         "network": network.loaded.name,
         "duration_s": duration_s,
         "steps": steps,
         "synaptic_events": result.synaptic_events,
         "populations": rates,
-        "learned": soma_runtime::report::learned(&inst, &result.learned),
+        "learned": summary,
     });
     let text =
         soma_runtime::report::rate_table(rates.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)))
-            + &soma_runtime::report::learned_text(&soma_runtime::report::learned(&inst, &result.learned));
+            + &soma_runtime::report::learned_text(&summary);
     let learned = result
         .learned
         .iter()
         .map(|l| {
             let proj = &inst.projections[l.projection];
             let rows = &proj.rows;
-            let pre = (0..rows.offsets.len() - 1).flat_map(|i| rows.row(i).map(move |_| i as u32)).collect();
+            let pre = rows.pres().collect();
             let before = rows.weights.iter().map(|&w| w as f64).collect();
             Learned { projection: proj.name.clone(), pre, post: rows.targets.clone(), before, after: l.weights.clone() }
         })

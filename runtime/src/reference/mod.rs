@@ -93,6 +93,14 @@ impl<'a> Sources<'a> {
     }
 }
 
+/// The ring slot a synapse of `delay` steps adds to, from the slot `now` of its spike's stamp: delays are below
+/// `slots`, so one subtraction wraps the ring.
+#[inline(always)]
+fn arrival_slot(now: usize, delay: u16, slots: usize) -> usize {
+    let slot = now + delay as usize;
+    if slot >= slots { slot - slots } else { slot }
+}
+
 /// What to run and record.
 #[derive(Clone, Debug, Default)]
 pub struct RunOptions {
@@ -421,7 +429,7 @@ impl<'a> Simulator<'a> {
                         events += rows.row(neuron as usize).len() as u64 * count as u64;
                         for _ in 0..count {
                             plastic.pre_spike(rows, neuron as usize, stamp, |s, w| {
-                                let slot = (now + rows.delays[s] as usize) % slots;
+                                let slot = arrival_slot(now, rows.delays[s], slots);
                                 ring[slot * stride + rows.targets[s] as usize] += w;
                             });
                         }
@@ -446,11 +454,7 @@ impl<'a> Simulator<'a> {
                     events += (range.len() as u64) * count as u64;
                     let count = count as f64;
                     for s in range {
-                        // delays are below `slots`, so one subtraction wraps the ring
-                        let mut slot = now + rows.delays[s] as usize;
-                        if slot >= slots {
-                            slot -= slots;
-                        }
+                        let slot = arrival_slot(now, rows.delays[s], slots);
                         ring[slot * stride + rows.targets[s] as usize] += rows.weights[s] as f64 * count;
                     }
                 }
