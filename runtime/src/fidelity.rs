@@ -1,6 +1,6 @@
 //! How far an engine's spikes are from the float reference's on the same instance and seed: rates per
-//! population and spike-for-spike agreement within one step. Every family's `--compare-reference` is this one
-//! comparison.
+//! population and spike-for-spike agreement within one step, and for an engine that learns, its final weights
+//! against the reference's. Every family's `--compare-reference` is this one comparison.
 //!
 //! A population the reference leaves silent has no relative rate error: it reports the absolute difference in
 //! Hz and says the reference is silent, rather than an infinite percentage.
@@ -53,6 +53,24 @@ pub struct Reference {
     pub spikes_matched: f64,
     /// Fraction of the engine's spikes matched by a reference spike within one step.
     pub machine_spikes_matched: f64,
+    /// The final weights of each plastic projection the engine learned on, against the reference's.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weights: Vec<ReferenceWeights>,
+}
+
+/// A plastic projection's final weights against the reference's, in the model's weight unit.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ReferenceWeights {
+    /// The projection.
+    pub projection: String,
+    /// Mean final weight in the reference.
+    pub mean_reference: f64,
+    /// Mean final weight on the engine.
+    pub mean_machine: f64,
+    /// Root-mean-square difference over the synapses.
+    pub rms_difference: f64,
+    /// Largest difference of one synapse.
+    pub max_difference: f64,
 }
 
 impl Reference {
@@ -90,12 +108,25 @@ impl Reference {
             self.spikes_matched * 100.0,
             self.machine_spikes_matched * 100.0
         );
+        for w in &self.weights {
+            s += &format!(
+                "  weights of {}: mean reference {:.6e}, {machine} {:.6e}; difference rms {:.3e}, max {:.3e}\n",
+                w.projection, w.mean_reference, w.mean_machine, w.rms_difference, w.max_difference
+            );
+        }
         s
     }
 }
 
-/// Runs the reference simulator on `inst` for `steps` and compares its rates and spike trains with `engine`'s.
-pub fn against_reference(inst: &Instance, engine: &[(u32, u32, u32)], steps: u64) -> Reference {
+/// Runs the reference simulator on `inst` for `steps` and compares its rates and spike trains with `engine`'s,
+/// and the final weights of the plastic projections the engine `learned` (`(projection, weights in synapse
+/// order)`) with the reference's.
+pub fn against_reference(
+    inst: &Instance,
+    engine: &[(u32, u32, u32)],
+    steps: u64,
+    learned: &[(String, Vec<f64>)],
+) -> Reference {
     let result = Simulator::new(inst).run(&RunOptions { steps, record_all_spikes: true }, |_| {});
     let duration = steps as f64 * inst.dt;
     let mut reference: HashMap<(u32, u32), Vec<u32>> = HashMap::new();
@@ -136,6 +167,26 @@ pub fn against_reference(inst: &Instance, engine: &[(u32, u32, u32)], steps: u64
         populations,
         spikes_matched: frac(matched(&reference, &machine, None)),
         machine_spikes_matched: frac(matched(&machine, &reference, None)),
+        weights: learned
+            .iter()
+            .filter_map(|(name, mine)| {
+                let theirs = result.learned.iter().find(|l| inst.projections[l.projection].name == *name)?;
+                Some(compare_weights(name, &theirs.weights, mine))
+            })
+            .collect(),
+    }
+}
+
+/// Weights `machine` against `reference`, synapse by synapse.
+fn compare_weights(projection: &str, reference: &[f64], machine: &[f64]) -> ReferenceWeights {
+    let n = reference.len().max(1) as f64;
+    let diffs = reference.iter().zip(machine).map(|(r, m)| (m - r).abs());
+    ReferenceWeights {
+        projection: projection.to_string(),
+        mean_reference: reference.iter().sum::<f64>() / n,
+        mean_machine: machine.iter().sum::<f64>() / n,
+        rms_difference: (diffs.clone().map(|d| d * d).sum::<f64>() / n).sqrt(),
+        max_difference: diffs.fold(0.0, f64::max),
     }
 }
 
@@ -173,7 +224,7 @@ mod tests {
             spikes_matched: 1.0,
         };
         assert_eq!(p.rate_error_text(), "+2.500 Hz (reference silent)");
-        let r = Reference { populations: vec![p], spikes_matched: 1.0, machine_spikes_matched: 0.0 };
+        let r = Reference { populations: vec![p], spikes_matched: 1.0, machine_spikes_matched: 0.0, weights: Vec::new() };
         assert!(r.mean_rate_error().is_nan());
         assert!(!r.text("sfq").contains("inf"));
     }

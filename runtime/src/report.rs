@@ -103,27 +103,31 @@ pub fn learned(inst: &Instance, learned: &[crate::reference::LearnedWeights]) ->
         .iter()
         .map(|l| {
             let proj = &inst.projections[l.projection];
-            let before = &proj.rows.weights;
-            let n = before.len().max(1) as f64;
-            let moved = |rose: bool| {
-                before.iter().zip(&l.weights).filter(|&(&b, &a)| if rose { a > b as f64 } else { a < b as f64 }).count()
-                    as u64
-            };
+            let before: Vec<f64> = proj.rows.weights.iter().map(|&w| w as f64).collect();
             let (lo, hi) = proj.plasticity.map_or((0.0, 1.0), |r| (r.w_min, r.w_max));
-            Learned {
-                histogram_before: tenths(before.iter().map(|&w| w as f64), lo, hi),
-                histogram_after: tenths(l.weights.iter().copied(), lo, hi),
-                projection: proj.name.clone(),
-                synapses: before.len() as u64,
-                mean_before: before.iter().map(|&w| w as f64).sum::<f64>() / n,
-                mean_after: l.weights.iter().sum::<f64>() / n,
-                min_after: l.weights.iter().copied().fold(f64::INFINITY, f64::min),
-                max_after: l.weights.iter().copied().fold(f64::NEG_INFINITY, f64::max),
-                potentiated: moved(true),
-                depressed: moved(false),
-            }
+            summarise(&proj.name, &before, &l.weights, lo, hi)
         })
         .collect()
+}
+
+/// What projection `name` with bounds `[lo, hi]` learned: its weights `before` and `after` a run, in synapse order.
+pub fn summarise(name: &str, before: &[f64], after: &[f64], lo: f64, hi: f64) -> Learned {
+    let n = before.len().max(1) as f64;
+    let moved = |rose: bool| {
+        before.iter().zip(after).filter(|&(&b, &a)| if rose { a > b } else { a < b }).count() as u64
+    };
+    Learned {
+        histogram_before: tenths(before.iter().copied(), lo, hi),
+        histogram_after: tenths(after.iter().copied(), lo, hi),
+        projection: name.to_string(),
+        synapses: before.len() as u64,
+        mean_before: before.iter().sum::<f64>() / n,
+        mean_after: after.iter().sum::<f64>() / n,
+        min_after: after.iter().copied().fold(f64::INFINITY, f64::min),
+        max_after: after.iter().copied().fold(f64::NEG_INFINITY, f64::max),
+        potentiated: moved(true),
+        depressed: moved(false),
+    }
 }
 
 /// The plastic projections' lines of a text report (empty without any).
@@ -231,7 +235,7 @@ impl RunSummary {
             steps: job.steps,
             wall_s: wall.elapsed().as_secs_f64(),
             target_constants: ConstantReport::all(job.target),
-            reference: job.compare.then(|| against_reference(inst, spikes, job.steps)),
+            reference: job.compare.then(|| against_reference(inst, spikes, job.steps, &[])),
             raster: raster(spikes, inst.dt, &population_names(inst)),
         }
     }

@@ -65,6 +65,13 @@ crate::sections! {
         dma_word,
         /// Per multicast packet received.
         packet_receive,
+        /// Per plastic synaptic word processed, in place of `synaptic_event`: its deferred update without the
+        /// postsynaptic spikes it pairs with, and the ring-buffer add.
+        plastic_synapse,
+        /// Per postsynaptic spike a plastic synapse pairs with (one potentiation step).
+        plastic_pair,
+        /// Per plastic row: the presynaptic trace update and the DMA that writes the row back.
+        plastic_row,
     }
     /// Performance levels: the clock each core runs at and what a powered core costs there. Chips with dynamic
     /// voltage and frequency scaling (SpiNNaker 2) have several; a chip without it gives the same level three times.

@@ -94,8 +94,7 @@ impl backend::FamilyBackend for Backend {
     type Image = Image;
     const FAMILY: &'static str = "spinnaker";
     const SIZED_IN_BOARDS: bool = true;
-    const NO_PLASTICITY: Option<&'static str> =
-        Some("sPyNNaker's deferred STDP (row write-back, post-spike history) is not lowered yet");
+    const NO_PLASTICITY: Option<&'static str> = None;
 
     fn compile(
         &self,

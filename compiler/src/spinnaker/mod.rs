@@ -441,6 +441,7 @@ pub fn compile(
         populations,
         cores,
         routers,
+        plastic: synapses::plastic_projections(inst),
     };
     timer.lap("assemble");
     let chips_used = image.cores.iter().map(|c| c.chip).collect::<std::collections::HashSet<_>>().len();

@@ -2,11 +2,16 @@
 //! the expected summed input (sPyNNaker's heuristic: mean plus `ring_buffer_sigma` standard deviations of the
 //! input per step at `expected_rate_hz`, and room for the largest single weight), 16-bit weight magnitudes, and
 //! rows keyed by sending core and atom. Delays beyond the core's ring buffer go through delay-extension cores.
+//! Plastic projections put their synapses in the rows' plastic part with the core's fixed-point rule
+//! ([`soma_isa::spinnaker::stdp`]); their weight bound `w_max` counts as a weight in the shifts (it is where the
+//! weights may go, as sPyNNaker's `get_weight_maximum` says for STDP).
 
 use rayon::prelude::*;
 use soma_isa::instance::{Instance, Pre};
 use soma_isa::model::{ModelKind, Receptor};
-use soma_isa::spinnaker::{Block, SynapticMatrix, word};
+use soma_isa::plasticity::Stdp;
+use soma_isa::spinnaker::stdp::FixedStdp;
+use soma_isa::spinnaker::{Block, PlasticProjection, PlasticRows, SynapticMatrix, word};
 
 use super::lower::units;
 use super::{Vertex, VertexKind};
@@ -57,10 +62,22 @@ impl Layout {
     }
 }
 
-/// Lays out one core's `(row key, word)` entries as blocks of rows, one block per sending vertex.
-fn matrix(mut e: Vec<(u64, u32)>, vertices: &[Vertex]) -> SynapticMatrix {
-    e.sort_unstable();
+/// One synapse of a core: its row key (`sending vertex << 32 | atom`), its word, and for a plastic one, its origin
+/// (`plastic projection << 32 | synapse`).
+type Entry = (u64, u32, Option<u64>);
+
+/// Lays out one core's entries as blocks of rows, one block per sending vertex; plastic entries go to the rows'
+/// plastic part under `rule` (model weight `unit` per weight unit).
+fn matrix(mut e: Vec<Entry>, vertices: &[Vertex], rule: Option<(FixedStdp, f64)>) -> SynapticMatrix {
+    e.sort_unstable_by_key(|&(key, word, origin)| (key, origin.is_some(), word, origin));
     let mut m = SynapticMatrix { row_offsets: vec![0], ..Default::default() };
+    let mut plastic = rule.map(|(rule, unit)| PlasticRows {
+        rule,
+        unit,
+        row_offsets: vec![0],
+        words: Vec::new(),
+        origin: Vec::new(),
+    });
     let mut i = 0;
     while i < e.len() {
         let sender = (e[i].0 >> 32) as usize;
@@ -72,13 +89,92 @@ fn matrix(mut e: Vec<(u64, u32)>, vertices: &[Vertex]) -> SynapticMatrix {
         m.blocks.push(Block { key: vertices[sender].key, first_row, atoms: atoms as u32 });
         for atom in 0..atoms {
             while i < e.len() && e[i].0 == (sender as u64) << 32 | atom as u64 {
-                m.words.push(e[i].1);
+                match (e[i].2, plastic.as_mut()) {
+                    (Some(origin), Some(p)) => {
+                        p.words.push(e[i].1);
+                        p.origin.push(origin);
+                    }
+                    _ => m.words.push(e[i].1),
+                }
                 i += 1;
             }
             m.row_offsets.push(m.words.len() as u32);
+            if let Some(p) = plastic.as_mut() {
+                p.row_offsets.push(p.words.len() as u32);
+            }
         }
     }
+    m.plastic = plastic;
     m
+}
+
+/// Why a plastic projection cannot be lowered onto SpiNNaker, if it cannot.
+fn plastic_problem(rule: &Stdp, kind: ModelKind, receptor: Receptor, slots: usize, longest: usize) -> Option<String> {
+    if rule.modulation.is_some() {
+        return Some(
+            "a third factor (`modulation`) is not lowered: sPyNNaker's neuromodulated STDP takes reward spikes on \
+             their own synapse type, which soma does not model yet"
+                .into(),
+        );
+    }
+    if rule.w_min < 0.0 || !matches!(typed(kind, receptor, rule.w_max, 1.0), Ok((0, _))) {
+        return Some(format!(
+            "its weights [{}, {}] must be excitatory magnitudes (w_min >= 0 on an excitatory receptor): a synaptic \
+             word's type is fixed",
+            rule.w_min, rule.w_max
+        ));
+    }
+    if longest > slots {
+        return Some(format!(
+            "a delay of {longest} steps needs a delay-extension core, which re-sends the spike late and so moves the \
+             presynaptic spike time STDP sees (sPyNNaker's behaviour); keep plastic delays within the {slots} \
+             ring-buffer slots"
+        ));
+    }
+    None
+}
+
+/// Sets a core's plastic rule from `rule` of projection `name` (model weight `unit` per weight unit), or checks
+/// that the rule already set is the same: sPyNNaker runs one synapse dynamics per population.
+fn core_rule<'a>(
+    slot: &mut Option<(FixedStdp, f64, &'a str)>,
+    rule: &Stdp,
+    dt: f64,
+    unit: f64,
+    name: &'a str,
+) -> Result<(), String> {
+    match slot {
+        Some((_, _, first)) if *first == name => Ok(()),
+        Some((fixed, _, first)) => {
+            if *fixed == FixedStdp::new(rule, dt, unit)? {
+                Ok(())
+            } else {
+                Err(format!(
+                    "its rule differs from that of {first} onto the same core; sPyNNaker runs one synapse dynamics \
+                     per population, so give both projections the same rule"
+                ))
+            }
+        }
+        None => {
+            *slot = Some((FixedStdp::new(rule, dt, unit)?, unit, name));
+            Ok(())
+        }
+    }
+}
+
+/// The plastic projections of `inst`, in projection order, for the image.
+pub fn plastic_projections(inst: &Instance) -> Vec<PlasticProjection> {
+    inst.projections
+        .iter()
+        .filter_map(|p| {
+            p.plasticity.map(|r| PlasticProjection {
+                name: p.name.clone(),
+                synapses: p.rows.len() as u32,
+                w_min: r.w_min,
+                w_max: r.w_max,
+            })
+        })
+        .collect()
 }
 
 /// Builds the synaptic matrix and shifts of every neuron vertex. Returns, per vertex, `Some((shifts, matrix))`
@@ -97,6 +193,17 @@ pub fn build(
     let mut out: Vec<Option<([u8; 2], SynapticMatrix)>> = vec![None; vertices.len()];
     let mut errors: Vec<WeightError> =
         inst.projections.iter().map(|pr| WeightError { projection: pr.name.clone(), ..Default::default() }).collect();
+    let mut plastic_count = 0u32;
+    let plastic_of: Vec<Option<u32>> = inst
+        .projections
+        .iter()
+        .map(|p| {
+            p.plasticity.map(|_| {
+                plastic_count += 1;
+                plastic_count - 1
+            })
+        })
+        .collect();
     for (pop_index, pop) in inst.populations.iter().enumerate() {
         let kind = pop.model.kind();
         let scale = units(&pop.model).weight;
@@ -109,6 +216,21 @@ pub fn build(
             (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
         for &k in &incoming {
             let pr = &inst.projections[k];
+            let at = || Object::Projection(pr.name.clone());
+            let reach = match pr.plasticity {
+                Some(rule) => {
+                    let longest = pr.rows.delays.iter().copied().max().unwrap_or(1) as usize;
+                    if let Some(problem) = plastic_problem(&rule, kind, pr.receptor, slots, longest) {
+                        return Err(CompileError::Unsupported(format!(
+                            "plastic projection {} cannot be lowered: {problem}",
+                            pr.name
+                        ))
+                        .at(at()));
+                    }
+                    rule.w_max * scale
+                }
+                None => 0.0,
+            };
             for (s, (&t, &w)) in pr.rows.targets.iter().zip(&pr.rows.weights).enumerate() {
                 let (ty, m) = typed(kind, pr.receptor, w as f64, scale).map_err(|e| {
                     CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name))
@@ -118,7 +240,7 @@ pub fn build(
                 mean[t][ty] += m * p;
                 var[t][ty] += m * m * p * (1.0 - p);
                 let slot = &mut max_w[t / slice_size][ty];
-                *slot = slot.max(m);
+                *slot = slot.max(m).max(reach);
             }
         }
         let shifts: Vec<[u8; 2]> = (0..slices.len())
@@ -131,10 +253,13 @@ pub fn build(
                 })
             })
             .collect();
-        // Pass 2: the words of every core, keyed by (sending vertex, atom).
-        let mut entries: Vec<Vec<(u64, u32)>> = vec![Vec::new(); slices.len()];
+        // Pass 2: the words of every core, keyed by (sending vertex, atom), and each core's plastic rule with the
+        // projection that set it.
+        let mut entries: Vec<Vec<Entry>> = vec![Vec::new(); slices.len()];
+        let mut rules: Vec<Option<(FixedStdp, f64, &str)>> = vec![None; slices.len()];
         for &k in &incoming {
             let pr = &inst.projections[k];
+            let at = || Object::Projection(pr.name.clone());
             let err = &mut errors[k];
             let mut tally = ErrorTally::default();
             for pre in 0..inst.pre_size(pr.pre) {
@@ -164,14 +289,30 @@ pub fn build(
                         (dv, (stage - 1) * vertices[vertex].count + atom)
                     };
                     let row_key = (sender as u64) << 32 | sender_atom as u64;
-                    entries[core]
-                        .push((row_key, word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16)));
+                    let origin = match (pr.plasticity, plastic_of[k]) {
+                        (Some(rule), Some(index)) => {
+                            core_rule(&mut rules[core], &rule, inst.dt, step / scale, &pr.name).map_err(|e| {
+                                CompileError::Unsupported(format!("plastic projection {}: {e}", pr.name)).at(at())
+                            })?;
+                            Some((index as u64) << 32 | s as u64)
+                        }
+                        _ => None,
+                    };
+                    entries[core].push((
+                        row_key,
+                        word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16),
+                        origin,
+                    ));
                 }
             }
             *err = tally.finish(&pr.name, pr.rows.len());
         }
         // Sort and lay out each core's rows (cores in parallel).
-        let built: Vec<SynapticMatrix> = entries.into_par_iter().map(|e| matrix(e, vertices)).collect();
+        let built: Vec<SynapticMatrix> = entries
+            .into_par_iter()
+            .zip(rules)
+            .map(|(e, rule)| matrix(e, vertices, rule.map(|(r, unit, _)| (r, unit))))
+            .collect();
         for (c, m) in built.into_iter().enumerate() {
             out[slices[c]] = Some((shifts[c], m));
         }

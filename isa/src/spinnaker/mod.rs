@@ -7,6 +7,8 @@
 //! `key & KEY_MASK`. Synaptic words (32 bits): `weight:16 | delay-1:4 | type:1 | index:11` from the high bits;
 //! type 0 adds to input 0 (positive), type 1 to input 1 (negative).
 
+pub mod stdp;
+
 use crate::Invalid;
 use serde::{Deserialize, Serialize};
 
@@ -18,7 +20,7 @@ pub const ATOM_BITS: u32 = 12;
 /// Mask selecting the core part of a key.
 pub const KEY_MASK: u32 = !((1 << ATOM_BITS) - 1);
 /// The format version written in every image.
-pub const FORMAT_VERSION: u32 = 4;
+pub const FORMAT_VERSION: u32 = 5;
 
 /// Synaptic word layout.
 pub mod word {
@@ -62,6 +64,21 @@ pub struct Image {
     pub cores: Vec<Core>,
     /// One routing table per chip with entries.
     pub routers: Vec<Router>,
+    /// The plastic projections, for reading learned weights back.
+    pub plastic: Vec<PlasticProjection>,
+}
+
+/// A plastic projection of the network.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlasticProjection {
+    /// Its name (`pre->post`).
+    pub name: String,
+    /// Its synapses.
+    pub synapses: u32,
+    /// Its rule's weight bounds, in the model's weight unit.
+    pub w_min: f64,
+    /// See `w_min`.
+    pub w_max: f64,
 }
 
 /// Image header.
@@ -169,6 +186,29 @@ pub struct SynapticMatrix {
     /// Synaptic words.
     #[serde(with = "u32_bytes")]
     pub words: Vec<u32>,
+    /// The plastic part of the rows, if any.
+    pub plastic: Option<PlasticRows>,
+}
+
+/// The plastic synapses of a core, in rows numbered as the static ones (sPyNNaker's plastic region of a row): the
+/// words hold each synapse's initial weight, which the core updates by [`stdp::FixedStdp`] when the row's
+/// presynaptic spike arrives, and writes back. One rule per core, as sPyNNaker requires one synapse dynamics per
+/// population.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct PlasticRows {
+    /// The rule, in this core's weight units.
+    pub rule: stdp::FixedStdp,
+    /// The model's weight per weight unit of this core (to read weights back).
+    pub unit: f64,
+    /// `row_offsets[r]..row_offsets[r + 1]` are the plastic words of row `r`.
+    #[serde(with = "u32_bytes")]
+    pub row_offsets: Vec<u32>,
+    /// Synaptic words (weight, delay, type, index as static ones).
+    #[serde(with = "u32_bytes")]
+    pub words: Vec<u32>,
+    /// Per word, the synapse it is: `projection << 32 | synapse`, `projection` indexing [`Image::plastic`] and
+    /// `synapse` the projection's synapses in row order.
+    pub origin: Vec<u64>,
 }
 
 /// The rows of one sending core.
@@ -345,16 +385,32 @@ impl Image {
                             );
                         }
                     }
-                    if let Some(w) = m.words.iter().find(|&&w| word::index(w) as u32 >= c.count) {
-                        return Err(format!("{at}: a synapse targets neuron {} of {}", word::index(*w), c.count).into());
-                    }
-                    if let Some(w) = m.words.iter().find(|&&w| word::delay(w) > h.delay_slots) {
-                        return Err(format!(
-                            "{at}: a synapse's delay of {} steps is longer than the {} ring-buffer slots",
-                            word::delay(*w),
-                            h.delay_slots
-                        )
-                        .into());
+                    check_words(&m.words, c.count, h.delay_slots).map_err(|e| format!("{at}: {e}"))?;
+                    if let Some(p) = &m.plastic {
+                        let offsets_ok = p.row_offsets.len() == rows + 1
+                            && p.row_offsets.first() == Some(&0)
+                            && p.row_offsets.windows(2).all(|w| w[0] <= w[1])
+                            && p.row_offsets.last().map(|&l| l as usize) == Some(p.words.len());
+                        if !offsets_ok || p.origin.len() != p.words.len() {
+                            return Err(format!(
+                                "{at}: plastic row offsets and origins do not index the {} plastic words of {rows} rows",
+                                p.words.len()
+                            )
+                            .into());
+                        }
+                        check_words(&p.words, c.count, h.delay_slots).map_err(|e| format!("{at}: plastic: {e}"))?;
+                        if let Some(problem) = p.rule.problem() {
+                            return Err(format!("{at}: plastic rule: {problem}").into());
+                        }
+                        if !(p.unit.is_finite() && p.unit > 0.0) {
+                            return Err(format!("{at}: plastic weight unit {}", p.unit).into());
+                        }
+                        let outside = |&o: &u64| {
+                            self.plastic.get((o >> 32) as usize).is_none_or(|q| (o as u32) >= q.synapses)
+                        };
+                        if p.origin.iter().any(outside) {
+                            return Err(format!("{at}: a plastic word names no synapse of a plastic projection").into());
+                        }
                     }
                 }
                 CoreKind::Source(SourceCore::Poisson { rate, stream }) => {
@@ -403,6 +459,20 @@ impl Image {
         }
         Ok(())
     }
+}
+
+/// Checks a core's synaptic words: targets among its `count` neurons, delays within the ring.
+fn check_words(words: &[u32], count: u32, slots: u8) -> Result<(), String> {
+    if let Some(w) = words.iter().find(|&&w| word::index(w) as u32 >= count) {
+        return Err(format!("a synapse targets neuron {} of {count}", word::index(*w)));
+    }
+    if let Some(w) = words.iter().find(|&&w| word::delay(w) > slots) {
+        return Err(format!(
+            "a synapse's delay of {} steps is longer than the {slots} ring-buffer slots",
+            word::delay(*w)
+        ));
+    }
+    Ok(())
 }
 
 /// Large `u32` arrays as one little-endian byte string (one length and a copy, instead of one serde call per

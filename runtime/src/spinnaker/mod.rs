@@ -13,6 +13,13 @@
 //! on); each link carries at most `link_packets_per_s x dt` packets per step, and a packet over that budget is
 //! dropped with the rest of its subtree. A core whose cycles in a step exceed `dt x clock` has overrun ("timer
 //! fell behind"); packets it processes past its budget are counted as late (and still applied).
+//!
+//! Plastic rows ([`soma_isa::spinnaker::stdp`]): a spike's row also updates its plastic synapses against the
+//! postsynaptic histories of the receiving core, adds the new weights to the ring and writes the row back; the
+//! neurons' spikes of step `t` enter the histories (stamped `t + 1`) before they are routed, as in the reference.
+//! A plastic row costs `plastic_row`, each of its words `plastic_synapse` (instead of `synaptic_event`) and each
+//! pair it applies `plastic_pair`; its DMA moves the two header words and its words in, and the header and the
+//! half-word weights back.
 
 pub mod energy;
 pub mod report;
@@ -23,7 +30,8 @@ use rayon::prelude::*;
 use soma_isa::fixed::{Accum, ring_add};
 use soma_isa::program::{Compare, Instr, Operand, Program, REGISTERS};
 use soma_isa::source::PoissonTrain;
-use soma_isa::spinnaker::{CoreKind, Image, SourceCore, word};
+use soma_isa::spinnaker::stdp::{PostHistory, PreTrace};
+use soma_isa::spinnaker::{CoreKind, Image, SourceCore, SynapticMatrix, word};
 use soma_targets::spinnaker::{Geometry, SpiNNaker, walk};
 
 pub use energy::Ledger;
@@ -77,6 +85,30 @@ pub struct CoreCounters {
     pub ring_saturations: u64,
     /// Most cycles in one step.
     pub max_step_cycles: u64,
+    /// Plastic synaptic words processed (also counted in `synaptic_events`).
+    pub plastic_events: u64,
+    /// Postsynaptic spikes plastic synapses paired with (potentiation steps).
+    pub plastic_pairs: u64,
+    /// Plastic rows processed (each written back).
+    pub plastic_rows: u64,
+    /// Cycles of the plastic rows (their words, pairs, header and write-back; also in `cycles`).
+    pub plastic_cycles: u64,
+    /// Words the plastic rows wrote back to SDRAM (also in `dma_words`).
+    pub write_back_words: u64,
+    /// Postsynaptic spikes dropped from a full history before every synapse could pair with them.
+    pub post_spikes_dropped: u64,
+}
+
+/// The learning state of a neuron core with plastic rows.
+struct Plastic {
+    /// Current weight of every plastic word.
+    weights: Vec<u16>,
+    /// Per row, the header.
+    pre: Vec<PreTrace>,
+    /// Per neuron, its postsynaptic history.
+    post: Vec<PostHistory>,
+    /// Spikes dropped from full histories since the counters last took them.
+    dropped: u64,
 }
 
 struct NeuronCore {
@@ -97,6 +129,7 @@ struct NeuronCore {
     shifts: [u8; 2],
     incoming: Vec<(u32, u32, i64)>,
     spiked: Vec<u32>,
+    plastic: Option<Plastic>,
 }
 
 enum CoreState {
@@ -182,6 +215,9 @@ struct Costs {
     row_fetch: u64,
     dma_word: u64,
     packet_receive: u64,
+    plastic_synapse: u64,
+    plastic_pair: u64,
+    plastic_row: u64,
 }
 
 impl<'a> Machine<'a> {
@@ -254,6 +290,12 @@ impl<'a> Machine<'a> {
                         shifts: n.shifts,
                         incoming: Vec::new(),
                         spiked: Vec::new(),
+                        plastic: n.synapses.plastic.as_ref().map(|p| Plastic {
+                            weights: p.words.iter().map(|&w| word::weight(w)).collect(),
+                            pre: vec![PreTrace::default(); p.row_offsets.len().saturating_sub(1)],
+                            post: vec![PostHistory::default(); count],
+                            dropped: 0,
+                        }),
                     }))
                 }
                 CoreKind::Source(SourceCore::Poisson { rate, stream }) => {
@@ -293,6 +335,9 @@ impl<'a> Machine<'a> {
                 row_fetch: target.cycles.row_fetch.value as u64,
                 dma_word: target.cycles.dma_word.value as u64,
                 packet_receive: target.cycles.packet_receive.value as u64,
+                plastic_synapse: target.cycles.plastic_synapse.value as u64,
+                plastic_pair: target.cycles.plastic_pair.value as u64,
+                plastic_row: target.cycles.plastic_row.value as u64,
             },
             step: 0,
             parallel: image
@@ -345,6 +390,21 @@ impl<'a> Machine<'a> {
             CoreState::Neurons(n) => Some(n.regs[n.program.v_register as usize].iter().map(|a| a.to_f64()).collect()),
             _ => None,
         }
+    }
+
+    /// The weights of every plastic projection ([`Image::plastic`]), in synapse order and the model's weight unit:
+    /// as the image holds them (`initial`), or now.
+    pub fn plastic_weights(&self, initial: bool) -> Vec<Vec<f64>> {
+        let mut out: Vec<Vec<f64>> = self.image.plastic.iter().map(|p| vec![f64::NAN; p.synapses as usize]).collect();
+        for (core, spec) in self.cores.iter().zip(&self.image.cores) {
+            let (CoreState::Neurons(n), CoreKind::Neurons(spec)) = (core, &spec.kind) else { continue };
+            let (Some(state), Some(p)) = (&n.plastic, &spec.synapses.plastic) else { continue };
+            for (k, &origin) in p.origin.iter().enumerate() {
+                let w = if initial { word::weight(p.words[k]) } else { state.weights[k] };
+                out[(origin >> 32) as usize][origin as u32 as usize] = w as f64 * p.unit;
+            }
+        }
+        out
     }
 
     /// Neurons of a core that spiked in the last step.
@@ -400,22 +460,30 @@ impl<'a> Machine<'a> {
         // (2) Neuron updates, cores in parallel.
         let slot = (self.step as usize) % self.slots;
         let cost = self.costs.neuron_update;
-        let update = |(core, cycles): (&mut CoreState, &mut u64)| {
+        let image = self.image;
+        let stamp = (t + 1) as u32;
+        let update = |(i, (core, cycles)): (usize, (&mut CoreState, &mut u64))| {
             if let CoreState::Neurons(n) = core {
                 n.update(slot);
+                if let CoreKind::Neurons(spec) = &image.cores[i].kind {
+                    n.record_post_spikes(&spec.synapses, stamp);
+                }
                 *cycles += cost * n.count as u64;
             }
         };
         if self.parallel {
-            self.cores.par_iter_mut().zip(self.step_cycles.par_iter_mut()).for_each(update);
+            self.cores.par_iter_mut().zip(self.step_cycles.par_iter_mut()).enumerate().for_each(update);
         } else {
-            self.cores.iter_mut().zip(self.step_cycles.iter_mut()).for_each(update);
+            self.cores.iter_mut().zip(self.step_cycles.iter_mut()).enumerate().for_each(update);
         }
         // (3) Neuron spikes: base t.
         let mut events = Vec::new();
-        for (i, core) in self.cores.iter().enumerate() {
+        for (i, core) in self.cores.iter_mut().enumerate() {
             if let CoreState::Neurons(n) = core {
                 self.counters[i].neuron_updates += n.count as u64;
+                if let Some(p) = n.plastic.as_mut() {
+                    self.counters[i].post_spikes_dropped += std::mem::take(&mut p.dropped);
+                }
                 events.extend(n.spiked.iter().map(|&atom| Event { sender: i as u32, atom, base: t }));
             }
         }
@@ -569,17 +637,19 @@ impl<'a> Src<'a> {
 }
 
 impl NeuronCore {
-    /// Processes the packets received since the last call: fetches each packet's row and adds its weights to the
-    /// ring buffer (saturating), costing every packet, row and word.
+    /// Processes the packets received since the last call: fetches each packet's row, adds its static weights to
+    /// the ring buffer (saturating), updates its plastic synapses and adds their new weights, costing every packet,
+    /// row, word and pair.
     fn receive(
         &mut self,
-        m: &soma_isa::spinnaker::SynapticMatrix,
+        m: &SynapticMatrix,
         costs: Costs,
         budget: u64,
         counters: &mut CoreCounters,
         cycles: &mut u64,
     ) {
-        for &(block, atom, base) in &self.incoming {
+        let incoming = std::mem::take(&mut self.incoming);
+        for &(block, atom, base) in &incoming {
             if *cycles > budget {
                 counters.late_packets += 1;
             }
@@ -587,7 +657,8 @@ impl NeuronCore {
             *cycles += costs.packet_receive;
             let row = (m.blocks[block as usize].first_row + atom) as usize;
             let words = &m.words[m.row_offsets[row] as usize..m.row_offsets[row + 1] as usize];
-            if words.is_empty() {
+            let plastic = m.plastic.as_ref().map_or(0..0, |p| p.row_offsets[row] as usize..p.row_offsets[row + 1] as usize);
+            if words.is_empty() && plastic.is_empty() {
                 continue;
             }
             let len = words.len() as u64;
@@ -595,20 +666,78 @@ impl NeuronCore {
             counters.dma_words += len;
             counters.synaptic_events += len;
             *cycles += costs.row_fetch + (costs.dma_word + costs.synaptic_event) * len;
-            let (slots, base_slot) = (self.slots, base.rem_euclid(self.slots as i64) as usize);
+            let base_slot = base.rem_euclid(self.slots as i64) as usize;
             for &w in words {
-                // `(base + d) mod slots` with `1 <= d <= slots` (the image is validated).
-                let mut slot = base_slot + word::delay(w) as usize;
-                if slot >= slots {
-                    slot -= slots;
-                }
-                let at = (slot * 2 + word::inhibitory(w) as usize) * self.count + word::index(w) as usize;
-                let (entry, weight) = (self.ring[at], word::weight(w));
-                counters.ring_saturations += u64::from(entry.checked_add(weight).is_none());
-                self.ring[at] = ring_add(entry, weight);
+                self.add(base_slot, w, word::weight(w), counters);
+            }
+            if let (Some(p), false) = (&m.plastic, plastic.is_empty()) {
+                let plastic_cycles = self.learn(p, row, plastic, base + 1, base_slot, costs, counters);
+                counters.plastic_cycles += plastic_cycles;
+                *cycles += plastic_cycles;
             }
         }
+        self.incoming = incoming;
         self.incoming.clear();
+    }
+
+    /// Adds a weight to the ring-buffer entry of word `w` from the slot of its spike's base.
+    #[inline]
+    fn add(&mut self, base_slot: usize, w: u32, weight: u16, counters: &mut CoreCounters) {
+        // `(base + d) mod slots` with `1 <= d <= slots` (the image is validated).
+        let mut slot = base_slot + word::delay(w) as usize;
+        if slot >= self.slots {
+            slot -= self.slots;
+        }
+        let at = (slot * 2 + word::inhibitory(w) as usize) * self.count + word::index(w) as usize;
+        let entry = self.ring[at];
+        counters.ring_saturations += u64::from(entry.checked_add(weight).is_none());
+        self.ring[at] = ring_add(entry, weight);
+    }
+
+    /// The plastic part `words` of row `row` meets its presynaptic spike stamped `stamp`: every synapse's deferred
+    /// update, its new weight into the ring, the header's new trace. Returns the cycles it cost.
+    #[allow(clippy::too_many_arguments)]
+    fn learn(
+        &mut self,
+        p: &soma_isa::spinnaker::PlasticRows,
+        row: usize,
+        words: std::ops::Range<usize>,
+        stamp: i64,
+        base_slot: usize,
+        costs: Costs,
+        counters: &mut CoreCounters,
+    ) -> u64 {
+        let mut state = self.plastic.take().expect("a core with plastic rows has their state");
+        let (stamp, pre, n) = (stamp as u32, state.pre[row], words.len() as u64);
+        let mut pairs = 0u64;
+        for i in words {
+            let w = p.words[i];
+            let u = p.rule.update(state.weights[i], word::delay(w) as u32, pre, stamp, &state.post[word::index(w) as usize]);
+            state.weights[i] = u.weight;
+            pairs += u.pairs as u64;
+            self.add(base_slot, w, u.weight, counters);
+        }
+        state.pre[row] = p.rule.pre_spike(pre, stamp);
+        self.plastic = Some(state);
+        // In: the two header words and the words (half-word weight and half-word control each); back: the header
+        // and the half-word weights.
+        let (read, back) = (2 + n, 2 + n.div_ceil(2));
+        counters.plastic_events += n;
+        counters.plastic_pairs += pairs;
+        counters.plastic_rows += 1;
+        counters.synaptic_events += n;
+        counters.dma_words += read + back;
+        counters.write_back_words += back;
+        costs.plastic_row + costs.plastic_synapse * n + costs.plastic_pair * pairs + costs.dma_word * (read + back)
+    }
+
+    /// Enters this step's spikes, stamped `stamp`, into the postsynaptic histories of a core with plastic rows.
+    fn record_post_spikes(&mut self, m: &SynapticMatrix, stamp: u32) {
+        if let (Some(state), Some(p)) = (self.plastic.as_mut(), &m.plastic) {
+            for &i in &self.spiked {
+                state.dropped += u64::from(p.rule.post_spike(&mut state.post[i as usize], stamp));
+            }
+        }
     }
 
     /// Reads this step's inputs and runs the program over every neuron (one instruction at a time over all

@@ -1,7 +1,7 @@
 //! The SpiNNaker family behind [`crate::engine::Engine`]: a run of an image on the machine and its report
 //! (rates, energy by component with the counts behind it, per-population attribution, core load, link traffic,
-//! NeuroBench's workload metrics, optionally against the float reference), as JSON (`run --json`, which
-//! `soma report` reads back) and as text.
+//! NeuroBench's workload metrics, what plastic projections learned and what learning cost, optionally against the
+//! float reference), as JSON (`run --json`, which `soma report` reads back) and as text.
 
 use std::time::Instant;
 
@@ -9,11 +9,12 @@ use serde::{Deserialize, Serialize};
 use soma_isa::instance::Instance;
 use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
 use soma_isa::spinnaker::{CoreKind, Image};
+use soma_targets::spinnaker::SpiNNaker;
 
 use super::{CoreCounters, Ledger, Machine};
 use crate::engine::{self, Figures, Job, MachineFigures, Run, RunError, fidelity_figures};
 use crate::fidelity::{Reference, Spikes, against_reference};
-use crate::report::{ConstantReport, raster, rate_table};
+use crate::report::{ConstantReport, Learned, learned_text, raster, rate_table, summarise};
 
 /// One population's results.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -200,6 +201,9 @@ pub struct Report {
     pub neurobench: NeuroBench,
     /// The target's constants with their sources.
     pub target_constants: Vec<ConstantReport>,
+    /// What the plastic projections learned and cost; absent without any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub plasticity: Option<PlasticityReport>,
     /// The comparison with the float reference, if asked for.
     #[serde(skip_serializing_if = "Option::is_none", default)]
     pub reference: Option<Reference>,
@@ -213,6 +217,89 @@ impl AnyReport for Report {
     fn text(&self) -> String {
         text(self)
     }
+}
+
+/// What the plastic projections learned and what learning cost the machine.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct PlasticityReport {
+    /// Each plastic projection's weights before and after (the image's quantised initial weights, and the final
+    /// ones), in the model's weight unit.
+    pub learned: Vec<Learned>,
+    /// Plastic synaptic words processed (part of `synaptic_events`).
+    pub plastic_events: u64,
+    /// Postsynaptic spikes they paired with.
+    pub pairs: u64,
+    /// Plastic rows processed and written back.
+    pub rows_written_back: u64,
+    /// Words written back to SDRAM.
+    pub write_back_words: u64,
+    /// Postsynaptic spikes dropped from full histories.
+    pub post_spikes_dropped: u64,
+    /// Cycles of the plastic rows (words, pairs, headers and DMA; row fetch and packet not included).
+    pub plastic_cycles: u64,
+    /// Their share of all busy cycles.
+    pub cycles_share: f64,
+    /// Cycles per plastic word processed, pairs and write-back included.
+    pub cycles_per_plastic_event: f64,
+    /// Cycles per static word (`synaptic_event + dma_word`), for comparison.
+    pub cycles_per_static_event: f64,
+    /// Energy of the plastic cycles at the performance level's energy per cycle (zero where the model has no
+    /// per-cycle term, as SpiNNaker 1's).
+    pub energy_j: f64,
+}
+
+impl PlasticityReport {
+    fn text(&self) -> String {
+        let mut s = format!(
+            "plasticity: {} plastic synaptic events, {} pairs, {} rows written back ({} words); {:.1} cycles per \
+             plastic event against {:.0} per static one, {:.1}% of busy cycles, {:.3e} J\n",
+            thousands(self.plastic_events),
+            thousands(self.pairs),
+            thousands(self.rows_written_back),
+            thousands(self.write_back_words),
+            self.cycles_per_plastic_event,
+            self.cycles_per_static_event,
+            self.cycles_share * 100.0,
+            self.energy_j
+        );
+        if self.post_spikes_dropped > 0 {
+            s += &format!(
+                "  {} postsynaptic spikes dropped from full histories (16 entries per neuron): their pairs were lost\n",
+                thousands(self.post_spikes_dropped)
+            );
+        }
+        s + &learned_text(&self.learned)
+    }
+}
+
+/// The plasticity part of a run's report, if the image has plastic projections.
+fn plasticity(image: &Image, machine: &Machine, spinn: &SpiNNaker) -> Option<PlasticityReport> {
+    if image.plastic.is_empty() {
+        return None;
+    }
+    let (before, after) = (machine.plastic_weights(true), machine.plastic_weights(false));
+    let learned = image
+        .plastic
+        .iter()
+        .zip(before.iter().zip(&after))
+        .map(|(p, (b, a))| summarise(&p.name, b, a, p.w_min, p.w_max))
+        .collect();
+    let counters = machine.counters();
+    let sum = |f: fn(&CoreCounters) -> u64| counters.iter().map(f).sum::<u64>();
+    let (events, cycles, all_cycles) = (sum(|c| c.plastic_events), sum(|c| c.plastic_cycles), sum(|c| c.cycles));
+    Some(PlasticityReport {
+        learned,
+        plastic_events: events,
+        pairs: sum(|c| c.plastic_pairs),
+        rows_written_back: sum(|c| c.plastic_rows),
+        write_back_words: sum(|c| c.write_back_words),
+        post_spikes_dropped: sum(|c| c.post_spikes_dropped),
+        plastic_cycles: cycles,
+        cycles_share: if all_cycles > 0 { cycles as f64 / all_cycles as f64 } else { 0.0 },
+        cycles_per_plastic_event: if events > 0 { cycles as f64 / events as f64 } else { 0.0 },
+        cycles_per_static_event: spinn.cycles.synaptic_event.value + spinn.cycles.dma_word.value,
+        energy_j: spinn.level().cycle_j * cycles as f64,
+    })
 }
 
 /// The SpiNNaker-style family's engine.
@@ -309,8 +396,13 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
         .filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_)))
         .map(|(_, k)| k)
         .collect();
+    let plasticity = plasticity(image, &machine, spinn);
     let reference = match (job.instance, job.compare) {
-        (Some(inst), true) => Some(against_reference(inst, &spikes, steps)),
+        (Some(inst), true) => {
+            let learned: Vec<(String, Vec<f64>)> =
+                image.plastic.iter().map(|p| p.name.clone()).zip(machine.plastic_weights(false)).collect();
+            Some(against_reference(inst, &spikes, steps, &learned))
+        }
         _ => None,
     };
     let geometry = soma_targets::spinnaker::Geometry::boards(image.header.boards as usize);
@@ -455,6 +547,7 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
             },
         },
         target_constants: ConstantReport::all(target),
+        plasticity,
         reference,
     };
     Ok((report, spikes))
@@ -494,6 +587,9 @@ pub fn text(r: &Report) -> String {
              (larger weight shifts, coarser weights)\n",
             thousands(r.ring_buffer_saturations)
         );
+    }
+    if let Some(p) = &r.plasticity {
+        s += &p.text();
     }
     s += &format!("wall {:.3} s, {:.3e} synaptic events per wall second\n", r.wall_s, r.events_per_wall_s);
     if let Some(c) = &r.reference {
