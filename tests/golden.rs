@@ -107,14 +107,19 @@ fn every_bundled_example_runs_on_every_preset_or_is_refused_by_name() {
             match o.status.code() {
                 Some(0) => ran += 1,
                 Some(1) if plastic => {
-                    assert!(stderr(&o).contains("cannot run a plastic projection"), "{preset} {file}")
+                    let err = stderr(&o);
+                    assert!(
+                        err.contains("cannot run a plastic projection") || err.contains("cannot be lowered: "),
+                        "{preset} {file}: {err}"
+                    )
                 }
                 Some(1) => assert!(stderr(&o).starts_with("error: "), "{preset} {file}: {}", stderr(&o)),
                 other => panic!("{preset} {file}: exit {other:?}: {}", stderr(&o)),
             }
         }
     }
-    // No hardware family learns yet (docs/plasticity.md): the examples with STDP are refused everywhere.
+    // Only the SpiNNaker family learns (docs/plasticity.md): the examples with STDP are refused elsewhere, and a
+    // third factor there.
     let fixed =
         examples.iter().filter(|e| !std::fs::read_to_string(e).expect("example").contains("plasticity =")).count();
     assert!(ran >= fixed * 3, "most combinations run ({ran})");

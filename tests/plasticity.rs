@@ -1,10 +1,12 @@
 //! Plastic projections: the reference's STDP against NEST's `stdp_synapse`, the `.snn` syntax and its errors,
-//! the weights `soma simulate` reports, and the targets that refuse to learn.
+//! the weights `soma simulate` reports, SpiNNaker's fixed-point STDP against the reference, and the targets that
+//! refuse to learn.
 
 mod common;
 
 use common::{instance, soma, stderr, stdout, temp_dir};
 use soma_runtime::reference::{RunOptions, Simulator};
+use soma_runtime::spinnaker::Machine;
 
 /// tests/data/nest/stdp_window.txt (tools/nest/stdp_window.py, NEST 3.10): per lag t_post - t_pre (ms), the weight
 /// after the protocol of examples/stdp_window.snn with additive and with multiplicative weight dependence (initial
@@ -167,15 +169,113 @@ fn rules_are_checked_where_they_are_written() {
 }
 
 #[test]
+fn spinnaker1_learns_the_stdp_window_within_its_quantisation_bound() {
+    let text = std::fs::read_to_string("examples/stdp_window.snn").expect("example");
+    let inst = instance(&text, 1);
+    let target = soma_targets::lookup("spinnaker1").expect("preset");
+    let spinn = target.spinnaker().expect("a SpiNNaker preset");
+    let image =
+        soma_compiler::spinnaker::compile(&inst, spinn, &target.name, target.fingerprint, 1).expect("compiles").0;
+    let mut machine = Machine::new(&image, spinn, target.fingerprint).expect("loads");
+    for _ in 0..6000 {
+        machine.advance();
+    }
+    let reference = Simulator::new(&inst).run(&RunOptions { steps: 6000, record_all_spikes: false }, |_| {});
+    let (initial, learned) = (machine.plastic_weights(true), machine.plastic_weights(false));
+    for (k, p) in image.plastic.iter().enumerate() {
+        let unit = image
+            .cores
+            .iter()
+            .find_map(|c| match &c.kind {
+                soma_isa::spinnaker::CoreKind::Neurons(n) => n.synapses.plastic.as_ref().map(|p| p.unit),
+                _ => None,
+            })
+            .expect("a core with plastic rows");
+        let theirs = reference.learned.iter().find(|l| inst.projections[l.projection].name == p.name).expect("learned");
+        for (s, ((&w0, &w), &r)) in initial[k].iter().zip(&learned[k]).zip(&theirs.weights).enumerate() {
+            // The initial weight rounds to the unit (half a unit), each of the two presynaptic spikes truncates the
+            // updated weight (under one unit each), the traces round (under 3/2048 of a step of 0.002 / unit).
+            let bound = unit * (0.5 + 2.0) + 0.002 * 3.0 / 2048.0;
+            assert!(
+                (w - r).abs() <= bound,
+                "{} synapse {s}: spinnaker1 {w:e}, reference {r:e} (bound {bound:e})",
+                p.name
+            );
+            // Every pairing moves the weight as in the reference: a step of about 1e-3 is 16 units here.
+            assert_eq!(
+                (w - w0).signum(),
+                (r - 0.1f32 as f64).signum(),
+                "{} synapse {s}: {w0:e} -> {w:e}, reference -> {r:e}",
+                p.name
+            );
+        }
+    }
+    let spinnaker_cost = machine.counters().iter().map(|c| c.plastic_events).sum::<u64>();
+    assert_eq!(
+        spinnaker_cost, 84,
+        "42 pre spikes onto each of the two projections' 21 synapses, each one plastic event"
+    );
+}
+
+#[test]
+fn spinnaker_refuses_what_it_cannot_learn_at_the_projection() {
+    let dir = temp_dir("plastic-spinnaker");
+    let modulated = "plasticity = STDPMechanism(timing_dependence = SpikePairRule(A_plus = 0.01), weight_dependence \
+                     = AdditiveWeightDependence(w_max = 1 nA), modulation = RateModulation(of = s, tau = 100 ms, gain \
+                     = 0.01 s, baseline = 1))";
+    let slow = format!("delay = 3 ms, {RULE}");
+    for (name, text, reason) in [
+        ("modulated", plastic("all_to_all", modulated), "a third factor"),
+        ("slow", plastic("all_to_all", &slow), "needs a delay-extension core"),
+        (
+            "negative",
+            plastic("all_to_all", &RULE.replace("w_max = 1 nA", "w_min = -1 nA, w_max = 1 nA")),
+            "excitatory magnitudes",
+        ),
+    ] {
+        let file = dir.join(format!("{name}.snn"));
+        std::fs::write(&file, &text).expect("write");
+        let out = dir.join(format!("{name}.img"));
+        let o = soma(&[
+            "compile",
+            file.to_str().expect("path"),
+            "--target",
+            "spinnaker1",
+            "-o",
+            out.to_str().expect("path"),
+        ]);
+        assert!(!o.status.success(), "{name}: spinnaker1 compiled it");
+        let err = stderr(&o);
+        assert!(err.contains("plastic projection s->p cannot be lowered") && err.contains(reason), "{name}: {err}");
+        assert!(err.contains(&format!("{name}.snn:4:")), "{name}: the error points at the projection: {err}");
+        assert!(!out.exists(), "{name}: an image was written");
+    }
+    // Two projections with different rules onto one population: sPyNNaker runs one synapse dynamics per population.
+    let two = plastic("one_to_one", RULE)
+        + &format!(
+            "projection s -> p : all_to_all {{ weight = 0.5 nA, {} }}\n",
+            RULE.replace("A_plus = 0.01", "A_plus = 0.02")
+        );
+    let file = dir.join("two.snn");
+    std::fs::write(&file, two).expect("write");
+    let o = soma(&[
+        "compile",
+        file.to_str().expect("path"),
+        "--target",
+        "spinnaker1",
+        "-o",
+        dir.join("two.img").to_str().expect("path"),
+    ]);
+    assert!(!o.status.success() && stderr(&o).contains("one synapse dynamics per population"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
 fn targets_that_do_not_learn_say_so_at_the_projection() {
     let dir = temp_dir("plastic-targets");
     let file = dir.join("net.snn");
     std::fs::write(&file, plastic("all_to_all", RULE)).expect("write");
-    for (target, reason) in [
-        ("spinnaker1", "deferred STDP"),
-        ("reram_128", "in-situ learning"),
-        ("sfq_mitll", "no sourced SFQ learning circuit"),
-    ] {
+    for (target, reason) in [("reram_128", "in-situ learning"), ("sfq_mitll", "no sourced SFQ learning circuit")] {
         let out = dir.join(format!("{target}.img"));
         let o = soma(&["compile", file.to_str().expect("path"), "--target", target, "-o", out.to_str().expect("path")]);
         assert!(!o.status.success(), "{target} compiled a plastic projection");

@@ -224,7 +224,8 @@ mod tests {
             spikes_matched: 1.0,
         };
         assert_eq!(p.rate_error_text(), "+2.500 Hz (reference silent)");
-        let r = Reference { populations: vec![p], spikes_matched: 1.0, machine_spikes_matched: 0.0, weights: Vec::new() };
+        let r =
+            Reference { populations: vec![p], spikes_matched: 1.0, machine_spikes_matched: 0.0, weights: Vec::new() };
         assert!(r.mean_rate_error().is_nan());
         assert!(!r.text("sfq").contains("inf"));
     }

@@ -113,9 +113,8 @@ pub fn learned(inst: &Instance, learned: &[crate::reference::LearnedWeights]) ->
 /// What projection `name` with bounds `[lo, hi]` learned: its weights `before` and `after` a run, in synapse order.
 pub fn summarise(name: &str, before: &[f64], after: &[f64], lo: f64, hi: f64) -> Learned {
     let n = before.len().max(1) as f64;
-    let moved = |rose: bool| {
-        before.iter().zip(after).filter(|&(&b, &a)| if rose { a > b } else { a < b }).count() as u64
-    };
+    let moved =
+        |rose: bool| before.iter().zip(after).filter(|&(&b, &a)| if rose { a > b } else { a < b }).count() as u64;
     Learned {
         histogram_before: tenths(before.iter().copied(), lo, hi),
         histogram_after: tenths(after.iter().copied(), lo, hi),

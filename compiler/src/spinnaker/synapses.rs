@@ -104,7 +104,7 @@ fn matrix(mut e: Vec<Entry>, vertices: &[Vertex], rule: Option<(FixedStdp, f64)>
             }
         }
     }
-    m.plastic = plastic;
+    m.plastic = plastic.map(Box::new);
     m
 }
 
@@ -134,29 +134,29 @@ fn plastic_problem(rule: &Stdp, kind: ModelKind, receptor: Receptor, slots: usiz
     None
 }
 
-/// Sets a core's plastic rule from `rule` of projection `name` (model weight `unit` per weight unit), or checks
-/// that the rule already set is the same: sPyNNaker runs one synapse dynamics per population.
+/// Sets a core's plastic rule from `rule` of projection `k` named `name` (model weight `unit` per weight unit), or
+/// checks that the rule already set is the same: sPyNNaker runs one synapse dynamics per population.
 fn core_rule<'a>(
-    slot: &mut Option<(FixedStdp, f64, &'a str)>,
+    slot: &mut Option<(FixedStdp, f64, usize, &'a str)>,
     rule: &Stdp,
     dt: f64,
     unit: f64,
-    name: &'a str,
+    (k, name): (usize, &'a str),
 ) -> Result<(), String> {
     match slot {
-        Some((_, _, first)) if *first == name => Ok(()),
-        Some((fixed, _, first)) => {
+        Some((_, _, first, _)) if *first == k => Ok(()),
+        Some((fixed, _, _, first)) => {
             if *fixed == FixedStdp::new(rule, dt, unit)? {
                 Ok(())
             } else {
                 Err(format!(
-                    "its rule differs from that of {first} onto the same core; sPyNNaker runs one synapse dynamics \
-                     per population, so give both projections the same rule"
+                    "its rule differs from that of the projection {first} onto the same core; sPyNNaker runs one \
+                     synapse dynamics per population, so give both projections the same rule"
                 ))
             }
         }
         None => {
-            *slot = Some((FixedStdp::new(rule, dt, unit)?, unit, name));
+            *slot = Some((FixedStdp::new(rule, dt, unit)?, unit, k, name));
             Ok(())
         }
     }
@@ -256,7 +256,7 @@ pub fn build(
         // Pass 2: the words of every core, keyed by (sending vertex, atom), and each core's plastic rule with the
         // projection that set it.
         let mut entries: Vec<Vec<Entry>> = vec![Vec::new(); slices.len()];
-        let mut rules: Vec<Option<(FixedStdp, f64, &str)>> = vec![None; slices.len()];
+        let mut rules: Vec<Option<(FixedStdp, f64, usize, &str)>> = vec![None; slices.len()];
         for &k in &incoming {
             let pr = &inst.projections[k];
             let at = || Object::Projection(pr.name.clone());
@@ -291,7 +291,7 @@ pub fn build(
                     let row_key = (sender as u64) << 32 | sender_atom as u64;
                     let origin = match (pr.plasticity, plastic_of[k]) {
                         (Some(rule), Some(index)) => {
-                            core_rule(&mut rules[core], &rule, inst.dt, step / scale, &pr.name).map_err(|e| {
+                            core_rule(&mut rules[core], &rule, inst.dt, step / scale, (k, &pr.name)).map_err(|e| {
                                 CompileError::Unsupported(format!("plastic projection {}: {e}", pr.name)).at(at())
                             })?;
                             Some((index as u64) << 32 | s as u64)
@@ -311,7 +311,7 @@ pub fn build(
         let built: Vec<SynapticMatrix> = entries
             .into_par_iter()
             .zip(rules)
-            .map(|(e, rule)| matrix(e, vertices, rule.map(|(r, unit, _)| (r, unit))))
+            .map(|(e, rule)| matrix(e, vertices, rule.map(|(r, unit, ..)| (r, unit))))
             .collect();
         for (c, m) in built.into_iter().enumerate() {
             out[slices[c]] = Some((shifts[c], m));

@@ -187,7 +187,7 @@ pub struct SynapticMatrix {
     #[serde(with = "u32_bytes")]
     pub words: Vec<u32>,
     /// The plastic part of the rows, if any.
-    pub plastic: Option<PlasticRows>,
+    pub plastic: Option<Box<PlasticRows>>,
 }
 
 /// The plastic synapses of a core, in rows numbered as the static ones (sPyNNaker's plastic region of a row): the
@@ -405,9 +405,8 @@ impl Image {
                         if !(p.unit.is_finite() && p.unit > 0.0) {
                             return Err(format!("{at}: plastic weight unit {}", p.unit).into());
                         }
-                        let outside = |&o: &u64| {
-                            self.plastic.get((o >> 32) as usize).is_none_or(|q| (o as u32) >= q.synapses)
-                        };
+                        let outside =
+                            |&o: &u64| self.plastic.get((o >> 32) as usize).is_none_or(|q| (o as u32) >= q.synapses);
                         if p.origin.iter().any(outside) {
                             return Err(format!("{at}: a plastic word names no synapse of a plastic projection").into());
                         }

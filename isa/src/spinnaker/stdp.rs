@@ -143,11 +143,13 @@ pub struct PostHistory {
     count: u8,
     times: [u32; POST_HISTORY],
     traces: [i16; POST_HISTORY],
+    /// Stamp of the newest spike dropped to make room (0: none; spikes are stamped from 1).
+    dropped: u32,
 }
 
 impl Default for PostHistory {
     fn default() -> PostHistory {
-        PostHistory { count: 1, times: [0; POST_HISTORY], traces: [0; POST_HISTORY] }
+        PostHistory { count: 1, times: [0; POST_HISTORY], traces: [0; POST_HISTORY], dropped: 0 }
     }
 }
 
@@ -162,6 +164,7 @@ impl PostHistory {
     pub fn push(&mut self, stamp: u32, trace: i16) -> bool {
         let full = self.count as usize == POST_HISTORY;
         if full {
+            self.dropped = self.times[1];
             self.times.copy_within(2.., 1);
             self.traces.copy_within(2.., 1);
         } else {
@@ -185,6 +188,8 @@ pub struct Update {
     pub weight: u16,
     /// Postsynaptic spikes applied (potentiation steps).
     pub pairs: u32,
+    /// Whether the synapse missed a pair: a spike it should have paired with was dropped from the history.
+    pub missed: bool,
 }
 
 impl FixedStdp {
@@ -307,7 +312,8 @@ impl FixedStdp {
         if let Some((at, y)) = newest {
             s = self.depress(s, self.minus.decay(y, stamp as u64 - at));
         }
-        Update { weight: (s >> WEIGHT_FRACTION_BITS) as u16, pairs }
+        let missed = pre.last != NEVER && post.dropped != 0 && post.dropped as u64 + delay as u64 > pre.last as u64;
+        Update { weight: (s >> WEIGHT_FRACTION_BITS) as u16, pairs, missed }
     }
 }
 
@@ -370,6 +376,11 @@ mod tests {
         let times: Vec<u32> = h.spikes().map(|(t, _)| t).collect();
         assert_eq!(times.len(), POST_HISTORY - 1);
         assert_eq!((times[0], times[times.len() - 1]), (20, 1000));
+        // A synapse whose row last spiked at 5 needed the spike at 10 (meeting it at 11): it missed a pair; one
+        // whose row spiked at 15 did not.
+        let row = |last| rule.pre_spike(PreTrace::default(), last);
+        assert!(rule.update(100, 1, row(5), 2000, &h).missed);
+        assert!(!rule.update(100, 1, row(15), 2000, &h).missed);
     }
 
     /// The update written plainly: every spike kept, divisions instead of shifts, `i128`.

@@ -95,8 +95,9 @@ pub struct CoreCounters {
     pub plastic_cycles: u64,
     /// Words the plastic rows wrote back to SDRAM (also in `dma_words`).
     pub write_back_words: u64,
-    /// Postsynaptic spikes dropped from a full history before every synapse could pair with them.
-    pub post_spikes_dropped: u64,
+    /// Plastic synapse updates that missed a pair: a postsynaptic spike they should have paired with had been
+    /// dropped from its full history.
+    pub missed_pairs: u64,
 }
 
 /// The learning state of a neuron core with plastic rows.
@@ -107,8 +108,6 @@ struct Plastic {
     pre: Vec<PreTrace>,
     /// Per neuron, its postsynaptic history.
     post: Vec<PostHistory>,
-    /// Spikes dropped from full histories since the counters last took them.
-    dropped: u64,
 }
 
 struct NeuronCore {
@@ -294,7 +293,6 @@ impl<'a> Machine<'a> {
                             weights: p.words.iter().map(|&w| word::weight(w)).collect(),
                             pre: vec![PreTrace::default(); p.row_offsets.len().saturating_sub(1)],
                             post: vec![PostHistory::default(); count],
-                            dropped: 0,
                         }),
                     }))
                 }
@@ -478,12 +476,9 @@ impl<'a> Machine<'a> {
         }
         // (3) Neuron spikes: base t.
         let mut events = Vec::new();
-        for (i, core) in self.cores.iter_mut().enumerate() {
+        for (i, core) in self.cores.iter().enumerate() {
             if let CoreState::Neurons(n) = core {
                 self.counters[i].neuron_updates += n.count as u64;
-                if let Some(p) = n.plastic.as_mut() {
-                    self.counters[i].post_spikes_dropped += std::mem::take(&mut p.dropped);
-                }
                 events.extend(n.spiked.iter().map(|&atom| Event { sender: i as u32, atom, base: t }));
             }
         }
@@ -657,7 +652,8 @@ impl NeuronCore {
             *cycles += costs.packet_receive;
             let row = (m.blocks[block as usize].first_row + atom) as usize;
             let words = &m.words[m.row_offsets[row] as usize..m.row_offsets[row + 1] as usize];
-            let plastic = m.plastic.as_ref().map_or(0..0, |p| p.row_offsets[row] as usize..p.row_offsets[row + 1] as usize);
+            let plastic =
+                m.plastic.as_ref().map_or(0..0, |p| p.row_offsets[row] as usize..p.row_offsets[row + 1] as usize);
             if words.is_empty() && plastic.is_empty() {
                 continue;
             }
@@ -709,12 +705,19 @@ impl NeuronCore {
     ) -> u64 {
         let mut state = self.plastic.take().expect("a core with plastic rows has their state");
         let (stamp, pre, n) = (stamp as u32, state.pre[row], words.len() as u64);
-        let mut pairs = 0u64;
+        let (mut pairs, mut missed) = (0u64, 0u64);
         for i in words {
             let w = p.words[i];
-            let u = p.rule.update(state.weights[i], word::delay(w) as u32, pre, stamp, &state.post[word::index(w) as usize]);
+            let u = p.rule.update(
+                state.weights[i],
+                word::delay(w) as u32,
+                pre,
+                stamp,
+                &state.post[word::index(w) as usize],
+            );
             state.weights[i] = u.weight;
             pairs += u.pairs as u64;
+            missed += u64::from(u.missed);
             self.add(base_slot, w, u.weight, counters);
         }
         state.pre[row] = p.rule.pre_spike(pre, stamp);
@@ -724,6 +727,7 @@ impl NeuronCore {
         let (read, back) = (2 + n, 2 + n.div_ceil(2));
         counters.plastic_events += n;
         counters.plastic_pairs += pairs;
+        counters.missed_pairs += missed;
         counters.plastic_rows += 1;
         counters.synaptic_events += n;
         counters.dma_words += read + back;
@@ -735,7 +739,7 @@ impl NeuronCore {
     fn record_post_spikes(&mut self, m: &SynapticMatrix, stamp: u32) {
         if let (Some(state), Some(p)) = (self.plastic.as_mut(), &m.plastic) {
             for &i in &self.spiked {
-                state.dropped += u64::from(p.rule.post_spike(&mut state.post[i as usize], stamp));
+                p.rule.post_spike(&mut state.post[i as usize], stamp);
             }
         }
     }

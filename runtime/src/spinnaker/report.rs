@@ -233,8 +233,9 @@ pub struct PlasticityReport {
     pub rows_written_back: u64,
     /// Words written back to SDRAM.
     pub write_back_words: u64,
-    /// Postsynaptic spikes dropped from full histories.
-    pub post_spikes_dropped: u64,
+    /// Plastic synapse updates that missed a pair because its postsynaptic spike had been dropped from a full
+    /// history (16 entries per neuron).
+    pub missed_pairs: u64,
     /// Cycles of the plastic rows (words, pairs, headers and DMA; row fetch and packet not included).
     pub plastic_cycles: u64,
     /// Their share of all busy cycles.
@@ -262,10 +263,11 @@ impl PlasticityReport {
             self.cycles_share * 100.0,
             self.energy_j
         );
-        if self.post_spikes_dropped > 0 {
+        if self.missed_pairs > 0 {
             s += &format!(
-                "  {} postsynaptic spikes dropped from full histories (16 entries per neuron): their pairs were lost\n",
-                thousands(self.post_spikes_dropped)
+                "  {} plastic updates missed a pair: its postsynaptic spike had left the neuron's history (the 15 newest \
+                 spikes are kept, as sPyNNaker keeps them)\n",
+                thousands(self.missed_pairs)
             );
         }
         s + &learned_text(&self.learned)
@@ -293,7 +295,7 @@ fn plasticity(image: &Image, machine: &Machine, spinn: &SpiNNaker) -> Option<Pla
         pairs: sum(|c| c.plastic_pairs),
         rows_written_back: sum(|c| c.plastic_rows),
         write_back_words: sum(|c| c.write_back_words),
-        post_spikes_dropped: sum(|c| c.post_spikes_dropped),
+        missed_pairs: sum(|c| c.missed_pairs),
         plastic_cycles: cycles,
         cycles_share: if all_cycles > 0 { cycles as f64 / all_cycles as f64 } else { 0.0 },
         cycles_per_plastic_event: if events > 0 { cycles as f64 / events as f64 } else { 0.0 },
