@@ -1,7 +1,8 @@
 //! The SpiNNaker-style machine's speed: 1 s of CUBA (1.8e6 synaptic events) and 0.1 s of the microcircuit at
 //! scale 0.2 (3.5e6 events), images compiled here. Report synaptic events per wall second as ratios against
 //! `reference/cuba_1s` (the float simulator, `cargo bench --bench reference`) run in the same session. The
-//! full-scale figure is in docs/runtime.md.
+//! full-scale figure is in docs/runtime.md. `plastic_dense_1s` against `static_dense_1s`: 1 s of
+//! examples/stdp_dense.snn with and without its STDP rule (4e6 synaptic events either way: the same inputs).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use soma_compiler::front::snn::{Overrides, parse};
@@ -31,6 +32,25 @@ fn benches(c: &mut Criterion) {
             b.iter(|| {
                 let mut m = Machine::new(&image, s, target.fingerprint).expect("loads");
                 for _ in 0..steps {
+                    m.advance();
+                }
+                m.counters().iter().map(|c| c.synaptic_events).sum::<u64>()
+            })
+        });
+    }
+    let text = std::fs::read_to_string("examples/stdp_dense.snn").expect("example");
+    let net = parse(&text, &Overrides::new()).expect("parses");
+    let plastic = instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1).expect("instantiates");
+    let mut fixed = plastic.clone();
+    for p in &mut fixed.projections {
+        p.plasticity = None;
+    }
+    for (name, inst) in [("plastic_dense_1s", &plastic), ("static_dense_1s", &fixed)] {
+        let (image, _) = compile(inst, s, &target.name, target.fingerprint, 1).expect("compiles");
+        g.bench_function(name, |b| {
+            b.iter(|| {
+                let mut m = Machine::new(&image, s, target.fingerprint).expect("loads");
+                for _ in 0..10_000 {
                     m.advance();
                 }
                 m.counters().iter().map(|c| c.synaptic_events).sum::<u64>()

@@ -5,8 +5,8 @@
 //! `reference/silent_1s` against `reference/cuba_1s` (the same 4,000 neurons with no input, whose currents and
 //! potentials decay towards zero: per neuron-step it must not be slower than the active network, which it would be
 //! many times over if the state sank into subnormal floats; issue 16), `plasticity/dense_1s` against
-//! `plasticity/dense_static_1s` (200 Poisson inputs onto 1,000 neurons, all to all, with and without an STDP
-//! rule: the same input spikes, so the ratio of times is the inverse ratio of synaptic events per wall second),
+//! `plasticity/dense_static_1s` (examples/stdp_dense.snn with and without its STDP rule: the same input spikes,
+//! so the ratio of times is the inverse ratio of synaptic events per wall second),
 //! and `ir/microcircuit_full_scale` against
 //! `ir/cuba` (parse + validate cost grows with the text, not the synapses).
 
@@ -48,17 +48,9 @@ fn benches(c: &mut Criterion) {
 
     let mut g = c.benchmark_group("plasticity");
     g.sample_size(10);
-    // 200 Poisson inputs onto 1,000 neurons (2e5 synapses, about 4e6 synaptic events and 17 Hz out per second).
-    let dense = parse(
-        "timestep 0.1 ms\nsource input[200] : poisson { rate = 20 Hz }\npopulation cells[1000] : if_curr_exp { \
-         tau_m = 20 ms, cm = 250 pF, v_rest = -70 mV, v_reset = -60 mV, v_thresh = -54 mV, tau_refrac = 2 ms, \
-         tau_syn_e = 5 ms, tau_syn_i = 5 ms }\nprojection input -> cells : all_to_all { weight = uniform(0 pA, \
-         20 pA), plasticity = STDPMechanism(timing_dependence = SpikePairRule(A_plus = 0.005, A_minus = 0.00525), \
-         weight_dependence = AdditiveWeightDependence(w_max = 20 pA)) }\n",
-        &Overrides::new(),
-    )
-    .expect("parses");
-    let plastic = instantiate(&validate(&dense).expect("valid"), 1).expect("instantiates");
+    // examples/stdp_dense.snn: 200 Poisson inputs onto 1,000 neurons (2e5 synapses, about 4e6 synaptic events and
+    // 17 Hz out per second).
+    let plastic = instantiate(&validate(&network("examples/stdp_dense.snn")).expect("valid"), 1).expect("instantiates");
     let mut fixed = plastic.clone();
     for p in &mut fixed.projections {
         p.plasticity = None;

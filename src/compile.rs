@@ -15,7 +15,7 @@ use crate::{CompileArgs, Failure};
 pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let wall = Instant::now();
     output::check_outputs(&[&args.input.file], &[("-o", args.output.as_deref(), output::Output::File)])?;
-    let target = soma_targets::lookup(&args.target).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    let target = pipeline::target(&args.target, &args.target_set)?;
     let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
     let form = (args.emit != "image").then_some(args.emit.as_str());
     if let Some(form) = form

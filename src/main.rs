@@ -101,6 +101,11 @@ struct CompileArgs {
     /// Target preset name (see `soma targets`) or the path of a preset .toml file.
     #[arg(long, default_value = "spinnaker1", value_name = "TARGET")]
     target: String,
+    /// Set one constant of the target for this compile, e.g. --target-set stdp_rounding=1 or --target-set
+    /// neurons_per_core=128 (repeatable; `soma targets show NAME` lists them). The image records the changed
+    /// description.
+    #[arg(long = "target-set", value_name = "KEY=VALUE")]
+    target_set: Vec<String>,
     /// Machine size in boards (0 for a single chip, 1, or a multiple of 3), or `auto` for the smallest that fits
     /// [default: the preset's].
     #[arg(long, value_name = "N|auto")]
@@ -131,6 +136,10 @@ struct RunArgs {
     /// Target preset or .toml, for compiling a network (an image names its own preset) [default: spinnaker1].
     #[arg(long, value_name = "TARGET")]
     target: Option<String>,
+    /// Set one constant of the target when compiling, e.g. --target-set stdp_rounding=1 (repeatable; `soma targets
+    /// show NAME` lists them).
+    #[arg(long = "target-set", value_name = "KEY=VALUE")]
+    target_set: Vec<String>,
     /// Machine size in boards when compiling, or `auto` [default: auto].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,

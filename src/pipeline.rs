@@ -36,6 +36,26 @@ pub fn instance_of(
     Ok((inst, passes, loaded))
 }
 
+/// The target `name` (a preset or a .toml) with `--target-set KEY=VALUE` settings applied.
+pub fn target(name: &str, settings: &[String]) -> Result<soma_targets::Target, Failure> {
+    let parsed = settings
+        .iter()
+        .map(|spec| {
+            let bad = || {
+                Failure::User(format!(
+                    "error: --target-set {spec}: expected KEY=VALUE with a number, e.g. --target-set stdp_rounding=1\n"
+                ))
+            };
+            let (key, value) = spec.split_once('=').ok_or_else(bad)?;
+            let value = value.trim().parse::<f64>().ok().filter(|v| v.is_finite()).ok_or_else(bad)?;
+            Ok((key.trim().to_string(), value))
+        })
+        .collect::<Result<Vec<_>, Failure>>()?;
+    let target =
+        if parsed.is_empty() { soma_targets::lookup(name) } else { soma_targets::with_overrides(name, &parsed) };
+    target.map_err(|e| Failure::User(format!("error: {e}\n")))
+}
+
 /// A spinner on stderr (drawn only on a terminal), hidden when `quiet`.
 pub fn spinner(quiet: bool) -> indicatif::ProgressBar {
     let spinner = if quiet {

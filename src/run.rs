@@ -86,6 +86,12 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             .map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
         engine::check_devices(engine, devices.as_ref(), &target).map_err(|e| pipeline::run_error(e, &name))?;
         let instance = engine.network(&*artifact);
+        if !args.target_set.is_empty() {
+            return Err(Failure::User(format!(
+                "error: {name}: --target-set changes the target an image was compiled for; compile the network with \
+                 it (soma compile --target-set ..., or soma run NETWORK --target-set ...)\n"
+            )));
+        }
         if args.compare_reference && instance.is_none() {
             return Err(Failure::User(
                 "error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n"
@@ -97,8 +103,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             backend.mapping_of(&*artifact, &target).map_err(|e| pipeline::compile_error(e, &name, None, None))?;
         pipeline::execute(engine, &*artifact, &target, &ask(&name, instance, mapping.as_deref()))?
     } else {
-        let target = soma_targets::lookup(args.target.as_deref().unwrap_or("spinnaker1"))
-            .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        let target = pipeline::target(args.target.as_deref().unwrap_or("spinnaker1"), &args.target_set)?;
         let engine = engine::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
         engine::check_devices(engine, devices.as_ref(), &target).map_err(|e| pipeline::run_error(e, &name))?;
         let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;

@@ -506,3 +506,116 @@ fn plasticity_md_astrocyte_lsm() {
         command,
     );
 }
+
+#[test]
+fn plasticity_md_spinnaker_window() {
+    let command = "soma run examples/stdp_window.snn --target spinnaker1 --compare-reference";
+    let r =
+        run_json(&["run", "examples/stdp_window.snn", "--target", "spinnaker1", "--compare-reference", "-q", "--json"]);
+    let resolution = &r["plasticity"]["resolution"][0];
+    let step = resolution["step"].as_f64().expect("step");
+    let worst: Vec<f64> =
+        (0..2).map(|k| r["reference"]["weights"][k]["max_difference"].as_f64().expect("difference")).collect();
+    documented(
+        "docs/plasticity.md",
+        &format!(
+            "the weight step is {step:.3e} (the kicks' weight of 2\nonto the same cores sets it: `[0, w_max]` is {:.0} steps)",
+            resolution["range_steps"].as_f64().expect("steps")
+        ),
+        command,
+    );
+    documented(
+        "docs/plasticity.md",
+        &format!(
+            "synapse is {:.3e} (additive) and {:.3e} (multiplicative), {:.1} steps",
+            worst[0],
+            worst[1],
+            worst[0].max(worst[1]) / step
+        ),
+        command,
+    );
+}
+
+#[test]
+fn plasticity_md_stdp_dense_cost() {
+    let command = "soma run examples/stdp_dense.snn --target spinnaker1";
+    let run = |file: &str, target: &str| run_json(&["run", file, "--target", target, "-q", "--json"]);
+    let plastic = run("examples/stdp_dense.snn", "spinnaker1");
+    // The same network without its rule.
+    let dir = common::temp_dir("doc-dense");
+    let text = std::fs::read_to_string("examples/stdp_dense.snn").expect("example");
+    let (start, end) = (text.find("    plasticity =").expect("a rule"), text.rfind("    ),\n").expect("its end") + 7);
+    let file = dir.join("static.snn");
+    std::fs::write(&file, format!("{}{}", &text[..start], &text[end..])).expect("write");
+    let fixed = run(file.to_str().expect("path"), "spinnaker1");
+    assert!(fixed.get("plasticity").is_none(), "the copy has no plastic projection");
+    let p = &plastic["plasticity"];
+    let f = |v: &serde_json::Value, k: &str| v[k].as_f64().unwrap_or_else(|| panic!("{k}"));
+    let figure = format!(
+        "A plastic synaptic event costs {:.1} cycles\n(pairs and write-back included; {:.2} pairs per event) against {:.0} for a static one, {:.1}% of busy\ncycles; the busiest core's worst step takes {:.2} of its budget against {:.2} without `plasticity` (the same file\nwithout the rule).",
+        f(p, "cycles_per_plastic_event"),
+        f(p, "pairs") / f(p, "plastic_events"),
+        f(p, "cycles_per_static_event"),
+        f(p, "cycles_share") * 100.0,
+        f(&plastic, "core_load_max"),
+        f(&fixed, "core_load_max"),
+    );
+    documented("docs/plasticity.md", &figure, command);
+    let two = run("examples/stdp_dense.snn", "spinnaker2");
+    let figure = format!(
+        "{:.3e} J of the {:.3e} J of busy-cycle energy ({:.0}%)",
+        f(&two["plasticity"], "energy_j"),
+        f(&two["energy_breakdown_j"], "core_cycles"),
+        f(&two["plasticity"], "energy_j") / f(&two["energy_breakdown_j"], "core_cycles") * 100.0
+    );
+    documented("docs/plasticity.md", &figure, command);
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+#[ignore = "four runs of 300 s of model time on spinnaker1: about five minutes in release"]
+fn plasticity_md_song_abbott_spinnaker() {
+    let command = "soma run examples/song_abbott.snn --target spinnaker1 --duration 300s --seed 1";
+    let mut table = String::new();
+    for (label, scaled, nearest) in [
+        ("spinnaker1", false, false),
+        ("spinnaker1, x32", true, false),
+        ("spinnaker1, rounding to nearest", false, true),
+        ("spinnaker1, x32, rounding to nearest", true, true),
+    ] {
+        let mut args = vec![
+            "run",
+            "examples/song_abbott.snn",
+            "--target",
+            "spinnaker1",
+            "--duration",
+            "300s",
+            "--seed",
+            "1",
+            "-q",
+        ];
+        if scaled {
+            args.extend(["--set", "w_max=256 pA", "--set", "cm=8000 pF"]);
+        }
+        if nearest {
+            args.extend(["--target-set", "stdp_rounding=1"]);
+        }
+        args.push("--json");
+        let r = run_json(&args);
+        let p = &r["plasticity"];
+        let bins: Vec<String> = p["learned"][0]["histogram_after"]
+            .as_array()
+            .expect("bins")
+            .iter()
+            .map(|b| b.as_u64().expect("count").to_string())
+            .collect();
+        table += &format!(
+            "| {label} | {:.3} fA | {:.0} | {:.2} | {} |\n",
+            p["resolution"][0]["step"].as_f64().expect("step") * 1e15,
+            p["resolution"][0]["range_steps"].as_f64().expect("steps"),
+            r["populations"][0]["rate_hz"].as_f64().expect("rate"),
+            bins.join(" ")
+        );
+    }
+    documented("docs/plasticity.md", &table, command);
+}

@@ -286,3 +286,39 @@ fn targets_that_do_not_learn_say_so_at_the_projection() {
     }
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn the_write_back_rounding_is_a_target_setting() {
+    let mean_after = |extra: &[&str]| {
+        let mut args = vec!["run", "examples/stdp_window.snn", "--target", "spinnaker1", "-q", "--json"];
+        args.extend(extra);
+        let r = common::run_json(&args);
+        r["plasticity"]["learned"][0]["mean_after"].as_f64().expect("mean")
+    };
+    let (truncated, rounded) = (mean_after(&[]), mean_after(&["--target-set", "stdp_rounding=1"]));
+    // Rounding never gives less than truncating, and here it gives more (some updates end with a fraction above 1/2).
+    assert!(rounded > truncated, "rounded {rounded:e}, truncated {truncated:e}");
+    let o = soma(&["run", "examples/stdp_window.snn", "--target-set", "stdp_rounding=2"]);
+    assert!(
+        !o.status.success() && stderr(&o).contains("stdp_rounding must be a whole number in 0..=1"),
+        "{}",
+        stderr(&o)
+    );
+    let o = soma(&["run", "examples/stdp_window.snn", "--target-set", "rounding"]);
+    assert!(!o.status.success() && stderr(&o).contains("expected KEY=VALUE"), "{}", stderr(&o));
+    // An image carries its target: changing it at run time is refused.
+    let dir = temp_dir("plastic-target-set");
+    let img = dir.join("w.img");
+    let o = soma(&[
+        "compile",
+        "examples/stdp_window.snn",
+        "--target-set",
+        "stdp_rounding=1",
+        "-o",
+        img.to_str().expect("path"),
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let o = soma(&["run", img.to_str().expect("path"), "--target-set", "stdp_rounding=0"]);
+    assert!(!o.status.success() && stderr(&o).contains("compile the network with it"), "{}", stderr(&o));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -150,7 +150,7 @@ pub fn text_of(name_or_path: &str) -> Result<String, TargetError> {
     Err(TargetError::Unknown { name: name_or_path.to_string() })
 }
 
-/// A target with some constants replaced (for design-space sweeps): `overrides` are `(name, value)` with `name`
+/// A target with some constants replaced (design-space sweeps, `--target-set`): `overrides` are `(name, value)` with `name`
 /// a section-qualified constant (`mapping.neurons_per_core`) or an unambiguous field name (`neurons_per_core`).
 /// The source of a replaced constant says so. The result is validated like any target.
 pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result<Target, TargetError> {
@@ -177,7 +177,7 @@ pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result
             .and_then(|f| f.as_table_mut())
             .ok_or_else(|| invalid(ParameterError::Rule(format!("`{full}` is not a {{ value, source }} constant"))))?;
         entry.insert("value".into(), toml::Value::Float(*value));
-        entry.insert("source".into(), toml::Value::String(format!("design-space sweep: set to {value}")));
+        entry.insert("source".into(), toml::Value::String(format!("overridden: set to {value}")));
     }
     let mut t = parse(name_or_path, &toml::to_string(&table).map_err(|e| syntax(&e))?)?;
     if !overrides.is_empty() {
@@ -265,7 +265,7 @@ mod tests {
             .expect("overrides");
         let get = |n: &str| t.constants().into_iter().find(|(k, _)| k == n).map(|(_, c)| c.clone()).expect("constant");
         assert_eq!(get("mapping.neurons_per_core").value, 64.0);
-        assert!(get("mapping.neurons_per_core").source.contains("sweep"));
+        assert!(get("mapping.neurons_per_core").source.contains("overridden"));
         assert_eq!(get("dvfs.pl1_clock_hz").value, 1e8);
         assert_eq!(t.spinnaker().expect("spinnaker").level().clock_hz, 1e8, "the level's clock is the one set");
         assert_ne!(t.fingerprint, lookup("spinnaker1").expect("preset").fingerprint);

@@ -52,6 +52,9 @@ crate::sections! {
         weight_bits,
         /// Bits of the neuron index in a synaptic word.
         index_bits,
+        /// How a plastic row writes an updated weight back to its 16 bits: 0 truncates (sPyNNaker), 1 rounds to
+        /// the nearest step.
+        stdp_rounding,
     }
     /// Cycle costs.
     cycles Cycles {
@@ -132,6 +135,7 @@ impl SpiNNaker {
         whole("mapping.max_delay_steps", &s.mapping.max_delay_steps, slots as f64, 65535.0)?;
         whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
         whole("mapping.sources_per_core", &s.mapping.sources_per_core, 1.0, 4095.0)?;
+        whole("mapping.stdp_rounding", &s.mapping.stdp_rounding, 0.0, 1.0)?;
         whole("dvfs.performance_level", &s.dvfs.performance_level, 1.0, 3.0)?;
         for (name, clock) in [
             ("dvfs.pl1_clock_hz", &s.dvfs.pl1_clock_hz),

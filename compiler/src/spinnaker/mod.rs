@@ -249,9 +249,7 @@ pub fn compile(
     let layout = synapses::Layout { pop_slices, src_slices, delay_of };
     timer.lap("partition");
 
-    let sigma = target.mapping.ring_buffer_sigma.value;
-    let rate = target.mapping.expected_rate_hz.value;
-    let (matrices, weight_errors) = synapses::build(inst, &vertices, &layout, slots, sigma, rate)?;
+    let (matrices, weight_errors) = synapses::build(inst, &vertices, &layout, slots, &target.mapping)?;
     timer.lap("quantize+synapses");
 
     // Place.

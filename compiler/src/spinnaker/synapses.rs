@@ -10,8 +10,9 @@ use rayon::prelude::*;
 use soma_isa::instance::{Instance, Pre};
 use soma_isa::model::{ModelKind, Receptor};
 use soma_isa::plasticity::Stdp;
-use soma_isa::spinnaker::stdp::FixedStdp;
+use soma_isa::spinnaker::stdp::{FixedStdp, WriteBack};
 use soma_isa::spinnaker::{Block, PlasticProjection, PlasticRows, SynapticMatrix, word};
+use soma_targets::spinnaker::Mapping;
 
 use super::lower::units;
 use super::{Vertex, VertexKind};
@@ -139,14 +140,13 @@ fn plastic_problem(rule: &Stdp, kind: ModelKind, receptor: Receptor, slots: usiz
 fn core_rule<'a>(
     slot: &mut Option<(FixedStdp, f64, usize, &'a str)>,
     rule: &Stdp,
-    dt: f64,
-    unit: f64,
+    (dt, unit, write_back): (f64, f64, WriteBack),
     (k, name): (usize, &'a str),
 ) -> Result<(), String> {
     match slot {
         Some((_, _, first, _)) if *first == k => Ok(()),
         Some((fixed, _, _, first)) => {
-            if *fixed == FixedStdp::new(rule, dt, unit)? {
+            if *fixed == FixedStdp::new(rule, dt, unit, write_back)? {
                 Ok(())
             } else {
                 Err(format!(
@@ -156,7 +156,7 @@ fn core_rule<'a>(
             }
         }
         None => {
-            *slot = Some((FixedStdp::new(rule, dt, unit)?, unit, k, name));
+            *slot = Some((FixedStdp::new(rule, dt, unit, write_back)?, unit, k, name));
             Ok(())
         }
     }
@@ -185,11 +185,11 @@ pub fn build(
     vertices: &[Vertex],
     layout: &Layout,
     slots: usize,
-    sigma: f64,
-    rate_hz: f64,
+    mapping: &Mapping,
 ) -> Result<(Vec<Option<([u8; 2], SynapticMatrix)>>, Vec<WeightError>), CompileError> {
     let dt = inst.dt;
-    let p = (rate_hz * dt).min(1.0);
+    let (sigma, p) = (mapping.ring_buffer_sigma.value, (mapping.expected_rate_hz.value * dt).min(1.0));
+    let write_back = if mapping.stdp_rounding.value == 1.0 { WriteBack::Nearest } else { WriteBack::Truncate };
     let mut out: Vec<Option<([u8; 2], SynapticMatrix)>> = vec![None; vertices.len()];
     let mut errors: Vec<WeightError> =
         inst.projections.iter().map(|pr| WeightError { projection: pr.name.clone(), ..Default::default() }).collect();
@@ -291,9 +291,10 @@ pub fn build(
                     let row_key = (sender as u64) << 32 | sender_atom as u64;
                     let origin = match (pr.plasticity, plastic_of[k]) {
                         (Some(rule), Some(index)) => {
-                            core_rule(&mut rules[core], &rule, inst.dt, step / scale, (k, &pr.name)).map_err(|e| {
-                                CompileError::Unsupported(format!("plastic projection {}: {e}", pr.name)).at(at())
-                            })?;
+                            core_rule(&mut rules[core], &rule, (inst.dt, step / scale, write_back), (k, &pr.name))
+                                .map_err(|e| {
+                                    CompileError::Unsupported(format!("plastic projection {}: {e}", pr.name)).at(at())
+                                })?;
                             Some((index as u64) << 32 | s as u64)
                         }
                         _ => None,

@@ -19,8 +19,9 @@
 //!
 //! where `a_plus`, `a_minus` have 15 fractional bits (additive: `A (w_max - w_min)` in weight units; multiplicative:
 //! `A`), every `>>` is an arithmetic shift (floor), and the result is clamped to `[w_min << 15, w_max << 15]`
-//! after every step. The weight written back is `s >> 15` (truncation, as sPyNNaker's `weight_get_final`), so a
-//! row loses less than one weight unit per presynaptic spike.
+//! after every step. The weight written back is `s >> 15` (truncation, as sPyNNaker's `weight_get_final`: a
+//! weight loses less than one unit per presynaptic spike, half a unit on average, always downwards) or, with
+//! [`WriteBack::Nearest`], `(s + 2^14) >> 15` clamped to `w_max` (an unbiased error of at most half a unit).
 //!
 //! **Timing** is the reference's (see [`crate::plasticity`]): a presynaptic spike stamped `s` meeting a synapse
 //! of delay `d` whose row last spiked at `last` is potentiated by each postsynaptic spike `p` of the history with
@@ -100,6 +101,15 @@ impl DecayLut {
     }
 }
 
+/// How an updated weight goes back to its 16 bits.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum WriteBack {
+    /// Drop the fraction (sPyNNaker).
+    Truncate,
+    /// Round to the nearest unit.
+    Nearest,
+}
+
 /// A plastic projection's rule on one core, in the core's weight units.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FixedStdp {
@@ -119,6 +129,8 @@ pub struct FixedStdp {
     pub w_min: u16,
     /// Highest weight.
     pub w_max: u16,
+    /// How an updated weight is written back.
+    pub write_back: WriteBack,
 }
 
 /// The header of a plastic row: its presynaptic neuron's last spike and trace just after it.
@@ -194,8 +206,8 @@ pub struct Update {
 
 impl FixedStdp {
     /// The rule `rule` at step `dt` on weights of `unit` (the rule's weight unit per weight unit of the core),
-    /// or why it cannot be represented.
-    pub fn new(rule: &Stdp, dt: f64, unit: f64) -> Result<FixedStdp, String> {
+    /// writing weights back by `write_back`, or why it cannot be represented.
+    pub fn new(rule: &Stdp, dt: f64, unit: f64, write_back: WriteBack) -> Result<FixedStdp, String> {
         let (lo, hi) = (rule.w_min / unit, rule.w_max / unit);
         if !(lo >= 0.0 && hi.round() <= 65535.0) {
             return Err(format!(
@@ -224,6 +236,7 @@ impl FixedStdp {
             a_minus: q(a_minus, "A_minus")?,
             w_min: lo.round() as u16,
             w_max: hi.round() as u16,
+            write_back,
         })
     }
 
@@ -313,6 +326,10 @@ impl FixedStdp {
             s = self.depress(s, self.minus.decay(y, stamp as u64 - at));
         }
         let missed = pre.last != NEVER && post.dropped != 0 && post.dropped as u64 + delay as u64 > pre.last as u64;
+        let s = match self.write_back {
+            WriteBack::Truncate => s,
+            WriteBack::Nearest => (s + (1 << (WEIGHT_FRACTION_BITS - 1))).min(self.bounds().1),
+        };
         Update { weight: (s >> WEIGHT_FRACTION_BITS) as u16, pairs, missed }
     }
 }
@@ -340,8 +357,13 @@ mod tests {
 
     /// 1.0 of weight is 40,000 units.
     fn fixed(dependence: Dependence, pairing: Pairing) -> FixedStdp {
-        FixedStdp::new(&stdp(dependence, pairing).map(|_| crate::instance::Pre::Source(0)), DT, 1.0 / 40_000.0)
-            .expect("representable")
+        FixedStdp::new(
+            &stdp(dependence, pairing).map(|_| crate::instance::Pre::Source(0)),
+            DT,
+            1.0 / 40_000.0,
+            WriteBack::Truncate,
+        )
+        .expect("representable")
     }
 
     #[test]
@@ -360,9 +382,10 @@ mod tests {
     #[test]
     fn bounds_and_amplitudes_that_do_not_fit_are_refused() {
         let rule = stdp(Dependence::Additive, Pairing::AllToAll).map(|_| crate::instance::Pre::Source(0));
-        assert!(FixedStdp::new(&rule, DT, 1.0 / 70_000.0).is_err_and(|e| e.contains("0..=65535")));
-        assert!(FixedStdp::new(&Stdp { w_min: -0.5, ..rule }, DT, 1.0 / 1000.0).is_err_and(|e| e.contains("outside")));
-        assert!(FixedStdp::new(&Stdp { a_plus: 1e12, ..rule }, DT, 1.0 / 1000.0).is_err_and(|e| e.contains("A_plus")));
+        let new = |rule: &Stdp, unit: f64| FixedStdp::new(rule, DT, unit, WriteBack::Truncate);
+        assert!(new(&rule, 1.0 / 70_000.0).is_err_and(|e| e.contains("0..=65535")));
+        assert!(new(&Stdp { w_min: -0.5, ..rule }, 1.0 / 1000.0).is_err_and(|e| e.contains("outside")));
+        assert!(new(&Stdp { a_plus: 1e12, ..rule }, 1.0 / 1000.0).is_err_and(|e| e.contains("A_plus")));
     }
 
     #[test]
@@ -412,12 +435,17 @@ mod tests {
             };
             s = (s - (scale * y).div_euclid(TRACE_ONE as i128)).clamp(lo, hi);
         }
-        s.div_euclid(one) as u16
+        match rule.write_back {
+            WriteBack::Truncate => s.div_euclid(one) as u16,
+            // The nearest unit, halves up, never above w_max.
+            WriteBack::Nearest => ((s + one / 2).div_euclid(one) as u16).min(rule.w_max),
+        }
     }
 
     fn rules() -> impl Strategy<Value = FixedStdp> {
-        (any::<bool>(), any::<bool>()).prop_map(|(mul, nearest)| {
-            fixed(
+        (any::<bool>(), any::<bool>(), any::<bool>()).prop_map(|(mul, nearest, round)| FixedStdp {
+            write_back: if round { WriteBack::Nearest } else { WriteBack::Truncate },
+            ..fixed(
                 if mul { Dependence::Multiplicative } else { Dependence::Additive },
                 if nearest { Pairing::Nearest } else { Pairing::AllToAll },
             )

@@ -219,12 +219,24 @@ impl AnyReport for Report {
     }
 }
 
+/// How finely a plastic projection's weights are held.
+#[derive(Clone, Copy, Debug, Serialize, Deserialize)]
+pub struct Resolution {
+    /// One unit of a 16-bit weight, in the model's weight unit (the coarsest over the projection's cores: the
+    /// largest weight onto a core sets its step).
+    pub step: f64,
+    /// Steps from `w_min` to `w_max`.
+    pub range_steps: f64,
+}
+
 /// What the plastic projections learned and what learning cost the machine.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PlasticityReport {
     /// Each plastic projection's weights before and after (the image's quantised initial weights, and the final
     /// ones), in the model's weight unit.
     pub learned: Vec<Learned>,
+    /// The weight resolution of each plastic projection, aligned with `learned`.
+    pub resolution: Vec<Resolution>,
     /// Plastic synaptic words processed (part of `synaptic_events`).
     pub plastic_events: u64,
     /// Postsynaptic spikes they paired with.
@@ -270,6 +282,12 @@ impl PlasticityReport {
                 thousands(self.missed_pairs)
             );
         }
+        for (l, r) in self.learned.iter().zip(&self.resolution) {
+            s += &format!(
+                "  {}: weight step {:.3e}, [w_min, w_max] is {:.0} steps (a presynaptic spike truncates up to one)\n",
+                l.projection, r.step, r.range_steps
+            );
+        }
         s + &learned_text(&self.learned)
     }
 }
@@ -286,11 +304,28 @@ fn plasticity(image: &Image, machine: &Machine, spinn: &SpiNNaker) -> Option<Pla
         .zip(before.iter().zip(&after))
         .map(|(p, (b, a))| summarise(&p.name, b, a, p.w_min, p.w_max))
         .collect();
+    let mut weight_steps = vec![0f64; image.plastic.len()];
+    for c in &image.cores {
+        if let CoreKind::Neurons(n) = &c.kind
+            && let Some(p) = &n.synapses.plastic
+        {
+            for &origin in &p.origin {
+                let step = &mut weight_steps[(origin >> 32) as usize];
+                *step = step.max(p.unit);
+            }
+        }
+    }
     let counters = machine.counters();
     let sum = |f: fn(&CoreCounters) -> u64| counters.iter().map(f).sum::<u64>();
     let (events, cycles, all_cycles) = (sum(|c| c.plastic_events), sum(|c| c.plastic_cycles), sum(|c| c.cycles));
     Some(PlasticityReport {
         learned,
+        resolution: image
+            .plastic
+            .iter()
+            .zip(weight_steps)
+            .map(|(p, step)| Resolution { step, range_steps: (p.w_max - p.w_min) / step })
+            .collect(),
         plastic_events: events,
         pairs: sum(|c| c.plastic_pairs),
         rows_written_back: sum(|c| c.plastic_rows),
