@@ -152,6 +152,11 @@ struct RunArgs {
     /// Write every spike as CSV (time_s,population,neuron).
     #[arg(long, value_name = "FILE")]
     spikes: Option<PathBuf>,
+    /// Score pattern-completion tests of an associative memory on the run's spikes: a CSV of
+    /// `test,population,pattern,cue,from_s,to_s` (neurons as ranges a..b, times in seconds); each test reports the
+    /// share of the pattern's uncued neurons that fired in its window and of the neurons outside the pattern.
+    #[arg(long, value_name = "FILE")]
+    recall: Option<PathBuf>,
     /// Spike input for the Input nodes of a .nir graph: a file (see `soma simulate --help` and docs/nir.md), or
     /// `poisson:RATE` (e.g. `poisson:100Hz`) for rate-coded Poisson input on every channel.
     #[arg(long = "input", value_name = "FILE")]
@@ -319,6 +324,11 @@ struct SimulateArgs {
     /// Write every spike as CSV (time_s,population,neuron) to this file.
     #[arg(long, value_name = "FILE")]
     spikes: Option<PathBuf>,
+    /// Score pattern-completion tests of an associative memory on the run's spikes: a CSV of
+    /// `test,population,pattern,cue,from_s,to_s` (neurons as ranges a..b, times in seconds); each test reports the
+    /// share of the pattern's uncued neurons that fired in its window and of the neurons outside the pattern.
+    #[arg(long, value_name = "FILE")]
+    recall: Option<PathBuf>,
     /// Write the membrane potentials of the file's `probe ... : v` statements and of --probe NAME:v as CSV
     /// (time_s,population,neuron,v) to this file.
     #[arg(long, value_name = "FILE")]

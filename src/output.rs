@@ -140,6 +140,15 @@ pub fn write_spikes(path: &Path, dt: f64, names: &[String], spikes: &[(u32, u32,
     .map_err(|e| crate::Failure::User(format!("error: {e:#}\n")))
 }
 
+/// The recall tests of `--recall FILE`, if given.
+pub fn recall_tests(path: Option<&std::path::Path>) -> Result<Vec<soma_runtime::recall::RecallTest>, crate::Failure> {
+    let Some(path) = path else { return Ok(Vec::new()) };
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| crate::Failure::User(format!("error: --recall {}: {e}\n", path.display())))?;
+    soma_runtime::recall::read_tests(&text, &path.display().to_string())
+        .map_err(|e| crate::Failure::User(format!("error: {e}\n")))
+}
+
 /// Prints a command's report: the text on stdout, or with `json` the JSON on stdout and the text on stderr.
 #[allow(clippy::print_stdout)]
 pub fn emit(text: &str, json: bool, report: &impl serde::Serialize) -> Result<(), crate::Failure> {

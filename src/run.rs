@@ -60,6 +60,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let inputs: Vec<&std::path::Path> =
         std::iter::once(args.input.file.as_path()).chain(args.spike_input.as_deref()).collect();
     output::check_outputs(&inputs, &[("--spikes", args.spikes.as_deref(), output::Output::File)])?;
+    let recall_tests = output::recall_tests(args.recall.as_deref())?;
     let duration_s = crate::load::time("--duration", &args.duration, false)?;
     let devices = devices(args)?;
     let path = &args.input.file;
@@ -123,5 +124,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     if let Some(path) = &args.spikes {
         output::write_spikes(path, run.dt, &run.populations, &run.spikes)?;
     }
-    output::emit(&run.report.text(), args.json, &run.report.json())
+    let recall = soma_runtime::recall::score(&recall_tests, &run.spikes, &run.populations, &run.sizes, run.dt)
+        .map_err(|e| Failure::User(format!("error: {e}\n")))?;
+    let mut json = run.report.json();
+    if !recall.is_empty()
+        && let Some(fields) = json.as_object_mut()
+    {
+        fields.insert("recall".into(), serde_json::to_value(&recall).map_err(|e| Failure::Internal(e.into()))?);
+    }
+    output::emit(&(run.report.text() + &soma_runtime::recall::text(&recall)), args.json, &json)
 }

@@ -21,6 +21,8 @@ struct Report {
     synapses: usize,
     synaptic_events: u64,
     learned: Vec<Learned>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    recall: Vec<soma_runtime::recall::RecallScore>,
     duration_s: f64,
     dt_s: f64,
     steps: u64,
@@ -48,6 +50,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     }
     let wall = Instant::now();
     let duration_s = load::time("--duration", &args.duration, false)?;
+    let recall_tests = output::recall_tests(args.recall.as_deref())?;
     let loaded = load::load(&args.input, args.spike_input.as_deref(), &args.probe)?;
     let net = &loaded.network;
     crate::pipeline::refuse_oversize(net, &loaded.name)?;
@@ -61,7 +64,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let every = (load::time("--weight-every", &args.weight_every, true)? / inst.dt).round().max(1.0) as u64;
     let bar = crate::output::step_bar(steps, args.quiet, "simulating")?;
     let run_start = Instant::now();
-    let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() };
+    let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() || !recall_tests.is_empty() };
     let result = Simulator::new(&inst)
         .stop_on(Some(crate::interrupt::flag()))
         .record_weights(probes, every)
@@ -87,6 +90,15 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     if let Some(path) = &args.weight_trace {
         write_weight_trace(path, &inst, &result, every)?;
     }
+    let sizes: Vec<u32> = inst.populations.iter().map(|p| p.size() as u32).collect();
+    let recall = soma_runtime::recall::score(
+        &recall_tests,
+        &output::all_spikes(&result),
+        &output::population_names(&inst),
+        &sizes,
+        inst.dt,
+    )
+    .map_err(|e| Failure::User(format!("error: {e}\n")))?;
     let populations = output::population_rates(&inst, &result.spike_counts, duration_s);
     let report = Report {
         populations,
@@ -94,6 +106,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         synapses: inst.synapse_count(),
         synaptic_events: result.synaptic_events,
         learned: learned(&inst, &result.learned),
+        recall,
         duration_s,
         dt_s: inst.dt,
         steps,
@@ -117,6 +130,7 @@ fn text_report(name: &str, r: &Report) -> String {
         thousands(r.synaptic_events)
     );
     s += &learned_text(&r.learned);
+    s += &soma_runtime::recall::text(&r.recall);
     s += &format!("wall {:.3} s (build {:.3} s, run {:.3} s)\n", r.wall_s, r.build_s, r.run_s);
     s
 }

@@ -619,3 +619,32 @@ fn plasticity_md_song_abbott_spinnaker() {
     }
     documented("docs/plasticity.md", &table, command);
 }
+
+#[test]
+fn plasticity_md_ca3_cam() {
+    let command =
+        "soma run examples/ca3_cam.snn --target spinnaker1 --duration 2.8s --recall examples/ca3_cam.recall.csv";
+    let mut table = String::new();
+    for (label, args) in [
+        ("reference (`soma simulate`)", vec!["simulate"]),
+        ("spinnaker1", vec!["run", "--target", "spinnaker1"]),
+        ("spinnaker2", vec!["run", "--target", "spinnaker2"]),
+        ("reference, `w_max = 0.2 nA` (control)", vec!["simulate", "--set", "w_max=0.2 nA"]),
+    ] {
+        let mut args = args;
+        args.extend([
+            "examples/ca3_cam.snn",
+            "--duration",
+            "2.8s",
+            "--recall",
+            "examples/ca3_cam.recall.csv",
+            "-q",
+            "--json",
+        ]);
+        let r = run_json(&args);
+        let tests = r["recall"].as_array().expect("scores");
+        let mean = |k: &str| tests.iter().map(|t| t[k].as_f64().expect("score")).sum::<f64>() / tests.len() as f64;
+        table += &format!("| {label} | {:.1}% | {:.1}% |\n", mean("recall") * 100.0, mean("intrusion") * 100.0);
+    }
+    documented("docs/plasticity.md", &table, command);
+}

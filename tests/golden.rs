@@ -92,7 +92,13 @@ fn every_input_through_every_family_matches_its_golden_output() {
 fn every_bundled_example_runs_on_every_preset_or_is_refused_by_name() {
     // Every preset (whatever its family) and every example: a short run succeeds, or exits 1 saying what the
     // family cannot do; never a crash (exit 2) or a silent pass of something unsupported.
-    let mut examples: Vec<_> = std::fs::read_dir("examples").expect("examples").flatten().map(|e| e.path()).collect();
+    // Networks are the .snn files; examples/ also holds their data (ca3_cam.recall.csv).
+    let mut examples: Vec<_> = std::fs::read_dir("examples")
+        .expect("examples")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "snn"))
+        .collect();
     examples.sort();
     let mut ran = 0;
     for (preset, _) in soma_targets::presets() {

@@ -69,6 +69,8 @@ pub struct Run {
     pub spikes: Spikes,
     /// Population names, as spikes index them.
     pub populations: Vec<String>,
+    /// Their sizes (neurons or channels).
+    pub sizes: Vec<u32>,
     /// The time step, s.
     pub dt: f64,
     /// Steps run (fewer than asked only when stopped).
@@ -82,7 +84,15 @@ pub struct Run {
 impl Run {
     /// The run of an image that carries its network `inst` (spikes indexed by its populations, its time step).
     pub fn of_instance(inst: &Instance, spikes: Spikes, steps: u64, report: Box<dyn Report>, figures: Figures) -> Run {
-        Run { spikes, populations: crate::report::population_names(inst), dt: inst.dt, steps, report, figures }
+        Run {
+            spikes,
+            populations: crate::report::population_names(inst),
+            sizes: inst.populations.iter().map(|p| p.size() as u32).collect(),
+            dt: inst.dt,
+            steps,
+            report,
+            figures,
+        }
     }
 }
 

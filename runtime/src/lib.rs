@@ -11,6 +11,7 @@
 //!   non-idealities) while the reference kernels update the neurons, with an energy ledger per component.
 //! - [`fidelity`]: an engine's spikes against the reference's (rates, spikes matched within one step), the one
 //!   comparison behind every family's `--compare-reference`.
+//! - [`recall`]: pattern-completion tests of an associative memory, scored from any run's spikes.
 //! - [`sfq`]: pulse-level simulation of superconducting SFQ netlists in femtoseconds, with timing violations,
 //!   merger collisions and switching plus static energy.
 
@@ -18,6 +19,7 @@ pub mod crossbar;
 pub mod design;
 pub mod engine;
 pub mod fidelity;
+pub mod recall;
 pub mod reference;
 pub mod report;
 pub mod sfq;

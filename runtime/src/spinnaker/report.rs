@@ -373,6 +373,7 @@ impl engine::FamilyEngine for Engine {
         Ok(Run {
             spikes,
             populations: image.populations.iter().map(|p| p.name.clone()).collect(),
+            sizes: image.populations.iter().map(|p| p.size).collect(),
             dt: image.header.dt,
             steps: report.steps,
             report: Box::new(report),
