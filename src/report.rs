@@ -1,6 +1,6 @@
 //! `soma report`: turn the JSON of `soma run --json` into a text summary, a self-contained HTML page with plots
-//! (energy by component and population, core load over the chip mesh, link traffic, spike raster, fidelity),
-//! and CSV tables.
+//! (energy by component and population, core load over the chip mesh, link traffic, spike raster, fidelity, what
+//! plastic projections learned and what it cost), and CSV tables.
 
 use std::collections::HashMap;
 use std::io::Write;
@@ -13,7 +13,7 @@ use crate::html::{LinkLine, bars, esc, mesh, page, raster, table};
 use crate::output::write_atomic;
 use crate::pipeline::{ConstantReport, Reference};
 use crate::{Failure, ReportArgs};
-use soma_runtime::spinnaker::report::{Report, text as text_report};
+use soma_runtime::spinnaker::report::{PlasticityReport, Report, text as text_report};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
 pub enum RunJson {
@@ -186,6 +186,9 @@ pub fn html(r: &Report) -> String {
     if let Some(f) = &r.reference {
         sections.push(fidelity_section(f));
     }
+    if let Some(p) = &r.plasticity {
+        sections.push(plasticity_section(p));
+    }
     let nb = &r.neurobench;
     sections.push(format!(
         "<h2>Workload (NeuroBench metrics)</h2>{}",
@@ -276,6 +279,31 @@ pub(crate) fn raster_section(sizes: &[(&str, u64)], spikes: &[(f64, String, u32)
 
 /// Rate errors and spike agreement against the float reference.
 pub(crate) fn fidelity_section(f: &Reference) -> String {
+    let weights = if f.weights.is_empty() {
+        String::new()
+    } else {
+        table(
+            &[
+                "plastic projection",
+                "mean weight, reference",
+                "mean weight, machine",
+                "difference rms",
+                "difference max",
+            ],
+            &f.weights
+                .iter()
+                .map(|w| {
+                    vec![
+                        w.projection.clone(),
+                        format!("{:.4e}", w.mean_reference),
+                        format!("{:.4e}", w.mean_machine),
+                        format!("{:.3e}", w.rms_difference),
+                        format!("{:.3e}", w.max_difference),
+                    ]
+                })
+                .collect::<Vec<_>>(),
+        )
+    };
     format!(
         "<h2>Fidelity against the float reference</h2><p class=\"note\">Relative rate error per population (machine vs reference, same network and seed); {:.1}% of the reference's spikes are matched within one step.</p>{}{}",
         f.spikes_matched * 100.0,
@@ -293,7 +321,58 @@ pub(crate) fn fidelity_section(f: &Reference) -> String {
                 ])
                 .collect::<Vec<_>>()
         )
-    )
+    ) + &weights
+}
+
+/// What the plastic projections learned (weights per tenth of their bounds, before and after) and what learning
+/// cost the machine.
+fn plasticity_section(p: &PlasticityReport) -> String {
+    let mut s = format!(
+        "<h2>Plasticity</h2><p class=\"note\">{} plastic synaptic events paired with {} postsynaptic spikes; {} rows \
+         written back ({} words). A plastic event costs {:.1} cycles against {:.0} for a static one: {:.1}% of the \
+         busy cycles, {:.3e} J at the energy per cycle.{}</p>",
+        p.plastic_events,
+        p.pairs,
+        p.rows_written_back,
+        p.write_back_words,
+        p.cycles_per_plastic_event,
+        p.cycles_per_static_event,
+        p.cycles_share * 100.0,
+        p.energy_j,
+        if p.missed_pairs > 0 {
+            format!(" {} updates missed a pair whose postsynaptic spike had left the 16-entry history.", p.missed_pairs)
+        } else {
+            String::new()
+        }
+    );
+    for (l, res) in p.learned.iter().zip(&p.resolution) {
+        s += &format!(
+            "<h3>{}</h3><p class=\"note\">{} synapses; mean weight {:.4e} before, {:.4e} after ({} rose, {} fell); \
+             weight step {:.3e}, [w_min, w_max] in {:.0} steps.</p>",
+            esc(&l.projection),
+            l.synapses,
+            l.mean_before,
+            l.mean_after,
+            l.potentiated,
+            l.depressed,
+            res.step,
+            res.range_steps
+        );
+        let tenth = |k: usize| format!("{:.1} .. {:.1}", k as f64 / 10.0, (k + 1) as f64 / 10.0);
+        let after: Vec<(String, f64)> =
+            l.histogram_after.iter().enumerate().map(|(k, &n)| (format!("{} of w_max", tenth(k)), n as f64)).collect();
+        s += &bars(&after, "synapses after");
+        s += &table(
+            &["weight (fraction of [w_min, w_max])", "synapses before", "synapses after"],
+            &l.histogram_before
+                .iter()
+                .zip(&l.histogram_after)
+                .enumerate()
+                .map(|(k, (b, a))| vec![tenth(k), b.to_string(), a.to_string()])
+                .collect::<Vec<_>>(),
+        );
+    }
+    s
 }
 
 /// The target's constants with their sources.

@@ -347,3 +347,22 @@ fn the_ca3_memory_recalls_every_pattern_on_the_reference_and_on_spinnaker1() {
     // The control: synapses that cannot grow strong enough store nothing, and the score says so.
     assert_eq!(recall(&["simulate", "--set", "w_max=0.2 nA"]), (0.0, 0.0));
 }
+
+#[test]
+fn the_html_report_shows_what_spinnaker_learned() {
+    let dir = temp_dir("plastic-html");
+    let (json, html) = (dir.join("run.json"), dir.join("run.html"));
+    let o = soma(&["run", "examples/stdp_window.snn", "--target", "spinnaker1", "--compare-reference", "-q", "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(&json, &o.stdout).expect("write");
+    let o = soma(&["report", json.to_str().expect("path"), "--html", html.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).expect("page");
+    assert!(page.contains("<h2>Plasticity</h2>") && page.contains("84 plastic synaptic events"), "the costs");
+    assert!(
+        page.contains("<h3>pre-&gt;post_add</h3>") && page.contains("[w_min, w_max] in 3277 steps"),
+        "per projection"
+    );
+    assert!(page.contains("mean weight, reference"), "the weights against the reference");
+    std::fs::remove_dir_all(dir).ok();
+}
