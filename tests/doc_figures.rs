@@ -543,10 +543,7 @@ fn plasticity_md_stdp_dense_cost() {
     let plastic = run("examples/stdp_dense.snn", "spinnaker1");
     // The same network without its rule.
     let dir = common::temp_dir("doc-dense");
-    let text = std::fs::read_to_string("examples/stdp_dense.snn").expect("example");
-    let (start, end) = (text.find("    plasticity =").expect("a rule"), text.rfind("    ),\n").expect("its end") + 7);
-    let file = dir.join("static.snn");
-    std::fs::write(&file, format!("{}{}", &text[..start], &text[end..])).expect("write");
+    let file = common::stdp_dense_without_rule(&dir);
     let fixed = run(file.to_str().expect("path"), "spinnaker1");
     assert!(fixed.get("plasticity").is_none(), "the copy has no plastic projection");
     let p = &plastic["plasticity"];

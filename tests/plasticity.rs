@@ -366,3 +366,19 @@ fn the_html_report_shows_what_spinnaker_learned() {
     assert!(page.contains("mean weight, reference"), "the weights against the reference");
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn plastic_populations_fit_fewer_neurons_into_a_cores_dtcm() {
+    // With 40,000 B of DTCM, a static core holds the preset's 256 neurons (96 B each); a plastic one also keeps a
+    // 100 B postsynaptic history per neuron and the rule's decay tables (6.1 KB): 172 neurons, so 1,000 take 6 cores.
+    let cores = |file: &str| {
+        let o = soma(&["compile", file, "--target-set", "dtcm_bytes=40000"]);
+        assert!(o.status.success(), "{}", stderr(&o));
+        stdout(&o).lines().find(|l| l.starts_with("cores ")).expect("a cores line").to_string()
+    };
+    let dir = temp_dir("plastic-dtcm");
+    let fixed = common::stdp_dense_without_rule(&dir);
+    assert!(cores("examples/stdp_dense.snn").contains("(6 neuron,"), "{}", cores("examples/stdp_dense.snn"));
+    assert!(cores(fixed.to_str().expect("path")).contains("(4 neuron,"));
+    std::fs::remove_dir_all(dir).ok();
+}

@@ -98,3 +98,12 @@ pub fn sweep_rows(name: &str, args: &[&str]) -> Vec<std::collections::HashMap<St
 pub fn paper_steps(times: &[String]) -> Vec<usize> {
     times.iter().map(|t| (t.parse::<f64>().expect("a time") / 1e-4).round() as usize - 1).collect()
 }
+
+/// `examples/stdp_dense.snn` without its rule, written into `dir`: the same network with fixed weights.
+pub fn stdp_dense_without_rule(dir: &std::path::Path) -> PathBuf {
+    let text = std::fs::read_to_string("examples/stdp_dense.snn").expect("example");
+    let (start, end) = (text.find("    plasticity =").expect("a rule"), text.rfind("    ),\n").expect("its end") + 7);
+    let file = dir.join("static.snn");
+    std::fs::write(&file, format!("{}{}", &text[..start], &text[end..])).expect("write");
+    file
+}

@@ -17,7 +17,9 @@ use std::collections::{HashMap, VecDeque};
 use std::time::Instant;
 
 use soma_isa::instance::{Instance, Pre, SourceKind};
-use soma_isa::spinnaker::{ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore};
+use soma_isa::spinnaker::{
+    ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore, stdp,
+};
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
 
 pub use crate::backend::PassTime;
@@ -180,9 +182,18 @@ pub fn compile(
     let slots = target.mapping.delay_slots.value as usize;
     let max_delay = target.mapping.max_delay_steps.value as usize;
     // A neuron core's DTCM holds its ring buffers (slots x 2 synapse types x 16 bits) and 8 registers of 32 bits
-    // per neuron: fewer neurons per core if the preset's count would not fit.
-    let dtcm_per_neuron = slots * 2 * 2 + soma_isa::program::REGISTERS * 4;
-    let npc = target.neurons_per_core().min(target.machine.dtcm_bytes.value as usize / dtcm_per_neuron).max(1);
+    // per neuron, and with plastic synapses onto it a postsynaptic history per neuron and the rule's decay tables:
+    // fewer neurons per core if the preset's count would not fit.
+    let dtcm = target.machine.dtcm_bytes.value as usize;
+    let npc = |p: usize| {
+        let mut per_neuron = slots * 2 * 2 + soma_isa::program::REGISTERS * 4;
+        let mut tables = 0;
+        if let Some(rule) = inst.projections.iter().filter(|q| q.post == p).find_map(|q| q.plasticity) {
+            per_neuron += stdp::POST_HISTORY_BYTES;
+            tables = stdp::FixedStdp::table_bytes(inst.dt, rule.tau_plus, rule.tau_minus);
+        }
+        target.neurons_per_core().min(dtcm.saturating_sub(tables) / per_neuron).max(1)
+    };
     let spc = target.mapping.sources_per_core.value as usize;
     let drive = drives(inst)?;
 
@@ -203,7 +214,7 @@ pub fn compile(
     }
     let mut pop_slices = Vec::new();
     for (p, pop) in inst.populations.iter().enumerate() {
-        let (n, size) = slices(pop.size(), npc);
+        let (n, size) = slices(pop.size(), npc(p));
         let ids: Vec<usize> = (0..n)
             .map(|k| push(&mut vertices, VertexKind::Neurons { pop: p }, k * size, size.min(pop.size() - k * size)))
             .collect();
@@ -297,7 +308,7 @@ pub fn compile(
     let mut placement: Vec<(usize, usize, usize)> = vec![(0, 0, 0); vertices.len()]; // (x, y, core)
     let (mut chip_i, mut core, mut chip_bytes) = (0usize, 1usize, 0u64);
     for &v in &order {
-        let bytes = matrices[v].as_ref().map_or(0, |(_, m)| m.words.len() as u64 * 4 + m.row_offsets.len() as u64 * 4);
+        let bytes = matrices[v].as_ref().map_or(0, |(_, m)| m.sdram_bytes());
         if bytes > sdram {
             return Err(CompileError::DoesNotFit(format!(
                 "one core's synapses need {bytes} B of SDRAM, a chip has {sdram} B"
@@ -381,7 +392,7 @@ pub fn compile(
         let (population, kind) = match vx.kind {
             VertexKind::Neurons { pop } => {
                 let (shifts, synapses) = matrices[v].take().unwrap_or_default();
-                synaptic_bytes += synapses.words.len() as u64 * 4;
+                synaptic_bytes += synapses.sdram_bytes();
                 let (program, registers) =
                     lower::lower(&inst.populations[pop], inst.dt, &drive[pop], vx.first, vx.count);
                 kinds[0] += 1;

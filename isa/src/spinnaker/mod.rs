@@ -211,6 +211,18 @@ pub struct PlasticRows {
     pub origin: Vec<u64>,
 }
 
+impl SynapticMatrix {
+    /// The SDRAM the core's synaptic rows take: the static words and row offsets, and for plastic rows their
+    /// synapses, offsets and headers.
+    pub fn sdram_bytes(&self) -> u64 {
+        let plastic = self.plastic.as_ref().map_or(0, |p| {
+            let rows = p.row_offsets.len().saturating_sub(1);
+            p.words.len() * stdp::PLASTIC_SYNAPSE_BYTES + p.row_offsets.len() * 4 + rows * stdp::ROW_HEADER_BYTES
+        });
+        (self.words.len() * 4 + self.row_offsets.len() * 4 + plastic) as u64
+    }
+}
+
 /// The rows of one sending core.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Block {

@@ -43,6 +43,15 @@ pub const WEIGHT_FRACTION_BITS: u32 = 15;
 /// Entries of a neuron's postsynaptic history, the placeholder at time 0 included (sPyNNaker's
 /// `MAX_POST_SYNAPTIC_EVENTS`).
 pub const POST_HISTORY: usize = 16;
+/// DTCM bytes of one neuron's postsynaptic history (sPyNNaker's `post_event_history_t`: a count, then 16 times
+/// of 32 bits and 16 traces of 16 bits).
+pub const POST_HISTORY_BYTES: usize = 4 + POST_HISTORY * (4 + 2);
+/// SDRAM bytes of a plastic row's header (sPyNNaker's `pre_event_history_t`: the last time, 32 bits, and the trace,
+/// 16 bits, padded to a word).
+pub const ROW_HEADER_BYTES: usize = 8;
+/// SDRAM bytes of one plastic synapse: its 16-bit weight in the row's plastic region and its 16-bit control word
+/// in the fixed region.
+pub const PLASTIC_SYNAPSE_BYTES: usize = 4;
 /// Most entries of a decay table (8 KiB of DTCM each): with shift 0 it holds time constants up to 537 steps
 /// (`4096 / ln 2048`; 53.7 ms at 0.1 ms steps).
 pub const MAX_LUT: usize = 4096;
@@ -238,6 +247,12 @@ impl FixedStdp {
             w_max: hi.round() as u16,
             write_back,
         })
+    }
+
+    /// DTCM bytes of the decay tables of a rule at step `dt` with these time constants (16 bits per entry),
+    /// before the rule is fixed to a core's weights.
+    pub fn table_bytes(dt: f64, tau_plus: f64, tau_minus: f64) -> usize {
+        2 * (DecayLut::new(dt, tau_plus).values.len() + DecayLut::new(dt, tau_minus).values.len())
     }
 
     /// What is wrong with the rule, if anything (for image validation).
