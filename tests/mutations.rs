@@ -1,6 +1,7 @@
 //! Mutated inputs through every reader, in process: the .snn frontend (parse, lower, validate), NIR graphs, connectome
 //! CSV, spike-input CSV, target presets and the three image decoders (half of the image mutations with the checksum
-//! repaired, since FNV is no MAC). Each mutated input must give a value or an error: a panic is counted and fails
+//! repaired, since FNV is no MAC); a plastic SpiNNaker image that still decodes is also run for 20 steps on the
+//! machine, whose plastic rows index histories and tables by what the image says. Each mutated input must give a value or an error: a panic is counted and fails
 //! the test, an abort (an allocation the input asked for) kills it, and the slowest input is reported.
 //!
 //! CI runs `SOMA_MUTATIONS` (default 600) mutations per reader, spread over its seed files; the campaign in
@@ -155,23 +156,47 @@ fn loads(bytes: Vec<u8>, format: Format, dt: Option<f64>) -> bool {
 
 /// The image of `examples/xor_sfq.snn` compiled for `target`.
 fn image(target: &str) -> Vec<u8> {
+    image_of("examples/xor_sfq.snn", target)
+}
+
+/// The image of `network` compiled for `target`.
+fn image_of(network: &str, target: &str) -> Vec<u8> {
     let dir = temp_dir(&format!("mutations-{target}"));
-    let img = dir.join("xor.img");
-    let o = soma(&["compile", "examples/xor_sfq.snn", "--target", target, "-o", img.to_str().expect("path")]);
+    let img = dir.join("net.img");
+    let o = soma(&["compile", network, "--target", target, "-o", img.to_str().expect("path")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let bytes = std::fs::read(&img).expect("image");
     std::fs::remove_dir_all(&dir).expect("cleanup");
     bytes
 }
 
-/// `bytes` decoded as `A` (which validates it), for half of the inputs (by a hash of their bytes) with the checksum
-/// repaired first.
-fn decodes<A: codec::Artifact>(mut bytes: Vec<u8>) -> bool {
+/// `bytes` decoded as a SpiNNaker image (the checksum repaired as [`decodes`] does) and, if it decodes and loads
+/// on spinnaker1 (its header's fingerprint taken as the target's), run for 20 steps.
+fn runs(bytes: Vec<u8>) -> bool {
+    let Ok(image) = codec::decode::<Image>(&repaired(bytes)) else { return false };
+    let target = soma_targets::lookup("spinnaker1").expect("preset");
+    let spinn = target.spinnaker().expect("a SpiNNaker preset");
+    if let Ok(mut machine) = soma_runtime::spinnaker::Machine::new(&image, spinn, image.header.fingerprint) {
+        for _ in 0..20 {
+            machine.advance();
+        }
+    }
+    true
+}
+
+/// `bytes` with the checksum repaired, for half of the inputs (by a hash of their bytes).
+fn repaired(mut bytes: Vec<u8>) -> Vec<u8> {
     if codec::fnv1a(bytes.iter().copied()) % 2 == 0 && bytes.len() >= 28 {
         let sum = codec::fnv1a(bytes[28..].iter().copied());
         bytes[20..28].copy_from_slice(&sum.to_le_bytes());
     }
-    codec::decode::<A>(&bytes).is_ok()
+    bytes
+}
+
+/// `bytes` decoded as `A` (which validates it), for half of the inputs (by a hash of their bytes) with the checksum
+/// repaired first.
+fn decodes<A: codec::Artifact>(bytes: Vec<u8>) -> bool {
+    codec::decode::<A>(&repaired(bytes)).is_ok()
 }
 
 #[test]
@@ -210,6 +235,7 @@ fn mutated_inputs_give_values_or_errors_in_every_reader() {
             |b| String::from_utf8(b).is_ok_and(|t| soma_targets::parse("mutated.toml", &t).is_ok()),
         ),
         campaign("spinnaker image", &[spinnaker], true, count, decodes::<Image>),
+        campaign("plastic spinnaker image", &[image_of("examples/stdp_window.snn", "spinnaker1")], true, count, runs),
         campaign("crossbar image", &[crossbar], true, count, decodes::<CrossbarImage>),
         campaign("sfq image", &[sfq], true, count, decodes::<SfqImage>),
     ];
