@@ -568,6 +568,28 @@ impl<'a> Machine<'a> {
     }
 }
 
+/// Adds `weight` to the ring-buffer entry of word `w` (rings of `slots` slots of two synapse types for `count`
+/// neurons) from the slot of its spike's base, counting a saturation.
+#[inline]
+fn add(
+    ring: &mut [u16],
+    (slots, count): (usize, usize),
+    base_slot: usize,
+    w: u32,
+    weight: u16,
+    counters: &mut CoreCounters,
+) {
+    // `(base + d) mod slots` with `1 <= d <= slots` (the image is validated).
+    let mut slot = base_slot + word::delay(w) as usize;
+    if slot >= slots {
+        slot -= slots;
+    }
+    let at = (slot * 2 + word::inhibitory(w) as usize) * count + word::index(w) as usize;
+    let entry = ring[at];
+    counters.ring_saturations += u64::from(entry.checked_add(weight).is_none());
+    ring[at] = ring_add(entry, weight);
+}
+
 /// Where an instruction's operand comes from, resolved for one pass over a core's neurons.
 #[derive(Clone, Copy)]
 enum Src<'a> {
@@ -664,7 +686,7 @@ impl NeuronCore {
             *cycles += costs.row_fetch + (costs.dma_word + costs.synaptic_event) * len;
             let base_slot = base.rem_euclid(self.slots as i64) as usize;
             for &w in words {
-                self.add(base_slot, w, word::weight(w), counters);
+                add(&mut self.ring, (self.slots, self.count), base_slot, w, word::weight(w), counters);
             }
             if let (Some(p), false) = (&m.plastic, plastic.is_empty()) {
                 let plastic_cycles = self.learn(p, row, plastic, base + 1, base_slot, costs, counters);
@@ -674,20 +696,6 @@ impl NeuronCore {
         }
         self.incoming = incoming;
         self.incoming.clear();
-    }
-
-    /// Adds a weight to the ring-buffer entry of word `w` from the slot of its spike's base.
-    #[inline]
-    fn add(&mut self, base_slot: usize, w: u32, weight: u16, counters: &mut CoreCounters) {
-        // `(base + d) mod slots` with `1 <= d <= slots` (the image is validated).
-        let mut slot = base_slot + word::delay(w) as usize;
-        if slot >= self.slots {
-            slot -= self.slots;
-        }
-        let at = (slot * 2 + word::inhibitory(w) as usize) * self.count + word::index(w) as usize;
-        let entry = self.ring[at];
-        counters.ring_saturations += u64::from(entry.checked_add(weight).is_none());
-        self.ring[at] = ring_add(entry, weight);
     }
 
     /// The plastic part `words` of row `row` meets its presynaptic spike stamped `stamp`: every synapse's deferred
@@ -703,7 +711,7 @@ impl NeuronCore {
         costs: Costs,
         counters: &mut CoreCounters,
     ) -> u64 {
-        let mut state = self.plastic.take().expect("a core with plastic rows has their state");
+        let Some(state) = self.plastic.as_mut() else { return 0 };
         let (stamp, pre, n) = (stamp as u32, state.pre[row], words.len() as u64);
         let (mut pairs, mut missed) = (0u64, 0u64);
         for i in words {
@@ -718,10 +726,9 @@ impl NeuronCore {
             state.weights[i] = u.weight;
             pairs += u.pairs as u64;
             missed += u64::from(u.missed);
-            self.add(base_slot, w, u.weight, counters);
+            add(&mut self.ring, (self.slots, self.count), base_slot, w, u.weight, counters);
         }
         state.pre[row] = p.rule.pre_spike(pre, stamp);
-        self.plastic = Some(state);
         // In: the two header words and the words (half-word weight and half-word control each); back: the header
         // and the half-word weights.
         let (read, back) = (2 + n, 2 + n.div_ceil(2));
