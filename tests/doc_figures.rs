@@ -628,20 +628,8 @@ fn plasticity_md_ca3_cam() {
         ("spinnaker2", vec!["run", "--target", "spinnaker2"]),
         ("reference, `w_max = 0.2 nA` (control)", vec!["simulate", "--set", "w_max=0.2 nA"]),
     ] {
-        let mut args = args;
-        args.extend([
-            "examples/ca3_cam.snn",
-            "--duration",
-            "2.8s",
-            "--recall",
-            "examples/ca3_cam.recall.csv",
-            "-q",
-            "--json",
-        ]);
-        let r = run_json(&args);
-        let tests = r["recall"].as_array().expect("scores");
-        let mean = |k: &str| tests.iter().map(|t| t[k].as_f64().expect("score")).sum::<f64>() / tests.len() as f64;
-        table += &format!("| {label} | {:.1}% | {:.1}% |\n", mean("recall") * 100.0, mean("intrusion") * 100.0);
+        let (recall, intrusion) = common::ca3_recall(&args);
+        table += &format!("| {label} | {:.1}% | {:.1}% |\n", recall * 100.0, intrusion * 100.0);
     }
     documented("docs/plasticity.md", &table, command);
 }

@@ -325,23 +325,7 @@ fn the_write_back_rounding_is_a_target_setting() {
 
 #[test]
 fn the_ca3_memory_recalls_every_pattern_on_the_reference_and_on_spinnaker1() {
-    let recall = |command: &[&str]| {
-        let mut args = command.to_vec();
-        args.extend([
-            "examples/ca3_cam.snn",
-            "--duration",
-            "2.8s",
-            "--recall",
-            "examples/ca3_cam.recall.csv",
-            "-q",
-            "--json",
-        ]);
-        let r = common::run_json(&args);
-        let tests = r["recall"].as_array().expect("recall scores").clone();
-        assert_eq!(tests.len(), 4, "{args:?}");
-        let mean = |k: &str| tests.iter().map(|t| t[k].as_f64().expect("score")).sum::<f64>() / 4.0;
-        (mean("recall"), mean("intrusion"))
-    };
+    let recall = common::ca3_recall;
     assert_eq!(recall(&["simulate"]), (1.0, 0.0), "the reference completes every pattern, and only it");
     assert_eq!(recall(&["run", "--target", "spinnaker1"]), (1.0, 0.0), "spinnaker1 recalls the same patterns");
     // The control: synapses that cannot grow strong enough store nothing, and the score says so.

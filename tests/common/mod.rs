@@ -107,3 +107,23 @@ pub fn stdp_dense_without_rule(dir: &std::path::Path) -> PathBuf {
     std::fs::write(&file, format!("{}{}", &text[..start], &text[end..])).expect("write");
     file
 }
+
+/// `soma COMMAND... examples/ca3_cam.snn` over its recall phase with its recall tests: the mean recall and the mean
+/// intrusion over the 4 tests.
+pub fn ca3_recall(command: &[&str]) -> (f64, f64) {
+    let mut args = command.to_vec();
+    args.extend([
+        "examples/ca3_cam.snn",
+        "--duration",
+        "2.8s",
+        "--recall",
+        "examples/ca3_cam.recall.csv",
+        "-q",
+        "--json",
+    ]);
+    let r = run_json(&args);
+    let tests = r["recall"].as_array().expect("recall scores").clone();
+    assert_eq!(tests.len(), 4, "{args:?}");
+    let mean = |k: &str| tests.iter().map(|t| t[k].as_f64().expect("score")).sum::<f64>() / 4.0;
+    (mean("recall"), mean("intrusion"))
+}
