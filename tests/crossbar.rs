@@ -366,3 +366,85 @@ fn a_population_the_reference_leaves_silent_has_a_rate_difference_not_an_infinit
     assert!(o.status.success(), "{}", common::stderr(&o));
     assert!(common::stdout(&o).contains("(reference silent)"), "{}", common::stdout(&o));
 }
+
+/// One source channel onto one neuron through a plastic synapse of `[0, 1 nA]` starting at 0.5 nA.
+fn one_plastic_synapse() -> String {
+    "
+timestep 0.1 ms
+source input[1] : spikes { times = [[0.5 ms]] }
+population out[1] : if_curr_exp {
+    tau_m = 20 ms, cm = 1 nF, v_rest = -65 mV, v_reset = -65 mV, v_thresh = -50 mV, tau_refrac = 2 ms,
+    tau_syn_e = 5 ms, tau_syn_i = 5 ms,
+}
+projection input -> out : one_to_one {
+    weight = 0.5 nA,
+    plasticity = STDPMechanism(timing_dependence = SpikePairRule(A_plus = 0.01),
+                               weight_dependence = AdditiveWeightDependence(w_max = 1 nA)),
+}
+"
+    .to_string()
+}
+
+#[test]
+fn a_plastic_cell_moves_by_whole_pulses_along_the_devices_curve_and_pays_for_each() {
+    let xb = crossbar("reram_128", &[]);
+    let inst = instance(&one_plastic_synapse(), 1);
+    let (program, _) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
+    // One analog cell, programmed to the pulse position nearest to half its range on the potentiation curve.
+    let (ltp, ltd) = xb.learning.curves(1.0, 1.0);
+    let level = program.tiles[0].cells[0].level as f64;
+    assert_eq!((program.tiles.len(), program.tiles[0].cells.len(), level), (1, 1, ltp.position(0.5).round()));
+    let mut cell = CrossbarSynapses::new(&inst, &program, &xb, Nonideal::default(), 1);
+    assert!(cell.learns(0));
+    let (w_max, x0) = (1e-9, ltp.fraction(level));
+    // +0.1 of the range is 9.7 of the 97 potentiation pulses: 10 pulses, along the curve, not 0.1 further.
+    let w1 = cell.write(0, 0, x0 * w_max, (x0 + 0.1) * w_max);
+    let x1 = ltp.step(x0, 10.0);
+    assert!((w1 - x1 * w_max).abs() < 1e-24 && (x1 - x0 - 0.1).abs() > 0.01, "{w1:e}, {x0} -> {x1}");
+    // Each pulse costs V^2 G t at the mean of the conductances before and after (3.2 V, 300 us, Ag:a-Si's range).
+    let g = |x: f64| 3.0769e-9 + x * (3.8462e-8 - 3.0769e-9);
+    let by_hand = 10.0 * 3.2 * 3.2 * 0.5 * (g(x0) + g(x1)) * 300e-6;
+    assert!((cell.ledger().write_j - by_hand).abs() < 1e-9 * by_hand, "{:e} vs {by_hand:e}", cell.ledger().write_j);
+    // Less than half a pulse is lost; depression runs its own curve (100 pulses).
+    assert_eq!(cell.write(0, 0, w1, w1 + 0.004 * w_max), w1);
+    let w3 = cell.write(0, 0, w1, w1 - 0.1 * w_max);
+    assert!((w3 - ltd.step(x1, -10.0) * w_max).abs() < 1e-24);
+    let l = cell.ledger();
+    assert_eq!((l.writes, l.write_pulses, l.rounded_away), (2, 20, 1));
+    // A spike reads the cell through the ADC (a one-row tile spans G_max in 63 codes).
+    let mut out = Vec::new();
+    cell.deliver(0, &[(0, 1)], &mut out);
+    let lsb = 3.8462e-8 / 63.0 / (3.8462e-8 - 3.0769e-9) * w_max;
+    assert!(out.len() == 1 && (out[0].2 - w3).abs() <= 0.5 * lsb, "{out:?} vs {w3:e}");
+}
+
+#[test]
+fn a_plastic_cell_wears_out_and_stochastic_rounding_keeps_small_changes_on_average() {
+    let inst = instance(&one_plastic_synapse(), 1);
+    let xb = crossbar("reram_128", &[("learning.endurance_pulses", 15.0)]);
+    let (program, _) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
+    let mut cell = CrossbarSynapses::new(&inst, &program, &xb, Nonideal::default(), 1);
+    let w0 = xb.learning.curves(1.0, 1.0).0.fraction(program.tiles[0].cells[0].level as f64) * 1e-9;
+    let w1 = cell.write(0, 0, w0, w0 + 0.1e-9);
+    let w2 = cell.write(0, 0, w1, w1 - 0.1e-9);
+    // The second write takes the cell past 15 pulses: it still moves, then sticks.
+    assert_ne!(w2, w1);
+    assert_eq!(cell.write(0, 0, w2, w2 + 0.1e-9), w2);
+    let l = cell.ledger();
+    assert_eq!((l.writes, l.worn_cells, l.writes_refused), (2, 1, 1));
+
+    let xb = crossbar("reram_128", &[("learning.pulse_rounding", 1.0)]);
+    let (program, _) = compile(&inst, &xb, "reram_128", 0).expect("compiles");
+    let mut cell = CrossbarSynapses::new(&inst, &program, &xb, Nonideal::default(), 7);
+    let mut w = w0;
+    let n = 2000;
+    for k in 0..n {
+        // 0.004 of the range: 0.388 potentiation or 0.4 depression pulses, taken with that probability.
+        let step = if k % 2 == 0 { 0.004e-9 } else { -0.004e-9 };
+        w = cell.write(0, 0, w, w + step);
+    }
+    let expected = n as f64 / 2.0 * (0.388 + 0.4);
+    let sd = (n as f64 * 0.24).sqrt();
+    let pulses = cell.ledger().write_pulses as f64;
+    assert!((pulses - expected).abs() < 4.0 * sd, "{pulses} pulses, expected {expected} +- {sd}");
+}

@@ -275,7 +275,7 @@ fn targets_that_do_not_learn_say_so_at_the_projection() {
     let dir = temp_dir("plastic-targets");
     let file = dir.join("net.snn");
     std::fs::write(&file, plastic("all_to_all", RULE)).expect("write");
-    for (target, reason) in [("reram_128", "in-situ learning"), ("sfq_mitll", "no sourced SFQ learning circuit")] {
+    for (target, reason) in [("sfq_mitll", "no sourced SFQ learning circuit")] {
         let out = dir.join(format!("{target}.img"));
         let o = soma(&["compile", file.to_str().expect("path"), "--target", target, "-o", out.to_str().expect("path")]);
         assert!(!o.status.success(), "{target} compiled a plastic projection");
@@ -284,6 +284,19 @@ fn targets_that_do_not_learn_say_so_at_the_projection() {
         assert!(err.contains("net.snn:4:"), "{target}: the error points at the projection: {err}");
         assert!(!out.exists(), "{target} wrote an image");
     }
+    std::fs::remove_dir_all(dir).ok();
+}
+
+#[test]
+fn the_crossbar_refuses_what_one_analog_cell_cannot_hold() {
+    let dir = temp_dir("plastic-crossbar");
+    let file = dir.join("net.snn");
+    let signed =
+        RULE.replace("AdditiveWeightDependence(w_max = 1 nA)", "AdditiveWeightDependence(w_min = -1 nA, w_max = 1 nA)");
+    std::fs::write(&file, plastic("all_to_all", &signed)).expect("write");
+    let o = soma(&["compile", file.to_str().expect("path"), "--target", "reram_128"]);
+    let err = stderr(&o);
+    assert!(!o.status.success() && err.contains("one analog cell per synapse") && err.contains("net.snn:4:"), "{err}");
     std::fs::remove_dir_all(dir).ok();
 }
 
@@ -330,6 +343,32 @@ fn the_ca3_memory_recalls_every_pattern_on_the_reference_and_on_spinnaker1() {
     assert_eq!(recall(&["run", "--target", "spinnaker1"]), (1.0, 0.0), "spinnaker1 recalls the same patterns");
     // The control: synapses that cannot grow strong enough store nothing, and the score says so.
     assert_eq!(recall(&["simulate", "--set", "w_max=0.2 nA"]), (0.0, 0.0));
+}
+
+#[test]
+fn the_ca3_memory_learns_in_place_on_the_crossbar_until_its_cells_are_too_coarse() {
+    let recall = common::ca3_recall;
+    assert_eq!(recall(&["run", "--target", "reram_128"]), (1.0, 0.0), "97-pulse Ag:a-Si cells hold the patterns");
+    let coarse = ["run", "--target", "reram_128", "--target-set", "pulses_ltp=4", "--target-set", "pulses_ltd=4"];
+    let (coarse_recall, _) = recall(&coarse);
+    assert!(coarse_recall < 0.5, "4 pulses across the range lose most of a pattern's synapses: {coarse_recall}");
+    // What learning cost: the write pulses' energy, and the cells they wore.
+    let r = common::run_json(&[
+        "run",
+        "examples/ca3_cam.snn",
+        "--target",
+        "reram_128",
+        "--duration",
+        "2.8s",
+        "--compare-reference",
+        "-q",
+        "--json",
+    ]);
+    let (share, writes) =
+        (r["write_energy_share"].as_f64().expect("share"), r["ledger"]["writes"].as_u64().expect("n"));
+    assert!(share > 0.1 && share < 0.9 && writes > 500, "write share {share}, {writes} writes");
+    assert_eq!(r["learned"][0]["projection"], "ca3->ca3");
+    assert!(r["reference"]["weights"][0]["rms_difference"].as_f64().is_some(), "{}", r["reference"]["weights"]);
 }
 
 #[test]

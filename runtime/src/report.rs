@@ -234,7 +234,14 @@ impl RunSummary {
             steps: job.steps,
             wall_s: wall.elapsed().as_secs_f64(),
             target_constants: ConstantReport::all(job.target),
-            reference: job.compare.then(|| against_reference(inst, spikes, job.steps, &[])),
+            reference: job.compare.then(|| {
+                let learned: Vec<(String, Vec<f64>)> = result
+                    .learned
+                    .iter()
+                    .map(|l| (inst.projections[l.projection].name.clone(), l.weights.clone()))
+                    .collect();
+                against_reference(inst, spikes, job.steps, &learned)
+            }),
             raster: raster(spikes, inst.dt, &population_names(inst)),
         }
     }

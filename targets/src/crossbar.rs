@@ -2,6 +2,7 @@
 //! lines, columns = postsynaptic neurons on bit lines), signed weights as differential column pairs, multi-bit
 //! weights sliced over cells, column currents digitised by shared ADCs, neurons in a digital periphery, tiles on a
 //! mesh network on chip. Device non-idealities come with magnitudes here and are switched on at run time.
+//! Plastic projections learn in place on analog cells of their own ([`Learning`], [`Curve`]).
 
 use crate::constants::{positive, whole};
 
@@ -72,6 +73,40 @@ crate::sections! {
         /// Probability that one identical set pulse switches a cell on, for weights drawn by the devices.
         switching_probability,
     }
+    /// The analog cells plastic projections learn on (one per synapse) and how they are written.
+    learning Learning {
+        /// Lowest conductance of a plastic cell, S.
+        g_min_s,
+        /// Highest conductance of a plastic cell, S.
+        g_max_s,
+        /// Identical potentiation pulses from `g_min_s` to `g_max_s`.
+        pulses_ltp,
+        /// Identical depression pulses from `g_max_s` to `g_min_s`.
+        pulses_ltd,
+        /// Shape of the potentiation curve, NeuroSim's A over the pulse count (small: strongly non-linear).
+        a_ltp,
+        /// Shape of the depression curve, as `a_ltp`.
+        a_ltd,
+        /// Relative standard deviation of each cell's `a_ltp` and `a_ltd` (device-to-device variation).
+        device_to_device,
+        /// Standard deviation of a write's conductance change, as a fraction of the range, per square root of
+        /// its pulses (cycle-to-cycle variation).
+        cycle_to_cycle,
+        /// Potentiation pulse amplitude, V.
+        write_v_ltp,
+        /// Depression pulse amplitude, V.
+        write_v_ltd,
+        /// Potentiation pulse width, s.
+        write_pulse_ltp_s,
+        /// Depression pulse width, s.
+        write_pulse_ltd_s,
+        /// Write pulses a cell takes before it wears out and sticks at its conductance.
+        endurance_pulses,
+        /// Rows at `g_max_s` a plastic tile's ADC range spans above the off-state baseline.
+        adc_rows,
+        /// How a weight change becomes whole pulses: 0 to the nearest, 1 stochastically.
+        pulse_rounding,
+    }
 }
 
 impl Crossbar {
@@ -116,6 +151,37 @@ impl Crossbar {
                 "variation.stuck_on_rate + variation.stuck_off_rate must not exceed 1".into(),
             ));
         }
+        let l = &c.learning;
+        let g_min = positive("learning.g_min_s", &l.g_min_s)?;
+        if l.g_max_s.value <= g_min {
+            return Err(crate::ParameterError::Rule(format!(
+                "learning.g_max_s ({}) must exceed learning.g_min_s ({g_min})",
+                l.g_max_s.value
+            )));
+        }
+        // A plastic cell's programmed pulse position is a cell level (a byte).
+        whole("learning.pulses_ltp", &l.pulses_ltp, 1.0, 255.0)?;
+        whole("learning.pulses_ltd", &l.pulses_ltd, 1.0, 255.0)?;
+        for (name, a) in [("learning.a_ltp", &l.a_ltp), ("learning.a_ltd", &l.a_ltd)] {
+            if !(MIN_SHAPE..=MAX_SHAPE).contains(&a.value) {
+                return Err(crate::ParameterError::Rule(format!(
+                    "{name} must be in {MIN_SHAPE}..={MAX_SHAPE} (NeuroSim's normalized A: 126 is all but linear, \
+                     0.05 very non-linear), got {}",
+                    a.value
+                )));
+            }
+        }
+        for (name, c) in [
+            ("learning.write_v_ltp", &l.write_v_ltp),
+            ("learning.write_v_ltd", &l.write_v_ltd),
+            ("learning.write_pulse_ltp_s", &l.write_pulse_ltp_s),
+            ("learning.write_pulse_ltd_s", &l.write_pulse_ltd_s),
+            ("learning.endurance_pulses", &l.endurance_pulses),
+        ] {
+            positive(name, c)?;
+        }
+        whole("learning.adc_rows", &l.adc_rows, 1.0, 65536.0)?;
+        whole("learning.pulse_rounding", &l.pulse_rounding, 0.0, 1.0)?;
         Ok(c)
     }
 
@@ -167,6 +233,63 @@ impl Crossbar {
     }
 }
 
+/// The narrowest and the widest curve shape a preset may give (NeuroSim's table spans labels 0.01..9, A 126..0.05).
+const MIN_SHAPE: f64 = 0.01;
+const MAX_SHAPE: f64 = 1000.0;
+
+impl Learning {
+    /// The potentiation and depression curves of a cell whose shapes are the preset's times `ltp_factor` and
+    /// `ltd_factor` (1 for the nominal device; drawn around 1 for device-to-device variation).
+    pub fn curves(&self, ltp_factor: f64, ltd_factor: f64) -> (Curve, Curve) {
+        let shape = |a: f64, f: f64| (a * f).clamp(MIN_SHAPE, MAX_SHAPE);
+        (
+            Curve::new(self.pulses_ltp.value, shape(self.a_ltp.value, ltp_factor), true),
+            Curve::new(self.pulses_ltd.value, shape(self.a_ltd.value, ltd_factor), false),
+        )
+    }
+
+    /// Whether weight changes round stochastically to whole pulses (else to the nearest).
+    pub fn stochastic_rounding(&self) -> bool {
+        self.pulse_rounding.value == 1.0
+    }
+}
+
+/// One direction of an analog cell's update, NeuroSim's weight-update model: over pulse positions `p` in
+/// `0..=P`, the cell's conductance as a fraction of its range is `x(p) = (1 - exp(-p / A)) / (1 - exp(-P / A))`
+/// with `A = a P` for potentiation and `A = -a P` for depression, so steps are largest near the low end while
+/// potentiating and near the high end while depressing. A write of `n` pulses moves a cell from `x` to
+/// `x(p(x) + n)` (`n < 0` depresses), clamped to the range.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Curve {
+    /// Pulses across the range, `P`.
+    pub pulses: f64,
+    /// `A` in pulses, signed as above.
+    a: f64,
+}
+
+impl Curve {
+    /// The potentiation (`rising`) or depression curve of `pulses` pulses with normalised shape `a` (> 0).
+    pub fn new(pulses: f64, a: f64, rising: bool) -> Curve {
+        let a = a * pulses;
+        Curve { pulses, a: if rising { a } else { -a } }
+    }
+
+    /// The conductance fraction at pulse position `p`.
+    pub fn fraction(&self, p: f64) -> f64 {
+        ((-p / self.a).exp_m1() / (-self.pulses / self.a).exp_m1()).clamp(0.0, 1.0)
+    }
+
+    /// The pulse position of conductance fraction `x`.
+    pub fn position(&self, x: f64) -> f64 {
+        (-self.a * (x.clamp(0.0, 1.0) * (-self.pulses / self.a).exp_m1()).ln_1p()).clamp(0.0, self.pulses)
+    }
+
+    /// The conductance fraction after `n` pulses from `x` (`n < 0` on the depression curve).
+    pub fn step(&self, x: f64, n: f64) -> f64 {
+        self.fraction((self.position(x) + n).clamp(0.0, self.pulses))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use crate::{Family, lookup, parse, preset_text};
@@ -207,5 +330,37 @@ mod tests {
         assert!(e.contains("must exceed array.r_on_ohm"), "{e}");
         let e = err("stuck_off_rate = { value = 0.09", "stuck_off_rate = { value = 1.5");
         assert!(e.contains("variation.stuck_off_rate"), "{e}");
+        let e = err("a_ltd = { value = 0.200303", "a_ltd = { value = 0.001");
+        assert!(e.contains("learning.a_ltd") && e.contains("normalized A"), "{e}");
+        let e = err("pulse_rounding = { value = 0", "pulse_rounding = { value = 2");
+        assert!(e.contains("learning.pulse_rounding"), "{e}");
+        let e = err("g_max_s = { value = 3.8462e-8", "g_max_s = { value = 1e-9");
+        assert!(e.contains("must exceed learning.g_min_s"), "{e}");
+    }
+
+    #[test]
+    fn analog_cells_follow_neurosims_curves() {
+        let (ltp, ltd) = crossbar("reram_128").learning.curves(1.0, 1.0);
+        // The ends of the range, and NeuroSim's formula at one inner point: 10 pulses of Ag:a-Si's LTP (A = 0.499181 *
+        // 97) from G_min give (1 - exp(-10 / A)) / (1 - exp(-97 / A)) of the range.
+        assert_eq!(
+            (ltp.fraction(0.0), ltp.fraction(97.0), ltd.fraction(0.0), ltd.fraction(100.0)),
+            (0.0, 1.0, 0.0, 1.0)
+        );
+        let a = 0.499181 * 97.0;
+        let by_hand = (1.0 - (-10.0f64 / a).exp()) / (1.0 - (-97.0f64 / a).exp());
+        assert!((ltp.step(0.0, 10.0) - by_hand).abs() < 1e-12, "{} vs {by_hand}", ltp.step(0.0, 10.0));
+        // Asymmetric and non-linear: potentiation takes big steps near G_min, depression near G_max.
+        assert!(ltp.step(0.0, 1.0) > ltp.step(0.9, 1.0) - 0.9 && ltp.step(0.0, 1.0) > 2.0 / 97.0);
+        assert!(0.9 - ltd.step(0.9, -1.0) > ltd.step(0.1, 0.0) - ltd.step(0.1, -1.0));
+        for x in [0.0, 0.01, 0.3, 0.77, 1.0] {
+            assert!(
+                (ltp.fraction(ltp.position(x)) - x).abs() < 1e-12 && (ltd.fraction(ltd.position(x)) - x).abs() < 1e-12
+            );
+        }
+        // Whatever the pulses, a cell stays in its range; a nearly linear device steps by 1 / P.
+        assert_eq!((ltp.step(0.99, 50.0), ltd.step(0.01, -50.0)), (1.0, 0.0));
+        let linear = super::Curve::new(100.0, 1000.0, true);
+        assert!((linear.step(0.5, 1.0) - 0.51).abs() < 1e-4);
     }
 }

@@ -36,8 +36,7 @@ impl backend::FamilyBackend for Backend {
     type Image = CrossbarImage;
     const FAMILY: &'static str = "crossbar";
     const SIZED_IN_BOARDS: bool = false;
-    const NO_PLASTICITY: Option<&'static str> =
-        Some("in-situ learning (conductance-dependent write pulses, endurance) is not modelled yet");
+    const NO_PLASTICITY: Option<&'static str> = None;
 
     fn compile(
         &self,

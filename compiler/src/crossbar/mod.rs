@@ -2,6 +2,8 @@
 //! one delay, columns = differential pairs of bit slices per postsynaptic neuron), quantises weights to the cells'
 //! conductance levels, and places tiles row-major on the tile mesh. Blocks without a synapse take no tile.
 //! Neurons are updated in the tiles' digital periphery, so no neuron model is excluded; gap junctions are.
+//! A plastic projection goes onto tiles of the target's analog learning cells instead: one cell per synapse, one
+//! column per postsynaptic neuron, each cell programmed to the pulse position that holds its initial weight.
 
 mod backend;
 
@@ -13,7 +15,7 @@ use soma_isa::crossbar::{Cell, CrossbarProgram, ProjectionScale, Tile};
 use soma_isa::instance::Instance;
 use soma_targets::crossbar::Crossbar;
 
-use crate::backend::CompileError;
+use crate::backend::{CompileError, Object};
 use crate::weights::{ErrorTally, WeightError};
 
 /// What the mapping used and how well the weights survived.
@@ -60,9 +62,16 @@ pub fn compile(
     let mut scales = Vec::new();
     let mut errors = Vec::new();
     for (k, pr) in inst.projections.iter().enumerate() {
+        if let Some(rule) = &pr.plasticity {
+            let (scale, error) = plastic_tiles(inst, k, rule, xb, &mut tiles)
+                .map_err(|e| CompileError::Unsupported(e).at(Object::Projection(pr.name.clone())))?;
+            scales.push(ProjectionScale { scale, plastic: true });
+            errors.push(error);
+            continue;
+        }
         let w_max = pr.rows.weights.iter().fold(0.0f64, |m, w| m.max((*w as f64).abs()));
         let scale = if w_max > 0.0 { w_max / max_q } else { 1.0 };
-        scales.push(ProjectionScale { scale });
+        scales.push(ProjectionScale { scale, plastic: false });
         let mut tally = ErrorTally::default();
         // (delay, row block, column block) -> cells
         let mut blocks: BTreeMap<(u16, usize, usize), Vec<Cell>> = BTreeMap::new();
@@ -135,8 +144,14 @@ pub fn compile(
         tiles_available: available,
         neurons_per_tile,
         cells_per_weight: per_neuron,
-        block_utilisation: tiles.iter().map(|t| t.rows as usize * t.neurons as usize * per_neuron).sum::<usize>()
-            as f64
+        block_utilisation: tiles
+            .iter()
+            .map(|t| {
+                t.rows as usize
+                    * t.neurons as usize
+                    * scales[t.projection as usize].columns_per_neuron(slices as u32) as usize
+            })
+            .sum::<usize>() as f64
             / cells_total,
         cell_utilisation: tiles.iter().map(|t| t.cells.len()).sum::<usize>() as f64 / cells_total,
         weight_error_rms: crate::weights::overall_rms(&errors),
@@ -153,4 +168,59 @@ pub fn compile(
         population_home,
     };
     Ok((program, report))
+}
+
+/// Lays plastic projection `k` (rule `rule`) onto tiles of analog cells, one per synapse, and returns its scale
+/// (`w_max`: the weight of a cell at its highest conductance) and how well its initial weights were programmed;
+/// or why it cannot learn here.
+fn plastic_tiles(
+    inst: &Instance,
+    k: usize,
+    rule: &soma_isa::plasticity::Stdp,
+    xb: &Crossbar,
+    tiles: &mut Vec<Tile>,
+) -> Result<(f64, WeightError), String> {
+    let pr = &inst.projections[k];
+    if rule.w_min < 0.0 || rule.w_max <= 0.0 || pr.rows.weights.iter().any(|&w| w < 0.0) {
+        return Err(format!(
+            "a plastic projection learns on one analog cell per synapse, which holds a weight in [0, w_max]: its \
+             bounds [{}, {}] and initial weights must not be negative",
+            rule.w_min, rule.w_max
+        ));
+    }
+    let (rows, neurons_per_tile) = (xb.rows(), xb.cols());
+    let (ltp, _) = xb.learning.curves(1.0, 1.0);
+    let mut tally = ErrorTally::default();
+    let mut blocks: BTreeMap<(u16, usize, usize), Vec<Cell>> = BTreeMap::new();
+    for pre in 0..inst.pre_size(pr.pre) {
+        for s in pr.rows.row(pre) {
+            let (delay, post, w) = (pr.rows.delays[s], pr.rows.targets[s] as usize, pr.rows.weights[s] as f64);
+            let level = ltp.position(w / rule.w_max).round();
+            tally.record(w, ltp.fraction(level) * rule.w_max);
+            let cell = Cell { row: (pre % rows) as u16, col: (post % neurons_per_tile) as u16, level: level as u8 };
+            blocks.entry((delay, pre / rows, post / neurons_per_tile)).or_default().push(cell);
+        }
+    }
+    let (pre_size, post_size) = (inst.pre_size(pr.pre), inst.populations[pr.post].size());
+    for ((delay, rb, cb), mut cells) in blocks {
+        cells.sort_by_key(|c| (c.row, c.col));
+        if let Some(w) = cells.windows(2).find(|w| (w[0].row, w[0].col) == (w[1].row, w[1].col)) {
+            return Err(format!(
+                "neuron {} connects to neuron {} twice at one delay, and one cell cannot learn two weights",
+                rb * rows + w[0].row as usize,
+                cb * neurons_per_tile + w[0].col as usize
+            ));
+        }
+        tiles.push(Tile {
+            projection: k as u32,
+            delay,
+            pre_first: (rb * rows) as u32,
+            rows: (pre_size - rb * rows).min(rows) as u16,
+            post_first: (cb * neurons_per_tile) as u32,
+            neurons: (post_size - cb * neurons_per_tile).min(neurons_per_tile) as u16,
+            cells,
+            at: (0, 0),
+        });
+    }
+    Ok((rule.w_max, tally.finish(&pr.name, pr.rows.weights.len())))
 }

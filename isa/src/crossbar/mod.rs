@@ -7,6 +7,11 @@
 //! A weight `w` is stored as the integer magnitude `q = round(|w| / scale)` in `0..=2^weight_bits - 1`, written in
 //! base `levels` over the slices, on the half its sign selects; the other half stays at level 0. Only cells above
 //! level 0 are listed: every other cell of the tile sits at level 0 (the off state, which still conducts).
+//!
+//! A plastic projection's tiles hold one analog cell per synapse instead (the target's learning device): one column
+//! per postsynaptic neuron, every synapse listed (at level 0 too, since it may potentiate), its level the pulse
+//! position on the device's potentiation curve that holds its initial weight as the fraction `w / scale` of the
+//! cell's conductance range.
 
 use crate::Invalid;
 use serde::{Deserialize, Serialize};
@@ -18,7 +23,7 @@ pub struct Cell {
     pub row: u16,
     /// Column (bit line) in the tile.
     pub col: u16,
-    /// Conductance level, `1..levels`.
+    /// Conductance level, `1..levels` (on a plastic projection's tile: a pulse position, from 0).
     pub level: u8,
 }
 
@@ -35,9 +40,9 @@ pub struct Tile {
     pub rows: u16,
     /// First postsynaptic neuron on columns 0 and 1.
     pub post_first: u32,
-    /// Postsynaptic neurons on the tile (`2 * slices` columns each).
+    /// Postsynaptic neurons on the tile (`2 * slices` columns each, one if the projection is plastic).
     pub neurons: u16,
-    /// Cells above level 0, sorted by row then column.
+    /// Cells above level 0 (every synapse if the projection is plastic), sorted by row then column.
     pub cells: Vec<Cell>,
     /// Position on the tile mesh (x, y).
     pub at: (u16, u16),
@@ -46,8 +51,18 @@ pub struct Tile {
 /// How one projection's weights were quantised.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ProjectionScale {
-    /// Weight per unit of the integer magnitude `q`.
+    /// Weight per unit of the integer magnitude `q`; on a plastic projection, the weight of a cell at its
+    /// highest conductance (`w_max`).
     pub scale: f64,
+    /// Whether the projection learns on analog cells, one per synapse.
+    pub plastic: bool,
+}
+
+impl ProjectionScale {
+    /// Columns per postsynaptic neuron on this projection's tiles, with weights sliced over `slices` cells.
+    pub fn columns_per_neuron(&self, slices: u32) -> u32 {
+        if self.plastic { 1 } else { 2 * slices }
+    }
 }
 
 /// The crossbar program of a network.
@@ -73,7 +88,7 @@ pub struct CrossbarProgram {
 }
 
 /// Version of the crossbar image format; bumped on any change to what is encoded.
-pub const CROSSBAR_FORMAT_VERSION: u32 = 3;
+pub const CROSSBAR_FORMAT_VERSION: u32 = 4;
 
 /// A crossbar image: the arrays' program and the network whose neurons the tiles' periphery runs.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -102,6 +117,9 @@ impl CrossbarImage {
         if p.projections.iter().any(|s| !(s.scale.is_finite() && s.scale > 0.0)) {
             return Err("a projection's weight scale is not positive and finite".into());
         }
+        if p.projections.iter().zip(&net.projections).any(|(s, pr)| s.plastic != pr.plasticity.is_some()) {
+            return Err("a projection learns in the network but not in the program, or the other way round".into());
+        }
         for (i, t) in p.tiles.iter().enumerate() {
             let bad = |what: &str| Err(format!("tile {i}: {what}").into());
             let Some(pr) = net.projections.get(t.projection as usize) else { return bad("no such projection") };
@@ -113,11 +131,10 @@ impl CrossbarImage {
             if t.neurons == 0 || t.post_first as u64 + t.neurons as u64 > post {
                 return bad("neurons outside the postsynaptic population");
             }
-            let cols = t.neurons as u32 * 2 * p.slices;
-            if t.cells
-                .iter()
-                .any(|c| c.row >= t.rows || c.col as u32 >= cols || c.level == 0 || c.level as u32 >= p.levels)
-            {
+            let scale = &p.projections[t.projection as usize];
+            let cols = t.neurons as u32 * scale.columns_per_neuron(p.slices);
+            let level_ok = |l: u8| scale.plastic || (l > 0 && (l as u32) < p.levels);
+            if t.cells.iter().any(|c| c.row >= t.rows || c.col as u32 >= cols || !level_ok(c.level)) {
                 return bad("a cell lies outside the block or has no level");
             }
             if t.cells.windows(2).any(|w| (w[0].row, w[0].col) >= (w[1].row, w[1].col)) {

@@ -12,15 +12,27 @@
 //! cells when the arrays are programmed, drift `(t / 1 s)^-nu` at read time `t` after programming, Gaussian read
 //! noise per cell and read (summed per column, exactly, as one Gaussian); and ADC clipping, by narrowing the ADC
 //! range below the calibrated full scale.
+//!
+//! Plastic projections learn in place ([`soma_targets::crossbar::Learning`]): the digital periphery runs the
+//! reference's rule (its traces and timing), and every weight change it asks for is written to the synapse's
+//! analog cell as identical pulses, the change in units of the range times the curve's pulse count, rounded to
+//! whole pulses (to the nearest, or stochastically), moving the cell along the device's non-linear, asymmetric
+//! curve (NeuroSim's model), with cycle-to-cycle noise `sigma sqrt(n)` and per-cell curve shapes
+//! (device-to-device) when those non-idealities are on. A write costs `V^2 (G_before + G_after) / 2` times the
+//! pulse width per pulse (NeuroSim's selected-cell term; half-selected cells and wire charging are not counted),
+//! and a row's pulses go in parallel, potentiation then depression. A cell past its endurance stays where it is.
+//! Spikes reach the learned weights through the same ADC reads as static ones; a plastic tile's ADC spans
+//! `adc_rows` cells at full conductance. Programming noise and stuck cells apply to the synapses' cells; drift
+//! does not.
 
 mod report;
 
 pub use report::{Engine, Report, nonideal};
 
-use soma_isa::crossbar::{Cell, CrossbarProgram};
+use soma_isa::crossbar::{Cell, CrossbarProgram, Tile};
 use soma_isa::instance::{Instance, Pre};
 use soma_isa::rng::Rng;
-use soma_targets::crossbar::Crossbar;
+use soma_targets::crossbar::{Crossbar, Curve};
 
 use crate::reference::Synapses;
 
@@ -48,6 +60,10 @@ pub struct Nonideal {
     /// ADC range as a fraction of the calibrated full scale; below 1 the ADCs clip large column currents and
     /// resolve small ones more finely.
     pub adc_range: f64,
+    /// Cycle-to-cycle variation of a plastic cell's write, a fraction of its range per square root of pulses.
+    pub cycle_to_cycle: f64,
+    /// Device-to-device variation of plastic cells' curve shapes (relative standard deviation).
+    pub device_to_device: f64,
 }
 
 impl Default for Nonideal {
@@ -62,6 +78,8 @@ impl Default for Nonideal {
             device_random: Vec::new(),
             switching_probability: 0.0,
             adc_range: 1.0,
+            cycle_to_cycle: 0.0,
+            device_to_device: 0.0,
         }
     }
 }
@@ -77,6 +95,8 @@ impl Nonideal {
             stuck_off: v.stuck_off_rate.value,
             drift_nu: v.drift_nu.value,
             switching_probability: v.switching_probability.value,
+            cycle_to_cycle: xb.learning.cycle_to_cycle.value,
+            device_to_device: xb.learning.device_to_device.value,
             ..Nonideal::default()
         }
     }
@@ -113,12 +133,26 @@ pub struct Ledger {
     pub step_latency_max_s: f64,
     /// Summed hardware time of all steps, s.
     pub hardware_time_s: f64,
+    /// Writes of plastic cells (a cell moved by at least one pulse).
+    pub writes: u64,
+    /// Their pulses.
+    pub write_pulses: u64,
+    /// Weight changes the rule asked for that rounded to no pulse.
+    pub rounded_away: u64,
+    /// Weight changes a worn or stuck cell could not take.
+    pub writes_refused: u64,
+    /// Plastic cells worn out (past their endurance) during the run.
+    pub worn_cells: u64,
+    /// Energy of the write pulses, J.
+    pub write_j: f64,
+    /// Summed time of the row writes, s.
+    pub write_time_s: f64,
 }
 
 impl Ledger {
     /// Total energy, J.
     pub fn total_j(&self) -> f64 {
-        self.cells_j + self.drivers_j + self.adc_j + self.digital_j + self.noc_j
+        self.cells_j + self.drivers_j + self.adc_j + self.digital_j + self.noc_j + self.write_j
     }
 }
 
@@ -134,6 +168,34 @@ struct TileState {
     used_cols: usize,
     /// The tile's ADC full scale, in conductance (S): the largest column's with every row driven.
     full_scale: f64,
+    /// Conductance of a cell at level 0 and of one level unit (a plastic cell's whole range), S.
+    g_off: f64,
+    g_unit: f64,
+    /// Columns per slice (2: a differential pair; 1: a plastic cell) and slices per weight.
+    halves: usize,
+    slices: usize,
+}
+
+/// The analog cells of one plastic projection, indexed by synapse (in row order).
+struct LearningCells {
+    /// Tile and index into its cells (`None`: the program gave the synapse no cell, so nothing can hold it).
+    at: Vec<Option<(u32, u32)>>,
+    /// Conductance as a fraction of the cell's range.
+    x: Vec<f64>,
+    /// Each cell's potentiation and depression curves.
+    curves: Vec<(Curve, Curve)>,
+    /// Pulses taken, and whether the cell no longer moves (stuck, or worn out).
+    pulses: Vec<f64>,
+    frozen: Vec<bool>,
+}
+
+/// The row being written (its pulses go in parallel): tile, row, most potentiation and depression pulses.
+#[derive(Clone, Copy, PartialEq)]
+struct RowWrite {
+    tile: usize,
+    row: u16,
+    ltp: f64,
+    ltd: f64,
 }
 
 /// The crossbar's synapses, for [`crate::reference::Simulator::with_synapses`].
@@ -145,10 +207,15 @@ pub struct CrossbarSynapses<'a> {
     tiles_of: Vec<Vec<usize>>,
     /// Mesh position spikes of each projection start from.
     sender_at: Vec<(u16, u16)>,
-    g_off: f64,
-    /// Conductance of one level step, S.
-    g_step: f64,
     rng: Rng,
+    /// Draws of the plastic cells (their own stream, so networks without any draw as before).
+    learning_rng: Rng,
+    /// Per projection, its plastic cells if it learns here.
+    learning: Vec<Option<LearningCells>>,
+    row_write: Option<RowWrite>,
+    /// Write time of each tile this step, and the tiles written.
+    tile_write_s: Vec<f64>,
+    written: Vec<usize>,
     ledger: Ledger,
     step_array_s: f64,
     step_hops: u64,
@@ -168,60 +235,29 @@ impl<'a> CrossbarSynapses<'a> {
         seed: u64,
     ) -> CrossbarSynapses<'a> {
         let mut rng = Rng::new(seed, 0xc705_5ba2);
-        let (g_off, g_on) = (xb.conductance(0), xb.conductance(xb.levels() - 1));
-        let g_step = xb.conductance(1) - g_off;
-        let drift = if nonideal.drift_nu > 0.0 && nonideal.drift_after_s > 1.0 {
-            nonideal.drift_after_s.powf(-nonideal.drift_nu)
-        } else {
-            1.0
-        };
-        let cols = xb.cols();
-        let per_neuron = 2 * program.slices as usize;
+        let mut learning_rng = Rng::new(seed, 0x1ea7_4ce1);
+        let nominal = xb.learning.curves(1.0, 1.0);
+        let mut learning: Vec<Option<LearningCells>> = program
+            .projections
+            .iter()
+            .zip(&inst.projections)
+            .map(|(scale, pr)| {
+                scale.plastic.then(|| LearningCells {
+                    at: vec![None; pr.rows.weights.len()],
+                    x: vec![0.0; pr.rows.weights.len()],
+                    curves: vec![nominal; pr.rows.weights.len()],
+                    pulses: vec![0.0; pr.rows.weights.len()],
+                    frozen: vec![false; pr.rows.weights.len()],
+                })
+            })
+            .collect();
         let tiles = program
             .tiles
             .iter()
-            .map(|t| {
-                let used_cols = t.neurons as usize * per_neuron;
-                let drawn;
-                let programmed = if nonideal.device_random.contains(&(t.projection as usize)) {
-                    drawn = device_drawn(t.rows, used_cols, xb.levels(), nonideal.switching_probability, &mut rng);
-                    &drawn
-                } else {
-                    &t.cells
-                };
-                let mut full_scale = vec![t.rows as f64 * g_off; used_cols];
-                let mut cells = Vec::with_capacity(programmed.len());
-                for c in programmed {
-                    let ideal = xb.conductance(c.level as u32);
-                    full_scale[c.col as usize] += ideal - g_off;
-                    let draw = rng.uniform();
-                    let g = if draw < nonideal.stuck_off {
-                        g_off
-                    } else if draw < nonideal.stuck_off + nonideal.stuck_on {
-                        g_on
-                    } else {
-                        (ideal * (1.0 + nonideal.program_noise * rng.normal())).clamp(g_off, g_on)
-                    };
-                    cells.push((c.row, c.col, g * drift - g_off));
-                }
-                // Stuck-on cells among the block's off cells: a Poisson number at uniform positions.
-                let off_cells = (t.rows as usize * used_cols).saturating_sub(programmed.len());
-                for _ in 0..rng.poisson(off_cells as f64 * nonideal.stuck_on) {
-                    let (row, col) = (rng.below(t.rows as u64) as u16, rng.below(used_cols as u64) as u16);
-                    cells.push((row, col, g_on * drift - g_off));
-                }
-                cells.sort_by_key(|c| (c.0, c.1));
-                let mut row_start = vec![0; t.rows as usize + 1];
-                let mut row_g = vec![cols as f64 * g_off; t.rows as usize];
-                for c in &cells {
-                    row_start[c.0 as usize + 1] += 1;
-                    row_g[c.0 as usize] += c.2;
-                }
-                for r in 0..t.rows as usize {
-                    row_start[r + 1] += row_start[r];
-                }
-                let full_scale = full_scale.iter().copied().fold(0.0, f64::max);
-                TileState { cells, row_start, row_g, used_cols, full_scale }
+            .enumerate()
+            .map(|(i, t)| match learning[t.projection as usize].as_mut() {
+                Some(cells) => plastic_tile(inst, i, t, xb, &nonideal, cells, &mut learning_rng),
+                None => static_tile(t, program, xb, &nonideal, &mut rng),
             })
             .collect();
         let mut tiles_of = vec![Vec::new(); inst.projections.len()];
@@ -240,12 +276,15 @@ impl<'a> CrossbarSynapses<'a> {
             xb,
             program,
             nonideal,
+            tile_write_s: vec![0.0; program.tiles.len()],
             tiles,
             tiles_of,
             sender_at,
-            g_off,
-            g_step,
             rng,
+            learning_rng,
+            learning,
+            row_write: None,
+            written: Vec::new(),
             ledger: Ledger::default(),
             step_array_s: 0.0,
             step_hops: 0,
@@ -272,31 +311,31 @@ impl<'a> CrossbarSynapses<'a> {
             for &(_, col, excess) in &state.cells[state.row_start[row as usize]..state.row_start[row as usize + 1]] {
                 self.current[col as usize] += count_f * excess;
                 if sigma > 0.0 {
-                    let g = self.g_off + excess;
-                    self.variance[col as usize] += count_f * (g * g - self.g_off * self.g_off);
+                    let g = state.g_off + excess;
+                    self.variance[col as usize] += count_f * (g * g - state.g_off * state.g_off);
                 }
             }
         }
-        let baseline = pulses as f64 * self.g_off;
+        let baseline = pulses as f64 * state.g_off;
         let top = ((1u64 << xb.periphery.adc_bits.value as u32) - 1) as f64;
-        let slices = self.program.slices as usize;
+        let (halves, slices) = (state.halves, state.slices);
         let levels = self.program.levels as f64;
         let scale = self.program.projections[tile.projection as usize].scale;
         for j in 0..tile.neurons as usize {
             let mut input = 0.0;
             for s in 0..slices {
-                for half in 0..2 {
-                    let col = 2 * (j * slices + s) + half;
+                for half in 0..halves {
+                    let col = halves * (j * slices + s) + half;
                     let mut g = baseline + self.current[col];
                     if sigma > 0.0 {
-                        let var = self.variance[col] + pulses as f64 * self.g_off * self.g_off;
+                        let var = self.variance[col] + pulses as f64 * state.g_off * state.g_off;
                         g += sigma * var.sqrt() * self.rng.normal();
                     }
                     let fs = state.full_scale * self.nonideal.adc_range;
                     let code = (g / fs * top).round().clamp(0.0, top);
-                    let level_units = (code * fs / top - baseline) / self.g_step;
+                    let units = (code * fs / top - baseline) / state.g_unit;
                     let sign = if half == 0 { 1.0 } else { -1.0 };
-                    input += sign * level_units * levels.powi(s as i32);
+                    input += sign * units * levels.powi(s as i32);
                 }
             }
             if input != 0.0 {
@@ -314,6 +353,131 @@ impl<'a> CrossbarSynapses<'a> {
     }
 }
 
+/// Programs static tile `t`: its cells' levels, with programming noise, stuck cells and drift drawn from `rng`.
+fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &Nonideal, rng: &mut Rng) -> TileState {
+    let (g_off, g_on) = (xb.conductance(0), xb.conductance(xb.levels() - 1));
+    let drift = if nonideal.drift_nu > 0.0 && nonideal.drift_after_s > 1.0 {
+        nonideal.drift_after_s.powf(-nonideal.drift_nu)
+    } else {
+        1.0
+    };
+    let used_cols = t.neurons as usize * 2 * program.slices as usize;
+    let drawn;
+    let programmed = if nonideal.device_random.contains(&(t.projection as usize)) {
+        drawn = device_drawn(t.rows, used_cols, xb.levels(), nonideal.switching_probability, rng);
+        &drawn
+    } else {
+        &t.cells
+    };
+    let mut full_scale = vec![t.rows as f64 * g_off; used_cols];
+    let mut cells = Vec::with_capacity(programmed.len());
+    for c in programmed {
+        let ideal = xb.conductance(c.level as u32);
+        full_scale[c.col as usize] += ideal - g_off;
+        let g = match stuck(rng, nonideal) {
+            Some(true) => g_on,
+            Some(false) => g_off,
+            None => (ideal * (1.0 + nonideal.program_noise * rng.normal())).clamp(g_off, g_on),
+        };
+        cells.push((c.row, c.col, g * drift - g_off));
+    }
+    // Stuck-on cells among the block's off cells: a Poisson number at uniform positions.
+    let off_cells = (t.rows as usize * used_cols).saturating_sub(programmed.len());
+    for _ in 0..rng.poisson(off_cells as f64 * nonideal.stuck_on) {
+        let (row, col) = (rng.below(t.rows as u64) as u16, rng.below(used_cols as u64) as u16);
+        cells.push((row, col, g_on * drift - g_off));
+    }
+    cells.sort_by_key(|c| (c.0, c.1));
+    let full_scale = full_scale.iter().copied().fold(0.0, f64::max);
+    let g_unit = xb.conductance(1) - g_off;
+    TileState::new(t, cells, xb.cols(), used_cols, full_scale, (g_off, g_unit), (2, program.slices as usize))
+}
+
+/// Whether the next cell drawn from `rng` is stuck on (`Some(true)`), stuck off, or neither.
+fn stuck(rng: &mut Rng, nonideal: &Nonideal) -> Option<bool> {
+    let draw = rng.uniform();
+    if draw < nonideal.stuck_off {
+        Some(false)
+    } else if draw < nonideal.stuck_off + nonideal.stuck_on {
+        Some(true)
+    } else {
+        None
+    }
+}
+
+/// Programs plastic tile `i` (`t`): each synapse's analog cell at its pulse position on its own potentiation
+/// curve, with device-to-device shapes, programming noise and stuck cells drawn from `rng`; records in `cells`
+/// where each synapse's cell is and where it starts.
+fn plastic_tile(
+    inst: &Instance,
+    i: usize,
+    t: &Tile,
+    xb: &Crossbar,
+    nonideal: &Nonideal,
+    cells: &mut LearningCells,
+    rng: &mut Rng,
+) -> TileState {
+    let l = &xb.learning;
+    let (g_min, g_range) = (l.g_min_s.value, l.g_max_s.value - l.g_min_s.value);
+    let rows = &inst.projections[t.projection as usize].rows;
+    let mut state = Vec::with_capacity(t.cells.len());
+    for pre in t.pre_first as usize..t.pre_first as usize + t.rows as usize {
+        for syn in rows.row(pre) {
+            let post = rows.targets[syn];
+            if rows.delays[syn] != t.delay || post < t.post_first || post >= t.post_first + t.neurons as u32 {
+                continue;
+            }
+            let key = ((pre - t.pre_first as usize) as u16, (post - t.post_first) as u16);
+            let Ok(j) = t.cells.binary_search_by_key(&key, |c| (c.row, c.col)) else { continue };
+            cells.at[syn] = Some((i as u32, j as u32));
+            let sigma = nonideal.device_to_device;
+            if sigma > 0.0 {
+                cells.curves[syn] = l.curves(1.0 + sigma * rng.normal(), 1.0 + sigma * rng.normal());
+            }
+            let ideal = cells.curves[syn].0.fraction(t.cells[j].level as f64);
+            let (x, frozen) = match stuck(rng, nonideal) {
+                Some(on) => (if on { 1.0 } else { 0.0 }, true),
+                None => {
+                    let g = (g_min + ideal * g_range) * (1.0 + nonideal.program_noise * rng.normal());
+                    (((g - g_min) / g_range).clamp(0.0, 1.0), false)
+                }
+            };
+            (cells.x[syn], cells.frozen[syn]) = (x, frozen);
+            state.push((j, x * g_range));
+        }
+    }
+    let mut excess: Vec<(u16, u16, f64)> = t.cells.iter().map(|c| (c.row, c.col, 0.0)).collect();
+    for (j, e) in state {
+        excess[j].2 = e;
+    }
+    let full_scale = t.rows as f64 * g_min + (t.rows as f64).min(l.adc_rows.value) * g_range;
+    TileState::new(t, excess, xb.cols(), t.neurons as usize, full_scale, (g_min, g_range), (1, 1))
+}
+
+impl TileState {
+    /// The state of tile `t` with `cells` (sorted by row) above `g_off` on a `cols`-column array.
+    fn new(
+        t: &Tile,
+        cells: Vec<(u16, u16, f64)>,
+        cols: usize,
+        used_cols: usize,
+        full_scale: f64,
+        (g_off, g_unit): (f64, f64),
+        (halves, slices): (usize, usize),
+    ) -> TileState {
+        let mut row_start = vec![0; t.rows as usize + 1];
+        let mut row_g = vec![cols as f64 * g_off; t.rows as usize];
+        for c in &cells {
+            row_start[c.0 as usize + 1] += 1;
+            row_g[c.0 as usize] += c.2;
+        }
+        for r in 0..t.rows as usize {
+            row_start[r + 1] += row_start[r];
+        }
+        TileState { cells, row_start, row_g, used_cols, full_scale, g_off, g_unit, halves, slices }
+    }
+}
+
 /// The cells of a `rows x cols` block after one identical set pulse: each switches with probability `p`, to a
 /// uniformly random level above 0.
 fn device_drawn(rows: u16, cols: usize, levels: u32, p: f64, rng: &mut Rng) -> Vec<Cell> {
@@ -328,7 +492,108 @@ fn device_drawn(rows: u16, cols: usize, levels: u32, p: f64, rng: &mut Rng) -> V
     cells
 }
 
+impl CrossbarSynapses<'_> {
+    /// The counts and energy so far.
+    pub fn ledger(&self) -> &Ledger {
+        &self.ledger
+    }
+
+    /// Ends the write of the row being written: its pulses went in parallel, potentiation then depression.
+    fn end_row_write(&mut self) {
+        if let Some(w) = self.row_write.take() {
+            let l = &self.xb.learning;
+            let s = w.ltp * l.write_pulse_ltp_s.value + w.ltd * l.write_pulse_ltd_s.value;
+            if self.tile_write_s[w.tile] == 0.0 {
+                self.written.push(w.tile);
+            }
+            self.tile_write_s[w.tile] += s;
+        }
+    }
+
+    /// Writes `n` pulses (`n < 0`: depression) to cell `j` (row `row`) of tile `i`, a synapse at fraction `x` with
+    /// `curves`; returns the new fraction.
+    fn pulse(&mut self, (i, j): (usize, usize), x: f64, n: f64, curves: &(Curve, Curve)) -> f64 {
+        let l = &self.xb.learning;
+        let (curve, v, width) = if n > 0.0 {
+            (&curves.0, l.write_v_ltp.value, l.write_pulse_ltp_s.value)
+        } else {
+            (&curves.1, l.write_v_ltd.value, l.write_pulse_ltd_s.value)
+        };
+        let mut after = curve.step(x, n);
+        if self.nonideal.cycle_to_cycle > 0.0 {
+            after += self.nonideal.cycle_to_cycle * n.abs().sqrt() * self.learning_rng.normal();
+            after = after.clamp(0.0, 1.0);
+        }
+        let (g_min, g_range) = (l.g_min_s.value, l.g_max_s.value - l.g_min_s.value);
+        let g_mean = g_min + 0.5 * (x + after) * g_range;
+        self.ledger.write_j += v * v * g_mean * width * n.abs();
+        self.ledger.writes += 1;
+        self.ledger.write_pulses += n.abs() as u64;
+        let state = &mut self.tiles[i];
+        let row = state.cells[j].0;
+        state.cells[j].2 = after * g_range;
+        state.row_g[row as usize] += (after - x) * g_range;
+        let this_row = RowWrite { tile: i, row, ltp: 0.0, ltd: 0.0 };
+        if self.row_write.is_none_or(|w| (w.tile, w.row) != (i, row)) {
+            self.end_row_write();
+            self.row_write = Some(this_row);
+        }
+        if let Some(w) = self.row_write.as_mut() {
+            if n > 0.0 {
+                w.ltp = w.ltp.max(n);
+            } else {
+                w.ltd = w.ltd.max(-n);
+            }
+        }
+        after
+    }
+}
+
 impl Synapses for CrossbarSynapses<'_> {
+    fn learns(&self, k: usize) -> bool {
+        self.learning.get(k).is_some_and(Option::is_some)
+    }
+
+    fn write(&mut self, k: usize, synapse: usize, old: f64, new: f64) -> f64 {
+        let scale = self.program.projections[k].scale;
+        let Some(cells) = self.learning[k].as_mut() else { return new };
+        let Some((i, j)) = cells.at[synapse] else { return old };
+        let x = cells.x[synapse];
+        let want = new / scale - x;
+        if want == 0.0 {
+            return x * scale;
+        }
+        if cells.frozen[synapse] {
+            self.ledger.writes_refused += 1;
+            return x * scale;
+        }
+        let l = &self.xb.learning;
+        let pulses = if want > 0.0 { l.pulses_ltp.value } else { l.pulses_ltd.value };
+        let exact = want.abs() * pulses;
+        let whole = if l.stochastic_rounding() {
+            exact.floor() + f64::from(self.learning_rng.uniform() < exact.fract())
+        } else {
+            (exact + 0.5).floor()
+        };
+        if whole == 0.0 {
+            self.ledger.rounded_away += 1;
+            return x * scale;
+        }
+        let taken = cells.pulses[synapse] + whole;
+        cells.pulses[synapse] = taken;
+        let worn = taken >= l.endurance_pulses.value;
+        if worn {
+            cells.frozen[synapse] = true;
+            self.ledger.worn_cells += 1;
+        }
+        let curves = cells.curves[synapse];
+        let after = self.pulse((i as usize, j as usize), x, whole.copysign(want), &curves);
+        if let Some(cells) = self.learning[k].as_mut() {
+            cells.x[synapse] = after;
+        }
+        after * scale
+    }
+
     fn deliver(&mut self, k: usize, spikes: &[(u32, u32)], out: &mut Vec<(u16, u32, f64)>) {
         let mut active = std::mem::take(&mut self.active);
         for ti in 0..self.tiles_of[k].len() {
@@ -355,8 +620,15 @@ impl Synapses for CrossbarSynapses<'_> {
     }
 
     fn end_step(&mut self) {
+        self.end_row_write();
+        let mut write_s = 0f64;
+        for i in self.written.drain(..) {
+            write_s = write_s.max(std::mem::take(&mut self.tile_write_s[i]));
+        }
+        self.ledger.write_time_s += write_s;
         let p = &self.xb.periphery;
-        let step_s = self.step_array_s + p.neuron_update_s.value + self.step_hops as f64 * self.xb.noc.hop_s.value;
+        let step_s =
+            self.step_array_s + p.neuron_update_s.value + self.step_hops as f64 * self.xb.noc.hop_s.value + write_s;
         self.ledger.step_latency_max_s = self.ledger.step_latency_max_s.max(step_s);
         self.ledger.hardware_time_s += step_s;
         self.step_array_s = 0.0;

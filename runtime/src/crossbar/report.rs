@@ -13,7 +13,9 @@ use soma_targets::crossbar::Crossbar;
 use super::{Ledger, Nonideal, run as emulate};
 use crate::engine::{self, Devices, Job, Run, RunError};
 use crate::reference::RunOptions;
-use crate::report::{PopulationRate, RunSummary, all_spikes, population_rates, rate_table};
+use crate::report::{
+    Learned, PopulationRate, RunSummary, all_spikes, learned, learned_text, population_rates, rate_table,
+};
 
 /// The report of a crossbar run (the `--json` output).
 #[derive(Clone, Debug, Serialize)]
@@ -37,6 +39,11 @@ pub struct Report {
     pub adc_energy_share: f64,
     /// Energy by component (`*_j`), the counts behind it, and the hardware step times.
     pub ledger: Ledger,
+    /// What each plastic projection learned (its cells' conductances as weights); empty without any.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub learned: Vec<Learned>,
+    /// The write pulses' share of the energy.
+    pub write_energy_share: f64,
     /// Events, step time, durations, constants and the reference comparison.
     #[serde(flatten)]
     pub run: RunSummary,
@@ -76,6 +83,21 @@ impl AnyReport for Report {
             thousands(l.hops)
         );
         s += &format!("slowest step {:.3e} s of hardware time\n", l.step_latency_max_s);
+        if !r.learned.is_empty() {
+            s += &format!(
+                "learning: {} cell writes of {} pulses ({:.3e} J, {:.1}% of the energy; rows written for {:.3e} s of \
+                 hardware time); {} changes rounded to no pulse, {} refused by stuck or worn cells, {} cells worn out\n",
+                thousands(l.writes),
+                thousands(l.write_pulses),
+                l.write_j,
+                100.0 * r.write_energy_share,
+                l.write_time_s,
+                thousands(l.rounded_away),
+                thousands(l.writes_refused),
+                thousands(l.worn_cells)
+            );
+            s += &learned_text(&r.learned);
+        }
         s + &r.run.text("crossbar")
     }
 }
@@ -91,6 +113,8 @@ pub fn nonideal(devices: &Devices, xb: &Crossbar, inst: &Instance) -> Result<Non
         match item {
             "none" => {}
             "all" => n = preset.clone(),
+            "cycle_to_cycle" => n.cycle_to_cycle = preset.cycle_to_cycle,
+            "device_to_device" => n.device_to_device = preset.device_to_device,
             "program_noise" => n.program_noise = preset.program_noise,
             "read_noise" => n.read_noise = preset.read_noise,
             "stuck" => (n.stuck_on, n.stuck_off) = (preset.stuck_on, preset.stuck_off),
@@ -98,7 +122,7 @@ pub fn nonideal(devices: &Devices, xb: &Crossbar, inst: &Instance) -> Result<Non
             other => {
                 return Err(RunError::Option(format!(
                     "--nonideal: unknown `{other}`; expected none, all, or a list of program_noise, read_noise, \
-                     stuck, drift"
+                     stuck, drift, cycle_to_cycle, device_to_device (the last two: of plastic cells)"
                 )));
             }
         }
@@ -172,6 +196,8 @@ impl engine::FamilyEngine for Engine {
             populations: population_rates(inst, &out.result.spike_counts, job.duration_s),
             energy_j: total,
             adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
+            write_energy_share: if total > 0.0 { l.write_j / total } else { 0.0 },
+            learned: learned(inst, &out.result.learned),
             ledger: l.clone(),
             run,
         };

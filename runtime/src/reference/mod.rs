@@ -27,6 +27,19 @@ pub trait Synapses {
 
     /// Called once at the end of every step.
     fn end_step(&mut self) {}
+
+    /// Whether this engine holds the weights of plastic projection `k` itself. If it does, the simulator runs the
+    /// rule, asks the engine to [`write`](Synapses::write) every update, and delivers the projection's spikes
+    /// through [`deliver`](Synapses::deliver) after the updates; if not, it keeps and delivers them in `f64`.
+    fn learns(&self, _k: usize) -> bool {
+        false
+    }
+
+    /// Writes synapse `synapse` (in row order) of plastic projection `k` from weight `old` towards `new`, the
+    /// weight the rule asks for, and returns the weight it now holds.
+    fn write(&mut self, _k: usize, _synapse: usize, _old: f64, new: f64) -> f64 {
+        new
+    }
 }
 
 /// The network's spike sources, step by step: Poisson channels draw from their own seeded streams, spike arrays
@@ -422,19 +435,31 @@ impl<'a> Simulator<'a> {
                 let now = ((t + slots as u64 - u64::from(!from_neurons)) % slots as u64) as usize;
                 let ring = &mut post.ring[r * n..];
                 let rows = &proj.rows;
+                // Stamps as the module documentation says; the spike carries the updated weights.
+                let stamp = t + u64::from(from_neurons);
+                let engine_learns = self.synapses.as_ref().is_some_and(|s| s.learns(k));
                 if let Some(plastic) = self.plastic[k].as_mut() {
-                    // Stamps as the module documentation says; the spike carries the updated weights.
-                    let stamp = t + u64::from(from_neurons);
-                    for &(neuron, count) in &spikes {
-                        events += rows.row(neuron as usize).len() as u64 * count as u64;
-                        for _ in 0..count {
-                            plastic.pre_spike(rows, neuron as usize, stamp, |s, w| {
-                                let slot = arrival_slot(now, rows.delays[s], slots);
-                                ring[slot * stride + rows.targets[s] as usize] += w;
-                            });
+                    if let Some(synapses) = self.synapses.as_mut().filter(|_| engine_learns) {
+                        for &(neuron, count) in &spikes {
+                            for _ in 0..count {
+                                plastic.pre_spike(rows, neuron as usize, stamp, |s, old, new| {
+                                    synapses.write(k, s, old, new)
+                                });
+                            }
                         }
+                    } else {
+                        for &(neuron, count) in &spikes {
+                            events += rows.row(neuron as usize).len() as u64 * count as u64;
+                            for _ in 0..count {
+                                plastic.pre_spike(rows, neuron as usize, stamp, |s, _, w| {
+                                    let slot = arrival_slot(now, rows.delays[s], slots);
+                                    ring[slot * stride + rows.targets[s] as usize] += w;
+                                    w
+                                });
+                            }
+                        }
+                        continue;
                     }
-                    continue;
                 }
                 if let Some(synapses) = self.synapses.as_mut() {
                     self.delivered.clear();

@@ -103,9 +103,11 @@ impl Plastic {
         self.filter.map(|(m, ..)| m.of)
     }
 
-    /// A spike of presynaptic neuron `pre` stamped `stamp`: updates the weights of its row and calls
-    /// `deliver(synapse, weight)` with each synapse's new weight.
-    pub fn pre_spike(&mut self, rows: &Rows, pre: usize, stamp: u64, mut deliver: impl FnMut(usize, f64)) {
+    /// A spike of presynaptic neuron `pre` stamped `stamp`: updates the weights of its row, calling
+    /// `write(synapse, weight, new weight)` with each synapse's weight and the one the rule asks for; `write`
+    /// stores the new weight where the weights live (and delivers the spike with it) and returns the weight that
+    /// is now held, which the next update starts from.
+    pub fn pre_spike(&mut self, rows: &Rows, pre: usize, stamp: u64, mut write: impl FnMut(usize, f64, f64) -> f64) {
         let (last, x_last) = (self.pre_last[pre], self.pre_trace[pre]);
         for syn in rows.row(pre) {
             let d = rows.delays[syn] as u64;
@@ -125,8 +127,7 @@ impl Plastic {
             let newest = history.range(..before).rev().find(|&&(p, ..)| p + d < stamp);
             let y = newest.map_or(0.0, |&(p, y, _)| y * self.minus.over(stamp - p - d));
             w = self.rule.depress(w, self.factor * y);
-            self.weights[syn] = w;
-            deliver(syn, w);
+            self.weights[syn] = write(syn, self.weights[syn], w);
         }
         let x = if last == NEVER { 0.0 } else { x_last * self.plus.over(stamp - last) };
         self.pre_trace[pre] = self.rule.after_spike(x);
@@ -187,7 +188,7 @@ mod tests {
                 plastic.post_spikes(t, &[0]);
             }
             if pre.contains(&t) {
-                plastic.pre_spike(&rows, 0, t, |_, _| {});
+                plastic.pre_spike(&rows, 0, t, |_, _, w| w);
             }
         }
         plastic.weights[0]
@@ -227,7 +228,7 @@ mod tests {
                 plastic.post_spikes(t, &[0]);
             }
             if t == 100 || t == 5000 {
-                plastic.pre_spike(&rows, 0, t, |_, _| {});
+                plastic.pre_spike(&rows, 0, t, |_, _, w| w);
             }
             plastic.end_step(u64::from(t == 140));
         }
@@ -254,10 +255,10 @@ mod tests {
                     plastic.post_spikes(t, &[0]);
                 }
                 if t % 101 == 0 {
-                    plastic.pre_spike(&rows, 0, t, |_, _| {});
+                    plastic.pre_spike(&rows, 0, t, |_, _, w| w);
                 }
                 if t % 377 == 3 {
-                    plastic.pre_spike(&rows, 1, t, |_, _| {});
+                    plastic.pre_spike(&rows, 1, t, |_, _, w| w);
                 }
             }
             (plastic.weights.clone(), plastic.history[0].len())
