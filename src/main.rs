@@ -171,7 +171,8 @@ struct RunArgs {
     #[arg(long, short)]
     quiet: bool,
     /// Crossbar targets: device non-idealities to switch on at the preset's magnitudes: none, all, or a
-    /// comma-separated list of program_noise, read_noise, stuck, drift.
+    /// comma-separated list of program_noise, read_noise, stuck, drift, and, for plastic projections' analog cells,
+    /// cycle_to_cycle and device_to_device.
     #[arg(long, default_value = "none", value_name = "LIST")]
     nonideal: String,
     /// Crossbar targets: time between programming the arrays and the run, for conductance drift.

@@ -633,3 +633,72 @@ fn plasticity_md_ca3_cam() {
     }
     documented("docs/plasticity.md", &table, command);
 }
+
+#[test]
+fn plasticity_md_crossbar() {
+    let base = ["run", "examples/ca3_cam.snn", "--target", "reram_128", "--duration", "2.8s"];
+    let recall_of = |r: &serde_json::Value| {
+        let tests = r["recall"].as_array().expect("recall scores");
+        let mean = |k: &str| tests.iter().map(|t| t[k].as_f64().expect("score")).sum::<f64>() / tests.len() as f64;
+        (mean("recall"), mean("intrusion"))
+    };
+    let run = |extra: &[&str]| {
+        let mut args = base.to_vec();
+        args.extend(["--recall", "examples/ca3_cam.recall.csv", "-q", "--json"]);
+        args.extend(extra);
+        run_json(&args)
+    };
+    let r = run(&["--compare-reference"]);
+    let (l, w) = (&r["ledger"], &r["reference"]["weights"][0]);
+    let (recall, intrusion) = recall_of(&r);
+    let n = |v: &serde_json::Value| soma_isa::report::thousands(v.as_u64().expect("count"));
+    let f = |v: &serde_json::Value| v.as_f64().expect("number");
+    let table = format!(
+        "| mean recall, mean intrusion | {:.1}%, {:.1}% |\n\
+         | cell writes, pulses | {}, {} |\n\
+         | weight changes rounded to no pulse | {} |\n\
+         | write energy, share of the run's energy | {:.3e} J, {:.1}% |\n\
+         | row writes, hardware time (2.8 s of model time) | {:.3} s; slowest step {:.3e} s |\n\
+         | final weights against the reference | mean {:.3e} A vs {:.3e} A, rms difference {:.3e} A |\n",
+        recall * 100.0,
+        intrusion * 100.0,
+        n(&l["writes"]),
+        n(&l["write_pulses"]),
+        n(&l["rounded_away"]),
+        f(&l["write_j"]),
+        f(&r["write_energy_share"]) * 100.0,
+        f(&l["write_time_s"]),
+        f(&l["step_latency_max_s"]),
+        f(&w["mean_machine"]),
+        f(&w["mean_reference"]),
+        f(&w["rms_difference"]),
+    );
+    documented(
+        "docs/plasticity.md",
+        &table,
+        "soma run examples/ca3_cam.snn --target reram_128 --duration 2.8s --recall examples/ca3_cam.recall.csv --compare-reference",
+    );
+    let mut table = String::new();
+    for (label, value) in [("1e6 (preset)", "1e6"), ("100", "100"), ("60", "60"), ("40", "40")] {
+        let r = run(&["--target-set", &format!("endurance_pulses={value}")]);
+        table += &format!("| {label} | {:.1}% | {} |\n", recall_of(&r).0 * 100.0, n(&r["ledger"]["worn_cells"]));
+    }
+    documented("docs/plasticity.md", &table, "--target-set endurance_pulses=60");
+    let mut table = String::new();
+    for (label, rate) in
+        [("0", "0"), ("0.02", "0.02"), ("0.05", "0.05"), ("0.09 (MNSIM's default)", "0.09"), ("0.2", "0.2")]
+    {
+        let mean = (1..=5)
+            .map(|seed| {
+                let seed = seed.to_string();
+                let rate = format!("stuck_off_rate={rate}");
+                let extra =
+                    ["--nonideal", "stuck", "--target-set", "stuck_on_rate=0", "--target-set", &rate, "--seed", &seed];
+                recall_of(&run(&extra)).0
+            })
+            .sum::<f64>()
+            / 5.0;
+        table += &format!("| {label} | {:.1}% |\n", mean * 100.0);
+    }
+    documented("docs/plasticity.md", &table, "--target-set stuck_on_rate=0 --target-set stuck_off_rate=0.09 --seed 1");
+}

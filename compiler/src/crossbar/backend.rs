@@ -19,8 +19,13 @@ impl AnyReport for Report {
     }
 
     fn text(&self) -> String {
+        let plastic = if self.plastic_tiles > 0 {
+            format!("; {} of them plastic: one analog cell per synapse, one column per neuron", self.plastic_tiles)
+        } else {
+            String::new()
+        };
         format!(
-            "tiles {} of {} ({} neurons per tile, {} cells per weight)\n\
+            "tiles {} of {} ({} neurons per tile, {} cells per weight{plastic})\n\
              utilisation: {:.1}% of the used tiles' cells in mapped blocks, {:.2}% holding a synapse\n",
             thousands(self.tiles as u64),
             thousands(self.tiles_available as u64),

@@ -25,7 +25,9 @@ pub struct Report {
     pub tiles: usize,
     /// Tiles on the chip.
     pub tiles_available: usize,
-    /// Postsynaptic neurons per tile.
+    /// Tiles of plastic projections (analog cells, one per synapse, one column per postsynaptic neuron).
+    pub plastic_tiles: usize,
+    /// Postsynaptic neurons per tile (of a static projection).
     pub neurons_per_tile: usize,
     /// Cells per weight (slices) times two (differential pair).
     pub cells_per_weight: usize,
@@ -142,6 +144,7 @@ pub fn compile(
     let report = Report {
         tiles: tiles.len(),
         tiles_available: available,
+        plastic_tiles: tiles.iter().filter(|t| scales[t.projection as usize].plastic).count(),
         neurons_per_tile,
         cells_per_weight: per_neuron,
         block_utilisation: tiles
