@@ -10,7 +10,8 @@ use serde_json::{Map, Value};
 use crate::html::{bars, esc, page, table};
 use crate::output::{PopulationRate, rate_table, thousands};
 use crate::pipeline::{ConstantReport, Reference};
-use crate::report::{constants_section, fidelity_section, raster_section, summary};
+use crate::report::{constants_section, fidelity_section, learned_section, raster_section, summary};
+use soma_runtime::report::Learned;
 
 /// The `--json` of a crossbar or SFQ run.
 #[derive(Clone, Debug, Deserialize)]
@@ -36,6 +37,9 @@ pub struct FamilyRun {
     raster: Vec<(f64, String, u32)>,
     mapping: Map<String, Value>,
     ledger: Map<String, Value>,
+    /// What plastic projections learned (crossbar).
+    #[serde(default)]
+    learned: Vec<Learned>,
 }
 
 /// Ledger entries that sum others up rather than being components of their own.
@@ -188,6 +192,23 @@ impl FamilyRun {
         ));
         let sizes: Vec<(&str, u64)> = self.populations.iter().map(|p| (p.name.as_str(), p.neurons)).collect();
         sections.push(raster_section(&sizes, &self.raster, self.duration_s));
+        if !self.learned.is_empty() {
+            let count = |k: &str| thousands(self.ledger.get(k).and_then(Value::as_u64).unwrap_or_default());
+            let joules = self.ledger.get("write_j").and_then(Value::as_f64).unwrap_or_default();
+            let mut s = format!(
+                "<h2>Plasticity</h2><p class=\"note\">{} cell writes of {} pulses ({joules:.3e} J); {} changes rounded \
+                 to no pulse, {} refused by stuck or worn cells, {} cells worn out.</p>",
+                count("writes"),
+                count("write_pulses"),
+                count("rounded_away"),
+                count("writes_refused"),
+                count("worn_cells")
+            );
+            for l in &self.learned {
+                s += &learned_section(l, "weights are the cells' conductances, read without noise.");
+            }
+            sections.push(s);
+        }
         if let Some(f) = &self.reference {
             sections.push(fidelity_section(f));
         }

@@ -13,6 +13,7 @@ use crate::html::{LinkLine, bars, esc, mesh, page, raster, table};
 use crate::output::write_atomic;
 use crate::pipeline::{ConstantReport, Reference};
 use crate::{Failure, ReportArgs};
+use soma_runtime::report::Learned;
 use soma_runtime::spinnaker::report::{PlasticityReport, Report, text as text_report};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
@@ -346,33 +347,37 @@ fn plasticity_section(p: &PlasticityReport) -> String {
         }
     );
     for (l, res) in p.learned.iter().zip(&p.resolution) {
-        s += &format!(
-            "<h3>{}</h3><p class=\"note\">{} synapses; mean weight {:.4e} before, {:.4e} after ({} rose, {} fell); \
-             weight step {:.3e}, [w_min, w_max] in {:.0} steps.</p>",
-            esc(&l.projection),
-            l.synapses,
-            l.mean_before,
-            l.mean_after,
-            l.potentiated,
-            l.depressed,
-            res.step,
-            res.range_steps
-        );
-        let tenth = |k: usize| format!("{:.1} .. {:.1}", k as f64 / 10.0, (k + 1) as f64 / 10.0);
-        let after: Vec<(String, f64)> =
-            l.histogram_after.iter().enumerate().map(|(k, &n)| (format!("{} of w_max", tenth(k)), n as f64)).collect();
-        s += &bars(&after, "synapses after");
-        s += &table(
-            &["weight (fraction of [w_min, w_max])", "synapses before", "synapses after"],
-            &l.histogram_before
-                .iter()
-                .zip(&l.histogram_after)
-                .enumerate()
-                .map(|(k, (b, a))| vec![tenth(k), b.to_string(), a.to_string()])
-                .collect::<Vec<_>>(),
-        );
+        let step = format!("weight step {:.3e}, [w_min, w_max] in {:.0} steps.", res.step, res.range_steps);
+        s += &learned_section(l, &step);
     }
     s
+}
+
+/// What one plastic projection learned: its mean weight before and after, then its weights per tenth of
+/// `[w_min, w_max]` before and after, with `note` on how finely the target holds them.
+pub(crate) fn learned_section(l: &Learned, note: &str) -> String {
+    let mut s = format!(
+        "<h3>{}</h3><p class=\"note\">{} synapses; mean weight {:.4e} before, {:.4e} after ({} rose, {} fell); {note}</p>",
+        esc(&l.projection),
+        l.synapses,
+        l.mean_before,
+        l.mean_after,
+        l.potentiated,
+        l.depressed,
+    );
+    let tenth = |k: usize| format!("{:.1} .. {:.1}", k as f64 / 10.0, (k + 1) as f64 / 10.0);
+    let after: Vec<(String, f64)> =
+        l.histogram_after.iter().enumerate().map(|(k, &n)| (format!("{} of w_max", tenth(k)), n as f64)).collect();
+    s += &bars(&after, "synapses after");
+    s + &table(
+        &["weight (fraction of [w_min, w_max])", "synapses before", "synapses after"],
+        &l.histogram_before
+            .iter()
+            .zip(&l.histogram_after)
+            .enumerate()
+            .map(|(k, (b, a))| vec![tenth(k), b.to_string(), a.to_string()])
+            .collect::<Vec<_>>(),
+    )
 }
 
 /// The target's constants with their sources.

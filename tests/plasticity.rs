@@ -371,6 +371,17 @@ fn the_ca3_memory_learns_in_place_on_the_crossbar_until_its_cells_are_too_coarse
     assert!(share > 0.1 && share < 0.9 && writes > 500, "write share {share}, {writes} writes");
     assert_eq!(r["learned"][0]["projection"], "ca3->ca3");
     assert!(r["reference"]["weights"][0]["rms_difference"].as_f64().is_some(), "{}", r["reference"]["weights"]);
+    // The HTML report shows the writes and what was learned.
+    let dir = temp_dir("plastic-crossbar-html");
+    let (json, html) = (dir.join("run.json"), dir.join("run.html"));
+    std::fs::write(&json, r.to_string()).expect("write");
+    let o = soma(&["report", json.to_str().expect("path"), "--html", html.to_str().expect("path")]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let page = std::fs::read_to_string(&html).expect("page");
+    let writes = format!("{} cell writes of", soma_isa::report::thousands(writes));
+    assert!(page.contains("<h2>Plasticity</h2>") && page.contains(&writes), "the writes");
+    assert!(page.contains("<h3>ca3-&gt;ca3</h3>") && page.contains("the cells' conductances"), "per projection");
+    std::fs::remove_dir_all(dir).ok();
 }
 
 #[test]
