@@ -111,19 +111,9 @@ pub fn compile(
             }
         }
         errors.push(tally.finish(&pr.name, merged_synapses));
-        let (pre_size, post_size) = (inst.pre_size(pr.pre), inst.populations[pr.post].size());
-        for ((delay, rb, cb), mut cells) in blocks {
+        for (block, mut cells) in blocks {
             cells.sort_by_key(|c| (c.row, c.col));
-            tiles.push(Tile {
-                projection: k as u32,
-                delay,
-                pre_first: (rb * rows) as u32,
-                rows: (pre_size - rb * rows).min(rows) as u16,
-                post_first: (cb * neurons_per_tile) as u32,
-                neurons: (post_size - cb * neurons_per_tile).min(neurons_per_tile) as u16,
-                cells,
-                at: (0, 0),
-            });
+            tiles.push(block_tile(inst, k, block, cells, (rows, neurons_per_tile)));
         }
     }
     let available = xb.array.tiles.value as usize;
@@ -204,7 +194,6 @@ fn plastic_tiles(
             blocks.entry((delay, pre / rows, post / neurons_per_tile)).or_default().push(cell);
         }
     }
-    let (pre_size, post_size) = (inst.pre_size(pr.pre), inst.populations[pr.post].size());
     for ((delay, rb, cb), mut cells) in blocks {
         cells.sort_by_key(|c| (c.row, c.col));
         if let Some(w) = cells.windows(2).find(|w| (w[0].row, w[0].col) == (w[1].row, w[1].col)) {
@@ -214,16 +203,30 @@ fn plastic_tiles(
                 cb * neurons_per_tile + w[0].col as usize
             ));
         }
-        tiles.push(Tile {
-            projection: k as u32,
-            delay,
-            pre_first: (rb * rows) as u32,
-            rows: (pre_size - rb * rows).min(rows) as u16,
-            post_first: (cb * neurons_per_tile) as u32,
-            neurons: (post_size - cb * neurons_per_tile).min(neurons_per_tile) as u16,
-            cells,
-            at: (0, 0),
-        });
+        tiles.push(block_tile(inst, k, (delay, rb, cb), cells, (rows, neurons_per_tile)));
     }
     Ok((rule.w_max, tally.finish(&pr.name, pr.rows.weights.len())))
+}
+
+/// The tile of projection `k`'s block `(delay, row block, column block)` holding `cells`, on tiles of `rows`
+/// presynaptic by `neurons_per_tile` postsynaptic neurons (placed later).
+fn block_tile(
+    inst: &Instance,
+    k: usize,
+    (delay, rb, cb): (u16, usize, usize),
+    cells: Vec<Cell>,
+    (rows, neurons_per_tile): (usize, usize),
+) -> Tile {
+    let pr = &inst.projections[k];
+    let (pre_size, post_size) = (inst.pre_size(pr.pre), inst.populations[pr.post].size());
+    Tile {
+        projection: k as u32,
+        delay,
+        pre_first: (rb * rows) as u32,
+        rows: (pre_size - rb * rows).min(rows) as u16,
+        post_first: (cb * neurons_per_tile) as u32,
+        neurons: (post_size - cb * neurons_per_tile).min(neurons_per_tile) as u16,
+        cells,
+        at: (0, 0),
+    }
 }
