@@ -190,7 +190,7 @@ struct LearningCells {
 }
 
 /// The row being written (its pulses go in parallel): tile, row, most potentiation and depression pulses.
-#[derive(Clone, Copy, PartialEq)]
+#[derive(Clone, Copy)]
 struct RowWrite {
     tile: usize,
     row: u16,
@@ -361,7 +361,8 @@ fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &No
     } else {
         1.0
     };
-    let used_cols = t.neurons as usize * 2 * program.slices as usize;
+    let used_cols =
+        t.neurons as usize * program.projections[t.projection as usize].columns_per_neuron(program.slices) as usize;
     let drawn;
     let programmed = if nonideal.device_random.contains(&(t.projection as usize)) {
         drawn = device_drawn(t.rows, used_cols, xb.levels(), nonideal.switching_probability, rng);
@@ -420,7 +421,7 @@ fn plastic_tile(
     let l = &xb.learning;
     let (g_min, g_range) = (l.g_min_s.value, l.g_max_s.value - l.g_min_s.value);
     let rows = &inst.projections[t.projection as usize].rows;
-    let mut state = Vec::with_capacity(t.cells.len());
+    let mut excess: Vec<(u16, u16, f64)> = t.cells.iter().map(|c| (c.row, c.col, 0.0)).collect();
     for pre in t.pre_first as usize..t.pre_first as usize + t.rows as usize {
         for syn in rows.row(pre) {
             let post = rows.targets[syn];
@@ -443,12 +444,8 @@ fn plastic_tile(
                 }
             };
             (cells.x[syn], cells.frozen[syn]) = (x, frozen);
-            state.push((j, x * g_range));
+            excess[j].2 = x * g_range;
         }
-    }
-    let mut excess: Vec<(u16, u16, f64)> = t.cells.iter().map(|c| (c.row, c.col, 0.0)).collect();
-    for (j, e) in state {
-        excess[j].2 = e;
     }
     let full_scale = t.rows as f64 * g_min + (t.rows as f64).min(l.adc_rows.value) * g_range;
     TileState::new(t, excess, xb.cols(), t.neurons as usize, full_scale, (g_min, g_range), (1, 1))
@@ -510,8 +507,8 @@ impl CrossbarSynapses<'_> {
         }
     }
 
-    /// Writes `n` pulses (`n < 0`: depression) to cell `j` (row `row`) of tile `i`, a synapse at fraction `x` with
-    /// `curves`; returns the new fraction.
+    /// Writes `n` pulses (`n < 0`: depression) to cell `j` of tile `i`, a synapse at fraction `x` with `curves`;
+    /// returns the new fraction.
     fn pulse(&mut self, (i, j): (usize, usize), x: f64, n: f64, curves: &(Curve, Curve)) -> f64 {
         let l = &self.xb.learning;
         let (curve, v, width) = if n > 0.0 {
@@ -533,10 +530,9 @@ impl CrossbarSynapses<'_> {
         let row = state.cells[j].0;
         state.cells[j].2 = after * g_range;
         state.row_g[row as usize] += (after - x) * g_range;
-        let this_row = RowWrite { tile: i, row, ltp: 0.0, ltd: 0.0 };
         if self.row_write.is_none_or(|w| (w.tile, w.row) != (i, row)) {
             self.end_row_write();
-            self.row_write = Some(this_row);
+            self.row_write = Some(RowWrite { tile: i, row, ltp: 0.0, ltd: 0.0 });
         }
         if let Some(w) = self.row_write.as_mut() {
             if n > 0.0 {
@@ -579,10 +575,8 @@ impl Synapses for CrossbarSynapses<'_> {
             self.ledger.rounded_away += 1;
             return x * scale;
         }
-        let taken = cells.pulses[synapse] + whole;
-        cells.pulses[synapse] = taken;
-        let worn = taken >= l.endurance_pulses.value;
-        if worn {
+        cells.pulses[synapse] += whole;
+        if cells.pulses[synapse] >= l.endurance_pulses.value {
             cells.frozen[synapse] = true;
             self.ledger.worn_cells += 1;
         }

@@ -435,10 +435,10 @@ impl<'a> Simulator<'a> {
                 let now = ((t + slots as u64 - u64::from(!from_neurons)) % slots as u64) as usize;
                 let ring = &mut post.ring[r * n..];
                 let rows = &proj.rows;
-                // Stamps as the module documentation says; the spike carries the updated weights.
-                let stamp = t + u64::from(from_neurons);
-                let engine_learns = self.synapses.as_ref().is_some_and(|s| s.learns(k));
                 if let Some(plastic) = self.plastic[k].as_mut() {
+                    // Stamps as the module documentation says; the spike carries the updated weights.
+                    let stamp = t + u64::from(from_neurons);
+                    let engine_learns = self.synapses.as_ref().is_some_and(|s| s.learns(k));
                     if let Some(synapses) = self.synapses.as_mut().filter(|_| engine_learns) {
                         for &(neuron, count) in &spikes {
                             for _ in 0..count {
