@@ -264,6 +264,20 @@ fn the_energy_ledger_is_spynnakers_formula() {
     assert!((three.idle_chips_j - 3.0 * 26.84 * seconds).abs() < 1e-12);
     assert_eq!(l.synaptic_events, 10);
     assert!((l.per_synaptic_event_j() - l.total_j() / 10.0).abs() < 1e-15);
+    // The system level: a single board adds its box, 5.04 W; six boards one frame of 24, 117 + 37.163558 W.
+    assert!((l.enclosure_j - 5.04 * seconds).abs() < 1e-12);
+    assert!((l.system_j() - l.total_j() - l.enclosure_j).abs() < 1e-15);
+    let six = Ledger::new(s, 6, 288, m.counters(), m.router_traversals, steps, img.header.dt);
+    assert!((six.enclosure_j - (117.0 + 37.163558) * seconds).abs() < 1e-12);
+    // 20x slower than real time: every power draws for 20 times the model time, packets cost the same.
+    let slow_target = soma_targets::with_overrides("spinnaker1", &[("time_scale_factor".into(), 20.0)]).expect("valid");
+    let slow = slow_target.spinnaker().expect("spinnaker");
+    let l20 = Ledger::new(slow, 6, 288, m.counters(), m.router_traversals, steps, img.header.dt);
+    assert!((l20.machine_time_s - 20.0 * seconds).abs() < 1e-15);
+    assert!((l20.idle_chips_j - 6.0 * 26.84 * 20.0 * seconds).abs() < 1e-12);
+    assert!((l20.active_cores_j - 0.034 * 2.0 * 20.0 * seconds).abs() < 1e-12);
+    assert!((l20.enclosure_j - 20.0 * six.enclosure_j).abs() < 1e-12);
+    assert_eq!(l20.packets_j, six.packets_j);
     // Cycles: every step updates one neuron; ten packets each fetch a one-word row.
     let c = &m.counters()[1];
     let cy = &s.cycles;

@@ -102,6 +102,53 @@ fn the_nir_paper_lif_on_spinnaker2_fires_in_the_steps_spinnaker2_did() {
 }
 
 #[test]
+fn a_time_scale_factor_gives_each_step_its_cycles_and_charges_the_wall_time() {
+    // CUBA's busiest core needs about 1.5x the 20,000 cycles of a real-time 0.1 ms step: twice the wall time fits.
+    let run = |factor: &str| {
+        let set = format!("time_scale_factor={factor}");
+        run_json(&[
+            "run",
+            "examples/cuba.snn",
+            "--target",
+            "spinnaker1",
+            "--target-set",
+            &set,
+            "--duration",
+            "50ms",
+            "--json",
+            "-q",
+        ])
+    };
+    let (real, slow) = (run("1"), run("2"));
+    assert!(real["overruns"].as_u64().expect("overruns") > 0, "real time overruns");
+    assert_eq!(slow["overruns"], 0, "half speed keeps up");
+    let idle = |r: &serde_json::Value| r["energy_breakdown_j"]["idle_chips"].as_f64().expect("idle");
+    assert!((idle(&real) - 26.84 * 0.05).abs() < 1e-9 && (idle(&slow) - 2.0 * 26.84 * 0.05).abs() < 1e-9);
+    // The system level adds the board's box over the machine's time; the wall-plug figure is that total.
+    let system = &slow["system"];
+    assert_eq!(system["machine_time_s"], 0.1);
+    assert!((system["enclosure_j"].as_f64().expect("box") - 5.04 * 0.1).abs() < 1e-9, "{system}");
+    let chip = slow["energy_j"].as_f64().expect("energy");
+    assert!((system["energy_j"].as_f64().expect("system") - chip - 5.04 * 0.1).abs() < 1e-9);
+    assert_eq!(system["unknown"], serde_json::json!([]));
+    // SpiNNaker 2's enclosure has no published figure: on a board, the report names the unknown term.
+    let s2 = run_json(&[
+        "run",
+        "examples/cuba.snn",
+        "--target",
+        "spinnaker2",
+        "--boards",
+        "1",
+        "--duration",
+        "10ms",
+        "--json",
+        "-q",
+    ]);
+    assert_eq!(s2["system"]["unknown"], serde_json::json!(["system.box_w"]));
+    assert_eq!(s2["system"]["energy_j"], s2["energy_j"]);
+}
+
+#[test]
 fn images_run_only_on_their_target() {
     let dir = temp_dir("run-image");
     let img = dir.join("cuba.img");

@@ -177,6 +177,9 @@ pub struct ConstantReport {
     pub value: f64,
     /// Source.
     pub source: String,
+    /// No source gives a value: the term is named, not priced.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub unknown: bool,
 }
 
 impl ConstantReport {
@@ -185,7 +188,7 @@ impl ConstantReport {
         target
             .constants()
             .into_iter()
-            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone() })
+            .map(|(name, c)| ConstantReport { name, value: c.value, source: c.source.clone(), unknown: c.unknown })
             .collect()
     }
 }

@@ -121,6 +121,12 @@ pub(crate) fn from_table<F: serde::de::DeserializeOwned>(
         if !c.value.is_finite() || c.value < 0.0 {
             return Err(ParameterError::Negative { field, value: c.value });
         }
+        if c.unknown && c.value != 0.0 {
+            return Err(ParameterError::Rule(format!(
+                "{field} is marked unknown, so its value must be 0 (an unknown term is named, not priced), got {}",
+                c.value
+            )));
+        }
     }
     Ok(family)
 }

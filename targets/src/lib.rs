@@ -25,6 +25,10 @@ pub struct Constant {
     pub value: f64,
     /// The paper, datasheet or reasoning it comes from.
     pub source: String,
+    /// No sourced value exists: the term is not priced (its value must be 0), and reports name it as unknown
+    /// instead of counting it as zero.
+    #[serde(default)]
+    pub unknown: bool,
 }
 
 /// A problem with a target description.
@@ -178,6 +182,7 @@ pub fn with_overrides(name_or_path: &str, overrides: &[(String, f64)]) -> Result
             .ok_or_else(|| invalid(ParameterError::Rule(format!("`{full}` is not a {{ value, source }} constant"))))?;
         entry.insert("value".into(), toml::Value::Float(*value));
         entry.insert("source".into(), toml::Value::String(format!("overridden: set to {value}")));
+        entry.remove("unknown");
     }
     let mut t = parse(name_or_path, &toml::to_string(&table).map_err(|e| syntax(&e))?)?;
     if !overrides.is_empty() {
@@ -209,6 +214,11 @@ impl Target {
             .filter(|((_, a), (_, b))| a.value != b.value)
             .map(|((name, a), (_, b))| (name, a.value, b.value))
             .collect()
+    }
+
+    /// The constants no source gives a value for (`unknown = true`): terms a report must name as not priced.
+    pub fn unknowns(&self) -> Vec<(String, &Constant)> {
+        self.constants().into_iter().filter(|(_, c)| c.unknown).collect()
     }
 
     /// The SpiNNaker-style parameters, if that is the family.
@@ -313,6 +323,20 @@ mod tests {
         assert!(err(&zero).contains("mapping.neurons_per_core"), "{}", err(&zero));
         let boards = base.replace("boards = { value = 1,", "boards = { value = 2,");
         assert!(err(&boards).contains("boards"), "{}", err(&boards));
+        let priced_unknown = base.replace("box_w = { value = 5.04,", "box_w = { value = 5.04, unknown = true,");
+        assert!(err(&priced_unknown).contains("system.box_w is marked unknown"), "{}", err(&priced_unknown));
+        let stopped = base.replace("time_scale_factor = { value = 1,", "time_scale_factor = { value = 0,");
+        assert!(err(&stopped).contains("machine.time_scale_factor must be positive"), "{}", err(&stopped));
         assert!(matches!(lookup("nonsense"), Err(TargetError::Unknown { .. })));
+    }
+
+    #[test]
+    fn unknown_constants_are_listed_and_an_override_makes_them_known() {
+        let two = lookup("spinnaker2").expect("2");
+        let names: Vec<String> = two.unknowns().into_iter().map(|(n, _)| n).collect();
+        assert_eq!(names, ["system.box_w", "system.frame_idle_w", "system.frame_active_w"]);
+        assert!(lookup("spinnaker1").expect("1").unknowns().is_empty());
+        let set = with_overrides("spinnaker2", &[("box_w".into(), 4.0)]).expect("valid");
+        assert_eq!(set.unknowns().len(), 2, "a value given is no longer unknown");
     }
 }

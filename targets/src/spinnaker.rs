@@ -33,6 +33,10 @@ crate::sections! {
         link_packets_per_s,
         /// Links per router.
         links,
+        /// Wall time of one time step over the step's model time (sPyNNaker's `time_scale_factor`): at 20 the
+        /// machine runs 20 times slower than real time, so each step has 20 times the cycles and link capacity,
+        /// and every power draws for 20 times as long.
+        time_scale_factor,
     }
     /// How networks are mapped.
     mapping Mapping {
@@ -113,6 +117,19 @@ crate::sections! {
         /// Per bit through a router, J.
         router_bit_j,
     }
+    /// What surrounds the chips when the machine is measured at the wall: the box of a single board or the frames
+    /// of a multi-board machine (power supplies, switch, fans). Charged on top of the chip-level ledger for the
+    /// system-level total.
+    system System {
+        /// A single boxed board's overhead over its idle board power (power supply, fans), W.
+        box_w,
+        /// A frame holding boards of a multi-board machine, idle (its switch and cooling), W.
+        frame_idle_w,
+        /// A frame's extra power while its boards run, W.
+        frame_active_w,
+        /// Boards per frame.
+        boards_per_frame,
+    }
 }
 
 impl SpiNNaker {
@@ -128,6 +145,8 @@ impl SpiNNaker {
         whole("machine.monitor_cores", &s.machine.monitor_cores, 0.0, (cores - 1) as f64)?;
         whole("machine.router_entries", &s.machine.router_entries, 1.0, 1e7)?;
         whole("machine.links", &s.machine.links, 6.0, 6.0)?;
+        crate::constants::positive("machine.time_scale_factor", &s.machine.time_scale_factor)?;
+        whole("system.boards_per_frame", &s.system.boards_per_frame, 1.0, 1e4)?;
         let index_bits = whole("mapping.index_bits", &s.mapping.index_bits, 1.0, 11.0)?;
         whole("mapping.neurons_per_core", &s.mapping.neurons_per_core, 1.0, (1u64 << index_bits) as f64)?;
         let slots =
@@ -160,6 +179,23 @@ impl SpiNNaker {
             clock_hz: clock.value,
             core_w: core.value,
             cycle_j: cycle.value,
+        }
+    }
+
+    /// Wall time of a time step of `dt` model seconds (`dt x time_scale_factor`): the step's budget of cycles and
+    /// link capacity, and the time every power is charged for.
+    pub fn step_wall_s(&self, dt: f64) -> f64 {
+        dt * self.machine.time_scale_factor.value
+    }
+
+    /// Power of what surrounds the chips of a `boards`-board machine while it runs, W: the box of a single board,
+    /// the frames of a larger machine (idle and active), nothing for a single chip.
+    pub fn enclosure_w(&self, boards: u32) -> f64 {
+        let s = &self.system;
+        match boards {
+            0 => 0.0,
+            1 => s.box_w.value,
+            n => (f64::from(n) / s.boards_per_frame.value).ceil() * (s.frame_idle_w.value + s.frame_active_w.value),
         }
     }
 

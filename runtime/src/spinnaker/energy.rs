@@ -3,8 +3,10 @@
 //! board's idle power per board, or chip by chip for a machine smaller than a board), every loaded core draws its
 //! performance level's core power for the whole run (unloaded cores cost nothing beyond the idle chip), every busy
 //! cycle costs the level's energy per cycle (zero on SpiNNaker 1, whose model has no such term), and every
-//! multicast packet costs its energy at every router it passes. The counts behind every term are kept, so a report
-//! can show them next to the joules.
+//! multicast packet costs its energy at every router it passes. Those terms are the chip-level total. The
+//! system-level total adds the enclosure (a board's box, or the frames of a multi-board machine) for the run.
+//! "The run" is the machine's time, the model time times `time_scale_factor`, as `compute_energy_used.py` charges
+//! it. The counts behind every term are kept, so a report can show them next to the joules.
 
 use soma_targets::spinnaker::SpiNNaker;
 
@@ -13,21 +15,25 @@ use super::CoreCounters;
 /// Energy by term, in joules, with the counts they come from.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Ledger {
-    /// The idle machine: `idle_board_w x boards x model time`, or `idle_chip_w x chips x model time` below a
+    /// The idle machine: `idle_board_w x boards x machine time`, or `idle_chip_w x chips x machine time` below a
     /// board (spinn_machine's `get_idle_energy`).
     pub idle_chips_j: f64,
-    /// Loaded cores: `core_w x cores x model time` at the performance level.
+    /// Loaded cores: `core_w x cores x machine time` at the performance level.
     pub active_cores_j: f64,
     /// Busy cycles: `cycle_j x cycles` at the performance level.
     pub core_cycles_j: f64,
     /// Packets: `packet_j x router traversals`.
     pub packets_j: f64,
+    /// The enclosure (box or frames) for the machine time: the system-level total's extra term.
+    pub enclosure_j: f64,
     /// Chips of the machine.
     pub chips: u64,
     /// Cores loaded.
     pub cores: u64,
     /// Model time, seconds.
     pub model_time_s: f64,
+    /// How long the machine ran: model time x `time_scale_factor`, seconds.
+    pub machine_time_s: f64,
     /// Router traversals.
     pub router_traversals: u64,
     /// Busy cycles of the loaded cores.
@@ -57,7 +63,8 @@ impl Ledger {
         dt: f64,
     ) -> Ledger {
         let mut ledger = Ledger::of_cores(target, counters, router_traversals, steps, dt);
-        ledger.idle_chips_j = idle_w(target, boards, chips) * ledger.model_time_s;
+        ledger.idle_chips_j = idle_w(target, boards, chips) * ledger.machine_time_s;
+        ledger.enclosure_j = target.enclosure_w(boards) * ledger.machine_time_s;
         ledger.chips = chips as u64;
         ledger
     }
@@ -70,19 +77,21 @@ impl Ledger {
         steps: u64,
         dt: f64,
     ) -> Ledger {
-        let t = steps as f64 * dt;
+        let machine_time = steps as f64 * target.step_wall_s(dt);
         let level = target.level();
         let cores = counters.len() as u64;
         let cycles = counters.iter().map(|c| c.cycles).sum::<u64>();
-        let available = cores as f64 * t * level.clock_hz;
+        let available = cores as f64 * machine_time * level.clock_hz;
         Ledger {
             idle_chips_j: 0.0,
-            active_cores_j: level.core_w * cores as f64 * t,
+            active_cores_j: level.core_w * cores as f64 * machine_time,
             core_cycles_j: level.cycle_j * cycles as f64,
             packets_j: target.energy.packet_j.value * router_traversals as f64,
+            enclosure_j: 0.0,
             chips: 0,
             cores,
-            model_time_s: t,
+            model_time_s: steps as f64 * dt,
+            machine_time_s: machine_time,
             router_traversals,
             cycles,
             synaptic_events: counters.iter().map(|c| c.synaptic_events).sum(),
@@ -90,13 +99,27 @@ impl Ledger {
         }
     }
 
-    /// Total energy.
+    /// Chip-level total energy: the machine's own terms.
     pub fn total_j(&self) -> f64 {
         self.idle_chips_j + self.active_cores_j + self.core_cycles_j + self.packets_j
     }
 
-    /// Energy per synaptic event (`NaN` without events).
+    /// System-level total: the chip-level total and the enclosure.
+    pub fn system_j(&self) -> f64 {
+        self.total_j() + self.enclosure_j
+    }
+
+    /// Chip-level energy per synaptic event (`NaN` without events).
     pub fn per_synaptic_event_j(&self) -> f64 {
-        if self.synaptic_events == 0 { f64::NAN } else { self.total_j() / self.synaptic_events as f64 }
+        self.total_j() / self.events()
+    }
+
+    /// System-level energy per synaptic event (`NaN` without events).
+    pub fn system_per_synaptic_event_j(&self) -> f64 {
+        self.system_j() / self.events()
+    }
+
+    fn events(&self) -> f64 {
+        if self.synaptic_events == 0 { f64::NAN } else { self.synaptic_events as f64 }
     }
 }

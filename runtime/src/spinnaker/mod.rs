@@ -10,9 +10,10 @@
 //! slice of their source's one [`PoissonTrain`] (the reference's rule), so slicing never changes the input.
 //!
 //! Packets follow the routing tables (walked once per sending core at load, first match, default route straight
-//! on); each link carries at most `link_packets_per_s x dt` packets per step, and a packet over that budget is
-//! dropped with the rest of its subtree. A core whose cycles in a step exceed `dt x clock` has overrun ("timer
-//! fell behind"); packets it processes past its budget are counted as late (and still applied).
+//! on); each link carries at most `link_packets_per_s x w` packets per step, and a packet over that budget is
+//! dropped with the rest of its subtree. A core whose cycles in a step exceed `w x clock` has overrun ("timer
+//! fell behind"); packets it processes past its budget are counted as late (and still applied). `w` is the step's
+//! wall time, `dt x time_scale_factor` ([`SpiNNaker::step_wall_s`](soma_targets::spinnaker::SpiNNaker::step_wall_s)).
 //!
 //! Plastic rows ([`soma_isa::spinnaker::stdp`]): a spike's row also updates its plastic synapses against the
 //! postsynaptic histories of the receiving core, adds the new weights to the ring and writes the row back; the
@@ -325,8 +326,11 @@ impl<'a> Machine<'a> {
             link_use: vec![0; geometry.width * geometry.height * 6],
             link_totals: vec![0; geometry.width * geometry.height * 6],
             width: geometry.width,
-            link_capacity: (target.machine.link_packets_per_s.value * dt).floor().max(1.0).min(u32::MAX as f64) as u32,
-            budget: (clock * dt).floor() as u64,
+            link_capacity: (target.machine.link_packets_per_s.value * target.step_wall_s(dt))
+                .floor()
+                .max(1.0)
+                .min(u32::MAX as f64) as u32,
+            budget: (clock * target.step_wall_s(dt)).floor() as u64,
             costs: Costs {
                 neuron_update: target.cycles.neuron_update.value as u64,
                 synaptic_event: target.cycles.synaptic_event.value as u64,

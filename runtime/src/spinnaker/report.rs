@@ -52,6 +52,84 @@ pub struct Breakdown {
     pub packets: f64,
 }
 
+/// The system-level energy: the chip-level ledger for the machine's time and what surrounds the chips.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct SystemEnergy {
+    /// Wall time of a step over its model time (the target's `time_scale_factor`).
+    pub time_scale_factor: f64,
+    /// How long the machine ran: model time x `time_scale_factor`, seconds.
+    pub machine_time_s: f64,
+    /// What surrounds the chips: a board's box, the frames of a multi-board machine, or nothing for one chip.
+    pub enclosure: String,
+    /// The enclosure's energy over the machine time, J.
+    pub enclosure_j: f64,
+    /// Chip-level total plus the enclosure, J.
+    pub energy_j: f64,
+    /// `energy_j` per synaptic event, J.
+    pub energy_per_synaptic_event_j: f64,
+    /// Terms of the system level no source prices (constants marked unknown): not in `energy_j`.
+    pub unknown: Vec<String>,
+}
+
+impl SystemEnergy {
+    fn of(spinn: &SpiNNaker, target: &soma_targets::Target, boards: u32, ledger: &Ledger) -> SystemEnergy {
+        let frames = (f64::from(boards) / spinn.system.boards_per_frame.value).ceil();
+        SystemEnergy {
+            time_scale_factor: spinn.machine.time_scale_factor.value,
+            machine_time_s: ledger.machine_time_s,
+            enclosure: match boards {
+                0 => "a single chip: no board or enclosure modelled".into(),
+                1 => "the board's box".into(),
+                _ => format!(
+                    "{frames} frame{} of {} boards",
+                    if frames == 1.0 { "" } else { "s" },
+                    spinn.system.boards_per_frame.value
+                ),
+            },
+            enclosure_j: ledger.enclosure_j,
+            energy_j: ledger.system_j(),
+            energy_per_synaptic_event_j: ledger.system_per_synaptic_event_j(),
+            unknown: target
+                .unknowns()
+                .into_iter()
+                .map(|(name, _)| name)
+                .filter(|name| match boards {
+                    0 => false,
+                    1 => name == "system.box_w",
+                    _ => name.starts_with("system.frame"),
+                })
+                .collect(),
+        }
+    }
+
+    /// One or two lines for the text summary: the system-level total, what it adds, what it lacks.
+    pub fn text(&self) -> String {
+        let mut s = String::new();
+        if self.time_scale_factor != 1.0 {
+            s += &format!(
+                "time_scale_factor {}: the machine ran {:.4} s of wall time, and every power above is charged for it\n",
+                self.time_scale_factor, self.machine_time_s
+            );
+        }
+        s += &format!(
+            "system level {:.4e} J ({:.3e} J per synaptic event): ",
+            self.energy_j, self.energy_per_synaptic_event_j
+        );
+        s += &if self.enclosure_j > 0.0 {
+            format!("the chips and {} {:.3e} J", self.enclosure, self.enclosure_j)
+        } else if self.unknown.is_empty() {
+            format!("the chips alone ({})", self.enclosure)
+        } else {
+            format!("the chips alone, {} unknown", self.enclosure)
+        };
+        s += "; the host computer is not counted";
+        if !self.unknown.is_empty() {
+            s += &format!("; unknown, so not priced: {}", self.unknown.join(", "));
+        }
+        s + "\n"
+    }
+}
+
 /// The counts behind the energy.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Counts {
@@ -163,6 +241,9 @@ pub struct Report {
     pub energy_counts: Counts,
     /// Energy per synaptic event.
     pub energy_per_synaptic_event_j: f64,
+    /// The system level: machine time and enclosure (absent in reports written before soma had it).
+    #[serde(default)]
+    pub system: SystemEnergy,
     /// Synaptic events.
     pub synaptic_events: u64,
     /// Most cycles of a core in a step over the budget.
@@ -356,7 +437,7 @@ impl engine::FamilyEngine for Engine {
         let (rate_error, silent_reference_hz) = fidelity_figures(report.reference.as_ref());
         let figures = Figures {
             energy_j: report.energy_j,
-            wall_plug_energy_j: report.energy_j,
+            wall_plug_energy_j: report.system.energy_j,
             energy_per_synaptic_event_j: report.energy_per_synaptic_event_j,
             step_latency_s: report.step_latency_s,
             size: report.energy_counts.cores,
@@ -536,6 +617,7 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
             busy_fraction: ledger.busy_fraction,
         },
         energy_per_synaptic_event_j: ledger.per_synaptic_event_j(),
+        system: SystemEnergy::of(spinn, target, image.header.boards, &ledger),
         synaptic_events: ledger.synaptic_events,
         core_load_max: neuron_cores.iter().map(|k| k.max_step_cycles as f64 / budget).fold(0.0, f64::max),
         core_load_mean: if neuron_cores.is_empty() {
@@ -615,6 +697,7 @@ pub fn text(r: &Report) -> String {
         thousands(r.synaptic_events),
         r.energy_per_synaptic_event_j
     );
+    s += &r.system.text();
     s += &format!(
         "core load (cycles per step / budget): max {:.2}, mean {:.2}; overruns {}, late packets {}, dropped packets {}\n",
         r.core_load_max, r.core_load_mean, r.overruns, r.late_packets, r.dropped_packets
