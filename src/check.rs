@@ -1,47 +1,90 @@
 //! `soma check`: parse and validate a network, then summarise it without instantiating it (so it is instant
-//! even for a 3e8-synapse network).
+//! even for a 3e8-synapse network), as text or, with `--json`, as one object with the same fields.
 
+use serde::Serialize;
 use soma_compiler::instantiate::estimate;
 
 use crate::output::thousands;
 use crate::{Failure, InputArgs, load};
 
+/// What `check` says about a network.
+#[derive(Serialize)]
+struct Summary {
+    network: String,
+    dt_s: f64,
+    populations: Vec<Group>,
+    sources: Vec<Group>,
+    neurons: u64,
+    /// Exact for deterministic rules, the expected number for random ones (`synapses_exact` says which).
+    synapses: u64,
+    synapses_exact: bool,
+    projections: usize,
+    gap_junction_sets: usize,
+    injected_currents: usize,
+    probes: usize,
+    /// The least memory instantiating the network takes.
+    memory_bytes: f64,
+    /// What this machine has available (absent where it cannot tell).
+    available_bytes: Option<f64>,
+}
+
+/// A population or a source.
+#[derive(Serialize)]
+struct Group {
+    name: String,
+    size: u64,
+    model: String,
+}
+
 /// Runs the command.
-pub fn run(args: &InputArgs) -> Result<(), Failure> {
+pub fn run(args: &InputArgs, json: bool) -> Result<(), Failure> {
     let loaded = load::load(args, None, &[])?;
     let net = &loaded.network;
-    crate::output::stdout(&format!("{}: ok (time step {} ms)\n", loaded.name, net.dt * 1e3))?;
-    crate::output::stdout(&format!("{:<16} {:>10}  model\n", "population", "neurons"))?;
-    for (_, p) in net.populations.iter() {
-        crate::output::stdout(&format!(
-            "{:<16} {:>10}  {}\n",
-            p.name,
-            thousands(p.size as u64),
-            p.model.kind().name()
-        ))?;
-    }
-    for (_, s) in net.sources.iter() {
-        crate::output::stdout(&format!("{:<16} {:>10}  source\n", s.name, thousands(s.size as u64)))?;
-    }
     let e = estimate(net);
-    crate::output::stdout(&format!("neurons: {}\n", thousands(net.neuron_count() as u64)))?;
-    crate::output::stdout(&format!(
+    let group =
+        |name: &str, size: usize, model: &str| Group { name: name.into(), size: size as u64, model: model.into() };
+    let s = Summary {
+        network: loaded.name.clone(),
+        dt_s: net.dt,
+        populations: net.populations.iter().map(|(_, p)| group(&p.name, p.size, p.model.kind().name())).collect(),
+        sources: net.sources.iter().map(|(_, s)| group(&s.name, s.size, "source")).collect(),
+        neurons: net.neuron_count() as u64,
+        synapses: e.synapses.round() as u64,
+        synapses_exact: e.exact,
+        projections: net.projections.len(),
+        gap_junction_sets: net.gap_junctions.len(),
+        injected_currents: net.currents.len(),
+        probes: net.probes.len(),
+        memory_bytes: e.bytes,
+        available_bytes: crate::pipeline::available_memory(),
+    };
+    if json {
+        let text = serde_json::to_string_pretty(&s).map_err(|e| Failure::Internal(e.into()))?;
+        return crate::output::stdout(&(text + "\n"));
+    }
+    let mut out = format!("{}: ok (time step {} ms)\n", s.network, s.dt_s * 1e3);
+    out += &format!("{:<16} {:>10}  model\n", "population", "neurons");
+    for g in s.populations.iter().chain(&s.sources) {
+        out += &format!("{:<16} {:>10}  {}\n", g.name, thousands(g.size), g.model);
+    }
+    out += &format!("neurons: {}\n", thousands(s.neurons));
+    out += &format!(
         "synapses: {}{} in {} projections; {} gap-junction sets, {} injected currents, {} probes\n",
-        if e.exact { "" } else { "~" },
-        thousands(e.synapses.round() as u64),
-        net.projections.len(),
-        net.gap_junctions.len(),
-        net.currents.len(),
-        net.probes.len()
-    ))?;
-    crate::output::stdout(&format!("memory to instantiate: at least {}\n", crate::pipeline::bytes_text(e.bytes)))?;
-    if let Some(available) = crate::pipeline::available_memory()
-        && e.bytes > available
+        if s.synapses_exact { "" } else { "~" },
+        thousands(s.synapses),
+        s.projections,
+        s.gap_junction_sets,
+        s.injected_currents,
+        s.probes
+    );
+    out += &format!("memory to instantiate: at least {}\n", crate::pipeline::bytes_text(s.memory_bytes));
+    if let Some(available) = s.available_bytes
+        && s.memory_bytes > available
     {
-        crate::output::stdout(&format!(
+        out += &format!(
             "warning: more than the {} this machine has available: simulate, compile and run will refuse it\n",
             crate::pipeline::bytes_text(available)
-        ))?;
+        );
     }
-    Ok(())
+    crate::output::stdout(&out)
 }

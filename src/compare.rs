@@ -41,7 +41,14 @@ fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine
     let backend = backend::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
     let engine = engine::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
     let boards = pipeline::boards(run.boards, backend, true)?;
-    let built = pipeline::build(input, run.spike_input, target, backend, (boards, run.boards), run.seed, run.quiet)?;
+    let built = pipeline::build(
+        &pipeline::Network { input, spike_input: run.spike_input, probes: &[] },
+        target,
+        backend,
+        (boards, run.boards),
+        run.seed,
+        run.quiet,
+    )?;
     let ask = RunAsk {
         network: &built.loaded.name,
         duration_s: run.duration,

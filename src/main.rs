@@ -136,8 +136,9 @@ struct RunArgs {
     /// Target preset or .toml, for compiling a network (an image names its own preset) [default: spinnaker1].
     #[arg(long, value_name = "TARGET")]
     target: Option<String>,
-    /// Set one constant of the target when compiling, e.g. --target-set stdp_rounding=1 (repeatable; `soma targets
-    /// show NAME` lists them).
+    /// Set one constant of the target when compiling, e.g. --target-set stdp_rounding=1 or --target-set
+    /// time_scale_factor=20 (a SpiNNaker run 20 times slower than real time) (repeatable; `soma targets show NAME`
+    /// lists them).
     #[arg(long = "target-set", value_name = "KEY=VALUE")]
     target_set: Vec<String>,
     /// Machine size in boards when compiling, or `auto` [default: auto].
@@ -152,6 +153,14 @@ struct RunArgs {
     /// Write every spike as CSV (time_s,population,neuron).
     #[arg(long, value_name = "FILE")]
     spikes: Option<PathBuf>,
+    /// Record a population's membrane potential on the hardware: NAME:v or NAME[a..b]:v (repeatable; with the
+    /// network's own `probe ... : v` statements). SpiNNaker targets; needs a network, not an image.
+    #[arg(long, value_name = "NAME:v")]
+    probe: Vec<String>,
+    /// Write the probed membrane potentials as CSV (time_s,population,neuron,v,raw,reference_v): v in volts as the
+    /// hardware held it, raw its s16.15 register, reference_v the float reference's (with --compare-reference).
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
     /// Score pattern-completion tests of an associative memory on the run's spikes: a CSV of
     /// `test,population,pattern,cue,from_s,to_s` (neurons as ranges a..b, times in seconds); each test reports the
     /// share of the pattern's uncued neurons that fired in its window and of the neurons outside the pattern.
@@ -232,6 +241,10 @@ struct SweepArgs {
     /// (repeatable; the same figures as --minimize). Infeasible points are marked and never recommended.
     #[arg(long = "max", value_name = "FIGURE=VALUE")]
     limits: Vec<String>,
+    /// Print the points as a JSON array instead of sweep.csv's table: per point the constants set, the target, every
+    /// figure, and `feasible`, `pareto_optimal` and `recommended` (the rows Python's soma.sweep returns).
+    #[arg(long)]
+    json: bool,
     /// No progress bar.
     #[arg(long, short)]
     quiet: bool,
@@ -310,6 +323,10 @@ struct InputArgs {
 struct CheckArgs {
     #[command(flatten)]
     input: InputArgs,
+    /// Print the summary as one JSON object (populations, sources, neurons, synapses and whether that count is
+    /// exact, projections, memory to instantiate and what this machine has available).
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]
@@ -392,7 +409,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     interrupt::install();
     let outcome = std::panic::catch_unwind(|| match cli.command {
-        Command::Check(a) => check::run(&a.input),
+        Command::Check(a) => check::run(&a.input, a.json),
         Command::Simulate(a) => simulate::run(&a),
         Command::Import(a) => import::run(&a),
         Command::Compile(a) => compile::run(&a),

@@ -20,12 +20,13 @@ use crate::{Failure, load};
 pub fn instance_of(
     input: &crate::InputArgs,
     spike_input: Option<&std::path::Path>,
+    probes: &[String],
     seed: u64,
     spinner: &indicatif::ProgressBar,
 ) -> Result<(soma_isa::instance::Instance, Vec<PassTime>, load::Loaded), Failure> {
     spinner.set_message(format!("loading {}", input.file.display()));
     let t0 = Instant::now();
-    let loaded = load::load(input, spike_input, &[])?;
+    let loaded = load::load(input, spike_input, probes)?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
     refuse_oversize(&loaded.network, &loaded.name)?;
     spinner.set_message("instantiating synapses");
@@ -164,10 +165,19 @@ pub struct Built {
     pub loaded: load::Loaded,
 }
 
-/// Loads, instantiates and compiles `input` for `target` with its family's `backend`, behind a spinner.
+/// A network file to load, with what its run adds to it.
+pub struct Network<'a> {
+    /// The file and how to read it.
+    pub input: &'a crate::InputArgs,
+    /// Spike input for a NIR graph's Input nodes.
+    pub spike_input: Option<&'a std::path::Path>,
+    /// `--probe` specifications.
+    pub probes: &'a [String],
+}
+
+/// Loads, instantiates and compiles `net` for `target` with its family's `backend`, behind a spinner.
 pub fn build(
-    input: &crate::InputArgs,
-    spike_input: Option<&std::path::Path>,
+    net: &Network,
     target: &Target,
     backend: &dyn Backend,
     boards: (Option<Boards>, Option<&str>),
@@ -176,7 +186,7 @@ pub fn build(
 ) -> Result<Built, Failure> {
     let spinner = spinner(quiet);
     let _clear = ClearOnDrop(&spinner);
-    let (inst, mut passes, loaded) = instance_of(input, spike_input, seed, &spinner)?;
+    let (inst, mut passes, loaded) = instance_of(net.input, net.spike_input, net.probes, seed, &spinner)?;
     spinner.set_message(format!("compiling for {}", target.name));
     let compiled = backend
         .compile(&inst, target, boards.0)

@@ -59,7 +59,13 @@ fn refuse_fixed(args: &RunArgs) -> Result<(), Failure> {
 pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let inputs: Vec<&std::path::Path> =
         std::iter::once(args.input.file.as_path()).chain(args.spike_input.as_deref()).collect();
-    output::check_outputs(&inputs, &[("--spikes", args.spikes.as_deref(), output::Output::File)])?;
+    output::check_outputs(
+        &inputs,
+        &[
+            ("--spikes", args.spikes.as_deref(), output::Output::File),
+            ("--trace", args.trace.as_deref(), output::Output::File),
+        ],
+    )?;
     let recall_tests = output::recall_tests(args.recall.as_deref())?;
     let duration_s = crate::load::time("--duration", &args.duration, false)?;
     let devices = devices(args)?;
@@ -93,6 +99,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                  it (soma compile --target-set ..., or soma run NETWORK --target-set ...)\n"
             )));
         }
+        if !args.probe.is_empty() {
+            return Err(Failure::User(
+                "error: --probe needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into(),
+            ));
+        }
         if args.compare_reference && instance.is_none() {
             return Err(Failure::User(
                 "error: --compare-reference needs the network, not an image: run the .snn/.nir/.csv file with --target\n"
@@ -107,22 +118,27 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let target = pipeline::target(args.target.as_deref().unwrap_or("spinnaker1"), &args.target_set)?;
         let engine = engine::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
         engine::check_devices(engine, devices.as_ref(), &target).map_err(|e| pipeline::run_error(e, &name))?;
+        if (!args.probe.is_empty() || args.trace.is_some()) && !engine.records_traces() {
+            return Err(Failure::User(format!(
+                "error: --probe and --trace record the hardware's membrane potentials; the {} engine does not record \
+                 them yet (spinnaker targets do; `soma simulate --probe` gives the reference's)\n",
+                engine.family()
+            )));
+        }
         let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
         let boards = pipeline::boards(args.boards.as_deref(), backend, true)?;
-        let built = pipeline::build(
-            &args.input,
-            args.spike_input.as_deref(),
-            &target,
-            backend,
-            (boards, args.boards.as_deref()),
-            args.seed,
-            args.quiet,
-        )?;
+        let network =
+            pipeline::Network { input: &args.input, spike_input: args.spike_input.as_deref(), probes: &args.probe };
+        let built =
+            pipeline::build(&network, &target, backend, (boards, args.boards.as_deref()), args.seed, args.quiet)?;
         let ask = ask(&built.loaded.name, Some(&built.inst), Some(&*built.compiled.mapping));
         pipeline::execute(engine, &*built.compiled.artifact, &target, &ask)?
     };
     if let Some(path) = &args.spikes {
         output::write_spikes(path, run.dt, &run.populations, &run.spikes)?;
+    }
+    if let Some(path) = &args.trace {
+        write_traces(path, run.dt, &run.traces)?;
     }
     let recall = soma_runtime::recall::score(&recall_tests, &run.spikes, &run.populations, &run.sizes, run.dt)
         .map_err(|e| Failure::User(format!("error: {e}\n")))?;
@@ -133,4 +149,26 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         fields.insert("recall".into(), serde_json::to_value(&recall).map_err(|e| Failure::Internal(e.into()))?);
     }
     output::emit(&(run.report.text() + &soma_runtime::recall::text(&recall)), args.json, &json)
+}
+
+/// The hardware's membrane traces, one line per neuron and step: SI value, raw register, the reference's value.
+fn write_traces(path: &std::path::Path, dt: f64, traces: &[engine::ChipTrace]) -> Result<(), Failure> {
+    output::write_atomic(path, |w: &mut dyn std::io::Write| {
+        writeln!(w, "time_s,population,neuron,v,raw,reference_v")?;
+        for tr in traces {
+            let per_step = tr.neurons.len().max(1);
+            for (k, (values, raw)) in tr.values.chunks(per_step).zip(tr.raw.chunks(per_step)).enumerate() {
+                for (i, (n, (v, r))) in tr.neurons.iter().zip(values.iter().zip(raw)).enumerate() {
+                    let reference = tr
+                        .reference
+                        .as_ref()
+                        .and_then(|x| x.get(k * per_step + i))
+                        .map_or(String::new(), f64::to_string);
+                    writeln!(w, "{},{},{n},{v},{r},{reference}", (k as f64 + 1.0) * dt, tr.population)?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
 }

@@ -133,16 +133,12 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     if axes.is_empty() {
         return Err(Failure::User("error: give at least one --vary KEY=V1,V2,...\n".into()));
     }
-    let mut points: Vec<Vec<(String, f64)>> = vec![Vec::new()];
-    for (key, values) in &axes {
-        points = points
-            .into_iter()
-            .flat_map(|p| values.iter().map(move |&v| [p.clone(), vec![(key.clone(), v)]].concat()))
-            .collect();
-    }
+    let points = design::grid(&axes);
     // Check every setting before running anything.
+    let mut target_name = String::new();
     for p in &points {
-        soma_targets::with_overrides(&args.target, p).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        target_name =
+            soma_targets::with_overrides(&args.target, p).map_err(|e| Failure::User(format!("error: {e}\n")))?.name;
     }
     std::fs::create_dir_all(args.out.join("points"))
         .map_err(|e| Failure::User(format!("error: cannot create {}: {e}\n", args.out.display())))?;
@@ -195,9 +191,13 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let keys: Vec<&str> = axes.iter().map(|a| a.0.as_str()).collect();
     // SpiNNaker's machine columns stay empty for other families; the size column counts the family's unit.
     let unit = results.first().map_or("cores", |p| p.figures.size_unit.as_str());
-    let figures: Vec<Figures> = results.iter().map(|p| p.figures.clone()).collect();
-    let feasible: Vec<bool> = figures.iter().map(|f| design::feasible(f, &limits)).collect();
-    let recommended = design::recommend(&figures, objective, &limits);
+    let rows = design::rows(
+        results.iter().map(|p| (p.settings.clone(), target_name.clone(), p.figures.clone())).collect(),
+        objective,
+        &limits,
+    );
+    let feasible: Vec<bool> = rows.iter().map(|r| r.feasible).collect();
+    let recommended = rows.iter().position(|r| r.recommended);
     let mut csv = format!(
         "{},{unit},chips,energy_j,energy_per_synaptic_event_j,step_latency_s,overruns,dropped_packets,rate_error,\
          wall_plug_energy_j,ring_buffer_saturations,feasible\n",
@@ -224,10 +224,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     write_atomic(&args.out.join("sweep.csv"), |w: &mut dyn Write| w.write_all(csv.as_bytes()))
         .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
     let label = |p: &Point| p.settings.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join(", ");
-    let xy: Vec<(f64, f64)> = figures.iter().map(|f| (f.step_latency_s, f.energy_j)).collect();
-    let front = design::pareto_front(&xy, &feasible);
-    let marks: Vec<Mark> = (0..results.len())
-        .map(|i| match (Some(i) == recommended, front[i], feasible[i]) {
+    let marks: Vec<Mark> = rows
+        .iter()
+        .map(|r| match (r.recommended, r.pareto_optimal, r.feasible) {
             (true, _, _) => Mark::Recommended,
             (_, true, _) => Mark::Optimal,
             (_, _, true) => Mark::Feasible,
@@ -318,6 +317,11 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         reused,
         args.out.display()
     );
-    crate::output::stdout(&csv)?;
+    if args.json {
+        let json = serde_json::to_string_pretty(&rows).map_err(|e| Failure::Internal(e.into()))?;
+        crate::output::stdout(&(json + "\n"))?;
+    } else {
+        crate::output::stdout(&csv)?;
+    }
     Ok(())
 }

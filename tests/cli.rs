@@ -449,3 +449,18 @@ fn ctrl_c_stops_a_long_run_cleanly_with_exit_code_130_and_writes_nothing() {
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn check_prints_json_with_the_figures_of_its_text() {
+    let text = stdout(&soma(&["check", "examples/cuba.snn"]));
+    let j = run_json(&["check", "examples/cuba.snn", "--json"]);
+    let names: Vec<&str> =
+        j["populations"].as_array().expect("populations").iter().map(|p| p["name"].as_str().expect("name")).collect();
+    assert_eq!(names, ["exc", "inh"]);
+    assert_eq!(j["neurons"], 4000);
+    assert_eq!(j["dt_s"], 1e-4);
+    let approx = if j["synapses_exact"] == false { "~" } else { "" };
+    let count = soma_isa::report::thousands(j["synapses"].as_u64().expect("synapses"));
+    assert!(text.contains(&format!("synapses: {approx}{count} in {} projections", j["projections"])), "{text}\n{j}");
+    assert!(j["memory_bytes"].as_f64().expect("bytes") > 0.0);
+}

@@ -50,13 +50,14 @@ fn sfq_md_xor_on_spinnaker() {
             .collect();
         let mean = errors.iter().sum::<f64>() / errors.len() as f64;
         let energy = r["energy_j"].as_f64().expect("energy");
-        let note = if target == "spinnaker1" {
-            " (a 48-chip board idling)"
+        let system = r["system"]["energy_j"].as_f64().expect("system level");
+        let (note, wall) = if target == "spinnaker1" {
+            (" (a 48-chip board idling)", format!("{system:.1} J (with the board's box)"))
         } else {
-            " (one chip idling, an estimate: docs/spinnaker2.md)"
+            (" (one chip idling, an estimate: docs/spinnaker2.md)", "-".to_string())
         };
         let figure = format!(
-            "| {target} | {energy:.1} J{note} | - | {:.1e} | {:.1} us | {} cores | {:.1}% |",
+            "| {target} | {energy:.1} J{note} | {wall} | {:.1e} | {:.1} us | {} cores | {:.1}% |",
             r["energy_per_synaptic_event_j"].as_f64().expect("per event"),
             r["step_latency_s"].as_f64().expect("latency") * 1e6,
             r["energy_counts"]["cores"],
@@ -701,4 +702,38 @@ fn plasticity_md_crossbar() {
         table += &format!("| {label} | {:.1}% |\n", mean * 100.0);
     }
     documented("docs/plasticity.md", &table, "--target-set stuck_on_rate=0 --target-set stuck_off_rate=0.09 --seed 1");
+}
+
+#[test]
+#[ignore = "two full-scale microcircuit runs: about four minutes and 7.5 GB in release"]
+fn energy_validation_md_spinnaker1() {
+    let doc = "docs/energy-validation.md";
+    let run = |sets: &[&str], boards: &str| {
+        let mut args = vec!["run", "examples/microcircuit.snn", "--target", "spinnaker1", "--boards", boards];
+        for set in sets {
+            args.extend(["--target-set", set]);
+        }
+        args.extend(["--duration", "0.3s", "--json", "-q"]);
+        run_json(&args)
+    };
+    let row = |r: &serde_json::Value, published: f64| {
+        let chip = r["energy_per_synaptic_event_j"].as_f64().expect("chip level");
+        let system = r["system"]["energy_per_synaptic_event_j"].as_f64().expect("system level");
+        let error = |x: f64| (x / published - 1.0) * 100.0;
+        format!("| {:.3} uJ | {:.3} uJ | {:+.1}% / {:+.1}% |", chip * 1e6, system * 1e6, error(chip), error(system))
+    };
+    let slow = run(&["time_scale_factor=20"], "6");
+    let command = "soma run examples/microcircuit.snn --target spinnaker1 --target-set time_scale_factor=20 --boards 6";
+    documented(doc, &row(&slow, 4.4e-6), command);
+    let counts = format!(
+        "{} overruns in 3,000 steps over {} cores, {} dropped packets",
+        thousands(&slow["overruns"].to_string()),
+        slow["energy_counts"]["cores"],
+        slow["dropped_packets"]
+    );
+    documented(doc, &counts, command);
+    documented(doc, &format!("over {} synaptic events", thousands(&slow["synaptic_events"].to_string())), command);
+    let real = run(&["neurons_per_core=80"], "12");
+    let command = "soma run examples/microcircuit.snn --target spinnaker1 --target-set neurons_per_core=80 --boards 12";
+    documented(doc, &row(&real, 0.6e-6), command);
 }

@@ -309,7 +309,7 @@ fn a_bias_into_a_current_neuron_goes_through_its_synapse_as_nir_defines() {
     let mut m = soma_runtime::spinnaker::Machine::new(&image, s, t.fingerprint).expect("loads");
     for (k, want) in biased.iter().enumerate() {
         m.advance();
-        let v = m.v(core).expect("neurons")[0];
+        let v = m.v_register(core).expect("neurons")[0].to_f64();
         assert!((v - want).abs() < 2e-3, "step {k}: machine {v}, reference {want}");
     }
 }

@@ -248,6 +248,22 @@ fn a_constrained_sweep_never_recommends_an_infeasible_point() {
     assert!(recommended.contains(&format!("ring_buffer_sigma={}", best[sigma])), "{recommended}");
     let page = std::fs::read_to_string(out.join("sweep.html")).expect("page");
     assert!(page.contains("#2e7d32") && page.contains("#bbbbbb"), "recommended and infeasible points are drawn");
+    // --json: the same points (reused from the folder) as rows, judged the same way.
+    let o = soma(
+        &[&args[..], &["--duration", "50ms", "--max", "rate_error=5%", "--out", out.to_str().expect("path"), "--json"]]
+            .concat(),
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON on stdout");
+    let json = json.as_array().expect("an array of rows");
+    assert_eq!(json.len(), rows.len());
+    for (j, r) in json.iter().zip(&rows) {
+        assert_eq!(j["ring_buffer_sigma"].as_f64(), Some(r[sigma]));
+        assert_eq!(j["feasible"].as_bool(), Some(r[feasible] == 1.0));
+        assert_eq!(j["energy_j"].as_f64(), Some(r[column("energy_j")]));
+        assert_eq!(j["target"], "spinnaker1");
+    }
+    assert_eq!(json.iter().filter(|j| j["recommended"] == true).count(), 1);
     let o = soma(&[&args[..], &["--max", "nope=1", "--out", out.to_str().expect("path"), "-q"]].concat());
     assert!(!o.status.success() && stderr(&o).contains("not a figure; the figures are energy_j"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).expect("cleanup");

@@ -229,3 +229,48 @@ fn an_image_carries_its_target_and_runs_without_the_preset_file() {
     }
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn run_records_the_hardware_membrane_beside_the_reference() {
+    let dir = temp_dir("run-trace");
+    let trace = dir.join("v.csv");
+    let t = trace.to_str().expect("path");
+    let o = soma(&[
+        "run",
+        "examples/cuba.snn",
+        "--duration",
+        "20ms",
+        "--probe",
+        "exc[7..9]:v",
+        "--trace",
+        t,
+        "--compare-reference",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let text = std::fs::read_to_string(&trace).expect("trace");
+    let mut lines = text.lines();
+    assert_eq!(lines.next(), Some("time_s,population,neuron,v,raw,reference_v"));
+    let all: Vec<Vec<&str>> = lines.map(|l| l.split(',').collect()).collect();
+    assert_eq!(all.len(), 200 * 7, "the file's five probed neurons and the two asked for, 200 steps");
+    let rows: Vec<&Vec<&str>> = all.iter().filter(|r| r[2] == "7" || r[2] == "8").collect();
+    assert_eq!(rows.len(), 200 * 2, "neurons 7 and 8 (the range's end is exclusive)");
+    for r in &rows {
+        let (v, raw): (f64, f64) = (r[3].parse().expect("v"), r[4].parse().expect("raw"));
+        assert!((v - raw / 32768.0 * 1e-3).abs() < 1e-15, "v is the s16.15 register in mV, as volts: {r:?}");
+        assert!((-0.08..=-0.04).contains(&v), "a membrane potential in volts: {r:?}");
+    }
+    // The first step: the same start and update on both, to the register's resolution (2^-15 mV).
+    for r in &rows[..2] {
+        let (v, reference): (f64, f64) = (r[3].parse().expect("v"), r[5].parse().expect("reference"));
+        assert!((v - reference).abs() < 1e-7, "{r:?}");
+    }
+    // Families that do not record traces, and images, say so.
+    let o = soma(&["run", "examples/cuba.snn", "--target", "reram_128", "--probe", "exc:v", "--duration", "1ms"]);
+    assert!(!o.status.success() && stderr(&o).contains("does not record them yet"), "{}", stderr(&o));
+    let img = dir.join("cuba.img");
+    assert!(soma(&["compile", "examples/cuba.snn", "-o", img.to_str().expect("path"), "-q"]).status.success());
+    let o = soma(&["run", img.to_str().expect("path"), "--probe", "exc:v", "--duration", "1ms"]);
+    assert!(!o.status.success() && stderr(&o).contains("--probe needs the network"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -118,8 +118,9 @@ def sweep(
     limits: Optional[Mapping[str, float]] = None,
 ) -> list[dict[str, Any]]:
     """Every combination of `vary` applied to the target's constants, run next to the reference (default 100 ms):
-    one dict per point, its settings beside the headline figures, `feasible` under `limits` ({"rate_error": 0.05})
-    and `recommended` for the feasible point with the least `minimize`."""
+    one dict per point, its settings and target beside the headline figures, `feasible` under `limits`
+    ({"rate_error": 0.05}), `pareto_optimal` and `recommended` for the feasible point with the least `minimize`:
+    the rows of `soma sweep --json`."""
 
 def simulate(
     network: Network,

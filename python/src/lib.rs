@@ -683,8 +683,8 @@ fn simulate(
 /// A design-space sweep over `target`'s constants: every combination of `vary` (`{"neurons_per_core": [64, 128],
 /// "performance_level": [1, 3]}`, in the dict's order) compiled and run for `duration` next to the float
 /// reference; one dict per point, its settings beside the headline figures (rows for a DataFrame), `feasible`
-/// under `limits` (`{"rate_error": 0.05}`) and `recommended` for the feasible point with the least `minimize`, as
-/// `soma sweep --max ... --minimize ...` decides. Points are not cached: `soma sweep` keeps them in a folder.
+/// under `limits` (`{"rate_error": 0.05}`), `pareto_optimal` and `recommended` for the feasible point with the least
+/// `minimize`: the rows `soma sweep --json --max ... --minimize ...` prints, from the same library function. Points are not cached: `soma sweep` keeps them in a folder.
 #[pyfunction]
 #[pyo3(signature = (network, vary, target="spinnaker1", duration=None, seed=1, minimize="energy_j", limits=None))]
 #[allow(clippy::too_many_arguments)] // Python keyword arguments, as `soma sweep` has flags
@@ -719,17 +719,8 @@ fn sweep<'py>(
         }
         axes.push((k.extract()?, values));
     }
-    let mut points: Vec<Vec<(String, f64)>> = vec![Vec::new()];
-    for (key, values) in &axes {
-        points = points
-            .into_iter()
-            .flat_map(|p| values.iter().map(move |&v| p.iter().cloned().chain([(key.clone(), v)]).collect()))
-            .collect();
-    }
-    // Each point: its settings, its target's name, its figures.
-    type Point = (Vec<(String, f64)>, String, Figures);
-    let mut done: Vec<Point> = Vec::new();
-    for settings in points {
+    let mut done: Vec<design::Point> = Vec::new();
+    for settings in design::grid(&axes) {
         let t = soma_targets::with_overrides(target, &settings).map_err(|e| TargetError::new_err(e.to_string()))?;
         let backend = backend::for_target(&t).map_err(|e| CompileError::new_err(e.to_string()))?;
         let boards = backend.sized_in_boards().then_some(Boards::Smallest);
@@ -739,23 +730,9 @@ fn sweep<'py>(
             serde_json::from_str(&result.figures_json).map_err(|e| RunError::new_err(e.to_string()))?;
         done.push((settings, image.target.name.clone(), figures));
     }
-    let all: Vec<Figures> = done.iter().map(|d| d.2.clone()).collect();
-    let recommended = design::recommend(&all, objective, &limits);
-    let rows = PyList::empty(py);
-    for (i, (settings, target, figures)) in done.iter().enumerate() {
-        let row = PyDict::new(py);
-        for (key, value) in settings {
-            row.set_item(key, value)?;
-        }
-        row.set_item("target", target)?;
-        let text = serde_json::to_string(figures).map_err(|e| RunError::new_err(e.to_string()))?;
-        for (k, v) in json(py, &text)?.cast::<PyDict>()?.iter() {
-            row.set_item(k, v)?;
-        }
-        row.set_item("feasible", design::feasible(figures, &limits))?;
-        row.set_item("recommended", recommended == Some(i))?;
-        rows.append(row)?;
-    }
+    let rows = design::rows(done, objective, &limits);
+    let text = serde_json::to_string(&rows).map_err(|e| RunError::new_err(e.to_string()))?;
+    let rows = json(py, &text)?.cast_into::<PyList>()?;
     Ok(rows)
 }
 

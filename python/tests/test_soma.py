@@ -190,12 +190,14 @@ def test_a_constrained_sweep_recommends_what_the_cli_recommends(tmp_path):
     xor = str(ROOT / "examples" / "xor_sfq.snn")
     rows = soma.sweep(soma.load(xor), {"ring_buffer_sigma": [5, 20]}, duration="50 ms", limits={"rate_error": 0.05})
     out = subprocess.run([SOMA, "sweep", xor, "--vary", "ring_buffer_sigma=5,20", "--duration", "50ms", "--max",
-                          "rate_error=5%", "--out", str(tmp_path), "-q"], check=True, cwd=ROOT, capture_output=True,
-                         text=True)
+                          "rate_error=5%", "--out", str(tmp_path), "--json", "-q"], check=True, cwd=ROOT,
+                         capture_output=True, text=True)
     said = next(line for line in out.stderr.splitlines() if line.startswith("recommended"))
     best = next(r for r in rows if r["recommended"])
     assert f"ring_buffer_sigma={best['ring_buffer_sigma']:g}" in said
     assert [r["feasible"] for r in rows] == [r["rate_error"] <= 0.05 for r in rows]
+    assert rows == json.loads(out.stdout), "the same rows as `soma sweep --json`"
+    assert any(r["pareto_optimal"] for r in rows)
 
 
 def test_learned_weights_are_the_command_lines():

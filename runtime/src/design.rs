@@ -1,6 +1,12 @@
 //! Choosing among design points (a sweep's): limits on the headline [`Figures`] make a point feasible or not,
 //! the Pareto front is taken over the feasible points only, and the recommended point is the feasible one that
 //! minimises the objective. A point without a reference comparison (rate error NaN) fails any rate-error limit.
+//! [`grid`] makes a sweep's points and [`rows`] its table, the one `soma sweep --json` prints and Python's
+//! `soma.sweep` returns.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
 
 use crate::engine::Figures;
 
@@ -101,6 +107,64 @@ pub fn pareto_front(points: &[(f64, f64)], feasible: &[bool]) -> Vec<bool> {
         .collect()
 }
 
+/// The constants a design point sets, `(name, value)`.
+pub type Settings = Vec<(String, f64)>;
+
+/// A measured design point: its settings, its target's name, its figures.
+pub type Point = (Settings, String, Figures);
+
+/// Every combination of the axes' values (the first axis outermost): one `(name, value)` per axis per point.
+pub fn grid(axes: &[(String, Vec<f64>)]) -> Vec<Settings> {
+    let mut points: Vec<Settings> = vec![Vec::new()];
+    for (name, values) in axes {
+        points = points
+            .into_iter()
+            .flat_map(|p| values.iter().map(move |&v| p.iter().cloned().chain([(name.clone(), v)]).collect()))
+            .collect();
+    }
+    points
+}
+
+/// One design point of a sweep's table: the constants set (flattened, one field per axis), the target, its
+/// figures and how it stands against the limits.
+#[derive(Clone, Debug, Serialize, PartialEq)]
+pub struct Row {
+    /// The constants set, by name.
+    #[serde(flatten)]
+    pub settings: BTreeMap<String, f64>,
+    /// The target the point ran on.
+    pub target: String,
+    /// What it measured.
+    #[serde(flatten)]
+    pub figures: Figures,
+    /// Meets every limit.
+    pub feasible: bool,
+    /// On the Pareto front of step latency and energy among the feasible points.
+    pub pareto_optimal: bool,
+    /// The feasible point with the least objective.
+    pub recommended: bool,
+}
+
+/// The table of a sweep's `points` (`(settings, target, figures)`), judged by `limits` with `objective` minimised.
+pub fn rows(points: Vec<Point>, objective: Figure, limits: &[Limit]) -> Vec<Row> {
+    let figures: Vec<Figures> = points.iter().map(|p| p.2.clone()).collect();
+    let ok: Vec<bool> = figures.iter().map(|f| feasible(f, limits)).collect();
+    let front = pareto_front(&figures.iter().map(|f| (f.step_latency_s, f.energy_j)).collect::<Vec<_>>(), &ok);
+    let best = recommend(&figures, objective, limits);
+    points
+        .into_iter()
+        .enumerate()
+        .map(|(i, (settings, target, figures))| Row {
+            settings: settings.into_iter().collect(),
+            target,
+            figures,
+            feasible: ok[i],
+            pareto_optimal: front[i],
+            recommended: best == Some(i),
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -131,6 +195,27 @@ mod tests {
         let xy: Vec<(f64, f64)> = points.iter().map(|f| (f.step_latency_s, f.energy_j)).collect();
         assert_eq!(pareto_front(&xy, &feasible), [false, true, false, false]);
         assert_eq!(recommend(&points, Figure::Energy, &[Limit { figure: Figure::Energy, max: 0.1 }]), None);
+    }
+
+    #[test]
+    fn a_grid_has_every_combination_and_rows_judge_each_point() {
+        let axes = [("a".to_string(), vec![1.0, 2.0]), ("b".to_string(), vec![5.0, 6.0, 7.0])];
+        let g = grid(&axes);
+        assert_eq!(g.len(), 6);
+        assert_eq!(g[0], [("a".to_string(), 1.0), ("b".to_string(), 5.0)]);
+        assert_eq!(g[5], [("a".to_string(), 2.0), ("b".to_string(), 7.0)]);
+        assert_eq!(grid(&[]), [Vec::<(String, f64)>::new()]);
+        let points = vec![
+            (vec![("a".into(), 1.0)], "t".to_string(), point(1.0, 2.0, 0.257)),
+            (vec![("a".into(), 2.0)], "t".to_string(), point(2.0, 1.0, 0.01)),
+            (vec![("a".into(), 3.0)], "t".to_string(), point(3.0, 3.0, 0.02)),
+        ];
+        let r = rows(points, Figure::Energy, &[Limit { figure: Figure::RateError, max: 0.05 }]);
+        let flags: Vec<(bool, bool, bool)> = r.iter().map(|r| (r.feasible, r.pareto_optimal, r.recommended)).collect();
+        assert_eq!(flags, [(false, false, false), (true, true, true), (true, false, false)]);
+        let json = soma_isa::report::to_json(&r[1]);
+        assert_eq!((json["a"].as_f64(), json["energy_j"].as_f64()), (Some(2.0), Some(2.0)), "flat: {json}");
+        assert_eq!(json["recommended"], true);
     }
 
     #[test]

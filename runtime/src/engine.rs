@@ -79,6 +79,23 @@ pub struct Run {
     pub report: Box<dyn Report>,
     /// The headline figures `compare` and `sweep` tabulate.
     pub figures: Figures,
+    /// Membrane potentials of the network's `v` probes as the hardware held them (families that record them).
+    pub traces: Vec<ChipTrace>,
+}
+
+/// A `v` probe recorded on the hardware, every step (after the step's update, as the reference records).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ChipTrace {
+    /// Population name.
+    pub population: String,
+    /// Neurons recorded.
+    pub neurons: Vec<u32>,
+    /// `steps x neurons` membrane potentials in SI units (V; unitless models as they are), step-major.
+    pub values: Vec<f64>,
+    /// The same values as the hardware's state holds them (the s16.15 register's integer on SpiNNaker).
+    pub raw: Vec<i64>,
+    /// The float reference's values of the same neurons (SI), when the run was compared.
+    pub reference: Option<Vec<f64>>,
 }
 
 impl Run {
@@ -92,6 +109,7 @@ impl Run {
             steps,
             report,
             figures,
+            traces: Vec::new(),
         }
     }
 }
@@ -200,6 +218,8 @@ pub trait Engine: Sync {
     fn decode(&self, bytes: &[u8]) -> Result<Box<dyn AnyArtifact>, CodecError>;
     /// Whether the family models resistive devices ([`Devices`]); the others refuse them.
     fn models_devices(&self) -> bool;
+    /// Whether the family records its hardware's membrane potentials for the network's `v` probes.
+    fn records_traces(&self) -> bool;
     /// The network an image carries, for the families whose images do (the reference comparison of an image).
     fn network<'a>(&self, artifact: &'a dyn AnyArtifact) -> Option<&'a Instance>;
     /// Runs `job.artifact` (an image of this family) on `job.target`.
@@ -215,6 +235,8 @@ pub trait FamilyEngine: Sync {
     const FAMILY: &'static str;
     /// See [`Engine::models_devices`].
     const MODELS_DEVICES: bool;
+    /// See [`Engine::records_traces`].
+    const RECORDS_TRACES: bool;
     /// See [`Engine::network`].
     fn network(image: &Self::Image) -> Option<&Instance>;
     /// See [`Engine::run`]; `image` is `job.artifact`.
@@ -236,6 +258,10 @@ impl<E: FamilyEngine> Engine for E {
 
     fn models_devices(&self) -> bool {
         E::MODELS_DEVICES
+    }
+
+    fn records_traces(&self) -> bool {
+        E::RECORDS_TRACES
     }
 
     fn network<'a>(&self, artifact: &'a dyn AnyArtifact) -> Option<&'a Instance> {

@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use serde::{Deserialize, Serialize};
 use soma_isa::instance::Instance;
 
-use crate::reference::{RunOptions, Simulator};
+use crate::reference::{RunOptions, Simulator, Trace};
 
 /// Spikes as `(step, population, neuron)`.
 pub type Spikes = Vec<(u32, u32, u32)>;
@@ -56,6 +56,10 @@ pub struct Reference {
     /// The final weights of each plastic projection the engine learned on, against the reference's.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub weights: Vec<ReferenceWeights>,
+    /// The reference's traces of the network's `v` probes (SI), for engines that record the same on the hardware;
+    /// not part of the report.
+    #[serde(skip)]
+    pub traces: Vec<Trace>,
 }
 
 /// A plastic projection's final weights against the reference's, in the model's weight unit.
@@ -174,6 +178,7 @@ pub fn against_reference(
                 Some(compare_weights(name, &theirs.weights, mine))
             })
             .collect(),
+        traces: result.traces,
     }
 }
 
@@ -224,8 +229,13 @@ mod tests {
             spikes_matched: 1.0,
         };
         assert_eq!(p.rate_error_text(), "+2.500 Hz (reference silent)");
-        let r =
-            Reference { populations: vec![p], spikes_matched: 1.0, machine_spikes_matched: 0.0, weights: Vec::new() };
+        let r = Reference {
+            populations: vec![p],
+            spikes_matched: 1.0,
+            machine_spikes_matched: 0.0,
+            weights: Vec::new(),
+            traces: Vec::new(),
+        };
         assert!(r.mean_rate_error().is_nan());
         assert!(!r.text("sfq").contains("inf"));
     }

@@ -26,11 +26,16 @@ pub struct Units {
 pub fn units(model: &NeuronModel) -> Units {
     match model {
         // mV and nA; weights are currents (A -> nA).
-        NeuronModel::IfCurrExp(_) => Units { voltage: 1e3, weight: 1e9, current: 1e9, v_unit: "mV" },
+        NeuronModel::IfCurrExp(_) => Units { voltage: per_mv(), weight: 1e9, current: 1e9, v_unit: "mV" },
         // mV; weights and drive are voltages.
-        NeuronModel::Izhikevich(_) => Units { voltage: 1e3, weight: 1e3, current: 1e3, v_unit: "mV" },
+        NeuronModel::Izhikevich(_) => Units { voltage: per_mv(), weight: per_mv(), current: per_mv(), v_unit: "mV" },
         _ => Units { voltage: 1.0, weight: 1.0, current: 1.0, v_unit: "" },
     }
+}
+
+/// Millivolts per volt, from the one statement of what an image's `mV` means.
+fn per_mv() -> f64 {
+    1.0 / soma_isa::spinnaker::si_per_v_unit("mV")
 }
 
 fn c(x: f64) -> Operand {

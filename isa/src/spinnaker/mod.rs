@@ -125,6 +125,12 @@ pub struct PopulationInfo {
     pub v_unit: String,
 }
 
+/// The SI value of one unit of a membrane potential as an image names the unit (`PopulationInfo::v_unit`): `mV` is
+/// 1e-3 V; a unitless model's (empty) unit is 1.
+pub fn si_per_v_unit(unit: &str) -> f64 {
+    if unit == "mV" { 1e-3 } else { 1.0 }
+}
+
 /// A core.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Core {

@@ -165,6 +165,7 @@ impl engine::FamilyEngine for Engine {
     type Image = CrossbarImage;
     const FAMILY: &'static str = "crossbar";
     const MODELS_DEVICES: bool = true;
+    const RECORDS_TRACES: bool = false;
 
     fn network(image: &CrossbarImage) -> Option<&Instance> {
         Some(&image.network)

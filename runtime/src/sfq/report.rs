@@ -100,6 +100,7 @@ impl engine::FamilyEngine for Engine {
     type Image = SfqImage;
     const FAMILY: &'static str = "sfq";
     const MODELS_DEVICES: bool = false;
+    const RECORDS_TRACES: bool = false;
 
     fn network(image: &SfqImage) -> Option<&Instance> {
         Some(&image.network)

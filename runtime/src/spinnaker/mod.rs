@@ -385,11 +385,11 @@ impl<'a> Machine<'a> {
         self.budget
     }
 
-    /// The membrane potential (register `v` of the program, as `f64` in the model's fixed units) of a core's
-    /// neurons, or `None` for other cores.
-    pub fn v(&self, core: usize) -> Option<Vec<f64>> {
+    /// The membrane potentials of a core's neurons as the core holds them (register `v` of the program, s16.15 in
+    /// the population's `v_unit`), or `None` for other cores.
+    pub fn v_register(&self, core: usize) -> Option<&[Accum]> {
         match &self.cores[core] {
-            CoreState::Neurons(n) => Some(n.regs[n.program.v_register as usize].iter().map(|a| a.to_f64()).collect()),
+            CoreState::Neurons(n) => Some(&n.regs[n.program.v_register as usize]),
             _ => None,
         }
     }

@@ -6,13 +6,14 @@
 use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
-use soma_isa::instance::Instance;
+use soma_isa::fixed::Accum;
+use soma_isa::instance::{Instance, Variable};
 use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
-use soma_isa::spinnaker::{CoreKind, Image};
+use soma_isa::spinnaker::{CoreKind, Image, si_per_v_unit};
 use soma_targets::spinnaker::SpiNNaker;
 
 use super::{CoreCounters, Ledger, Machine};
-use crate::engine::{self, Figures, Job, MachineFigures, Run, RunError, fidelity_figures};
+use crate::engine::{self, ChipTrace, Figures, Job, MachineFigures, Run, RunError, fidelity_figures};
 use crate::fidelity::{Reference, Spikes, against_reference};
 use crate::report::{ConstantReport, Learned, learned_text, raster, rate_table, summarise};
 
@@ -427,13 +428,14 @@ impl engine::FamilyEngine for Engine {
     type Image = Image;
     const FAMILY: &'static str = "spinnaker";
     const MODELS_DEVICES: bool = false;
+    const RECORDS_TRACES: bool = true;
 
     fn network(_image: &Image) -> Option<&Instance> {
         None
     }
 
     fn run(&self, image: &Image, job: &Job) -> Result<Run, RunError> {
-        let (report, spikes) = execute(image, job)?;
+        let (report, spikes, traces) = execute(image, job)?;
         let (rate_error, silent_reference_hz) = fidelity_figures(report.reference.as_ref());
         let figures = Figures {
             energy_j: report.energy_j,
@@ -452,6 +454,7 @@ impl engine::FamilyEngine for Engine {
             silent_reference_hz,
         };
         Ok(Run {
+            traces,
             spikes,
             populations: image.populations.iter().map(|p| p.name.clone()).collect(),
             sizes: image.populations.iter().map(|p| p.size).collect(),
@@ -463,8 +466,49 @@ impl engine::FamilyEngine for Engine {
     }
 }
 
+/// A network's `v` probe located on the machine: its trace so far, its neurons as `(core, index on the core)`, and
+/// the SI value of one unit of its register.
+struct Probe {
+    trace: ChipTrace,
+    at: Vec<(usize, usize)>,
+    si_per_unit: f64,
+}
+
+/// The network's `v` probes, located on the machine.
+fn locate_probes(image: &Image, inst: Option<&Instance>) -> Vec<Probe> {
+    let Some(inst) = inst else { return Vec::new() };
+    inst.probes
+        .iter()
+        .filter(|p| p.variable == Variable::V)
+        .filter_map(|p| {
+            let name = &inst.populations[p.population].name;
+            let pi = image.populations.iter().position(|q| &q.name == name)?;
+            let place = |n: u32| {
+                image.cores.iter().position(|c| {
+                    c.population as usize == pi
+                        && matches!(c.kind, CoreKind::Neurons(_))
+                        && (c.first..c.first + c.count).contains(&n)
+                })
+            };
+            let at = p
+                .neurons
+                .iter()
+                .map(|&n| place(n).map(|core| (core, (n - image.cores[core].first) as usize)))
+                .collect::<Option<Vec<_>>>()?;
+            let trace = ChipTrace {
+                population: name.clone(),
+                neurons: p.neurons.clone(),
+                values: Vec::new(),
+                raw: Vec::new(),
+                reference: None,
+            };
+            Some(Probe { trace, at, si_per_unit: si_per_v_unit(&image.populations[pi].v_unit) })
+        })
+        .collect()
+}
+
 /// Runs `image` for `job.steps` steps; with `job.compare`, also the float reference on `job.instance`.
-fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
+fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes, Vec<ChipTrace>), RunError> {
     let wall = Instant::now();
     let (target, mut steps, duration) = (job.target, job.steps, job.duration_s);
     let Some(spinn) = target.spinnaker() else {
@@ -475,11 +519,19 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
         )));
     };
     let mut machine = Machine::new(image, spinn, target.fingerprint).map_err(|e| RunError::Load(e.to_string()))?;
+    let mut probes = locate_probes(image, job.instance);
     let mut spikes: Spikes = Vec::new();
     let mut counts = vec![0u64; image.populations.len()];
     let run_start = Instant::now();
     for t in 0..steps {
         machine.advance();
+        for p in &mut probes {
+            for &(core, i) in &p.at {
+                let v = machine.v_register(core).map_or(Accum(0), |regs| regs[i]);
+                p.trace.values.push(v.to_f64() * p.si_per_unit);
+                p.trace.raw.push(i64::from(v.0));
+            }
+        }
         for (i, c) in image.cores.iter().enumerate() {
             if let CoreKind::Neurons(_) = c.kind {
                 let s = machine.spiked(i);
@@ -524,6 +576,21 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
         }
         _ => None,
     };
+    let traces = probes
+        .into_iter()
+        .map(|Probe { mut trace, .. }| {
+            trace.reference = reference.as_ref().and_then(|r| {
+                r.traces
+                    .iter()
+                    .find(|t| {
+                        t.neurons == trace.neurons
+                            && job.instance.is_some_and(|i| i.populations[t.population].name == trace.population)
+                    })
+                    .map(|t| t.values.clone())
+            });
+            trace
+        })
+        .collect();
     let geometry = soma_targets::spinnaker::Geometry::boards(image.header.boards as usize);
     let populations = image
         .populations
@@ -670,7 +737,7 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes), RunError> {
         plasticity,
         reference,
     };
-    Ok((report, spikes))
+    Ok((report, spikes, traces))
 }
 
 /// The human-readable summary of a run.
