@@ -71,7 +71,8 @@ class Result:
         """Equal-length arrays time_s, population (index into populations) and neuron."""
     @property
     def traces(self) -> dict[str, Any]:
-        """simulate's probes: {probe: steps x neurons array of V}, and "<probe> neurons" with their indices."""
+        """The probes of simulate (the reference) or run (the hardware's state, in SI units): {probe: steps x neurons
+        array of V}, and "<probe> neurons" with their indices."""
     @property
     def weights(self) -> dict[str, dict[str, Any]]:
         """simulate's plastic projections: {projection: {"pre", "post", "before", "after"}}, one entry per synapse."""
@@ -99,12 +100,14 @@ def run(
     seed: int = 1,
     compare_reference: bool = False,
     inputs: Optional[Inputs] = None,
+    probes: Optional[Sequence[str]] = None,
     nonideal: Optional[str] = None,
     read_after: Optional[Time] = None,
     device_random: Optional[Sequence[str]] = None,
     adc_range: Optional[float] = None,
 ) -> Result:
-    """Runs an image (or a network, compiled for `target` first) for `duration` (default 1 s). Crossbar targets
+    """Runs an image (or a network, compiled for `target` first) for `duration` (default 1 s); probes
+    ("exc[0..10]:v") record the machine's membrane potentials into Result.traces (SpiNNaker targets). Crossbar targets
     take the device models of `soma run`: nonideal ("all", or program_noise,read_noise,stuck,drift), read_after,
     device_random (projections) and adc_range."""
 

@@ -221,7 +221,8 @@ impl Result {
         Ok(d)
     }
 
-    /// Membrane potentials of the probes `simulate` was given: `{probe: array of steps x neurons}` (V), with the
+    /// Membrane potentials of the probes `simulate` or `run` was given (on `run`, as the hardware held them, in SI
+    /// units): `{probe: array of steps x neurons}` (V), with the
     /// neurons' indices under `"<probe> neurons"`; numpy arrays when numpy is installed, lists of rows otherwise.
     #[getter]
     fn traces<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
@@ -486,10 +487,11 @@ fn read_image(data: &[u8], target: Option<&str>) -> PyResult<Image> {
 
 /// Runs `image` (or a network, compiled first for `target` on the smallest machine it fits) for `duration` (s, or
 /// text with a unit); with `compare_reference`, also the float reference on the same network and seed. `inputs`
-/// feeds a NIR graph's Input nodes (see `fed`: "poisson:RATE", a steps x channels count array, or a dict).
+/// feeds a NIR graph's Input nodes (see `fed`: "poisson:RATE", a steps x channels count array, or a dict);
+/// `probes` (`"exc[0..10]:v"`) record the hardware's membrane potentials into `Result.traces` (SpiNNaker targets).
 #[pyfunction]
 #[pyo3(signature = (
-    image, target="spinnaker1", duration=None, seed=1, compare_reference=false, inputs=None,
+    image, target="spinnaker1", duration=None, seed=1, compare_reference=false, inputs=None, probes=None,
     nonideal=None, read_after=None, device_random=None, adc_range=None
 ))]
 #[allow(clippy::too_many_arguments)] // Python keyword arguments, as `soma run` has flags
@@ -501,6 +503,7 @@ fn run(
     seed: u64,
     compare_reference: bool,
     inputs: Option<&Bound<'_, PyAny>>,
+    probes: Option<Vec<String>>,
     nonideal: Option<&str>,
     read_after: Option<&Bound<'_, PyAny>>,
     device_random: Option<Vec<String>>,
@@ -518,33 +521,41 @@ fn run(
             })
         })
         .transpose()?;
+    let probes = probes.unwrap_or_default();
     let compiled;
+    let mut labels = Vec::new();
     let image: &Image = match image.cast::<Network>() {
         Ok(net) => {
-            let fed = fed(net.get(), inputs)?;
+            let fed = probed(net.get(), fed(net.get(), inputs)?, &probes)?;
+            let network = fed.as_ref().unwrap_or(net.get());
             let target = target_of(target)?;
             let backend = backend::for_target(&target).map_err(|e| CompileError::new_err(e.to_string()))?;
             let boards = backend.sized_in_boards().then_some(Boards::Smallest);
-            compiled = compile_image(py, fed.as_ref().unwrap_or(net.get()), target, backend, boards, seed)?;
+            labels = trace_labels(network, &probes);
+            compiled = compile_image(py, network, target, backend, boards, seed)?;
             &compiled
         }
-        Err(_) if inputs.is_some() => {
-            return Err(RunError::new_err("an image carries its inputs: give inputs= with the soma.Network"));
+        Err(_) if inputs.is_some() || !probes.is_empty() => {
+            return Err(RunError::new_err(
+                "an image carries its inputs and probes: give inputs= and probes= with the soma.Network",
+            ));
         }
         Err(_) => {
             image.cast::<Image>().map_err(|_| RunError::new_err("run takes a soma.Network or a soma.Image"))?.get()
         }
     };
-    run_image(py, image, duration_s, compare_reference, devices.as_ref())
+    run_image(py, image, duration_s, compare_reference, devices.as_ref(), &labels)
 }
 
-/// Runs `image` for `duration_s` through its family's engine, interruptible.
+/// Runs `image` for `duration_s` through its family's engine, interruptible; the hardware's traces of its V probes
+/// are named by `labels` (by population where there are fewer).
 fn run_image(
     py: Python<'_>,
     image: &Image,
     duration_s: f64,
     compare_reference: bool,
     devices: Option<&Devices>,
+    labels: &[String],
 ) -> PyResult<Result> {
     let engine = engine::for_target(&image.target).map_err(|e| RunError::new_err(e.to_string()))?;
     engine::check_devices(engine, devices, &image.target).map_err(|e| RunError::new_err(e.to_string()))?;
@@ -578,7 +589,15 @@ fn run_image(
         spikes: run.spikes,
         population_names: run.populations,
         dt: run.dt,
-        traces: Vec::new(),
+        traces: run
+            .traces
+            .into_iter()
+            .enumerate()
+            .map(|(i, t)| {
+                let label = labels.get(i).cloned().unwrap_or_else(|| format!("{}:v", t.population));
+                (label, t.neurons, t.values)
+            })
+            .collect(),
         learned: Vec::new(),
     })
 }
@@ -598,6 +617,36 @@ impl Report for Plain {
     }
 }
 
+/// `network` (or `fed`, the same network with inputs given) with `probes` (`"exc[0..10]:v"`) added, if any.
+fn probed(network: &Network, fed: Option<Network>, probes: &[String]) -> PyResult<Option<Network>> {
+    if probes.is_empty() {
+        return Ok(fed);
+    }
+    let mut probed = fed.map_or_else(|| network.loaded.clone(), |n| n.loaded);
+    for p in probes {
+        probed.probe(p).map_err(|e| NetworkError::new_err(format!("probe {e}")))?;
+    }
+    Ok(Some(Network { loaded: probed }))
+}
+
+/// The names of `network`'s V probes in the order engines keep their traces: the file's own (named by population),
+/// then the ones of `probes` (named as asked), which `network` ends with.
+fn trace_labels(network: &Network, probes: &[String]) -> Vec<String> {
+    let net = &network.loaded.network;
+    let mut labels: Vec<String> = net
+        .probes
+        .iter()
+        .filter(|(_, p)| p.kind == soma_compiler::ir::ProbeKind::V)
+        .map(|(_, p)| format!("{}:v", net.populations[p.population].name))
+        .collect();
+    let asked: Vec<&String> = probes.iter().filter(|p| p.trim_end().ends_with(":v")).collect();
+    let file = labels.len() - asked.len();
+    for (label, spec) in labels[file..].iter_mut().zip(asked) {
+        *label = spec.clone();
+    }
+    labels
+}
+
 /// Runs `network` in the float reference simulator (f64, exact integration of linear dynamics) for `duration`;
 /// `probes` (`"exc[0..10]:v"`, `"inh:spikes"`) record membrane traces into `Result.traces`.
 #[pyfunction]
@@ -611,15 +660,8 @@ fn simulate(
     probes: Option<Vec<String>>,
 ) -> PyResult<Result> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
-    let mut fed = fed(network, inputs)?;
     let probes = probes.unwrap_or_default();
-    if !probes.is_empty() {
-        let mut probed = fed.take().map_or_else(|| network.loaded.clone(), |n| n.loaded);
-        for p in &probes {
-            probed.probe(p).map_err(|e| NetworkError::new_err(format!("probe {e}")))?;
-        }
-        fed = Some(Network { loaded: probed });
-    }
+    let fed = probed(network, fed(network, inputs)?, &probes)?;
     let network = fed.as_ref().unwrap_or(network);
     let inst = instance_of(network, seed)?;
     let steps = engine::steps(duration_s, inst.dt).map_err(|e| RunError::new_err(e.to_string()))?;
@@ -659,23 +701,11 @@ fn simulate(
         spikes: all_spikes(&result),
         population_names: population_names(&inst),
         dt: inst.dt,
-        traces: {
-            // The V probes in the order the simulator keeps their traces: the file's own (named by population),
-            // then the ones asked for here (named as asked).
-            let net = &network.loaded.network;
-            let mut labels: Vec<String> = net
-                .probes
-                .iter()
-                .filter(|(_, p)| p.kind == soma_compiler::ir::ProbeKind::V)
-                .map(|(_, p)| format!("{}:v", net.populations[p.population].name))
-                .collect();
-            let asked = probes.iter().filter(|p| p.trim_end().ends_with(":v")).count();
-            let file = labels.len() - asked;
-            for (label, spec) in labels[file..].iter_mut().zip(probes.iter().filter(|p| p.trim_end().ends_with(":v"))) {
-                *label = spec.clone();
-            }
-            labels.into_iter().zip(result.traces).map(|(l, t)| (l, t.neurons, t.values)).collect()
-        },
+        traces: trace_labels(network, &probes)
+            .into_iter()
+            .zip(result.traces)
+            .map(|(l, t)| (l, t.neurons, t.values))
+            .collect(),
         learned,
     })
 }
@@ -725,7 +755,7 @@ fn sweep<'py>(
         let backend = backend::for_target(&t).map_err(|e| CompileError::new_err(e.to_string()))?;
         let boards = backend.sized_in_boards().then_some(Boards::Smallest);
         let image = compile_image(py, network, t, backend, boards, seed)?;
-        let result = run_image(py, &image, duration_s, true, None)?;
+        let result = run_image(py, &image, duration_s, true, None, &[])?;
         let figures: Figures =
             serde_json::from_str(&result.figures_json).map_err(|e| RunError::new_err(e.to_string()))?;
         done.push((settings, image.target.name.clone(), figures));

@@ -159,6 +159,23 @@ def test_probes_give_membrane_traces_like_the_cli(tmp_path):
         soma.simulate(net, duration="1 ms", probes=["nope:v"])
 
 
+def test_run_probes_give_the_machines_membrane_like_the_cli(tmp_path):
+    result = soma.run(soma.load(CUBA), duration="20 ms", probes=["exc[0..3]:v"])
+    trace = result.traces["exc[0..3]:v"]
+    assert trace.shape == (200, 3) and list(result.traces["exc[0..3]:v neurons"]) == [0, 1, 2]
+    out = tmp_path / "v.csv"
+    subprocess.run([SOMA, "run", CUBA, "--duration", "20ms", "--probe", "exc[0..3]:v", "--trace", str(out), "-q"],
+                   check=True, cwd=ROOT, capture_output=True)
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    cli = numpy.array([float(r[3]) for r in rows]).reshape(200, 3)
+    assert numpy.array_equal(trace, cli), "the same SI values as `soma run --trace`"
+    reference = soma.simulate(soma.load(CUBA), duration="20 ms", probes=["exc[0..3]:v"]).traces["exc[0..3]:v"]
+    assert numpy.abs(trace[0] - reference[0]).max() < 1e-7, "the first step agrees to the register's resolution"
+    image = soma.compile(soma.load(CUBA))
+    with pytest.raises(soma.RunError, match="probes"):
+        soma.run(image, duration="1 ms", probes=["exc:v"])
+
+
 def test_device_non_idealities_are_the_command_lines():
     net = soma.load(CUBA)
     result = soma.run(net, target="reram_128", duration="50 ms", nonideal="all", read_after="1 s", adc_range=0.5)
