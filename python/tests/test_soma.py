@@ -144,17 +144,21 @@ def test_ctrl_c_interrupts_a_long_run(call):
     assert time.monotonic() - start < 30, "the run stopped soon after the signal"
 
 
+def cli_trace(tmp_path, command, probe, shape):
+    """The v column of `soma COMMAND CUBA --probe PROBE --trace` over 20 ms, as a steps x neurons array."""
+    out = tmp_path / f"{command}.csv"
+    subprocess.run([SOMA, command, CUBA, "--duration", "20ms", "--probe", probe, "--trace", str(out), "-q"],
+                   check=True, cwd=ROOT, capture_output=True)
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    return numpy.array([float(r[3]) for r in rows]).reshape(shape)
+
+
 def test_probes_give_membrane_traces_like_the_cli(tmp_path):
     net = soma.load(CUBA)
     result = soma.simulate(net, duration="20 ms", probes=["exc[0..3]:v"])
     trace = result.traces["exc[0..3]:v"]
     assert trace.shape == (200, 3) and list(result.traces["exc[0..3]:v neurons"]) == [0, 1, 2]
-    out = tmp_path / "v.csv"
-    subprocess.run([SOMA, "simulate", CUBA, "--duration", "20ms", "--probe", "exc[0..3]:v", "--trace", str(out), "-q"],
-                   check=True, cwd=ROOT, capture_output=True)
-    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
-    cli = numpy.array([float(r[3]) for r in rows]).reshape(200, 3)
-    assert numpy.array_equal(trace, cli)
+    assert numpy.array_equal(trace, cli_trace(tmp_path, "simulate", "exc[0..3]:v", trace.shape))
     with pytest.raises(soma.NetworkError, match="no population `nope`"):
         soma.simulate(net, duration="1 ms", probes=["nope:v"])
 
@@ -163,12 +167,7 @@ def test_run_probes_give_the_machines_membrane_like_the_cli(tmp_path):
     result = soma.run(soma.load(CUBA), duration="20 ms", probes=["exc[0..3]:v"])
     trace = result.traces["exc[0..3]:v"]
     assert trace.shape == (200, 3) and list(result.traces["exc[0..3]:v neurons"]) == [0, 1, 2]
-    out = tmp_path / "v.csv"
-    subprocess.run([SOMA, "run", CUBA, "--duration", "20ms", "--probe", "exc[0..3]:v", "--trace", str(out), "-q"],
-                   check=True, cwd=ROOT, capture_output=True)
-    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
-    cli = numpy.array([float(r[3]) for r in rows]).reshape(200, 3)
-    assert numpy.array_equal(trace, cli), "the same SI values as `soma run --trace`"
+    assert numpy.array_equal(trace, cli_trace(tmp_path, "run", "exc[0..3]:v", trace.shape)), "soma run --trace's"
     reference = soma.simulate(soma.load(CUBA), duration="20 ms", probes=["exc[0..3]:v"]).traces["exc[0..3]:v"]
     assert numpy.abs(trace[0] - reference[0]).max() < 1e-7, "the first step agrees to the register's resolution"
     image = soma.compile(soma.load(CUBA))
