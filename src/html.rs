@@ -8,6 +8,14 @@ pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
 }
 
+/// `page` with `section` added at its end.
+pub fn with_section(page: &str, section: &str) -> String {
+    match page.rfind("</body>") {
+        Some(at) => format!("{}{section}{}", &page[..at], &page[at..]),
+        None => format!("{page}{section}"),
+    }
+}
+
 /// A page with a title, a style sheet and sections of HTML.
 pub fn page(title: &str, sections: &[String]) -> String {
     let mut s = String::from("<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">");
@@ -166,28 +174,132 @@ pub enum Mark {
     Infeasible,
 }
 
+/// Round tick values covering `lo..=hi`: about five, 1, 2 or 5 times a power of ten apart.
+pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
+    if !(lo.is_finite() && hi.is_finite()) || hi <= lo {
+        return vec![lo];
+    }
+    let raw = (hi - lo) / 5.0;
+    let power = 10f64.powf(raw.log10().floor());
+    let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * power).find(|&s| s >= raw).unwrap_or(10.0 * power);
+    let first = (lo / step).ceil() as i64;
+    let last = (hi / step).floor() as i64;
+    (first..=last).map(|k| k as f64 * step).collect()
+}
+
+/// `x` with an SI prefix and at most three significant digits: `0.0123, "V"` -> `12.3 mV`.
+pub fn si(x: f64, unit: &str) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x} {unit}").trim_end().to_string();
+    }
+    let prefixes = [
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+        (1.0, ""),
+        (1e-3, "m"),
+        (1e-6, "u"),
+        (1e-9, "n"),
+        (1e-12, "p"),
+        (1e-15, "f"),
+    ];
+    let (scale, prefix) = prefixes.iter().copied().find(|&(p, _)| x.abs() >= p * 0.9995).unwrap_or((1e-15, "f"));
+    let v = x / scale;
+    let digits = if v.abs() >= 99.95 {
+        0
+    } else if v.abs() >= 9.995 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{v:.digits$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    format!("{text} {prefix}{unit}").trim_end().to_string()
+}
+
+/// A plot area of `w x h` pixels for data in `x` and `y` ranges, with axes, tick values in SI units and labels.
+pub struct Frame {
+    x: (f64, f64),
+    y: (f64, f64),
+    w: f64,
+    h: f64,
+}
+
+/// Left and bottom margins of a [`Frame`], for the tick values and labels.
+const MARGIN: (f64, f64) = (70.0, 40.0);
+
+impl Frame {
+    /// A frame over `x` and `y` (each `(low, high)`; an empty range is widened).
+    pub fn new(x: (f64, f64), y: (f64, f64), w: f64, h: f64) -> Frame {
+        let widen = |(lo, hi): (f64, f64)| if hi > lo { (lo, hi) } else { (lo - 0.5, lo + 0.5) };
+        Frame { x: widen(x), y: widen(y), w, h }
+    }
+
+    /// The pixel column of `x`.
+    pub fn px(&self, x: f64) -> f64 {
+        MARGIN.0 + (self.w - MARGIN.0 - 30.0) * (x - self.x.0) / (self.x.1 - self.x.0)
+    }
+
+    /// The pixel row of `y`.
+    pub fn py(&self, y: f64) -> f64 {
+        (self.h - MARGIN.1) - (self.h - MARGIN.1 - 10.0) * (y - self.y.0) / (self.y.1 - self.y.0)
+    }
+
+    /// The opening `<svg>`, the axes with their ticks in `x_unit` and `y_unit`, and the labels.
+    pub fn open(&self, x_label: &str, x_unit: &str, y_label: &str, y_unit: &str) -> String {
+        let (w, h) = (self.w, self.h);
+        let base = h - MARGIN.1;
+        let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\">");
+        let _ = write!(
+            s,
+            "<line x1=\"{l}\" y1=\"{base}\" x2=\"{w}\" y2=\"{base}\" stroke=\"#333\"/><line x1=\"{l}\" y1=\"0\" x2=\"{l}\" y2=\"{base}\" stroke=\"#333\"/>",
+            l = MARGIN.0
+        );
+        for t in ticks(self.x.0, self.x.1) {
+            let x = self.px(t);
+            let _ = write!(
+                s,
+                "<line x1=\"{x:.1}\" y1=\"{base}\" x2=\"{x:.1}\" y2=\"{:.0}\" stroke=\"#333\"/><text x=\"{x:.1}\" y=\"{:.0}\" font-size=\"10\" text-anchor=\"middle\">{}</text>",
+                base + 4.0,
+                base + 15.0,
+                esc(&si(t, x_unit))
+            );
+        }
+        for t in ticks(self.y.0, self.y.1) {
+            let y = self.py(t);
+            let _ = write!(
+                s,
+                "<line x1=\"{:.0}\" y1=\"{y:.1}\" x2=\"{}\" y2=\"{y:.1}\" stroke=\"#333\"/><text x=\"{:.0}\" y=\"{:.1}\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+                MARGIN.0 - 4.0,
+                MARGIN.0,
+                MARGIN.0 - 6.0,
+                y + 3.0,
+                esc(&si(t, y_unit))
+            );
+        }
+        let _ = write!(
+            s,
+            "<text x=\"{:.0}\" y=\"{:.0}\" font-size=\"12\" text-anchor=\"middle\">{}</text><text x=\"12\" y=\"{:.0}\" font-size=\"12\" transform=\"rotate(-90 12 {:.0})\" text-anchor=\"middle\">{}</text>",
+            (w + MARGIN.0) / 2.0,
+            h - 5.0,
+            esc(x_label),
+            base / 2.0,
+            base / 2.0,
+            esc(y_label)
+        );
+        s
+    }
+}
+
 /// A scatter plot of points `(x, y, label)`, each drawn as its [`Mark`] says (the recommended point, the Pareto
-/// front of the feasible points, the other feasible points, the infeasible ones).
-pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x_label: &str, y_label: &str) -> String {
-    let (w, h, pad) = (560.0, 360.0, 60.0);
+/// front of the feasible points, the other feasible points, the infeasible ones); axes from zero with tick values
+/// in `x_unit` and `y_unit`.
+pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x: (&str, &str), y: (&str, &str)) -> String {
     let (xmax, ymax) = points.iter().fold((f64::MIN_POSITIVE, f64::MIN_POSITIVE), |m, p| (m.0.max(p.0), m.1.max(p.1)));
-    let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\">");
-    let _ = write!(
-        s,
-        "<line x1=\"{pad}\" y1=\"{}\" x2=\"{w}\" y2=\"{}\" stroke=\"#333\"/><line x1=\"{pad}\" y1=\"0\" x2=\"{pad}\" y2=\"{}\" stroke=\"#333\"/><text x=\"{}\" y=\"{}\" font-size=\"12\" text-anchor=\"middle\">{}</text><text x=\"12\" y=\"{}\" font-size=\"12\" transform=\"rotate(-90 12 {})\" text-anchor=\"middle\">{}</text>",
-        h - pad,
-        h - pad,
-        h - pad,
-        (w + pad) / 2.0,
-        h - 20.0,
-        esc(x_label),
-        (h - pad) / 2.0,
-        (h - pad) / 2.0,
-        esc(y_label)
-    );
+    let frame = Frame::new((0.0, xmax * 1.05), (0.0, ymax * 1.05), 560.0, 360.0);
+    let mut s = frame.open(x.0, x.1, y.0, y.1);
     for (i, (x, y, label)) in points.iter().enumerate() {
-        let px = pad + (w - pad - 10.0) * x / xmax;
-        let py = (h - pad) - (h - pad - 10.0) * y / ymax;
+        let (px, py) = (frame.px(*x), frame.py(*y));
         let (r, fill) = match marks.get(i).copied().unwrap_or(Mark::Feasible) {
             Mark::Recommended => (8.0, "#2e7d32"),
             Mark::Optimal => (6.0, "#c0504d"),
@@ -201,4 +313,73 @@ pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x_label: &str, y_la
         );
     }
     s + "</svg>"
+}
+
+/// One line of a [`lines`] plot.
+pub struct Series<'a> {
+    /// Its legend.
+    pub label: &'a str,
+    /// Its colour (CSS).
+    pub colour: &'a str,
+    /// Drawn dashed.
+    pub dashed: bool,
+    /// `(time_s, value)` points.
+    pub points: &'a [(f64, f64)],
+}
+
+/// Lines over time with a legend; axes with tick values, time in seconds and values in `unit`.
+pub fn lines(series: &[Series], y_label: &str, unit: &str) -> String {
+    let all = series.iter().flat_map(|s| s.points.iter());
+    let (mut x, mut y) = ((f64::INFINITY, f64::NEG_INFINITY), (f64::INFINITY, f64::NEG_INFINITY));
+    for &(a, b) in all {
+        (x.0, x.1, y.0, y.1) = (x.0.min(a), x.1.max(a), y.0.min(b), y.1.max(b));
+    }
+    if !x.0.is_finite() {
+        (x, y) = ((0.0, 1.0), (0.0, 1.0));
+    }
+    let margin = (y.1 - y.0) * 0.05;
+    let frame = Frame::new((0.0, x.1), (y.0 - margin, y.1 + margin), 640.0, 260.0);
+    let mut s = frame.open("time", "s", y_label, unit);
+    for (k, Series { label, colour, dashed, points }) in series.iter().enumerate() {
+        let path: Vec<String> = points.iter().map(|&(a, b)| format!("{:.1},{:.1}", frame.px(a), frame.py(b))).collect();
+        let dash = if *dashed { " stroke-dasharray=\"4 3\"" } else { "" };
+        let _ = write!(
+            s,
+            "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.2\"{dash}/><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\" fill=\"{colour}\">{}</text>",
+            path.join(" "),
+            MARGIN.0 + 10.0 + 200.0 * k as f64,
+            12.0,
+            esc(label)
+        );
+    }
+    s + "</svg>"
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ticks_are_round_and_cover_the_range() {
+        assert_eq!(ticks(0.0, 1.0), [0.0, 0.2, 0.4, 0.6000000000000001, 0.8, 1.0]);
+        assert_eq!(ticks(-0.07, -0.05), [-0.07, -0.065, -0.06, -0.055, -0.05]);
+        assert_eq!(ticks(0.0, 0.0), [0.0]);
+        assert!(ticks(0.0, 37.0).iter().all(|t| t % 10.0 == 0.0));
+    }
+
+    #[test]
+    fn si_prefixes_keep_three_digits() {
+        assert_eq!(si(0.0123, "V"), "12.3 mV");
+        assert_eq!(si(-0.065, "V"), "-65 mV");
+        assert_eq!(si(17.4, "J"), "17.4 J");
+        assert_eq!(si(9.5e-6, "J"), "9.5 uJ");
+        assert_eq!(si(0.0, "s"), "0 s");
+        assert_eq!(si(1500.0, ""), "1.5 k");
+    }
+
+    #[test]
+    fn a_section_goes_before_the_end_of_the_page() {
+        let p = page("t", &["<p>a</p>".to_string()]);
+        assert!(with_section(&p, "<p>b</p>").ends_with("<p>a</p><p>b</p></body></html>\n"));
+    }
 }

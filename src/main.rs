@@ -208,6 +208,10 @@ struct ReportArgs {
     /// Write CSV tables (populations, energy, cores, links) into this folder.
     #[arg(long, value_name = "DIR")]
     csv: Option<PathBuf>,
+    /// Membrane traces written by `soma run --probe ... --trace FILE`: the HTML page plots the machine's membrane
+    /// potential of each probed neuron (up to 8) over the reference's, where the run compared.
+    #[arg(long, value_name = "FILE")]
+    trace: Option<PathBuf>,
 }
 
 #[derive(Args, Debug)]

@@ -9,7 +9,7 @@ use std::path::Path;
 use soma_targets::spinnaker::LINK_OFFSETS;
 
 use crate::family_report::FamilyRun;
-use crate::html::{LinkLine, bars, esc, mesh, page, raster, table};
+use crate::html::{LinkLine, Series, bars, esc, lines, mesh, page, raster, table};
 use crate::output::write_atomic;
 use crate::pipeline::{ConstantReport, Reference};
 use crate::{Failure, ReportArgs};
@@ -51,17 +51,22 @@ pub fn read(path: &Path) -> Result<RunJson, Failure> {
 
 /// Runs the command.
 pub fn run(args: &ReportArgs) -> Result<(), Failure> {
+    let inputs: Vec<&Path> = std::iter::once(args.run.as_path()).chain(args.trace.as_deref()).collect();
     crate::output::check_outputs(
-        &[&args.run],
+        &inputs,
         &[
             ("--html", args.html.as_deref(), crate::output::Output::File),
             ("--csv", args.csv.as_deref(), crate::output::Output::Folder),
         ],
     )?;
-    let (text, html, tables) = match read(&args.run)? {
+    let traces = args.trace.as_deref().map(read_traces).transpose()?;
+    let (text, mut html, tables) = match read(&args.run)? {
         RunJson::Machine(r) => (text_report(&r), html(&r), csv_tables(&r)),
         RunJson::Family(r) => (r.text(), r.html(), r.csv_tables()),
     };
+    if let Some(traces) = &traces {
+        html = crate::html::with_section(&html, &traces_section(traces));
+    }
     crate::output::stdout(&text)?;
     if let Some(path) = &args.html {
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
@@ -73,6 +78,72 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
         eprintln!("wrote CSV tables to {}", dir.display());
     }
     Ok(())
+}
+
+/// One probed neuron's membrane potential over time: `(time_s, v)` on the machine and, where compared, the
+/// reference's.
+struct NeuronTrace {
+    population: String,
+    neuron: u32,
+    machine: Vec<(f64, f64)>,
+    reference: Vec<(f64, f64)>,
+}
+
+/// The traces of `soma run --trace FILE`, by neuron in the order they first appear.
+fn read_traces(path: &Path) -> Result<Vec<NeuronTrace>, Failure> {
+    let name = path.display().to_string();
+    let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
+    let header = "time_s,population,neuron,v,raw,reference_v";
+    let mut lines = text.lines();
+    if lines.next().map(str::trim) != Some(header) {
+        return Err(Failure::User(format!("error: {name}:1: expected the header `{header}` of `soma run --trace`\n")));
+    }
+    let mut traces: Vec<NeuronTrace> = Vec::new();
+    for (i, line) in lines.enumerate() {
+        let bad = |what: &str| Failure::User(format!("error: {name}:{}: {what}: `{line}`\n", i + 2));
+        let f: Vec<&str> = line.split(',').collect();
+        if f.len() != 6 {
+            return Err(bad("expected 6 fields"));
+        }
+        let number = |s: &str, what: &str| s.trim().parse::<f64>().map_err(|_| bad(&format!("{what} is not a number")));
+        let (t, v) = (number(f[0], "time_s")?, number(f[3], "v")?);
+        let neuron: u32 = f[2].trim().parse().map_err(|_| bad("neuron is not a whole number"))?;
+        let at = match traces.iter().position(|tr| tr.population == f[1] && tr.neuron == neuron) {
+            Some(at) => at,
+            None => {
+                let fresh = NeuronTrace { population: f[1].to_string(), neuron, machine: vec![], reference: vec![] };
+                traces.push(fresh);
+                traces.len() - 1
+            }
+        };
+        traces[at].machine.push((t, v));
+        if !f[5].trim().is_empty() {
+            let r = number(f[5], "reference_v")?;
+            traces[at].reference.push((t, r));
+        }
+    }
+    Ok(traces)
+}
+
+/// The HTML section plotting up to 8 probed neurons, the machine's line over the reference's.
+fn traces_section(traces: &[NeuronTrace]) -> String {
+    const SHOWN: usize = 8;
+    let mut s = String::from("<h2>Membrane potential: machine and reference</h2>");
+    s += &format!(
+        "<p>Solid: the machine's membrane register after each step, in volts; dashed: the float reference's, where \
+         the run compared. {} of {} probed neurons shown.</p>",
+        traces.len().min(SHOWN),
+        traces.len()
+    );
+    for tr in traces.iter().take(SHOWN) {
+        let mut series = vec![Series { label: "machine", colour: "#1f4e79", dashed: false, points: &tr.machine }];
+        if !tr.reference.is_empty() {
+            series.push(Series { label: "reference", colour: "#c0504d", dashed: true, points: &tr.reference });
+        }
+        s += &format!("<h3>{} neuron {}</h3>", esc(&tr.population), tr.neuron);
+        s += &lines(&series, "membrane potential", "V");
+    }
+    s
 }
 
 fn fmt(x: f64) -> String {

@@ -263,8 +263,8 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
             pareto(
                 &results.iter().map(|p| (p.figures.step_latency_s, p.figures.energy_j, label(p))).collect::<Vec<_>>(),
                 &marks,
-                "step latency (s)",
-                "energy (J)",
+                ("step latency", "s"),
+                ("energy", "J"),
             ),
             table(
                 &[

@@ -292,3 +292,36 @@ fn a_report_with_a_wrong_field_is_refused_naming_the_line_and_column() {
         assert!(err.contains("\"energy_j\": \"lots\""), "{name}: quotes the line: {err}");
     }
 }
+
+#[test]
+fn the_html_report_overlays_the_machines_membrane_on_the_reference() {
+    let dir = temp_dir("report-trace");
+    let (json, trace, page) = (dir.join("run.json"), dir.join("v.csv"), dir.join("r.html"));
+    let path = |p: &std::path::Path| p.to_str().expect("path").to_string();
+    let o = soma(&[
+        "run",
+        "tests/in/cuba_small.snn",
+        "--duration",
+        "20ms",
+        "--probe",
+        "exc[0..2]:v",
+        "--trace",
+        &path(&trace),
+        "--compare-reference",
+        "--json",
+        "-q",
+    ]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(&json, &o.stdout).expect("write");
+    let o = soma(&["report", &path(&json), "--trace", &path(&trace), "--html", &path(&page)]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let html = std::fs::read_to_string(&page).expect("page");
+    assert!(html.contains("Membrane potential: machine and reference"), "the section is there");
+    assert_eq!(html.matches("<polyline").count(), 4, "two neurons, machine and reference each");
+    assert!(html.contains(" mV</text>") && html.contains(" ms</text>"), "tick values in SI units");
+    // A broken trace file is refused naming its line.
+    std::fs::write(&trace, "time_s,population,neuron,v,raw,reference_v\n0.0001,exc,0,oops,1,\n").expect("write");
+    let o = soma(&["report", &path(&json), "--trace", &path(&trace), "--html", &path(&page)]);
+    assert!(!o.status.success() && stderr(&o).contains("v.csv:2: v is not a number"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
