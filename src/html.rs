@@ -129,35 +129,40 @@ pub fn mesh(
     s + "</svg>"
 }
 
-/// A spike raster: `(time, row)` dots, rows grouped by population with labels.
-pub fn raster(duration: f64, groups: &[(String, u32)], dots: &[(f64, u32)]) -> String {
-    let rows: u32 = groups.iter().map(|g| g.1).sum::<u32>().max(1);
-    let (w, h) = (640.0, 320.0);
-    let mut s =
-        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{:.0}\" role=\"img\">", h + 20.0);
-    let mut y0 = 0u32;
-    for (name, n) in groups {
-        let y = h * y0 as f64 / rows as f64;
+/// A group of rows of a [`raster`]: its name, its rows, and what they are (`"neurons 0-3199, every 32nd"`).
+pub struct Rows {
+    /// The population.
+    pub name: String,
+    /// Rows it takes.
+    pub rows: u32,
+    /// Which neurons the rows are.
+    pub which: String,
+}
+
+/// A spike raster over `duration` seconds: `(time, row)` dots, rows grouped by population (each named, with the
+/// neurons its rows are), a time axis with tick values.
+pub fn raster(duration: f64, groups: &[Rows], dots: &[(f64, u32)]) -> String {
+    let rows = groups.iter().map(|g| g.rows).sum::<u32>().max(1);
+    let frame = Frame::new((0.0, duration), (0.0, rows as f64), 680.0, 360.0);
+    let mut s = frame.open("time", "s", "", None);
+    let mut first = 0u32;
+    for g in groups {
+        let top = frame.py(f64::from(rows - first));
         let _ = write!(
             s,
-            "<line x1=\"90\" y1=\"{y:.1}\" x2=\"{w}\" y2=\"{y:.1}\" stroke=\"#ddd\"/><text x=\"0\" y=\"{:.1}\" font-size=\"11\">{}</text>",
-            y + 12.0,
-            esc(name)
+            "<line x1=\"{l}\" y1=\"{top:.1}\" x2=\"{:.0}\" y2=\"{top:.1}\" stroke=\"#ddd\"/><text x=\"2\" y=\"{:.1}\" font-size=\"11\">{}<title>{}</title></text>",
+            frame.w,
+            top + 12.0,
+            esc(&g.name),
+            esc(&g.which),
+            l = MARGIN.0
         );
-        y0 += n;
+        first += g.rows;
     }
     for &(t, row) in dots {
-        let x = 90.0 + (w - 95.0) * t / duration.max(f64::MIN_POSITIVE);
-        let y = h * (row as f64 + 0.5) / rows as f64;
+        let (x, y) = (frame.px(t), frame.py(f64::from(rows) - f64::from(row) - 0.5));
         let _ = write!(s, "<rect x=\"{x:.1}\" y=\"{y:.1}\" width=\"1.5\" height=\"1.5\" fill=\"#222\"/>");
     }
-    let _ = write!(
-        s,
-        "<text x=\"90\" y=\"{:.0}\" font-size=\"11\">0 s</text><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\" text-anchor=\"end\">{duration} s</text>",
-        h + 16.0,
-        w,
-        h + 16.0
-    );
     s + "</svg>"
 }
 
@@ -182,8 +187,9 @@ pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     let raw = (hi - lo) / 5.0;
     let power = 10f64.powf(raw.log10().floor());
     let step = [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * power).find(|&s| s >= raw).unwrap_or(10.0 * power);
-    let first = (lo / step).ceil() as i64;
-    let last = (hi / step).floor() as i64;
+    // A tick within a millionth of a step of an end is on it (0.3 / 0.1 is 2.9999999999999996).
+    let first = (lo / step - 1e-6).ceil() as i64;
+    let last = (hi / step + 1e-6).floor() as i64;
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
@@ -245,8 +251,9 @@ impl Frame {
         (self.h - MARGIN.1) - (self.h - MARGIN.1 - 10.0) * (y - self.y.0) / (self.y.1 - self.y.0)
     }
 
-    /// The opening `<svg>`, the axes with their ticks in `x_unit` and `y_unit`, and the labels.
-    pub fn open(&self, x_label: &str, x_unit: &str, y_label: &str, y_unit: &str) -> String {
+    /// The opening `<svg>`, the axes with their ticks in `x_unit` and `y_unit` (no y ticks for `None`: the caller
+    /// labels the rows), and the labels.
+    pub fn open(&self, x_label: &str, x_unit: &str, y_label: &str, y_unit: Option<&str>) -> String {
         let (w, h) = (self.w, self.h);
         let base = h - MARGIN.1;
         let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\">");
@@ -265,7 +272,7 @@ impl Frame {
                 esc(&si(t, x_unit))
             );
         }
-        for t in ticks(self.y.0, self.y.1) {
+        for t in y_unit.map_or_else(Vec::new, |_| ticks(self.y.0, self.y.1)) {
             let y = self.py(t);
             let _ = write!(
                 s,
@@ -274,7 +281,7 @@ impl Frame {
                 MARGIN.0,
                 MARGIN.0 - 6.0,
                 y + 3.0,
-                esc(&si(t, y_unit))
+                esc(&si(t, y_unit.unwrap_or("")))
             );
         }
         let _ = write!(
@@ -297,7 +304,7 @@ impl Frame {
 pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x: (&str, &str), y: (&str, &str)) -> String {
     let (xmax, ymax) = points.iter().fold((f64::MIN_POSITIVE, f64::MIN_POSITIVE), |m, p| (m.0.max(p.0), m.1.max(p.1)));
     let frame = Frame::new((0.0, xmax * 1.05), (0.0, ymax * 1.05), 560.0, 360.0);
-    let mut s = frame.open(x.0, x.1, y.0, y.1);
+    let mut s = frame.open(x.0, x.1, y.0, Some(y.1));
     for (i, (x, y, label)) in points.iter().enumerate() {
         let (px, py) = (frame.px(*x), frame.py(*y));
         let (r, fill) = match marks.get(i).copied().unwrap_or(Mark::Feasible) {
@@ -339,18 +346,20 @@ pub fn lines(series: &[Series], y_label: &str, unit: &str) -> String {
     }
     let margin = (y.1 - y.0) * 0.05;
     let frame = Frame::new((0.0, x.1), (y.0 - margin, y.1 + margin), 640.0, 260.0);
-    let mut s = frame.open("time", "s", y_label, unit);
-    for (k, Series { label, colour, dashed, points }) in series.iter().enumerate() {
+    let mut s = frame.open("time", "s", y_label, Some(unit));
+    let mut legend_x = MARGIN.0 + 10.0;
+    for Series { label, colour, dashed, points } in series {
         let path: Vec<String> = points.iter().map(|&(a, b)| format!("{:.1},{:.1}", frame.px(a), frame.py(b))).collect();
         let dash = if *dashed { " stroke-dasharray=\"4 3\"" } else { "" };
         let _ = write!(
             s,
             "<polyline points=\"{}\" fill=\"none\" stroke=\"{colour}\" stroke-width=\"1.2\"{dash}/><text x=\"{:.0}\" y=\"{:.0}\" font-size=\"11\" fill=\"{colour}\">{}</text>",
             path.join(" "),
-            MARGIN.0 + 10.0 + 200.0 * k as f64,
+            legend_x,
             12.0,
             esc(label)
         );
+        legend_x += 16.0 + 7.0 * label.chars().count() as f64;
     }
     s + "</svg>"
 }

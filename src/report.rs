@@ -9,11 +9,11 @@ use std::path::Path;
 use soma_targets::spinnaker::LINK_OFFSETS;
 
 use crate::family_report::FamilyRun;
-use crate::html::{LinkLine, Series, bars, esc, lines, mesh, page, raster, table};
+use crate::html::{LinkLine, Rows, Series, bars, esc, lines, mesh, page, raster, si, table};
 use crate::output::write_atomic;
 use crate::pipeline::{ConstantReport, Reference};
 use crate::{Failure, ReportArgs};
-use soma_runtime::report::Learned;
+use soma_runtime::report::{Learned, RASTER_ROWS, raster_stride};
 use soma_runtime::spinnaker::report::{PlasticityReport, Report, text as text_report};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
@@ -333,20 +333,60 @@ pub(crate) fn summary(network: &str, target: &str, duration_s: f64, steps: u64, 
     )
 }
 
-/// The spike raster of neurons 0-99 of each population (`sizes`: name and neurons).
+/// The spike raster of the neurons `runtime::report::raster_stride` samples in each population (`sizes`: name and
+/// neurons), and each population's rate over time from those neurons.
 pub(crate) fn raster_section(sizes: &[(&str, u64)], spikes: &[(f64, String, u32)], duration_s: f64) -> String {
-    let groups: Vec<(String, u32)> = sizes.iter().map(|&(name, n)| (name.to_string(), n.min(100) as u32)).collect();
-    let offset: HashMap<&str, u32> = groups
+    let stride: Vec<u64> = sizes.iter().map(|&(_, n)| raster_stride(n)).collect();
+    let groups: Vec<Rows> = sizes
         .iter()
-        .scan(0, |acc, g| {
-            let o = *acc;
-            *acc += g.1;
-            Some((g.0.as_str(), o))
+        .zip(&stride)
+        .map(|(&(name, n), &k)| Rows {
+            name: name.to_string(),
+            rows: n.div_ceil(k) as u32,
+            which: match k {
+                1 => format!("neurons 0-{}", n.saturating_sub(1)),
+                k => format!("1 in {k} of neurons 0-{}", n.saturating_sub(1)),
+            },
         })
         .collect();
-    let dots: Vec<(f64, u32)> =
-        spikes.iter().filter_map(|(t, p, n)| offset.get(p.as_str()).map(|o| (*t, o + n))).collect();
-    format!("<h2>Spike raster (neurons 0-99 of each population)</h2>{}", raster(duration_s, &groups, &dots))
+    let mut first = HashMap::new();
+    let mut row = 0;
+    for (g, &k) in groups.iter().zip(&stride) {
+        first.insert(g.name.as_str(), (row, k));
+        row += g.rows;
+    }
+    let dots: Vec<(f64, u32)> = spikes
+        .iter()
+        .filter_map(|(t, p, n)| first.get(p.as_str()).map(|&(o, k)| (*t, o + (u64::from(*n) / k) as u32)))
+        .collect();
+    let mut s = format!(
+        "<h2>Spike raster</h2><p>Up to {RASTER_ROWS} neurons of each population, spread evenly over it (hover a name \
+         for which).</p>{}",
+        raster(duration_s, &groups, &dots)
+    );
+    // Rates in 50 bins (fewer for short runs: at least 1 ms each), from the sampled neurons.
+    let bins = ((duration_s / 1e-3).floor() as usize).clamp(1, 50);
+    let width = duration_s / bins as f64;
+    const COLOURS: [&str; 8] = ["#1f4e79", "#c0504d", "#2e7d32", "#8064a2", "#f79646", "#4bacc6", "#7f6000", "#444444"];
+    let counts: Vec<(String, Vec<(f64, f64)>)> = groups
+        .iter()
+        .map(|g| {
+            let mut c = vec![0u64; bins];
+            for (t, _, _) in spikes.iter().filter(|(_, p, _)| *p == g.name) {
+                c[((t / width) as usize).min(bins - 1)] += 1;
+            }
+            let hz = |n: u64| n as f64 / f64::from(g.rows.max(1)) / width;
+            (g.name.clone(), c.iter().enumerate().map(|(i, &n)| ((i as f64 + 0.5) * width, hz(n))).collect())
+        })
+        .collect();
+    let series: Vec<Series> = counts
+        .iter()
+        .enumerate()
+        .map(|(i, (name, points))| Series { label: name, colour: COLOURS[i % COLOURS.len()], dashed: false, points })
+        .collect();
+    s += &format!("<h3>Rate over time ({bins} bins of {}, the sampled neurons)</h3>", esc(&si(width, "s")));
+    s += &lines(&series, "rate", "Hz");
+    s
 }
 
 /// Rate errors and spike agreement against the float reference.

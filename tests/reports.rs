@@ -47,8 +47,8 @@ fn the_html_report_is_self_contained_and_has_every_plot() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("energy"), "a text summary on stdout");
     let page = std::fs::read_to_string(&html).expect("html");
-    // Energy by component, by population, core load, link traffic, raster, fidelity.
-    assert_eq!(page.matches("<svg").count(), 6, "every plot");
+    // Energy by component, by population, core load, link traffic, raster, rate over time, fidelity.
+    assert_eq!(page.matches("<svg").count(), 7, "every plot");
     for heading in [
         "Energy:",
         "by population",
@@ -92,8 +92,8 @@ fn crossbar_and_sfq_runs_get_report_pages_whose_energy_parts_sum_to_the_total() 
         assert!(stdout(&o).contains("energy") && stdout(&o).contains("against the float reference"), "{name}");
         let page = std::fs::read_to_string(&html).expect("html");
         assert_self_contained(&page);
-        // Energy by component, raster, fidelity.
-        assert_eq!(page.matches("<svg").count(), 3, "{name}: every plot");
+        // Energy by component, raster, rate over time, fidelity.
+        assert_eq!(page.matches("<svg").count(), 4, "{name}: every plot");
         for heading in
             ["Energy:", "Counts and timing", "Mapping", "Spike raster", "Fidelity", "constants and sources", extra]
         {
@@ -316,8 +316,8 @@ fn the_html_report_overlays_the_machines_membrane_on_the_reference() {
     let o = soma(&["report", &path(&json), "--trace", &path(&trace), "--html", &path(&page)]);
     assert!(o.status.success(), "{}", stderr(&o));
     let html = std::fs::read_to_string(&page).expect("page");
-    assert!(html.contains("Membrane potential: machine and reference"), "the section is there");
-    assert_eq!(html.matches("<polyline").count(), 4, "two neurons, machine and reference each");
+    let section = &html[html.find("Membrane potential: machine and reference").expect("the section")..];
+    assert_eq!(section.matches("<polyline").count(), 4, "two neurons, machine and reference each");
     assert!(html.contains(" mV</text>") && html.contains(" ms</text>"), "tick values in SI units");
     // A broken trace file is refused naming its line.
     std::fs::write(&trace, "time_s,population,neuron,v,raw,reference_v\n0.0001,exc,0,oops,1,\n").expect("write");

@@ -52,12 +52,22 @@ pub fn all_spikes(result: &crate::reference::RunResult) -> Spikes {
     all
 }
 
-/// The spikes a report draws: neurons 0..100 of every population, at most 50,000 spikes, as `(time of the step's
-/// end in s, population, neuron)`.
-pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[String]) -> Vec<(f64, String, u32)> {
+/// Rows of a report's raster per population: at most this many neurons, spread evenly over it.
+pub const RASTER_ROWS: u64 = 100;
+
+/// Every how many neurons of a population of `size` the raster samples one: all of up to [`RASTER_ROWS`], every
+/// `ceil(size / RASTER_ROWS)`-th of more.
+pub fn raster_stride(size: u64) -> u64 {
+    size.div_ceil(RASTER_ROWS).max(1)
+}
+
+/// The spikes a report draws: of every population (`sizes`, in the order of `names`) the neurons
+/// [`raster_stride`] samples, at most 50,000 spikes, as `(time of the step's end in s, population, neuron)`.
+pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[String], sizes: &[u32]) -> Vec<(f64, String, u32)> {
+    let strides: Vec<u32> = sizes.iter().map(|&n| raster_stride(u64::from(n)) as u32).collect();
     spikes
         .iter()
-        .filter(|&&(_, _, n)| n < 100)
+        .filter(|&&(_, p, n)| n % strides[p as usize] == 0)
         .take(50_000)
         .map(|&(t, p, n)| ((t as f64 + 1.0) * dt, names[p as usize].clone(), n))
         .collect()
@@ -213,7 +223,7 @@ pub struct RunSummary {
     /// The comparison with the float reference, if asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reference: Option<Reference>,
-    /// Spikes to draw: `(time s, population, neuron)` for neurons 0..100, at most 50,000.
+    /// Spikes to draw: `(time s, population, neuron)` for the neurons [`raster_stride`] samples, at most 50,000.
     pub raster: Vec<(f64, String, u32)>,
 }
 
@@ -245,7 +255,12 @@ impl RunSummary {
                     .collect();
                 against_reference(inst, spikes, job.steps, &learned)
             }),
-            raster: raster(spikes, inst.dt, &population_names(inst)),
+            raster: raster(
+                spikes,
+                inst.dt,
+                &population_names(inst),
+                &inst.populations.iter().map(|p| p.size() as u32).collect::<Vec<_>>(),
+            ),
         }
     }
 
@@ -277,5 +292,21 @@ impl RunSummary {
             s += &reference.text(machine);
         }
         s + &format!("wall {:.2} s\n", self.wall_s)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_raster_samples_each_population_evenly() {
+        assert_eq!((raster_stride(50), raster_stride(100), raster_stride(101), raster_stride(3200)), (1, 1, 2, 32));
+        let names = vec!["big".to_string(), "small".to_string()];
+        let spikes = [(0, 0, 0), (0, 0, 10), (0, 0, 11), (1, 0, 990), (1, 1, 49)];
+        let drawn: Vec<(String, u32)> =
+            raster(&spikes, 1e-3, &names, &[1000, 50]).into_iter().map(|(_, p, n)| (p, n)).collect();
+        let want = [("big", 0), ("big", 10), ("big", 990), ("small", 49)];
+        assert_eq!(drawn, want.map(|(p, n)| (p.to_string(), n)));
     }
 }

@@ -277,7 +277,8 @@ pub struct Report {
     pub links: Vec<LinkReport>,
     /// The machine.
     pub machine: MachineReport,
-    /// Spikes of neurons 0..100 of each population (at most 50,000): `(time_s, population, neuron)`.
+    /// Spikes of up to 100 neurons of each population, spread evenly over it (`report::raster_stride`; at most
+    /// 50,000): `(time_s, population, neuron)`.
     pub raster: Vec<(f64, String, u32)>,
     /// NeuroBench metrics.
     pub neurobench: NeuroBench,
@@ -637,7 +638,8 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes, Vec<ChipTrace>),
         })
         .collect();
     let names: Vec<String> = image.populations.iter().map(|p| p.name.clone()).collect();
-    let raster = raster(&spikes, image.header.dt, &names);
+    let sizes: Vec<u32> = image.populations.iter().map(|p| p.size).collect();
+    let raster = raster(&spikes, image.header.dt, &names, &sizes);
     let footprint: u64 = image
         .cores
         .iter()
