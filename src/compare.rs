@@ -11,7 +11,7 @@ use soma_runtime::engine;
 pub use soma_runtime::engine::Figures;
 use soma_targets::Target;
 
-use crate::html::{bars, page, table};
+use crate::html::{bars, page, si, table};
 use crate::output::write_atomic;
 use crate::pipeline::{self, RunAsk};
 use crate::{CompareArgs, Failure, InputArgs};
@@ -124,7 +124,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         &[("--html", args.html.as_deref(), crate::output::Output::File)],
     )?;
     let duration = crate::load::time("--duration", &args.duration, false)?;
-    let mut rows = Vec::new();
+    let (mut rows, mut html_rows): (Vec<Vec<String>>, Vec<Vec<String>>) = (Vec::new(), Vec::new());
     let mut energies = Vec::new();
     let mut explanations = String::new();
     let mut records: Vec<Row> = Vec::new();
@@ -166,28 +166,41 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         let [chips, overruns, saturations] = f.machine.map_or(["-".into(), "-".into(), "-".into()], |m| {
             [m.chips.to_string(), m.overruns.to_string(), m.ring_buffer_saturations.to_string()]
         });
-        energies.push((name.to_string(), energy / duration.max(f64::MIN_POSITIVE)));
+        let (power, wall_power) =
+            (energy / duration.max(f64::MIN_POSITIVE), wall_plug / duration.max(f64::MIN_POSITIVE));
+        energies.push((name.to_string(), power));
+        let error = if f.silent_reference_hz > 0.0 {
+            format!("{:.2}%; {:.3} Hz where the reference is silent", err * 100.0, f.silent_reference_hz)
+        } else {
+            format!("{:.2}%", err * 100.0)
+        };
+        let unit = if f.size_unit == "junctions" { "JJs" } else { &f.size_unit };
+        let html_size = format!("{} {unit}", crate::output::thousands(f.size));
+        let machine = [chips.clone(), overruns.clone(), saturations.clone()];
+        html_rows.push(
+            [name.to_string(), si(power, "W"), si(wall_power, "W"), si(per_event, "J"), si(latency, "s"), html_size]
+                .into_iter()
+                .chain(machine)
+                .chain([error.clone()])
+                .collect(),
+        );
         rows.push(vec![
             name.to_string(),
-            format!("{:.4e}", energy / duration.max(f64::MIN_POSITIVE)),
-            format!("{:.4e}", wall_plug / duration.max(f64::MIN_POSITIVE)),
+            format!("{power:.4e}"),
+            format!("{wall_power:.4e}"),
             format!("{per_event:.3e}"),
             format!("{latency:.3e}"),
             units,
             chips,
             overruns,
             saturations,
-            if f.silent_reference_hz > 0.0 {
-                format!("{:.2}%; {:.3} Hz where the reference is silent", err * 100.0, f.silent_reference_hz)
-            } else {
-                format!("{:.2}%", err * 100.0)
-            },
+            error,
         ]);
     }
     let header = [
         "target",
         "energy per model second (W)",
-        "at the wall, with cooling (W)",
+        "at the wall (W): box, frames or cooling",
         "J per synaptic event",
         "step latency (s)",
         "cores / tiles / JJs",
@@ -211,7 +224,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                     duration
                 ),
                 bars(&energies, "W"),
-                table(&header, &rows),
+                table(&header, &html_rows),
                 format!("<pre>{}</pre>", crate::html::esc(&explanations)),
             ],
         );

@@ -47,29 +47,68 @@ pub fn table(header: &[&str], rows: &[Vec<String>]) -> String {
     s + "</table>"
 }
 
-/// A horizontal bar chart.
+/// A horizontal bar chart. Positive values that span more than a hundredfold are drawn on a log scale (the chart
+/// says so), so that small terms stay visible beside large ones; values in physical units (J, W, s, Hz, V, A) are
+/// labelled with SI prefixes.
 pub fn bars(items: &[(String, f64)], unit: &str) -> String {
     let (w, row) = (640.0, 22.0);
-    let h = row * items.len() as f64 + 10.0;
+    let positive: Vec<f64> = items.iter().map(|i| i.1).filter(|v| *v > 0.0).collect();
     let max = items.iter().map(|i| i.1.abs()).fold(0.0, f64::max).max(f64::MIN_POSITIVE);
+    let min = positive.iter().copied().fold(f64::INFINITY, f64::min);
+    let log = positive.len() == items.len() && positive.len() > 1 && max / min > 100.0;
+    // On a log scale the smallest bar starts a tenth of the smallest value above the axis.
+    let length = |v: f64| {
+        if log { 360.0 * (v / (min / 10.0)).log10() / (max / (min / 10.0)).log10() } else { 360.0 * v.abs() / max }
+    };
+    let physical = matches!(unit, "J" | "W" | "s" | "Hz" | "V" | "A");
+    let label = |v: f64| match unit {
+        "%" => format!("{v:+.1}%"),
+        _ if physical => si(v, unit),
+        _ => format!("{v:.3e} {unit}").trim_end().to_string(),
+    };
+    let top = if log { 18.0 } else { 5.0 };
+    let h = row * items.len() as f64 + top + 5.0;
     let mut s = format!("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"{w}\" height=\"{h}\" role=\"img\">");
-    for (k, (label, v)) in items.iter().enumerate() {
-        let y = 5.0 + k as f64 * row;
-        let len = 360.0 * v.abs() / max;
+    if log {
+        s += "<text x=\"170\" y=\"11\" font-size=\"10\" fill=\"#666\">log scale</text>";
+    }
+    for (k, (name, v)) in items.iter().enumerate() {
+        let y = top + k as f64 * row;
+        let len = length(*v).max(0.0);
         let color = if *v < 0.0 { "#c0504d" } else { "#4f81bd" };
         let _ = write!(
             s,
-            "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"170\" y=\"{y:.1}\" width=\"{len:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{}: {v:.4e} {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{v:.3e} {}</text>",
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"170\" y=\"{y:.1}\" width=\"{len:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{}: {v:.4e} {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
             y + 14.0,
-            esc(label),
+            esc(name),
             row - 6.0,
-            esc(label),
+            esc(name),
             esc(unit),
             175.0 + len,
             y + 13.0,
-            esc(unit)
+            esc(&label(*v))
         );
     }
+    s + "</svg>"
+}
+
+/// The colour scale of [`heat`] as a strip, its left end labelled 0, its middle and right end as given.
+pub fn heat_legend(max_label: &str, middle_label: &str) -> String {
+    let mut s = String::from("<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"320\" height=\"34\" role=\"img\">");
+    for k in 0..40 {
+        let _ = write!(
+            s,
+            "<rect x=\"{}\" y=\"0\" width=\"6\" height=\"14\" fill=\"{}\"/>",
+            10 + k * 6,
+            heat(k as f64 / 39.0)
+        );
+    }
+    let _ = write!(
+        s,
+        "<text x=\"10\" y=\"28\" font-size=\"10\">0</text><text x=\"130\" y=\"28\" font-size=\"10\" text-anchor=\"middle\">{}</text><text x=\"250\" y=\"28\" font-size=\"10\" text-anchor=\"end\">{}</text>",
+        esc(middle_label),
+        esc(max_label)
+    );
     s + "</svg>"
 }
 
@@ -384,6 +423,16 @@ mod tests {
         assert_eq!(si(9.5e-6, "J"), "9.5 uJ");
         assert_eq!(si(0.0, "s"), "0 s");
         assert_eq!(si(1500.0, ""), "1.5 k");
+    }
+
+    #[test]
+    fn bars_go_logarithmic_when_values_span_a_hundredfold() {
+        let wide = bars(&[("a".into(), 27.4), ("b".into(), 1.03e-4)], "W");
+        assert!(wide.contains("log scale") && wide.contains(">27.4 W<") && wide.contains(">103 uW<"), "{wide}");
+        let narrow = bars(&[("a".into(), 2.0), ("b".into(), 1.0)], "J");
+        assert!(!narrow.contains("log scale"));
+        let signed = bars(&[("a".into(), 3.7), ("b".into(), -0.01)], "%");
+        assert!(!signed.contains("log scale") && signed.contains(">+3.7%<") && signed.contains(">-0.0%<"), "{signed}");
     }
 
     #[test]

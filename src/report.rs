@@ -9,7 +9,7 @@ use std::path::Path;
 use soma_targets::spinnaker::LINK_OFFSETS;
 
 use crate::family_report::FamilyRun;
-use crate::html::{LinkLine, Rows, Series, bars, esc, lines, mesh, page, raster, si, table};
+use crate::html::{LinkLine, Rows, Series, bars, esc, heat_legend, lines, mesh, page, raster, si, table};
 use crate::output::write_atomic;
 use crate::pipeline::{ConstantReport, Reference};
 use crate::{Failure, ReportArgs};
@@ -233,7 +233,7 @@ pub fn html(r: &Report) -> String {
             |chip| load.get(&chip).map(|l| l.0 / 2.0),
             |chip| load.get(&chip).map_or_else(|| format!("chip ({}, {}): idle", chip.0, chip.1), |l| format!("chip ({}, {})\n{}", chip.0, chip.1, l.1.join("\n"))),
             &[]
-        )
+        ) + &heat_legend("2x the budget or more", "1 = the budget")
     ));
     let wrap = |x: i64, n: usize| x.rem_euclid(n as i64) as usize;
     let links: Vec<LinkLine> = r
@@ -419,7 +419,10 @@ pub(crate) fn fidelity_section(f: &Reference) -> String {
     format!(
         "<h2>Fidelity against the float reference</h2><p class=\"note\">Relative rate error per population (machine vs reference, same network and seed); {:.1}% of the reference's spikes are matched within one step.</p>{}{}",
         f.spikes_matched * 100.0,
-        bars(&f.populations.iter().filter_map(|p| Some((p.name.clone(), p.rate_error?))).collect::<Vec<_>>(), ""),
+        bars(
+            &f.populations.iter().filter_map(|p| Some((p.name.clone(), p.rate_error? * 100.0))).collect::<Vec<_>>(),
+            "%"
+        ),
         table(
             &["population", "reference (Hz)", "machine (Hz)", "rate error", "spikes within one step"],
             &f.populations

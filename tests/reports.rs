@@ -47,8 +47,9 @@ fn the_html_report_is_self_contained_and_has_every_plot() {
     assert!(o.status.success(), "{}", stderr(&o));
     assert!(stdout(&o).contains("energy"), "a text summary on stdout");
     let page = std::fs::read_to_string(&html).expect("html");
-    // Energy by component, by population, core load, link traffic, raster, rate over time, fidelity.
-    assert_eq!(page.matches("<svg").count(), 7, "every plot");
+    // Energy by component, by population, core load and its colour scale, link traffic, raster, rate over time,
+    // fidelity.
+    assert_eq!(page.matches("<svg").count(), 8, "every plot");
     for heading in [
         "Energy:",
         "by population",
