@@ -161,6 +161,10 @@ struct RunArgs {
     /// hardware held it, raw its s16.15 register, reference_v the float reference's (with --compare-reference).
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Write every plastic synapse's weight before and after the run on the hardware as CSV
+    /// (projection,pre,post,delay_s,weight_before,weight_after), as `soma simulate --weights` writes the reference's.
+    #[arg(long, value_name = "FILE")]
+    weights: Option<PathBuf>,
     /// Score pattern-completion tests of an associative memory on the run's spikes: a CSV of
     /// `test,population,pattern,cue,from_s,to_s` (neurons as ranges a..b, times in seconds); each test reports the
     /// share of the pattern's uncued neurons that fired in its window and of the neurons outside the pattern.
@@ -231,7 +235,7 @@ struct SweepArgs {
     /// Model time per point: a time with a unit (100ms) or a bare number of seconds.
     #[arg(long, default_value = "100ms", value_name = "TIME")]
     duration: String,
-    /// Machine size in boards, or auto.
+    /// Machine size in boards, or `auto` [default: auto].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,
     /// Seed of the network's random draws.

@@ -189,6 +189,27 @@ pub fn step_bar(steps: u64, quiet: bool, verb: &str) -> Result<indicatif::Progre
     Ok(bar)
 }
 
+/// Every plastic synapse of `inst` whose projection is in `learned` (`(projection, final weights in synapse
+/// order)`), one line each: `projection,pre,post,delay_s,weight_before,weight_after`.
+pub fn write_weights(
+    path: &Path,
+    inst: &soma_isa::instance::Instance,
+    learned: &[(usize, &[f64])],
+) -> Result<(), crate::Failure> {
+    write_atomic(path, |w: &mut dyn Write| {
+        writeln!(w, "projection,pre,post,delay_s,weight_before,weight_after")?;
+        for &(projection, after) in learned {
+            let p = &inst.projections[projection];
+            for (s, pre) in p.rows.pres().enumerate() {
+                let (post, delay) = (p.rows.targets[s], p.rows.delays[s] as f64 * inst.dt);
+                writeln!(w, "{},{pre},{post},{delay},{},{}", p.name, p.rows.weights[s], after[s])?;
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| crate::Failure::User(format!("error: {e:#}\n")))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

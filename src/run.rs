@@ -64,6 +64,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         &[
             ("--spikes", args.spikes.as_deref(), output::Output::File),
             ("--trace", args.trace.as_deref(), output::Output::File),
+            ("--weights", args.weights.as_deref(), output::Output::File),
         ],
     )?;
     let recall_tests = output::recall_tests(args.recall.as_deref())?;
@@ -99,10 +100,14 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                  it (soma compile --target-set ..., or soma run NETWORK --target-set ...)\n"
             )));
         }
-        if !args.probe.is_empty() {
-            return Err(Failure::User(
-                "error: --probe needs the network, not an image: run the .snn/.nir/.csv file with --target\n".into(),
-            ));
+        for (given, flag) in
+            [(!args.probe.is_empty(), "--probe"), (args.weights.is_some() && instance.is_none(), "--weights")]
+        {
+            if given {
+                return Err(Failure::User(format!(
+                    "error: {flag} needs the network, not an image: run the .snn/.nir/.csv file with --target\n"
+                )));
+            }
         }
         if args.compare_reference && instance.is_none() {
             return Err(Failure::User(
@@ -113,7 +118,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
         let mapping =
             backend.mapping_of(&*artifact, &target).map_err(|e| pipeline::compile_error(e, &name, None, None))?;
-        pipeline::execute(engine, &*artifact, &target, &ask(&name, instance, mapping.as_deref()))?
+        let run = pipeline::execute(engine, &*artifact, &target, &ask(&name, instance, mapping.as_deref()))?;
+        if let Some(inst) = instance {
+            write_learned(args, inst, &run)?;
+        }
+        run
     } else {
         let target = pipeline::target(args.target.as_deref().unwrap_or("spinnaker1"), &args.target_set)?;
         let engine = engine::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
@@ -132,7 +141,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let built =
             pipeline::build(&network, &target, backend, (boards, args.boards.as_deref()), args.seed, args.quiet)?;
         let ask = ask(&built.loaded.name, Some(&built.inst), Some(&*built.compiled.mapping));
-        pipeline::execute(engine, &*built.compiled.artifact, &target, &ask)?
+        let run = pipeline::execute(engine, &*built.compiled.artifact, &target, &ask)?;
+        write_learned(args, &built.inst, &run)?;
+        run
     };
     if let Some(path) = &args.spikes {
         output::write_spikes(path, run.dt, &run.populations, &run.spikes)?;
@@ -171,4 +182,15 @@ fn write_traces(path: &std::path::Path, dt: f64, traces: &[engine::ChipTrace]) -
         Ok(())
     })
     .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+}
+
+/// `--weights FILE`: the plastic synapses' weights before and after the run (`inst`: the network it ran).
+fn write_learned(args: &RunArgs, inst: &soma_isa::instance::Instance, run: &engine::Run) -> Result<(), Failure> {
+    let Some(path) = &args.weights else { return Ok(()) };
+    let learned: Vec<(usize, &[f64])> = run
+        .learned
+        .iter()
+        .filter_map(|(name, w)| Some((inst.projections.iter().position(|p| &p.name == name)?, &w[..])))
+        .collect();
+    output::write_weights(path, inst, &learned)
 }

@@ -85,7 +85,8 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         write_traces(path, &inst, &result)?;
     }
     if let Some(path) = &args.weights {
-        write_weights(path, &inst, &result)?;
+        let learned: Vec<(usize, &[f64])> = result.learned.iter().map(|l| (l.projection, &l.weights[..])).collect();
+        crate::output::write_weights(path, &inst, &learned)?;
     }
     if let Some(path) = &args.weight_trace {
         write_weight_trace(path, &inst, &result, every)?;
@@ -144,22 +145,6 @@ fn write_traces(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: 
                 for (n, v) in tr.neurons.iter().zip(chunk) {
                     writeln!(w, "{},{name},{n},{v}", (k as f64 + 1.0) * inst.dt)?;
                 }
-            }
-        }
-        Ok(())
-    })
-    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
-}
-
-/// The plastic synapses' weights before and after the run, one line per synapse.
-fn write_weights(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: &RunResult) -> Result<(), Failure> {
-    write_atomic(path, |w: &mut dyn Write| {
-        writeln!(w, "projection,pre,post,delay_s,weight_before,weight_after")?;
-        for l in &r.learned {
-            let p = &inst.projections[l.projection];
-            for (s, pre) in p.rows.pres().enumerate() {
-                let (post, delay) = (p.rows.targets[s], p.rows.delays[s] as f64 * inst.dt);
-                writeln!(w, "{},{pre},{post},{delay},{},{}", p.name, p.rows.weights[s], l.weights[s])?;
             }
         }
         Ok(())

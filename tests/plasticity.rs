@@ -418,3 +418,31 @@ fn plastic_populations_fit_fewer_neurons_into_a_cores_dtcm() {
     assert!(cores(fixed.to_str().expect("path")).contains("(4 neuron,"));
     std::fs::remove_dir_all(dir).ok();
 }
+
+#[test]
+fn run_writes_the_weights_the_machine_learned_beside_the_references() {
+    let dir = temp_dir("run-weights");
+    let (machine, reference) = (dir.join("machine.csv"), dir.join("reference.csv"));
+    let path = |p: &std::path::Path| p.to_str().expect("path").to_string();
+    for (command, file) in [("run", &machine), ("simulate", &reference)] {
+        let o = soma(&[command, "examples/stdp_window.snn", "--weights", &path(file), "-q"]);
+        assert!(o.status.success(), "{command}: {}", stderr(&o));
+    }
+    let rows = |p: &std::path::Path| -> Vec<Vec<String>> {
+        let text = std::fs::read_to_string(p).expect("weights");
+        text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+    };
+    let (m, r) = (rows(&machine), rows(&reference));
+    assert_eq!(m.len(), 42, "both projections' 21 synapses");
+    for (a, b) in m.iter().zip(&r) {
+        assert_eq!(a[..5], b[..5], "the same synapses, delays and initial weights");
+        let (wa, wb): (f64, f64) = (a[5].parse().expect("weight"), b[5].parse().expect("weight"));
+        // Within spinnaker1's quantisation bound (2.5 units of about 6e-5: see the test above).
+        assert!((wa - wb).abs() < 2e-4, "{a:?} against the reference's {b:?}");
+    }
+    let img = dir.join("w.img");
+    assert!(soma(&["compile", "examples/stdp_window.snn", "-o", &path(&img), "-q"]).status.success());
+    let o = soma(&["run", &path(&img), "--weights", &path(&machine)]);
+    assert!(!o.status.success() && stderr(&o).contains("--weights needs the network"), "{}", stderr(&o));
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

@@ -242,7 +242,8 @@ impl Result {
 
     /// The weights of the plastic projections a reference simulation learned: `{projection: {"pre", "post",
     /// "before", "after"}}`, one entry per synapse in each array (numpy arrays when numpy is installed, lists
-    /// otherwise); empty for a network without plasticity and for hardware runs.
+    /// otherwise); on a run, the weights the hardware learned (SpiNNaker's fixed point, the crossbar's cells);
+    /// empty for a network without plasticity.
     #[getter]
     fn weights<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
         let d = PyDict::new(py);
@@ -598,7 +599,15 @@ fn run_image(
                 (label, t.neurons, t.values)
             })
             .collect(),
-        learned: Vec::new(),
+        learned: run
+            .learned
+            .into_iter()
+            .filter_map(|(name, after)| {
+                let inst = instance?;
+                let projection = inst.projections.iter().position(|p| p.name == name)?;
+                Some(learned_of(inst, projection, after))
+            })
+            .collect(),
     })
 }
 
@@ -647,6 +656,14 @@ fn trace_labels(network: &Network, probes: &[String]) -> Vec<String> {
     labels
 }
 
+/// Projection `projection` of `inst`: its synapses and their weights before and `after` a run.
+fn learned_of(inst: &soma_isa::instance::Instance, projection: usize, after: Vec<f64>) -> Learned {
+    let proj = &inst.projections[projection];
+    let rows = &proj.rows;
+    let before = rows.weights.iter().map(|&w| w as f64).collect();
+    Learned { projection: proj.name.clone(), pre: rows.pres().collect(), post: rows.targets.clone(), before, after }
+}
+
 /// Runs `network` in the float reference simulator (f64, exact integration of linear dynamics) for `duration`;
 /// `probes` (`"exc[0..10]:v"`, `"inh:spikes"`) record membrane traces into `Result.traces`.
 #[pyfunction]
@@ -684,17 +701,7 @@ fn simulate(
     let text =
         soma_runtime::report::rate_table(rates.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)))
             + &soma_runtime::report::learned_text(&summary);
-    let learned = result
-        .learned
-        .iter()
-        .map(|l| {
-            let proj = &inst.projections[l.projection];
-            let rows = &proj.rows;
-            let pre = rows.pres().collect();
-            let before = rows.weights.iter().map(|&w| w as f64).collect();
-            Learned { projection: proj.name.clone(), pre, post: rows.targets.clone(), before, after: l.weights.clone() }
-        })
-        .collect();
+    let learned = result.learned.iter().map(|l| learned_of(&inst, l.projection, l.weights.clone())).collect();
     Ok(Result {
         report: Box::new(Plain { json: report, text }),
         figures_json: "null".into(),

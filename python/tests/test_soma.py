@@ -226,3 +226,14 @@ def test_learned_weights_are_the_command_lines():
     # Lag -5 ms (synapse 9): NEST's stdp_synapse ends at 0.098121509104 (tests/data/nest/stdp_window.txt).
     assert abs(learned["after"][9] - 0.098121509104) < 1e-8
     assert soma.simulate(soma.load(CUBA), duration="10 ms").weights == {}
+
+
+def test_a_run_gives_the_weights_the_machine_learned_like_the_cli(tmp_path):
+    window = str(ROOT / "examples" / "stdp_window.snn")
+    learned = soma.run(soma.load(window)).weights["pre->post_add"]
+    out = tmp_path / "w.csv"
+    subprocess.run([SOMA, "run", window, "--weights", str(out), "-q"], check=True, cwd=ROOT, capture_output=True)
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:] if line.startswith("pre->post_add,")]
+    assert list(learned["after"]) == [float(r[5]) for r in rows]
+    reference = soma.simulate(soma.load(window)).weights["pre->post_add"]["after"]
+    assert numpy.abs(numpy.array(learned["after"]) - numpy.array(reference)).max() < 2e-4

@@ -81,6 +81,8 @@ pub struct Run {
     pub figures: Figures,
     /// Membrane potentials of the network's `v` probes as the hardware held them (families that record them).
     pub traces: Vec<ChipTrace>,
+    /// The final weights of each plastic projection, by name, in the network's synapse order and weight unit.
+    pub learned: Vec<(String, Vec<f64>)>,
 }
 
 /// A `v` probe recorded on the hardware, every step (after the step's update, as the reference records).
@@ -110,6 +112,7 @@ impl Run {
             report,
             figures,
             traces: Vec::new(),
+            learned: Vec::new(),
         }
     }
 }

@@ -202,6 +202,9 @@ impl engine::FamilyEngine for Engine {
             ledger: l.clone(),
             run,
         };
-        Ok(Run::of_instance(inst, spikes, out.result.steps, Box::new(report), figures))
+        let mut run = Run::of_instance(inst, spikes, out.result.steps, Box::new(report), figures);
+        run.learned =
+            out.result.learned.into_iter().map(|l| (inst.projections[l.projection].name.clone(), l.weights)).collect();
+        Ok(run)
     }
 }

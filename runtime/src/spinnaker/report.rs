@@ -436,7 +436,7 @@ impl engine::FamilyEngine for Engine {
     }
 
     fn run(&self, image: &Image, job: &Job) -> Result<Run, RunError> {
-        let (report, spikes, traces) = execute(image, job)?;
+        let Executed { report, spikes, traces, learned } = execute(image, job)?;
         let (rate_error, silent_reference_hz) = fidelity_figures(report.reference.as_ref());
         let figures = Figures {
             energy_j: report.energy_j,
@@ -456,6 +456,7 @@ impl engine::FamilyEngine for Engine {
         };
         Ok(Run {
             traces,
+            learned,
             spikes,
             populations: image.populations.iter().map(|p| p.name.clone()).collect(),
             sizes: image.populations.iter().map(|p| p.size).collect(),
@@ -508,8 +509,16 @@ fn locate_probes(image: &Image, inst: Option<&Instance>) -> Vec<Probe> {
         .collect()
 }
 
+/// What [`execute`] produces: the report, every spike, the probes' traces and the plastic projections' weights.
+struct Executed {
+    report: Report,
+    spikes: Spikes,
+    traces: Vec<ChipTrace>,
+    learned: Vec<(String, Vec<f64>)>,
+}
+
 /// Runs `image` for `job.steps` steps; with `job.compare`, also the float reference on `job.instance`.
-fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes, Vec<ChipTrace>), RunError> {
+fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
     let wall = Instant::now();
     let (target, mut steps, duration) = (job.target, job.steps, job.duration_s);
     let Some(spinn) = target.spinnaker() else {
@@ -569,12 +578,10 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes, Vec<ChipTrace>),
         .map(|(_, k)| k)
         .collect();
     let plasticity = plasticity(image, &machine, spinn);
+    let learned: Vec<(String, Vec<f64>)> =
+        image.plastic.iter().map(|p| p.name.clone()).zip(machine.plastic_weights(false)).collect();
     let reference = match (job.instance, job.compare) {
-        (Some(inst), true) => {
-            let learned: Vec<(String, Vec<f64>)> =
-                image.plastic.iter().map(|p| p.name.clone()).zip(machine.plastic_weights(false)).collect();
-            Some(against_reference(inst, &spikes, steps, &learned))
-        }
+        (Some(inst), true) => Some(against_reference(inst, &spikes, steps, &learned)),
         _ => None,
     };
     let traces = probes
@@ -739,7 +746,7 @@ fn execute(image: &Image, job: &Job) -> Result<(Report, Spikes, Vec<ChipTrace>),
         plasticity,
         reference,
     };
-    Ok((report, spikes, traces))
+    Ok(Executed { report, spikes, traces, learned })
 }
 
 /// The human-readable summary of a run.
