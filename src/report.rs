@@ -34,8 +34,10 @@ pub fn read(path: &Path) -> Result<RunJson, Failure> {
         let message = e.to_string();
         let message = message.rsplit_once(" at line ").map_or(message.as_str(), |(m, _)| m);
         let line = text.lines().nth(e.line().saturating_sub(1)).unwrap_or("").trim();
+        let path = json_path(&text, e.line(), e.column());
+        let at = if path.is_empty() { String::new() } else { format!(" (at {path})") };
         Failure::User(format!(
-            "error: {name}:{}:{}: not a `soma run --json` report: {message}\n  {} | {line}\n",
+            "error: {name}:{}:{}{at}: not a `soma run --json` report: {message}\n  {} | {line}\n",
             e.line(),
             e.column(),
             e.line()
@@ -47,6 +49,54 @@ pub fn read(path: &Path) -> Result<RunJson, Failure> {
     } else {
         serde_json::from_str(&text).map(|r| RunJson::Machine(Box::new(r))).map_err(not_a_report)
     }
+}
+
+/// Where in the document JSON `text` the place `line:column` (1-based, as serde_json reports it) is, as a field
+/// path: `populations[2].energy_j`; empty at the top level.
+fn json_path(text: &str, line: usize, column: usize) -> String {
+    enum Level {
+        Object(Option<String>),
+        Array(usize),
+    }
+    let offset = text.lines().take(line.saturating_sub(1)).map(|l| l.len() + 1).sum::<usize>() + column;
+    let (mut levels, mut string, mut in_string, mut escaped, mut last) =
+        (Vec::new(), String::new(), false, false, String::new());
+    for c in text.chars().take(offset) {
+        if in_string {
+            match (escaped, c) {
+                (true, _) => escaped = false,
+                (false, '\\') => escaped = true,
+                (false, '"') => {
+                    in_string = false;
+                    last = std::mem::take(&mut string);
+                }
+                _ => string.push(c),
+            }
+            continue;
+        }
+        match (c, levels.last_mut()) {
+            ('"', _) => in_string = true,
+            ('{', _) => levels.push(Level::Object(None)),
+            ('[', _) => levels.push(Level::Array(0)),
+            ('}' | ']', _) => {
+                levels.pop();
+            }
+            (':', Some(Level::Object(key))) => *key = Some(std::mem::take(&mut last)),
+            (',', Some(Level::Object(key))) => *key = None,
+            (',', Some(Level::Array(i))) => *i += 1,
+            _ => {}
+        }
+    }
+    let mut path = String::new();
+    for level in &levels {
+        match level {
+            Level::Object(Some(key)) if path.is_empty() => path += key,
+            Level::Object(Some(key)) => path += &format!(".{key}"),
+            Level::Object(None) => break,
+            Level::Array(i) => path += &format!("[{i}]"),
+        }
+    }
+    path
 }
 
 /// Runs the command.
@@ -507,4 +557,24 @@ pub(crate) fn constants_section(target: &str, constants: &[ConstantReport]) -> S
                 .collect::<Vec<_>>()
         )
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::json_path;
+
+    #[test]
+    fn a_place_in_a_json_document_has_a_field_path() {
+        let text = "{\n  \"a\": 1,\n  \"list\": [\n    {\"x\": 1},\n    {\"x\": \"oops\", \"y\": 2}\n  ],\n  \"b\": {\"c\": [1, 2, 3]}\n}\n";
+        let at = |needle: &str| {
+            let offset = text.find(needle).expect("needle") + needle.len();
+            let line = text[..offset].matches('\n').count() + 1;
+            let column = offset - text[..offset].rfind('\n').map_or(0, |i| i + 1);
+            json_path(text, line, column)
+        };
+        assert_eq!(at("\"a\": 1"), "a");
+        assert_eq!(at("\"oops\""), "list[1].x");
+        assert_eq!(at("[1, 2"), "b.c[1]");
+        assert_eq!(json_path(text, 1, 1), "");
+    }
 }

@@ -737,3 +737,35 @@ fn energy_validation_md_spinnaker1() {
     let command = "soma run examples/microcircuit.snn --target spinnaker1 --target-set neurons_per_core=80 --boards 12";
     documented(doc, &row(&real, 0.6e-6), command);
 }
+
+#[test]
+#[ignore = "four runs of 300 s of model time on reram_128: about 70 s in release"]
+fn plasticity_md_song_abbott_crossbar() {
+    let command = "soma run examples/song_abbott.snn --target reram_128 --duration 300s";
+    let mut table = String::new();
+    for (label, linear, stochastic) in [
+        ("Ag:a-Si, rounding to nearest", false, false),
+        ("Ag:a-Si, stochastic rounding", false, true),
+        ("linear cells, rounding to nearest", true, false),
+        ("linear cells, stochastic rounding", true, true),
+    ] {
+        let mut args = vec!["run", "examples/song_abbott.snn", "--target", "reram_128", "--duration", "300s", "-q"];
+        if stochastic {
+            args.extend(["--target-set", "pulse_rounding=1"]);
+        }
+        if linear {
+            args.extend(["--target-set", "a_ltp=100", "--target-set", "a_ltd=100"]);
+        }
+        args.push("--json");
+        let r = run_json(&args);
+        let bins: Vec<String> = r["learned"][0]["histogram_after"]
+            .as_array()
+            .expect("bins")
+            .iter()
+            .map(|b| b.as_u64().expect("count").to_string())
+            .collect();
+        let rate = r["populations"][0]["rate_hz"].as_f64().expect("rate");
+        table += &format!("| {label} | {rate:.2} | {} |\n", bins.join(" "));
+    }
+    documented("docs/plasticity.md", &table, command);
+}

@@ -290,6 +290,7 @@ fn a_report_with_a_wrong_field_is_refused_naming_the_line_and_column() {
         let place = format!("{}:{line}:", json.display());
         assert!(err.contains(&place), "{name}: names {place}: {err}");
         assert!(err.contains("invalid type: string \"lots\", expected f64"), "{name}: {err}");
+        assert!(err.contains("energy_j): not a"), "{name}: names the field's path: {err}");
         assert!(err.contains("\"energy_j\": \"lots\""), "{name}: quotes the line: {err}");
     }
 }
