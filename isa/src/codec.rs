@@ -145,7 +145,7 @@ pub enum CodecError {
     #[error("checksum mismatch: the image is corrupt")]
     Checksum,
     /// The payload does not decode.
-    #[error("undecodable {kind} ({len} payload bytes): {problem}")]
+    #[error("undecodable {kind} ({len} payload bytes): {problem} (at payload byte {at})")]
     Payload {
         /// The kind.
         kind: &'static str,
@@ -153,6 +153,8 @@ pub enum CodecError {
         len: usize,
         /// What bincode found.
         problem: String,
+        /// How far into the payload decoding had read when it failed.
+        at: usize,
     },
     /// Bytes follow the decoded image.
     #[error("{0} trailing bytes after the image")]
@@ -223,10 +225,11 @@ pub fn decode<A: Artifact>(bytes: &[u8]) -> Result<A, CodecError> {
     if fnv1a(payload.iter().copied()) != u64_at(20) {
         return Err(CodecError::Checksum);
     }
-    let (image, used): (A, usize) = bounded(payload).map_err(|e| CodecError::Payload {
+    let (image, used): (A, usize) = bounded(payload).map_err(|(e, at)| CodecError::Payload {
         kind: A::KIND,
         len: payload.len(),
         problem: describe(&e),
+        at,
     })?;
     if used != payload.len() {
         return Err(CodecError::Trailing(payload.len() - used));
@@ -235,17 +238,47 @@ pub fn decode<A: Artifact>(bytes: &[u8]) -> Result<A, CodecError> {
     Ok(image)
 }
 
-/// Decodes with a claim limit of the next power of 16 at or above the payload's length (from 64 KiB).
-fn bounded<A: Artifact>(payload: &[u8]) -> Result<(A, usize), bincode::error::DecodeError> {
+/// A reader over the payload that knows how far decoding got, so that an error can say where it stopped.
+struct Counting<'a> {
+    bytes: &'a [u8],
+    at: usize,
+}
+
+impl bincode::de::read::Reader for Counting<'_> {
+    fn read(&mut self, out: &mut [u8]) -> Result<(), bincode::error::DecodeError> {
+        let end = self.at.saturating_add(out.len());
+        let Some(from) = self.bytes.get(self.at..end) else {
+            return Err(bincode::error::DecodeError::UnexpectedEnd { additional: end - self.bytes.len() });
+        };
+        out.copy_from_slice(from);
+        self.at = end;
+        Ok(())
+    }
+
+    fn peek_read(&mut self, n: usize) -> Option<&[u8]> {
+        self.bytes.get(self.at..self.at.saturating_add(n))
+    }
+
+    fn consume(&mut self, n: usize) {
+        self.at = self.at.saturating_add(n).min(self.bytes.len());
+    }
+}
+
+/// Decodes with a claim limit of the next power of 16 at or above the payload's length (from 64 KiB): the image
+/// and the bytes it took, or the error and the payload offset decoding had reached.
+fn bounded<A: Artifact>(payload: &[u8]) -> Result<(A, usize), (bincode::error::DecodeError, usize)> {
+    let mut reader = Counting { bytes: payload, at: 0 };
     macro_rules! tiers {
         ($($bits:literal)*) => {
             $( if payload.len() <= 1usize << $bits {
-                return bincode::serde::decode_from_slice(payload, config().with_limit::<{ 1usize << $bits }>());
+                let decoded =
+                    bincode::serde::decode_from_reader(&mut reader, config().with_limit::<{ 1usize << $bits }>());
+                return decoded.map(|image| (image, reader.at)).map_err(|e| (e, reader.at));
             } )*
         };
     }
     tiers!(16 20 24 28 32 36 40);
-    Err(bincode::error::DecodeError::LimitExceeded)
+    Err((bincode::error::DecodeError::LimitExceeded, 0))
 }
 
 /// bincode's error in words.
