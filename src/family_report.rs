@@ -73,7 +73,15 @@ fn show(v: &Value, grouped: bool) -> String {
         Value::Number(n) => format!("{:.4e}", n.as_f64().unwrap_or(f64::NAN)),
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
-        other => other.to_string(),
+        Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
+        Value::Array(items) if items.is_empty() => "-".into(),
+        Value::Array(items) if items.len() == 2 && items.iter().all(Value::is_number) => {
+            format!("{} .. {}", show(&items[0], grouped), show(&items[1], grouped))
+        }
+        Value::Array(items) => items.iter().map(|x| show(x, grouped)).collect::<Vec<_>>().join(", "),
+        Value::Object(fields) => {
+            fields.iter().map(|(k, x)| format!("{}: {}", label(k), show(x, grouped))).collect::<Vec<_>>().join("; ")
+        }
     }
 }
 
@@ -98,7 +106,12 @@ fn record_tables(fields: &Map<String, Value>) -> String {
             .filter_map(Value::as_object)
             .map(|r| columns.iter().map(|c| r.get(*c).map_or_else(String::new, |x| show(x, false))).collect())
             .collect();
-        s += &format!("<h3>{}</h3>{}", esc(&label(k)), table(&columns, &rows));
+        let header: Vec<String> = columns.iter().map(|c| label(c)).collect();
+        s += &format!(
+            "<h3>{}</h3>{}",
+            esc(&label(k)),
+            table(&header.iter().map(String::as_str).collect::<Vec<_>>(), &rows)
+        );
     }
     s
 }

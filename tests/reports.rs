@@ -95,6 +95,11 @@ fn crossbar_and_sfq_runs_get_report_pages_whose_energy_parts_sum_to_the_total() 
         assert_self_contained(&page);
         // Energy by component, raster, rate over time, fidelity.
         assert_eq!(page.matches("<svg").count(), 4, "{name}: every plot");
+        for raw in ["<td>false</td>", "<td>true</td>", "<td>[", "<td>{"] {
+            assert!(!page.contains(raw), "{name}: no raw JSON values in cells ({raw})");
+        }
+        let headers: Vec<&str> = page.split("<th>").skip(1).map(|h| h.split('<').next().unwrap_or("")).collect();
+        assert!(headers.iter().all(|h| !h.contains('_')), "{name}: column names in words: {headers:?}");
         for heading in
             ["Energy:", "Counts and timing", "Mapping", "Spike raster", "Fidelity", "constants and sources", extra]
         {
