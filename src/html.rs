@@ -342,10 +342,26 @@ impl Frame {
 /// in `x_unit` and `y_unit`.
 pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x: (&str, &str), y: (&str, &str)) -> String {
     let (xmax, ymax) = points.iter().fold((f64::MIN_POSITIVE, f64::MIN_POSITIVE), |m, p| (m.0.max(p.0), m.1.max(p.1)));
-    let frame = Frame::new((0.0, xmax * 1.05), (0.0, ymax * 1.05), 560.0, 360.0);
+    // The x range leaves a third of the width to the right of the last point for its label.
+    let frame = Frame::new((0.0, xmax * 1.5), (0.0, ymax * 1.05), 760.0, 360.0);
     let mut s = frame.open(x.0, x.1, y.0, Some(y.1));
-    for (i, (x, y, label)) in points.iter().enumerate() {
+    let mut labelled: Vec<(f64, f64)> = Vec::new();
+    // The recommended point is drawn last, over the points it coincides with.
+    let mut order: Vec<usize> = (0..points.len()).collect();
+    order.sort_by_key(|&i| marks.get(i) == Some(&Mark::Recommended));
+    for i in order {
+        let (x, y, label) = &points[i];
         let (px, py) = (frame.px(*x), frame.py(*y));
+        // Every point is labelled; labels of points drawn at the same place stack downwards.
+        let below = labelled.iter().filter(|&&(a, b)| (a - px).abs() < 4.0 && (b - py).abs() < 4.0).count();
+        labelled.push((px, py));
+        let _ = write!(
+            s,
+            "<text x=\"{:.1}\" y=\"{:.1}\" font-size=\"9\" fill=\"#444\">{}</text>",
+            px + 9.0,
+            py - 4.0 + 11.0 * below as f64,
+            esc(label)
+        );
         let (r, fill) = match marks.get(i).copied().unwrap_or(Mark::Feasible) {
             Mark::Recommended => (8.0, "#2e7d32"),
             Mark::Optimal => (6.0, "#c0504d"),
