@@ -22,7 +22,7 @@ pub fn page(title: &str, sections: &[String]) -> String {
     let _ = write!(s, "<title>{}</title>", esc(title));
     s += "<style>body{font-family:sans-serif;margin:2em;max-width:72em;color:#222}h1{font-size:1.5em}h2{font-size:1.15em;margin-top:2em}\
           table{border-collapse:collapse;font-size:.9em}td,th{border:1px solid #ccc;padding:.2em .6em;text-align:right}\
-          td:first-child,th:first-child{text-align:left}svg{display:block;margin:.5em 0}.note{color:#666;font-size:.85em}</style>";
+          td:first-child,th:first-child{text-align:left}svg{display:block;margin:.5em 0}.note{color:#666;font-size:.85em}pre{white-space:pre-wrap}</style>";
     let _ = write!(s, "</head><body><h1>{}</h1>", esc(title));
     for sec in sections {
         s += sec;
