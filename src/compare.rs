@@ -162,7 +162,8 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         let f = measured.figures;
         let (energy, wall_plug, per_event, latency, err) =
             (f.energy_j, f.wall_plug_energy_j, f.energy_per_synaptic_event_j, f.step_latency_s, f.rate_error);
-        let units = format!("{} {}", f.size, if f.size_unit == "junctions" { "JJs" } else { &f.size_unit });
+        let unit = if f.size_unit == "junctions" { "JJs" } else { &f.size_unit };
+        let units = format!("{} {unit}", f.size);
         let [chips, overruns, saturations] = f.machine.map_or(["-".into(), "-".into(), "-".into()], |m| {
             [m.chips.to_string(), m.overruns.to_string(), m.ring_buffer_saturations.to_string()]
         });
@@ -174,7 +175,6 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         } else {
             format!("{:.2}%", err * 100.0)
         };
-        let unit = if f.size_unit == "junctions" { "JJs" } else { &f.size_unit };
         let html_size = format!("{} {unit}", crate::output::thousands(f.size));
         let machine = [chips.clone(), overruns.clone(), saturations.clone()];
         html_rows.push(

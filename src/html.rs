@@ -168,7 +168,7 @@ pub fn mesh(
     s + "</svg>"
 }
 
-/// A group of rows of a [`raster`]: its name, its rows, and what they are (`"neurons 0-3199, every 32nd"`).
+/// A group of rows of a [`raster`]: its name, its rows, and what they are (`"1 in 32 of neurons 0-3199"`).
 pub struct Rows {
     /// The population.
     pub name: String,

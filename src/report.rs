@@ -143,7 +143,7 @@ struct NeuronTrace {
 fn read_traces(path: &Path) -> Result<Vec<NeuronTrace>, Failure> {
     let name = path.display().to_string();
     let text = std::fs::read_to_string(path).map_err(|e| Failure::User(format!("error: cannot read {name}: {e}\n")))?;
-    let header = "time_s,population,neuron,v,raw,reference_v";
+    let header = crate::run::TRACE_HEADER;
     let mut lines = text.lines();
     if lines.next().map(str::trim) != Some(header) {
         return Err(Failure::User(format!("error: {name}:1: expected the header `{header}` of `soma run --trace`\n")));

@@ -162,10 +162,13 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     output::emit(&(run.report.text() + &soma_runtime::recall::text(&recall)), args.json, &json)
 }
 
+/// The header of `--trace`'s CSV, which `soma report --trace` reads back.
+pub const TRACE_HEADER: &str = "time_s,population,neuron,v,raw,reference_v";
+
 /// The hardware's membrane traces, one line per neuron and step: SI value, raw register, the reference's value.
 fn write_traces(path: &std::path::Path, dt: f64, traces: &[engine::ChipTrace]) -> Result<(), Failure> {
     output::write_atomic(path, |w: &mut dyn std::io::Write| {
-        writeln!(w, "time_s,population,neuron,v,raw,reference_v")?;
+        writeln!(w, "{TRACE_HEADER}")?;
         for tr in traces {
             let per_step = tr.neurons.len().max(1);
             for (k, (values, raw)) in tr.values.chunks(per_step).zip(tr.raw.chunks(per_step)).enumerate() {

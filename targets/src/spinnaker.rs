@@ -188,14 +188,23 @@ impl SpiNNaker {
         dt * self.machine.time_scale_factor.value
     }
 
-    /// Power of what surrounds the chips of a `boards`-board machine while it runs, W: the box of a single board,
-    /// the frames of a larger machine (idle and active), nothing for a single chip.
+    /// What surrounds the chips of a `boards`-board machine: nothing for a single chip, the box of a single board,
+    /// the frames that hold a larger machine's boards.
+    pub fn enclosure(&self, boards: u32) -> Enclosure {
+        match boards {
+            0 => Enclosure::None,
+            1 => Enclosure::Box,
+            n => Enclosure::Frames((f64::from(n) / self.system.boards_per_frame.value).ceil() as u32),
+        }
+    }
+
+    /// Power of a `boards`-board machine's [`enclosure`](Self::enclosure) while it runs, W (frames idle and active).
     pub fn enclosure_w(&self, boards: u32) -> f64 {
         let s = &self.system;
-        match boards {
-            0 => 0.0,
-            1 => s.box_w.value,
-            n => (f64::from(n) / s.boards_per_frame.value).ceil() * (s.frame_idle_w.value + s.frame_active_w.value),
+        match self.enclosure(boards) {
+            Enclosure::None => 0.0,
+            Enclosure::Box => s.box_w.value,
+            Enclosure::Frames(n) => f64::from(n) * (s.frame_idle_w.value + s.frame_active_w.value),
         }
     }
 
@@ -212,6 +221,28 @@ impl SpiNNaker {
     /// The machine's chips for its number of boards.
     pub fn geometry(&self) -> Geometry {
         Geometry::boards(self.machine.boards.value as usize)
+    }
+}
+
+/// What surrounds a machine's chips at the wall ([`SpiNNaker::enclosure`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Enclosure {
+    /// A single chip: nothing modelled around it.
+    None,
+    /// A single board in its box.
+    Box,
+    /// This many frames holding the boards.
+    Frames(u32),
+}
+
+impl Enclosure {
+    /// The `[system]` constants its power comes from.
+    pub fn constants(self) -> &'static [&'static str] {
+        match self {
+            Enclosure::None => &[],
+            Enclosure::Box => &["system.box_w"],
+            Enclosure::Frames(_) => &["system.frame_idle_w", "system.frame_active_w"],
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use soma_isa::fixed::Accum;
 use soma_isa::instance::{Instance, Variable};
 use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
 use soma_isa::spinnaker::{CoreKind, Image, si_per_v_unit};
-use soma_targets::spinnaker::SpiNNaker;
+use soma_targets::spinnaker::{Enclosure, SpiNNaker};
 
 use super::{CoreCounters, Ledger, Machine};
 use crate::engine::{self, ChipTrace, Figures, Job, MachineFigures, Run, RunError, fidelity_figures};
@@ -74,16 +74,16 @@ pub struct SystemEnergy {
 
 impl SystemEnergy {
     fn of(spinn: &SpiNNaker, target: &soma_targets::Target, boards: u32, ledger: &Ledger) -> SystemEnergy {
-        let frames = (f64::from(boards) / spinn.system.boards_per_frame.value).ceil();
+        let enclosure = spinn.enclosure(boards);
         SystemEnergy {
             time_scale_factor: spinn.machine.time_scale_factor.value,
             machine_time_s: ledger.machine_time_s,
-            enclosure: match boards {
-                0 => "a single chip: no board or enclosure modelled".into(),
-                1 => "the board's box".into(),
-                _ => format!(
-                    "{frames} frame{} of {} boards",
-                    if frames == 1.0 { "" } else { "s" },
+            enclosure: match enclosure {
+                Enclosure::None => "a single chip: no board or enclosure modelled".into(),
+                Enclosure::Box => "the board's box".into(),
+                Enclosure::Frames(n) => format!(
+                    "{n} frame{} of {} boards",
+                    if n == 1 { "" } else { "s" },
                     spinn.system.boards_per_frame.value
                 ),
             },
@@ -94,11 +94,7 @@ impl SystemEnergy {
                 .unknowns()
                 .into_iter()
                 .map(|(name, _)| name)
-                .filter(|name| match boards {
-                    0 => false,
-                    1 => name == "system.box_w",
-                    _ => name.starts_with("system.frame"),
-                })
+                .filter(|name| enclosure.constants().contains(&name.as_str()))
                 .collect(),
         }
     }
@@ -468,9 +464,11 @@ impl engine::FamilyEngine for Engine {
     }
 }
 
-/// A network's `v` probe located on the machine: its trace so far, its neurons as `(core, index on the core)`, and
-/// the SI value of one unit of its register.
+/// A network's `v` probe located on the machine: its place among the network's `v` probes (the reference's trace
+/// of it has the same), its trace so far, its neurons as `(core, index on the core)`, and the SI value of one unit
+/// of its register.
 struct Probe {
+    index: usize,
     trace: ChipTrace,
     at: Vec<(usize, usize)>,
     si_per_unit: f64,
@@ -482,7 +480,8 @@ fn locate_probes(image: &Image, inst: Option<&Instance>) -> Vec<Probe> {
     inst.probes
         .iter()
         .filter(|p| p.variable == Variable::V)
-        .filter_map(|p| {
+        .enumerate()
+        .filter_map(|(index, p)| {
             let name = &inst.populations[p.population].name;
             let pi = image.populations.iter().position(|q| &q.name == name)?;
             let place = |n: u32| {
@@ -504,7 +503,7 @@ fn locate_probes(image: &Image, inst: Option<&Instance>) -> Vec<Probe> {
                 raw: Vec::new(),
                 reference: None,
             };
-            Some(Probe { trace, at, si_per_unit: si_per_v_unit(&image.populations[pi].v_unit) })
+            Some(Probe { index, trace, at, si_per_unit: si_per_v_unit(&image.populations[pi].v_unit) })
         })
         .collect()
 }
@@ -586,16 +585,8 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
     };
     let traces = probes
         .into_iter()
-        .map(|Probe { mut trace, .. }| {
-            trace.reference = reference.as_ref().and_then(|r| {
-                r.traces
-                    .iter()
-                    .find(|t| {
-                        t.neurons == trace.neurons
-                            && job.instance.is_some_and(|i| i.populations[t.population].name == trace.population)
-                    })
-                    .map(|t| t.values.clone())
-            });
+        .map(|Probe { index, mut trace, .. }| {
+            trace.reference = reference.as_ref().and_then(|r| r.traces.get(index)).map(|t| t.values.clone());
             trace
         })
         .collect();
