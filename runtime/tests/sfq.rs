@@ -54,7 +54,7 @@ fn pulses_closer_than_the_merger_window_collide_and_one_is_lost() {
         sim.inject(0, Port { cell: split, input: 0 });
         sim.run_until(1_000_000);
         // Together (< the 4 ps window): one lost; 5.7 ps apart: both pass.
-        assert_eq!(sim.counts[merge as usize].collisions, lost, "{stages} stages");
+        assert_eq!(sim.counts()[merge as usize].collisions, lost, "{stages} stages");
         assert_eq!(sim.outputs.len() as u64, 2 - lost, "{stages} stages");
     }
 }
@@ -70,7 +70,7 @@ fn data_inside_the_setup_window_is_a_violation_and_not_stored() {
     sim.inject(200_000, Port { cell: dff, input: 0 });
     sim.inject(203_000, Port { cell: dff, input: 1 }); // 3 ps later: fine
     sim.run_until(1_000_000);
-    assert_eq!(sim.counts[dff as usize].setup_violations, 1);
+    assert_eq!(sim.counts()[dff as usize].setup_violations, 1);
     assert_eq!(sim.outputs, vec![(208_100, dff, 0)], "clock at 203 ps + 5.1 ps clk->q");
 }
 

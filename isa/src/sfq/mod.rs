@@ -114,6 +114,9 @@ impl Cell {
     }
 }
 
+/// The most cells a netlist may have: the simulator packs a cell index into 30 bits of a pulse event.
+pub const MAX_CELLS: usize = 1 << 30;
+
 /// Cells and wires.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Netlist {
@@ -147,6 +150,11 @@ impl Netlist {
     pub fn validate(&self, pass_levels: u16) -> Result<(), Invalid> {
         if self.wires.len() != self.cells.len() {
             return Err("the netlist's wires do not match its cells".into());
+        }
+        if self.cells.len() > MAX_CELLS {
+            return Err(
+                format!("the netlist has {} cells, more than the simulator's {MAX_CELLS}", self.cells.len()).into()
+            );
         }
         let mut driven = std::collections::HashSet::new();
         for (i, (&cell, outs)) in self.cells.iter().zip(&self.wires).enumerate() {

@@ -156,14 +156,8 @@ impl Ledger {
     }
 }
 
-/// One programmed tile as the array holds it.
+/// One programmed tile as its periphery sees it (its cells live in its [`Block`]).
 struct TileState {
-    /// Cells above the off state: `(row, column, conductance above g_off)` sorted by row; stuck-on cells included.
-    cells: Vec<(u16, u16, f64)>,
-    /// Start of each row's cells in `cells` (`rows + 1` entries).
-    row_start: Vec<usize>,
-    /// Conductance of each row over all the tile's columns (for the read energy), S.
-    row_g: Vec<f64>,
     /// Used columns.
     used_cols: usize,
     /// The tile's ADC full scale, in conductance (S): the largest column's with every row driven.
@@ -174,6 +168,116 @@ struct TileState {
     /// Columns per slice (2: a differential pair; 1: a plastic cell) and slices per weight.
     halves: usize,
     slices: usize,
+}
+
+/// A programmed tile and its cells above the off state, `(row, column, conductance above g_off)` sorted by row.
+type Programmed = (TileState, Vec<(u16, u16, f64)>);
+
+/// A cell above the off state: `(row, tile in its block, column, conductance above g_off)`.
+type BlockCell = (u16, u16, u16, f64);
+
+/// The tiles of one projection that share their rows (consecutive in the program), which the spikes of those rows
+/// drive together: their cells laid out row by row across the tiles, the order a read walks them, and the sums a
+/// read adds to the ledger, so a read costs its active cells and touched neurons rather than its tiles.
+struct Block {
+    /// The tiles, in the program's order, and where each one's neurons start in the read's scratch (neuron `n`
+    /// has its columns at `n * columns_per_neuron ..`).
+    tiles: Vec<usize>,
+    neuron_start: Vec<usize>,
+    pre_first: u32,
+    rows: u16,
+    /// Columns per postsynaptic neuron (the projection's).
+    columns_per_neuron: usize,
+    /// Cells sorted by row, tile, column; stuck-on cells included.
+    cells: Vec<BlockCell>,
+    /// Start of each row's cells in `cells` (`rows + 1` entries).
+    row_start: Vec<usize>,
+    /// Conductance of each row over all the tiles' columns (for the read energy), S.
+    row_g: Vec<f64>,
+    /// Over the tiles: used columns and neurons, hops from the projection's sender, the most hops of one tile,
+    /// and the slowest tile read.
+    used_cols: usize,
+    neurons: usize,
+    hops: u64,
+    max_hops: u64,
+    read_s: f64,
+}
+
+impl Block {
+    /// The block of `tiles` (indices into the program, sharing their rows), whose cells `tile_cells[i]` (sorted by
+    /// row, then column) hold; spikes come from mesh position `sender`. Returns it with, if `plastic`, where each
+    /// tile's cells went in the block's `cells` (a plastic synapse's writes find its cell by it).
+    fn new(
+        tiles: &[usize],
+        program: &CrossbarProgram,
+        states: &[TileState],
+        tile_cells: &mut [Vec<(u16, u16, f64)>],
+        xb: &Crossbar,
+        sender: (u16, u16),
+        plastic: bool,
+    ) -> (Block, Vec<Vec<u32>>) {
+        let first = &program.tiles[tiles[0]];
+        let mut neuron_start = Vec::with_capacity(tiles.len());
+        let (mut used_cols, mut neurons, mut hops, mut max_hops, mut read_s) = (0, 0, 0, 0, 0f64);
+        let mut row_g = vec![0.0; first.rows as usize];
+        let (mut entries, mut moved) = (Vec::new(), Vec::with_capacity(tiles.len()));
+        for (bt, &i) in tiles.iter().enumerate() {
+            let (t, state) = (&program.tiles[i], &states[i]);
+            neuron_start.push(neurons);
+            debug_assert_eq!(state.used_cols, t.neurons as usize * state.halves * state.slices);
+            used_cols += state.used_cols;
+            neurons += t.neurons as usize;
+            let h = (sender.0.abs_diff(t.at.0) + sender.1.abs_diff(t.at.1)).max(1) as u64;
+            hops += h;
+            max_hops = max_hops.max(h);
+            read_s = read_s.max(xb.tile_read_s(state.used_cols));
+            let mut tile_row_g = vec![xb.cols() as f64 * state.g_off; t.rows as usize];
+            moved.push(vec![0u32; if plastic { tile_cells[i].len() } else { 0 }]);
+            for (j, &(row, col, excess)) in std::mem::take(&mut tile_cells[i]).iter().enumerate() {
+                tile_row_g[row as usize] += excess;
+                entries.push(((row, bt as u16, col, excess), j as u32));
+            }
+            for (sum, g) in row_g.iter_mut().zip(tile_row_g) {
+                *sum += g;
+            }
+        }
+        // A counting sort by row: within a row the cells stay in tile order and, within a tile, in column order
+        // (cells at one position, a stuck-on cell drawn over a programmed one, keep their order).
+        let mut row_start = vec![0; first.rows as usize + 1];
+        for e in &entries {
+            row_start[e.0.0 as usize + 1] += 1;
+        }
+        for r in 0..first.rows as usize {
+            row_start[r + 1] += row_start[r];
+        }
+        let mut next = row_start.clone();
+        let mut cells = vec![(0, 0, 0, 0.0); entries.len()];
+        for (cell, j) in entries {
+            let at = &mut next[cell.0 as usize];
+            cells[*at] = cell;
+            if plastic {
+                moved[cell.1 as usize][j as usize] = *at as u32;
+            }
+            *at += 1;
+        }
+        let columns_per_neuron = states[tiles[0]].halves * states[tiles[0]].slices;
+        let block = Block {
+            tiles: tiles.to_vec(),
+            neuron_start,
+            pre_first: first.pre_first,
+            rows: first.rows,
+            columns_per_neuron,
+            cells,
+            row_start,
+            row_g,
+            used_cols,
+            neurons,
+            hops,
+            max_hops,
+            read_s,
+        };
+        (block, moved)
+    }
 }
 
 /// The analog cells of one plastic projection, indexed by synapse (in row order).
@@ -204,9 +308,10 @@ pub struct CrossbarSynapses<'a> {
     program: &'a CrossbarProgram,
     nonideal: Nonideal,
     tiles: Vec<TileState>,
-    tiles_of: Vec<Vec<usize>>,
-    /// Mesh position spikes of each projection start from.
-    sender_at: Vec<(u16, u16)>,
+    /// The blocks, each projection's (in the program's order), and the block each tile is in.
+    blocks: Vec<Block>,
+    blocks_of: Vec<Vec<usize>>,
+    block_of_tile: Vec<usize>,
     rng: Rng,
     /// Draws of the plastic cells (their own stream, so networks without any draw as before).
     learning_rng: Rng,
@@ -221,6 +326,9 @@ pub struct CrossbarSynapses<'a> {
     step_hops: u64,
     current: Vec<f64>,
     variance: Vec<f64>,
+    /// Scratch: the neurons of a tile read whose columns carried current (a flag each, and their list).
+    touched: Vec<bool>,
+    touched_list: Vec<u32>,
     /// Scratch: a tile's active rows `(row, pulses)`.
     active: Vec<(u16, u32)>,
 }
@@ -251,7 +359,7 @@ impl<'a> CrossbarSynapses<'a> {
                 })
             })
             .collect();
-        let tiles = program
+        let (tiles, mut tile_cells): (Vec<TileState>, Vec<_>) = program
             .tiles
             .iter()
             .enumerate()
@@ -259,27 +367,48 @@ impl<'a> CrossbarSynapses<'a> {
                 Some(cells) => plastic_tile(inst, i, t, xb, &nonideal, cells, &mut learning_rng),
                 None => static_tile(t, program, xb, &nonideal, &mut rng),
             })
-            .collect();
+            .unzip();
         let mut tiles_of = vec![Vec::new(); inst.projections.len()];
         for (i, t) in program.tiles.iter().enumerate() {
             tiles_of[t.projection as usize].push(i);
         }
-        let sender_at = inst
-            .projections
-            .iter()
-            .map(|p| match p.pre {
+        let (mut blocks, mut blocks_of) = (Vec::new(), vec![Vec::new(); inst.projections.len()]);
+        let mut block_of_tile = vec![0; program.tiles.len()];
+        // Where each cell of a plastic tile went in its block (empty for static tiles).
+        let mut moved_in_tile = vec![Vec::new(); program.tiles.len()];
+        for (k, of) in tiles_of.iter().enumerate() {
+            let sender = match inst.projections[k].pre {
                 Pre::Population(q) => program.population_home[q],
                 Pre::Source(_) => (0, 0),
-            })
-            .collect();
+            };
+            let rows_of = |i: usize| (program.tiles[i].pre_first, program.tiles[i].rows);
+            for run in of.chunk_by(|&a, &b| rows_of(a) == rows_of(b)) {
+                let plastic = learning[k].is_some();
+                let (block, moved) = Block::new(run, program, &tiles, &mut tile_cells, xb, sender, plastic);
+                for &i in run {
+                    block_of_tile[i] = blocks.len();
+                }
+                if plastic {
+                    for (&i, moved) in run.iter().zip(moved) {
+                        moved_in_tile[i] = moved;
+                    }
+                }
+                blocks_of[k].push(blocks.len());
+                blocks.push(block);
+            }
+        }
+        for at in learning.iter_mut().flatten().flat_map(|cells| cells.at.iter_mut().flatten()) {
+            at.1 = moved_in_tile[at.0 as usize][at.1 as usize];
+        }
         CrossbarSynapses {
             xb,
             program,
             nonideal,
             tile_write_s: vec![0.0; program.tiles.len()],
             tiles,
-            tiles_of,
-            sender_at,
+            blocks,
+            blocks_of,
+            block_of_tile,
             rng,
             learning_rng,
             learning,
@@ -290,71 +419,130 @@ impl<'a> CrossbarSynapses<'a> {
             step_hops: 0,
             current: Vec::new(),
             variance: Vec::new(),
+            touched: Vec::new(),
+            touched_list: Vec::new(),
             active: Vec::new(),
         }
     }
 
-    /// Reads tile `i` with its active rows `(row, pulses)`; pushes each neuron's input.
-    fn read_tile(&mut self, i: usize, active: &[(u16, u32)], out: &mut Vec<(u16, u32, f64)>) {
-        let (xb, tile, state) = (self.xb, &self.program.tiles[i], &self.tiles[i]);
-        let used_cols = state.used_cols;
+    /// Reads block `b` with its active rows `(row, pulses)`: every tile of it, each a packet per pulse; pushes
+    /// each neuron's input, tile by tile in the program's order.
+    fn read_block(&mut self, b: usize, active: &[(u16, u32)], out: &mut Vec<(u16, u32, f64)>) {
+        let (xb, block) = (self.xb, &self.blocks[b]);
         let (v, t_read) = (xb.array.read_v.value, xb.array.read_pulse_s.value);
-        self.current.clear();
-        self.current.resize(used_cols, 0.0);
-        self.variance.clear();
-        self.variance.resize(used_cols, 0.0);
         let pulses: u32 = active.iter().map(|a| a.1).sum();
+        let tiles = block.tiles.len() as u64;
+        let l = &mut self.ledger;
+        l.packets += pulses as u64 * tiles;
+        l.hops += pulses as u64 * block.hops;
+        l.tile_reads += tiles;
+        l.row_activations += pulses as u64 * tiles;
+        l.adc_conversions += block.used_cols as u64;
+        l.partial_sum_adds += block.used_cols as u64;
+        self.step_hops = self.step_hops.max(block.max_hops);
+        self.step_array_s = self.step_array_s.max(block.read_s);
+
         let sigma = self.nonideal.read_noise;
+        let g_off = self.tiles[block.tiles[0]].g_off;
+        // Scratch sized for the largest block, zero but where the last read touched (cleared after it).
+        let cpn = block.columns_per_neuron;
+        if self.current.len() < block.neurons * cpn {
+            self.current.resize(block.neurons * cpn, 0.0);
+            self.variance.resize(block.neurons * cpn, 0.0);
+            self.touched.resize(block.neurons, false);
+        }
         for &(row, count) in active {
             let count_f = count as f64;
-            self.ledger.cells_j += v * v * t_read * count_f * state.row_g[row as usize];
-            for &(_, col, excess) in &state.cells[state.row_start[row as usize]..state.row_start[row as usize + 1]] {
-                self.current[col as usize] += count_f * excess;
+            l.cells_j += v * v * t_read * count_f * block.row_g[row as usize];
+            for &(_, bt, col, excess) in &block.cells[block.row_start[row as usize]..block.row_start[row as usize + 1]]
+            {
+                let n = block.neuron_start[bt as usize] + col as usize / cpn;
+                let c = n * cpn + col as usize % cpn;
+                self.current[c] += count_f * excess;
                 if sigma > 0.0 {
-                    let g = state.g_off + excess;
-                    self.variance[col as usize] += count_f * (g * g - state.g_off * state.g_off);
+                    let g = g_off + excess;
+                    self.variance[c] += count_f * (g * g - g_off * g_off);
+                }
+                if !self.touched[n] {
+                    self.touched[n] = true;
+                    self.touched_list.push(n as u32);
                 }
             }
         }
-        let baseline = pulses as f64 * state.g_off;
+        self.touched_list.sort_unstable();
+
         let top = ((1u64 << xb.periphery.adc_bits.value as u32) - 1) as f64;
-        let (halves, slices) = (state.halves, state.slices);
         let levels = self.program.levels as f64;
-        let scale = self.program.projections[tile.projection as usize].scale;
-        for j in 0..tile.neurons as usize {
-            let mut input = 0.0;
-            for s in 0..slices {
-                for half in 0..halves {
-                    let col = halves * (j * slices + s) + half;
-                    let mut g = baseline + self.current[col];
-                    if sigma > 0.0 {
-                        let var = self.variance[col] + pulses as f64 * state.g_off * state.g_off;
-                        g += sigma * var.sqrt() * self.rng.normal();
+        let (current, variance, rng) = (&self.current, &self.variance, &mut self.rng);
+        let mut touched = &self.touched_list[..];
+        for (bt, &i) in block.tiles.iter().enumerate() {
+            let (tile, state) = (&self.program.tiles[i], &self.tiles[i]);
+            let neurons = block.neuron_start[bt];
+            let cols = neurons * cpn;
+            let here = touched.partition_point(|&n| (n as usize) < neurons + tile.neurons as usize);
+            let (run, rest) = touched.split_at(here);
+            touched = rest;
+            let baseline = pulses as f64 * state.g_off;
+            let fs = state.full_scale * self.nonideal.adc_range;
+            let adc = |g: f64| {
+                let code = (g / fs * top).round().clamp(0.0, top);
+                (code * fs / top - baseline) / state.g_unit
+            };
+            // A neuron's input: its columns' ADC codes, baseline removed, shifted by slice and signed by half.
+            let (halves, slices) = (state.halves, state.slices);
+            let neuron_input = |j: usize, g_of: &mut dyn FnMut(usize) -> f64| {
+                let mut input = 0.0;
+                for s in 0..slices {
+                    let shift = levels.powi(s as i32);
+                    for half in 0..halves {
+                        let sign = if half == 0 { 1.0 } else { -1.0 };
+                        input += sign * adc(g_of(halves * (j * slices + s) + half)) * shift;
                     }
-                    let fs = state.full_scale * self.nonideal.adc_range;
-                    let code = (g / fs * top).round().clamp(0.0, top);
-                    let units = (code * fs / top - baseline) / state.g_unit;
-                    let sign = if half == 0 { 1.0 } else { -1.0 };
-                    input += sign * units * levels.powi(s as i32);
+                }
+                input
+            };
+            let scale = self.program.projections[tile.projection as usize].scale;
+            let mut push = |j: usize, input: f64| {
+                if input != 0.0 {
+                    out.push((tile.delay, tile.post_first + j as u32, input * scale));
+                }
+            };
+            // A neuron none of whose columns carried current reads the baseline alone on every column, the same
+            // input for all of them: zero where the differential halves cancel exactly. Then only the touched
+            // neurons need converting, to the same result; with read noise every column draws, in column order.
+            let idle = if halves == 2 { 0.0 } else { neuron_input(0, &mut |_| baseline) };
+            if sigma > 0.0 || idle != 0.0 {
+                for j in 0..tile.neurons as usize {
+                    push(
+                        j,
+                        neuron_input(j, &mut |col| {
+                            let mut g = baseline + current[cols + col];
+                            if sigma > 0.0 {
+                                let var = variance[cols + col] + pulses as f64 * state.g_off * state.g_off;
+                                g += sigma * var.sqrt() * rng.normal();
+                            }
+                            g
+                        }),
+                    );
+                }
+            } else {
+                for &n in run {
+                    let j = n as usize - neurons;
+                    push(j, neuron_input(j, &mut |col| baseline + current[cols + col]));
                 }
             }
-            if input != 0.0 {
-                out.push((tile.delay, tile.post_first + j as u32, input * scale));
-            }
         }
-        self.ledger.tile_reads += 1;
-        self.ledger.row_activations += pulses as u64;
-        self.ledger.drivers_j += pulses as f64 * xb.periphery.row_driver_j.value;
-        self.ledger.adc_conversions += used_cols as u64;
-        self.ledger.adc_j += used_cols as f64 * xb.periphery.adc_conversion_j.value;
-        self.ledger.partial_sum_adds += used_cols as u64;
-        self.ledger.digital_j += used_cols as f64 * xb.periphery.partial_sum_add_j.value;
-        self.step_array_s = self.step_array_s.max(xb.tile_read_s(used_cols));
+        for n in self.touched_list.drain(..) {
+            let n = n as usize;
+            self.touched[n] = false;
+            self.current[n * cpn..(n + 1) * cpn].fill(0.0);
+            self.variance[n * cpn..(n + 1) * cpn].fill(0.0);
+        }
     }
 }
 
 /// Programs static tile `t`: its cells' levels, with programming noise, stuck cells and drift drawn from `rng`.
-fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &Nonideal, rng: &mut Rng) -> TileState {
+fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &Nonideal, rng: &mut Rng) -> Programmed {
     let (g_off, g_on) = (xb.conductance(0), xb.conductance(xb.levels() - 1));
     let drift = if nonideal.drift_nu > 0.0 && nonideal.drift_after_s > 1.0 {
         nonideal.drift_after_s.powf(-nonideal.drift_nu)
@@ -388,10 +576,13 @@ fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &No
         let (row, col) = (rng.below(t.rows as u64) as u16, rng.below(used_cols as u64) as u16);
         cells.push((row, col, g_on * drift - g_off));
     }
-    cells.sort_by_key(|c| (c.0, c.1));
+    if !cells.is_sorted_by_key(|c| (c.0, c.1)) {
+        cells.sort_by_key(|c| (c.0, c.1));
+    }
     let full_scale = full_scale.iter().copied().fold(0.0, f64::max);
     let g_unit = xb.conductance(1) - g_off;
-    TileState::new(t, cells, xb.cols(), used_cols, full_scale, (g_off, g_unit), (2, program.slices as usize))
+    let state = TileState { used_cols, full_scale, g_off, g_unit, halves: 2, slices: program.slices as usize };
+    (state, cells)
 }
 
 /// Whether the next cell drawn from `rng` is stuck on (`Some(true)`), stuck off, or neither.
@@ -417,7 +608,7 @@ fn plastic_tile(
     nonideal: &Nonideal,
     cells: &mut LearningCells,
     rng: &mut Rng,
-) -> TileState {
+) -> Programmed {
     let l = &xb.learning;
     let (g_min, g_range) = (l.g_min_s.value, l.g_max_s.value - l.g_min_s.value);
     let rows = &inst.projections[t.projection as usize].rows;
@@ -448,31 +639,8 @@ fn plastic_tile(
         }
     }
     let full_scale = t.rows as f64 * g_min + (t.rows as f64).min(l.adc_rows.value) * g_range;
-    TileState::new(t, excess, xb.cols(), t.neurons as usize, full_scale, (g_min, g_range), (1, 1))
-}
-
-impl TileState {
-    /// The state of tile `t` with `cells` (sorted by row) above `g_off` on a `cols`-column array.
-    fn new(
-        t: &Tile,
-        cells: Vec<(u16, u16, f64)>,
-        cols: usize,
-        used_cols: usize,
-        full_scale: f64,
-        (g_off, g_unit): (f64, f64),
-        (halves, slices): (usize, usize),
-    ) -> TileState {
-        let mut row_start = vec![0; t.rows as usize + 1];
-        let mut row_g = vec![cols as f64 * g_off; t.rows as usize];
-        for c in &cells {
-            row_start[c.0 as usize + 1] += 1;
-            row_g[c.0 as usize] += c.2;
-        }
-        for r in 0..t.rows as usize {
-            row_start[r + 1] += row_start[r];
-        }
-        TileState { cells, row_start, row_g, used_cols, full_scale, g_off, g_unit, halves, slices }
-    }
+    let used_cols = t.neurons as usize;
+    (TileState { used_cols, full_scale, g_off: g_min, g_unit: g_range, halves: 1, slices: 1 }, excess)
 }
 
 /// The cells of a `rows x cols` block after one identical set pulse: each switches with probability `p`, to a
@@ -490,9 +658,14 @@ fn device_drawn(rows: u16, cols: usize, levels: u32, p: f64, rng: &mut Rng) -> V
 }
 
 impl CrossbarSynapses<'_> {
-    /// The counts and energy so far.
-    pub fn ledger(&self) -> &Ledger {
-        &self.ledger
+    /// The counts and energy so far: the energy of counted operations priced at the preset's cost each.
+    pub fn ledger(&self) -> Ledger {
+        let (p, mut l) = (&self.xb.periphery, self.ledger.clone());
+        l.drivers_j = l.row_activations as f64 * p.row_driver_j.value;
+        l.adc_j = l.adc_conversions as f64 * p.adc_conversion_j.value;
+        l.digital_j = l.partial_sum_adds as f64 * p.partial_sum_add_j.value;
+        l.noc_j = l.hops as f64 * self.xb.noc.hop_j.value;
+        l
     }
 
     /// Ends the write of the row being written: its pulses went in parallel, potentiation then depression.
@@ -526,10 +699,10 @@ impl CrossbarSynapses<'_> {
         self.ledger.write_j += v * v * g_mean * width * n.abs();
         self.ledger.writes += 1;
         self.ledger.write_pulses += n.abs() as u64;
-        let state = &mut self.tiles[i];
-        let row = state.cells[j].0;
-        state.cells[j].2 = after * g_range;
-        state.row_g[row as usize] += (after - x) * g_range;
+        let block = &mut self.blocks[self.block_of_tile[i]];
+        let row = block.cells[j].0;
+        block.cells[j].3 = after * g_range;
+        block.row_g[row as usize] += (after - x) * g_range;
         if self.row_write.is_none_or(|w| (w.tile, w.row) != (i, row)) {
             self.end_row_write();
             self.row_write = Some(RowWrite { tile: i, row, ltp: 0.0, ltd: 0.0 });
@@ -590,25 +763,17 @@ impl Synapses for CrossbarSynapses<'_> {
 
     fn deliver(&mut self, k: usize, spikes: &[(u32, u32)], out: &mut Vec<(u16, u32, f64)>) {
         let mut active = std::mem::take(&mut self.active);
-        for ti in 0..self.tiles_of[k].len() {
-            let i = self.tiles_of[k][ti];
-            let tile = &self.program.tiles[i];
-            // Spikes come in neuron order: the tile's rows are one contiguous run of them.
-            let first = spikes.partition_point(|s| s.0 < tile.pre_first);
-            let last = spikes.partition_point(|s| s.0 < tile.pre_first + tile.rows as u32);
+        for bi in 0..self.blocks_of[k].len() {
+            let (b, block) = (self.blocks_of[k][bi], &self.blocks[self.blocks_of[k][bi]]);
+            // Spikes come in neuron order: the block's rows are one contiguous run of them.
+            let first = spikes.partition_point(|s| s.0 < block.pre_first);
+            let last = spikes.partition_point(|s| s.0 < block.pre_first + block.rows as u32);
             if first == last {
                 continue;
             }
             active.clear();
-            active.extend(spikes[first..last].iter().map(|s| ((s.0 - tile.pre_first) as u16, s.1)));
-            let (from, to) = (self.sender_at[k], tile.at);
-            let hops = (from.0.abs_diff(to.0) + from.1.abs_diff(to.1)).max(1) as u64;
-            let packets = active.iter().map(|a| a.1 as u64).sum::<u64>();
-            self.ledger.packets += packets;
-            self.ledger.hops += packets * hops;
-            self.ledger.noc_j += (packets * hops) as f64 * self.xb.noc.hop_j.value;
-            self.step_hops = self.step_hops.max(hops);
-            self.read_tile(i, &active, out);
+            active.extend(spikes[first..last].iter().map(|s| ((s.0 - block.pre_first) as u16, s.1)));
+            self.read_block(b, &active, out);
         }
         self.active = active;
     }
@@ -652,7 +817,7 @@ pub fn run(
 ) -> CrossbarRun {
     let mut synapses = CrossbarSynapses::new(inst, program, xb, nonideal.clone(), inst.seed);
     let result = crate::reference::Simulator::with_synapses(inst, &mut synapses).stop_on(stop).run(opts, progress);
-    let mut ledger = synapses.ledger;
+    let mut ledger = synapses.ledger();
     ledger.neuron_updates = inst.neuron_count() as u64 * opts.steps;
     ledger.digital_j += ledger.neuron_updates as f64 * xb.periphery.neuron_update_j.value;
     CrossbarRun { result, ledger }

@@ -45,9 +45,19 @@ pub struct CellCounts {
     pub hold_violations: u64,
 }
 
+/// A cell as the simulation walks it, in one place (a pulse touches one record, not one per table): its kind,
+/// the inputs its outputs drive (`None`: the pulse leaves the netlist), and the pulses it took or made.
+#[derive(Clone, Copy)]
+struct Node {
+    kind: Cell,
+    out: [Option<Port>; 2],
+    pulses: u64,
+}
+
 /// A running pulse simulation.
 pub struct Simulation<'a> {
     netlist: &'a Netlist,
+    nodes: Vec<Node>,
     lib: &'a Sfq,
     timing: Timing,
     pass_levels: u64,
@@ -61,8 +71,8 @@ pub struct Simulation<'a> {
     leak_acc: Vec<u32>,
     refractory_left: Vec<u16>,
     rng: Rng,
-    /// Per cell, its counts.
-    pub counts: Vec<CellCounts>,
+    /// Per cell, its timing trouble (its pulses are counted in `nodes`).
+    trouble: Vec<CellCounts>,
     /// Pulses leaving unconnected outputs: `(time in fs, cell, output)`.
     pub outputs: Vec<(u64, u32, u8)>,
     /// Neuron firings: `(time in fs, cell)`.
@@ -73,10 +83,25 @@ pub struct Simulation<'a> {
 impl<'a> Simulation<'a> {
     /// A simulation of `netlist` with the cell library `lib`; synapses pass with probability `pass /
     /// pass_levels` and draw from `seed`.
+    ///
+    /// Panics on a netlist of more than [`soma_isa::sfq::MAX_CELLS`] cells (images are refused before, by
+    /// validation).
     pub fn new(netlist: &'a Netlist, lib: &'a Sfq, pass_levels: u16, seed: u64) -> Simulation<'a> {
         let n = netlist.cells.len();
+        assert!(n <= soma_isa::sfq::MAX_CELLS, "a netlist of {n} cells");
+        let nodes = netlist
+            .cells
+            .iter()
+            .zip(&netlist.wires)
+            .map(|(&kind, wires)| Node {
+                kind,
+                out: [wires.first().copied().flatten(), wires.get(1).copied().flatten()],
+                pulses: 0,
+            })
+            .collect();
         Simulation {
             netlist,
+            nodes,
             lib,
             timing: lib.timing(),
             pass_levels: pass_levels.max(1) as u64,
@@ -87,7 +112,7 @@ impl<'a> Simulation<'a> {
             leak_acc: vec![0; n],
             refractory_left: vec![0; n],
             rng: Rng::new(seed, 0x0005_f95e),
-            counts: vec![CellCounts::default(); n],
+            trouble: vec![CellCounts::default(); n],
             outputs: Vec::new(),
             fired: Vec::new(),
             now: 0,
@@ -124,7 +149,7 @@ impl<'a> Simulation<'a> {
     }
 
     fn emit(&mut self, t: u64, cell: usize, output: u8) {
-        match self.netlist.wires[cell][output as usize] {
+        match self.nodes[cell].out[output as usize] {
             Some(to) => self.queue.push((t, to.cell, to.input)),
             None => self.outputs.push((t, cell as u32, output)),
         }
@@ -132,46 +157,46 @@ impl<'a> Simulation<'a> {
 
     fn arrive(&mut self, t: u64, cell: usize, input: u8) {
         let c = self.timing;
-        let kind = self.netlist.cells[cell];
+        let kind = self.nodes[cell].kind;
         let delay = c.delay(kind);
         match kind {
             Cell::Jtl { .. } => {
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 self.emit(t + delay, cell, 0);
             }
             Cell::Splitter => {
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 self.emit(t + delay, cell, 0);
                 self.emit(t + delay, cell, 1);
             }
             Cell::Merger => {
                 if self.last[cell].is_some_and(|prev| t < prev + c.merger_window) {
-                    self.counts[cell].collisions += 1;
+                    self.trouble[cell].collisions += 1;
                     return;
                 }
                 self.last[cell] = Some(t);
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 self.emit(t + delay, cell, 0);
             }
             Cell::Dff if input == 0 => {
                 if self.last[cell].is_some_and(|clock| t < clock + c.dff_hold) {
-                    self.counts[cell].hold_violations += 1;
+                    self.trouble[cell].hold_violations += 1;
                     return;
                 }
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 self.stored[cell] = Some(t);
             }
             Cell::Dff => {
                 self.last[cell] = Some(t);
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 match self.stored[cell].take() {
-                    Some(data) if data + c.dff_setup > t => self.counts[cell].setup_violations += 1,
+                    Some(data) if data + c.dff_setup > t => self.trouble[cell].setup_violations += 1,
                     Some(_) => self.emit(t + delay, cell, 0),
                     None => {}
                 }
             }
             Cell::Neuron { threshold, floor, leak, refractory } => {
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 let n = &mut self.fluxons[cell];
                 let held = &mut self.refractory_left[cell];
                 match input {
@@ -196,7 +221,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             Cell::Current { capacity, leak } => {
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 let (n, cap) = (&mut self.fluxons[cell], capacity as i32);
                 match input {
                     0 => *n = (*n + 1).min(cap),
@@ -212,7 +237,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             Cell::Bias { rate } => {
-                self.counts[cell].pulses += 1;
+                self.nodes[cell].pulses += 1;
                 let acc = &mut self.leak_acc[cell];
                 *acc += rate;
                 let count = *acc >> 16;
@@ -222,7 +247,7 @@ impl<'a> Simulation<'a> {
                 }
             }
             Cell::Synapse { pulses, pass } => {
-                self.counts[cell].pulses += pulses as u64;
+                self.nodes[cell].pulses += pulses as u64;
                 for k in 0..pulses as u64 {
                     if pass as u64 >= self.pass_levels || self.rng.below(self.pass_levels) < pass as u64 {
                         self.emit(t + delay + k * c.spacing, cell, 0);
@@ -234,7 +259,12 @@ impl<'a> Simulation<'a> {
 
     /// Junction switches so far.
     pub fn switches(&self) -> u64 {
-        self.netlist.cells.iter().zip(&self.counts).map(|(&k, c)| c.pulses * self.lib.junctions(k)).sum()
+        self.nodes.iter().map(|n| n.pulses * self.lib.junctions(n.kind)).sum()
+    }
+
+    /// Each cell's counts so far.
+    pub fn counts(&self) -> Vec<CellCounts> {
+        self.nodes.iter().zip(&self.trouble).map(|(n, t)| CellCounts { pulses: n.pulses, ..t.clone() }).collect()
     }
 
     /// Energy at 4 K so far: `(dynamic, static)` in J, the static part over the simulated time.
@@ -471,8 +501,9 @@ fn spike_fanout(image: &SfqImage, spikes: &[Vec<(u32, u32)>], source_spikes: &[V
 }
 
 fn ledger(sim: &Simulation, lib: &Sfq, first_spike_fs: Vec<Option<u64>>) -> Ledger {
+    let counts = sim.counts();
     let mut switches: BTreeMap<&'static str, u64> = BTreeMap::new();
-    for (&cell, c) in sim.netlist.cells.iter().zip(&sim.counts) {
+    for (&cell, c) in sim.netlist.cells.iter().zip(&counts) {
         *switches.entry(cell.kind()).or_default() += c.pulses * lib.junctions(cell);
     }
     let dynamic_j: BTreeMap<&'static str, f64> =
@@ -480,12 +511,12 @@ fn ledger(sim: &Simulation, lib: &Sfq, first_spike_fs: Vec<Option<u64>>) -> Ledg
     let (dynamic_total_j, static_j) = sim.energy_j();
     let chip_j = dynamic_total_j + static_j;
     let chip_s = sim.now as f64 * 1e-15;
-    let pulses: u64 = sim.counts.iter().map(|c| c.pulses).sum();
+    let pulses: u64 = counts.iter().map(|c| c.pulses).sum();
     let mut worst: Vec<Trouble> = sim
         .netlist
         .cells
         .iter()
-        .zip(&sim.counts)
+        .zip(&counts)
         .enumerate()
         .filter(|(_, (_, c))| c.collisions + c.setup_violations + c.hold_violations > 0)
         .map(|(i, (&cell, c))| Trouble {
@@ -510,9 +541,9 @@ fn ledger(sim: &Simulation, lib: &Sfq, first_spike_fs: Vec<Option<u64>>) -> Ledg
         chip_s,
         pulses,
         pulses_per_s: if chip_s > 0.0 { pulses as f64 / chip_s } else { 0.0 },
-        collisions: sim.counts.iter().map(|c| c.collisions).sum(),
-        setup_violations: sim.counts.iter().map(|c| c.setup_violations).sum(),
-        hold_violations: sim.counts.iter().map(|c| c.hold_violations).sum(),
+        collisions: counts.iter().map(|c| c.collisions).sum(),
+        setup_violations: counts.iter().map(|c| c.setup_violations).sum(),
+        hold_violations: counts.iter().map(|c| c.hold_violations).sum(),
         worst_cells: worst,
         first_spike_fs,
     }

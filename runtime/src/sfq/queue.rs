@@ -1,7 +1,9 @@
 //! The pulse queue of the SFQ simulator: events `(time in fs, cell, input)` come out in exactly ascending order,
-//! as from a binary heap, but from a calendar of buckets (2^10 fs wide, 4,096 of them: 4.2 ns ahead), each sorted
+//! as from a binary heap, but from a calendar of buckets (2^8 fs wide, 16,384 of them: 4.2 ns ahead), each sorted
 //! only when the simulation reaches it; a heap holds just the events beyond the calendar. Pushes must not be
-//! earlier than the last event popped (the simulation never schedules into its past).
+//! earlier than the last event popped (the simulation never schedules into its past). A bucket holds its events
+//! as one `u64` each, `(time within the bucket, cell, input)` packed in that order, so sorting the integers sorts
+//! the events; cells must be below [`soma_isa::sfq::MAX_CELLS`] (2^30) and inputs below 4.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -9,13 +11,24 @@ use std::collections::BinaryHeap;
 /// An event: `(time in fs, cell, input)`, ordered by time, then cell, then input.
 pub type Event = (u64, u32, u8);
 
-const SHIFT: u32 = 10;
-const BUCKETS: u64 = 4096;
+const SHIFT: u32 = 8;
+const BUCKETS: u64 = 16384;
+
+/// An event of bucket `e.0 >> SHIFT` as the bucket holds it.
+fn pack(e: Event) -> u64 {
+    debug_assert!((e.1 as usize) < soma_isa::sfq::MAX_CELLS && e.2 < 4, "event {e:?} out of the packed range");
+    (e.0 & ((1 << SHIFT) - 1)) << 32 | (e.1 as u64) << 2 | e.2 as u64
+}
+
+/// The event `packed` of bucket `b`.
+fn unpack(b: u64, packed: u64) -> Event {
+    (b << SHIFT | packed >> 32, (packed as u32) >> 2, (packed & 3) as u8)
+}
 
 /// The queue.
 pub struct PulseQueue {
     /// The calendar: bucket `b` (times `b << SHIFT ..`) lives in slot `b % BUCKETS`.
-    buckets: Vec<Vec<Event>>,
+    buckets: Vec<Vec<u64>>,
     /// Events in the calendar's slots.
     in_buckets: usize,
     /// The bucket `current` was taken from.
@@ -24,6 +37,9 @@ pub struct PulseQueue {
     current: Vec<Event>,
     /// Events at or beyond bucket `now + BUCKETS`.
     far: BinaryHeap<Reverse<Event>>,
+    /// Emptied buckets' storage, for the next bucket to fill: a slot holds storage only while it has events, so
+    /// the calendar's memory follows the events pending, not the largest burst each slot ever saw.
+    spare: Vec<Vec<u64>>,
 }
 
 impl Default for PulseQueue {
@@ -34,6 +50,7 @@ impl Default for PulseQueue {
             now: 0,
             current: Vec::new(),
             far: BinaryHeap::new(),
+            spare: Vec::new(),
         }
     }
 }
@@ -46,8 +63,7 @@ impl PulseQueue {
             let at = self.current.partition_point(|x| *x > e);
             self.current.insert(at, e);
         } else if b < self.now + BUCKETS {
-            self.buckets[(b % BUCKETS) as usize].push(e);
-            self.in_buckets += 1;
+            self.bucket_push(b, e);
         } else {
             self.far.push(Reverse(e));
         }
@@ -78,16 +94,30 @@ impl PulseQueue {
                 && (e.0 >> SHIFT) < self.now + BUCKETS
             {
                 self.far.pop();
-                self.buckets[((e.0 >> SHIFT) % BUCKETS) as usize].push(e);
-                self.in_buckets += 1;
+                self.bucket_push(e.0 >> SHIFT, e);
             }
             let slot = &mut self.buckets[(self.now % BUCKETS) as usize];
             if !slot.is_empty() {
                 self.in_buckets -= slot.len();
-                std::mem::swap(&mut self.current, slot);
-                self.current.sort_unstable_by(|a, b| b.cmp(a));
+                let mut events = std::mem::take(slot);
+                events.sort_unstable();
+                let now = self.now;
+                self.current.extend(events.drain(..).rev().map(|p| unpack(now, p)));
+                self.spare.push(events);
             }
         }
+    }
+
+    /// Puts `e` into the calendar's bucket `b`, giving the slot spare storage if it has none.
+    fn bucket_push(&mut self, b: u64, e: Event) {
+        let slot = &mut self.buckets[(b % BUCKETS) as usize];
+        if slot.capacity() == 0
+            && let Some(storage) = self.spare.pop()
+        {
+            *slot = storage;
+        }
+        slot.push(pack(e));
+        self.in_buckets += 1;
     }
 }
 
