@@ -11,10 +11,10 @@ use soma_runtime::engine;
 pub use soma_runtime::engine::Figures;
 use soma_targets::Target;
 
-use crate::html::{bars, page, si, table};
 use crate::output::write_atomic;
 use crate::pipeline::{self, RunAsk};
 use crate::{CompareArgs, Failure, InputArgs};
+use soma_runtime::html::{bars, page, si, table};
 
 /// What `compare` and `sweep` run each point with.
 pub struct FigureRun<'a> {
@@ -225,7 +225,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                 ),
                 bars(&energies, "W"),
                 table(&header, &html_rows),
-                format!("<pre>{}</pre>", crate::html::esc(&explanations)),
+                format!("<pre>{}</pre>", soma_runtime::html::esc(&explanations)),
             ],
         );
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))

@@ -4,8 +4,6 @@
 mod check;
 mod compare;
 mod compile;
-mod family_report;
-mod html;
 mod import;
 mod interrupt;
 mod load;

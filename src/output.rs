@@ -47,45 +47,9 @@ pub fn check_outputs(inputs: &[&Path], outputs: &[(&str, Option<&Path>, Output)]
     Ok(())
 }
 
-/// Removes the temporary files `.NAME.PID.tmp` that killed writers of `dir/NAME` left behind (their process is gone;
-/// checked where the system says which processes exist).
-fn remove_stale(dir: &Path, file_name: &str) {
-    let Ok(entries) = std::fs::read_dir(dir) else { return };
-    if !Path::new("/proc/self").exists() {
-        return;
-    }
-    let prefix = format!(".{file_name}.");
-    for entry in entries.flatten() {
-        let name = entry.file_name().to_string_lossy().into_owned();
-        let pid = name.strip_prefix(&prefix).and_then(|rest| rest.strip_suffix(".tmp"));
-        if let Some(pid) = pid.and_then(|p| p.parse::<u32>().ok())
-            && pid != std::process::id()
-            && !Path::new(&format!("/proc/{pid}")).exists()
-        {
-            let _ = std::fs::remove_file(entry.path());
-        }
-    }
-}
-
-/// Writes a file through a temporary one beside it and a rename, so a reader never sees half of it; temporary
-/// files of writers that were killed are removed.
+/// Writes a file through a temporary one beside it and a rename ([`soma_isa::file::write_atomic`]).
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut dyn Write) -> std::io::Result<()>) -> anyhow::Result<()> {
-    let dir = path.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let file_name = path.file_name().context("the output path names no file")?.to_string_lossy();
-    let tmp = dir.join(format!(".{file_name}.{}.tmp", std::process::id()));
-    remove_stale(dir, &file_name);
-    let result = (|| -> anyhow::Result<()> {
-        let file = std::fs::File::create(&tmp).with_context(|| format!("cannot write {}", path.display()))?;
-        let mut buf = std::io::BufWriter::new(file);
-        write(&mut buf).with_context(|| format!("cannot write {}", path.display()))?;
-        buf.flush()?;
-        buf.into_inner().map_err(|e| e.into_error())?.sync_all()?;
-        std::fs::rename(&tmp, path).with_context(|| format!("cannot move the output into {}", path.display()))
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&tmp);
-    }
-    result
+    Ok(soma_isa::file::write_atomic(path, write)?)
 }
 
 /// Writes a set of files into `dir` so that a reader sees the old set or the new one, never a mix: the new set is

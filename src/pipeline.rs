@@ -10,9 +10,6 @@ use soma_isa::instance::Instance;
 use soma_runtime::engine::{Devices, Engine, Job, Run, RunError};
 use soma_targets::Target;
 
-pub use soma_runtime::fidelity::Reference;
-pub use soma_runtime::report::ConstantReport;
-
 use crate::{Failure, load};
 
 /// Loads and instantiates `input`, naming the pass on `spinner`: the instance, the passes' times and what was

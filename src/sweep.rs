@@ -11,11 +11,11 @@ use rayon::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::compare::{FigureRun, Figures, figures};
-use crate::html::{Mark, esc, page, pareto, table};
 use crate::output::write_atomic;
 use crate::{Failure, SweepArgs};
 use soma_isa::codec::fnv1a;
 use soma_runtime::design::{self, Figure, Limit};
+use soma_runtime::html::{Mark, esc, page, pareto, table};
 
 /// One design point's results.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -14,6 +14,7 @@
 
 pub mod codec;
 pub mod crossbar;
+pub mod file;
 pub mod fixed;
 
 pub mod instance;

@@ -77,6 +77,9 @@ class Result:
     def weights(self) -> dict[str, dict[str, Any]]:
         """simulate's plastic projections: {projection: {"pre", "post", "before", "after"}}, one entry per synapse."""
     def to_json(self) -> str: ...
+    def report_html(self, path: Union[str, os.PathLike]) -> None:
+        """Writes the run's report page (what `soma report RUN.json --html` writes, with the probes' membrane traces
+        plotted); raises RunError for a reference simulation, which has no page."""
     def _repr_html_(self) -> str: ...
 
 def load(

@@ -24,6 +24,7 @@ use soma_isa::units::Dim;
 use soma_runtime::design::{self, Figure, Limit};
 use soma_runtime::engine::{self, Devices, Figures, Job};
 use soma_runtime::reference::{RunOptions, Simulator};
+use soma_runtime::report::page::{self, NeuronTrace};
 use soma_runtime::report::{all_spikes, population_names};
 use soma_targets::Target;
 
@@ -161,6 +162,8 @@ struct Result {
     traces: Vec<(String, Vec<u32>, Vec<f64>)>,
     /// Plastic projections of a reference simulation.
     learned: Vec<Learned>,
+    /// A run's membrane traces as its report page plots them; `None` for a reference simulation (no page).
+    page_traces: Option<Vec<NeuronTrace>>,
 }
 
 /// One plastic projection's synapses, each with its weight before and after a simulation.
@@ -272,6 +275,20 @@ impl Result {
     /// The report as JSON text.
     fn to_json(&self) -> String {
         self.report.json().to_string()
+    }
+
+    /// Writes the run's report page to `path`: the self-contained HTML of `soma report RUN.json --html` (energy,
+    /// core load, links, raster and rates, fidelity, learning), with the probes' membrane traces plotted. The file
+    /// is written whole (a temporary file renamed into place). Only a run on a target has a page.
+    fn report_html(&self, path: PathBuf) -> PyResult<()> {
+        let traces = self.page_traces.as_deref().ok_or_else(|| {
+            RunError::new_err("report_html: a reference simulation has no report page; run the network on a target")
+        })?;
+        let page = page::parse(&self.report.json().to_string())
+            .map_err(|e| RunError::new_err(format!("report_html: the run's report does not read back: {e}")))?
+            .html(traces);
+        soma_isa::file::write_atomic(&path, |w| w.write_all(page.as_bytes()))
+            .map_err(|e| pyo3::exceptions::PyOSError::new_err(e.to_string()))
     }
 
     fn __repr__(&self) -> String {
@@ -584,7 +601,9 @@ fn run_image(
         return Err(e);
     }
     let run = run.map_err(|e| RunError::new_err(e.to_string()))?;
+    let page_traces = Some(NeuronTrace::of_chip(&run.traces, run.dt));
     Ok(Result {
+        page_traces,
         report: run.report,
         figures_json: serde_json::to_string(&run.figures).map_err(|e| RunError::new_err(e.to_string()))?,
         spikes: run.spikes,
@@ -714,6 +733,7 @@ fn simulate(
             .map(|(l, t)| (l, t.neurons, t.values))
             .collect(),
         learned,
+        page_traces: None,
     })
 }
 

@@ -237,3 +237,24 @@ def test_a_run_gives_the_weights_the_machine_learned_like_the_cli(tmp_path):
     assert list(learned["after"]) == [float(r[5]) for r in rows]
     reference = soma.simulate(soma.load(window)).weights["pre->post_add"]["after"]
     assert numpy.abs(numpy.array(learned["after"]) - numpy.array(reference)).max() < 2e-4
+
+
+@pytest.mark.parametrize("target", ["spinnaker1", "reram_128"])
+def test_the_report_page_is_the_command_lines(tmp_path, target):
+    result = soma.run(soma.load(CUBA), target=target, duration="20 ms")
+    report = tmp_path / "run.json"
+    report.write_text(result.to_json())
+    cli_page = tmp_path / "cli.html"
+    subprocess.run([SOMA, "report", str(report), "--html", str(cli_page)], check=True, cwd=ROOT, capture_output=True)
+    result.report_html(tmp_path / "py.html")
+    assert (tmp_path / "py.html").read_bytes() == cli_page.read_bytes()
+
+
+def test_the_report_page_plots_the_probes_and_a_simulation_has_none(tmp_path):
+    result = soma.run(soma.load(CUBA), duration="20 ms", probes=["exc[0..3]:v"])
+    result.report_html(tmp_path / "run.html")
+    page = (tmp_path / "run.html").read_text()
+    assert "Membrane potential: machine and reference" in page and "exc neuron 2" in page
+    with pytest.raises(soma.RunError, match="no report page"):
+        soma.simulate(soma.load(CUBA), duration="1 ms").report_html(tmp_path / "sim.html")
+    assert not (tmp_path / "sim.html").exists()

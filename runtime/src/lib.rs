@@ -19,6 +19,7 @@ pub mod crossbar;
 pub mod design;
 pub mod engine;
 pub mod fidelity;
+pub mod html;
 pub mod recall;
 pub mod reference;
 pub mod report;

@@ -1,4 +1,4 @@
-//! `soma report` for the families other than SpiNNaker (crossbar, SFQ, and any later one whose `--json` carries a
+//! The report pages of the families other than SpiNNaker (crossbar, SFQ, and any later one whose `--json` carries a
 //! `mapping` and a `ledger`): the fields every family shares are typed; the mapping's and the ledger's own fields
 //! are drawn generically, so a family's new counters appear without changes here. Energy components are the
 //! ledger's `*_j` numbers (and maps of them), except its totals; counts are its other whole numbers; lists of
@@ -7,11 +7,11 @@
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
+use super::page::{constants_section, fidelity_section, learned_section, raster_section, summary};
+use super::{ConstantReport, Learned, PopulationRate, rate_table};
+use crate::fidelity::Reference;
 use crate::html::{bars, esc, page, table};
-use crate::output::{PopulationRate, rate_table, thousands};
-use crate::pipeline::{ConstantReport, Reference};
-use crate::report::{constants_section, fidelity_section, learned_section, raster_section, summary};
-use soma_runtime::report::Learned;
+use soma_isa::report::thousands;
 
 /// The `--json` of a crossbar or SFQ run.
 #[derive(Clone, Debug, Deserialize)]

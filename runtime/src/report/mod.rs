@@ -1,6 +1,10 @@
 //! The pieces every engine's run report shares: the populations' rates, the summary flattened into the crossbar
 //! and SFQ reports (events, step time, durations, the target's constants with their sources, the reference
-//! comparison, the raster), and the spike lists every run returns. Each family's own report is in its directory.
+//! comparison, the raster), and the spike lists every run returns. Each family's own report is in its directory;
+//! `page` and `family` turn a report's JSON into its pages (HTML, text, CSV), for `soma report` and Python.
+
+pub mod family;
+pub mod page;
 
 use std::time::Instant;
 
