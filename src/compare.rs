@@ -28,6 +28,8 @@ pub struct FigureRun<'a> {
     pub spike_input: Option<&'a std::path::Path>,
     /// No spinner or progress bar.
     pub quiet: bool,
+    /// What the progress bar calls the run.
+    pub verb: &'a str,
 }
 
 /// Compiles `input` for `target` (on `boards`, or the smallest machine that fits), runs it for `duration` s next
@@ -57,6 +59,7 @@ fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine
         mapping: Some(&*built.compiled.mapping),
         devices: None,
         quiet: run.quiet,
+        verb: run.verb,
     };
     pipeline::execute(engine, &*built.compiled.artifact, target, &ask)
 }
@@ -129,14 +132,17 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
     let mut explanations = String::new();
     let mut records: Vec<Row> = Vec::new();
     let mut first_target: Option<Target> = None;
-    for name in args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+    let names: Vec<&str> = args.targets.split(',').map(str::trim).filter(|s| !s.is_empty()).collect();
+    for (i, &name) in names.iter().enumerate() {
         let target = soma_targets::lookup(name).map_err(|e| Failure::User(format!("error: {e}\n")))?;
+        let verb = format!("running on {name} (target {} of {})", i + 1, names.len());
         let run = FigureRun {
             seed: args.seed,
             duration,
             boards: None,
             spike_input: args.spike_input.as_deref(),
             quiet: args.quiet,
+            verb: &verb,
         };
         let measured = measure(&args.input, &target, &run)?;
         let against = first_target.as_ref().filter(|f| f.family_name() == target.family_name());

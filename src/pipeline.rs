@@ -61,6 +61,9 @@ pub fn spinner(quiet: bool) -> indicatif::ProgressBar {
     } else {
         indicatif::ProgressBar::with_draw_target(None, indicatif::ProgressDrawTarget::stderr())
     };
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} {msg} ({elapsed})") {
+        spinner.set_style(style);
+    }
     spinner.enable_steady_tick(std::time::Duration::from_millis(120));
     spinner
 }
@@ -208,6 +211,8 @@ pub struct RunAsk<'a> {
     pub devices: Option<&'a Devices>,
     /// No progress bar.
     pub quiet: bool,
+    /// What the progress bar calls the run (`running`; compare says which target of how many).
+    pub verb: &'a str,
 }
 
 /// Runs `artifact` on `target` with its family's `engine`, with a progress bar over the steps.
@@ -218,7 +223,7 @@ pub fn execute(
     ask: &RunAsk,
 ) -> Result<Run, Failure> {
     let steps = steps(&format!("{:e}s", ask.duration_s), ask.duration_s, artifact.dt())?;
-    let bar = crate::output::step_bar(steps, ask.quiet, "running")?;
+    let bar = crate::output::step_bar(steps, ask.quiet, ask.verb)?;
     let progress = |done: u64| bar.set_position(done);
     let job = Job {
         artifact,

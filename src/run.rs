@@ -80,6 +80,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         mapping,
         devices: devices.as_ref(),
         quiet: args.quiet,
+        verb: "running",
     };
     let run = if path.extension().is_some_and(|e| e == "img") {
         refuse_fixed(args)?;

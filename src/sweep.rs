@@ -148,7 +148,7 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
         ProgressBar::with_draw_target(Some(points.len() as u64), ProgressDrawTarget::stderr())
     };
     bar.set_style(
-        ProgressStyle::with_template("{spinner} sweep [{bar:30}] {pos}/{len} points")
+        ProgressStyle::with_template("{spinner} sweep [{bar:30}] {pos}/{len} points, eta {eta}")
             .map_err(|e| Failure::Internal(e.into()))?,
     );
     let experiment = experiment_key(args, duration)?;
@@ -170,8 +170,14 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                 Some(Err(why)) => refused.lock().map_err(|_| Failure::Internal(anyhow::anyhow!("poisoned")))?.push(why),
                 None => {}
             }
-            let run =
-                FigureRun { seed: args.seed, duration, boards: args.boards.as_deref(), spike_input: None, quiet: true };
+            let run = FigureRun {
+                seed: args.seed,
+                duration,
+                boards: args.boards.as_deref(),
+                spike_input: None,
+                quiet: true,
+                verb: "running",
+            };
             let figures = figures(&args.input, &target, &run).map_err(|e| match e {
                 Failure::Interrupted(what) => Failure::Interrupted(format!(
                     "{what}; the points finished so far are kept in {}: the same command resumes there",
