@@ -769,3 +769,36 @@ fn plasticity_md_song_abbott_crossbar() {
     }
     documented("docs/plasticity.md", &table, command);
 }
+
+#[test]
+fn nir_md_connectome_regime() {
+    let connectome = "tests/data/connectomes/white1986_whole.csv";
+    let rates = |extra: &[&str]| -> Vec<f64> {
+        let r = run_json(&[&["simulate", connectome, "--json", "-q"], extra].concat());
+        let mut rates: Vec<f64> = r["populations"]
+            .as_array()
+            .expect("populations")
+            .iter()
+            .map(|p| p["rate_hz"].as_f64().expect("a rate"))
+            .collect();
+        rates.sort_by(f64::total_cmp);
+        rates
+    };
+    let command = "soma simulate tests/data/connectomes/white1986_whole.csv --drive DRIVE --json";
+    for drive in ["0.74", "0.76", "0.8"] {
+        let r = rates(&["--drive", &format!("{drive}nA")]);
+        let q = |f: f64| r[(f * (r.len() - 1) as f64) as usize];
+        let silent = 100.0 * r.iter().filter(|&&x| x == 0.0).count() as f64 / r.len() as f64;
+        let figure = format!(
+            "| {drive} nA | {:.0} Hz | {:.0} Hz | {:.0} Hz | {:.0} Hz | {silent:.0}% |",
+            q(0.1),
+            q(0.5),
+            q(0.9),
+            r[r.len() - 1]
+        );
+        documented("docs/nir.md", &figure, command);
+    }
+    let alone = rates(&["--drive", "0.8nA", "--weight", "0nA", "--gap-weight", "0nS"]);
+    assert_eq!(alone[0], alone[alone.len() - 1], "uncoupled neurons fire alike");
+    documented("docs/nir.md", &format!("0nS`: {:.0} Hz each", alone[0]), "--weight 0nA --gap-weight 0nS");
+}
