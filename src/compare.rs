@@ -42,7 +42,7 @@ pub fn figures(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<Fi
 fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine::Run, Failure> {
     let backend = backend::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
     let engine = engine::for_target(target).map_err(|e| Failure::Internal(e.into()))?;
-    let boards = pipeline::boards(run.boards, backend, true)?;
+    let boards = pipeline::boards(run.boards, backend)?;
     let built = pipeline::build(
         &pipeline::Network { input, spike_input: run.spike_input, probes: &[] },
         target,

@@ -31,7 +31,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
             }
         )));
     }
-    let boards = pipeline::boards(args.boards.as_deref(), backend, false)?;
+    let boards = pipeline::boards(args.boards.as_deref(), backend)?;
     let network = pipeline::Network { input: &args.input, spike_input: None, probes: &[] };
     let Built { inst, compiled, mut passes, loaded } =
         pipeline::build(&network, &target, backend, (boards, args.boards.as_deref()), args.seed, args.quiet)?;

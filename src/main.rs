@@ -105,7 +105,7 @@ struct CompileArgs {
     #[arg(long = "target-set", value_name = "KEY=VALUE")]
     target_set: Vec<String>,
     /// Machine size in boards (0 for a single chip, 1, or a multiple of 3), or `auto` for the smallest that fits
-    /// [default: the preset's].
+    /// [default: auto, as for run, compare and sweep].
     #[arg(long, value_name = "N|auto")]
     boards: Option<String>,
     /// Where to write the image (or, with `--emit netlist`, the netlist); without it, compile only reports the

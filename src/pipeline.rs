@@ -117,11 +117,11 @@ pub fn refuse_oversize(net: &soma_compiler::ir::Network, name: &str) -> Result<(
     Ok(())
 }
 
-/// The machine size of `--boards TEXT` for `backend`'s family: `None` (not given) is the preset's machine for
-/// `compile` and the smallest that fits otherwise (`smallest_by_default`), on families sized in boards.
-pub fn boards(text: Option<&str>, backend: &dyn Backend, smallest_by_default: bool) -> Result<Option<Boards>, Failure> {
+/// The machine size of `--boards TEXT` for `backend`'s family: not given is `auto`, the smallest that fits, on
+/// families sized in boards (every subcommand alike).
+pub fn boards(text: Option<&str>, backend: &dyn Backend) -> Result<Option<Boards>, Failure> {
     match text {
-        None => Ok((smallest_by_default && backend.sized_in_boards()).then_some(Boards::Smallest)),
+        None => Ok(backend.sized_in_boards().then_some(Boards::Smallest)),
         Some("auto") => Ok(Some(Boards::Smallest)),
         Some(n) => match n.parse::<usize>() {
             Ok(b) => Ok(Some(Boards::Count(b))),

@@ -136,7 +136,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             )));
         }
         let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
-        let boards = pipeline::boards(args.boards.as_deref(), backend, true)?;
+        let boards = pipeline::boards(args.boards.as_deref(), backend)?;
         let network =
             pipeline::Network { input: &args.input, spike_input: args.spike_input.as_deref(), probes: &args.probe };
         let built =
