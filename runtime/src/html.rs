@@ -159,10 +159,37 @@ pub fn mesh(
         } else {
             (x2, y2)
         };
-        let wid = 0.5 + 4.0 * (n as f64).ln_1p() / max.ln_1p();
+        let wid = link_width(n, max);
         let _ = write!(
             s,
             "<line x1=\"{x1:.1}\" y1=\"{y1:.1}\" x2=\"{x2:.1}\" y2=\"{y2:.1}\" stroke=\"#2a4d8f\" stroke-opacity=\"0.7\" stroke-width=\"{wid:.2}\"><title>{n} packets</title></line>"
+        );
+    }
+    s + "</svg>"
+}
+
+/// The stroke width of a link that carried `n` of the busiest link's `max` packets: it grows with the log.
+fn link_width(n: u64, max: f64) -> f64 {
+    0.5 + 4.0 * (n as f64).ln_1p() / max.ln_1p()
+}
+
+/// The key to [`mesh`]'s link widths: lines for 1 packet, the geometric middle and the busiest link's `max`.
+pub fn link_legend(max: u64) -> String {
+    let max = max.max(1);
+    let middle = ((max as f64).sqrt().round() as u64).clamp(1, max);
+    let mut counts = vec![1, middle, max];
+    counts.dedup();
+    let mut s = String::from(r#"<svg xmlns="http://www.w3.org/2000/svg" width="420" height="24" role="img">"#);
+    for (i, &n) in counts.iter().enumerate() {
+        let x = 10.0 + 140.0 * i as f64;
+        let _ = write!(
+            s,
+            r##"<line x1="{x:.0}" y1="12" x2="{:.0}" y2="12" stroke="#2a4d8f" stroke-opacity="0.7" stroke-width="{:.2}"/><text x="{:.0}" y="16" font-size="11">{} packet{}</text>"##,
+            x + 40.0,
+            link_width(n, max as f64),
+            x + 46.0,
+            soma_isa::report::thousands(n),
+            if n == 1 { "" } else { "s" }
         );
     }
     s + "</svg>"

@@ -12,7 +12,7 @@ use super::family::FamilyRun;
 use super::{Learned, RASTER_ROWS, raster_stride};
 use crate::engine::ChipTrace;
 use crate::fidelity::Reference;
-use crate::html::{LinkLine, Rows, Series, bars, esc, heat_legend, lines, mesh, page, raster, si, table};
+use crate::html::{LinkLine, Rows, Series, bars, esc, heat_legend, lines, link_legend, mesh, page, raster, si, table};
 use crate::spinnaker::report::{PlasticityReport, Report};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
@@ -223,9 +223,10 @@ pub fn html(r: &Report) -> String {
         })
         .collect();
     sections.push(format!(
-        "<h2>Link traffic</h2><p class=\"note\">{} links carried packets; line width grows with the log of the count (hover for it).</p>{}",
+        "<h2>Link traffic</h2><p class=\"note\">{} links carried packets; line width grows with the log of the count (key below; hover a link for its count).</p>{}",
         links.len(),
         mesh(m.width, m.height, &m.chips, |chip| load.get(&chip).map(|_| 0.0), |chip| format!("chip ({}, {})", chip.0, chip.1), &links)
+            + &links.iter().map(|l| l.2).max().map_or_else(String::new, link_legend)
     ));
     let sizes: Vec<(&str, u64)> = r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64)).collect();
     sections.push(raster_section(&sizes, &r.raster, r.duration_s));
