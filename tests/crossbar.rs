@@ -115,6 +115,11 @@ fn an_ideal_array_with_fine_adcs_delivers_the_quantised_weights_and_matches_the_
     assert!(report.weight_errors.iter().all(|e| e.rms_relative < 1e-2), "{:?}", report.weight_errors);
     assert!(program.tiles.iter().any(|t| t.delay > 1), "delays get their own rows");
     let ideal = run(&inst, &program, &fine, &Nonideal::default(), &opts, None, |_| ());
+    assert_eq!(ideal.tile_reads.len(), program.tiles.len());
+    assert_eq!(ideal.tile_reads.iter().sum::<u64>(), ideal.ledger.tile_reads, "every read is some tile's");
+    let map = soma_runtime::crossbar::TileMap::of(&program, &ideal.tile_reads);
+    assert_eq!(map.tiles.iter().map(|&n| n as usize).sum::<usize>(), program.tiles.len(), "every tile on the map");
+    assert_eq!(map.reads.iter().max(), ideal.tile_reads.iter().max(), "the most-read tile is on the map");
     let ideal_rate = rate(&ideal.result.spike_counts, 300, steps);
     assert!((ideal_rate / reference_rate - 1.0).abs() < 0.05, "{ideal_rate} Hz vs {reference_rate} Hz");
     // Early on, before rounding differences can flip a spike near threshold, the spikes are the same.

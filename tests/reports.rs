@@ -78,9 +78,10 @@ fn crossbar_and_sfq_runs_get_report_pages_whose_energy_parts_sum_to_the_total() 
     let net = dir.join("net.snn");
     std::fs::write(&net, SMALL).expect("write");
     let net = net.to_str().expect("path");
-    for (name, input, target, extra) in
-        [("crossbar", net, "reram_128", "adc"), ("sfq", "examples/xor_sfq.snn", "sfq_mitll", "worst cells")]
-    {
+    for (name, input, target, extra, plots) in [
+        ("crossbar", net, "reram_128", "Tile reads over the mesh", 6),
+        ("sfq", "examples/xor_sfq.snn", "sfq_mitll", "worst cells", 4),
+    ] {
         let o = soma(&["run", input, "--target", target, "--duration", "100ms", "--compare-reference", "--json", "-q"]);
         assert!(o.status.success(), "{name}: {}", stderr(&o));
         let json = dir.join(format!("{name}.json"));
@@ -93,8 +94,8 @@ fn crossbar_and_sfq_runs_get_report_pages_whose_energy_parts_sum_to_the_total() 
         assert!(stdout(&o).contains("energy") && stdout(&o).contains("against the float reference"), "{name}");
         let page = std::fs::read_to_string(&html).expect("html");
         assert_self_contained(&page);
-        // Energy by component, raster, rate over time, fidelity.
-        assert_eq!(page.matches("<svg").count(), 4, "{name}: every plot");
+        // Energy by component, raster, rate over time, fidelity; the crossbar's tile map and its colour key.
+        assert_eq!(page.matches("<svg").count(), plots, "{name}: every plot");
         for raw in ["<td>false</td>", "<td>true</td>", "<td>[", "<td>{"] {
             assert!(!page.contains(raw), "{name}: no raw JSON values in cells ({raw})");
         }

@@ -27,7 +27,7 @@
 
 mod report;
 
-pub use report::{Engine, Report, nonideal};
+pub use report::{Engine, Report, TileMap, nonideal};
 
 use soma_isa::crossbar::{Cell, CrossbarProgram, Tile};
 use soma_isa::instance::{Instance, Pre};
@@ -312,6 +312,8 @@ pub struct CrossbarSynapses<'a> {
     blocks: Vec<Block>,
     blocks_of: Vec<Vec<usize>>,
     block_of_tile: Vec<usize>,
+    /// Reads of each block (each of its tiles is read as often).
+    block_reads: Vec<u64>,
     rng: Rng,
     /// Draws of the plastic cells (their own stream, so networks without any draw as before).
     learning_rng: Rng,
@@ -406,6 +408,7 @@ impl<'a> CrossbarSynapses<'a> {
             nonideal,
             tile_write_s: vec![0.0; program.tiles.len()],
             tiles,
+            block_reads: vec![0; blocks.len()],
             blocks,
             blocks_of,
             block_of_tile,
@@ -432,6 +435,7 @@ impl<'a> CrossbarSynapses<'a> {
         let (v, t_read) = (xb.array.read_v.value, xb.array.read_pulse_s.value);
         let pulses: u32 = active.iter().map(|a| a.1).sum();
         let tiles = block.tiles.len() as u64;
+        self.block_reads[b] += 1;
         let l = &mut self.ledger;
         l.packets += pulses as u64 * tiles;
         l.hops += pulses as u64 * block.hops;
@@ -658,6 +662,11 @@ fn device_drawn(rows: u16, cols: usize, levels: u32, p: f64, rng: &mut Rng) -> V
 }
 
 impl CrossbarSynapses<'_> {
+    /// Reads of each tile so far.
+    pub fn tile_reads(&self) -> Vec<u64> {
+        self.block_of_tile.iter().map(|&b| self.block_reads[b]).collect()
+    }
+
     /// The counts and energy so far: the energy of counted operations priced at the preset's cost each.
     pub fn ledger(&self) -> Ledger {
         let (p, mut l) = (&self.xb.periphery, self.ledger.clone());
@@ -802,6 +811,8 @@ pub struct CrossbarRun {
     pub result: crate::reference::RunResult,
     /// Counts and energy.
     pub ledger: Ledger,
+    /// Reads of each tile of the program.
+    pub tile_reads: Vec<u64>,
 }
 
 /// Runs `inst` for `opts.steps` steps on the crossbar `program`, calling `progress(done_steps)` now and then, and
@@ -818,7 +829,8 @@ pub fn run(
     let mut synapses = CrossbarSynapses::new(inst, program, xb, nonideal.clone(), inst.seed);
     let result = crate::reference::Simulator::with_synapses(inst, &mut synapses).stop_on(stop).run(opts, progress);
     let mut ledger = synapses.ledger();
+    let tile_reads = synapses.tile_reads();
     ledger.neuron_updates = inst.neuron_count() as u64 * opts.steps;
     ledger.digital_j += ledger.neuron_updates as f64 * xb.periphery.neuron_update_j.value;
-    CrossbarRun { result, ledger }
+    CrossbarRun { result, ledger, tile_reads }
 }

@@ -17,6 +17,43 @@ use crate::report::{
     Learned, PopulationRate, RunSummary, all_spikes, learned, learned_text, population_rates, rate_table,
 };
 
+/// The tile mesh of a run, in at most [`TileMap::SIDE`] x [`TileMap::SIDE`] cells (a cell covers `tiles_per_side`^2
+/// mesh positions): per cell, row-major from `(0, 0)`, the tiles in it and the reads of its most-read tile.
+#[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
+pub struct TileMap {
+    /// Cells across and down.
+    pub columns: usize,
+    /// Cells down.
+    pub rows: usize,
+    /// Mesh positions along a cell's side.
+    pub tiles_per_side: usize,
+    /// Programmed tiles in each cell.
+    pub tiles: Vec<u32>,
+    /// Reads of each cell's most-read tile.
+    pub reads: Vec<u64>,
+}
+
+impl TileMap {
+    /// The most cells along a side: a page stays small whatever the mesh.
+    pub const SIDE: usize = 64;
+
+    /// The map of `program`'s tiles, read `reads[i]` times each.
+    pub fn of(program: &soma_isa::crossbar::CrossbarProgram, reads: &[u64]) -> TileMap {
+        let width = (program.mesh_width as usize).max(1);
+        let height = program.tiles.iter().map(|t| t.at.1 as usize + 1).max().unwrap_or(1);
+        let tiles_per_side = width.max(height).div_ceil(TileMap::SIDE);
+        let (columns, rows) = (width.div_ceil(tiles_per_side), height.div_ceil(tiles_per_side));
+        let mut map =
+            TileMap { columns, rows, tiles_per_side, tiles: vec![0; columns * rows], reads: vec![0; columns * rows] };
+        for (t, &n) in program.tiles.iter().zip(reads) {
+            let cell = (t.at.1 as usize / tiles_per_side) * columns + t.at.0 as usize / tiles_per_side;
+            map.tiles[cell] += 1;
+            map.reads[cell] = map.reads[cell].max(n);
+        }
+        map
+    }
+}
+
 /// The report of a crossbar run (the `--json` output).
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -44,6 +81,8 @@ pub struct Report {
     pub learned: Vec<Learned>,
     /// The write pulses' share of the energy.
     pub write_energy_share: f64,
+    /// How often the tiles were read, over the tile mesh.
+    pub tile_map: TileMap,
     /// Events, step time, durations, constants and the reference comparison.
     #[serde(flatten)]
     pub run: RunSummary,
@@ -200,6 +239,7 @@ impl engine::FamilyEngine for Engine {
             write_energy_share: if total > 0.0 { l.write_j / total } else { 0.0 },
             learned: learned(inst, &out.result.learned),
             ledger: l.clone(),
+            tile_map: TileMap::of(&image.program, &out.tile_reads),
             run,
         };
         let mut run = Run::of_instance(inst, spikes, out.result.steps, Box::new(report), figures);

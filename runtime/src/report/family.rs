@@ -9,8 +9,9 @@ use serde_json::{Map, Value};
 
 use super::page::{constants_section, fidelity_section, learned_section, raster_section, summary};
 use super::{ConstantReport, Learned, PopulationRate, rate_table};
+use crate::crossbar::TileMap;
 use crate::fidelity::Reference;
-use crate::html::{bars, esc, page, table};
+use crate::html::{bars, esc, heat_legend, mesh, page, table};
 use soma_isa::report::thousands;
 
 /// The `--json` of a crossbar or SFQ run.
@@ -40,6 +41,39 @@ pub struct FamilyRun {
     /// What plastic projections learned (crossbar).
     #[serde(default)]
     learned: Vec<Learned>,
+    /// How often the tiles were read (crossbar).
+    #[serde(default)]
+    tile_map: Option<TileMap>,
+}
+
+/// The crossbar's tiles over their mesh, coloured by how often they were read.
+fn tile_map_section(map: &TileMap) -> String {
+    let most = map.reads.iter().copied().max().unwrap_or(0).max(1);
+    let side = map.tiles_per_side;
+    let cell = |(x, y): (usize, usize)| y * map.columns + x;
+    let used: Vec<(usize, usize)> =
+        (0..map.rows).flat_map(|y| (0..map.columns).map(move |x| (x, y))).filter(|&c| map.tiles[cell(c)] > 0).collect();
+    let label = |c: (usize, usize)| {
+        let (x, y) = (c.0 * side, c.1 * side);
+        let what = if side == 1 {
+            format!("tile at ({x}, {y})")
+        } else {
+            format!("{} tiles at ({x}..{}, {y}..{})", map.tiles[cell(c)], x + side - 1, y + side - 1)
+        };
+        format!("{what}: read {} times{}", thousands(map.reads[cell(c)]), if side == 1 { "" } else { " at most" })
+    };
+    let note = if side == 1 {
+        String::from("one square per tile")
+    } else {
+        format!("one square per {side} x {side} tiles, coloured by its most-read tile")
+    };
+    format!(
+        "<h2>Tile reads over the mesh</h2><p class=\"note\">Programmed tiles, {note} (green: never read, red: the \
+         most-read tile, {} reads); the mesh's row 0 is at the bottom. Hover a square for its count.</p>{}{}",
+        thousands(most),
+        mesh(map.columns, map.rows, &used, |c| Some(map.reads[cell(c)] as f64 / most as f64), label, &[]),
+        heat_legend(&format!("{} reads", thousands(most)), &format!("{}", thousands(most / 2)))
+    )
 }
 
 /// Ledger entries that sum others up rather than being components of their own.
@@ -203,6 +237,9 @@ impl FamilyRun {
                     .collect::<Vec<_>>()
             )
         ));
+        if let Some(map) = &self.tile_map {
+            sections.push(tile_map_section(map));
+        }
         let sizes: Vec<(&str, u64)> = self.populations.iter().map(|p| (p.name.as_str(), p.neurons)).collect();
         sections.push(raster_section(&sizes, &self.raster, self.duration_s));
         if !self.learned.is_empty() {
