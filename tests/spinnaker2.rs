@@ -39,11 +39,13 @@ fn a_small_network_runs_on_one_chip_and_a_large_one_grows_to_a_board() {
         "timestep 1 ms\npopulation p[40000] : lif { tau = 20 ms, r = 1, v_leak = 0, v_threshold = 1, v_reset = 0 }\n",
     )
     .expect("write");
-    let o = soma(&["compile", net.to_str().expect("path"), "--target", "spinnaker2", "--boards", "auto"]);
-    assert!(o.status.success(), "{}", stderr(&o));
-    assert!(stdout(&o).contains("machine: 1 board\n"), "{}", stdout(&o));
-    let o = soma(&["compile", net.to_str().expect("path"), "--target", "spinnaker2"]);
-    assert!(!o.status.success(), "the preset's single chip cannot hold it");
+    for boards in [&["--boards", "auto"][..], &[]] {
+        let o = soma(&[&["compile", net.to_str().expect("path"), "--target", "spinnaker2"], boards].concat());
+        assert!(o.status.success(), "{boards:?}: {}", stderr(&o));
+        assert!(stdout(&o).contains("machine: 1 board\n"), "{boards:?} (auto is the default): {}", stdout(&o));
+    }
+    let o = soma(&["compile", net.to_str().expect("path"), "--target", "spinnaker2", "--boards", "0"]);
+    assert!(!o.status.success(), "a single chip cannot hold it");
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

@@ -72,7 +72,7 @@ fn tile_map_section(map: &TileMap) -> String {
          most-read tile, {} reads); the mesh's row 0 is at the bottom. Hover a square for its count.</p>{}{}",
         thousands(most),
         mesh(map.columns, map.rows, &used, |c| Some(map.reads[cell(c)] as f64 / most as f64), label, &[]),
-        heat_legend(&format!("{} reads", thousands(most)), &format!("{}", thousands(most / 2)))
+        heat_legend(&format!("{} reads", thousands(most)), &thousands(most / 2))
     )
 }
 
