@@ -14,7 +14,8 @@ use soma_targets::Target;
 use crate::output::write_atomic;
 use crate::pipeline::{self, RunAsk};
 use crate::{CompareArgs, Failure, InputArgs};
-use soma_runtime::html::{bars, page, si, table};
+use soma_isa::report::si;
+use soma_runtime::html::{bars, page, table};
 
 /// What `compare` and `sweep` run each point with.
 pub struct FigureRun<'a> {

@@ -20,6 +20,36 @@ pub fn to_json(report: &impl serde::Serialize) -> Json {
     serde_json::to_value(report).unwrap_or(Json::Null)
 }
 
+/// `x` with an SI prefix and at most three significant digits: `0.0123, "V"` -> `12.3 mV`.
+pub fn si(x: f64, unit: &str) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x} {unit}").trim_end().to_string();
+    }
+    let prefixes = [
+        (1e9, "G"),
+        (1e6, "M"),
+        (1e3, "k"),
+        (1.0, ""),
+        (1e-3, "m"),
+        (1e-6, "u"),
+        (1e-9, "n"),
+        (1e-12, "p"),
+        (1e-15, "f"),
+    ];
+    let (scale, prefix) = prefixes.iter().copied().find(|&(p, _)| x.abs() >= p * 0.9995).unwrap_or((1e-15, "f"));
+    let v = x / scale;
+    let digits = if v.abs() >= 99.95 {
+        0
+    } else if v.abs() >= 9.995 {
+        1
+    } else {
+        2
+    };
+    let text = format!("{v:.digits$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    format!("{text} {prefix}{unit}").trim_end().to_string()
+}
+
 /// A count with thousands separators (`1,234,567`).
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -35,6 +65,18 @@ pub fn thousands(n: u64) -> String {
 
 #[cfg(test)]
 mod tests {
+    use super::si;
+
+    #[test]
+    fn si_prefixes_keep_three_digits() {
+        assert_eq!(si(0.0123, "V"), "12.3 mV");
+        assert_eq!(si(-0.065, "V"), "-65 mV");
+        assert_eq!(si(17.4, "J"), "17.4 J");
+        assert_eq!(si(9.5e-6, "J"), "9.5 uJ");
+        assert_eq!(si(0.0, "s"), "0 s");
+        assert_eq!(si(1500.0, ""), "1.5 k");
+    }
+
     use super::*;
 
     #[test]

@@ -3,6 +3,8 @@
 
 use std::fmt::Write as _;
 
+use soma_isa::report::si;
+
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
     s.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;").replace('"', "&quot;")
@@ -259,36 +261,6 @@ pub fn ticks(lo: f64, hi: f64) -> Vec<f64> {
     (first..=last).map(|k| k as f64 * step).collect()
 }
 
-/// `x` with an SI prefix and at most three significant digits: `0.0123, "V"` -> `12.3 mV`.
-pub fn si(x: f64, unit: &str) -> String {
-    if x == 0.0 || !x.is_finite() {
-        return format!("{x} {unit}").trim_end().to_string();
-    }
-    let prefixes = [
-        (1e9, "G"),
-        (1e6, "M"),
-        (1e3, "k"),
-        (1.0, ""),
-        (1e-3, "m"),
-        (1e-6, "u"),
-        (1e-9, "n"),
-        (1e-12, "p"),
-        (1e-15, "f"),
-    ];
-    let (scale, prefix) = prefixes.iter().copied().find(|&(p, _)| x.abs() >= p * 0.9995).unwrap_or((1e-15, "f"));
-    let v = x / scale;
-    let digits = if v.abs() >= 99.95 {
-        0
-    } else if v.abs() >= 9.995 {
-        1
-    } else {
-        2
-    };
-    let text = format!("{v:.digits$}");
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
-    format!("{text} {prefix}{unit}").trim_end().to_string()
-}
-
 /// A plot area of `w x h` pixels for data in `x` and `y` ranges, with axes, tick values in SI units and labels.
 pub struct Frame {
     x: (f64, f64),
@@ -456,16 +428,6 @@ mod tests {
         assert_eq!(ticks(-0.07, -0.05), [-0.07, -0.065, -0.06, -0.055, -0.05]);
         assert_eq!(ticks(0.0, 0.0), [0.0]);
         assert!(ticks(0.0, 37.0).iter().all(|t| t % 10.0 == 0.0));
-    }
-
-    #[test]
-    fn si_prefixes_keep_three_digits() {
-        assert_eq!(si(0.0123, "V"), "12.3 mV");
-        assert_eq!(si(-0.065, "V"), "-65 mV");
-        assert_eq!(si(17.4, "J"), "17.4 J");
-        assert_eq!(si(9.5e-6, "J"), "9.5 uJ");
-        assert_eq!(si(0.0, "s"), "0 s");
-        assert_eq!(si(1500.0, ""), "1.5 k");
     }
 
     #[test]

@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 use soma_isa::crossbar::CrossbarImage;
 use soma_isa::instance::Instance;
-use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_isa::report::{Json, Report as AnyReport, si, thousands, to_json};
 use soma_targets::crossbar::Crossbar;
 
 use super::{Ledger, Nonideal, run as emulate};
@@ -103,14 +103,14 @@ impl AnyReport for Report {
         s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
         let l = &r.ledger;
         s += &format!(
-            "energy {:.3e} J: cells {:.2e}, drivers {:.2e}, ADCs {:.2e} ({:.0}%), digital {:.2e}, mesh {:.2e}\n",
-            r.energy_j,
-            l.cells_j,
-            l.drivers_j,
-            l.adc_j,
+            "energy {}: cells {}, drivers {}, ADCs {} ({:.0}%), digital {}, mesh {}\n",
+            si(r.energy_j, "J"),
+            si(l.cells_j, "J"),
+            si(l.drivers_j, "J"),
+            si(l.adc_j, "J"),
             100.0 * r.adc_energy_share,
-            l.digital_j,
-            l.noc_j
+            si(l.digital_j, "J"),
+            si(l.noc_j, "J")
         );
         s += &format!(
             "tile reads {}, row activations {}, ADC conversions {}, neuron updates {}, packets {} ({} hops)\n",

@@ -12,7 +12,7 @@ use super::{ConstantReport, Learned, PopulationRate, rate_table};
 use crate::crossbar::TileMap;
 use crate::fidelity::Reference;
 use crate::html::{bars, esc, heat_legend, mesh, page, table};
-use soma_isa::report::thousands;
+use soma_isa::report::{si, thousands};
 
 /// The `--json` of a crossbar or SFQ run.
 #[derive(Clone, Debug, Deserialize)]
@@ -166,17 +166,17 @@ impl FamilyRun {
             self.network, self.target, self.duration_s, self.steps
         );
         s += &rate_table(self.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
-        s += &format!("energy {:.4e} J", self.energy_j);
+        s += &format!("energy {}", si(self.energy_j, "J"));
         if let Some(wall) = self.wall_plug_energy_j {
-            s += &format!(" ({wall:.4e} J at the wall, with cooling)");
+            s += &format!(" ({} at the wall, with cooling)", si(wall, "J"));
         }
         let parts: Vec<String> = self.energy_components().iter().map(|(k, j)| format!("{k} {j:.3e}")).collect();
         s += &format!(": {}\n", parts.join(", "));
         s += &format!(
-            "synaptic events {}, {:.3e} J per event; step time {:.3e} s\n",
+            "synaptic events {}, {} per event; step time {}\n",
             thousands(self.synaptic_events),
-            self.energy_per_synaptic_event_j,
-            self.step_latency_s
+            si(self.energy_per_synaptic_event_j, "J"),
+            si(self.step_latency_s, "s")
         );
         if let Some(r) = &self.reference {
             s += &r.text("machine");

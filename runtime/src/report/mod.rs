@@ -287,10 +287,10 @@ impl RunSummary {
     /// The figures and the reference comparison's text that end a run's text report.
     pub fn text(&self, machine: &str) -> String {
         let mut s = format!(
-            "synaptic events {}, {:.2e} J per event; step time {:.3e} s\n",
+            "synaptic events {}, {} per event; step time {}\n",
             thousands(self.synaptic_events),
-            self.energy_per_synaptic_event_j,
-            self.step_latency_s
+            soma_isa::report::si(self.energy_per_synaptic_event_j, "J"),
+            soma_isa::report::si(self.step_latency_s, "s")
         );
         if let Some(reference) = &self.reference {
             s += &reference.text(machine);

@@ -12,8 +12,9 @@ use super::family::FamilyRun;
 use super::{Learned, RASTER_ROWS, raster_stride};
 use crate::engine::ChipTrace;
 use crate::fidelity::Reference;
-use crate::html::{LinkLine, Rows, Series, bars, esc, heat_legend, lines, link_legend, mesh, page, raster, si, table};
+use crate::html::{LinkLine, Rows, Series, bars, esc, heat_legend, lines, link_legend, mesh, page, raster, table};
 use crate::spinnaker::report::{PlasticityReport, Report};
+use soma_isa::report::si;
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
 pub enum RunJson {

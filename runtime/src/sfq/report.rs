@@ -6,7 +6,7 @@ use std::time::Instant;
 
 use serde::Serialize;
 use soma_isa::instance::Instance;
-use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_isa::report::{Json, Report as AnyReport, si, thousands, to_json};
 use soma_isa::sfq::SfqImage;
 
 use super::{Ledger, run as simulate};
@@ -58,16 +58,16 @@ impl AnyReport for Report {
         );
         s += &r.mapping_text;
         s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
-        let by_kind: Vec<String> = l.dynamic_j.iter().map(|(k, j)| format!("{k} {j:.2e}")).collect();
+        let by_kind: Vec<String> = l.dynamic_j.iter().map(|(k, j)| format!("{k} {}", si(*j, "J"))).collect();
         s += &format!(
-            "energy at 4 K {:.3e} J: switching {:.3e} ({}), static bias {:.3e}\n\
-             at the wall x{} (cryocooler): {:.3e} J\n",
-            r.energy_j,
-            l.dynamic_total_j,
+            "energy at 4 K {}: switching {} ({}), static bias {}\n\
+             at the wall x{} (cryocooler): {}\n",
+            si(r.energy_j, "J"),
+            si(l.dynamic_total_j, "J"),
             by_kind.join(", "),
-            l.static_j,
+            si(l.static_j, "J"),
             l.cooling_w_per_w,
-            r.wall_plug_energy_j
+            si(r.wall_plug_energy_j, "J")
         );
         s += &format!(
             "pulses {} ({:.3e} per s of chip time); merger collisions {}, setup violations {}, hold violations {}\n",

@@ -8,7 +8,7 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use soma_isa::fixed::Accum;
 use soma_isa::instance::{Instance, Variable};
-use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_isa::report::{Json, Report as AnyReport, si, thousands, to_json};
 use soma_isa::spinnaker::{CoreKind, Image, si_per_v_unit};
 use soma_targets::spinnaker::{Enclosure, SpiNNaker};
 
@@ -109,11 +109,12 @@ impl SystemEnergy {
             );
         }
         s += &format!(
-            "system level {:.4e} J ({:.3e} J per synaptic event): ",
-            self.energy_j, self.energy_per_synaptic_event_j
+            "system level {} ({} per synaptic event): ",
+            si(self.energy_j, "J"),
+            si(self.energy_per_synaptic_event_j, "J")
         );
         s += &if self.enclosure_j > 0.0 {
-            format!("the chips and {} {:.3e} J", self.enclosure, self.enclosure_j)
+            format!("the chips and {} {}", self.enclosure, si(self.enclosure_j, "J"))
         } else if self.unknown.is_empty() {
             format!("the chips alone ({})", self.enclosure)
         } else {
@@ -746,23 +747,23 @@ pub fn text(r: &Report) -> String {
     s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons as u64, p.spikes, p.rate_hz)));
     let (b, c) = (&r.energy_breakdown_j, &r.energy_counts);
     s += &format!(
-        "energy {:.4e} J: idle chips {:.3e} J ({} chip{}), active cores {:.3e} J ({} cores), packets {:.3e} J ({} router traversals)\n",
-        r.energy_j,
-        b.idle_chips,
+        "energy {}: idle chips {} ({} chip{}), active cores {} ({} cores), packets {} ({} router traversals)\n",
+        si(r.energy_j, "J"),
+        si(b.idle_chips, "J"),
         c.chips,
         if c.chips == 1 { "" } else { "s" },
-        b.active_cores,
+        si(b.active_cores, "J"),
         c.cores,
-        b.packets,
+        si(b.packets, "J"),
         thousands(c.router_traversals)
     );
     if b.core_cycles > 0.0 {
-        s += &format!("  and busy cycles {:.3e} J at the performance level's energy per cycle\n", b.core_cycles);
+        s += &format!("  and busy cycles {} at the performance level's energy per cycle\n", si(b.core_cycles, "J"));
     }
     s += &format!(
-        "synaptic events {}, energy per synaptic event {:.3e} J\n",
+        "synaptic events {}, energy per synaptic event {}\n",
         thousands(r.synaptic_events),
-        r.energy_per_synaptic_event_j
+        si(r.energy_per_synaptic_event_j, "J")
     );
     s += &r.system.text();
     s += &format!(
