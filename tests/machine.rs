@@ -222,7 +222,8 @@ proptest! {
         let t = target_with(slots, sources);
         let img = image_for(&network(&sizes, &links, model), seed, &t);
         let reference = simple_spikes(&img, 300);
-        prop_assert!(!reference.is_empty(), "the driven networks spike: {}", network(&sizes, &links, model));
+        // A network that never spikes in 300 steps (its inhibition wins) compares nothing: drawn again.
+        prop_assume!(!reference.is_empty());
         let one = rayon::ThreadPoolBuilder::new().num_threads(1).build().expect("pool");
         let two = rayon::ThreadPoolBuilder::new().num_threads(2).build().expect("pool");
         prop_assert_eq!(&machine_spikes_on(&img, 300, false, &t), &reference);
