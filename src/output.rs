@@ -97,7 +97,7 @@ pub fn write_spikes(path: &Path, dt: f64, names: &[String], spikes: &[(u32, u32,
     write_atomic(path, |w: &mut dyn Write| {
         writeln!(w, "time_s,population,neuron")?;
         for &(t, p, n) in spikes {
-            writeln!(w, "{},{},{n}", (t as f64 + 1.0) * dt, names[p as usize])?;
+            writeln!(w, "{},{},{n}", soma_isa::report::step_end_s(t.into(), dt), names[p as usize])?;
         }
         Ok(())
     })

@@ -179,7 +179,12 @@ fn write_traces(path: &std::path::Path, dt: f64, traces: &[engine::ChipTrace]) -
                         .as_ref()
                         .and_then(|x| x.get(k * per_step + i))
                         .map_or(String::new(), f64::to_string);
-                    writeln!(w, "{},{},{n},{v},{r},{reference}", engine::ChipTrace::time_s(k, dt), tr.population)?;
+                    writeln!(
+                        w,
+                        "{},{},{n},{v},{r},{reference}",
+                        soma_isa::report::step_end_s(k as u64, dt),
+                        tr.population
+                    )?;
                 }
             }
         }

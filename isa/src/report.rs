@@ -20,6 +20,12 @@ pub fn to_json(report: &impl serde::Serialize) -> Json {
     serde_json::to_value(report).unwrap_or(Json::Null)
 }
 
+/// The time a step's outcome is reported at: the end of step `step`, `(step + 1) dt` s (a spike made in a step,
+/// the state read after it).
+pub fn step_end_s(step: u64, dt: f64) -> f64 {
+    (step as f64 + 1.0) * dt
+}
+
 /// `x` with an SI prefix and at most three significant digits: `0.0123, "V"` -> `12.3 mV`.
 pub fn si(x: f64, unit: &str) -> String {
     if x == 0.0 || !x.is_finite() {

@@ -205,7 +205,8 @@ impl Result {
     /// into `populations`) and `neuron`; numpy arrays when numpy is installed, lists otherwise.
     #[getter]
     fn spikes<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
-        let times: Vec<f64> = self.spikes.iter().map(|&(t, _, _)| (t as f64 + 1.0) * self.dt).collect();
+        let times: Vec<f64> =
+            self.spikes.iter().map(|&(t, _, _)| soma_isa::report::step_end_s(t.into(), self.dt)).collect();
         let pops: Vec<u32> = self.spikes.iter().map(|&(_, p, _)| p).collect();
         let neurons: Vec<u32> = self.spikes.iter().map(|&(_, _, n)| n).collect();
         let d = PyDict::new(py);

@@ -100,13 +100,6 @@ pub struct ChipTrace {
     pub reference: Option<Vec<f64>>,
 }
 
-impl ChipTrace {
-    /// The time of row `k` of the values: the end of step `k`, s (a step's state is read after it).
-    pub fn time_s(k: usize, dt: f64) -> f64 {
-        (k as f64 + 1.0) * dt
-    }
-}
-
 impl Run {
     /// The run of an image that carries its network `inst` (spikes indexed by its populations, its time step).
     pub fn of_instance(inst: &Instance, spikes: Spikes, steps: u64, report: Box<dyn Report>, figures: Figures) -> Run {

@@ -121,7 +121,7 @@ pub fn score(
             }
             let mut fired = vec![false; size as usize];
             for &(step, q, n) in spikes {
-                let time = (step as f64 + 1.0) * dt;
+                let time = soma_isa::report::step_end_s(step.into(), dt);
                 if q as usize == p && time >= t.from_s && time < t.to_s {
                     fired[n as usize] = true;
                 }

@@ -194,9 +194,8 @@ struct Block {
     row_start: Vec<usize>,
     /// Conductance of each row over all the tiles' columns (for the read energy), S.
     row_g: Vec<f64>,
-    /// Over the tiles: used columns and neurons, hops from the projection's sender, the most hops of one tile,
-    /// and the slowest tile read.
-    used_cols: usize,
+    /// Over the tiles: neurons (their columns, `neurons * columns_per_neuron`, are the ADC conversions of a read),
+    /// hops from the projection's sender, the most hops of one tile, and the slowest tile read.
     neurons: usize,
     hops: u64,
     max_hops: u64,
@@ -218,14 +217,13 @@ impl Block {
     ) -> (Block, Vec<Vec<u32>>) {
         let first = &program.tiles[tiles[0]];
         let mut neuron_start = Vec::with_capacity(tiles.len());
-        let (mut used_cols, mut neurons, mut hops, mut max_hops, mut read_s) = (0, 0, 0, 0, 0f64);
+        let (mut neurons, mut hops, mut max_hops, mut read_s) = (0, 0, 0, 0f64);
         let mut row_g = vec![0.0; first.rows as usize];
         let (mut entries, mut moved) = (Vec::new(), Vec::with_capacity(tiles.len()));
         for (bt, &i) in tiles.iter().enumerate() {
             let (t, state) = (&program.tiles[i], &states[i]);
             neuron_start.push(neurons);
             debug_assert_eq!(state.used_cols, t.neurons as usize * state.halves * state.slices);
-            used_cols += state.used_cols;
             neurons += t.neurons as usize;
             let h = (sender.0.abs_diff(t.at.0) + sender.1.abs_diff(t.at.1)).max(1) as u64;
             hops += h;
@@ -270,7 +268,6 @@ impl Block {
             cells,
             row_start,
             row_g,
-            used_cols,
             neurons,
             hops,
             max_hops,
@@ -441,8 +438,9 @@ impl<'a> CrossbarSynapses<'a> {
         l.hops += pulses as u64 * block.hops;
         l.tile_reads += tiles;
         l.row_activations += pulses as u64 * tiles;
-        l.adc_conversions += block.used_cols as u64;
-        l.partial_sum_adds += block.used_cols as u64;
+        let conversions = (block.neurons * block.columns_per_neuron) as u64;
+        l.adc_conversions += conversions;
+        l.partial_sum_adds += conversions;
         self.step_hops = self.step_hops.max(block.max_hops);
         self.step_array_s = self.step_array_s.max(block.read_s);
 
@@ -460,8 +458,8 @@ impl<'a> CrossbarSynapses<'a> {
             l.cells_j += v * v * t_read * count_f * block.row_g[row as usize];
             for &(_, bt, col, excess) in &block.cells[block.row_start[row as usize]..block.row_start[row as usize + 1]]
             {
-                let n = block.neuron_start[bt as usize] + col as usize / cpn;
-                let c = n * cpn + col as usize % cpn;
+                let c = block.neuron_start[bt as usize] * cpn + col as usize;
+                let n = c / cpn;
                 self.current[c] += count_f * excess;
                 if sigma > 0.0 {
                     let g = g_off + excess;

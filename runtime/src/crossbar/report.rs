@@ -21,7 +21,7 @@ use crate::report::{
 /// mesh positions): per cell, row-major from `(0, 0)`, the tiles in it and the reads of its most-read tile.
 #[derive(Clone, Debug, PartialEq, Serialize, serde::Deserialize)]
 pub struct TileMap {
-    /// Cells across and down.
+    /// Cells across.
     pub columns: usize,
     /// Cells down.
     pub rows: usize,

@@ -73,7 +73,7 @@ pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[String], sizes: &[u3
         .iter()
         .filter(|&&(_, p, n)| n % strides[p as usize] == 0)
         .take(50_000)
-        .map(|&(t, p, n)| ((t as f64 + 1.0) * dt, names[p as usize].clone(), n))
+        .map(|&(t, p, n)| (soma_isa::report::step_end_s(t.into(), dt), names[p as usize].clone(), n))
         .collect()
 }
 

@@ -76,7 +76,7 @@ pub struct NeuronTrace {
 
 impl NeuronTrace {
     /// Each recorded neuron's series of the hardware's `traces` of a run with time step `dt`.
-    pub fn of_chip(traces: &[crate::engine::ChipTrace], dt: f64) -> Vec<NeuronTrace> {
+    pub fn of_chip(traces: &[ChipTrace], dt: f64) -> Vec<NeuronTrace> {
         let mut out = Vec::new();
         for tr in traces {
             let per_step = tr.neurons.len().max(1);
@@ -85,7 +85,7 @@ impl NeuronTrace {
                     values
                         .chunks(per_step)
                         .enumerate()
-                        .filter_map(|(k, row)| Some((ChipTrace::time_s(k, dt), *row.get(i)?)))
+                        .filter_map(|(k, row)| Some((soma_isa::report::step_end_s(k as u64, dt), *row.get(i)?)))
                         .collect()
                 };
                 out.push(NeuronTrace {
