@@ -52,15 +52,23 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
             (format!("{form} {}", path.display()), None)
         }
         None => {
-            let bytes = compiled.artifact.encode().map_err(|e| Failure::Internal(e.into()))?;
-            if let Some(path) = &args.output {
-                write(path, &bytes)?;
+            // Streamed into the file: a full-scale image is gigabytes, and is never held as bytes.
+            let mut len = 0;
+            let mut encode = |w: &mut dyn Write| {
+                len = compiled.artifact.encode_into(w).map_err(std::io::Error::other)?;
+                Ok(())
+            };
+            match &args.output {
+                Some(path) => {
+                    output::write_atomic(path, encode).map_err(|e| Failure::User(format!("error: {e:#}\n")))?
+                }
+                None => encode(&mut std::io::sink()).map_err(|e| Failure::Internal(e.into()))?,
             }
             let written = args.output.as_ref().map_or_else(
                 || "(no image written: no -o)".to_string(),
-                |p| format!("{} ({:.1} MB)", p.display(), bytes.len() as f64 / 1e6),
+                |p| format!("{} ({:.1} MB)", p.display(), len as f64 / 1e6),
             );
-            (written, Some(bytes.len()))
+            (written, Some(len as usize))
         }
     };
     passes.push(PassTime { name: "encode+write", wall_s: t0.elapsed().as_secs_f64() });

@@ -9,6 +9,8 @@
 //! checksum is not a defence (anyone can repair it): after decoding, the image's own `validate` checks every
 //! index and invariant, so a decoded image is safe to execute.
 
+use std::io::Write;
+
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -41,8 +43,14 @@ pub trait Artifact: Serialize + DeserializeOwned {
 pub trait AnyArtifact: std::any::Any + Send + Sync {
     /// What to call it in errors.
     fn kind(&self) -> &'static str;
-    /// The framed bytes ([`encode`]).
-    fn encode(&self) -> Result<Vec<u8>, CodecError>;
+    /// Writes the framed bytes to `out` ([`encode_into`]); returns how many.
+    fn encode_into(&self, out: &mut dyn Write) -> Result<u64, CodecError>;
+    /// The framed bytes in memory.
+    fn encode(&self) -> Result<Vec<u8>, CodecError> {
+        let mut bytes = Vec::new();
+        self.encode_into(&mut bytes)?;
+        Ok(bytes)
+    }
     /// See [`Artifact::compiled_for`].
     fn compiled_for(&self) -> (&str, u64, &str);
     /// See [`Artifact::dt`].
@@ -55,8 +63,8 @@ impl<A: Artifact + Send + Sync + 'static> AnyArtifact for A {
     fn kind(&self) -> &'static str {
         A::KIND
     }
-    fn encode(&self) -> Result<Vec<u8>, CodecError> {
-        encode(self)
+    fn encode_into(&self, out: &mut dyn Write) -> Result<u64, CodecError> {
+        encode_into(self, out)
     }
     fn compiled_for(&self) -> (&str, u64, &str) {
         Artifact::compiled_for(self)
@@ -179,7 +187,32 @@ pub enum CodecError {
 
 /// FNV-1a, 64 bits: the image checksum and the target fingerprint (not a MAC: it detects accidents).
 pub fn fnv1a(bytes: impl IntoIterator<Item = u8>) -> u64 {
-    bytes.into_iter().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+    fnv1a_from(FNV_OFFSET, bytes)
+}
+
+const FNV_OFFSET: u64 = 0xcbf2_9ce4_8422_2325;
+
+/// FNV-1a continued from the hash `h` of the bytes before.
+fn fnv1a_from(h: u64, bytes: impl IntoIterator<Item = u8>) -> u64 {
+    bytes.into_iter().fold(h, |h, b| (h ^ b as u64).wrapping_mul(0x0000_0100_0000_01b3))
+}
+
+/// A writer that keeps only the length and FNV-1a of what passes through it: the frame's header, computed
+/// without holding the payload.
+struct Digest {
+    len: u64,
+    hash: u64,
+}
+
+impl Write for Digest {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.len += bytes.len() as u64;
+        self.hash = fnv1a_from(self.hash, bytes.iter().copied());
+        Ok(bytes.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
 }
 
 type Fixed = bincode::config::Configuration<bincode::config::LittleEndian, bincode::config::Fixint>;
@@ -190,15 +223,26 @@ fn config() -> Fixed {
 
 /// Encodes an image in its family's frame.
 pub fn encode<A: Artifact>(image: &A) -> Result<Vec<u8>, CodecError> {
-    let payload = bincode::serde::encode_to_vec(image, config())
-        .map_err(|e| CodecError::Encode { kind: A::KIND, problem: e.to_string() })?;
-    let mut out = Vec::with_capacity(HEADER + payload.len());
-    out.extend_from_slice(&A::MAGIC);
-    out.extend_from_slice(&A::FORMAT_VERSION.to_le_bytes());
-    out.extend_from_slice(&(payload.len() as u64).to_le_bytes());
-    out.extend_from_slice(&fnv1a(payload.iter().copied()).to_le_bytes());
-    out.extend_from_slice(&payload);
-    Ok(out)
+    let mut bytes = Vec::new();
+    encode_into(image, &mut bytes)?;
+    Ok(bytes)
+}
+
+/// Writes an image in its family's frame to `out` and returns the frame's length. The payload is encoded twice,
+/// once for the header's length and checksum and once into `out`, so no copy of it is held (a full-scale image is
+/// gigabytes).
+pub fn encode_into<A: Artifact>(image: &A, out: &mut dyn Write) -> Result<u64, CodecError> {
+    let failed = |e: bincode::error::EncodeError| CodecError::Encode { kind: A::KIND, problem: e.to_string() };
+    let mut digest = Digest { len: 0, hash: FNV_OFFSET };
+    bincode::serde::encode_into_std_write(image, &mut digest, config()).map_err(failed)?;
+    let mut header = Vec::with_capacity(HEADER);
+    header.extend_from_slice(&A::MAGIC);
+    header.extend_from_slice(&A::FORMAT_VERSION.to_le_bytes());
+    header.extend_from_slice(&digest.len.to_le_bytes());
+    header.extend_from_slice(&digest.hash.to_le_bytes());
+    out.write_all(&header).map_err(|e| failed(bincode::error::EncodeError::Io { inner: e, index: 0 }))?;
+    bincode::serde::encode_into_std_write(image, &mut &mut *out, config()).map_err(failed)?;
+    Ok(HEADER as u64 + digest.len)
 }
 
 /// Whether `bytes` are framed as an `A` (its tag), before any decoding.

@@ -63,50 +63,68 @@ impl Layout {
     }
 }
 
-/// One synapse of a core: its row key (`sending vertex << 32 | atom`), its word, and for a plastic one, its origin
-/// (`plastic projection << 32 | synapse`).
-type Entry = (u64, u32, Option<u64>);
+/// One core's synapses as pass 2 of [`build`] finds them, keyed by row (`sending vertex << 32 | atom`): the static
+/// ones as parallel keys and words (12 bytes a synapse, the largest transient of a compile), the plastic ones with
+/// their origin (`plastic projection << 32 | synapse`).
+#[derive(Clone, Default)]
+struct CoreEntries {
+    keys: Vec<u64>,
+    words: Vec<u32>,
+    plastic: Vec<(u64, u32, u64)>,
+}
 
-/// Lays out one core's entries as blocks of rows, one block per sending vertex; plastic entries go to the rows'
-/// plastic part under `rule` (model weight `unit` per weight unit).
-fn matrix(mut e: Vec<Entry>, vertices: &[Vertex], rule: Option<(FixedStdp, f64)>) -> SynapticMatrix {
-    e.sort_unstable_by_key(|&(key, word, origin)| (key, origin.is_some(), word, origin));
-    let mut m = SynapticMatrix { row_offsets: vec![0], ..Default::default() };
-    let mut plastic = rule.map(|(rule, unit)| PlasticRows {
-        rule,
-        unit,
-        row_offsets: vec![0],
-        words: Vec::new(),
-        origin: Vec::new(),
-    });
-    let mut i = 0;
-    while i < e.len() {
-        let sender = (e[i].0 >> 32) as usize;
-        let atoms = match vertices[sender].kind {
-            VertexKind::Delay { stages, .. } => vertices[sender].count * stages as usize,
-            _ => vertices[sender].count,
-        };
-        let first_row = m.row_offsets.len() as u32 - 1;
-        m.blocks.push(Block { key: vertices[sender].key, first_row, atoms: atoms as u32 });
-        for atom in 0..atoms {
-            while i < e.len() && e[i].0 == (sender as u64) << 32 | atom as u64 {
-                match (e[i].2, plastic.as_mut()) {
-                    (Some(origin), Some(p)) => {
-                        p.words.push(e[i].1);
-                        p.origin.push(origin);
-                    }
-                    _ => m.words.push(e[i].1),
-                }
-                i += 1;
-            }
-            m.row_offsets.push(m.words.len() as u32);
-            if let Some(p) = plastic.as_mut() {
-                p.row_offsets.push(p.words.len() as u32);
-            }
-        }
+/// Lays out one core's entries as blocks of rows, one block per sending vertex in vertex order holding all of its
+/// atoms; within a row the static words ascend, the plastic part (under `rule`, model weight `unit` per weight
+/// unit) ascends by word and origin. The static words are placed by counting sort: no sort of the whole core.
+fn matrix(e: CoreEntries, vertices: &[Vertex], rule: Option<(FixedStdp, f64)>) -> SynapticMatrix {
+    let CoreEntries { keys, words, mut plastic } = e;
+    plastic.sort_unstable();
+    let atoms_of = |v: usize| match vertices[v].kind {
+        VertexKind::Delay { stages, .. } => vertices[v].count * stages as usize,
+        _ => vertices[v].count,
+    };
+    let mut present = vec![false; vertices.len()];
+    for k in keys.iter().copied().chain(plastic.iter().map(|p| p.0)) {
+        present[(k >> 32) as usize] = true;
     }
-    m.plastic = plastic.map(Box::new);
-    m
+    let (mut blocks, mut first_row, mut rows) = (Vec::new(), vec![0usize; vertices.len()], 0usize);
+    for v in (0..vertices.len()).filter(|&v| present[v]) {
+        blocks.push(Block { key: vertices[v].key, first_row: rows as u32, atoms: atoms_of(v) as u32 });
+        first_row[v] = rows;
+        rows += atoms_of(v);
+    }
+    let row_of = |k: u64| first_row[(k >> 32) as usize] + k as u32 as usize;
+    let offsets = |rows_of: &mut dyn Iterator<Item = usize>| {
+        let mut offsets = vec![0u32; rows + 1];
+        for r in rows_of {
+            offsets[r + 1] += 1;
+        }
+        for r in 0..rows {
+            offsets[r + 1] += offsets[r];
+        }
+        offsets
+    };
+    let row_offsets = offsets(&mut keys.iter().map(|&k| row_of(k)));
+    let mut next = row_offsets.clone();
+    let mut placed = vec![0u32; words.len()];
+    for (&k, &w) in keys.iter().zip(&words) {
+        let r = row_of(k);
+        placed[next[r] as usize] = w;
+        next[r] += 1;
+    }
+    for r in 0..rows {
+        placed[row_offsets[r] as usize..row_offsets[r + 1] as usize].sort_unstable();
+    }
+    let plastic = rule.map(|(rule, unit)| {
+        Box::new(PlasticRows {
+            rule,
+            unit,
+            row_offsets: offsets(&mut plastic.iter().map(|p| row_of(p.0))),
+            words: plastic.iter().map(|p| p.1).collect(),
+            origin: plastic.iter().map(|p| p.2).collect(),
+        })
+    });
+    SynapticMatrix { blocks, row_offsets, words: placed, plastic }
 }
 
 /// Why a plastic projection cannot be lowered onto SpiNNaker, if it cannot.
@@ -255,7 +273,7 @@ pub fn build(
             .collect();
         // Pass 2: the words of every core, keyed by (sending vertex, atom), and each core's plastic rule with the
         // projection that set it.
-        let mut entries: Vec<Vec<Entry>> = vec![Vec::new(); slices.len()];
+        let mut entries: Vec<CoreEntries> = vec![CoreEntries::default(); slices.len()];
         let mut rules: Vec<Option<(FixedStdp, f64, usize, &str)>> = vec![None; slices.len()];
         for &k in &incoming {
             let pr = &inst.projections[k];
@@ -289,21 +307,20 @@ pub fn build(
                         (dv, (stage - 1) * vertices[vertex].count + atom)
                     };
                     let row_key = (sender as u64) << 32 | sender_atom as u64;
-                    let origin = match (pr.plasticity, plastic_of[k]) {
+                    let word = word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16);
+                    match (pr.plasticity, plastic_of[k]) {
                         (Some(rule), Some(index)) => {
                             core_rule(&mut rules[core], &rule, (inst.dt, step / scale, write_back), (k, &pr.name))
                                 .map_err(|e| {
                                     CompileError::Unsupported(format!("plastic projection {}: {e}", pr.name)).at(at())
                                 })?;
-                            Some((index as u64) << 32 | s as u64)
+                            entries[core].plastic.push((row_key, word, (index as u64) << 32 | s as u64));
                         }
-                        _ => None,
-                    };
-                    entries[core].push((
-                        row_key,
-                        word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16),
-                        origin,
-                    ));
+                        _ => {
+                            entries[core].keys.push(row_key);
+                            entries[core].words.push(word);
+                        }
+                    }
                 }
             }
             *err = tally.finish(&pr.name, pr.rows.len());
@@ -319,4 +336,49 @@ pub fn build(
         }
     }
     Ok((out, errors))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    /// The layout by one sort of every entry (what `matrix` computed before it placed words by counting): rows
+    /// in key order, a block per sender with all its atoms.
+    fn by_sorting(mut e: Vec<(u64, u32)>, vertices: &[Vertex]) -> (Vec<Block>, Vec<u32>, Vec<u32>) {
+        e.sort_unstable();
+        let (mut blocks, mut offsets, mut words, mut i) = (Vec::new(), vec![0u32], Vec::new(), 0);
+        while i < e.len() {
+            let sender = (e[i].0 >> 32) as usize;
+            blocks.push(Block { key: vertices[sender].key, first_row: offsets.len() as u32 - 1, atoms: 3 });
+            for atom in 0..3u64 {
+                while i < e.len() && e[i].0 == (sender as u64) << 32 | atom {
+                    words.push(e[i].1);
+                    i += 1;
+                }
+                offsets.push(words.len() as u32);
+            }
+        }
+        (blocks, offsets, words)
+    }
+
+    proptest! {
+        #[test]
+        fn counting_layout_is_the_sorted_one(entries in proptest::collection::vec((0u64..5, 0u64..3, 0u32..40), 0..200)) {
+            let vertices: Vec<Vertex> = (0..5)
+                .map(|v| Vertex { kind: VertexKind::Source { src: 0 }, first: 0, count: 3, key: v << 11 })
+                .collect();
+            let mut core = CoreEntries::default();
+            for &(sender, atom, word) in &entries {
+                core.keys.push(sender << 32 | atom);
+                core.words.push(word);
+            }
+            let m = matrix(core, &vertices, None);
+            let plain = entries.iter().map(|&(s, a, w)| (s << 32 | a, w)).collect();
+            let (blocks, offsets, words) = by_sorting(plain, &vertices);
+            prop_assert_eq!(m.blocks, blocks);
+            prop_assert_eq!(m.row_offsets, offsets);
+            prop_assert_eq!(m.words, words);
+        }
+    }
 }
