@@ -41,16 +41,22 @@ const STREAM_CURRENT: u64 = 7 << 40;
 
 /// Draws `n` values.
 pub fn draw(values: &Values, n: usize, rng: &mut Rng) -> Vec<f64> {
+    draw_as(values, n, rng, |x| x)
+}
+
+/// Draws `n` values, each stored as `store` makes it (a synapse's `f32` weight or `u16` delay, with no `f64`
+/// copy of a projection's hundreds of millions of values in between).
+fn draw_as<T>(values: &Values, n: usize, rng: &mut Rng, mut store: impl FnMut(f64) -> T) -> Vec<T> {
     match values {
-        Values::Const(x) => vec![*x; n],
-        Values::Array(a) => a.clone(),
+        Values::Const(x) => (0..n).map(|_| store(*x)).collect(),
+        Values::Array(a) => a.iter().map(|&x| store(x)).collect(),
         Values::Normal { mean, sd, min, max } => (0..n)
             .map(|_| {
                 let x = mean + sd * rng.normal();
-                x.max(min.unwrap_or(f64::NEG_INFINITY)).min(max.unwrap_or(f64::INFINITY))
+                store(x.max(min.unwrap_or(f64::NEG_INFINITY)).min(max.unwrap_or(f64::INFINITY)))
             })
             .collect(),
-        Values::Uniform { low, high } => (0..n).map(|_| low + (high - low) * rng.uniform()).collect(),
+        Values::Uniform { low, high } => (0..n).map(|_| store(low + (high - low) * rng.uniform())).collect(),
     }
 }
 
@@ -315,7 +321,7 @@ fn projection(
                     span: p.span,
                 });
             }
-            draw(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k)).into_iter().map(|w| w as f32).collect()
+            draw_as(values, n, &mut Rng::new(seed, STREAM_WEIGHT | k), |w| w as f32)
         }
         (None, None) => vec![0.0; n],
     };
@@ -327,20 +333,20 @@ fn projection(
             span: p.span,
         });
     }
-    let delays = draw(&p.delay, n, &mut Rng::new(seed, STREAM_DELAY | k))
-        .into_iter()
-        .map(|d| {
-            let s = steps(d, dt).max(1.0);
-            if s > u16::MAX as f64 {
-                Err(InstantiateError {
-                    message: format!("{}: delay {d} s is longer than {} steps", what(), u16::MAX),
-                    span: p.span,
-                })
-            } else {
-                Ok(s as u16)
-            }
-        })
-        .collect::<Result<Vec<u16>, _>>()?;
+    let mut too_long = None;
+    let delays = draw_as(&p.delay, n, &mut Rng::new(seed, STREAM_DELAY | k), |d| {
+        let s = steps(d, dt).max(1.0);
+        if s > u16::MAX as f64 {
+            too_long.get_or_insert(d);
+        }
+        s as u16
+    });
+    if let Some(d) = too_long {
+        return Err(InstantiateError {
+            message: format!("{}: delay {d} s is longer than {} steps", what(), u16::MAX),
+            span: p.span,
+        });
+    }
     let pre = pre_of(p.pre);
     Ok(ProjectionInstance {
         name: format!("{}->{}", net.node_name(p.pre), net.populations[p.post].name),
@@ -411,7 +417,7 @@ pub fn instantiate(net: &Valid<'_>, seed: u64) -> Result<Instance, InstantiateEr
                     span: g.span,
                 });
             }
-            let weights = draw(&g.weight, n, &mut rng).into_iter().map(|w| w as f32).collect();
+            let weights = draw_as(&g.weight, n, &mut rng, |w| w as f32);
             Ok(GapInstance {
                 a: g.a.index(),
                 b: g.b.index(),

@@ -66,7 +66,7 @@ impl Layout {
 /// One core's synapses as pass 2 of [`build`] finds them, keyed by row (`sending vertex << 32 | atom`): the static
 /// ones as parallel keys and words (12 bytes a synapse, the largest transient of a compile), the plastic ones with
 /// their origin (`plastic projection << 32 | synapse`).
-#[derive(Clone, Default)]
+#[derive(Default)]
 struct CoreEntries {
     keys: Vec<u64>,
     words: Vec<u32>,
@@ -232,6 +232,8 @@ pub fn build(
         let n = pop.size();
         let (mut mean, mut var, mut max_w) =
             (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
+        // Static synapses per core, to size pass 2's entries exactly (growing them would hold up to twice).
+        let mut static_per_core = vec![0usize; slices.len()];
         for &k in &incoming {
             let pr = &inst.projections[k];
             let at = || Object::Projection(pr.name.clone());
@@ -259,6 +261,7 @@ pub fn build(
                 var[t][ty] += m * m * p * (1.0 - p);
                 let slot = &mut max_w[t / slice_size][ty];
                 *slot = slot.max(m).max(reach);
+                static_per_core[t / slice_size] += usize::from(pr.plasticity.is_none());
             }
         }
         let shifts: Vec<[u8; 2]> = (0..slices.len())
@@ -273,7 +276,10 @@ pub fn build(
             .collect();
         // Pass 2: the words of every core, keyed by (sending vertex, atom), and each core's plastic rule with the
         // projection that set it.
-        let mut entries: Vec<CoreEntries> = vec![CoreEntries::default(); slices.len()];
+        let mut entries: Vec<CoreEntries> = static_per_core
+            .iter()
+            .map(|&n| CoreEntries { keys: Vec::with_capacity(n), words: Vec::with_capacity(n), plastic: Vec::new() })
+            .collect();
         let mut rules: Vec<Option<(FixedStdp, f64, usize, &str)>> = vec![None; slices.len()];
         for &k in &incoming {
             let pr = &inst.projections[k];
