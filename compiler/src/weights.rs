@@ -52,13 +52,14 @@ pub fn overall_rms(errors: &[WeightError]) -> f64 {
 
 /// The quantisation error as text: overall, and per projection with synapses.
 pub fn weight_error_text(rms: f64, errors: &[WeightError]) -> String {
-    let mut s = format!("weight quantisation error: RMS {rms:.2e} relative\n");
+    use soma_isa::report::percent;
+    let mut s = format!("weight quantisation error: RMS {} of the weight\n", percent(rms));
     for e in errors.iter().filter(|e| e.synapses > 0) {
         s += &format!(
-            "  {:<24} max {:.2e}, RMS {:.2e} over {} synapses\n",
+            "  {:<24} max {}, RMS {} over {} synapses\n",
             e.projection,
-            e.max_relative,
-            e.rms_relative,
+            percent(e.max_relative),
+            percent(e.rms_relative),
             soma_isa::report::thousands(e.synapses)
         );
     }

@@ -56,6 +56,19 @@ pub fn si(x: f64, unit: &str) -> String {
     format!("{text} {prefix}{unit}").trim_end().to_string()
 }
 
+/// A fraction as a percentage with three significant digits and no exponent: `7.11e-5` -> `0.00711%`, `0.0577`
+/// -> `5.77%`, `1.0` -> `100%`.
+pub fn percent(x: f64) -> String {
+    let p = x * 100.0;
+    if p == 0.0 || !p.is_finite() {
+        return format!("{p}%");
+    }
+    let digits = (2 - p.abs().log10().floor() as i32).clamp(0, 12) as usize;
+    let text = format!("{p:.digits$}");
+    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
+    format!("{text}%")
+}
+
 /// A count with thousands separators (`1,234,567`).
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -81,6 +94,15 @@ mod tests {
         assert_eq!(si(9.5e-6, "J"), "9.5 uJ");
         assert_eq!(si(0.0, "s"), "0 s");
         assert_eq!(si(1500.0, ""), "1.5 k");
+    }
+
+    #[test]
+    fn percentages_keep_three_digits() {
+        assert_eq!(super::percent(7.11e-5), "0.00711%");
+        assert_eq!(super::percent(0.0577), "5.77%");
+        assert_eq!(super::percent(1.0), "100%");
+        assert_eq!(super::percent(0.0), "0%");
+        assert_eq!(super::percent(0.25), "25%");
     }
 
     use super::*;

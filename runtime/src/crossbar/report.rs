@@ -121,16 +121,16 @@ impl AnyReport for Report {
             thousands(l.packets),
             thousands(l.hops)
         );
-        s += &format!("slowest step {:.3e} s of hardware time\n", l.step_latency_max_s);
+        s += &format!("slowest step {} of hardware time\n", si(l.step_latency_max_s, "s"));
         if !r.learned.is_empty() {
             s += &format!(
-                "learning: {} cell writes of {} pulses ({:.3e} J, {:.1}% of the energy; rows written for {:.3e} s of \
+                "learning: {} cell writes of {} pulses ({}, {:.1}% of the energy; rows written for {} of \
                  hardware time); {} changes rounded to no pulse, {} refused by stuck or worn cells, {} cells worn out\n",
                 thousands(l.writes),
                 thousands(l.write_pulses),
-                l.write_j,
+                si(l.write_j, "J"),
                 100.0 * r.write_energy_share,
-                l.write_time_s,
+                si(l.write_time_s, "s"),
                 thousands(l.rounded_away),
                 thousands(l.writes_refused),
                 thousands(l.worn_cells)

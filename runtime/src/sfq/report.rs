@@ -70,9 +70,9 @@ impl AnyReport for Report {
             si(r.wall_plug_energy_j, "J")
         );
         s += &format!(
-            "pulses {} ({:.3e} per s of chip time); merger collisions {}, setup violations {}, hold violations {}\n",
+            "pulses {} ({} pulses per s of chip time); merger collisions {}, setup violations {}, hold violations {}\n",
             thousands(l.pulses),
-            l.pulses_per_s,
+            si(l.pulses_per_s, ""),
             thousands(l.collisions),
             thousands(l.setup_violations),
             thousands(l.hold_violations)

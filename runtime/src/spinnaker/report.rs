@@ -345,7 +345,7 @@ impl PlasticityReport {
     fn text(&self) -> String {
         let mut s = format!(
             "plasticity: {} plastic synaptic events, {} pairs, {} rows written back ({} words); {:.1} cycles per \
-             plastic event against {:.0} per static one, {:.1}% of busy cycles, {:.3e} J\n",
+             plastic event against {:.0} per static one, {:.1}% of busy cycles, {}\n",
             thousands(self.plastic_events),
             thousands(self.pairs),
             thousands(self.rows_written_back),
@@ -353,7 +353,11 @@ impl PlasticityReport {
             self.cycles_per_plastic_event,
             self.cycles_per_static_event,
             self.cycles_share * 100.0,
-            self.energy_j
+            if self.energy_j > 0.0 {
+                si(self.energy_j, "J")
+            } else {
+                "no energy of their own (the target prices no cycles)".into()
+            }
         );
         if self.missed_pairs > 0 {
             s += &format!(
@@ -780,7 +784,7 @@ pub fn text(r: &Report) -> String {
     if let Some(p) = &r.plasticity {
         s += &p.text();
     }
-    s += &format!("wall {:.3} s, {:.3e} synaptic events per wall second\n", r.wall_s, r.events_per_wall_s);
+    s += &format!("wall {:.3} s, {} synaptic events per wall second\n", r.wall_s, si(r.events_per_wall_s, ""));
     if let Some(c) = &r.reference {
         s += &c.text("machine");
     }
