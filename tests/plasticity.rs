@@ -53,8 +53,8 @@ fn simulate_reports_and_writes_the_learned_weights() {
     let o = soma(&["simulate", "examples/stdp_window.snn", "-q", "--weights", csv.to_str().expect("path")]);
     assert!(o.status.success(), "{}", stderr(&o));
     let text = stdout(&o);
-    assert!(text.contains("learned pre->post_add: 21 synapses, mean weight 1.000000e-1 -> "), "{text}");
-    assert!(text.contains(", 11 potentiated, 10 depressed"), "{text}");
+    assert!(text.contains("learned pre->post_add: 21 synapses; mean weight 0.1 -> 0.1 (+0.0298%);"), "{text}");
+    assert!(text.contains("; 11 potentiated, 10 depressed"), "{text}");
     // All start at 0.1, in the middle of [0, 0.2]; the depressed ones end just below it.
     assert!(
         text.contains("tenth of [w_min, w_max]: before 0 0 0 0 0 21 0 0 0 0; after 0 0 0 0 10 11 0 0 0 0"),

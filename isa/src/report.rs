@@ -56,6 +56,21 @@ pub fn si(x: f64, unit: &str) -> String {
     format!("{text} {prefix}{unit}").trim_end().to_string()
 }
 
+/// A value in `unit` with an SI prefix ([`si`]), or, for a pure number (`unit` empty), four significant digits
+/// and an exponent only outside 1e-3 ..= 1e6.
+pub fn quantity(x: f64, unit: &str) -> String {
+    match unit {
+        "" if x == 0.0 => "0".into(),
+        "" if (1e-3..1e6).contains(&x.abs()) => {
+            let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
+            let text = format!("{x:.digits$}");
+            if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
+        }
+        "" => format!("{x:.3e}"),
+        _ => si(x, unit),
+    }
+}
+
 /// A fraction as a percentage with three significant digits and no exponent: `7.11e-5` -> `0.00711%`, `0.0577`
 /// -> `5.77%`, `1.0` -> `100%`.
 pub fn percent(x: f64) -> String {
@@ -94,6 +109,15 @@ mod tests {
         assert_eq!(si(9.5e-6, "J"), "9.5 uJ");
         assert_eq!(si(0.0, "s"), "0 s");
         assert_eq!(si(1500.0, ""), "1.5 k");
+    }
+
+    #[test]
+    fn quantities_in_a_unit_or_pure() {
+        assert_eq!(super::quantity(4.021973e-12, "A"), "4.02 pA");
+        assert_eq!(super::quantity(0.5, ""), "0.5");
+        assert_eq!(super::quantity(0.012345, ""), "0.01235");
+        assert_eq!(super::quantity(2e-7, ""), "2.000e-7");
+        assert_eq!(super::quantity(0.0, ""), "0");
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::HashMap;
 
 use serde::{Deserialize, Serialize};
 use soma_isa::instance::Instance;
+use soma_isa::report::quantity;
 
 use crate::reference::{RunOptions, Simulator, Trace};
 
@@ -67,6 +68,9 @@ pub struct Reference {
 pub struct ReferenceWeights {
     /// The projection.
     pub projection: String,
+    /// The weights' SI unit, empty for a pure number.
+    #[serde(default)]
+    pub unit: String,
     /// Mean final weight in the reference.
     pub mean_reference: f64,
     /// Mean final weight on the engine.
@@ -114,8 +118,12 @@ impl Reference {
         );
         for w in &self.weights {
             s += &format!(
-                "  weights of {}: mean reference {:.6e}, {machine} {:.6e}; difference rms {:.3e}, max {:.3e}\n",
-                w.projection, w.mean_reference, w.mean_machine, w.rms_difference, w.max_difference
+                "  weights of {}: mean reference {}, {machine} {}; difference rms {}, max {}\n",
+                w.projection,
+                quantity(w.mean_reference, &w.unit),
+                quantity(w.mean_machine, &w.unit),
+                quantity(w.rms_difference, &w.unit),
+                quantity(w.max_difference, &w.unit)
             );
         }
         s
@@ -175,7 +183,8 @@ pub fn against_reference(
             .iter()
             .filter_map(|(name, mine)| {
                 let theirs = result.learned.iter().find(|l| inst.projections[l.projection].name == *name)?;
-                Some(compare_weights(name, &theirs.weights, mine))
+                let unit = crate::report::weight_unit(inst, theirs.projection);
+                Some(compare_weights(name, unit, &theirs.weights, mine))
             })
             .collect(),
         traces: result.traces,
@@ -183,11 +192,12 @@ pub fn against_reference(
 }
 
 /// Weights `machine` against `reference`, synapse by synapse.
-fn compare_weights(projection: &str, reference: &[f64], machine: &[f64]) -> ReferenceWeights {
+fn compare_weights(projection: &str, unit: &str, reference: &[f64], machine: &[f64]) -> ReferenceWeights {
     let n = reference.len().max(1) as f64;
     let diffs = reference.iter().zip(machine).map(|(r, m)| (m - r).abs());
     ReferenceWeights {
         projection: projection.to_string(),
+        unit: unit.to_string(),
         mean_reference: reference.iter().sum::<f64>() / n,
         mean_machine: machine.iter().sum::<f64>() / n,
         rms_difference: (diffs.clone().map(|d| d * d).sum::<f64>() / n).sqrt(),

@@ -10,7 +10,7 @@ use std::time::Instant;
 
 use serde::{Deserialize, Serialize};
 use soma_isa::instance::Instance;
-use soma_isa::report::thousands;
+use soma_isa::report::{percent, quantity, thousands};
 use soma_targets::Target;
 
 use crate::engine::{Figures, Job, fidelity_figures};
@@ -82,6 +82,9 @@ pub fn raster(spikes: &[(u32, u32, u32)], dt: f64, names: &[String], sizes: &[u3
 pub struct Learned {
     /// The projection (`pre->post`).
     pub projection: String,
+    /// The weights' SI unit (`A`, `V`, ...), empty for a pure number or where the network is not at hand.
+    #[serde(default)]
+    pub unit: String,
     /// Synapses.
     pub synapses: u64,
     /// Mean weight before the run.
@@ -119,13 +122,20 @@ pub fn learned(inst: &Instance, learned: &[crate::reference::LearnedWeights]) ->
             let proj = &inst.projections[l.projection];
             let before: Vec<f64> = proj.rows.weights.iter().map(|&w| w as f64).collect();
             let (lo, hi) = proj.plasticity.map_or((0.0, 1.0), |r| (r.w_min, r.w_max));
-            summarise(&proj.name, &before, &l.weights, lo, hi)
+            summarise(&proj.name, weight_unit(inst, l.projection), &before, &l.weights, lo, hi)
         })
         .collect()
 }
 
-/// What projection `name` with bounds `[lo, hi]` learned: its weights `before` and `after` a run, in synapse order.
-pub fn summarise(name: &str, before: &[f64], after: &[f64], lo: f64, hi: f64) -> Learned {
+/// The SI unit of projection `projection`'s weights (empty for a pure number).
+pub fn weight_unit(inst: &Instance, projection: usize) -> &'static str {
+    let post = &inst.populations[inst.projections[projection].post];
+    post.model.kind().weight_dim().si_symbol().unwrap_or("")
+}
+
+/// What projection `name` with bounds `[lo, hi]` learned: its weights (in `unit`) `before` and `after` a run, in
+/// synapse order.
+pub fn summarise(name: &str, unit: &str, before: &[f64], after: &[f64], lo: f64, hi: f64) -> Learned {
     let n = before.len().max(1) as f64;
     let moved =
         |rose: bool| before.iter().zip(after).filter(|&(&b, &a)| if rose { a > b } else { a < b }).count() as u64;
@@ -133,6 +143,7 @@ pub fn summarise(name: &str, before: &[f64], after: &[f64], lo: f64, hi: f64) ->
         histogram_before: tenths(before.iter().copied(), lo, hi),
         histogram_after: tenths(after.iter().copied(), lo, hi),
         projection: name.to_string(),
+        unit: unit.to_string(),
         synapses: before.len() as u64,
         mean_before: before.iter().sum::<f64>() / n,
         mean_after: after.iter().sum::<f64>() / n,
@@ -148,13 +159,19 @@ pub fn learned_text(learned: &[Learned]) -> String {
     let mut s = String::new();
     for l in learned {
         s += &format!(
-            "learned {}: {} synapses, mean weight {:.6e} -> {:.6e} (range {:.6e} .. {:.6e}), {} potentiated, {} depressed\n",
+            "learned {}: {} synapses; mean weight {} -> {}{}; range after {} .. {}; {} potentiated, {} depressed\n",
             l.projection,
             thousands(l.synapses),
-            l.mean_before,
-            l.mean_after,
-            l.min_after,
-            l.max_after,
+            quantity(l.mean_before, &l.unit),
+            quantity(l.mean_after, &l.unit),
+            if l.mean_before != 0.0 {
+                let change = (l.mean_after - l.mean_before) / l.mean_before.abs();
+                format!(" ({}{})", if change >= 0.0 { "+" } else { "-" }, percent(change.abs()))
+            } else {
+                String::new()
+            },
+            quantity(l.min_after, &l.unit),
+            quantity(l.max_after, &l.unit),
             thousands(l.potentiated),
             thousands(l.depressed)
         );

@@ -14,7 +14,7 @@ use crate::engine::ChipTrace;
 use crate::fidelity::Reference;
 use crate::html::{LinkLine, Rows, Series, bars, esc, heat_legend, lines, link_legend, mesh, page, raster, table};
 use crate::spinnaker::report::{PlasticityReport, Report};
-use soma_isa::report::si;
+use soma_isa::report::{quantity, si, thousands};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
 pub enum RunJson {
@@ -447,11 +447,11 @@ fn plasticity_section(p: &PlasticityReport) -> String {
 /// `[w_min, w_max]` before and after, with `note` on how finely the target holds them.
 pub fn learned_section(l: &Learned, note: &str) -> String {
     let mut s = format!(
-        "<h3>{}</h3><p class=\"note\">{} synapses; mean weight {:.4e} before, {:.4e} after ({} rose, {} fell); {note}</p>",
+        "<h3>{}</h3><p class=\"note\">{} synapses; mean weight {} before, {} after ({} rose, {} fell); {note}</p>",
         esc(&l.projection),
-        l.synapses,
-        l.mean_before,
-        l.mean_after,
+        thousands(l.synapses),
+        quantity(l.mean_before, &l.unit),
+        quantity(l.mean_after, &l.unit),
         l.potentiated,
         l.depressed,
     );

@@ -8,14 +8,14 @@ use std::time::Instant;
 use serde::{Deserialize, Serialize};
 use soma_isa::fixed::Accum;
 use soma_isa::instance::{Instance, Variable};
-use soma_isa::report::{Json, Report as AnyReport, si, thousands, to_json};
+use soma_isa::report::{Json, Report as AnyReport, quantity, si, thousands, to_json};
 use soma_isa::spinnaker::{CoreKind, Image, si_per_v_unit};
 use soma_targets::spinnaker::{Enclosure, SpiNNaker};
 
 use super::{CoreCounters, Ledger, Machine};
 use crate::engine::{self, ChipTrace, Figures, Job, MachineFigures, Run, RunError, fidelity_figures};
 use crate::fidelity::{Reference, Spikes, against_reference};
-use crate::report::{ConstantReport, Learned, learned_text, raster, rate_table, summarise};
+use crate::report::{ConstantReport, Learned, learned_text, raster, rate_table, summarise, weight_unit};
 
 /// One population's results.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -368,8 +368,10 @@ impl PlasticityReport {
         }
         for (l, r) in self.learned.iter().zip(&self.resolution) {
             s += &format!(
-                "  {}: weight step {:.3e}, [w_min, w_max] is {:.0} steps (a presynaptic spike truncates up to one)\n",
-                l.projection, r.step, r.range_steps
+                "  {}: weight step {}, [w_min, w_max] is {:.0} steps (a presynaptic spike truncates up to one)\n",
+                l.projection,
+                quantity(r.step, &l.unit),
+                r.range_steps
             );
         }
         s + &learned_text(&self.learned)
@@ -377,16 +379,29 @@ impl PlasticityReport {
 }
 
 /// The plasticity part of a run's report, if the image has plastic projections.
-fn plasticity(image: &Image, machine: &Machine, spinn: &SpiNNaker) -> Option<PlasticityReport> {
+fn plasticity(
+    image: &Image,
+    machine: &Machine,
+    spinn: &SpiNNaker,
+    inst: Option<&Instance>,
+) -> Option<PlasticityReport> {
     if image.plastic.is_empty() {
         return None;
     }
     let (before, after) = (machine.plastic_weights(true), machine.plastic_weights(false));
+    // The image's plastic projections are the instance's, in order.
+    let units: Vec<&str> = inst.map_or(vec![""; image.plastic.len()], |inst| {
+        (0..inst.projections.len())
+            .filter(|&k| inst.projections[k].plasticity.is_some())
+            .map(|k| weight_unit(inst, k))
+            .collect()
+    });
     let learned = image
         .plastic
         .iter()
         .zip(before.iter().zip(&after))
-        .map(|(p, (b, a))| summarise(&p.name, b, a, p.w_min, p.w_max))
+        .zip(&units)
+        .map(|((p, (b, a)), unit)| summarise(&p.name, unit, b, a, p.w_min, p.w_max))
         .collect();
     let mut weight_steps = vec![0f64; image.plastic.len()];
     for c in &image.cores {
@@ -581,7 +596,7 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
         .filter(|(c, _)| matches!(c.kind, CoreKind::Neurons(_)))
         .map(|(_, k)| k)
         .collect();
-    let plasticity = plasticity(image, &machine, spinn);
+    let plasticity = plasticity(image, &machine, spinn, job.instance);
     let learned: Vec<(String, Vec<f64>)> =
         image.plastic.iter().map(|p| p.name.clone()).zip(machine.plastic_weights(false)).collect();
     let reference = match (job.instance, job.compare) {
