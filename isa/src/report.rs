@@ -51,9 +51,7 @@ pub fn si(x: f64, unit: &str) -> String {
     } else {
         2
     };
-    let text = format!("{v:.digits$}");
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
-    format!("{text} {prefix}{unit}").trim_end().to_string()
+    format!("{} {prefix}{unit}", fixed(v, digits)).trim_end().to_string()
 }
 
 /// A value in `unit` with an SI prefix ([`si`]), or, for a pure number (`unit` empty), four significant digits
@@ -61,11 +59,7 @@ pub fn si(x: f64, unit: &str) -> String {
 pub fn quantity(x: f64, unit: &str) -> String {
     match unit {
         "" if x == 0.0 => "0".into(),
-        "" if (1e-3..1e6).contains(&x.abs()) => {
-            let digits = (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize;
-            let text = format!("{x:.digits$}");
-            if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
-        }
+        "" if (1e-3..1e6).contains(&x.abs()) => fixed(x, (3 - x.abs().log10().floor() as i32).clamp(0, 6) as usize),
         "" => format!("{x:.3e}"),
         _ => si(x, unit),
     }
@@ -78,10 +72,13 @@ pub fn percent(x: f64) -> String {
     if p == 0.0 || !p.is_finite() {
         return format!("{p}%");
     }
-    let digits = (2 - p.abs().log10().floor() as i32).clamp(0, 12) as usize;
-    let text = format!("{p:.digits$}");
-    let text = if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text };
-    format!("{text}%")
+    format!("{}%", fixed(p, (2 - p.abs().log10().floor() as i32).clamp(0, 12) as usize))
+}
+
+/// `x` with `digits` decimals, trailing zeros (and a bare point) dropped.
+fn fixed(x: f64, digits: usize) -> String {
+    let text = format!("{x:.digits$}");
+    if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
 }
 
 /// A count with thousands separators (`1,234,567`).
