@@ -189,11 +189,12 @@ impl FamilyRun {
         let spikes = self.populations.iter().map(|p| p.spikes).sum();
         let mut sections = vec![summary(&self.network, &self.target, self.duration_s, self.steps, spikes, self.wall_s)];
         let components = self.energy_components();
-        let wall = self.wall_plug_energy_j.map_or(String::new(), |w| format!("; {w:.4e} J at the wall, with cooling"));
+        let wall =
+            self.wall_plug_energy_j.map_or(String::new(), |w| format!("; {} at the wall, with cooling", si(w, "J")));
         sections.push(format!(
-            "<h2>Energy: {:.4e} J on chip{wall} ({:.3e} J per synaptic event)</h2>{}{}",
-            self.energy_j,
-            self.energy_per_synaptic_event_j,
+            "<h2>Energy: {} on chip{wall} ({} per synaptic event)</h2>{}{}",
+            si(self.energy_j, "J"),
+            si(self.energy_per_synaptic_event_j, "J"),
             bars(&components, "J"),
             table(
                 &["component", "energy (J)"],
@@ -207,7 +208,7 @@ impl FamilyRun {
                 &["quantity", "value"],
                 &[
                     vec!["synaptic events".into(), thousands(self.synaptic_events)],
-                    vec!["step latency (s)".into(), format!("{:.4e}", self.step_latency_s)],
+                    vec!["step latency".into(), si(self.step_latency_s, "s")],
                 ]
                 .into_iter()
                 .chain(quantity_rows(&counts))

@@ -138,9 +138,9 @@ pub fn html(r: &Report) -> String {
     let b = &r.energy_breakdown_j;
     let c = &r.energy_counts;
     sections.push(format!(
-        "<h2>Energy: {:.4e} J ({:.3e} J per synaptic event)</h2>{}{}",
-        r.energy_j,
-        r.energy_per_synaptic_event_j,
+        "<h2>Energy: {} ({} per synaptic event)</h2>{}{}",
+        si(r.energy_j, "J"),
+        si(r.energy_per_synaptic_event_j, "J"),
         bars(
             &[
                 ("idle chips".into(), b.idle_chips),
@@ -383,10 +383,10 @@ pub fn fidelity_section(f: &Reference) -> String {
                 .map(|w| {
                     vec![
                         w.projection.clone(),
-                        format!("{:.4e}", w.mean_reference),
-                        format!("{:.4e}", w.mean_machine),
-                        format!("{:.3e}", w.rms_difference),
-                        format!("{:.3e}", w.max_difference),
+                        quantity(w.mean_reference, &w.unit),
+                        quantity(w.mean_machine, &w.unit),
+                        quantity(w.rms_difference, &w.unit),
+                        quantity(w.max_difference, &w.unit),
                     ]
                 })
                 .collect::<Vec<_>>(),
@@ -421,7 +421,7 @@ fn plasticity_section(p: &PlasticityReport) -> String {
     let mut s = format!(
         "<h2>Plasticity</h2><p class=\"note\">{} plastic synaptic events paired with {} postsynaptic spikes; {} rows \
          written back ({} words). A plastic event costs {:.1} cycles against {:.0} for a static one: {:.1}% of the \
-         busy cycles, {:.3e} J at the energy per cycle.{}</p>",
+         busy cycles, {}.{}</p>",
         p.plastic_events,
         p.pairs,
         p.rows_written_back,
@@ -429,7 +429,11 @@ fn plasticity_section(p: &PlasticityReport) -> String {
         p.cycles_per_plastic_event,
         p.cycles_per_static_event,
         p.cycles_share * 100.0,
-        p.energy_j,
+        if p.energy_j > 0.0 {
+            format!("{} at the energy per cycle", si(p.energy_j, "J"))
+        } else {
+            "no energy of their own (the target prices no cycles)".into()
+        },
         if p.missed_pairs > 0 {
             format!(" {} updates missed a pair whose postsynaptic spike had left the 16-entry history.", p.missed_pairs)
         } else {
@@ -437,7 +441,8 @@ fn plasticity_section(p: &PlasticityReport) -> String {
         }
     );
     for (l, res) in p.learned.iter().zip(&p.resolution) {
-        let step = format!("weight step {:.3e}, [w_min, w_max] in {:.0} steps.", res.step, res.range_steps);
+        let step =
+            format!("weight step {}, [w_min, w_max] in {:.0} steps.", quantity(res.step, &l.unit), res.range_steps);
         s += &learned_section(l, &step);
     }
     s
