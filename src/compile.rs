@@ -38,9 +38,8 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);
     let t0 = Instant::now();
-    let write = |path: &std::path::Path, bytes: &[u8]| {
-        output::write_atomic(path, |w: &mut dyn Write| w.write_all(bytes))
-            .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+    let write = |path: &std::path::Path, fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
+        output::write_atomic(path, |w: &mut dyn Write| fill(w)).map_err(|e| Failure::User(format!("error: {e:#}\n")))
     };
     let (written, image_bytes) = match form {
         Some(form) => {
@@ -48,7 +47,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
                 .emit(&*compiled.artifact, form)
                 .map_err(|e| pipeline::compile_error(e, &loaded.name, None, None))?;
             let Some(path) = &args.output else { return output::stdout(&text) };
-            write(path, text.as_bytes())?;
+            write(path, &mut |w| w.write_all(text.as_bytes()))?;
             (format!("{form} {}", path.display()), None)
         }
         None => {
@@ -59,9 +58,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
                 Ok(())
             };
             match &args.output {
-                Some(path) => {
-                    output::write_atomic(path, encode).map_err(|e| Failure::User(format!("error: {e:#}\n")))?
-                }
+                Some(path) => write(path, &mut encode)?,
                 None => encode(&mut std::io::sink()).map_err(|e| Failure::Internal(e.into()))?,
             }
             let written = args.output.as_ref().map_or_else(

@@ -232,16 +232,16 @@ pub fn encode<A: Artifact>(image: &A) -> Result<Vec<u8>, CodecError> {
 /// once for the header's length and checksum and once into `out`, so no copy of it is held (a full-scale image is
 /// gigabytes).
 pub fn encode_into<A: Artifact>(image: &A, out: &mut dyn Write) -> Result<u64, CodecError> {
-    let failed = |e: bincode::error::EncodeError| CodecError::Encode { kind: A::KIND, problem: e.to_string() };
+    let failed = |e: &dyn std::fmt::Display| CodecError::Encode { kind: A::KIND, problem: e.to_string() };
     let mut digest = Digest { len: 0, hash: FNV_OFFSET };
-    bincode::serde::encode_into_std_write(image, &mut digest, config()).map_err(failed)?;
+    bincode::serde::encode_into_std_write(image, &mut digest, config()).map_err(|e| failed(&e))?;
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(&A::MAGIC);
     header.extend_from_slice(&A::FORMAT_VERSION.to_le_bytes());
     header.extend_from_slice(&digest.len.to_le_bytes());
     header.extend_from_slice(&digest.hash.to_le_bytes());
-    out.write_all(&header).map_err(|e| failed(bincode::error::EncodeError::Io { inner: e, index: 0 }))?;
-    bincode::serde::encode_into_std_write(image, &mut &mut *out, config()).map_err(failed)?;
+    out.write_all(&header).map_err(|e| failed(&e))?;
+    bincode::serde::encode_into_std_write(image, &mut &mut *out, config()).map_err(|e| failed(&e))?;
     Ok(HEADER as u64 + digest.len)
 }
 

@@ -429,11 +429,7 @@ fn plasticity_section(p: &PlasticityReport) -> String {
         p.cycles_per_plastic_event,
         p.cycles_per_static_event,
         p.cycles_share * 100.0,
-        if p.energy_j > 0.0 {
-            format!("{} at the energy per cycle", si(p.energy_j, "J"))
-        } else {
-            "no energy of their own (the target prices no cycles)".into()
-        },
+        p.energy_text(),
         if p.missed_pairs > 0 {
             format!(" {} updates missed a pair whose postsynaptic spike had left the 16-entry history.", p.missed_pairs)
         } else {

@@ -342,6 +342,15 @@ pub struct PlasticityReport {
 }
 
 impl PlasticityReport {
+    /// What the plastic cycles cost in energy, or that the target prices no cycles.
+    pub fn energy_text(&self) -> String {
+        if self.energy_j > 0.0 {
+            format!("{} at the energy per cycle", si(self.energy_j, "J"))
+        } else {
+            "no energy of their own (the target prices no cycles)".into()
+        }
+    }
+
     fn text(&self) -> String {
         let mut s = format!(
             "plasticity: {} plastic synaptic events, {} pairs, {} rows written back ({} words); {:.1} cycles per \
@@ -353,11 +362,7 @@ impl PlasticityReport {
             self.cycles_per_plastic_event,
             self.cycles_per_static_event,
             self.cycles_share * 100.0,
-            if self.energy_j > 0.0 {
-                si(self.energy_j, "J")
-            } else {
-                "no energy of their own (the target prices no cycles)".into()
-            }
+            self.energy_text()
         );
         if self.missed_pairs > 0 {
             s += &format!(
