@@ -38,6 +38,12 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);
     let t0 = Instant::now();
+    let spinner = pipeline::spinner(args.quiet);
+    let clear = pipeline::ClearOnDrop(&spinner);
+    spinner.set_message(match &args.output {
+        Some(path) => format!("writing {}", path.display()),
+        None => "encoding the image".to_string(),
+    });
     let write = |path: &std::path::Path, fill: &mut dyn FnMut(&mut dyn Write) -> std::io::Result<()>| {
         output::write_atomic(path, |w: &mut dyn Write| fill(w)).map_err(|e| Failure::User(format!("error: {e:#}\n")))
     };
@@ -68,6 +74,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
             (written, Some(len as usize))
         }
     };
+    drop(clear);
     passes.push(PassTime { name: "encode+write", wall_s: t0.elapsed().as_secs_f64() });
     let wall_s = wall.elapsed().as_secs_f64();
     let name = &loaded.name;

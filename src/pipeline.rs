@@ -187,9 +187,9 @@ pub fn build(
     let spinner = spinner(quiet);
     let _clear = ClearOnDrop(&spinner);
     let (inst, mut passes, loaded) = instance_of(net.input, net.spike_input, net.probes, seed, &spinner)?;
-    spinner.set_message(format!("compiling for {}", target.name));
+    let watch = |pass: &str| spinner.set_message(format!("compiling for {}: {pass}", target.name));
     let compiled = backend
-        .compile(&inst, target, boards.0)
+        .compile(&inst, target, boards.0, &watch)
         .map_err(|e| compile_error(e, &loaded.name, boards.1, Some(&loaded)))?;
     passes.extend(compiled.passes.iter().cloned());
     Ok(Built { inst, compiled, passes, loaded })

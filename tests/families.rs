@@ -47,7 +47,8 @@ fn an_encoded_artifact_found_by_its_tag_runs_like_the_one_in_memory() {
     let inst = common::instance(&text, 3);
     for name in ["spinnaker1", "reram_128", "sfq_mitll"] {
         let target = soma_targets::lookup(name).expect("preset");
-        let compiled = backend::for_target(&target).expect("backend").compile(&inst, &target, None).expect("compiles");
+        let compiled =
+            backend::for_target(&target).expect("backend").compile(&inst, &target, None, &|_| {}).expect("compiles");
         let bytes = compiled.artifact.encode().expect("encodes");
         let engine = engine::for_image(&bytes).expect("a family reads its own tag");
         assert_eq!(engine.family(), target.family_name(), "{name}");
@@ -72,11 +73,39 @@ fn a_family_refuses_another_familys_target_and_artifact() {
     let spinnaker = soma_targets::lookup("spinnaker1").expect("preset");
     let crossbar = soma_targets::lookup("reram_128").expect("preset");
     let sfq = backend::lookup("sfq").expect("sfq backend");
-    let e = sfq.compile(&inst, &spinnaker, None).err().expect("refused");
+    let e = sfq.compile(&inst, &spinnaker, None, &|_| {}).err().expect("refused");
     assert!(e.to_string().contains("spinnaker1 is a spinnaker target, not a sfq one"), "{e}");
-    let image = backend::for_target(&crossbar).expect("backend").compile(&inst, &crossbar, None).expect("compiles");
+    let image =
+        backend::for_target(&crossbar).expect("backend").compile(&inst, &crossbar, None, &|_| {}).expect("compiles");
     let e = engine::lookup("spinnaker").expect("engine").run(&job(&*image.artifact, &spinnaker, &inst)).err();
     assert!(e.expect("refused").to_string().contains("crossbar image is not a spinnaker image"));
-    let e = backend::for_target(&crossbar).expect("backend").compile(&inst, &crossbar, Some(backend::Boards::Count(3)));
+    let e = backend::for_target(&crossbar).expect("backend").compile(
+        &inst,
+        &crossbar,
+        Some(backend::Boards::Count(3)),
+        &|_| {},
+    );
     assert!(e.err().expect("refused").to_string().contains("which has no boards"));
+}
+
+#[test]
+fn a_backend_names_each_pass_to_its_watcher_as_it_starts() {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/in/cuba_small.snn")).expect("read");
+    let inst = common::instance(&text, 3);
+    for (name, expected) in [
+        ("spinnaker1", &["partition", "quantize+synapses", "place", "route", "assemble"][..]),
+        ("reram_128", &["map"][..]),
+        ("sfq_mitll", &["lower"][..]),
+    ] {
+        let target = soma_targets::lookup(name).expect("preset");
+        let announced = std::sync::Mutex::new(Vec::new());
+        let watch = |pass: &'static str| announced.lock().expect("unpoisoned").push(pass);
+        let compiled = backend::for_target(&target)
+            .expect("backend")
+            .compile(&inst, &target, Some(backend::Boards::Smallest).filter(|_| name == "spinnaker1"), &watch)
+            .expect("compiles");
+        assert_eq!(announced.into_inner().expect("unpoisoned"), expected, "{name}: announced as they start");
+        let timed: Vec<&str> = compiled.passes.iter().map(|p| p.name).collect();
+        assert_eq!(timed, expected, "{name}: each pass timed once");
+    }
 }

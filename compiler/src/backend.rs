@@ -105,14 +105,63 @@ pub struct PassTime {
     pub wall_s: f64,
 }
 
+/// A compile's passes as they run: each is announced to a watcher (a command's spinner) when it starts, and timed
+/// until the next starts. A pass run again (placement tried on a larger machine) adds to its time.
+pub struct Passes<'a> {
+    watch: &'a dyn Fn(&'static str),
+    times: Vec<PassTime>,
+    running: Option<(&'static str, std::time::Instant)>,
+}
+
+impl<'a> Passes<'a> {
+    /// Passes announced to `watch`.
+    pub fn new(watch: &'a dyn Fn(&'static str)) -> Passes<'a> {
+        Passes { watch, times: Vec::new(), running: None }
+    }
+
+    /// Passes nobody watches (tests, benchmarks, the Python package).
+    pub fn unwatched() -> Passes<'static> {
+        Passes::new(&|_| {})
+    }
+
+    /// Ends the running pass and starts `name`.
+    pub fn start(&mut self, name: &'static str) {
+        self.stop();
+        (self.watch)(name);
+        self.running = Some((name, std::time::Instant::now()));
+    }
+
+    /// Ends the running pass; the passes and their times, in the order they first ran.
+    pub fn finish(mut self) -> Vec<PassTime> {
+        self.stop();
+        self.times
+    }
+
+    fn stop(&mut self) {
+        let Some((name, at)) = self.running.take() else { return };
+        let wall_s = at.elapsed().as_secs_f64();
+        match self.times.iter_mut().find(|p| p.name == name) {
+            Some(pass) => pass.wall_s += wall_s,
+            None => self.times.push(PassTime { name, wall_s }),
+        }
+    }
+}
+
 /// A hardware family's compiler.
 pub trait Backend: Sync {
     /// The family's name, as presets spell it (`family = "..."`).
     fn family(&self) -> &'static str;
     /// Whether the family's machines are sized in boards (`--boards`).
     fn sized_in_boards(&self) -> bool;
-    /// Compiles `inst` for `target` (of this family) on `boards` (`None`: the preset's machine).
-    fn compile(&self, inst: &Instance, target: &Target, boards: Option<Boards>) -> Result<Compiled, CompileError>;
+    /// Compiles `inst` for `target` (of this family) on `boards` (`None`: the preset's machine), naming each pass
+    /// to `watch` as it starts.
+    fn compile(
+        &self,
+        inst: &Instance,
+        target: &Target,
+        boards: Option<Boards>,
+        watch: &dyn Fn(&'static str),
+    ) -> Result<Compiled, CompileError>;
     /// The mapping report of an artifact read back from a file, where the family's run report carries one
     /// (`None`: it does not).
     fn mapping_of(&self, artifact: &dyn AnyArtifact, target: &Target) -> Result<Option<Box<dyn Report>>, CompileError>;
@@ -122,8 +171,8 @@ pub trait Backend: Sync {
     fn emit(&self, artifact: &dyn AnyArtifact, form: &str) -> Result<String, CompileError>;
 }
 
-/// What a family's backend makes: its image, the mapping report and the passes with their times.
-pub type Lowered<I> = (I, Box<dyn Report>, Vec<PassTime>);
+/// What a family's backend makes: its image and the mapping report.
+pub type Lowered<I> = (I, Box<dyn Report>);
 
 /// A family's backend on its own image type: what each family writes. Every `FamilyBackend` is a [`Backend`]
 /// (boxing and downcasting are done once, here).
@@ -139,12 +188,13 @@ pub trait FamilyBackend: Sync {
     /// Why the family does not run plastic projections (`None`: it learns on chip). A network with one is
     /// refused before lowering, at the first plastic projection, with this reason.
     const NO_PLASTICITY: Option<&'static str>;
-    /// See [`Backend::compile`]: the image, the mapping report, the passes.
+    /// See [`Backend::compile`]: the image and the mapping report, each pass started on `passes`.
     fn compile(
         &self,
         inst: &Instance,
         target: &Target,
         boards: Option<Boards>,
+        passes: &mut Passes,
     ) -> Result<Lowered<Self::Image>, CompileError>;
     /// See [`Backend::mapping_of`]; none by default.
     fn mapping_of(&self, _image: &Self::Image, _target: &Target) -> Result<Option<Box<dyn Report>>, CompileError> {
@@ -165,7 +215,13 @@ impl<B: FamilyBackend> Backend for B {
         B::SIZED_IN_BOARDS
     }
 
-    fn compile(&self, inst: &Instance, target: &Target, boards: Option<Boards>) -> Result<Compiled, CompileError> {
+    fn compile(
+        &self,
+        inst: &Instance,
+        target: &Target,
+        boards: Option<Boards>,
+        watch: &dyn Fn(&'static str),
+    ) -> Result<Compiled, CompileError> {
         if target.family_name() != B::FAMILY {
             return Err(CompileError::WrongFamily(format!(
                 "{} is a {} target, not a {} one",
@@ -187,8 +243,9 @@ impl<B: FamilyBackend> Backend for B {
             ))
             .at(Object::Projection(plastic.name.clone())));
         }
-        let (image, mapping, passes) = FamilyBackend::compile(self, inst, target, boards)?;
-        Ok(Compiled { artifact: Box::new(image), mapping, passes })
+        let mut passes = Passes::new(watch);
+        let (image, mapping) = FamilyBackend::compile(self, inst, target, boards, &mut passes)?;
+        Ok(Compiled { artifact: Box::new(image), mapping, passes: passes.finish() })
     }
 
     fn mapping_of(&self, artifact: &dyn AnyArtifact, target: &Target) -> Result<Option<Box<dyn Report>>, CompileError> {

@@ -476,7 +476,7 @@ fn compile_image(
 ) -> PyResult<Image> {
     let inst = instance_of(network, seed)?;
     let compiled = py
-        .detach(|| backend.compile(&inst, &target, boards))
+        .detach(|| backend.compile(&inst, &target, boards, &|_| {}))
         .map_err(|e| CompileError::new_err(format!("{}: {e}", network.loaded.name)))?;
     // Keep the instance only where the image does not carry it (SpiNNaker's): no second copy of the network.
     let engine = engine::for_target(&target).map_err(|e| RunError::new_err(e.to_string()))?;

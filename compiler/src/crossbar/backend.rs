@@ -7,7 +7,7 @@ use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
 use soma_targets::Target;
 
 use super::Report;
-use crate::backend::{self, Boards, CompileError, PassTime};
+use crate::backend::{self, Boards, CompileError, Passes};
 use crate::weights::weight_error_text;
 
 /// The crossbar family's backend.
@@ -48,12 +48,12 @@ impl backend::FamilyBackend for Backend {
         inst: &Instance,
         target: &Target,
         _boards: Option<Boards>,
+        passes: &mut Passes,
     ) -> Result<backend::Lowered<CrossbarImage>, CompileError> {
-        let start = std::time::Instant::now();
+        passes.start("map");
         let (program, mapping) = map(inst, target)?;
-        let passes = vec![PassTime { name: "map", wall_s: start.elapsed().as_secs_f64() }];
         let image = CrossbarImage { program, network: inst.clone(), target_text: target.text.clone() };
-        Ok((image, Box::new(mapping), passes))
+        Ok((image, Box::new(mapping)))
     }
 
     /// The mapping of the image's network again: the same target constants give the same tiles.

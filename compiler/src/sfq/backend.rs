@@ -7,7 +7,7 @@ use soma_isa::sfq::SfqImage;
 use soma_targets::Target;
 
 use super::Report;
-use crate::backend::{self, Boards, CompileError, PassTime};
+use crate::backend::{self, Boards, CompileError, Passes};
 use crate::weights::weight_error_text;
 
 /// The SFQ family's backend.
@@ -89,12 +89,12 @@ impl backend::FamilyBackend for Backend {
         inst: &Instance,
         target: &Target,
         _boards: Option<Boards>,
+        passes: &mut Passes,
     ) -> Result<backend::Lowered<SfqImage>, CompileError> {
-        let start = std::time::Instant::now();
+        passes.start("lower");
         let (program, mapping) = lower(inst, target)?;
-        let passes = vec![PassTime { name: "lower", wall_s: start.elapsed().as_secs_f64() }];
         let image = SfqImage { program, network: inst.clone(), target_text: target.text.clone() };
-        Ok((image, Box::new(mapping), passes))
+        Ok((image, Box::new(mapping)))
     }
 
     /// The lowering of the image's network again: the same constants give the same netlist.

@@ -7,7 +7,7 @@ use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
 use soma_isa::spinnaker::Image;
 use soma_targets::Target;
 
-use crate::backend::{self, Boards, CompileError};
+use crate::backend::{self, Boards, CompileError, Passes};
 use crate::weights::{WeightError, weight_error_text};
 
 /// The SpiNNaker-style family's backend.
@@ -101,6 +101,7 @@ impl backend::FamilyBackend for Backend {
         inst: &Instance,
         target: &Target,
         boards: Option<Boards>,
+        passes: &mut Passes,
     ) -> Result<backend::Lowered<Image>, CompileError> {
         let spinn = target
             .spinnaker()
@@ -112,32 +113,29 @@ impl backend::FamilyBackend for Backend {
                 "{n} boards: SpiNNaker machines are a single chip (0 boards), 1 board or a multiple of 3"
             )));
         }
-        let mut last_error = None;
-        for b in Self::attempts(inst, spinn, boards) {
-            match super::compile(inst, spinn, &target.name, target.fingerprint, b) {
-                Ok((mut image, report)) => {
-                    image.header.target_text = target.text.clone();
-                    let [neuron_cores, source_cores, delay_cores] = report.core_kinds;
-                    let mapping = Mapping {
-                        boards: report.boards,
-                        cores: report.cores,
-                        neuron_cores,
-                        source_cores,
-                        delay_cores,
-                        chips: report.chips,
-                        routing_entries_max: report.routing_entries_max,
-                        routing_entries_mean: report.routing_entries_mean,
-                        routing_entries_max_uncompressed: report.routing_entries_max_uncompressed,
-                        synaptic_bytes: report.synaptic_bytes,
-                        weight_error_rms: report.weight_error_rms(),
-                        weight_errors: report.weight_errors,
-                    };
-                    return Ok((image, Box::new(mapping), report.passes));
-                }
-                Err(e @ CompileError::DoesNotFit(_)) if boards == Some(Boards::Smallest) => last_error = Some(e),
-                Err(e) => return Err(e),
-            }
-        }
-        Err(last_error.unwrap_or_else(|| CompileError::DoesNotFit("no machine size tried".into())))
+        let (mut image, report) = super::compile_first_fit(
+            inst,
+            spinn,
+            (&target.name, target.fingerprint),
+            &Self::attempts(inst, spinn, boards),
+            passes,
+        )?;
+        image.header.target_text = target.text.clone();
+        let [neuron_cores, source_cores, delay_cores] = report.core_kinds;
+        let mapping = Mapping {
+            boards: report.boards,
+            cores: report.cores,
+            neuron_cores,
+            source_cores,
+            delay_cores,
+            chips: report.chips,
+            routing_entries_max: report.routing_entries_max,
+            routing_entries_mean: report.routing_entries_mean,
+            routing_entries_max_uncompressed: report.routing_entries_max_uncompressed,
+            synaptic_bytes: report.synaptic_bytes,
+            weight_error_rms: report.weight_error_rms(),
+            weight_errors: report.weight_errors,
+        };
+        Ok((image, Box::new(mapping)))
     }
 }

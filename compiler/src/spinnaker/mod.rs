@@ -14,7 +14,6 @@ pub mod route;
 pub mod synapses;
 
 use std::collections::{HashMap, VecDeque};
-use std::time::Instant;
 
 use soma_isa::instance::{Instance, Pre, SourceKind};
 use soma_isa::spinnaker::{
@@ -23,7 +22,7 @@ use soma_isa::spinnaker::{
 use soma_targets::spinnaker::{Geometry, SpiNNaker};
 
 pub use crate::backend::PassTime;
-use crate::backend::{CompileError, Object};
+use crate::backend::{CompileError, Object, Passes};
 pub use crate::weights::WeightError;
 pub use backend::{Backend, Mapping};
 
@@ -83,26 +82,12 @@ pub struct Report {
     pub synaptic_bytes: u64,
     /// Quantisation error per projection.
     pub weight_errors: Vec<WeightError>,
-    /// Pass times.
-    pub passes: Vec<PassTime>,
 }
 
 impl Report {
     /// RMS relative weight error over all synapses.
     pub fn weight_error_rms(&self) -> f64 {
         crate::weights::overall_rms(&self.weight_errors)
-    }
-}
-
-struct Timer {
-    passes: Vec<PassTime>,
-    at: Instant,
-}
-
-impl Timer {
-    fn lap(&mut self, name: &'static str) {
-        self.passes.push(PassTime { name, wall_s: self.at.elapsed().as_secs_f64() });
-        self.at = Instant::now();
     }
 }
 
@@ -178,7 +163,20 @@ pub fn compile(
     fingerprint: u64,
     boards: usize,
 ) -> Result<(Image, Report), CompileError> {
-    let mut timer = Timer { passes: Vec::new(), at: Instant::now() };
+    compile_first_fit(inst, target, (target_name, fingerprint), &[boards], &mut Passes::unwatched())
+}
+
+/// Compiles an instantiated network for a SpiNNaker-style target (named, with its fingerprint) on the first of the
+/// machine sizes `boards` whose chips hold it: partition and synapses once (they do not depend on the machine),
+/// placement on each size in turn until one fits, routing and assembly on that one.
+pub fn compile_first_fit(
+    inst: &Instance,
+    target: &SpiNNaker,
+    (target_name, fingerprint): (&str, u64),
+    boards: &[usize],
+    passes: &mut Passes,
+) -> Result<(Image, Report), CompileError> {
+    passes.start("partition");
     let slots = target.mapping.delay_slots.value as usize;
     let max_delay = target.mapping.max_delay_steps.value as usize;
     // A neuron core's DTCM holds its ring buffers (slots x 2 synapse types x 16 bits) and 8 registers of 32 bits
@@ -258,85 +256,27 @@ pub fn compile(
         }
     }
     let layout = synapses::Layout { pop_slices, src_slices, delay_of };
-    timer.lap("partition");
 
+    passes.start("quantize+synapses");
     let (matrices, weight_errors) = synapses::build(inst, &vertices, &layout, slots, &target.mapping)?;
-    timer.lap("quantize+synapses");
 
-    // Place.
-    let geometry = Geometry::boards(boards);
-    let app_cores = target.app_cores();
-    let sdram = target.machine.sdram_bytes.value as u64;
-    let mut order: Vec<usize> = Vec::new();
-    for s in 0..inst.sources.len() {
-        order.extend(&layout.src_slices[s].0);
-    }
-    for p in population_order(inst) {
-        for &v in &layout.pop_slices[p].0 {
-            order.push(v);
-            if let Some(d) = layout.delay_of[v] {
-                order.push(d);
+    passes.start("place");
+    let mut last_error = CompileError::DoesNotFit("no machine size tried".into());
+    let mut placed = None;
+    for &b in boards {
+        match place(inst, target, &layout, &matrices, b) {
+            Ok(p) => {
+                placed = Some((b, p));
+                break;
             }
+            Err(e @ CompileError::DoesNotFit(_)) => last_error = e,
+            Err(e) => return Err(e),
         }
     }
-    for (s, _) in inst.sources.iter().enumerate() {
-        for &v in &layout.src_slices[s].0 {
-            if let Some(d) = layout.delay_of[v] {
-                order.push(d);
-            }
-        }
-    }
-    let chips = {
-        // Breadth-first from (0, 0): compact regions for consecutive vertices.
-        let mut out = Vec::new();
-        let mut seen = std::collections::HashSet::new();
-        let start = geometry.chips()[0];
-        let mut q = VecDeque::from([start]);
-        seen.insert(start);
-        while let Some(c) = q.pop_front() {
-            out.push(c);
-            for l in 0..6 {
-                if let Some(n) = geometry.neighbour(c, l)
-                    && seen.insert(n)
-                {
-                    q.push_back(n);
-                }
-            }
-        }
-        out
-    };
-    let mut placement: Vec<(usize, usize, usize)> = vec![(0, 0, 0); vertices.len()]; // (x, y, core)
-    let (mut chip_i, mut core, mut chip_bytes) = (0usize, 1usize, 0u64);
-    for &v in &order {
-        let bytes = matrices[v].as_ref().map_or(0, |(_, m)| m.sdram_bytes());
-        if bytes > sdram {
-            return Err(CompileError::DoesNotFit(format!(
-                "one core's synapses need {bytes} B of SDRAM, a chip has {sdram} B"
-            )));
-        }
-        if core > app_cores || chip_bytes + bytes > sdram {
-            chip_i += 1;
-            core = 1;
-            chip_bytes = 0;
-        }
-        if chip_i >= chips.len() {
-            let machine = match boards {
-                0 => "a single chip".to_string(),
-                1 => format!("{} chips (1 board)", chips.len()),
-                n => format!("{} chips ({n} boards)", chips.len()),
-            };
-            return Err(CompileError::DoesNotFit(format!(
-                "the network needs more than the {} cores of {machine}; use more boards (--boards auto finds the smallest machine)",
-                chips.len() * app_cores,
-            )));
-        }
-        placement[v] = (chips[chip_i].0, chips[chip_i].1, core);
-        core += 1;
-        chip_bytes += bytes;
-    }
-    timer.lap("place");
+    let Some((boards, (geometry, placement))) = placed else { return Err(last_error) };
 
-    // Route: every sender to the cores that hold rows for its key (and a delayed vertex to its extension).
+    passes.start("route");
+    // Every sender to the cores that hold rows for its key (and a delayed vertex to its extension).
     let mut destinations: Vec<Vec<((usize, usize), usize)>> = vec![Vec::new(); vertices.len()];
     let key_to_vertex: HashMap<u32, usize> = vertices.iter().enumerate().map(|(i, v)| (v.key, i)).collect();
     for (v, m) in matrices.iter().enumerate() {
@@ -363,9 +303,8 @@ pub fn compile(
         })
         .collect();
     let tables = route::route(&geometry, &senders, target.machine.router_entries.value as usize)?;
-    timer.lap("route");
 
-    // Assemble.
+    passes.start("assemble");
     let mut populations: Vec<PopulationInfo> = inst
         .populations
         .iter()
@@ -452,7 +391,6 @@ pub fn compile(
         routers,
         plastic: synapses::plastic_projections(inst),
     };
-    timer.lap("assemble");
     let chips_used = image.cores.iter().map(|c| c.chip).collect::<std::collections::HashSet<_>>().len();
     let report = Report {
         boards,
@@ -464,9 +402,92 @@ pub fn compile(
         routing_entries_max_uncompressed: tables.max_uncompressed,
         synaptic_bytes,
         weight_errors,
-        passes: timer.passes,
     };
     Ok((image, report))
+}
+
+/// Places the vertices onto a machine of `boards` boards: sources first, then populations in projection order
+/// (each followed by its delay extension), then the sources' delay extensions, onto chips in breadth-first order
+/// from chip (0, 0), within each chip's cores and SDRAM. The machine's geometry and each vertex's (x, y, core).
+#[allow(clippy::type_complexity)]
+fn place(
+    inst: &Instance,
+    target: &SpiNNaker,
+    layout: &synapses::Layout,
+    matrices: &[Option<([u8; 2], soma_isa::spinnaker::SynapticMatrix)>],
+    boards: usize,
+) -> Result<(Geometry, Vec<(usize, usize, usize)>), CompileError> {
+    let geometry = Geometry::boards(boards);
+    let app_cores = target.app_cores();
+    let sdram = target.machine.sdram_bytes.value as u64;
+    let mut order: Vec<usize> = Vec::new();
+    for s in 0..inst.sources.len() {
+        order.extend(&layout.src_slices[s].0);
+    }
+    for p in population_order(inst) {
+        for &v in &layout.pop_slices[p].0 {
+            order.push(v);
+            if let Some(d) = layout.delay_of[v] {
+                order.push(d);
+            }
+        }
+    }
+    for (s, _) in inst.sources.iter().enumerate() {
+        for &v in &layout.src_slices[s].0 {
+            if let Some(d) = layout.delay_of[v] {
+                order.push(d);
+            }
+        }
+    }
+    let chips = {
+        // Breadth-first from (0, 0): compact regions for consecutive vertices.
+        let mut out = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let start = geometry.chips()[0];
+        let mut q = VecDeque::from([start]);
+        seen.insert(start);
+        while let Some(c) = q.pop_front() {
+            out.push(c);
+            for l in 0..6 {
+                if let Some(n) = geometry.neighbour(c, l)
+                    && seen.insert(n)
+                {
+                    q.push_back(n);
+                }
+            }
+        }
+        out
+    };
+    let mut placement: Vec<(usize, usize, usize)> = vec![(0, 0, 0); matrices.len()]; // (x, y, core)
+    let (mut chip_i, mut core, mut chip_bytes) = (0usize, 1usize, 0u64);
+    for &v in &order {
+        let bytes = matrices[v].as_ref().map_or(0, |(_, m)| m.sdram_bytes());
+        if bytes > sdram {
+            return Err(CompileError::DoesNotFit(format!(
+                "one core's synapses need {bytes} B of SDRAM, a chip has {sdram} B"
+            )));
+        }
+        if core > app_cores || chip_bytes + bytes > sdram {
+            chip_i += 1;
+            core = 1;
+            chip_bytes = 0;
+        }
+        if chip_i >= chips.len() {
+            let machine = match boards {
+                0 => "a single chip".to_string(),
+                1 => format!("{} chips (1 board)", chips.len()),
+                n => format!("{} chips ({n} boards)", chips.len()),
+            };
+            return Err(CompileError::DoesNotFit(format!(
+                "the network needs more than the {} cores of {machine}; use more boards (--boards auto finds the smallest machine)",
+                chips.len() * app_cores,
+            )));
+        }
+        placement[v] = (chips[chip_i].0, chips[chip_i].1, core);
+        core += 1;
+        chip_bytes += bytes;
+    }
+    Ok((geometry, placement))
 }
 
 /// The smallest machine (1 board, then 3, 6, 9, ... boards) with enough cores for the network's vertices, as a
