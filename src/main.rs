@@ -214,6 +214,10 @@ struct ReportArgs {
     /// potential of each probed neuron (up to 8) over the reference's, where the run compared.
     #[arg(long, value_name = "FILE")]
     trace: Option<PathBuf>,
+    /// Print the report as read and checked, in the current form (fields an older report lacks at their
+    /// defaults), as JSON on stdout; the summary goes to stderr.
+    #[arg(long)]
+    json: bool,
 }
 
 #[derive(Args, Debug)]

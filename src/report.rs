@@ -91,7 +91,7 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
     let traces = args.trace.as_deref().map(read_traces).transpose()?.unwrap_or_default();
     let report = read(&args.run)?;
     let (text, html, tables) = (report.text(), report.html(&traces), report.csv_tables());
-    crate::output::stdout(&text)?;
+    crate::output::emit(&text, args.json, &report)?;
     if let Some(path) = &args.html {
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
             .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;

@@ -155,6 +155,37 @@ fn sweep_for(dir: &std::path::Path, duration: &str) -> (String, String) {
 }
 
 #[test]
+fn report_json_gives_back_the_run_report_it_read_and_fills_what_an_older_one_lacks() {
+    let dir = temp_dir("report-json");
+    let net = dir.join("net.snn");
+    std::fs::write(&net, SMALL).expect("write");
+    let net = net.to_str().expect("path");
+    for (input, target) in [(net, "spinnaker1"), (net, "reram_128"), ("examples/xor_sfq.snn", "sfq_mitll")] {
+        let o = soma(&["run", input, "--target", target, "--duration", "50ms", "--compare-reference", "--json", "-q"]);
+        assert!(o.status.success(), "{target}: {}", stderr(&o));
+        let json = dir.join(format!("{target}.json"));
+        std::fs::write(&json, &o.stdout).expect("write");
+        let run: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+        let o = soma(&["report", json.to_str().expect("path"), "--json"]);
+        assert!(o.status.success(), "{target}: {}", stderr(&o));
+        let back: serde_json::Value = serde_json::from_slice(&o.stdout).expect("report --json is JSON");
+        assert_eq!(back, run, "{target}: the whole report, fields the page does not read included");
+        assert!(stderr(&o).contains("spikes"), "{target}: the summary goes to stderr");
+    }
+    // A SpiNNaker report from before the ring-buffer saturation count: read with the count at zero.
+    let mut old: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(dir.join("spinnaker1.json")).expect("read")).expect("json");
+    old.as_object_mut().expect("object").remove("ring_buffer_saturations").expect("the field is there today");
+    let json = dir.join("old.json");
+    std::fs::write(&json, old.to_string()).expect("write");
+    let o = soma(&["report", json.to_str().expect("path"), "--json"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    let back: serde_json::Value = serde_json::from_slice(&o.stdout).expect("json");
+    assert_eq!(back["ring_buffer_saturations"], 0);
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
 fn sweeps_show_the_expected_trends_and_resume() {
     let dir = temp_dir("sweep");
     let (csv, log) = sweep(&dir);

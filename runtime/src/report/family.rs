@@ -4,7 +4,7 @@
 //! ledger's `*_j` numbers (and maps of them), except its totals; counts are its other whole numbers; lists of
 //! records (weight errors, the worst cells) become tables.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use super::page::{constants_section, fidelity_section, learned_section, raster_section, summary};
@@ -15,7 +15,7 @@ use crate::html::{bars, esc, heat_legend, mesh, page, table};
 use soma_isa::report::{si, thousands};
 
 /// The `--json` of a crossbar or SFQ run.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct FamilyRun {
     network: String,
     target: String,
@@ -23,7 +23,7 @@ pub struct FamilyRun {
     /// Energy on chip (at 4 K for SFQ), J.
     energy_j: f64,
     /// Energy at the wall, with cooling (SFQ only).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     wall_plug_energy_j: Option<f64>,
     synaptic_events: u64,
     energy_per_synaptic_event_j: f64,
@@ -32,18 +32,21 @@ pub struct FamilyRun {
     steps: u64,
     wall_s: f64,
     target_constants: Vec<ConstantReport>,
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     reference: Option<Reference>,
     #[serde(default)]
     raster: Vec<(f64, String, u32)>,
     mapping: Map<String, Value>,
     ledger: Map<String, Value>,
     /// What plastic projections learned (crossbar).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
     learned: Vec<Learned>,
     /// How often the tiles were read (crossbar).
-    #[serde(default)]
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     tile_map: Option<TileMap>,
+    /// The fields the page does not read, kept as they were so `soma report --json` gives the whole report back.
+    #[serde(flatten)]
+    unread: Map<String, Value>,
 }
 
 /// The crossbar's tiles over their mesh, coloured by how often they were read.

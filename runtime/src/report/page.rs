@@ -17,6 +17,10 @@ use crate::spinnaker::report::{PlasticityReport, Report};
 use soma_isa::report::{quantity, si, thousands};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
+/// It serialises as the report it was read from, in the current form (fields an older report lacks at their
+/// defaults).
+#[derive(serde::Serialize)]
+#[serde(untagged)]
 pub enum RunJson {
     /// A SpiNNaker-style machine's run.
     Machine(Box<Report>),
