@@ -14,7 +14,7 @@ use soma_targets::Target;
 use crate::output::write_atomic;
 use crate::pipeline::{self, RunAsk};
 use crate::{CompareArgs, Failure, InputArgs};
-use soma_isa::report::si;
+use soma_isa::report::{exact, si};
 use soma_runtime::html::{bars, page, table};
 
 /// What `compare` and `sweep` run each point with.
@@ -107,15 +107,14 @@ fn explain(first: &Row, row: &Row) -> String {
             .energy_terms_j
             .iter()
             .zip(&row.energy_terms_j)
-            .map(|((name, a), (_, b))| format!("{} {a:.3e} -> {b:.3e}", name.replace('_', " ")))
+            .map(|((name, a), (_, b))| format!("{} {} -> {}", name.replace('_', " "), si(*a, "J"), si(*b, "J")))
             .collect();
-        s += &format!("  energy terms (J): {}\n", terms.join(", "));
+        s += &format!("  energy terms: {}\n", terms.join(", "));
     }
-    let short = |x: f64| if x == 0.0 || (1e-3..1e7).contains(&x.abs()) { format!("{x}") } else { format!("{x:e}") };
     let changed: Vec<String> = row
         .constants_that_differ
         .iter()
-        .map(|d| format!("{} {} -> {}", d.constant, short(d.from), short(d.to)))
+        .map(|d| format!("{} {} -> {}", d.constant, exact(d.from), exact(d.to)))
         .collect();
     s += &format!("  constants that differ ({}): {}\n", changed.len(), changed.join(", "));
     s

@@ -242,15 +242,15 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
     let limits_text = if limits.is_empty() {
         "no limits".to_string()
     } else {
-        limits.iter().map(|l| format!("{} <= {}", l.figure.name(), l.max)).collect::<Vec<_>>().join(", ")
+        limits.iter().map(|l| format!("{} <= {}", l.figure.name(), l.figure.show(l.max))).collect::<Vec<_>>().join(", ")
     };
     let verdict = match recommended {
         Some(i) => format!(
-            "recommended (least {} with {limits_text}): {} ({} = {:.4e})",
+            "recommended (least {} with {limits_text}): {} ({} = {})",
             objective.name(),
             label(&results[i]),
             objective.name(),
-            objective.of(&results[i].figures)
+            objective.show(objective.of(&results[i].figures))
         ),
         None => format!("no point meets the limits ({limits_text})"),
     };
@@ -276,9 +276,9 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                 &[
                     &keys.join(", "),
                     unit,
-                    "energy (J)",
-                    "J per event",
-                    "step latency (s)",
+                    "energy",
+                    "energy per synaptic event",
+                    "step latency",
                     "overruns",
                     "dropped",
                     "rate error",
@@ -295,12 +295,12 @@ pub fn run(args: &SweepArgs) -> Result<(), Failure> {
                         vec![
                             label(p),
                             f.size.to_string(),
-                            format!("{:.4e}", f.energy_j),
-                            format!("{:.3e}", f.energy_per_synaptic_event_j),
-                            format!("{:.3e}", f.step_latency_s),
+                            Figure::Energy.show(f.energy_j),
+                            Figure::EnergyPerEvent.show(f.energy_per_synaptic_event_j),
+                            Figure::StepLatency.show(f.step_latency_s),
                             overruns,
                             dropped,
-                            format!("{:.2}%", f.rate_error * 100.0),
+                            Figure::RateError.show(f.rate_error),
                             if feasible[i] { "yes" } else { "no" }.to_string(),
                         ]
                     })

@@ -81,6 +81,20 @@ fn fixed(x: f64, digits: usize) -> String {
     if text.contains('.') { text.trim_end_matches('0').trim_end_matches('.').to_string() } else { text }
 }
 
+/// `x` exactly (the shortest digits that read back as `x`), without a run of zeros: whole numbers with thousands
+/// separators, `1e-8` rather than `0.00000001`, `2.5` as it is. For constants, where three digits would hide
+/// what the preset says.
+pub fn exact(x: f64) -> String {
+    if x.fract() == 0.0 && x.abs() < 1e15 {
+        let whole = thousands(x.abs() as u64);
+        if x < 0.0 { format!("-{whole}") } else { whole }
+    } else if x != 0.0 && x.is_finite() && !(1e-3..1e6).contains(&x.abs()) {
+        format!("{x:e}")
+    } else {
+        format!("{x}")
+    }
+}
+
 /// A count with thousands separators (`1,234,567`).
 pub fn thousands(n: u64) -> String {
     let s = n.to_string();
@@ -115,6 +129,22 @@ mod tests {
         assert_eq!(super::quantity(0.012345, ""), "0.01235");
         assert_eq!(super::quantity(2e-7, ""), "2.000e-7");
         assert_eq!(super::quantity(0.0, ""), "0");
+    }
+
+    #[test]
+    fn exact_values_read_back_and_have_no_runs_of_zeros() {
+        assert_eq!(super::exact(1e-8), "1e-8");
+        assert_eq!(super::exact(3.0769e-9), "3.0769e-9");
+        assert_eq!(super::exact(16128.0), "16,128");
+        assert_eq!(super::exact(-65.0), "-65");
+        assert_eq!(super::exact(0.499181), "0.499181");
+        assert_eq!(super::exact(2.5e-7), "2.5e-7");
+        assert_eq!(super::exact(2.5e7), "25,000,000");
+        assert_eq!(super::exact(0.0), "0");
+        for x in [1e-8, 3.0769e-9, 0.499181, 2.5e-7, 1.0 / 3.0, 1234.5] {
+            let text = super::exact(x);
+            assert_eq!(text.parse::<f64>().expect("a number"), x, "{text}");
+        }
     }
 
     #[test]

@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::engine::Figures;
+use soma_isa::report::{exact, percent, si};
 
 /// A headline figure a limit or an objective names.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -52,6 +53,16 @@ impl Figure {
     /// Its name.
     pub fn name(self) -> &'static str {
         Figure::ALL.iter().find(|(_, f)| *f == self).map_or("", |(n, _)| n)
+    }
+
+    /// `x`, a value of this figure, in its unit: `0.0123` energy is `12.3 mJ`, rate error `0.05` is `5%`.
+    pub fn show(self, x: f64) -> String {
+        match self {
+            Figure::Energy | Figure::WallPlugEnergy | Figure::EnergyPerEvent => si(x, "J"),
+            Figure::StepLatency => si(x, "s"),
+            Figure::RateError => percent(x),
+            Figure::Size | Figure::Overruns | Figure::DroppedPackets => exact(x),
+        }
     }
 
     /// Its value in `f`.

@@ -3,7 +3,7 @@
 
 use std::fmt::Write as _;
 
-use soma_isa::report::si;
+use soma_isa::report::{exact, quantity, si};
 
 /// Escapes text for HTML.
 pub fn esc(s: &str) -> String {
@@ -66,7 +66,7 @@ pub fn bars(items: &[(String, f64)], unit: &str) -> String {
     let label = |v: f64| match unit {
         "%" => format!("{v:+.1}%"),
         _ if physical => si(v, unit),
-        _ => format!("{v:.3e} {unit}").trim_end().to_string(),
+        _ => format!("{} {unit}", quantity(v, "")).trim_end().to_string(),
     };
     let top = if log { 18.0 } else { 5.0 };
     let h = row * items.len() as f64 + top + 5.0;
@@ -80,11 +80,12 @@ pub fn bars(items: &[(String, f64)], unit: &str) -> String {
         let color = if *v < 0.0 { "#c0504d" } else { "#4f81bd" };
         let _ = write!(
             s,
-            "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"170\" y=\"{y:.1}\" width=\"{len:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{}: {v:.4e} {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
+            "<text x=\"0\" y=\"{:.1}\" font-size=\"12\">{}</text><rect x=\"170\" y=\"{y:.1}\" width=\"{len:.1}\" height=\"{:.1}\" fill=\"{color}\"><title>{}: {} {}</title></rect><text x=\"{:.1}\" y=\"{:.1}\" font-size=\"11\">{}</text>",
             y + 14.0,
             esc(name),
             row - 6.0,
             esc(name),
+            exact(*v),
             esc(unit),
             175.0 + len,
             y + 13.0,
@@ -339,11 +340,11 @@ impl Frame {
 /// A scatter plot of points `(x, y, label)`, each drawn as its [`Mark`] says (the recommended point, the Pareto
 /// front of the feasible points, the other feasible points, the infeasible ones); axes from zero with tick values
 /// in `x_unit` and `y_unit`.
-pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x: (&str, &str), y: (&str, &str)) -> String {
+pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x_axis: (&str, &str), y_axis: (&str, &str)) -> String {
     let (xmax, ymax) = points.iter().fold((f64::MIN_POSITIVE, f64::MIN_POSITIVE), |m, p| (m.0.max(p.0), m.1.max(p.1)));
     // The x range leaves a third of the width to the right of the last point for its label.
     let frame = Frame::new((0.0, xmax * 1.5), (0.0, ymax * 1.05), 760.0, 360.0);
-    let mut s = frame.open(x.0, x.1, y.0, Some(y.1));
+    let mut s = frame.open(x_axis.0, x_axis.1, y_axis.0, Some(y_axis.1));
     let mut labelled: Vec<(f64, f64)> = Vec::new();
     // The recommended point is drawn last, over the points it coincides with.
     let mut order: Vec<usize> = (0..points.len()).collect();
@@ -369,8 +370,12 @@ pub fn pareto(points: &[(f64, f64, String)], marks: &[Mark], x: (&str, &str), y:
         };
         let _ = write!(
             s,
-            "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{}: {x:.4e}, {y:.4e}</title></circle>",
-            esc(label)
+            "<circle cx=\"{px:.1}\" cy=\"{py:.1}\" r=\"{r}\" fill=\"{fill}\"><title>{}: {} {}, {} {}</title></circle>",
+            esc(label),
+            esc(x_axis.0),
+            esc(&si(*x, x_axis.1)),
+            esc(y_axis.0),
+            esc(&si(*y, y_axis.1))
         );
     }
     s + "</svg>"

@@ -12,7 +12,7 @@ use super::{ConstantReport, Learned, PopulationRate, rate_table};
 use crate::crossbar::TileMap;
 use crate::fidelity::Reference;
 use crate::html::{bars, esc, heat_legend, mesh, page, table};
-use soma_isa::report::{si, thousands};
+use soma_isa::report::{percent, quantity, si, thousands};
 
 /// The `--json` of a crossbar or SFQ run.
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -82,49 +82,97 @@ fn tile_map_section(map: &TileMap) -> String {
 /// Ledger entries that sum others up rather than being components of their own.
 const TOTALS: [&str; 3] = ["chip_j", "wall_j", "dynamic_total_j"];
 
-fn label(key: &str) -> String {
-    key.trim_end_matches("_j").replace('_', " ")
+/// What a key's suffix says about its value: the unit and the factor to SI (`step_ps` is in s after `1e-12`), or
+/// a fraction of one shown in per cent. Longest suffixes first.
+const UNITS: [(&str, Unit); 11] = [
+    ("_w_per_w", Unit::Si("W/W", 1.0)),
+    ("_per_s", Unit::Si("/s", 1.0)),
+    ("_utilisation", Unit::Percent),
+    ("_relative", Unit::Percent),
+    ("weight_error_rms", Unit::Percent),
+    ("_ps", Unit::Si("s", 1e-12)),
+    ("_fs", Unit::Si("s", 1e-15)),
+    ("_hz", Unit::Si("Hz", 1.0)),
+    ("_j", Unit::Si("J", 1.0)),
+    ("_s", Unit::Si("s", 1.0)),
+    ("_w", Unit::Si("W", 1.0)),
+];
+
+#[derive(Clone, Copy)]
+enum Unit {
+    /// An SI unit and the factor that takes the value there.
+    Si(&'static str, f64),
+    /// A fraction of one.
+    Percent,
 }
 
-/// Scalars and maps of scalars as `(name, value)` rows, maps flattened as `map: key`.
-fn scalars(fields: &Map<String, Value>, keep: impl Fn(&str, &Value) -> bool) -> Vec<(String, Value)> {
+/// The unit `key` names, if any, and the key without its unit suffix.
+fn unit(key: &str) -> (&str, Option<Unit>) {
+    match UNITS.iter().find(|(suffix, _)| key.ends_with(suffix)) {
+        // A fraction's suffix is a word of its name (`max_relative`, `cell_utilisation`).
+        Some((_, Unit::Percent)) => (key, Some(Unit::Percent)),
+        Some((suffix, u)) => (key.strip_suffix(suffix).unwrap_or(key), Some(*u)),
+        None => (key, None),
+    }
+}
+
+/// A key in words, without its unit (`step_latency_max_s` -> "step latency max").
+fn label(key: &str) -> String {
+    unit(key).0.replace('_', " ")
+}
+
+/// Scalars and maps of scalars as `(name, cell)` rows, maps flattened as `map: key` (the map's key names the unit).
+fn scalars(fields: &Map<String, Value>, keep: impl Fn(&str, &Value) -> bool) -> Vec<(String, String)> {
     let mut rows = Vec::new();
     for (k, v) in fields {
         match v {
             Value::Object(inner) => rows.extend(
-                inner.iter().filter(|(_, x)| keep(k, x)).map(|(kk, x)| (format!("{}: {kk}", label(k)), x.clone())),
+                inner
+                    .iter()
+                    .filter(|(_, x)| keep(k, x))
+                    .map(|(kk, x)| (format!("{}: {kk}", label(k)), show(x, unit(k).1, true))),
             ),
             Value::Array(_) => {}
-            _ if keep(k, v) => rows.push((label(k), v.clone())),
+            _ if keep(k, v) => rows.push((label(k), show(v, unit(k).1, true))),
             _ => {}
         }
     }
     rows
 }
 
-/// A value for a table cell; whole numbers with thousands separators if `grouped` (counts, not indices).
-fn show(v: &Value, grouped: bool) -> String {
+/// A value for a table cell in its unit; whole numbers with thousands separators if `grouped` (counts, not
+/// indices).
+fn show(v: &Value, u: Option<Unit>, grouped: bool) -> String {
     match v {
-        Value::Number(n) if grouped && n.is_u64() => thousands(n.as_u64().unwrap_or_default()),
-        Value::Number(n) if n.is_u64() || n.is_i64() => n.to_string(),
-        Value::Number(n) => format!("{:.4e}", n.as_f64().unwrap_or(f64::NAN)),
+        Value::Number(n) if u.is_none() && grouped && n.is_u64() => thousands(n.as_u64().unwrap_or_default()),
+        Value::Number(n) if u.is_none() && (n.is_u64() || n.is_i64()) => n.to_string(),
+        Value::Number(n) => {
+            let x = n.as_f64().unwrap_or(f64::NAN);
+            match u {
+                Some(Unit::Si(unit, factor)) => si(x * factor, unit),
+                Some(Unit::Percent) => percent(x),
+                None => quantity(x, ""),
+            }
+        }
         Value::String(s) => s.clone(),
         Value::Null => "-".into(),
         Value::Bool(b) => if *b { "yes" } else { "no" }.into(),
         Value::Array(items) if items.is_empty() => "-".into(),
         Value::Array(items) if items.len() == 2 && items.iter().all(Value::is_number) => {
-            format!("{} .. {}", show(&items[0], grouped), show(&items[1], grouped))
+            format!("{} .. {}", show(&items[0], u, grouped), show(&items[1], u, grouped))
         }
-        Value::Array(items) => items.iter().map(|x| show(x, grouped)).collect::<Vec<_>>().join(", "),
-        Value::Object(fields) => {
-            fields.iter().map(|(k, x)| format!("{}: {}", label(k), show(x, grouped))).collect::<Vec<_>>().join("; ")
-        }
+        Value::Array(items) => items.iter().map(|x| show(x, u, grouped)).collect::<Vec<_>>().join(", "),
+        Value::Object(fields) => fields
+            .iter()
+            .map(|(k, x)| format!("{}: {}", label(k), show(x, unit(k).1, grouped)))
+            .collect::<Vec<_>>()
+            .join("; "),
     }
 }
 
-/// `(name, value)` pairs as rows of a quantity/value table.
-fn quantity_rows(pairs: &[(String, Value)]) -> impl Iterator<Item = Vec<String>> + '_ {
-    pairs.iter().map(|(k, v)| vec![k.clone(), show(v, true)])
+/// `(name, cell)` pairs as rows of a quantity/value table.
+fn quantity_rows(pairs: &[(String, String)]) -> impl Iterator<Item = Vec<String>> + '_ {
+    pairs.iter().map(|(k, v)| vec![k.clone(), v.clone()])
 }
 
 /// Columns that name a record, shown first.
@@ -141,7 +189,12 @@ fn record_tables(fields: &Map<String, Value>) -> String {
         let rows: Vec<Vec<String>> = records
             .iter()
             .filter_map(Value::as_object)
-            .map(|r| columns.iter().map(|c| r.get(*c).map_or_else(String::new, |x| show(x, false))).collect())
+            .map(|r| {
+                columns
+                    .iter()
+                    .map(|c| r.get(*c).map_or_else(String::new, |x| show(x, unit(c).1, !NAMING.contains(c))))
+                    .collect()
+            })
             .collect();
         let header: Vec<String> = columns.iter().map(|c| label(c)).collect();
         s += &format!(
@@ -156,10 +209,17 @@ fn record_tables(fields: &Map<String, Value>) -> String {
 impl FamilyRun {
     /// Energy components from the ledger: `(name, J)`.
     fn energy_components(&self) -> Vec<(String, f64)> {
-        scalars(&self.ledger, |k, v| k.ends_with("_j") && !TOTALS.contains(&k) && v.is_number())
-            .into_iter()
-            .map(|(k, v)| (k, v.as_f64().unwrap_or_default()))
-            .collect()
+        let mut parts = Vec::new();
+        for (k, v) in self.ledger.iter().filter(|(k, _)| k.ends_with("_j") && !TOTALS.contains(&k.as_str())) {
+            let name = label(k);
+            match v {
+                Value::Object(inner) => {
+                    parts.extend(inner.iter().filter_map(|(kk, x)| Some((format!("{name}: {kk}"), x.as_f64()?))))
+                }
+                _ => parts.extend(v.as_f64().map(|j| (name, j))),
+            }
+        }
+        parts
     }
 
     /// The text summary.
@@ -173,7 +233,7 @@ impl FamilyRun {
         if let Some(wall) = self.wall_plug_energy_j {
             s += &format!(" ({} at the wall, with cooling)", si(wall, "J"));
         }
-        let parts: Vec<String> = self.energy_components().iter().map(|(k, j)| format!("{k} {j:.3e}")).collect();
+        let parts: Vec<String> = self.energy_components().iter().map(|(k, j)| format!("{k} {}", si(*j, "J"))).collect();
         s += &format!(": {}\n", parts.join(", "));
         s += &format!(
             "synaptic events {}, {} per event; step time {}\n",
@@ -200,8 +260,8 @@ impl FamilyRun {
             si(self.energy_per_synaptic_event_j, "J"),
             bars(&components, "J"),
             table(
-                &["component", "energy (J)"],
-                &components.iter().map(|(k, j)| vec![k.clone(), format!("{j:.4e}")]).collect::<Vec<_>>()
+                &["component", "energy"],
+                &components.iter().map(|(k, j)| vec![k.clone(), si(*j, "J")]).collect::<Vec<_>>()
             )
         ));
         let counts = scalars(&self.ledger, |k, v| !k.ends_with("_j") && (v.is_u64() || v.is_i64()));
@@ -250,10 +310,11 @@ impl FamilyRun {
             let count = |k: &str| thousands(self.ledger.get(k).and_then(Value::as_u64).unwrap_or_default());
             let joules = self.ledger.get("write_j").and_then(Value::as_f64).unwrap_or_default();
             let mut s = format!(
-                "<h2>Plasticity</h2><p class=\"note\">{} cell writes of {} pulses ({joules:.3e} J); {} changes rounded \
+                "<h2>Plasticity</h2><p class=\"note\">{} cell writes of {} pulses ({}); {} changes rounded \
                  to no pulse, {} refused by stuck or worn cells, {} cells worn out.</p>",
                 count("writes"),
                 count("write_pulses"),
+                si(joules, "J"),
                 count("rounded_away"),
                 count("writes_refused"),
                 count("worn_cells")

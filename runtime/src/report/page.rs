@@ -14,7 +14,7 @@ use crate::engine::ChipTrace;
 use crate::fidelity::Reference;
 use crate::html::{LinkLine, Rows, Series, bars, esc, heat_legend, lines, link_legend, mesh, page, raster, table};
 use crate::spinnaker::report::{PlasticityReport, Report};
-use soma_isa::report::{quantity, si, thousands};
+use soma_isa::report::{exact, quantity, si, thousands};
 
 /// A run report: SpiNNaker's, or another family's (crossbar, SFQ: any report with a `mapping` and a `ledger`).
 /// It serialises as the report it was read from, in the current form (fields an older report lacks at their
@@ -125,10 +125,6 @@ fn traces_section(traces: &[NeuronTrace]) -> String {
     s
 }
 
-fn fmt(x: f64) -> String {
-    format!("{x:.4e}")
-}
-
 /// The HTML page of a run.
 pub fn html(r: &Report) -> String {
     let mut sections = vec![summary(
@@ -141,6 +137,7 @@ pub fn html(r: &Report) -> String {
     )];
     let b = &r.energy_breakdown_j;
     let c = &r.energy_counts;
+    let joules = |x: f64| si(x, "J");
     sections.push(format!(
         "<h2>Energy: {} ({} per synaptic event)</h2>{}{}",
         si(r.energy_j, "J"),
@@ -155,23 +152,31 @@ pub fn html(r: &Report) -> String {
             "J"
         ),
         table(
-            &["component", "energy (J)", "count"],
+            &["component", "energy", "count"],
             &[
-                vec!["idle chips".into(), fmt(b.idle_chips), format!("{} chips x {} s", c.chips, r.duration_s)],
-                vec!["active cores".into(), fmt(b.active_cores), format!("{} cores x {} s", c.cores, r.duration_s)],
+                vec!["idle chips".into(), joules(b.idle_chips), format!("{} chips x {} s", c.chips, r.duration_s)],
+                vec!["active cores".into(), joules(b.active_cores), format!("{} cores x {} s", c.cores, r.duration_s)],
                 vec![
                     "busy cycles".into(),
-                    fmt(b.core_cycles),
+                    joules(b.core_cycles),
                     format!("{:.1}% of the cores' cycles", 100.0 * c.busy_fraction)
                 ],
                 vec![
                     "packets".into(),
-                    fmt(b.packets),
-                    format!("{} router traversals ({} packets)", c.router_traversals, c.packets_sent)
+                    joules(b.packets),
+                    format!(
+                        "{} router traversals ({} packets)",
+                        thousands(c.router_traversals),
+                        thousands(c.packets_sent)
+                    )
                 ],
-                vec!["synaptic events".into(), String::new(), r.synaptic_events.to_string()],
-                vec!["rows fetched / DMA words".into(), String::new(), format!("{} / {}", c.rows_fetched, c.dma_words)],
-                vec!["neuron updates".into(), String::new(), c.neuron_updates.to_string()],
+                vec!["synaptic events".into(), String::new(), thousands(r.synaptic_events)],
+                vec![
+                    "rows fetched / DMA words".into(),
+                    String::new(),
+                    format!("{} / {}", thousands(c.rows_fetched), thousands(c.dma_words))
+                ],
+                vec!["neuron updates".into(), String::new(), thousands(c.neuron_updates)],
             ]
         )
     ));
@@ -179,10 +184,10 @@ pub fn html(r: &Report) -> String {
         "<h2>Energy and activity by population</h2><p class=\"note\">A population's energy is its cores' active overhead and the packets they sent; idle chip power is shared.</p>{}{}",
         bars(&r.populations.iter().map(|p| (p.name.clone(), p.energy_j)).collect::<Vec<_>>(), "J"),
         table(
-            &["population", "neurons", "spikes", "rate (Hz)", "cores", "synaptic events", "packets sent", "energy (J)"],
+            &["population", "neurons", "spikes", "rate (Hz)", "cores", "synaptic events", "packets sent", "energy"],
             &r.populations
                 .iter()
-                .map(|p| vec![p.name.clone(), p.neurons.to_string(), p.spikes.to_string(), format!("{:.3}", p.rate_hz), p.cores.to_string(), p.synaptic_events.to_string(), p.packets_sent.to_string(), fmt(p.energy_j)])
+                .map(|p| vec![p.name.clone(), thousands(p.neurons as u64), thousands(p.spikes), format!("{:.3}", p.rate_hz), thousands(p.cores), thousands(p.synaptic_events), thousands(p.packets_sent), joules(p.energy_j)])
                 .collect::<Vec<_>>()
         )
     ));
@@ -482,10 +487,7 @@ pub fn constants_section(target: &str, constants: &[ConstantReport]) -> String {
         esc(target),
         table(
             &["constant", "value", "source"],
-            &constants
-                .iter()
-                .map(|c| vec![c.name.clone(), format!("{}", c.value), c.source.clone()])
-                .collect::<Vec<_>>()
+            &constants.iter().map(|c| vec![c.name.clone(), exact(c.value), c.source.clone()]).collect::<Vec<_>>()
         )
     )
 }
