@@ -2,7 +2,7 @@
 //! from, the netlist as text (`--emit netlist`), and the lowering report as JSON and text.
 
 use soma_isa::instance::Instance;
-use soma_isa::report::{Json, Report as AnyReport, thousands, to_json};
+use soma_isa::report::{Json, Report as AnyReport, quantity, si, thousands, to_json};
 use soma_isa::sfq::SfqImage;
 use soma_targets::Target;
 
@@ -21,13 +21,13 @@ impl AnyReport for Report {
     fn text(&self) -> String {
         let cells: Vec<String> = self.cells.iter().map(|(k, n)| format!("{} {k}", thousands(*n as u64))).collect();
         let mut s = format!(
-            "cells: {} ({} JTL stages); {} junctions, static bias {:.3e} W at 4 K\n\
+            "cells: {} ({} JTL stages); {} junctions, static bias {} at 4 K\n\
              network step {} ps on chip; trees up to {} splitters and {} mergers deep; longest neuron-to-neuron path \
              {:.1} ps\n",
             cells.join(", "),
             thousands(self.jtl_stages),
             thousands(self.junctions),
-            self.static_w,
+            si(self.static_w, "W"),
             self.step_ps,
             self.max_fan_out_depth,
             self.max_fan_in_depth,
@@ -38,7 +38,7 @@ impl AnyReport for Report {
                 s += &format!("  {:<16} a readout (does not spike): computed off chip, not lowered\n", p.name);
                 continue;
             }
-            let loops: Vec<String> = p.current_fluxons.iter().map(|q| format!("{q:.4e}")).collect();
+            let loops: Vec<String> = p.current_fluxons.iter().map(|&q| quantity(q, "")).collect();
             let mut current = match loops.len() {
                 0 => String::new(),
                 1 => format!(", current loop fluxon {}", loops[0]),
@@ -48,8 +48,12 @@ impl AnyReport for Report {
                 current += &format!(", refractory {} steps", p.refractory_steps);
             }
             s += &format!(
-                "  {:<16} fluxon {:.4e}, threshold {} fluxons, leak {:.4} per step{current}, {} biased neurons\n",
-                p.name, p.fluxon, p.threshold_fluxons, p.leak, p.biased_neurons
+                "  {:<16} fluxon {}, threshold {} fluxons, leak {:.4} per step{current}, {} biased neurons\n",
+                p.name,
+                quantity(p.fluxon, ""),
+                p.threshold_fluxons,
+                p.leak,
+                p.biased_neurons
             );
         }
         if self.readout_synapses > 0 {
