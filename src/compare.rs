@@ -236,7 +236,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
         );
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
             .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
-        eprintln!("wrote {}", path.display());
+        crate::output::note(args.quiet, &format!("wrote {}", path.display()));
     }
     Ok(())
 }

@@ -23,11 +23,14 @@ pub fn run(args: &ImportArgs) -> Result<(), Failure> {
     };
     write_atomic(output, |w: &mut dyn Write| w.write_all(text.as_bytes()))
         .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
-    eprintln!(
-        "wrote {} ({} populations, {} projections)",
-        output.display(),
-        loaded.network.populations.len(),
-        loaded.network.projections.len()
+    crate::output::note(
+        args.quiet,
+        &format!(
+            "wrote {} ({} populations, {} projections)",
+            output.display(),
+            loaded.network.populations.len(),
+            loaded.network.projections.len()
+        ),
     );
     Ok(())
 }

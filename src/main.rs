@@ -218,6 +218,9 @@ struct ReportArgs {
     /// defaults), as JSON on stdout; the summary goes to stderr.
     #[arg(long)]
     json: bool,
+    /// No notes on stderr of the files written.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 #[derive(Args, Debug)]
@@ -284,7 +287,7 @@ struct CompareArgs {
     /// target of its family); the table goes to stderr.
     #[arg(long)]
     json: bool,
-    /// No progress bars.
+    /// No progress bars and no note of the page written.
     #[arg(long, short)]
     quiet: bool,
 }
@@ -307,6 +310,9 @@ struct ImportArgs {
     /// Where to write the .snn text [default: standard output; `-` says so too].
     #[arg(short, long, value_name = "FILE")]
     output: Option<PathBuf>,
+    /// No note on stderr of the file written.
+    #[arg(long, short)]
+    quiet: bool,
 }
 
 /// Options shared by every command that reads a network file.

@@ -125,6 +125,13 @@ pub fn emit(text: &str, json: bool, report: &impl serde::Serialize) -> Result<()
     }
 }
 
+/// A note on stderr about what was done (a file written), unless `quiet`.
+pub fn note(quiet: bool, text: &str) {
+    if !quiet {
+        eprintln!("{text}");
+    }
+}
+
 /// Writes `text` to standard output: a closed pipe (`| head`) ends the output quietly, any other failure (a
 /// full disk) is an error, never a panic.
 pub fn stdout(text: &str) -> Result<(), crate::Failure> {

@@ -95,11 +95,11 @@ pub fn run(args: &ReportArgs) -> Result<(), Failure> {
     if let Some(path) = &args.html {
         write_atomic(path, |w: &mut dyn Write| w.write_all(html.as_bytes()))
             .map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
-        eprintln!("wrote {}", path.display());
+        crate::output::note(args.quiet, &format!("wrote {}", path.display()));
     }
     if let Some(dir) = &args.csv {
         crate::output::write_folder_atomic(dir, &tables).map_err(|e| Failure::User(format!("error: {e:#}\n")))?;
-        eprintln!("wrote CSV tables to {}", dir.display());
+        crate::output::note(args.quiet, &format!("wrote CSV tables to {}", dir.display()));
     }
     Ok(())
 }

@@ -393,6 +393,28 @@ fn targets_list_is_the_listing_and_import_without_o_writes_to_stdout() {
 }
 
 #[test]
+fn quiet_commands_that_write_files_say_nothing_on_stderr() {
+    let dir = temp_dir("quiet");
+    let path = |name: &str| dir.join(name).to_str().expect("path").to_string();
+    let o = soma(&["run", "examples/xor_sfq.snn", "--target", "sfq_mitll", "--duration", "20ms", "--json", "-q"]);
+    assert!(o.status.success(), "{}", stderr(&o));
+    std::fs::write(dir.join("run.json"), &o.stdout).expect("write");
+    let (html, csv, snn) = (path("run.html"), path("csv"), path("net.snn"));
+    for args in [
+        vec!["report", &path("run.json"), "--html", &html, "--csv", &csv],
+        vec!["import", "examples/cuba.snn", "-o", &snn],
+    ] {
+        let loud = soma(&args);
+        assert!(loud.status.success() && stderr(&loud).contains("wrote "), "{args:?}: {}", stderr(&loud));
+        let quiet = soma(&[&args[..], &["-q"]].concat());
+        assert!(quiet.status.success(), "{args:?}: {}", stderr(&quiet));
+        assert_eq!(stderr(&quiet), "", "{args:?}");
+        assert_eq!(stdout(&quiet), stdout(&loud), "{args:?}: -q changes only stderr");
+    }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
 fn targets_print_json_when_asked() {
     let listed = run_json(&["targets", "--json"]);
     let rows = listed.as_array().expect("an array of presets");
