@@ -22,11 +22,11 @@ fn benches(c: &mut Criterion) {
     g.sample_size(10);
     g.bench_function("reference_cuba_0.2s", |b| b.iter(|| Simulator::new(&inst).run(&opts, |_| ()).synaptic_events));
     g.bench_function("ideal_cuba_0.2s", |b| {
-        b.iter(|| run(&inst, &program, xb, &Nonideal::default(), &opts, None, |_| ()).ledger.tile_reads)
+        b.iter(|| run(&inst, &program, xb, &Nonideal::default(), &opts, None).ledger.tile_reads)
     });
     let all = Nonideal::from_preset(xb);
     g.bench_function("nonideal_cuba_0.2s", |b| {
-        b.iter(|| run(&inst, &program, xb, &all, &opts, None, |_| ()).ledger.tile_reads)
+        b.iter(|| run(&inst, &program, xb, &all, &opts, None).ledger.tile_reads)
     });
     g.finish();
 }

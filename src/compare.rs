@@ -53,6 +53,7 @@ fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine
         run.quiet,
     )?;
     let ask = RunAsk {
+        weights: (&[], 1),
         network: &built.loaded.name,
         duration_s: run.duration,
         instance: Some(&built.inst),

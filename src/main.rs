@@ -14,6 +14,7 @@ mod run;
 mod simulate;
 mod sweep;
 mod targets;
+mod weight_trace;
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -163,6 +164,8 @@ struct RunArgs {
     /// (projection,pre,post,delay_s,weight_before,weight_after), as `soma simulate --weights` writes the reference's.
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
+    #[command(flatten)]
+    weight_trace: WeightTraceArgs,
     /// Score pattern-completion tests of an associative memory on the run's spikes: a CSV of
     /// `test,population,pattern,cue,from_s,to_s` (neurons as ranges a..b, times in seconds); each test reports the
     /// share of the pattern's uncued neurons that fired in its window and of the neurons outside the pattern.
@@ -315,6 +318,23 @@ struct ImportArgs {
     quiet: bool,
 }
 
+/// Weights sampled over a run (`simulate` and `run`).
+#[derive(Args, Debug)]
+struct WeightTraceArgs {
+    /// Sample plastic synapses' weights over the run: PROJECTION (all its synapses) or PROJECTION[a..b]
+    /// (synapses a..b-1, numbered as --weights lists them), e.g. "input->cell[0..10]" (repeatable; needs
+    /// --weight-trace). On SpiNNaker targets a sample is the weight the synapse word holds: sPyNNaker's deferred
+    /// updates change it when a presynaptic spike fetches its row (docs/plasticity.md).
+    #[arg(long, value_name = "PROJ[a..b]")]
+    weight_probe: Vec<String>,
+    /// Write the --weight-probe samples as CSV (time_s,projection,synapse,pre,post,weight) to this file.
+    #[arg(long, value_name = "FILE")]
+    weight_trace: Option<PathBuf>,
+    /// Time between two --weight-probe samples.
+    #[arg(long, default_value = "1ms", value_name = "TIME")]
+    weight_every: String,
+}
+
 /// Options shared by every command that reads a network file.
 #[derive(Args, Debug)]
 struct InputArgs {
@@ -371,17 +391,8 @@ struct SimulateArgs {
     /// (projection,pre,post,delay_s,weight_before,weight_after) to this file. See docs/plasticity.md.
     #[arg(long, value_name = "FILE")]
     weights: Option<PathBuf>,
-    /// Sample plastic synapses' weights over the run: PROJECTION (all its synapses) or PROJECTION[a..b]
-    /// (synapses a..b-1, numbered as --weights lists them), e.g. "input->cell[0..10]" (repeatable; needs
-    /// --weight-trace).
-    #[arg(long, value_name = "PROJ[a..b]")]
-    weight_probe: Vec<String>,
-    /// Write the --weight-probe samples as CSV (time_s,projection,synapse,pre,post,weight) to this file.
-    #[arg(long, value_name = "FILE")]
-    weight_trace: Option<PathBuf>,
-    /// Time between two --weight-probe samples.
-    #[arg(long, default_value = "1ms", value_name = "TIME")]
-    weight_every: String,
+    #[command(flatten)]
+    weight_trace: WeightTraceArgs,
     /// Record a population: NAME:v (membrane potential), NAME[a..b]:v, or NAME:spikes (repeatable).
     #[arg(long, value_name = "NAME:WHAT")]
     probe: Vec<String>,

@@ -209,6 +209,8 @@ pub struct RunAsk<'a> {
     pub mapping: Option<&'a dyn soma_isa::report::Report>,
     /// Device models.
     pub devices: Option<&'a Devices>,
+    /// Plastic synapses whose weights to sample, and the steps between two samples.
+    pub weights: (&'a [soma_runtime::reference::WeightProbe], u64),
     /// No progress bar.
     pub quiet: bool,
     /// What the progress bar calls the run (`running`; compare says which target of how many).
@@ -235,6 +237,8 @@ pub fn execute(
         compare: ask.compare,
         mapping: ask.mapping,
         devices: ask.devices,
+        weight_probes: ask.weights.0,
+        weight_every: ask.weights.1,
         progress: &progress,
         stop: Some(crate::interrupt::flag()),
     };

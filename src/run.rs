@@ -6,6 +6,7 @@ use soma_runtime::engine::{self, Devices};
 
 use crate::output;
 use crate::pipeline::{self, RunAsk};
+use crate::weight_trace;
 use crate::{Failure, RunArgs};
 
 /// The device models of the crossbar flags, if any was given.
@@ -65,6 +66,7 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             ("--spikes", args.spikes.as_deref(), output::Output::File),
             ("--trace", args.trace.as_deref(), output::Output::File),
             ("--weights", args.weights.as_deref(), output::Output::File),
+            crate::weight_trace::output(&args.weight_trace)?,
         ],
     )?;
     let recall_tests = output::recall_tests(args.recall.as_deref())?;
@@ -72,8 +74,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     let devices = devices(args)?;
     let path = &args.input.file;
     let name = path.display().to_string();
-    let ask = |network, instance, mapping| RunAsk {
+    let ask = |network, instance, mapping, weights| RunAsk {
         network,
+        weights,
         duration_s,
         instance,
         compare: args.compare_reference,
@@ -101,9 +104,11 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
                  it (soma compile --target-set ..., or soma run NETWORK --target-set ...)\n"
             )));
         }
-        for (given, flag) in
-            [(!args.probe.is_empty(), "--probe"), (args.weights.is_some() && instance.is_none(), "--weights")]
-        {
+        for (given, flag) in [
+            (!args.probe.is_empty(), "--probe"),
+            (args.weights.is_some() && instance.is_none(), "--weights"),
+            (!args.weight_trace.weight_probe.is_empty() && instance.is_none(), "--weight-probe"),
+        ] {
             if given {
                 return Err(Failure::User(format!(
                     "error: {flag} needs the network, not an image: run the .snn/.nir/.csv file with --target\n"
@@ -119,9 +124,12 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let backend = backend::for_target(&target).map_err(|e| Failure::Internal(e.into()))?;
         let mapping =
             backend.mapping_of(&*artifact, &target).map_err(|e| pipeline::compile_error(e, &name, None, None))?;
-        let run = pipeline::execute(engine, &*artifact, &target, &ask(&name, instance, mapping.as_deref()))?;
-        if let Some(inst) = instance {
+        let sampling = instance.map(|inst| weight_trace::sampling(&args.weight_trace, inst)).transpose()?;
+        let weights = sampling.as_ref().map_or((&[][..], 1), |s| (&s.probes[..], s.every));
+        let run = pipeline::execute(engine, &*artifact, &target, &ask(&name, instance, mapping.as_deref(), weights))?;
+        if let (Some(inst), Some(s)) = (instance, &sampling) {
             write_learned(args, inst, &run)?;
+            weight_trace::write(&args.weight_trace, inst, &run.weight_traces, s.every)?;
         }
         run
     } else {
@@ -141,9 +149,16 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
             pipeline::Network { input: &args.input, spike_input: args.spike_input.as_deref(), probes: &args.probe };
         let built =
             pipeline::build(&network, &target, backend, (boards, args.boards.as_deref()), args.seed, args.quiet)?;
-        let ask = ask(&built.loaded.name, Some(&built.inst), Some(&*built.compiled.mapping));
+        let sampling = weight_trace::sampling(&args.weight_trace, &built.inst)?;
+        let ask = ask(
+            &built.loaded.name,
+            Some(&built.inst),
+            Some(&*built.compiled.mapping),
+            (&sampling.probes[..], sampling.every),
+        );
         let run = pipeline::execute(engine, &*built.compiled.artifact, &target, &ask)?;
         write_learned(args, &built.inst, &run)?;
+        weight_trace::write(&args.weight_trace, &built.inst, &run.weight_traces, sampling.every)?;
         run
     };
     if let Some(path) = &args.spikes {

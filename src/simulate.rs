@@ -7,7 +7,7 @@ use std::time::Instant;
 use serde::Serialize;
 use soma_compiler::diag::Diagnostic;
 use soma_compiler::instantiate::instantiate;
-use soma_runtime::reference::{RunOptions, RunResult, Simulator, WeightProbe};
+use soma_runtime::reference::{RunOptions, RunResult, Simulator};
 use soma_runtime::report::{Learned, learned, learned_text};
 
 use crate::load::{self, render_all};
@@ -40,14 +40,9 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
             ("--spikes", args.spikes.as_deref(), crate::output::Output::File),
             ("--trace", args.trace.as_deref(), crate::output::Output::File),
             ("--weights", args.weights.as_deref(), crate::output::Output::File),
-            ("--weight-trace", args.weight_trace.as_deref(), crate::output::Output::File),
+            crate::weight_trace::output(&args.weight_trace)?,
         ],
     )?;
-    if args.weight_probe.is_empty() != args.weight_trace.is_none() {
-        return Err(Failure::User(
-            "error: --weight-probe and --weight-trace go together (what to sample, and where)\n".into(),
-        ));
-    }
     let wall = Instant::now();
     let duration_s = load::time("--duration", &args.duration, false)?;
     let recall_tests = output::recall_tests(args.recall.as_deref())?;
@@ -60,14 +55,13 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     })?;
     let build_s = wall.elapsed().as_secs_f64();
     let steps = crate::pipeline::steps(&args.duration, duration_s, inst.dt)?;
-    let probes = args.weight_probe.iter().map(|p| weight_probe(&inst, p)).collect::<Result<Vec<_>, _>>()?;
-    let every = (load::time("--weight-every", &args.weight_every, true)? / inst.dt).round().max(1.0) as u64;
+    let sampling = crate::weight_trace::sampling(&args.weight_trace, &inst)?;
     let bar = crate::output::step_bar(steps, args.quiet, "simulating")?;
     let run_start = Instant::now();
     let opts = RunOptions { steps, record_all_spikes: args.spikes.is_some() || !recall_tests.is_empty() };
     let result = Simulator::new(&inst)
         .stop_on(Some(crate::interrupt::flag()))
-        .record_weights(probes, every)
+        .record_weights(sampling.probes, sampling.every)
         .run(&opts, |done| bar.set_position(done));
     bar.finish_and_clear();
     if crate::interrupt::requested() {
@@ -88,9 +82,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
         let learned: Vec<(usize, &[f64])> = result.learned.iter().map(|l| (l.projection, &l.weights[..])).collect();
         crate::output::write_weights(path, &inst, &learned)?;
     }
-    if let Some(path) = &args.weight_trace {
-        write_weight_trace(path, &inst, &result, every)?;
-    }
+    crate::weight_trace::write(&args.weight_trace, &inst, &result.weight_traces, sampling.every)?;
     let sizes: Vec<u32> = inst.populations.iter().map(|p| p.size() as u32).collect();
     let recall = soma_runtime::recall::score(
         &recall_tests,
@@ -144,65 +136,6 @@ fn write_traces(path: &std::path::Path, inst: &soma_isa::instance::Instance, r: 
             for (k, chunk) in tr.values.chunks(tr.neurons.len().max(1)).enumerate() {
                 for (n, v) in tr.neurons.iter().zip(chunk) {
                     writeln!(w, "{},{name},{n},{v}", (k as f64 + 1.0) * inst.dt)?;
-                }
-            }
-        }
-        Ok(())
-    })
-    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
-}
-
-/// `PROJECTION` or `PROJECTION[a..b]`: synapses of a plastic projection of `inst`.
-fn weight_probe(inst: &soma_isa::instance::Instance, text: &str) -> Result<WeightProbe, Failure> {
-    let bad = |why: String| Failure::User(format!("error: --weight-probe {text}: {why}\n"));
-    let (name, range) = match text.split_once('[') {
-        Some((name, rest)) => {
-            (name.trim(), Some(rest.strip_suffix(']').ok_or_else(|| bad("expected PROJECTION[a..b]".into()))?))
-        }
-        None => (text.trim(), None),
-    };
-    let plastic: Vec<&str> =
-        inst.projections.iter().filter(|p| p.plasticity.is_some()).map(|p| p.name.as_str()).collect();
-    let Some(projection) = inst.projections.iter().position(|p| p.name == name && p.plasticity.is_some()) else {
-        return Err(bad(if plastic.is_empty() {
-            "the network has no plastic projection".into()
-        } else {
-            format!("no plastic projection `{name}`; plastic: {}", plastic.join(", "))
-        }));
-    };
-    let n = inst.projections[projection].rows.len();
-    let synapses = match range {
-        None => 0..n,
-        Some(r) => {
-            let (a, b) = r.split_once("..").ok_or_else(|| bad("expected a range a..b".into()))?;
-            let parse = |x: &str| x.trim().parse::<usize>().map_err(|_| bad(format!("`{x}` is not a synapse index")));
-            let (a, b) = (parse(a)?, parse(b)?);
-            if a >= b || b > n {
-                return Err(bad(format!("{a}..{b} is not a non-empty range within the projection's {n} synapses")));
-            }
-            a..b
-        }
-    };
-    Ok(WeightProbe { projection, synapses })
-}
-
-/// The sampled weights, one line per synapse and sample.
-fn write_weight_trace(
-    path: &std::path::Path,
-    inst: &soma_isa::instance::Instance,
-    r: &RunResult,
-    every: u64,
-) -> Result<(), Failure> {
-    write_atomic(path, |w: &mut dyn Write| {
-        writeln!(w, "time_s,projection,synapse,pre,post,weight")?;
-        for tr in &r.weight_traces {
-            let p = &inst.projections[tr.probe.projection];
-            let synapses = tr.probe.synapses.clone();
-            let pres: Vec<u32> = p.rows.pres().skip(synapses.start).take(synapses.len()).collect();
-            for (k, sample) in tr.values.chunks(synapses.len().max(1)).enumerate() {
-                let time = ((k as u64 + 1) * every) as f64 * inst.dt;
-                for ((s, pre), weight) in synapses.clone().zip(&pres).zip(sample) {
-                    writeln!(w, "{time},{},{s},{pre},{},{weight}", p.name, p.rows.targets[s])?;
                 }
             }
         }

@@ -49,8 +49,7 @@ fn one_full_tile_read_costs_what_the_preset_says_by_hand() {
     assert_eq!(report.block_utilisation, 1.0);
     // Every weight is the largest (q = 255 = 3333 in base 4): all positive halves on, all negative halves off.
     assert_eq!(report.cell_utilisation, 0.5);
-    let r =
-        run(&inst, &program, &xb, &Nonideal::default(), &RunOptions { steps: 10, ..Default::default() }, None, |_| ());
+    let r = run(&inst, &program, &xb, &Nonideal::default(), &RunOptions { steps: 10, ..Default::default() }, None);
     let l = &r.ledger;
     assert_eq!((l.tile_reads, l.row_activations, l.adc_conversions), (1, 128, 128));
     // Each row: 64 cells at R_on = 100 kOhm and 64 at R_off = 1.7 MOhm, read at 0.5 V for 10 ns.
@@ -114,7 +113,7 @@ fn an_ideal_array_with_fine_adcs_delivers_the_quantised_weights_and_matches_the_
     let (program, report) = compile(&inst, &fine, "reram_128", 0).expect("compiles");
     assert!(report.weight_errors.iter().all(|e| e.rms_relative < 1e-2), "{:?}", report.weight_errors);
     assert!(program.tiles.iter().any(|t| t.delay > 1), "delays get their own rows");
-    let ideal = run(&inst, &program, &fine, &Nonideal::default(), &opts, None, |_| ());
+    let ideal = run(&inst, &program, &fine, &Nonideal::default(), &opts, None);
     assert_eq!(ideal.tile_reads.len(), program.tiles.len());
     assert_eq!(ideal.tile_reads.iter().sum::<u64>(), ideal.ledger.tile_reads, "every read is some tile's");
     let map = soma_runtime::crossbar::TileMap::of(&program, &ideal.tile_reads);
@@ -135,8 +134,8 @@ fn an_ideal_array_with_fine_adcs_delivers_the_quantised_weights_and_matches_the_
     let coarse = crossbar("reram_128", &[]);
     let (program, _) = compile(&inst, &coarse, "reram_128", 0).expect("compiles");
     let noisy = Nonideal::from_preset(&coarse);
-    let a = run(&inst, &program, &coarse, &noisy, &opts, None, |_| ());
-    let b = run(&inst, &program, &coarse, &noisy, &opts, None, |_| ());
+    let a = run(&inst, &program, &coarse, &noisy, &opts, None);
+    let b = run(&inst, &program, &coarse, &noisy, &opts, None);
     assert_eq!(a.result.spikes, b.result.spikes);
     assert_eq!(a.ledger, b.ledger);
     assert_ne!(a.result.spikes[0], ideal.result.spikes[0]);

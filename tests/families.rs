@@ -23,6 +23,8 @@ fn job<'a>(
         compare: true,
         mapping: None,
         devices: None,
+        weight_probes: &[],
+        weight_every: 1,
         progress: &|_| {},
         stop: None,
     }
@@ -79,6 +81,14 @@ fn a_family_refuses_another_familys_target_and_artifact() {
         backend::for_target(&crossbar).expect("backend").compile(&inst, &crossbar, None, &|_| {}).expect("compiles");
     let e = engine::lookup("spinnaker").expect("engine").run(&job(&*image.artifact, &spinnaker, &inst)).err();
     assert!(e.expect("refused").to_string().contains("crossbar image is not a spinnaker image"));
+    // A family that does not sample weights refuses a job that asks for weight samples.
+    let sfq_target = soma_targets::lookup("sfq_mitll").expect("preset");
+    let image = sfq.compile(&inst, &sfq_target, None, &|_| {}).expect("compiles");
+    let probes = [soma_runtime::reference::WeightProbe { projection: 0, synapses: 0..1 }];
+    let e = engine::lookup("sfq")
+        .expect("engine")
+        .run(&Job { weight_probes: &probes, ..job(&*image.artifact, &sfq_target, &inst) });
+    assert!(e.err().expect("refused").to_string().contains("does not sample weights"));
     let e = backend::for_target(&crossbar).expect("backend").compile(
         &inst,
         &crossbar,

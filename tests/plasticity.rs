@@ -446,3 +446,58 @@ fn run_writes_the_weights_the_machine_learned_beside_the_references() {
     assert!(!o.status.success() && stderr(&o).contains("--weights needs the network"), "{}", stderr(&o));
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
+
+#[test]
+fn run_samples_the_weights_the_hardware_holds_as_simulate_samples_the_references() {
+    let dir = temp_dir("run-weight-trace");
+    let path = |name: &str| dir.join(name).to_str().expect("path").to_string();
+    let probe = ["--weight-probe", "pre->post_add[9..11]", "--weight-every", "50ms", "-q"];
+    for (command, target) in [("simulate", None), ("run", Some("spinnaker1")), ("run", Some("reram_128"))] {
+        let name = target.unwrap_or("reference");
+        let files = ["--weight-trace", &path(&format!("{name}.csv")), "--weights", &path(&format!("{name}-w.csv"))];
+        let on = target.map_or(vec![], |t| vec!["--target", t]);
+        let o = soma(&[&[command, "examples/stdp_window.snn"][..], &on, &probe, &files].concat());
+        assert!(o.status.success(), "{name}: {}", stderr(&o));
+    }
+    let rows = |name: &str| -> Vec<Vec<String>> {
+        let text = std::fs::read_to_string(dir.join(name)).expect("csv");
+        text.lines().skip(1).map(|l| l.split(',').map(str::to_string).collect()).collect()
+    };
+    let weight = |r: &[String]| -> f64 { r[5].parse().expect("a weight") };
+    let reference = rows("reference.csv");
+    assert_eq!(reference.len(), 20 * 2, "20 samples of 2 synapses in 1 s");
+    for target in ["spinnaker1", "reram_128"] {
+        let samples = rows(&format!("{target}.csv"));
+        assert_eq!(samples.len(), reference.len(), "{target}");
+        for (m, r) in samples.iter().zip(&reference) {
+            assert_eq!(m[..5], r[..5], "{target}: the same times and synapses");
+        }
+        // The last samples are the weights the run ends with, as --weights writes them.
+        let learned: Vec<Vec<String>> =
+            rows(&format!("{target}-w.csv")).into_iter().filter(|r| r[0] == "pre->post_add").collect();
+        for (synapse, last) in [(9, &samples[38]), (10, &samples[39])] {
+            assert_eq!(last[2], synapse.to_string());
+            assert_eq!(weight(last), learned[synapse][5].parse::<f64>().expect("a weight"), "{target} {synapse}");
+        }
+    }
+    let machine = rows("spinnaker1.csv");
+    for (m, r) in machine.iter().zip(&reference) {
+        // Within spinnaker1's quantisation bound (2.5 units of about 6e-5: see the window test above).
+        assert!((weight(m) - weight(r)).abs() < 2e-4, "{m:?} against the reference's {r:?}");
+    }
+    // Lag 0 (synapse 10) is potentiated when the pre spike at 500 ms fetches its row: the sample at 0.5 s still
+    // holds the initial weight, the one at 0.55 s the new one.
+    let at =
+        |time: &str, synapse: &str| weight(machine.iter().find(|r| r[0] == time && r[2] == synapse).expect("a sample"));
+    assert!(at("0.55", "10") > at("0.5", "10") + 1e-4, "{} -> {}", at("0.5", "10"), at("0.55", "10"));
+    // Where the weights cannot be sampled, the run is refused and says why; nothing is written.
+    let trace = path("x.csv");
+    let img = path("w.img");
+    assert!(soma(&["compile", "examples/stdp_window.snn", "-o", &img, "-q"]).status.success());
+    let o = soma(&[&["run", &img][..], &probe, &["--weight-trace", &trace]].concat());
+    assert!(!o.status.success() && stderr(&o).contains("--weight-probe needs the network"), "{}", stderr(&o));
+    let o = soma(&["run", "examples/stdp_window.snn", "--weight-trace", &trace]);
+    assert!(!o.status.success() && stderr(&o).contains("go together"), "{}", stderr(&o));
+    assert!(!dir.join("x.csv").exists(), "nothing written by a refused run");
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}

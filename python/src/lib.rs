@@ -594,6 +594,8 @@ fn run_image(
             compare: compare_reference,
             mapping: image.mapping.as_deref(),
             devices,
+            weight_probes: &[],
+            weight_every: 1,
             progress,
             stop: Some(stop),
         })

@@ -15,6 +15,7 @@ use soma_targets::Target;
 use thiserror::Error;
 
 use crate::fidelity::{Reference, Spikes};
+use crate::reference::{WeightProbe, WeightTrace};
 
 /// What a resistive-device family is asked to model besides the ideal arrays (the crossbar's `--nonideal`,
 /// `--read-after`, `--device-random`, `--adc-range`); engines without devices refuse them.
@@ -58,6 +59,12 @@ pub struct Job<'a> {
     pub devices: Option<&'a Devices>,
     /// Called with the steps done now and then.
     pub progress: &'a (dyn Fn(u64) + Sync),
+    /// Plastic synapses whose weights the run samples, every `weight_every` steps (sample `k` at the end of step
+    /// `(k + 1) weight_every - 1`, as the reference samples them); families that do not sample weights
+    /// ([`Engine::samples_weights`]) refuse a job with any.
+    pub weight_probes: &'a [WeightProbe],
+    /// Steps between two weight samples (at least 1).
+    pub weight_every: u64,
     /// Set (from a signal handler, another thread, or `progress`) to end the run early with
     /// [`RunError::Interrupted`]; checked where progress is reported.
     pub stop: Option<&'a AtomicBool>,
@@ -83,6 +90,8 @@ pub struct Run {
     pub traces: Vec<ChipTrace>,
     /// The final weights of each plastic projection, by name, in the network's synapse order and weight unit.
     pub learned: Vec<(String, Vec<f64>)>,
+    /// The weights `job.weight_probes` sampled, in the model's weight unit.
+    pub weight_traces: Vec<WeightTrace>,
 }
 
 /// A `v` probe recorded on the hardware, every step (after the step's update, as the reference records).
@@ -113,6 +122,7 @@ impl Run {
             figures,
             traces: Vec::new(),
             learned: Vec::new(),
+            weight_traces: Vec::new(),
         }
     }
 }
@@ -223,6 +233,8 @@ pub trait Engine: Sync {
     fn models_devices(&self) -> bool;
     /// Whether the family records its hardware's membrane potentials for the network's `v` probes.
     fn records_traces(&self) -> bool;
+    /// Whether the family samples plastic weights over a run ([`Job::weight_probes`]).
+    fn samples_weights(&self) -> bool;
     /// The network an image carries, for the families whose images do (the reference comparison of an image).
     fn network<'a>(&self, artifact: &'a dyn AnyArtifact) -> Option<&'a Instance>;
     /// Runs `job.artifact` (an image of this family) on `job.target`.
@@ -240,6 +252,8 @@ pub trait FamilyEngine: Sync {
     const MODELS_DEVICES: bool;
     /// See [`Engine::records_traces`].
     const RECORDS_TRACES: bool;
+    /// See [`Engine::samples_weights`].
+    const SAMPLES_WEIGHTS: bool;
     /// See [`Engine::network`].
     fn network(image: &Self::Image) -> Option<&Instance>;
     /// See [`Engine::run`]; `image` is `job.artifact`.
@@ -267,6 +281,10 @@ impl<E: FamilyEngine> Engine for E {
         E::RECORDS_TRACES
     }
 
+    fn samples_weights(&self) -> bool {
+        E::SAMPLES_WEIGHTS
+    }
+
     fn network<'a>(&self, artifact: &'a dyn AnyArtifact) -> Option<&'a Instance> {
         artifact.as_any().downcast_ref::<E::Image>().and_then(E::network)
     }
@@ -277,6 +295,13 @@ impl<E: FamilyEngine> Engine for E {
                 RunError::Unsupported(format!("a {} is not a {} image", job.artifact.kind(), E::FAMILY))
             })?;
         check_devices(self, job.devices, job.target)?;
+        if !job.weight_probes.is_empty() && !E::SAMPLES_WEIGHTS {
+            return Err(RunError::Unsupported(format!(
+                "the {} engine does not sample weights over a run yet (spinnaker and crossbar targets do; \
+                 `soma simulate --weight-probe` gives the reference's)",
+                E::FAMILY
+            )));
+        }
         let run = FamilyEngine::run(self, image, job)?;
         match job.stop {
             Some(stop) if stop.load(std::sync::atomic::Ordering::Relaxed) => {

@@ -813,19 +813,26 @@ pub struct CrossbarRun {
     pub tile_reads: Vec<u64>,
 }
 
-/// Runs `inst` for `opts.steps` steps on the crossbar `program`, calling `progress(done_steps)` now and then, and
-/// ending early (`result.steps` done) once `stop` is set.
+/// Runs `inst` for `opts.steps` steps on the crossbar `program`. Within a `job`: calls its `progress` now and then,
+/// ends early (`result.steps` done) once its `stop` is set, and samples its weight probes (the simulator's weights
+/// of a plastic projection are what the cells hold: [`CrossbarSynapses`]'s `write` returns them).
 pub fn run(
     inst: &Instance,
     program: &CrossbarProgram,
     xb: &Crossbar,
     nonideal: &Nonideal,
     opts: &crate::reference::RunOptions,
-    stop: Option<&std::sync::atomic::AtomicBool>,
-    progress: impl FnMut(u64),
+    job: Option<&crate::engine::Job>,
 ) -> CrossbarRun {
     let mut synapses = CrossbarSynapses::new(inst, program, xb, nonideal.clone(), inst.seed);
-    let result = crate::reference::Simulator::with_synapses(inst, &mut synapses).stop_on(stop).run(opts, progress);
+    let simulator = crate::reference::Simulator::with_synapses(inst, &mut synapses);
+    let result = match job {
+        Some(job) => simulator
+            .stop_on(job.stop)
+            .record_weights(job.weight_probes.to_vec(), job.weight_every)
+            .run(opts, job.progress),
+        None => simulator.run(opts, |_| {}),
+    };
     let mut ledger = synapses.ledger();
     let tile_reads = synapses.tile_reads();
     ledger.neuron_updates = inst.neuron_count() as u64 * opts.steps;

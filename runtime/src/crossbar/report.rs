@@ -205,6 +205,7 @@ impl engine::FamilyEngine for Engine {
     const FAMILY: &'static str = "crossbar";
     const MODELS_DEVICES: bool = true;
     const RECORDS_TRACES: bool = false;
+    const SAMPLES_WEIGHTS: bool = true;
 
     fn network(image: &CrossbarImage) -> Option<&Instance> {
         Some(&image.network)
@@ -221,7 +222,7 @@ impl engine::FamilyEngine for Engine {
         let nonideal = nonideal(&devices, xb, inst)?;
         let steps = job.steps;
         let opts = RunOptions { steps, record_all_spikes: true };
-        let out = emulate(inst, &image.program, xb, &nonideal, &opts, job.stop, job.progress);
+        let out = emulate(inst, &image.program, xb, &nonideal, &opts, Some(job));
         let spikes = all_spikes(&out.result);
         let l = &out.ledger;
         let total = l.total_j();
@@ -245,6 +246,7 @@ impl engine::FamilyEngine for Engine {
         let mut run = Run::of_instance(inst, spikes, out.result.steps, Box::new(report), figures);
         run.learned =
             out.result.learned.into_iter().map(|l| (inst.projections[l.projection].name.clone(), l.weights)).collect();
+        run.weight_traces = out.result.weight_traces;
         Ok(run)
     }
 }

@@ -101,6 +101,7 @@ impl engine::FamilyEngine for Engine {
     const FAMILY: &'static str = "sfq";
     const MODELS_DEVICES: bool = false;
     const RECORDS_TRACES: bool = false;
+    const SAMPLES_WEIGHTS: bool = false;
 
     fn network(image: &SfqImage) -> Option<&Instance> {
         Some(&image.network)

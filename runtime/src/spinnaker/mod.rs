@@ -409,6 +409,36 @@ impl<'a> Machine<'a> {
         out
     }
 
+    /// Where each synapse of plastic projection `projection` ([`Image::plastic`]'s index) lives, in synapse order:
+    /// `(core, index among the core's plastic words)`; `None` for a synapse no core holds.
+    pub fn plastic_places(&self, projection: usize) -> Vec<Option<(usize, usize)>> {
+        let Some(p) = self.image.plastic.get(projection) else { return Vec::new() };
+        let mut places = vec![None; p.synapses as usize];
+        for (core, spec) in self.image.cores.iter().enumerate() {
+            let CoreKind::Neurons(spec) = &spec.kind else { continue };
+            let Some(words) = &spec.synapses.plastic else { continue };
+            for (k, &origin) in words.origin.iter().enumerate() {
+                if (origin >> 32) as usize == projection {
+                    places[origin as u32 as usize] = Some((core, k));
+                }
+            }
+        }
+        places
+    }
+
+    /// The weight now of the plastic synapse at `place` ([`Machine::plastic_places`]), in the model's weight unit;
+    /// `NaN` for a synapse no core holds.
+    pub fn plastic_weight(&self, place: Option<(usize, usize)>) -> f64 {
+        let Some((core, k)) = place else { return f64::NAN };
+        match (&self.cores[core], &self.image.cores[core].kind) {
+            (CoreState::Neurons(n), CoreKind::Neurons(spec)) => match (&n.plastic, &spec.synapses.plastic) {
+                (Some(state), Some(p)) => state.weights[k] as f64 * p.unit,
+                _ => f64::NAN,
+            },
+            _ => f64::NAN,
+        }
+    }
+
     /// Neurons of a core that spiked in the last step.
     pub fn spiked(&self, core: usize) -> &[u32] {
         match &self.cores[core] {

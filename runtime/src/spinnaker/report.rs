@@ -15,6 +15,7 @@ use soma_targets::spinnaker::{Enclosure, SpiNNaker};
 use super::{CoreCounters, Ledger, Machine};
 use crate::engine::{self, ChipTrace, Figures, Job, MachineFigures, Run, RunError, fidelity_figures};
 use crate::fidelity::{Reference, Spikes, against_reference};
+use crate::reference::WeightTrace;
 use crate::report::{ConstantReport, Learned, learned_text, raster, rate_table, summarise, weight_unit};
 
 /// One population's results.
@@ -451,13 +452,14 @@ impl engine::FamilyEngine for Engine {
     const FAMILY: &'static str = "spinnaker";
     const MODELS_DEVICES: bool = false;
     const RECORDS_TRACES: bool = true;
+    const SAMPLES_WEIGHTS: bool = true;
 
     fn network(_image: &Image) -> Option<&Instance> {
         None
     }
 
     fn run(&self, image: &Image, job: &Job) -> Result<Run, RunError> {
-        let Executed { report, spikes, traces, learned } = execute(image, job)?;
+        let Executed { report, spikes, traces, learned, weight_traces } = execute(image, job)?;
         let (rate_error, silent_reference_hz) = fidelity_figures(report.reference.as_ref());
         let figures = Figures {
             energy_j: report.energy_j,
@@ -478,6 +480,7 @@ impl engine::FamilyEngine for Engine {
         Ok(Run {
             traces,
             learned,
+            weight_traces,
             spikes,
             populations: image.populations.iter().map(|p| p.name.clone()).collect(),
             sizes: image.populations.iter().map(|p| p.size).collect(),
@@ -539,6 +542,39 @@ struct Executed {
     spikes: Spikes,
     traces: Vec<ChipTrace>,
     learned: Vec<(String, Vec<f64>)>,
+    weight_traces: Vec<WeightTrace>,
+}
+
+/// A weight probe's samples so far and the places of its synapses on the machine ([`Machine::plastic_places`]).
+type WeightSampler = (WeightTrace, Vec<Option<(usize, usize)>>);
+
+/// Each of `job.weight_probes` with the places of its synapses on the machine.
+fn locate_weight_probes(image: &Image, machine: &Machine, job: &Job) -> Result<Vec<WeightSampler>, RunError> {
+    job.weight_probes
+        .iter()
+        .map(|probe| {
+            let name = job.instance.and_then(|inst| inst.projections.get(probe.projection)).map(|p| &p.name);
+            let plastic = name.and_then(|name| image.plastic.iter().position(|p| &p.name == name));
+            let Some(plastic) = plastic else {
+                return Err(RunError::Unsupported(format!(
+                    "weight probe on projection {}: not a plastic projection of this image{}",
+                    name.map_or(probe.projection.to_string(), |n| format!("`{n}`")),
+                    if job.instance.is_none() { " (the probe needs the network the image came from)" } else { "" }
+                )));
+            };
+            let places = machine.plastic_places(plastic);
+            let chosen = places.get(probe.synapses.clone()).map(<[_]>::to_vec).ok_or_else(|| {
+                RunError::Unsupported(format!(
+                    "weight probe {}..{} on `{}`: the projection has {} synapses",
+                    probe.synapses.start,
+                    probe.synapses.end,
+                    image.plastic[plastic].name,
+                    places.len()
+                ))
+            })?;
+            Ok((WeightTrace { probe: probe.clone(), values: Vec::new() }, chosen))
+        })
+        .collect()
 }
 
 /// Runs `image` for `job.steps` steps; with `job.compare`, also the float reference on `job.instance`.
@@ -554,6 +590,8 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
     };
     let mut machine = Machine::new(image, spinn, target.fingerprint).map_err(|e| RunError::Load(e.to_string()))?;
     let mut probes = locate_probes(image, job.instance);
+    let mut weight_probes = locate_weight_probes(image, &machine, job)?;
+    let every = job.weight_every.max(1);
     let mut spikes: Spikes = Vec::new();
     let mut counts = vec![0u64; image.populations.len()];
     let run_start = Instant::now();
@@ -564,6 +602,11 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
                 let v = machine.v_register(core).map_or(Accum(0), |regs| regs[i]);
                 p.trace.values.push(v.to_f64() * p.si_per_unit);
                 p.trace.raw.push(i64::from(v.0));
+            }
+        }
+        if (t + 1).is_multiple_of(every) {
+            for (trace, places) in &mut weight_probes {
+                trace.values.extend(places.iter().map(|&place| machine.plastic_weight(place)));
             }
         }
         for (i, c) in image.cores.iter().enumerate() {
@@ -762,7 +805,8 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
         plasticity,
         reference,
     };
-    Ok(Executed { report, spikes, traces, learned })
+    let weight_traces = weight_probes.into_iter().map(|(trace, _)| trace).collect();
+    Ok(Executed { report, spikes, traces, learned, weight_traces })
 }
 
 /// The human-readable summary of a run.

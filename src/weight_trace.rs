@@ -1,0 +1,92 @@
+//! `--weight-probe`, `--weight-trace` and `--weight-every`, the same on `simulate` (the reference) and `run` (the
+//! hardware): which plastic synapses to sample and how often, and the CSV of the samples.
+
+use std::io::Write;
+
+use soma_isa::instance::Instance;
+use soma_runtime::reference::{WeightProbe, WeightTrace};
+
+use crate::output::{Output, write_atomic};
+use crate::{Failure, WeightTraceArgs, load};
+
+/// What to sample: the probes and the steps between two samples.
+pub struct Sampling {
+    /// The synapses sampled.
+    pub probes: Vec<WeightProbe>,
+    /// Steps between two samples (at least 1).
+    pub every: u64,
+}
+
+/// The output the flags write, for `check_outputs`; an error if only one of --weight-probe and --weight-trace is
+/// given.
+pub fn output(args: &WeightTraceArgs) -> Result<(&'static str, Option<&std::path::Path>, Output), Failure> {
+    if args.weight_probe.is_empty() != args.weight_trace.is_none() {
+        return Err(Failure::User(
+            "error: --weight-probe and --weight-trace go together (what to sample, and where)\n".into(),
+        ));
+    }
+    Ok(("--weight-trace", args.weight_trace.as_deref(), Output::File))
+}
+
+/// The probes of `args` on `inst`, sampled every --weight-every (rounded to whole steps).
+pub fn sampling(args: &WeightTraceArgs, inst: &Instance) -> Result<Sampling, Failure> {
+    let probes = args.weight_probe.iter().map(|p| probe(inst, p)).collect::<Result<Vec<_>, _>>()?;
+    let every = (load::time("--weight-every", &args.weight_every, true)? / inst.dt).round().max(1.0) as u64;
+    Ok(Sampling { probes, every })
+}
+
+/// Writes `traces` (sampled every `every` steps of `inst`) to --weight-trace, if given: one line per synapse and
+/// sample.
+pub fn write(args: &WeightTraceArgs, inst: &Instance, traces: &[WeightTrace], every: u64) -> Result<(), Failure> {
+    let Some(path) = &args.weight_trace else { return Ok(()) };
+    write_atomic(path, |w: &mut dyn Write| {
+        writeln!(w, "time_s,projection,synapse,pre,post,weight")?;
+        for tr in traces {
+            let p = &inst.projections[tr.probe.projection];
+            let synapses = tr.probe.synapses.clone();
+            let pres: Vec<u32> = p.rows.pres().skip(synapses.start).take(synapses.len()).collect();
+            for (k, sample) in tr.values.chunks(synapses.len().max(1)).enumerate() {
+                let time = ((k as u64 + 1) * every) as f64 * inst.dt;
+                for ((s, pre), weight) in synapses.clone().zip(&pres).zip(sample) {
+                    writeln!(w, "{time},{},{s},{pre},{},{weight}", p.name, p.rows.targets[s])?;
+                }
+            }
+        }
+        Ok(())
+    })
+    .map_err(|e| Failure::User(format!("error: {e:#}\n")))
+}
+
+/// `PROJECTION` or `PROJECTION[a..b]`: synapses of a plastic projection of `inst`.
+fn probe(inst: &Instance, text: &str) -> Result<WeightProbe, Failure> {
+    let bad = |why: String| Failure::User(format!("error: --weight-probe {text}: {why}\n"));
+    let (name, range) = match text.split_once('[') {
+        Some((name, rest)) => {
+            (name.trim(), Some(rest.strip_suffix(']').ok_or_else(|| bad("expected PROJECTION[a..b]".into()))?))
+        }
+        None => (text.trim(), None),
+    };
+    let plastic: Vec<&str> =
+        inst.projections.iter().filter(|p| p.plasticity.is_some()).map(|p| p.name.as_str()).collect();
+    let Some(projection) = inst.projections.iter().position(|p| p.name == name && p.plasticity.is_some()) else {
+        return Err(bad(if plastic.is_empty() {
+            "the network has no plastic projection".into()
+        } else {
+            format!("no plastic projection `{name}`; plastic: {}", plastic.join(", "))
+        }));
+    };
+    let n = inst.projections[projection].rows.len();
+    let synapses = match range {
+        None => 0..n,
+        Some(r) => {
+            let (a, b) = r.split_once("..").ok_or_else(|| bad("expected a range a..b".into()))?;
+            let parse = |x: &str| x.trim().parse::<usize>().map_err(|_| bad(format!("`{x}` is not a synapse index")));
+            let (a, b) = (parse(a)?, parse(b)?);
+            if a >= b || b > n {
+                return Err(bad(format!("{a}..{b} is not a non-empty range within the projection's {n} synapses")));
+            }
+            a..b
+        }
+    };
+    Ok(WeightProbe { projection, synapses })
+}
