@@ -15,6 +15,8 @@ pub struct State {
     pub u: Vec<f64>,
     /// Remaining refractory steps.
     pub refractory: Vec<u32>,
+    /// Scratch of the linear kernel: the membrane after this step's update, before resets and the flush.
+    pub next: Vec<f64>,
 }
 
 /// Fresh state for neurons of `kernel` starting at `v_init`.
@@ -25,7 +27,7 @@ pub fn state(kernel: &Dynamics, v_init: &[f64]) -> State {
         Dynamics::Izhikevich(z) => (Vec::new(), v_init.iter().map(|v| z.b * v * 1e3).collect()),
         Dynamics::Threshold { .. } => (Vec::new(), Vec::new()),
     };
-    State { v: v_init.to_vec(), i_syn, u, refractory: vec![0; n] }
+    State { v: v_init.to_vec(), i_syn, u, refractory: vec![0; n], next: Vec::new() }
 }
 
 /// Advances every neuron of `kernel` by one step. `input[k]` holds receptor `k`'s arriving weights per neuron,
@@ -89,29 +91,48 @@ fn linear<const K: usize>(
     let pulse = if l.pulse_to_v != 0.0 { input.first().map(|x| &x[..n]) } else { None };
     let extra = if extra.is_empty() { None } else { Some(&extra[..n]) };
     let (v, refractory) = (&mut s.v[..n], &mut s.refractory[..n]);
-    for i in 0..n {
-        let mut vi = v[i];
-        if refractory[i] > 0 {
-            refractory[i] -= 1;
+    s.next.resize(n, 0.0);
+    let next = &mut s.next[..n];
+    // Slices of length `n`, so that the loops below need no bounds checks.
+    let mut each = currents.iter_mut();
+    let currents: [&mut [f64]; K] = std::array::from_fn(|_| each.next().map_or(&mut [][..], |c| &mut c[..n]));
+    // In passes, each a loop without branches on the neuron (so that it vectorises), the operations on each neuron
+    // in the order one pass per neuron would do them: the membrane and currents of every neuron, the refractory
+    // ones keeping their potential, then the few that cross, then the flush into `v`.
+    for (next, &v) in next.iter_mut().zip(v.iter()) {
+        *next = l.p22 * v + c;
+    }
+    if let Some(e) = extra {
+        next.iter_mut().zip(e).for_each(|(next, &e)| *next += l.p20 * e);
+    }
+    for k in 0..K {
+        next.iter_mut().zip(currents[k].iter()).for_each(|(next, &i)| *next += p21[k] * i);
+    }
+    if let Some(x) = pulse {
+        next.iter_mut().zip(x).for_each(|(next, &x)| *next += l.pulse_to_v * x);
+    }
+    for k in 0..K {
+        for (i, &x) in currents[k].iter_mut().zip(inputs[k]) {
+            *i = flush(p11[k] * *i + scale[k] * x);
+        }
+    }
+    for ((next, &v), left) in next.iter_mut().zip(v.iter()).zip(refractory.iter_mut()) {
+        if *left > 0 {
+            *next = v;
+            *left -= 1;
+        }
+    }
+    if let Some(sp) = &l.spiking {
+        let first = spiked.len();
+        let theta = sp.theta;
+        if sp.strict {
+            spiked.extend(next.iter().enumerate().filter(|&(_, &x)| x > theta).map(|(i, _)| i as u32));
         } else {
-            vi = l.p22 * vi + c;
-            if let Some(e) = extra {
-                vi += l.p20 * e[i];
-            }
-            for k in 0..K {
-                vi += p21[k] * currents[k][i];
-            }
-            if let Some(x) = pulse {
-                vi += l.pulse_to_v * x[i];
-            }
+            spiked.extend(next.iter().enumerate().filter(|&(_, &x)| x >= theta).map(|(i, _)| i as u32));
         }
-        for k in 0..K {
-            currents[k][i] = flush(p11[k] * currents[k][i] + scale[k] * inputs[k][i]);
-        }
-        if let Some(sp) = &l.spiking
-            && (if sp.strict { vi > sp.theta } else { vi >= sp.theta })
-        {
-            vi = match sp.in_step_reset {
+        for &i in &spiked[first..] {
+            let i = i as usize;
+            next[i] = match sp.in_step_reset {
                 true if K == 0 => {
                     // The step's current, from the affine update v_new = P22 v + C0 + P20 I.
                     let current = (l.i_offset + drive)
@@ -122,9 +143,10 @@ fn linear<const K: usize>(
                 _ => sp.v_reset,
             };
             refractory[i] = sp.refractory_steps;
-            spiked.push(i as u32);
         }
-        v[i] = flush(vi);
+    }
+    for (v, &x) in v.iter_mut().zip(next.iter()) {
+        *v = flush(x);
     }
 }
 
