@@ -8,6 +8,11 @@ and their ratio, dated.
     cargo build --release
     python3 -m venv venv && venv/bin/pip install nest-simulator
     PYNEST_QUIET=1 venv/bin/python tools/bench/side_by_side.py [--repeat 3]
+
+With `--brian2 PYTHON` (an interpreter that has Brian2: `python3 -m venv b2 && b2/bin/pip install brian2
+"numpy<2"`; Brian2 2.9 does not run on NumPy 2) it also times soma's float reference against Brian2's C++
+standalone binary of the same CUBA (tools/brian2/cuba.py builds it once; its binary is timed whole, as soma's
+process is), interleaved.
 """
 import argparse
 import datetime
@@ -42,10 +47,35 @@ def nest_s(script):
     return json.loads(lines[-1])["simulate_s"]
 
 
+def brian2_row(python, repeat):
+    """soma's reference on CUBA against Brian2's standalone binary, interleaved: one markdown row."""
+    build = subprocess.run([python, "tools/brian2/cuba.py", "--repeat", "1"], cwd=ROOT, check=True,
+                           capture_output=True, text=True)
+    print("Brian2 CUBA rates:", build.stdout.strip().splitlines()[-1], file=sys.stderr)
+    ours, theirs = [], []
+    for _ in range(repeat):
+        ours.append(soma_s([SOMA, "simulate", "examples/cuba.snn", "-q"]))
+        t0 = time.perf_counter()
+        subprocess.run(["/tmp/brian2_cuba/main"], cwd="/tmp/brian2_cuba", check=True, stdout=subprocess.DEVNULL)
+        theirs.append(time.perf_counter() - t0)
+    a, b = statistics.median(ours), statistics.median(theirs)
+    print("| CUBA 1 s, float reference against Brian2 2.9 C++ standalone (whole binary) | %.3f s | %.3f s | %.2f |"
+          % (a, b, a / b), flush=True)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--brian2", metavar="PYTHON", help="an interpreter with Brian2 installed")
+    parser.add_argument("--skip-nest", action="store_true", help="only the Brian2 row")
     args = parser.parse_args()
+    if args.brian2:
+        print("| workload | soma, whole command | Brian2 | soma / Brian2 |")
+        print("|---|---|---|---|")
+        brian2_row(args.brian2, args.repeat)
+        if args.skip_nest:
+            return
+        print()
     print("| workload | soma, whole command | NEST 3, `Simulate` | soma / NEST |")
     print("|---|---|---|---|")
     for name, soma, nest in WORKLOADS:

@@ -126,9 +126,9 @@ fn linear<const K: usize>(
         let first = spiked.len();
         let theta = sp.theta;
         if sp.strict {
-            spiked.extend(next.iter().enumerate().filter(|&(_, &x)| x > theta).map(|(i, _)| i as u32));
+            crossings(next, |x| x > theta, spiked);
         } else {
-            spiked.extend(next.iter().enumerate().filter(|&(_, &x)| x >= theta).map(|(i, _)| i as u32));
+            crossings(next, |x| x >= theta, spiked);
         }
         for &i in &spiked[first..] {
             let i = i as usize;
@@ -147,6 +147,17 @@ fn linear<const K: usize>(
     }
     for (v, &x) in v.iter_mut().zip(next.iter()) {
         *v = flush(x);
+    }
+}
+
+/// Appends the indices of the `values` that `cross`, in order. Few do: a block of 16 is tested at once (the
+/// comparisons OR-ed, which vectorises) and searched only if one of its values crosses.
+#[inline]
+fn crossings(values: &[f64], cross: impl Fn(f64) -> bool, out: &mut Vec<u32>) {
+    for (block, chunk) in values.chunks(16).enumerate() {
+        if chunk.iter().fold(false, |any, &x| any | cross(x)) {
+            out.extend(chunk.iter().enumerate().filter(|&(_, &x)| cross(x)).map(|(i, _)| (block * 16 + i) as u32));
+        }
     }
 }
 
