@@ -96,25 +96,15 @@ fn linear<const K: usize>(
     // Slices of length `n`, so that the loops below need no bounds checks.
     let mut each = currents.iter_mut();
     let currents: [&mut [f64]; K] = std::array::from_fn(|_| each.next().map_or(&mut [][..], |c| &mut c[..n]));
-    // In passes, each a loop without branches on the neuron (so that it vectorises), the operations on each neuron
-    // in the order one pass per neuron would do them: the membrane and currents of every neuron, the refractory
-    // ones keeping their potential, then the few that cross, then the flush into `v`.
-    for (next, &v) in next.iter_mut().zip(v.iter()) {
-        *next = l.p22 * v + c;
-    }
-    if let Some(e) = extra {
-        next.iter_mut().zip(e).for_each(|(next, &e)| *next += l.p20 * e);
-    }
-    for k in 0..K {
-        next.iter_mut().zip(currents[k].iter()).for_each(|(next, &i)| *next += p21[k] * i);
-    }
-    if let Some(x) = pulse {
-        next.iter_mut().zip(x).for_each(|(next, &x)| *next += l.pulse_to_v * x);
-    }
-    for k in 0..K {
-        for (i, &x) in currents[k].iter_mut().zip(inputs[k]) {
-            *i = flush(p11[k] * *i + scale[k] * x);
-        }
+    // In passes, each a loop without branches on the neuron's values (so that it vectorises), the operations on each
+    // neuron in the order one pass per neuron would do them: the membrane and currents of every neuron, the
+    // refractory ones keeping their potential, then the few that cross, then the flush into `v`.
+    let terms = Terms { c, p21, p11, scale };
+    match (extra, pulse) {
+        (None, None) => integrate::<K, false, false>(l, &terms, v, &[], &[], currents, inputs, next),
+        (Some(e), None) => integrate::<K, true, false>(l, &terms, v, e, &[], currents, inputs, next),
+        (None, Some(x)) => integrate::<K, false, true>(l, &terms, v, &[], x, currents, inputs, next),
+        (Some(e), Some(x)) => integrate::<K, true, true>(l, &terms, v, e, x, currents, inputs, next),
     }
     for ((next, &v), left) in next.iter_mut().zip(v.iter()).zip(refractory.iter_mut()) {
         if *left > 0 {
@@ -147,6 +137,52 @@ fn linear<const K: usize>(
     }
     for (v, &x) in v.iter_mut().zip(next.iter()) {
         *v = flush(x);
+    }
+}
+
+/// The per-step constants of [`integrate`]: the membrane's constant term, the currents' coefficients into it, their
+/// decays and the scale of their inputs.
+struct Terms<const K: usize> {
+    c: f64,
+    p21: [f64; K],
+    p11: [f64; K],
+    scale: [f64; K],
+}
+
+/// Every neuron's membrane after the step (into `next`) and its currents: `next = P22 v + C [+ P20 extra] + Σ P21_k
+/// I_k [+ Q pulse]` in that order, then `I_k = P11_k I_k + S_k in_k`. Which optional terms there are is a constant of
+/// the loop, which has no branch (so it vectorises); `extra` and `pulse` are empty when absent.
+#[allow(clippy::too_many_arguments)]
+#[inline]
+fn integrate<const K: usize, const EXTRA: bool, const PULSE: bool>(
+    l: &Linear,
+    t: &Terms<K>,
+    v: &[f64],
+    extra: &[f64],
+    pulse: &[f64],
+    currents: [&mut [f64]; K],
+    inputs: [&[f64]; K],
+    next: &mut [f64],
+) {
+    let n = next.len();
+    let (v, extra, pulse) = (&v[..n], &extra[..if EXTRA { n } else { 0 }], &pulse[..if PULSE { n } else { 0 }]);
+    let currents: [&mut [f64]; K] = currents.map(|c| &mut c[..n]);
+    let inputs: [&[f64]; K] = inputs.map(|x| &x[..n]);
+    for i in 0..n {
+        let mut vi = l.p22 * v[i] + t.c;
+        if EXTRA {
+            vi += l.p20 * extra[i];
+        }
+        for k in 0..K {
+            vi += t.p21[k] * currents[k][i];
+        }
+        if PULSE {
+            vi += l.pulse_to_v * pulse[i];
+        }
+        next[i] = vi;
+        for k in 0..K {
+            currents[k][i] = flush(t.p11[k] * currents[k][i] + t.scale[k] * inputs[k][i]);
+        }
     }
 }
 
