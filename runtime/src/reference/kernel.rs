@@ -166,22 +166,22 @@ fn integrate<const K: usize, const EXTRA: bool, const PULSE: bool>(
 ) {
     let n = next.len();
     let (v, extra, pulse) = (&v[..n], &extra[..if EXTRA { n } else { 0 }], &pulse[..if PULSE { n } else { 0 }]);
-    let currents: [&mut [f64]; K] = currents.map(|c| &mut c[..n]);
+    let mut currents: [&mut [f64]; K] = currents.map(|c| &mut c[..n]);
     let inputs: [&[f64]; K] = inputs.map(|x| &x[..n]);
     for i in 0..n {
         let mut vi = l.p22 * v[i] + t.c;
         if EXTRA {
             vi += l.p20 * extra[i];
         }
-        for k in 0..K {
-            vi += t.p21[k] * currents[k][i];
+        for (k, current) in currents.iter().enumerate() {
+            vi += t.p21[k] * current[i];
         }
         if PULSE {
             vi += l.pulse_to_v * pulse[i];
         }
         next[i] = vi;
-        for k in 0..K {
-            currents[k][i] = flush(t.p11[k] * currents[k][i] + t.scale[k] * inputs[k][i]);
+        for (k, current) in currents.iter_mut().enumerate() {
+            current[i] = flush(t.p11[k] * current[i] + t.scale[k] * inputs[k][i]);
         }
     }
 }
