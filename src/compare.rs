@@ -204,18 +204,23 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
             error,
         ]);
     }
-    let header = [
-        "target",
-        "energy per model second (W)",
-        "at the wall (W): box, frames or cooling",
-        "J per synaptic event",
-        "step latency (s)",
-        "cores / tiles / JJs",
-        "chips",
-        "overruns",
-        "ring-buffer saturations",
-        "mean rate error",
+    // Each column's name and the unit of its text cells (the HTML cells carry their own units).
+    let columns = [
+        ("target", ""),
+        ("energy per model second", "W"),
+        ("at the wall: box, frames or cooling", "W"),
+        ("energy per synaptic event", "J"),
+        ("step latency", "s"),
+        ("cores / tiles / JJs", ""),
+        ("chips", ""),
+        ("overruns", ""),
+        ("ring-buffer saturations", ""),
+        ("mean rate error", ""),
     ];
+    let header: Vec<String> = columns
+        .iter()
+        .map(|&(name, unit)| if unit.is_empty() { name.into() } else { format!("{name} ({unit})") })
+        .collect();
     let mut text = header.join(" | ") + "\n";
     for r in &rows {
         text += &(r.join(" | ") + "\n");
@@ -231,7 +236,7 @@ pub fn run(args: &CompareArgs) -> Result<(), Failure> {
                     duration
                 ),
                 bars(&energies, "W"),
-                table(&header, &html_rows),
+                table(&columns.map(|(name, _)| name), &html_rows),
                 format!("<pre>{}</pre>", soma_runtime::html::esc(&explanations)),
             ],
         );
