@@ -93,9 +93,7 @@ fn linear<const K: usize>(
     let (v, refractory) = (&mut s.v[..n], &mut s.refractory[..n]);
     s.next.resize(n, 0.0);
     let next = &mut s.next[..n];
-    // Slices of length `n`, so that the loops below need no bounds checks.
-    let mut each = currents.iter_mut();
-    let currents: [&mut [f64]; K] = std::array::from_fn(|_| each.next().map_or(&mut [][..], |c| &mut c[..n]));
+    let currents: [&mut [f64]; K] = currents.each_mut().map(|c| c.as_mut_slice());
     // In passes, each a loop without branches on the neuron's values (so that it vectorises), the operations on each
     // neuron in the order one pass per neuron would do them: the membrane and currents of every neuron, the
     // refractory ones keeping their potential, then the few that cross, then the flush into `v`.

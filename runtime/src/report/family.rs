@@ -121,23 +121,26 @@ fn label(key: &str) -> String {
     unit(key).0.replace('_', " ")
 }
 
-/// Scalars and maps of scalars as `(name, cell)` rows, maps flattened as `map: key` (the map's key names the unit).
-fn scalars(fields: &Map<String, Value>, keep: impl Fn(&str, &Value) -> bool) -> Vec<(String, String)> {
+/// Scalars and maps of scalars that `keep` (given the field's key and the value) as `(name, field key, value)`,
+/// maps flattened as `map: key` (the field's key names the unit).
+fn flatten(fields: &Map<String, Value>, keep: impl Fn(&str, &Value) -> bool) -> Vec<(String, &str, &Value)> {
     let mut rows = Vec::new();
     for (k, v) in fields {
         match v {
             Value::Object(inner) => rows.extend(
-                inner
-                    .iter()
-                    .filter(|(_, x)| keep(k, x))
-                    .map(|(kk, x)| (format!("{}: {kk}", label(k)), show(x, unit(k).1, true))),
+                inner.iter().filter(|(_, x)| keep(k, x)).map(|(kk, x)| (format!("{}: {kk}", label(k)), k.as_str(), x)),
             ),
             Value::Array(_) => {}
-            _ if keep(k, v) => rows.push((label(k), show(v, unit(k).1, true))),
+            _ if keep(k, v) => rows.push((label(k), k.as_str(), v)),
             _ => {}
         }
     }
     rows
+}
+
+/// Scalars and maps of scalars as `(name, cell)` rows ([`flatten`]), each cell in its unit.
+fn scalars(fields: &Map<String, Value>, keep: impl Fn(&str, &Value) -> bool) -> Vec<(String, String)> {
+    flatten(fields, keep).into_iter().map(|(name, k, v)| (name, show(v, unit(k).1, true))).collect()
 }
 
 /// A value for a table cell in its unit; whole numbers with thousands separators if `grouped` (counts, not
@@ -209,17 +212,10 @@ fn record_tables(fields: &Map<String, Value>) -> String {
 impl FamilyRun {
     /// Energy components from the ledger: `(name, J)`.
     fn energy_components(&self) -> Vec<(String, f64)> {
-        let mut parts = Vec::new();
-        for (k, v) in self.ledger.iter().filter(|(k, _)| k.ends_with("_j") && !TOTALS.contains(&k.as_str())) {
-            let name = label(k);
-            match v {
-                Value::Object(inner) => {
-                    parts.extend(inner.iter().filter_map(|(kk, x)| Some((format!("{name}: {kk}"), x.as_f64()?))))
-                }
-                _ => parts.extend(v.as_f64().map(|j| (name, j))),
-            }
-        }
-        parts
+        flatten(&self.ledger, |k, v| k.ends_with("_j") && !TOTALS.contains(&k) && v.is_number())
+            .into_iter()
+            .map(|(name, _, v)| (name, v.as_f64().unwrap_or_default()))
+            .collect()
     }
 
     /// The text summary.

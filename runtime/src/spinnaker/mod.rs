@@ -397,16 +397,9 @@ impl<'a> Machine<'a> {
     /// The weights of every plastic projection ([`Image::plastic`]), in synapse order and the model's weight unit:
     /// as the image holds them (`initial`), or now.
     pub fn plastic_weights(&self, initial: bool) -> Vec<Vec<f64>> {
-        let mut out: Vec<Vec<f64>> = self.image.plastic.iter().map(|p| vec![f64::NAN; p.synapses as usize]).collect();
-        for (core, spec) in self.cores.iter().zip(&self.image.cores) {
-            let (CoreState::Neurons(n), CoreKind::Neurons(spec)) = (core, &spec.kind) else { continue };
-            let (Some(state), Some(p)) = (&n.plastic, &spec.synapses.plastic) else { continue };
-            for (k, &origin) in p.origin.iter().enumerate() {
-                let w = if initial { word::weight(p.words[k]) } else { state.weights[k] };
-                out[(origin >> 32) as usize][origin as u32 as usize] = w as f64 * p.unit;
-            }
-        }
-        out
+        (0..self.image.plastic.len())
+            .map(|p| self.plastic_places(p).into_iter().map(|place| self.plastic_weight(place, initial)).collect())
+            .collect()
     }
 
     /// Where each synapse of plastic projection `projection` ([`Image::plastic`]'s index) lives, in synapse order:
@@ -426,13 +419,16 @@ impl<'a> Machine<'a> {
         places
     }
 
-    /// The weight now of the plastic synapse at `place` ([`Machine::plastic_places`]), in the model's weight unit;
-    /// `NaN` for a synapse no core holds.
-    pub fn plastic_weight(&self, place: Option<(usize, usize)>) -> f64 {
+    /// The weight of the plastic synapse at `place` ([`Machine::plastic_places`]) in the model's weight unit: as
+    /// the image holds it (`initial`), or now; `NaN` for a synapse no core holds.
+    pub fn plastic_weight(&self, place: Option<(usize, usize)>, initial: bool) -> f64 {
         let Some((core, k)) = place else { return f64::NAN };
         match (&self.cores[core], &self.image.cores[core].kind) {
             (CoreState::Neurons(n), CoreKind::Neurons(spec)) => match (&n.plastic, &spec.synapses.plastic) {
-                (Some(state), Some(p)) => state.weights[k] as f64 * p.unit,
+                (Some(state), Some(p)) => {
+                    let w = if initial { word::weight(p.words[k]) } else { state.weights[k] };
+                    w as f64 * p.unit
+                }
                 _ => f64::NAN,
             },
             _ => f64::NAN,
@@ -883,12 +879,10 @@ impl NeuronCore {
                     let th = Src::of(&self.regs, &self.in0, &self.in1, NO_REGISTER, threshold);
                     crossing(&self.regs[r], th, cmp, &mut self.spiked);
                     if skipping {
-                        let skip = &self.skip;
-                        let mut k = first;
-                        self.spiked.retain(|&i| {
-                            k += 1;
-                            k <= first || pc >= skip[i as usize]
-                        });
+                        // Neurons inside a refractory skip do not execute this instruction.
+                        let mut crossed = self.spiked.split_off(first);
+                        crossed.retain(|&i| pc >= self.skip[i as usize]);
+                        self.spiked.append(&mut crossed);
                     }
                     for &i in &self.spiked[first..] {
                         let i = i as usize;

@@ -606,7 +606,7 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
         }
         if (t + 1).is_multiple_of(every) {
             for (trace, places) in &mut weight_probes {
-                trace.values.extend(places.iter().map(|&place| machine.plastic_weight(place)));
+                trace.values.extend(places.iter().map(|&place| machine.plastic_weight(place, false)));
             }
         }
         for (i, c) in image.cores.iter().enumerate() {
