@@ -509,6 +509,32 @@ fn plasticity_md_astrocyte_lsm() {
 }
 
 #[test]
+fn plasticity_md_astrocyte_lsm_crossbar() {
+    let command = "soma run examples/lsm_astro.snn --target reram_128 --duration 5s [--set \"astro_gain=0 s\"] [--target-set adc_bits=16]";
+    let row = |label: &str, args: &[&str]| {
+        let mut cells = format!("| {label} |");
+        for gain in ["-0.2 s", "0 s"] {
+            let set = format!("astro_gain={gain}");
+            let mut a = args.to_vec();
+            a.extend(["examples/lsm_astro.snn", "--duration", "5s", "--set", &set, "-q", "--json"]);
+            let r = run_json(&a);
+            let learned = &r["learned"][0];
+            cells += &format!(
+                " {:.2} Hz | {:.3} -> {:.3} nA |",
+                r["populations"][0]["rate_hz"].as_f64().expect("rate"),
+                learned["mean_before"].as_f64().expect("mean") * 1e9,
+                learned["mean_after"].as_f64().expect("mean") * 1e9
+            );
+        }
+        cells + "\n"
+    };
+    let table = row("reference (`soma simulate`)", &["simulate"])
+        + &row("reram_128 (6-bit ADCs)", &["run", "--target", "reram_128"])
+        + &row("reram_128, `adc_bits = 16`", &["run", "--target", "reram_128", "--target-set", "adc_bits=16"]);
+    documented("docs/plasticity.md", &table, command);
+}
+
+#[test]
 fn plasticity_md_spinnaker_window() {
     let command = "soma run examples/stdp_window.snn --target spinnaker1 --compare-reference";
     let r =

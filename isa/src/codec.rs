@@ -36,6 +36,31 @@ pub trait Artifact: Serialize + DeserializeOwned {
     fn compiled_for(&self) -> (&str, u64, &str);
     /// The network's time step, s.
     fn dt(&self) -> f64;
+    /// Writes the payload to `out` (implemented by `payload_codec!`).
+    fn write_payload(&self, out: &mut dyn Write) -> Result<(), CodecError>;
+    /// Decodes a payload: the image and the bytes it took (implemented by `payload_codec!`).
+    fn read_payload(payload: &[u8]) -> Result<(Self, usize), CodecError>;
+}
+
+/// The payload methods of an [`Artifact`] impl, for its concrete type: so serde's and bincode's code for each image
+/// is compiled once, in this crate, instead of in every crate that encodes or decodes (seven decoder instances per
+/// image, one per claim-limit tier, were most of each test binary's build time).
+macro_rules! payload_codec {
+    () => {
+        fn write_payload(&self, out: &mut dyn Write) -> Result<(), CodecError> {
+            bincode::serde::encode_into_std_write(self, &mut &mut *out, config())
+                .map(|_| ())
+                .map_err(|e| CodecError::Encode { kind: Self::KIND, problem: e.to_string() })
+        }
+        fn read_payload(payload: &[u8]) -> Result<(Self, usize), CodecError> {
+            bounded(payload).map_err(|(e, at)| CodecError::Payload {
+                kind: Self::KIND,
+                len: payload.len(),
+                problem: describe(&e),
+                at,
+            })
+        }
+    };
 }
 
 /// Any family's image behind one object-safe view, as a backend hands it to the commands and an engine takes it
@@ -90,6 +115,7 @@ impl Artifact for Image {
     fn dt(&self) -> f64 {
         self.header.dt
     }
+    payload_codec!();
 }
 
 impl Artifact for CrossbarImage {
@@ -105,6 +131,7 @@ impl Artifact for CrossbarImage {
     fn dt(&self) -> f64 {
         self.network.dt
     }
+    payload_codec!();
 }
 
 impl Artifact for SfqImage {
@@ -120,6 +147,7 @@ impl Artifact for SfqImage {
     fn dt(&self) -> f64 {
         self.network.dt
     }
+    payload_codec!();
 }
 
 /// Why bytes are not an image (or an image cannot be written).
@@ -234,14 +262,14 @@ pub fn encode<A: Artifact>(image: &A) -> Result<Vec<u8>, CodecError> {
 pub fn encode_into<A: Artifact>(image: &A, out: &mut dyn Write) -> Result<u64, CodecError> {
     let failed = |e: &dyn std::fmt::Display| CodecError::Encode { kind: A::KIND, problem: e.to_string() };
     let mut digest = Digest { len: 0, hash: FNV_OFFSET };
-    bincode::serde::encode_into_std_write(image, &mut digest, config()).map_err(|e| failed(&e))?;
+    image.write_payload(&mut digest)?;
     let mut header = Vec::with_capacity(HEADER);
     header.extend_from_slice(&A::MAGIC);
     header.extend_from_slice(&A::FORMAT_VERSION.to_le_bytes());
     header.extend_from_slice(&digest.len.to_le_bytes());
     header.extend_from_slice(&digest.hash.to_le_bytes());
     out.write_all(&header).map_err(|e| failed(&e))?;
-    bincode::serde::encode_into_std_write(image, &mut &mut *out, config()).map_err(|e| failed(&e))?;
+    image.write_payload(out)?;
     Ok(HEADER as u64 + digest.len)
 }
 
@@ -269,12 +297,7 @@ pub fn decode<A: Artifact>(bytes: &[u8]) -> Result<A, CodecError> {
     if fnv1a(payload.iter().copied()) != u64_at(20) {
         return Err(CodecError::Checksum);
     }
-    let (image, used): (A, usize) = bounded(payload).map_err(|(e, at)| CodecError::Payload {
-        kind: A::KIND,
-        len: payload.len(),
-        problem: describe(&e),
-        at,
-    })?;
+    let (image, used) = A::read_payload(payload)?;
     if used != payload.len() {
         return Err(CodecError::Trailing(payload.len() - used));
     }

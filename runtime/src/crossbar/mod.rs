@@ -6,7 +6,11 @@
 //! all rows driven (one reference per tile, calibrated at programming, so an ideal array never clips, and both
 //! halves of a differential pair quantise alike), and the digital periphery subtracts the
 //! off-state baseline of the rows it drove, shifts and adds the bit slices, subtracts the differential halves and
-//! scales to weight units. Spikes reach tiles as packets over the mesh, one per destination tile.
+//! scales to weight units. A plastic tile's single column per neuron has no second half to cancel its baseline: it
+//! is referred to a reference column of off-state cells driven by the same rows and converted by the same ADC, whose
+//! code the periphery subtracts (NeuroSim's dummy column, `CurrentToDigits(Isum) - CurrentToDigits(IsumRef)`), so
+//! a column that carried no current reads exactly zero; the reference costs one conversion and its cells' read
+//! current per tile read. Spikes reach tiles as packets over the mesh, one per destination tile.
 //!
 //! Non-idealities, each off unless set in [`Nonideal`] and drawn from the run's seed: programming noise and stuck
 //! cells when the arrays are programmed, drift `(t / 1 s)^-nu` at read time `t` after programming, Gaussian read
@@ -158,8 +162,10 @@ impl Ledger {
 
 /// One programmed tile as its periphery sees it (its cells live in its [`Block`]).
 struct TileState {
-    /// Used columns.
+    /// Used columns, the reference column included.
     used_cols: usize,
+    /// Reference columns of off-state cells (1 on a plastic tile, 0 where differential pairs cancel the baseline).
+    reference_cols: usize,
     /// The tile's ADC full scale, in conductance (S): the largest column's with every row driven.
     full_scale: f64,
     /// Conductance of a cell at level 0 and of one level unit (a plastic cell's whole range), S.
@@ -194,9 +200,11 @@ struct Block {
     row_start: Vec<usize>,
     /// Conductance of each row over all the tiles' columns (for the read energy), S.
     row_g: Vec<f64>,
-    /// Over the tiles: neurons (their columns, `neurons * columns_per_neuron`, are the ADC conversions of a read),
-    /// hops from the projection's sender, the most hops of one tile, and the slowest tile read.
+    /// Over the tiles: neurons and reference columns (`neurons * columns_per_neuron + reference_cols` are the ADC
+    /// conversions of a read), hops from the projection's sender, the most hops of one tile, and the slowest tile
+    /// read.
     neurons: usize,
+    reference_cols: usize,
     hops: u64,
     max_hops: u64,
     read_s: f64,
@@ -217,19 +225,20 @@ impl Block {
     ) -> (Block, Vec<Vec<u32>>) {
         let first = &program.tiles[tiles[0]];
         let mut neuron_start = Vec::with_capacity(tiles.len());
-        let (mut neurons, mut hops, mut max_hops, mut read_s) = (0, 0, 0, 0f64);
+        let (mut neurons, mut reference_cols, mut hops, mut max_hops, mut read_s) = (0, 0, 0, 0, 0f64);
         let mut row_g = vec![0.0; first.rows as usize];
         let (mut entries, mut moved) = (Vec::new(), Vec::with_capacity(tiles.len()));
         for (bt, &i) in tiles.iter().enumerate() {
             let (t, state) = (&program.tiles[i], &states[i]);
             neuron_start.push(neurons);
-            debug_assert_eq!(state.used_cols, t.neurons as usize * state.halves * state.slices);
+            debug_assert_eq!(state.used_cols, t.neurons as usize * state.halves * state.slices + state.reference_cols);
+            reference_cols += state.reference_cols;
             neurons += t.neurons as usize;
             let h = (sender.0.abs_diff(t.at.0) + sender.1.abs_diff(t.at.1)).max(1) as u64;
             hops += h;
             max_hops = max_hops.max(h);
             read_s = read_s.max(xb.tile_read_s(state.used_cols));
-            let mut tile_row_g = vec![xb.cols() as f64 * state.g_off; t.rows as usize];
+            let mut tile_row_g = vec![(xb.cols() + state.reference_cols) as f64 * state.g_off; t.rows as usize];
             moved.push(vec![0u32; if plastic { tile_cells[i].len() } else { 0 }]);
             for (j, &(row, col, excess)) in std::mem::take(&mut tile_cells[i]).iter().enumerate() {
                 tile_row_g[row as usize] += excess;
@@ -269,6 +278,7 @@ impl Block {
             row_start,
             row_g,
             neurons,
+            reference_cols,
             hops,
             max_hops,
             read_s,
@@ -438,7 +448,7 @@ impl<'a> CrossbarSynapses<'a> {
         l.hops += pulses as u64 * block.hops;
         l.tile_reads += tiles;
         l.row_activations += pulses as u64 * tiles;
-        let conversions = (block.neurons * block.columns_per_neuron) as u64;
+        let conversions = (block.neurons * block.columns_per_neuron + block.reference_cols) as u64;
         l.adc_conversions += conversions;
         l.partial_sum_adds += conversions;
         self.step_hops = self.step_hops.max(block.max_hops);
@@ -486,10 +496,16 @@ impl<'a> CrossbarSynapses<'a> {
             touched = rest;
             let baseline = pulses as f64 * state.g_off;
             let fs = state.full_scale * self.nonideal.adc_range;
-            let adc = |g: f64| {
-                let code = (g / fs * top).round().clamp(0.0, top);
-                (code * fs / top - baseline) / state.g_unit
+            let quantised = |g: f64| (g / fs * top).round().clamp(0.0, top) * fs / top;
+            // What a column's conversion is measured from: the rows' baseline, which the other half of a
+            // differential pair cancels, or the reference column's conversion (with its own read noise).
+            let zero = if state.reference_cols == 0 {
+                baseline
+            } else {
+                let noise = if sigma > 0.0 { sigma * (baseline * state.g_off).sqrt() * rng.normal() } else { 0.0 };
+                quantised(baseline + noise)
             };
+            let adc = |g: f64| (quantised(g) - zero) / state.g_unit;
             // A neuron's input: its columns' ADC codes, baseline removed, shifted by slice and signed by half.
             let (halves, slices) = (state.halves, state.slices);
             let neuron_input = |j: usize, g_of: &mut dyn FnMut(usize) -> f64| {
@@ -509,11 +525,10 @@ impl<'a> CrossbarSynapses<'a> {
                     out.push((tile.delay, tile.post_first + j as u32, input * scale));
                 }
             };
-            // A neuron none of whose columns carried current reads the baseline alone on every column, the same
-            // input for all of them: zero where the differential halves cancel exactly. Then only the touched
-            // neurons need converting, to the same result; with read noise every column draws, in column order.
-            let idle = if halves == 2 { 0.0 } else { neuron_input(0, &mut |_| baseline) };
-            if sigma > 0.0 || idle != 0.0 {
+            // A neuron none of whose columns carried current reads the baseline alone on every column: zero, as
+            // the differential halves or the reference cancel it exactly. So only the touched neurons need
+            // converting, to the same result; with read noise every column draws, in column order.
+            if sigma > 0.0 {
                 for j in 0..tile.neurons as usize {
                     push(
                         j,
@@ -583,7 +598,8 @@ fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &No
     }
     let full_scale = full_scale.iter().copied().fold(0.0, f64::max);
     let g_unit = xb.conductance(1) - g_off;
-    let state = TileState { used_cols, full_scale, g_off, g_unit, halves: 2, slices: program.slices as usize };
+    let slices = program.slices as usize;
+    let state = TileState { used_cols, reference_cols: 0, full_scale, g_off, g_unit, halves: 2, slices };
     (state, cells)
 }
 
@@ -641,8 +657,10 @@ fn plastic_tile(
         }
     }
     let full_scale = t.rows as f64 * g_min + (t.rows as f64).min(l.adc_rows.value) * g_range;
-    let used_cols = t.neurons as usize;
-    (TileState { used_cols, full_scale, g_off: g_min, g_unit: g_range, halves: 1, slices: 1 }, excess)
+    let used_cols = t.neurons as usize + 1;
+    let state =
+        TileState { used_cols, reference_cols: 1, full_scale, g_off: g_min, g_unit: g_range, halves: 1, slices: 1 };
+    (state, excess)
 }
 
 /// The cells of a `rows x cols` block after one identical set pulse: each switches with probability `p`, to a
