@@ -765,7 +765,7 @@ fn energy_validation_md_spinnaker1() {
 }
 
 #[test]
-#[ignore = "four runs of 300 s of model time on reram_128: about 70 s in release"]
+#[ignore = "four runs of 300 s of model time on reram_128: about three minutes in release"]
 fn plasticity_md_song_abbott_crossbar() {
     let command = "soma run examples/song_abbott.snn --target reram_128 --duration 300s";
     let mut table = String::new();
