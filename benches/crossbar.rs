@@ -11,6 +11,8 @@ use soma_runtime::reference::{RunOptions, Simulator};
 use soma_targets::lookup;
 
 fn benches(c: &mut Criterion) {
+    // Paths are the repository's (examples/, tests/data/): this package is benches/.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).expect("the repository root");
     let target = lookup("reram_128").expect("preset");
     let xb = target.crossbar().expect("a crossbar preset");
     let text = std::fs::read_to_string("examples/cuba.snn").expect("example");

@@ -12,6 +12,8 @@ use soma_runtime::spinnaker::Machine;
 use soma_targets::lookup;
 
 fn benches(c: &mut Criterion) {
+    // Paths are the repository's (examples/, tests/data/): this package is benches/.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).expect("the repository root");
     let target = lookup("spinnaker1").expect("preset");
     let s = target.spinnaker().expect("a SpiNNaker preset");
     let mut g = c.benchmark_group("machine_spinnaker1");

@@ -41,6 +41,8 @@ fn linear_graph(size: usize) -> Vec<u8> {
 }
 
 fn benches(c: &mut Criterion) {
+    // Paths are the repository's (examples/, tests/data/): this package is benches/.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).expect("the repository root");
     let big = linear_graph(1000);
     let small = std::fs::read("tests/data/nir/nodes/lif.nir").expect("reference file");
     let imported = import(big.clone(), 1e-4).expect("imports");

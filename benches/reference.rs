@@ -24,6 +24,8 @@ fn network(path: &str) -> soma_compiler::ir::Network {
 }
 
 fn benches(c: &mut Criterion) {
+    // Paths are the repository's (examples/, tests/data/): this package is benches/.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).expect("the repository root");
     let mut g = c.benchmark_group("reference");
     g.sample_size(10);
     let net = network("examples/cuba.snn");

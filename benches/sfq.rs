@@ -12,6 +12,8 @@ use soma_runtime::sfq::run;
 use soma_targets::lookup;
 
 fn benches(c: &mut Criterion) {
+    // Paths are the repository's (examples/, tests/data/): this package is benches/.
+    std::env::set_current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/..")).expect("the repository root");
     let target = lookup("sfq_mitll").expect("preset");
     let lib = target.sfq().expect("an SFQ preset");
     let mut g = c.benchmark_group("sfq_mitll");
