@@ -425,10 +425,10 @@ fn a_plastic_cell_moves_by_whole_pulses_along_the_devices_curve_and_pays_for_eac
 #[test]
 fn a_plastic_tile_reads_against_a_reference_column_so_a_neuron_without_current_gets_no_input() {
     // Two channels onto two neurons, one to one: the first row drives only the first neuron's cell.
-    let text = one_plastic_synapse().replace("input[1]", "input[2]").replace("out[1]", "out[2]").replace(
-        "times = [[0.5 ms]]",
-        "times = [[0.5 ms], [0.6 ms]]",
-    );
+    let text = one_plastic_synapse()
+        .replace("input[1]", "input[2]")
+        .replace("out[1]", "out[2]")
+        .replace("times = [[0.5 ms]]", "times = [[0.5 ms], [0.6 ms]]");
     let inst = instance(&text, 1);
     for bits in [6.0, 8.0] {
         let xb = crossbar("reram_128", &[("adc_bits", bits)]);

@@ -164,8 +164,6 @@ impl Ledger {
 struct TileState {
     /// Used columns, the reference column included.
     used_cols: usize,
-    /// Reference columns of off-state cells (1 on a plastic tile, 0 where differential pairs cancel the baseline).
-    reference_cols: usize,
     /// The tile's ADC full scale, in conductance (S): the largest column's with every row driven.
     full_scale: f64,
     /// Conductance of a cell at level 0 and of one level unit (a plastic cell's whole range), S.
@@ -174,6 +172,14 @@ struct TileState {
     /// Columns per slice (2: a differential pair; 1: a plastic cell) and slices per weight.
     halves: usize,
     slices: usize,
+}
+
+impl TileState {
+    /// Reference columns of off-state cells: one where a neuron has a single column (a plastic tile), none where the
+    /// halves of differential pairs cancel the baseline.
+    fn reference_cols(&self) -> usize {
+        usize::from(self.halves == 1)
+    }
 }
 
 /// A programmed tile and its cells above the off state, `(row, column, conductance above g_off)` sorted by row.
@@ -231,14 +237,17 @@ impl Block {
         for (bt, &i) in tiles.iter().enumerate() {
             let (t, state) = (&program.tiles[i], &states[i]);
             neuron_start.push(neurons);
-            debug_assert_eq!(state.used_cols, t.neurons as usize * state.halves * state.slices + state.reference_cols);
-            reference_cols += state.reference_cols;
+            debug_assert_eq!(
+                state.used_cols,
+                t.neurons as usize * state.halves * state.slices + state.reference_cols()
+            );
+            reference_cols += state.reference_cols();
             neurons += t.neurons as usize;
             let h = (sender.0.abs_diff(t.at.0) + sender.1.abs_diff(t.at.1)).max(1) as u64;
             hops += h;
             max_hops = max_hops.max(h);
             read_s = read_s.max(xb.tile_read_s(state.used_cols));
-            let mut tile_row_g = vec![(xb.cols() + state.reference_cols) as f64 * state.g_off; t.rows as usize];
+            let mut tile_row_g = vec![(xb.cols() + state.reference_cols()) as f64 * state.g_off; t.rows as usize];
             moved.push(vec![0u32; if plastic { tile_cells[i].len() } else { 0 }]);
             for (j, &(row, col, excess)) in std::mem::take(&mut tile_cells[i]).iter().enumerate() {
                 tile_row_g[row as usize] += excess;
@@ -499,7 +508,7 @@ impl<'a> CrossbarSynapses<'a> {
             let quantised = |g: f64| (g / fs * top).round().clamp(0.0, top) * fs / top;
             // What a column's conversion is measured from: the rows' baseline, which the other half of a
             // differential pair cancels, or the reference column's conversion (with its own read noise).
-            let zero = if state.reference_cols == 0 {
+            let zero = if state.reference_cols() == 0 {
                 baseline
             } else {
                 let noise = if sigma > 0.0 { sigma * (baseline * state.g_off).sqrt() * rng.normal() } else { 0.0 };
@@ -598,8 +607,7 @@ fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &No
     }
     let full_scale = full_scale.iter().copied().fold(0.0, f64::max);
     let g_unit = xb.conductance(1) - g_off;
-    let slices = program.slices as usize;
-    let state = TileState { used_cols, reference_cols: 0, full_scale, g_off, g_unit, halves: 2, slices };
+    let state = TileState { used_cols, full_scale, g_off, g_unit, halves: 2, slices: program.slices as usize };
     (state, cells)
 }
 
@@ -657,10 +665,9 @@ fn plastic_tile(
         }
     }
     let full_scale = t.rows as f64 * g_min + (t.rows as f64).min(l.adc_rows.value) * g_range;
+    // One column per neuron and the reference column.
     let used_cols = t.neurons as usize + 1;
-    let state =
-        TileState { used_cols, reference_cols: 1, full_scale, g_off: g_min, g_unit: g_range, halves: 1, slices: 1 };
-    (state, excess)
+    (TileState { used_cols, full_scale, g_off: g_min, g_unit: g_range, halves: 1, slices: 1 }, excess)
 }
 
 /// The cells of a `rows x cols` block after one identical set pulse: each switches with probability `p`, to a
