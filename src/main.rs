@@ -331,7 +331,7 @@ struct WeightTraceArgs {
     #[arg(long, value_name = "FILE")]
     weight_trace: Option<PathBuf>,
     /// Time between two --weight-probe samples.
-    #[arg(long, default_value = "1ms", value_name = "TIME")]
+    #[arg(long, default_value = soma_runtime::reference::WeightTrace::DEFAULT_EVERY, value_name = "TIME")]
     weight_every: String,
 }
 

@@ -31,7 +31,7 @@ pub fn output(args: &WeightTraceArgs) -> Result<(&'static str, Option<&std::path
 /// The probes of `args` on `inst`, sampled every --weight-every (rounded to whole steps).
 pub fn sampling(args: &WeightTraceArgs, inst: &Instance) -> Result<Sampling, Failure> {
     let probes = args.weight_probe.iter().map(|p| probe(inst, p)).collect::<Result<Vec<_>, _>>()?;
-    let every = (load::time("--weight-every", &args.weight_every, true)? / inst.dt).round().max(1.0) as u64;
+    let every = WeightTrace::every_steps(load::time("--weight-every", &args.weight_every, true)?, inst.dt);
     Ok(Sampling { probes, every })
 }
 
@@ -46,7 +46,7 @@ pub fn write(args: &WeightTraceArgs, inst: &Instance, traces: &[WeightTrace], ev
             let synapses = tr.probe.synapses.clone();
             let pres: Vec<u32> = p.rows.pres().skip(synapses.start).take(synapses.len()).collect();
             for (k, sample) in tr.values.chunks(synapses.len().max(1)).enumerate() {
-                let time = ((k as u64 + 1) * every) as f64 * inst.dt;
+                let time = WeightTrace::time_s(k, every, inst.dt);
                 for ((s, pre), weight) in synapses.clone().zip(&pres).zip(sample) {
                     writeln!(w, "{time},{},{s},{pre},{},{weight}", p.name, p.rows.targets[s])?;
                 }
@@ -59,34 +59,5 @@ pub fn write(args: &WeightTraceArgs, inst: &Instance, traces: &[WeightTrace], ev
 
 /// `PROJECTION` or `PROJECTION[a..b]`: synapses of a plastic projection of `inst`.
 fn probe(inst: &Instance, text: &str) -> Result<WeightProbe, Failure> {
-    let bad = |why: String| Failure::User(format!("error: --weight-probe {text}: {why}\n"));
-    let (name, range) = match text.split_once('[') {
-        Some((name, rest)) => {
-            (name.trim(), Some(rest.strip_suffix(']').ok_or_else(|| bad("expected PROJECTION[a..b]".into()))?))
-        }
-        None => (text.trim(), None),
-    };
-    let plastic: Vec<&str> =
-        inst.projections.iter().filter(|p| p.plasticity.is_some()).map(|p| p.name.as_str()).collect();
-    let Some(projection) = inst.projections.iter().position(|p| p.name == name && p.plasticity.is_some()) else {
-        return Err(bad(if plastic.is_empty() {
-            "the network has no plastic projection".into()
-        } else {
-            format!("no plastic projection `{name}`; plastic: {}", plastic.join(", "))
-        }));
-    };
-    let n = inst.projections[projection].rows.len();
-    let synapses = match range {
-        None => 0..n,
-        Some(r) => {
-            let (a, b) = r.split_once("..").ok_or_else(|| bad("expected a range a..b".into()))?;
-            let parse = |x: &str| x.trim().parse::<usize>().map_err(|_| bad(format!("`{x}` is not a synapse index")));
-            let (a, b) = (parse(a)?, parse(b)?);
-            if a >= b || b > n {
-                return Err(bad(format!("{a}..{b} is not a non-empty range within the projection's {n} synapses")));
-            }
-            a..b
-        }
-    };
-    Ok(WeightProbe { projection, synapses })
+    WeightProbe::parse(inst, text).map_err(|why| Failure::User(format!("error: --weight-probe {text}: {why}\n")))
 }

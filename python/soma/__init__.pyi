@@ -74,6 +74,10 @@ class Result:
         """The probes of simulate (the reference) or run (the hardware's state, in SI units): {probe: steps x neurons
         array of V}, and "<probe> neurons" with their indices."""
     @property
+    def weight_traces(self) -> dict[str, dict[str, Any]]:
+        """The weight_probes' samples: {probe: {"time_s", "synapse", "pre", "post", "weight"}}, weight an array of
+        samples x synapses (the rows --weight-trace writes)."""
+    @property
     def weights(self) -> dict[str, dict[str, Any]]:
         """simulate's plastic projections: {projection: {"pre", "post", "before", "after"}}, one entry per synapse."""
     def to_json(self) -> str: ...
@@ -108,11 +112,14 @@ def run(
     read_after: Optional[Time] = None,
     device_random: Optional[Sequence[str]] = None,
     adc_range: Optional[float] = None,
+    weight_probes: Optional[Sequence[str]] = None,
+    weight_every: Optional[Time] = None,
 ) -> Result:
     """Runs an image (or a network, compiled for `target` first) for `duration` (default 1 s); probes
     ("exc[0..10]:v") record the machine's membrane potentials into Result.traces (SpiNNaker targets). Crossbar targets
     take the device models of `soma run`: nonideal ("all", or program_noise,read_noise,stuck,drift), read_after,
-    device_random (projections) and adc_range."""
+    device_random (projections) and adc_range. weight_probes ("input->cell", "input->cell[0..10]") sample the
+    plastic weights the hardware holds every weight_every (default 1 ms) into Result.weight_traces."""
 
 def sweep(
     network: Network,
@@ -134,8 +141,12 @@ def simulate(
     seed: int = 1,
     inputs: Optional[Inputs] = None,
     probes: Optional[Sequence[str]] = None,
+    weight_probes: Optional[Sequence[str]] = None,
+    weight_every: Optional[Time] = None,
 ) -> Result:
-    """The float reference simulator alone; probes ("exc[0..10]:v", "inh:spikes") record into Result.traces."""
+    """The float reference simulator alone; probes ("exc[0..10]:v", "inh:spikes") record into Result.traces;
+    weight_probes ("input->cell[0..10]") sample plastic weights every weight_every (default 1 ms) into
+    Result.weight_traces."""
 
 def compare(
     network: Network, targets: Sequence[str] = ..., duration: Time = "100 ms", seed: int = 1

@@ -11,7 +11,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
-use pyo3::types::{PyBytes, PyDict, PyList};
+use pyo3::types::{PyBytes, PyDict, PyList, PyString};
 use soma_compiler::backend::{self, Boards};
 use soma_compiler::front::load::{self as front, Format, Loaded, Options, SpikeInput};
 use soma_compiler::front::nir::input::add_counts;
@@ -23,7 +23,7 @@ use soma_isa::report::Report;
 use soma_isa::units::Dim;
 use soma_runtime::design::{self, Figure, Limit};
 use soma_runtime::engine::{self, Devices, Figures, Job};
-use soma_runtime::reference::{RunOptions, Simulator};
+use soma_runtime::reference::{RunOptions, Simulator, WeightProbe, WeightTrace};
 use soma_runtime::report::page::{self, NeuronTrace};
 use soma_runtime::report::{all_spikes, population_names};
 use soma_targets::Target;
@@ -162,8 +162,21 @@ struct Result {
     traces: Vec<(String, Vec<u32>, Vec<f64>)>,
     /// Plastic projections of a reference simulation.
     learned: Vec<Learned>,
+    /// The weights `weight_probes` sampled over the run.
+    weight_samples: Vec<WeightSamples>,
     /// A run's membrane traces as its report page plots them; `None` for a reference simulation (no page).
     page_traces: Option<Vec<NeuronTrace>>,
+}
+
+/// One weight probe's samples: its synapses (index in the projection's row order, pre and post neuron) and their
+/// weights at each sample's time (`time_s.len() x synapse.len()`, sample-major).
+struct WeightSamples {
+    probe: String,
+    time_s: Vec<f64>,
+    synapse: Vec<u32>,
+    pre: Vec<u32>,
+    post: Vec<u32>,
+    weight: Vec<f64>,
 }
 
 /// One plastic projection's synapses, each with its weight before and after a simulation.
@@ -269,6 +282,38 @@ impl Result {
                 }
             }
             d.set_item(name, p)?;
+        }
+        Ok(d)
+    }
+
+    /// The weights `weight_probes` sampled over the run (the reference's, or the hardware's: SpiNNaker's plastic
+    /// words, the crossbar's cells, in the weights' unit): `{probe: {"time_s", "synapse", "pre", "post",
+    /// "weight"}}`, `weight` an array of samples x synapses (numpy arrays when numpy is installed, lists otherwise);
+    /// the rows `--weight-trace` writes.
+    #[getter]
+    fn weight_traces<'py>(&self, py: Python<'py>) -> PyResult<Bound<'py, PyDict>> {
+        let d = PyDict::new(py);
+        let np = py.import("numpy").ok();
+        for w in &self.weight_samples {
+            let rows: Vec<Vec<f64>> = w.weight.chunks(w.synapse.len().max(1)).map(<[f64]>::to_vec).collect();
+            let p = PyDict::new(py);
+            match &np {
+                Some(np) => {
+                    p.set_item("time_s", np.call_method1("asarray", (w.time_s.clone(), "float64"))?)?;
+                    p.set_item("synapse", np.call_method1("asarray", (w.synapse.clone(), "int64"))?)?;
+                    p.set_item("pre", np.call_method1("asarray", (w.pre.clone(), "int64"))?)?;
+                    p.set_item("post", np.call_method1("asarray", (w.post.clone(), "int64"))?)?;
+                    p.set_item("weight", np.call_method1("asarray", (rows, "float64"))?)?;
+                }
+                None => {
+                    p.set_item("time_s", w.time_s.clone())?;
+                    p.set_item("synapse", w.synapse.clone())?;
+                    p.set_item("pre", w.pre.clone())?;
+                    p.set_item("post", w.post.clone())?;
+                    p.set_item("weight", rows)?;
+                }
+            }
+            d.set_item(&w.probe, p)?;
         }
         Ok(d)
     }
@@ -507,11 +552,12 @@ fn read_image(data: &[u8], target: Option<&str>) -> PyResult<Image> {
 /// Runs `image` (or a network, compiled first for `target` on the smallest machine it fits) for `duration` (s, or
 /// text with a unit); with `compare_reference`, also the float reference on the same network and seed. `inputs`
 /// feeds a NIR graph's Input nodes (see `fed`: "poisson:RATE", a steps x channels count array, or a dict);
-/// `probes` (`"exc[0..10]:v"`) record the hardware's membrane potentials into `Result.traces` (SpiNNaker targets).
+/// `probes` (`"exc[0..10]:v"`) record the hardware's membrane potentials into `Result.traces` (SpiNNaker targets);
+/// `weight_probes` (`"input->cell[0..10]"`) sample plastic weights every `weight_every` into `Result.weight_traces`.
 #[pyfunction]
 #[pyo3(signature = (
     image, target="spinnaker1", duration=None, seed=1, compare_reference=false, inputs=None, probes=None,
-    nonideal=None, read_after=None, device_random=None, adc_range=None
+    nonideal=None, read_after=None, device_random=None, adc_range=None, weight_probes=None, weight_every=None
 ))]
 #[allow(clippy::too_many_arguments)] // Python keyword arguments, as `soma run` has flags
 fn run(
@@ -527,8 +573,11 @@ fn run(
     read_after: Option<&Bound<'_, PyAny>>,
     device_random: Option<Vec<String>>,
     adc_range: Option<f64>,
+    weight_probes: Option<Vec<String>>,
+    weight_every: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Result> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
+    let sampling = Sampling::asked(py, weight_probes, weight_every)?;
     let devices = (nonideal.is_some() || read_after.is_some() || device_random.is_some() || adc_range.is_some())
         .then(|| -> PyResult<Devices> {
             let ideal = Devices::default();
@@ -563,7 +612,60 @@ fn run(
             image.cast::<Image>().map_err(|_| RunError::new_err("run takes a soma.Network or a soma.Image"))?.get()
         }
     };
-    run_image(py, image, duration_s, compare_reference, devices.as_ref(), &labels)
+    run_image(py, image, duration_s, compare_reference, devices.as_ref(), &labels, &sampling)
+}
+
+/// The weight probes asked for (their texts) and the time between two samples, s.
+struct Sampling {
+    probes: Vec<String>,
+    every_s: f64,
+}
+
+impl Sampling {
+    /// `weight_probes` and `weight_every` as given (`weight_every` a time in s or text, `--weight-every`'s default).
+    fn asked(py: Python<'_>, probes: Option<Vec<String>>, every: Option<&Bound<'_, PyAny>>) -> PyResult<Sampling> {
+        let every_s = match every {
+            Some(t) => seconds(t, "weight_every")?,
+            None => seconds(PyString::new(py, WeightTrace::DEFAULT_EVERY).as_any(), "weight_every")?,
+        };
+        Ok(Sampling { probes: probes.unwrap_or_default(), every_s })
+    }
+
+    /// No weight probes.
+    fn none() -> Sampling {
+        Sampling { probes: Vec::new(), every_s: 1.0 }
+    }
+
+    /// The probes on `inst`, sampled every so many steps; none without probes.
+    fn on(&self, inst: &Instance) -> PyResult<(Vec<WeightProbe>, u64)> {
+        let probes = self
+            .probes
+            .iter()
+            .map(|p| WeightProbe::parse(inst, p).map_err(|why| RunError::new_err(format!("weight_probes {p}: {why}"))))
+            .collect::<PyResult<Vec<_>>>()?;
+        Ok((probes, WeightTrace::every_steps(self.every_s, inst.dt)))
+    }
+
+    /// What `traces` (of these probes, sampled every `every` steps) hold, synapse by synapse.
+    fn samples(&self, inst: &Instance, traces: Vec<WeightTrace>, every: u64) -> Vec<WeightSamples> {
+        self.probes
+            .iter()
+            .zip(traces)
+            .map(|(probe, t)| {
+                let rows = &inst.projections[t.probe.projection].rows;
+                let synapses = t.probe.synapses.clone();
+                let samples = t.values.len() / synapses.len().max(1);
+                WeightSamples {
+                    probe: probe.clone(),
+                    time_s: (0..samples).map(|k| WeightTrace::time_s(k, every, inst.dt)).collect(),
+                    synapse: synapses.clone().map(|s| s as u32).collect(),
+                    pre: rows.pres().skip(synapses.start).take(synapses.len()).collect(),
+                    post: rows.targets[synapses].to_vec(),
+                    weight: t.values,
+                }
+            })
+            .collect()
+    }
 }
 
 /// Runs `image` for `duration_s` through its family's engine, interruptible; the hardware's traces of its V probes
@@ -575,6 +677,7 @@ fn run_image(
     compare_reference: bool,
     devices: Option<&Devices>,
     labels: &[String],
+    sampling: &Sampling,
 ) -> PyResult<Result> {
     let engine = engine::for_target(&image.target).map_err(|e| RunError::new_err(e.to_string()))?;
     engine::check_devices(engine, devices, &image.target).map_err(|e| RunError::new_err(e.to_string()))?;
@@ -582,6 +685,13 @@ fn run_image(
     if compare_reference && instance.is_none() {
         return Err(RunError::new_err("compare_reference needs the network: run the soma.Network, not an image"));
     }
+    let (weight_probes, weight_every) = match instance {
+        Some(inst) => sampling.on(inst)?,
+        None if !sampling.probes.is_empty() => {
+            return Err(RunError::new_err("weight_probes need the network: run the soma.Network, not an image"));
+        }
+        None => (Vec::new(), 1),
+    };
     let steps = engine::steps(duration_s, image.artifact.dt()).map_err(|e| RunError::new_err(e.to_string()))?;
     let (run, signal) = interruptible(py, |progress, stop| {
         engine.run(&Job {
@@ -594,8 +704,8 @@ fn run_image(
             compare: compare_reference,
             mapping: image.mapping.as_deref(),
             devices,
-            weight_probes: &[],
-            weight_every: 1,
+            weight_probes: &weight_probes,
+            weight_every,
             progress,
             stop: Some(stop),
         })
@@ -630,6 +740,7 @@ fn run_image(
                 Some(learned_of(inst, projection, after))
             })
             .collect(),
+        weight_samples: instance.map_or_else(Vec::new, |inst| sampling.samples(inst, run.weight_traces, weight_every)),
     })
 }
 
@@ -687,9 +798,11 @@ fn learned_of(inst: &soma_isa::instance::Instance, projection: usize, after: Vec
 }
 
 /// Runs `network` in the float reference simulator (f64, exact integration of linear dynamics) for `duration`;
-/// `probes` (`"exc[0..10]:v"`, `"inh:spikes"`) record membrane traces into `Result.traces`.
+/// `probes` (`"exc[0..10]:v"`, `"inh:spikes"`) record membrane traces into `Result.traces`; `weight_probes`
+/// (`"input->cell[0..10]"`) sample plastic weights every `weight_every` into `Result.weight_traces`.
 #[pyfunction]
-#[pyo3(signature = (network, duration=None, seed=1, inputs=None, probes=None))]
+#[pyo3(signature = (network, duration=None, seed=1, inputs=None, probes=None, weight_probes=None, weight_every=None))]
+#[allow(clippy::too_many_arguments)] // Python keyword arguments, as `soma simulate` has flags
 fn simulate(
     py: Python<'_>,
     network: &Network,
@@ -697,15 +810,22 @@ fn simulate(
     seed: u64,
     inputs: Option<&Bound<'_, PyAny>>,
     probes: Option<Vec<String>>,
+    weight_probes: Option<Vec<String>>,
+    weight_every: Option<&Bound<'_, PyAny>>,
 ) -> PyResult<Result> {
     let duration_s = duration.map(|d| seconds(d, "duration")).transpose()?.unwrap_or(1.0);
+    let sampling = Sampling::asked(py, weight_probes, weight_every)?;
     let probes = probes.unwrap_or_default();
     let fed = probed(network, fed(network, inputs)?, &probes)?;
     let network = fed.as_ref().unwrap_or(network);
     let inst = instance_of(network, seed)?;
     let steps = engine::steps(duration_s, inst.dt).map_err(|e| RunError::new_err(e.to_string()))?;
+    let (weight_probes, weight_every) = sampling.on(&inst)?;
     let (result, signal) = interruptible(py, |progress, stop| {
-        Simulator::new(&inst).stop_on(Some(stop)).run(&RunOptions { steps, record_all_spikes: true }, progress)
+        Simulator::new(&inst)
+            .record_weights(weight_probes, weight_every)
+            .stop_on(Some(stop))
+            .run(&RunOptions { steps, record_all_spikes: true }, progress)
     });
     if let Some(e) = signal {
         return Err(e);
@@ -736,6 +856,7 @@ fn simulate(
             .map(|(l, t)| (l, t.neurons, t.values))
             .collect(),
         learned,
+        weight_samples: sampling.samples(&inst, result.weight_traces, weight_every),
         page_traces: None,
     })
 }
@@ -785,7 +906,7 @@ fn sweep<'py>(
         let backend = backend::for_target(&t).map_err(|e| CompileError::new_err(e.to_string()))?;
         let boards = backend.sized_in_boards().then_some(Boards::Smallest);
         let image = compile_image(py, network, t, backend, boards, seed)?;
-        let result = run_image(py, &image, duration_s, true, None, &[])?;
+        let result = run_image(py, &image, duration_s, true, None, &[], &Sampling::none())?;
         let figures: Figures =
             serde_json::from_str(&result.figures_json).map_err(|e| RunError::new_err(e.to_string()))?;
         done.push((settings, image.target.name.clone(), figures));

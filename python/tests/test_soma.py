@@ -239,6 +239,28 @@ def test_a_run_gives_the_weights_the_machine_learned_like_the_cli(tmp_path):
     assert numpy.abs(numpy.array(learned["after"]) - numpy.array(reference)).max() < 2e-4
 
 
+@pytest.mark.parametrize("command", [["simulate"], ["run", "--target", "spinnaker1"]])
+def test_weight_traces_are_the_command_lines_weight_trace_rows(tmp_path, command):
+    window = str(ROOT / "examples" / "stdp_window.snn")
+    probe = "pre->post_add[3..8]"
+    call = soma.simulate if command[0] == "simulate" else soma.run
+    traces = call(soma.load(window), weight_probes=[probe], weight_every="10 ms").weight_traces[probe]
+    out = tmp_path / "w.csv"
+    subprocess.run([SOMA, *command, window, "--weight-probe", probe, "--weight-trace", str(out),
+                    "--weight-every", "10ms", "-q"], check=True, cwd=ROOT, capture_output=True)
+    rows = [line.split(",") for line in out.read_text().splitlines()[1:]]
+    samples, synapses = len(traces["time_s"]), len(traces["synapse"])
+    assert synapses == 5 and samples * synapses == len(rows) and samples > 10
+    for k in range(samples):
+        for j in range(synapses):
+            time_s, _, synapse, pre, post, weight = rows[k * synapses + j]
+            assert float(time_s) == traces["time_s"][k]
+            assert (int(synapse), int(pre), int(post)) == (traces["synapse"][j], traces["pre"][j], traces["post"][j])
+            assert float(weight) == traces["weight"][k][j]
+    with pytest.raises(soma.RunError, match="weight_probes nope: no plastic projection `nope`"):
+        call(soma.load(window), weight_probes=["nope"])
+
+
 @pytest.mark.parametrize("target", ["spinnaker1", "reram_128"])
 def test_the_report_page_is_the_command_lines(tmp_path, target):
     result = soma.run(soma.load(CUBA), target=target, duration="20 ms")

@@ -155,6 +155,42 @@ pub struct WeightProbe {
     pub synapses: std::ops::Range<usize>,
 }
 
+impl WeightProbe {
+    /// `PROJECTION` (all its synapses) or `PROJECTION[a..b]` (synapses `a` to `b - 1` in row order): synapses of a
+    /// plastic projection of `inst`, or what is wrong with `text`.
+    pub fn parse(inst: &Instance, text: &str) -> Result<WeightProbe, String> {
+        let (name, range) = match text.split_once('[') {
+            Some((name, rest)) => {
+                (name.trim(), Some(rest.strip_suffix(']').ok_or("expected PROJECTION[a..b]".to_string())?))
+            }
+            None => (text.trim(), None),
+        };
+        let plastic: Vec<&str> =
+            inst.projections.iter().filter(|p| p.plasticity.is_some()).map(|p| p.name.as_str()).collect();
+        let Some(projection) = inst.projections.iter().position(|p| p.name == name && p.plasticity.is_some()) else {
+            return Err(if plastic.is_empty() {
+                "the network has no plastic projection".into()
+            } else {
+                format!("no plastic projection `{name}`; plastic: {}", plastic.join(", "))
+            });
+        };
+        let n = inst.projections[projection].rows.len();
+        let synapses = match range {
+            None => 0..n,
+            Some(r) => {
+                let (a, b) = r.split_once("..").ok_or("expected a range a..b".to_string())?;
+                let index = |x: &str| x.trim().parse::<usize>().map_err(|_| format!("`{x}` is not a synapse index"));
+                let (a, b) = (index(a)?, index(b)?);
+                if a >= b || b > n {
+                    return Err(format!("{a}..{b} is not a non-empty range within the projection's {n} synapses"));
+                }
+                a..b
+            }
+        };
+        Ok(WeightProbe { projection, synapses })
+    }
+}
+
 /// The weights a [`WeightProbe`] sampled.
 #[derive(Clone, Debug, PartialEq)]
 pub struct WeightTrace {
@@ -162,6 +198,21 @@ pub struct WeightTrace {
     pub probe: WeightProbe,
     /// `samples x synapses` weights, sample-major; sample `k` is taken at the end of step `(k + 1) every - 1`.
     pub values: Vec<f64>,
+}
+
+impl WeightTrace {
+    /// The time between two samples when none is asked for (`--weight-every`'s default).
+    pub const DEFAULT_EVERY: &str = "1ms";
+
+    /// Steps of `dt` between two samples asked for every `every_s` seconds: the nearest whole number, at least 1.
+    pub fn every_steps(every_s: f64, dt: f64) -> u64 {
+        (every_s / dt).round().max(1.0) as u64
+    }
+
+    /// The time of sample `k` of a trace sampled every `every` steps of `dt`, s (the end of its step).
+    pub fn time_s(k: usize, every: u64, dt: f64) -> f64 {
+        soma_isa::report::step_end_s((k as u64 + 1) * every - 1, dt)
+    }
 }
 
 /// What a run produced.
