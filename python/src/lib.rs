@@ -628,6 +628,9 @@ impl Sampling {
             Some(t) => seconds(t, "weight_every")?,
             None => seconds(PyString::new(py, WeightTrace::DEFAULT_EVERY).as_any(), "weight_every")?,
         };
+        if every_s == 0.0 {
+            return Err(RunError::new_err("weight_every: 0 s is not a positive time"));
+        }
         Ok(Sampling { probes: probes.unwrap_or_default(), every_s })
     }
 

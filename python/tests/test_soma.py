@@ -259,6 +259,8 @@ def test_weight_traces_are_the_command_lines_weight_trace_rows(tmp_path, command
             assert float(weight) == traces["weight"][k][j]
     with pytest.raises(soma.RunError, match="weight_probes nope: no plastic projection `nope`"):
         call(soma.load(window), weight_probes=["nope"])
+    with pytest.raises(soma.RunError, match="weight_every: 0 s is not a positive time"):
+        call(soma.load(window), weight_probes=[probe], weight_every=0)
 
 
 @pytest.mark.parametrize("target", ["spinnaker1", "reram_128"])
