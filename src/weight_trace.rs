@@ -42,13 +42,12 @@ pub fn write(args: &WeightTraceArgs, inst: &Instance, traces: &[WeightTrace], ev
     write_atomic(path, |w: &mut dyn Write| {
         writeln!(w, "time_s,projection,synapse,pre,post,weight")?;
         for tr in traces {
-            let p = &inst.projections[tr.probe.projection];
-            let synapses = tr.probe.synapses.clone();
-            let pres: Vec<u32> = p.rows.pres().skip(synapses.start).take(synapses.len()).collect();
-            for (k, sample) in tr.values.chunks(synapses.len().max(1)).enumerate() {
+            let name = &inst.projections[tr.probe.projection].name;
+            let synapses = tr.synapses(inst);
+            for (k, sample) in tr.samples().enumerate() {
                 let time = WeightTrace::time_s(k, every, inst.dt);
-                for ((s, pre), weight) in synapses.clone().zip(&pres).zip(sample) {
-                    writeln!(w, "{time},{},{s},{pre},{},{weight}", p.name, p.rows.targets[s])?;
+                for ((s, pre, post), weight) in synapses.iter().zip(sample) {
+                    writeln!(w, "{time},{name},{s},{pre},{post},{weight}")?;
                 }
             }
         }

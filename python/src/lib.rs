@@ -655,15 +655,13 @@ impl Sampling {
             .iter()
             .zip(traces)
             .map(|(probe, t)| {
-                let rows = &inst.projections[t.probe.projection].rows;
-                let synapses = t.probe.synapses.clone();
-                let samples = t.values.len() / synapses.len().max(1);
+                let synapses = t.synapses(inst);
                 WeightSamples {
                     probe: probe.clone(),
-                    time_s: (0..samples).map(|k| WeightTrace::time_s(k, every, inst.dt)).collect(),
-                    synapse: synapses.clone().map(|s| s as u32).collect(),
-                    pre: rows.pres().skip(synapses.start).take(synapses.len()).collect(),
-                    post: rows.targets[synapses].to_vec(),
+                    time_s: (0..t.samples().len()).map(|k| WeightTrace::time_s(k, every, inst.dt)).collect(),
+                    synapse: synapses.iter().map(|s| s.0 as u32).collect(),
+                    pre: synapses.iter().map(|s| s.1).collect(),
+                    post: synapses.iter().map(|s| s.2).collect(),
                     weight: t.values,
                 }
             })

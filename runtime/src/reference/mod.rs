@@ -213,6 +213,19 @@ impl WeightTrace {
     pub fn time_s(k: usize, every: u64, dt: f64) -> f64 {
         soma_isa::report::step_end_s((k as u64 + 1) * every - 1, dt)
     }
+
+    /// The sampled synapses of `inst`, in the order of each sample's values: `(index in the projection's row
+    /// order, pre neuron, post neuron)`.
+    pub fn synapses(&self, inst: &Instance) -> Vec<(usize, u32, u32)> {
+        let rows = &inst.projections[self.probe.projection].rows;
+        let s = self.probe.synapses.clone();
+        s.clone().zip(rows.pres().skip(s.start)).map(|(k, pre)| (k, pre, rows.targets[k])).collect()
+    }
+
+    /// The samples, one slice of weights per sample time.
+    pub fn samples(&self) -> std::slice::Chunks<'_, f64> {
+        self.values.chunks(self.probe.synapses.len().max(1))
+    }
 }
 
 /// What a run produced.
