@@ -65,6 +65,23 @@ impl Accum {
         Accum(saturate((p + (1 << (ACCUM_FRACTION_BITS - 1))) >> ACCUM_FRACTION_BITS))
     }
 
+    /// [`Accum::mul_round`] by a factor in (-1, 1] (`-2^15 < o <= 2^15`), whose product cannot leave the range
+    /// (`|self * o| / 2^15 <= |self|`, rounding a value inside `i32` stays inside, and the one product that would
+    /// not, `i32::MIN * -1`, is excluded): the same value without the clamp, which is most of a multiplication's
+    /// cost in a vectorised loop. Panics in debug builds for another factor.
+    #[inline]
+    pub fn mul_round_by_unit(self, o: Accum) -> Accum {
+        debug_assert!(o.is_unit_factor(), "{o:?} is not a factor in (-1, 1]");
+        let p = self.0 as i64 * o.0 as i64;
+        Accum(((p + (1 << (ACCUM_FRACTION_BITS - 1))) >> ACCUM_FRACTION_BITS) as i32)
+    }
+
+    /// Whether [`Accum::mul_round_by_unit`] takes `self` as its factor: in (-1, 1].
+    #[inline]
+    pub fn is_unit_factor(self) -> bool {
+        -(1 << ACCUM_FRACTION_BITS) < self.0 && self.0 <= 1 << ACCUM_FRACTION_BITS
+    }
+
     /// Product with a factor in [0, 1), rounded to nearest (ties toward +infinity).
     #[inline]
     pub fn decay(self, d: Decay) -> Accum {
@@ -75,7 +92,13 @@ impl Accum {
     /// A ring-buffer entry shifted into an input value (saturating).
     #[inline]
     pub fn from_ring(entry: u16, shift: u8) -> Accum {
-        Accum(saturate((entry as i64) << shift.min(32)))
+        if shift <= 15 {
+            // A 16-bit entry shifted by at most 15 stays below 2^31: no saturation, and 32-bit work only (the test
+            // is the same for every entry of a loop, so the compiler hoists it).
+            Accum(i32::from(entry) << shift)
+        } else {
+            Accum(saturate((entry as i64) << shift.min(32)))
+        }
     }
 }
 
@@ -127,6 +150,20 @@ mod tests {
         fn mul_rounds_to_nearest_and_saturates(a in any::<i32>(), b in any::<i32>()) {
             let want = round_shift(a as i128 * b as i128, 15).clamp(i32::MIN as i128, i32::MAX as i128) as i32;
             prop_assert_eq!(Accum(a).mul_round(Accum(b)).0, want);
+        }
+
+        #[test]
+        fn mul_by_a_unit_factor_needs_no_clamp(a in any::<i32>(), b in (1 - (1i32 << 15))..=(1 << 15)) {
+            prop_assert!(Accum(b).is_unit_factor());
+            prop_assert_eq!(Accum(a).mul_round_by_unit(Accum(b)), Accum(a).mul_round(Accum(b)));
+        }
+
+        #[test]
+        fn mul_by_a_unit_factor_at_the_range_ends(a in prop::sample::select(vec![i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX]),
+                                                   b in prop::sample::select(vec![1 - (1i32 << 15), -1, 0, 1, 1 << 15])) {
+            prop_assert_eq!(Accum(a).mul_round_by_unit(Accum(b)), Accum(a).mul_round(Accum(b)));
+            // -1 is not one: i32::MIN * -1 leaves the range.
+            prop_assert!(!Accum(-(1 << 15)).is_unit_factor() && !Accum((1 << 15) + 1).is_unit_factor());
         }
 
         #[test]

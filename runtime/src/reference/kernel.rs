@@ -33,6 +33,10 @@ pub fn state(kernel: &Dynamics, v_init: &[f64]) -> State {
 /// Advances every neuron of `kernel` by one step. `input[k]` holds receptor `k`'s arriving weights per neuron,
 /// `drive` the injected current (same for all), `extra` a per-neuron current (gap junctions, per-neuron
 /// injection; empty if none). Indices of neurons that spiked are appended to `spiked`.
+///
+/// Compiled a second time for AVX2 and chosen at run time when the CPU has it (4-wide `f64` arithmetic; no fused
+/// multiply-add, so the same bits on either path). What it calls is inlined into each copy.
+#[multiversion::multiversion(targets("x86_64+avx2"))]
 pub fn step(kernel: &Dynamics, s: &mut State, input: &[&[f64]], drive: f64, extra: &[f64], spiked: &mut Vec<u32>) {
     let n = s.v.len();
     match kernel {
@@ -71,6 +75,7 @@ pub fn step(kernel: &Dynamics, s: &mut State, input: &[&[f64]], drive: f64, extr
 }
 
 /// The linear form for models with `K` synaptic currents, with the per-model choices hoisted out of the loop.
+#[inline(always)]
 fn linear<const K: usize>(
     l: &Linear,
     s: &mut State,
@@ -151,7 +156,7 @@ struct Terms<const K: usize> {
 /// I_k [+ Q pulse]` in that order, then `I_k = P11_k I_k + S_k in_k`. Which optional terms there are is a constant of
 /// the loop, which has no branch (so it vectorises); `extra` and `pulse` are empty when absent.
 #[allow(clippy::too_many_arguments)]
-#[inline]
+#[inline(always)]
 fn integrate<const K: usize, const EXTRA: bool, const PULSE: bool>(
     l: &Linear,
     t: &Terms<K>,
@@ -186,7 +191,7 @@ fn integrate<const K: usize, const EXTRA: bool, const PULSE: bool>(
 
 /// Appends the indices of the `values` that `cross`, in order. Few do: a block of 16 is tested at once (the
 /// comparisons OR-ed, which vectorises) and searched only if one of its values crosses.
-#[inline]
+#[inline(always)]
 fn crossings(values: &[f64], cross: impl Fn(f64) -> bool, out: &mut Vec<u32>) {
     for (block, chunk) in values.chunks(16).enumerate() {
         if chunk.iter().fold(false, |any, &x| any | cross(x)) {

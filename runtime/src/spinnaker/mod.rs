@@ -633,6 +633,7 @@ enum Src<'a> {
 
 /// `out[i] = f(a[i], b[i])` for every neuron, with one loop per kind of operand (so that the compiler can
 /// vectorise them). Neurons inside a refractory skip are restored by the caller.
+#[inline(always)]
 fn binary(out: &mut [Accum], a: Src, b: Src, f: impl Fn(Accum, Accum) -> Accum) {
     match (a, b) {
         (Src::Dst, Src::Slice(y)) => out.iter_mut().zip(y).for_each(|(o, &y)| *o = f(*o, y)),
@@ -649,6 +650,7 @@ fn binary(out: &mut [Accum], a: Src, b: Src, f: impl Fn(Accum, Accum) -> Accum) 
 }
 
 /// Appends to `spiked` every neuron whose value in `v` crosses its threshold.
+#[inline(always)]
 fn crossing(v: &[Accum], threshold: Src, cmp: Compare, spiked: &mut Vec<u32>) {
     fn scan(v: &[Accum], spiked: &mut Vec<u32>, crosses: impl Fn(usize, Accum) -> bool) {
         spiked.extend(v.iter().enumerate().filter(|&(i, &x)| crosses(i, x)).map(|(i, _)| i as u32));
@@ -664,12 +666,14 @@ fn crossing(v: &[Accum], threshold: Src, cmp: Compare, spiked: &mut Vec<u32>) {
 }
 
 /// Saves the values of the neurons whose refractory skip covers instruction `pc`.
+#[inline(always)]
 fn save(skipped: &[(u32, u16)], saved: &mut Vec<(u32, Accum)>, out: &[Accum], pc: u16) {
     saved.clear();
     saved.extend(skipped.iter().filter(|&&(_, until)| pc < until).map(|&(i, _)| (i, out[i as usize])));
 }
 
 /// Puts saved values back.
+#[inline(always)]
 fn restore(saved: &[(u32, Accum)], out: &mut [Accum]) {
     for &(i, v) in saved {
         out[i as usize] = v;
@@ -808,103 +812,122 @@ impl NeuronCore {
     /// Reads this step's inputs and runs the program over every neuron (one instruction at a time over all
     /// neurons; a neuron inside a refractory skip does nothing), bit-exact to `Program::step`.
     fn update(&mut self, slot: usize) {
-        let n = self.count;
-        for ty in 0..2 {
-            let entries = &mut self.ring[(slot * 2 + ty) * n..(slot * 2 + ty + 1) * n];
-            let input = if ty == 0 { &mut self.in0 } else { &mut self.in1 };
-            for (x, e) in input.iter_mut().zip(entries.iter_mut()) {
-                *x = Accum::from_ring(*e, self.shifts[ty]);
-                *e = 0;
-            }
+        update(self, slot);
+    }
+}
+
+/// [`NeuronCore::update`], compiled a second time for AVX2 and chosen at run time when the CPU has it (the same
+/// integer arithmetic, so the same bits on either path; the helpers it calls are inlined into each copy).
+#[multiversion::multiversion(targets("x86_64+avx2"))]
+fn update(core: &mut NeuronCore, slot: usize) {
+    let n = core.count;
+    for ty in 0..2 {
+        let entries = &mut core.ring[(slot * 2 + ty) * n..(slot * 2 + ty + 1) * n];
+        let input = if ty == 0 { &mut core.in0 } else { &mut core.in1 };
+        for (x, e) in input.iter_mut().zip(entries.iter_mut()) {
+            *x = Accum::from_ring(*e, core.shifts[ty]);
+            *e = 0;
         }
-        self.spiked.clear();
-        // A neuron inside a refractory skip does not execute instructions before `skip[i]` (the index after the
-        // skipped block); `skipping` says whether any neuron is inside one (otherwise no masks are needed).
-        let mut skipping = false;
-        for (pc, ins) in self.program.code.iter().enumerate() {
-            let pc = pc as u16;
-            match *ins {
-                Instr::Add { dst, a, b }
-                | Instr::Sub { dst, a, b }
-                | Instr::Mul { dst, a, b }
-                | Instr::Max { dst, a, b } => {
-                    let mut out = std::mem::take(&mut self.regs[dst as usize]);
-                    {
-                        let (a, b) = (
-                            Src::of(&self.regs, &self.in0, &self.in1, dst, a),
-                            Src::of(&self.regs, &self.in0, &self.in1, dst, b),
-                        );
-                        save(&self.skipped, &mut self.saved, &out, pc);
-                        match ins {
-                            Instr::Add { .. } => binary(&mut out, a, b, Accum::saturating_add),
-                            Instr::Sub { .. } => binary(&mut out, a, b, Accum::saturating_sub),
-                            Instr::Max { .. } => binary(&mut out, a, b, Accum::max),
+    }
+    core.spiked.clear();
+    // A neuron inside a refractory skip does not execute instructions before `skip[i]` (the index after the
+    // skipped block); `skipping` says whether any neuron is inside one (otherwise no masks are needed).
+    let mut skipping = false;
+    for (pc, ins) in core.program.code.iter().enumerate() {
+        let pc = pc as u16;
+        match *ins {
+            Instr::Add { dst, a, b }
+            | Instr::Sub { dst, a, b }
+            | Instr::Mul { dst, a, b }
+            | Instr::Max { dst, a, b } => {
+                let mut out = std::mem::take(&mut core.regs[dst as usize]);
+                {
+                    let (a, b) = (
+                        Src::of(&core.regs, &core.in0, &core.in1, dst, a),
+                        Src::of(&core.regs, &core.in0, &core.in1, dst, b),
+                    );
+                    save(&core.skipped, &mut core.saved, &out, pc);
+                    match ins {
+                        Instr::Add { .. } => binary(&mut out, a, b, Accum::saturating_add),
+                        Instr::Sub { .. } => binary(&mut out, a, b, Accum::saturating_sub),
+                        Instr::Max { .. } => binary(&mut out, a, b, Accum::max),
+                        // A neuron model's coefficients are mostly factors of at most 1 (no clamp needed).
+                        _ => match b {
+                            Src::Const(c) if c.is_unit_factor() => binary(&mut out, a, b, Accum::mul_round_by_unit),
                             _ => binary(&mut out, a, b, Accum::mul_round),
-                        }
-                        restore(&self.saved, &mut out);
+                        },
                     }
-                    self.regs[dst as usize] = out;
+                    restore(&core.saved, &mut out);
                 }
-                Instr::Decay { dst, a, factor } => {
-                    let mut out = std::mem::take(&mut self.regs[dst as usize]);
-                    {
-                        let a = Src::of(&self.regs, &self.in0, &self.in1, dst, a);
-                        save(&self.skipped, &mut self.saved, &out, pc);
-                        binary(&mut out, a, Src::Const(Accum::ZERO), |x, _| x.decay(factor));
-                        restore(&self.saved, &mut out);
+                core.regs[dst as usize] = out;
+            }
+            Instr::Decay { dst, a, factor } => {
+                let mut out = std::mem::take(&mut core.regs[dst as usize]);
+                {
+                    let a = Src::of(&core.regs, &core.in0, &core.in1, dst, a);
+                    save(&core.skipped, &mut core.saved, &out, pc);
+                    binary(&mut out, a, Src::Const(Accum::ZERO), |x, _| x.decay(factor));
+                    restore(&core.saved, &mut out);
+                }
+                core.regs[dst as usize] = out;
+            }
+            Instr::SkipIfRefractory { n: k } => {
+                // Few neurons are refractory: that test comes first. Until a skip begins, no neuron is
+                // inside one (every `skip` is 0).
+                let until = pc + 1 + k as u16;
+                // A block of 16 counters is tested at once (OR-ed, which vectorises) and searched only if one
+                // of them is positive.
+                for (block, lefts) in core.refractory.chunks_mut(16).enumerate() {
+                    if lefts.iter().fold(0, |any, &x| any | x) == 0 {
+                        continue;
                     }
-                    self.regs[dst as usize] = out;
-                }
-                Instr::SkipIfRefractory { n: k } => {
-                    // Few neurons are refractory: that test comes first. Until a skip begins, no neuron is
-                    // inside one (every `skip` is 0).
-                    let until = pc + 1 + k as u16;
-                    for (i, left) in self.refractory.iter_mut().enumerate() {
-                        if *left > 0 && (!skipping || pc >= self.skip[i]) {
+                    for (j, left) in lefts.iter_mut().enumerate() {
+                        let i = block * 16 + j;
+                        if *left > 0 && (!skipping || pc >= core.skip[i]) {
                             *left -= 1;
                             if k > 0 {
-                                self.skip[i] = until;
+                                core.skip[i] = until;
                                 skipping = true;
-                                self.skipped.push((i as u32, until));
+                                core.skipped.push((i as u32, until));
                             }
                         }
                     }
                 }
-                Instr::SpikeIf { reg, cmp, threshold, reset, bump_reg, bump, refractory } => {
-                    let r = reg as usize;
-                    // First the neurons that cross (one comparison each, in a loop without stores), then the
-                    // few that do: reset, bump, refractory period. Each neuron reads and writes only its own
-                    // values, so the two passes give what one pass in neuron order gives.
-                    let first = self.spiked.len();
-                    let th = Src::of(&self.regs, &self.in0, &self.in1, NO_REGISTER, threshold);
-                    crossing(&self.regs[r], th, cmp, &mut self.spiked);
-                    if skipping {
-                        // Neurons inside a refractory skip do not execute this instruction.
-                        let mut crossed = self.spiked.split_off(first);
-                        crossed.retain(|&i| pc >= self.skip[i as usize]);
-                        self.spiked.append(&mut crossed);
+            }
+            Instr::SpikeIf { reg, cmp, threshold, reset, bump_reg, bump, refractory } => {
+                let r = reg as usize;
+                // First the neurons that cross (one comparison each, in a loop without stores), then the
+                // few that do: reset, bump, refractory period. Each neuron reads and writes only its own
+                // values, so the two passes give what one pass in neuron order gives.
+                let first = core.spiked.len();
+                let th = Src::of(&core.regs, &core.in0, &core.in1, NO_REGISTER, threshold);
+                crossing(&core.regs[r], th, cmp, &mut core.spiked);
+                if skipping {
+                    // Neurons inside a refractory skip do not execute this instruction.
+                    let mut crossed = core.spiked.split_off(first);
+                    crossed.retain(|&i| pc >= core.skip[i as usize]);
+                    core.spiked.append(&mut crossed);
+                }
+                for &i in &core.spiked[first..] {
+                    let i = i as usize;
+                    core.regs[r][i] = match reset {
+                        Operand::Reg(q) => core.regs[q as usize][i],
+                        Operand::In(0) => core.in0[i],
+                        Operand::In(_) => core.in1[i],
+                        Operand::Const(c) => c,
+                    };
+                    if (bump_reg as usize) < REGISTERS {
+                        core.regs[bump_reg as usize][i] = core.regs[bump_reg as usize][i].saturating_add(bump);
                     }
-                    for &i in &self.spiked[first..] {
-                        let i = i as usize;
-                        self.regs[r][i] = match reset {
-                            Operand::Reg(q) => self.regs[q as usize][i],
-                            Operand::In(0) => self.in0[i],
-                            Operand::In(_) => self.in1[i],
-                            Operand::Const(c) => c,
-                        };
-                        if (bump_reg as usize) < REGISTERS {
-                            self.regs[bump_reg as usize][i] = self.regs[bump_reg as usize][i].saturating_add(bump);
-                        }
-                        self.refractory[i] = refractory;
-                    }
+                    core.refractory[i] = refractory;
                 }
             }
         }
-        if skipping {
-            for &(i, _) in &self.skipped {
-                self.skip[i as usize] = 0;
-            }
-            self.skipped.clear();
+    }
+    if skipping {
+        for &(i, _) in &core.skipped {
+            core.skip[i as usize] = 0;
         }
+        core.skipped.clear();
     }
 }
