@@ -85,8 +85,12 @@ impl Accum {
     /// Product with a factor in [0, 1), rounded to nearest (ties toward +infinity).
     #[inline]
     pub fn decay(self, d: Decay) -> Accum {
-        let p = self.0 as i64 * d.0 as i64;
-        Accum(((p + (1i64 << 31)) >> 32) as i32)
+        // Through a signed 32-bit factor, a product that vectorises (one instruction per four neurons on x86 with
+        // AVX2; an unsigned 32-bit factor needs three): a factor d >= 2^31 is (d - 2^32) + 2^32, and the 2^32 part
+        // adds exactly `self` after the shift.
+        let whole = if d.0 >> 31 == 1 { self.0 as i64 } else { 0 };
+        let p = self.0 as i64 * (d.0 as i32) as i64;
+        Accum((((p + (1i64 << 31)) >> 32) + whole) as i32)
     }
 
     /// A ring-buffer entry shifted into an input value (saturating).
@@ -164,6 +168,12 @@ mod tests {
             prop_assert_eq!(Accum(a).mul_round_by_unit(Accum(b)), Accum(a).mul_round(Accum(b)));
             // -1 is not one: i32::MIN * -1 leaves the range.
             prop_assert!(!Accum(-(1 << 15)).is_unit_factor() && !Accum((1 << 15) + 1).is_unit_factor());
+        }
+
+        #[test]
+        fn decay_at_the_range_ends(a in prop::sample::select(vec![i32::MIN, i32::MIN + 1, -1, 0, 1, i32::MAX]),
+                                   d in prop::sample::select(vec![0, 1, (1u32 << 31) - 1, 1 << 31, u32::MAX])) {
+            prop_assert_eq!(Accum(a).decay(Decay(d)).0 as i128, round_shift(a as i128 * d as i128, 32));
         }
 
         #[test]

@@ -652,8 +652,18 @@ fn binary(out: &mut [Accum], a: Src, b: Src, f: impl Fn(Accum, Accum) -> Accum) 
 /// Appends to `spiked` every neuron whose value in `v` crosses its threshold.
 #[inline(always)]
 fn crossing(v: &[Accum], threshold: Src, cmp: Compare, spiked: &mut Vec<u32>) {
+    // Few neurons cross: a block of 16 is tested at once (the comparisons OR-ed, which vectorises) and searched
+    // only if one of its values crosses.
+    #[inline(always)]
     fn scan(v: &[Accum], spiked: &mut Vec<u32>, crosses: impl Fn(usize, Accum) -> bool) {
-        spiked.extend(v.iter().enumerate().filter(|&(i, &x)| crosses(i, x)).map(|(i, _)| i as u32));
+        for (block, chunk) in v.chunks(16).enumerate() {
+            let first = block * 16;
+            if chunk.iter().enumerate().fold(false, |any, (j, &x)| any | crosses(first + j, x)) {
+                spiked.extend(
+                    chunk.iter().enumerate().filter(|&(j, &x)| crosses(first + j, x)).map(|(j, _)| (first + j) as u32),
+                );
+            }
+        }
     }
     match (threshold, cmp) {
         (Src::Const(t), Compare::Ge) => scan(v, spiked, |_, x| x >= t),
