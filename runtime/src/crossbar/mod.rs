@@ -70,6 +70,19 @@ pub struct Nonideal {
     pub device_to_device: f64,
 }
 
+impl Nonideal {
+    /// Whether anything reads the static tiles' random stream: programming noise, stuck cells, device-drawn
+    /// weights (while programming) or read noise (after, from the same stream). When nothing does, programming
+    /// skips its per-cell draws (the values are the ideal ones either way).
+    fn draws_from_the_static_stream(&self) -> bool {
+        self.program_noise > 0.0
+            || self.stuck_on > 0.0
+            || self.stuck_off > 0.0
+            || self.read_noise > 0.0
+            || !self.device_random.is_empty()
+    }
+}
+
 impl Default for Nonideal {
     fn default() -> Nonideal {
         Nonideal {
@@ -500,9 +513,14 @@ impl<'a> CrossbarSynapses<'a> {
             let (tile, state) = (&self.program.tiles[i], &self.tiles[i]);
             let neurons = block.neuron_start[bt];
             let cols = neurons * cpn;
-            let here = touched.partition_point(|&n| (n as usize) < neurons + tile.neurons as usize);
+            // The touched neurons of this tile lead what is left of the sorted list (each is passed over once).
+            let end = neurons + tile.neurons as usize;
+            let here = touched.iter().position(|&n| n as usize >= end).unwrap_or(touched.len());
             let (run, rest) = touched.split_at(here);
             touched = rest;
+            if run.is_empty() && sigma == 0.0 {
+                continue; // nothing to convert, and no noise to draw
+            }
             let baseline = pulses as f64 * state.g_off;
             let fs = state.full_scale * self.nonideal.adc_range;
             let quantised = |g: f64| (g / fs * top).round().clamp(0.0, top) * fs / top;
@@ -515,19 +533,7 @@ impl<'a> CrossbarSynapses<'a> {
                 quantised(baseline + noise)
             };
             let adc = |g: f64| (quantised(g) - zero) / state.g_unit;
-            // A neuron's input: its columns' ADC codes, baseline removed, shifted by slice and signed by half.
             let (halves, slices) = (state.halves, state.slices);
-            let neuron_input = |j: usize, g_of: &mut dyn FnMut(usize) -> f64| {
-                let mut input = 0.0;
-                for s in 0..slices {
-                    let shift = levels.powi(s as i32);
-                    for half in 0..halves {
-                        let sign = if half == 0 { 1.0 } else { -1.0 };
-                        input += sign * adc(g_of(halves * (j * slices + s) + half)) * shift;
-                    }
-                }
-                input
-            };
             let scale = self.program.projections[tile.projection as usize].scale;
             let mut push = |j: usize, input: f64| {
                 if input != 0.0 {
@@ -541,7 +547,7 @@ impl<'a> CrossbarSynapses<'a> {
                 for j in 0..tile.neurons as usize {
                     push(
                         j,
-                        neuron_input(j, &mut |col| {
+                        neuron_input(halves, slices, levels, j, adc, |col| {
                             let mut g = baseline + current[cols + col];
                             if sigma > 0.0 {
                                 let var = variance[cols + col] + pulses as f64 * state.g_off * state.g_off;
@@ -554,7 +560,7 @@ impl<'a> CrossbarSynapses<'a> {
             } else {
                 for &n in run {
                     let j = n as usize - neurons;
-                    push(j, neuron_input(j, &mut |col| baseline + current[cols + col]));
+                    push(j, neuron_input(halves, slices, levels, j, adc, |col| baseline + current[cols + col]));
                 }
             }
         }
@@ -565,6 +571,28 @@ impl<'a> CrossbarSynapses<'a> {
             self.variance[n * cpn..(n + 1) * cpn].fill(0.0);
         }
     }
+}
+
+/// Neuron `j`'s input from its columns' conductances `g_of(column)` (columns in tile order): their ADC codes,
+/// baseline removed (`adc`), shifted by slice (`levels` per slice) and signed by differential half.
+#[inline(always)]
+fn neuron_input(
+    halves: usize,
+    slices: usize,
+    levels: f64,
+    j: usize,
+    adc: impl Fn(f64) -> f64,
+    mut g_of: impl FnMut(usize) -> f64,
+) -> f64 {
+    let mut input = 0.0;
+    for s in 0..slices {
+        let shift = levels.powi(s as i32);
+        for half in 0..halves {
+            let sign = if half == 0 { 1.0 } else { -1.0 };
+            input += sign * adc(g_of(halves * (j * slices + s) + half)) * shift;
+        }
+    }
+    input
 }
 
 /// Programs static tile `t`: its cells' levels, with programming noise, stuck cells and drift drawn from `rng`.
@@ -586,13 +614,18 @@ fn static_tile(t: &Tile, program: &CrossbarProgram, xb: &Crossbar, nonideal: &No
     };
     let mut full_scale = vec![t.rows as f64 * g_off; used_cols];
     let mut cells = Vec::with_capacity(programmed.len());
+    let draws = nonideal.draws_from_the_static_stream();
     for c in programmed {
         let ideal = xb.conductance(c.level as u32);
         full_scale[c.col as usize] += ideal - g_off;
-        let g = match stuck(rng, nonideal) {
-            Some(true) => g_on,
-            Some(false) => g_off,
-            None => (ideal * (1.0 + nonideal.program_noise * rng.normal())).clamp(g_off, g_on),
+        let g = if !draws {
+            ideal.clamp(g_off, g_on) // what the draws give without noise and stuck cells, without drawing
+        } else {
+            match stuck(rng, nonideal) {
+                Some(true) => g_on,
+                Some(false) => g_off,
+                None => (ideal * (1.0 + nonideal.program_noise * rng.normal())).clamp(g_off, g_on),
+            }
         };
         cells.push((c.row, c.col, g * drift - g_off));
     }
