@@ -861,7 +861,7 @@ fn update(core: &mut NeuronCore, slot: usize) {
                         Instr::Add { .. } => binary(&mut out, a, b, Accum::saturating_add),
                         Instr::Sub { .. } => binary(&mut out, a, b, Accum::saturating_sub),
                         Instr::Max { .. } => binary(&mut out, a, b, Accum::max),
-                        // A neuron model's coefficients are mostly factors of at most 1 (no clamp needed).
+                        // A neuron model's coefficients are mostly factors in (-1, 1], whose products need no clamp.
                         _ => match b {
                             Src::Const(c) if c.is_unit_factor() => binary(&mut out, a, b, Accum::mul_round_by_unit),
                             _ => binary(&mut out, a, b, Accum::mul_round),
