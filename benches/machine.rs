@@ -1,13 +1,15 @@
 //! The SpiNNaker-style machine's speed: 1 s of CUBA (1.8e6 synaptic events) and 0.1 s of the microcircuit at
-//! scale 0.2 (3.5e6 events), images compiled here. Report synaptic events per wall second as ratios against
-//! `reference/cuba_1s` (the float simulator, `cargo bench --bench reference`) run in the same session. The
-//! full-scale figure is in docs/runtime.md. `plastic_dense_1s` against `static_dense_1s`: 1 s of
+//! scale 0.2 (3.5e6 events), images compiled here, each next to the float reference on the same instance
+//! (`reference_cuba_1s`, `reference_microcircuit_0.2_100ms`) as the baseline in the same group: report the
+//! machine's times as ratios against those, and synaptic events per wall second. The full-scale figure is in
+//! docs/runtime.md. `plastic_dense_1s` against `static_dense_1s`: 1 s of
 //! examples/stdp_dense.snn with and without its STDP rule (4e6 synaptic events either way: the same inputs).
 
 use criterion::{Criterion, criterion_group, criterion_main};
 use soma_compiler::front::snn::{Overrides, parse};
 use soma_compiler::instantiate::instantiate;
 use soma_compiler::spinnaker::compile;
+use soma_runtime::reference::{RunOptions, Simulator};
 use soma_runtime::spinnaker::Machine;
 use soma_targets::lookup;
 
@@ -30,6 +32,10 @@ fn benches(c: &mut Criterion) {
         let net = parse(&text, &o).expect("parses");
         let inst = instantiate(&soma_compiler::valid::validate(&net).expect("valid"), 1).expect("instantiates");
         let (image, _) = compile(&inst, s, &target.name, target.fingerprint, boards).expect("compiles");
+        let opts = RunOptions { steps, record_all_spikes: false };
+        g.bench_function(format!("reference_{name}"), |b| {
+            b.iter(|| Simulator::new(&inst).run(&opts, |_| ()).synaptic_events)
+        });
         g.bench_function(name, |b| {
             b.iter(|| {
                 let mut m = Machine::new(&image, s, target.fingerprint).expect("loads");
