@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 
+use pyo3::IntoPyObjectExt;
 use pyo3::create_exception;
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
@@ -168,6 +169,20 @@ struct Result {
     page_traces: Option<Vec<NeuronTrace>>,
 }
 
+/// `values` as a numpy array of `dtype` when numpy is installed (`np`, the module), as a list otherwise: how every
+/// array of a `Result` is handed over.
+fn array<'py, T: IntoPyObject<'py>>(
+    py: Python<'py>,
+    np: &Option<Bound<'py, PyModule>>,
+    values: T,
+    dtype: &str,
+) -> PyResult<Bound<'py, PyAny>> {
+    match np {
+        Some(np) => np.call_method1("asarray", (values, dtype)),
+        None => values.into_bound_py_any(py),
+    }
+}
+
 /// One weight probe's samples: its synapses (index in the projection's row order, pre and post neuron) and their
 /// weights at each sample's time (`time_s.len() x synapse.len()`, sample-major).
 struct WeightSamples {
@@ -223,18 +238,10 @@ impl Result {
         let pops: Vec<u32> = self.spikes.iter().map(|&(_, p, _)| p).collect();
         let neurons: Vec<u32> = self.spikes.iter().map(|&(_, _, n)| n).collect();
         let d = PyDict::new(py);
-        match py.import("numpy") {
-            Ok(np) => {
-                d.set_item("time_s", np.call_method1("asarray", (times, "float64"))?)?;
-                d.set_item("population", np.call_method1("asarray", (pops, "int64"))?)?;
-                d.set_item("neuron", np.call_method1("asarray", (neurons, "int64"))?)?;
-            }
-            Err(_) => {
-                d.set_item("time_s", times)?;
-                d.set_item("population", pops)?;
-                d.set_item("neuron", neurons)?;
-            }
-        }
+        let np = py.import("numpy").ok();
+        d.set_item("time_s", array(py, &np, times, "float64")?)?;
+        d.set_item("population", array(py, &np, pops, "int64")?)?;
+        d.set_item("neuron", array(py, &np, neurons, "int64")?)?;
         Ok(d)
     }
 
@@ -248,10 +255,7 @@ impl Result {
         for (label, neurons, values) in &self.traces {
             let width = neurons.len().max(1);
             let rows: Vec<Vec<f64>> = values.chunks(width).map(<[f64]>::to_vec).collect();
-            match &np {
-                Some(np) => d.set_item(label, np.call_method1("asarray", (rows, "float64"))?)?,
-                None => d.set_item(label, rows)?,
-            }
+            d.set_item(label, array(py, &np, rows, "float64")?)?;
             d.set_item(format!("{label} neurons"), neurons.clone())?;
         }
         Ok(d)
@@ -267,20 +271,10 @@ impl Result {
         let np = py.import("numpy").ok();
         for Learned { projection: name, pre, post, before, after } in &self.learned {
             let p = PyDict::new(py);
-            match &np {
-                Some(np) => {
-                    p.set_item("pre", np.call_method1("asarray", (pre.clone(), "int64"))?)?;
-                    p.set_item("post", np.call_method1("asarray", (post.clone(), "int64"))?)?;
-                    p.set_item("before", np.call_method1("asarray", (before.clone(), "float64"))?)?;
-                    p.set_item("after", np.call_method1("asarray", (after.clone(), "float64"))?)?;
-                }
-                None => {
-                    p.set_item("pre", pre.clone())?;
-                    p.set_item("post", post.clone())?;
-                    p.set_item("before", before.clone())?;
-                    p.set_item("after", after.clone())?;
-                }
-            }
+            p.set_item("pre", array(py, &np, pre.clone(), "int64")?)?;
+            p.set_item("post", array(py, &np, post.clone(), "int64")?)?;
+            p.set_item("before", array(py, &np, before.clone(), "float64")?)?;
+            p.set_item("after", array(py, &np, after.clone(), "float64")?)?;
             d.set_item(name, p)?;
         }
         Ok(d)
@@ -297,22 +291,11 @@ impl Result {
         for w in &self.weight_samples {
             let rows: Vec<Vec<f64>> = w.weight.chunks(w.synapse.len().max(1)).map(<[f64]>::to_vec).collect();
             let p = PyDict::new(py);
-            match &np {
-                Some(np) => {
-                    p.set_item("time_s", np.call_method1("asarray", (w.time_s.clone(), "float64"))?)?;
-                    p.set_item("synapse", np.call_method1("asarray", (w.synapse.clone(), "int64"))?)?;
-                    p.set_item("pre", np.call_method1("asarray", (w.pre.clone(), "int64"))?)?;
-                    p.set_item("post", np.call_method1("asarray", (w.post.clone(), "int64"))?)?;
-                    p.set_item("weight", np.call_method1("asarray", (rows, "float64"))?)?;
-                }
-                None => {
-                    p.set_item("time_s", w.time_s.clone())?;
-                    p.set_item("synapse", w.synapse.clone())?;
-                    p.set_item("pre", w.pre.clone())?;
-                    p.set_item("post", w.post.clone())?;
-                    p.set_item("weight", rows)?;
-                }
-            }
+            p.set_item("time_s", array(py, &np, w.time_s.clone(), "float64")?)?;
+            p.set_item("synapse", array(py, &np, w.synapse.clone(), "int64")?)?;
+            p.set_item("pre", array(py, &np, w.pre.clone(), "int64")?)?;
+            p.set_item("post", array(py, &np, w.post.clone(), "int64")?)?;
+            p.set_item("weight", array(py, &np, rows, "float64")?)?;
             d.set_item(&w.probe, p)?;
         }
         Ok(d)
