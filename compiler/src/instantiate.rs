@@ -50,12 +50,17 @@ fn draw_as<T>(values: &Values, n: usize, rng: &mut Rng, mut store: impl FnMut(f6
     match values {
         Values::Const(x) => (0..n).map(|_| store(*x)).collect(),
         Values::Array(a) => a.iter().map(|&x| store(x)).collect(),
-        Values::Normal { mean, sd, min, max } => (0..n)
-            .map(|_| {
-                let x = mean + sd * rng.normal();
-                store(x.max(min.unwrap_or(f64::NEG_INFINITY)).min(max.unwrap_or(f64::INFINITY)))
-            })
-            .collect(),
+        Values::Normal { mean, sd, min, max } => {
+            let (low, high) = (min.unwrap_or(f64::NEG_INFINITY), max.unwrap_or(f64::INFINITY));
+            let mut out = Vec::with_capacity(n);
+            let mut z = [0.0; 256];
+            while out.len() < n {
+                let batch = &mut z[..(n - out.len()).min(256)];
+                rng.fill_normal(batch);
+                out.extend(batch.iter().map(|z| store((mean + sd * z).max(low).min(high))));
+            }
+            out
+        }
         Values::Uniform { low, high } => (0..n).map(|_| store(low + (high - low) * rng.uniform())).collect(),
     }
 }

@@ -255,7 +255,8 @@ pub fn compile_first_fit(
             delay_of[v] = Some(push(&mut vertices, VertexKind::Delay { of: v, stages: stages as u8 }, first, count));
         }
     }
-    let layout = synapses::Layout { pop_slices, src_slices, delay_of };
+    let longest_delay = longest.iter().copied().max().unwrap_or(0);
+    let layout = synapses::Layout { pop_slices, src_slices, delay_of, longest_delay };
 
     passes.start("quantize+synapses");
     let (matrices, weight_errors) = synapses::build(inst, &vertices, &layout, slots, &target.mapping)?;

@@ -7,7 +7,7 @@
 //! weights may go, as sPyNNaker's `get_weight_maximum` says for STDP).
 
 use rayon::prelude::*;
-use soma_isa::instance::{Instance, Pre};
+use soma_isa::instance::{Instance, Pre, ProjectionInstance};
 use soma_isa::model::{ModelKind, Receptor};
 use soma_isa::plasticity::Stdp;
 use soma_isa::spinnaker::stdp::{FixedStdp, WriteBack};
@@ -51,6 +51,8 @@ pub struct Layout {
     pub src_slices: Vec<(Vec<usize>, usize)>,
     /// Delay-extension vertex of each vertex, if any.
     pub delay_of: Vec<Option<usize>>,
+    /// The longest delay of any synapse, steps.
+    pub longest_delay: usize,
 }
 
 impl Layout {
@@ -127,6 +129,17 @@ fn matrix(e: CoreEntries, vertices: &[Vertex], rule: Option<(FixedStdp, f64)>) -
     SynapticMatrix { blocks, row_offsets, words: placed, plastic }
 }
 
+/// A weight magnitude in weight units (`>= 0`) as the 16-bit integer it is stored as: rounded half away from
+/// zero and clamped to `0..=65535`, exactly `x.round().clamp(0.0, 65535.0)` (proptested) without the library call.
+#[inline(always)]
+fn quantise(x: f64) -> f64 {
+    if x >= 65535.0 {
+        return 65535.0;
+    }
+    let whole = x as u32 as f64; // truncation: NaN and negatives give 0
+    whole + f64::from(u8::from(x - whole >= 0.5))
+}
+
 /// Why a plastic projection cannot be lowered onto SpiNNaker, if it cannot.
 fn plastic_problem(rule: &Stdp, kind: ModelKind, receptor: Receptor, slots: usize, longest: usize) -> Option<String> {
     if rule.modulation.is_some() {
@@ -195,6 +208,64 @@ pub fn plastic_projections(inst: &Instance) -> Vec<PlasticProjection> {
         .collect()
 }
 
+/// How one population's incoming synapses become words: where each target lives, the weight unit of each core
+/// and type, and how a delay splits into delay-extension stages and the ring's residual.
+struct Lowering<'a> {
+    kind: ModelKind,
+    /// Model weight units per ampere (or the model's unit).
+    scale: f64,
+    core_of: &'a [u32],
+    slice_size: usize,
+    /// Per core and type, the weight unit and its inverse.
+    steps: &'a [[(f64, f64); 2]],
+    /// Per delay, its stage and residual.
+    split_delay: &'a [(usize, u8)],
+    layout: &'a Layout,
+    vertices: &'a [Vertex],
+}
+
+impl Lowering<'_> {
+    /// Lowers each synapse of `pr` in row order, handing `place` its core, row key (`sending vertex << 32 | atom`),
+    /// word and index; returns the projection's quantisation error.
+    fn each(
+        &self,
+        inst: &Instance,
+        pr: &ProjectionInstance,
+        mut place: impl FnMut(usize, u64, u32, usize) -> Result<(), CompileError>,
+    ) -> Result<WeightError, CompileError> {
+        let at = || Object::Projection(pr.name.clone());
+        let mut tally = ErrorTally::default();
+        for pre in 0..inst.pre_size(pr.pre) {
+            let (vertex, atom) = self.layout.locate(pr.pre, pre);
+            for s in pr.rows.row(pre) {
+                let (t, w, d) = (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
+                let (ty, m) = typed(self.kind, pr.receptor, w, self.scale)
+                    .map_err(|e| CompileError::Unsupported(e.to_string()).at(at()))?;
+                let core = self.core_of[t] as usize;
+                let (step, per_step) = self.steps[core][ty];
+                let q = quantise(m * per_step);
+                tally.record(m, q * step);
+                let (stage, residual) = self.split_delay[d];
+                let (sender, sender_atom) = if stage == 0 {
+                    (vertex, atom)
+                } else {
+                    let Some(dv) = self.layout.delay_of[vertex] else {
+                        return Err(CompileError::Unsupported(format!(
+                            "projection {}: delay {d} steps needs a delay extension",
+                            pr.name
+                        ))
+                        .at(at()));
+                    };
+                    (dv, (stage - 1) * self.vertices[vertex].count + atom)
+                };
+                let word = word::pack(q as u16, residual, ty == 1, (t - core * self.slice_size) as u16);
+                place(core, (sender as u64) << 32 | sender_atom as u64, word, s)?;
+            }
+        }
+        Ok(tally.finish(&pr.name, pr.rows.len()))
+    }
+}
+
 /// Builds the synaptic matrix and shifts of every neuron vertex. Returns, per vertex, `Some((shifts, matrix))`
 /// for neuron vertices, and the weight errors per projection.
 #[allow(clippy::type_complexity)]
@@ -209,6 +280,13 @@ pub fn build(
     let (sigma, p) = (mapping.ring_buffer_sigma.value, (mapping.expected_rate_hz.value * dt).min(1.0));
     let write_back = if mapping.stdp_rounding.value == 1.0 { WriteBack::Nearest } else { WriteBack::Truncate };
     let mut out: Vec<Option<([u8; 2], SynapticMatrix)>> = vec![None; vertices.len()];
+    // Each delay's stage (delay-extension hops of `slots` steps) and the residual on the ring, looked up.
+    let split_delay: Vec<(usize, u8)> = (0..=layout.longest_delay)
+        .map(|d| {
+            let stage = d.saturating_sub(1) / slots;
+            (stage, (d - stage * slots) as u8)
+        })
+        .collect();
     let mut errors: Vec<WeightError> =
         inst.projections.iter().map(|pr| WeightError { projection: pr.name.clone(), ..Default::default() }).collect();
     let mut plastic_count = 0u32;
@@ -226,15 +304,18 @@ pub fn build(
         let kind = pop.model.kind();
         let scale = units(&pop.model).weight;
         let (slices, slice_size) = &layout.pop_slices[pop_index];
+        // Each target neuron's core, looked up rather than divided for (twice per synapse).
+        let core_of: Vec<u32> = (0..pop.size()).map(|t| (t / slice_size) as u32).collect();
         let incoming: Vec<usize> =
             (0..inst.projections.len()).filter(|&k| inst.projections[k].post == pop_index).collect();
         // Pass 1: expected input per neuron and type, and the largest weight, for the shifts.
         let n = pop.size();
         let (mut mean, mut var, mut max_w) =
             (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
-        // Static synapses per core, to size pass 2's entries exactly (growing them would hold up to twice).
-        let mut static_per_core = vec![0usize; slices.len()];
-        for &k in &incoming {
+        // Each incoming static projection's synapses per core, to size pass 2's entries exactly (growing them
+        // would hold up to twice) and give each projection its segment.
+        let mut static_counts = vec![vec![0usize; slices.len()]; incoming.len()];
+        for (&k, counts) in incoming.iter().zip(&mut static_counts) {
             let pr = &inst.projections[k];
             let at = || Object::Projection(pr.name.clone());
             let reach = match pr.plasticity {
@@ -259,9 +340,10 @@ pub fn build(
                 let t = t as usize;
                 mean[t][ty] += m * p;
                 var[t][ty] += m * m * p * (1.0 - p);
-                let slot = &mut max_w[t / slice_size][ty];
+                let core = core_of[t] as usize;
+                let slot = &mut max_w[core][ty];
                 *slot = slot.max(m).max(reach);
-                static_per_core[t / slice_size] += usize::from(pr.plasticity.is_none());
+                counts[core] += usize::from(pr.plasticity.is_none());
             }
         }
         let shifts: Vec<[u8; 2]> = (0..slices.len())
@@ -274,62 +356,76 @@ pub fn build(
                 })
             })
             .collect();
-        // Pass 2: the words of every core, keyed by (sending vertex, atom), and each core's plastic rule with the
-        // projection that set it.
-        let mut entries: Vec<CoreEntries> = static_per_core
-            .iter()
-            .map(|&n| CoreEntries { keys: Vec::with_capacity(n), words: Vec::with_capacity(n), plastic: Vec::new() })
+        // A weight unit of each core and type, and its inverse: powers of two, so multiplying by the inverse is
+        // dividing by the unit, to the bit.
+        let steps: Vec<[(f64, f64); 2]> =
+            shifts.iter().map(|sh| sh.map(|k| ((1u64 << k) as f64 / 32768.0, 32768.0 / (1u64 << k) as f64))).collect();
+        let lowering = Lowering {
+            kind,
+            scale,
+            core_of: &core_of,
+            slice_size: *slice_size,
+            steps: &steps,
+            split_delay: &split_delay,
+            layout,
+            vertices,
+        };
+        // Pass 2: the words of every core, keyed by (sending vertex, atom). Static projections in parallel, each
+        // into its own segment (counted in pass 1) of every core's entries, in projection order.
+        let mut entries: Vec<CoreEntries> = (0..slices.len())
+            .map(|c| {
+                let n = static_counts.iter().map(|counts| counts[c]).sum();
+                CoreEntries { keys: vec![0; n], words: vec![0; n], plastic: Vec::new() }
+            })
             .collect();
+        let mut segments: Vec<Vec<(&mut [u64], &mut [u32])>> =
+            incoming.iter().map(|_| Vec::with_capacity(slices.len())).collect();
+        for (c, e) in entries.iter_mut().enumerate() {
+            let (mut keys, mut words) = (&mut e.keys[..], &mut e.words[..]);
+            for (segment, counts) in segments.iter_mut().zip(&static_counts) {
+                let (k, rest) = std::mem::take(&mut keys).split_at_mut(counts[c]);
+                let (w, rest_words) = std::mem::take(&mut words).split_at_mut(counts[c]);
+                segment.push((k, w));
+                (keys, words) = (rest, rest_words);
+            }
+        }
+        let static_errors: Vec<(usize, Result<WeightError, CompileError>)> = incoming
+            .par_iter()
+            .zip(segments)
+            .filter(|(k, _)| inst.projections[**k].plasticity.is_none())
+            .map(|(&k, mut segment)| {
+                let mut filled = vec![0usize; segment.len()];
+                let pr = &inst.projections[k];
+                let tally = lowering.each(inst, pr, |core, key, word, _| {
+                    let (keys, words) = &mut segment[core];
+                    keys[filled[core]] = key;
+                    words[filled[core]] = word;
+                    filled[core] += 1;
+                    Ok(())
+                });
+                (k, tally)
+            })
+            .collect();
+        for (k, tally) in static_errors {
+            errors[k] = tally?;
+        }
+        // Plastic projections in order: each core's rule comes from the first projection onto it.
         let mut rules: Vec<Option<(FixedStdp, f64, usize, &str)>> = vec![None; slices.len()];
         for &k in &incoming {
-            let pr = &inst.projections[k];
-            let at = || Object::Projection(pr.name.clone());
-            let err = &mut errors[k];
-            let mut tally = ErrorTally::default();
-            for pre in 0..inst.pre_size(pr.pre) {
-                let (vertex, atom) = layout.locate(pr.pre, pre);
-                for s in pr.rows.row(pre) {
-                    let (t, w, d) =
-                        (pr.rows.targets[s] as usize, pr.rows.weights[s] as f64, pr.rows.delays[s] as usize);
-                    let (ty, m) = typed(kind, pr.receptor, w, scale).map_err(|e| {
-                        CompileError::Unsupported(e.to_string()).at(Object::Projection(pr.name.clone()))
-                    })?;
-                    let core = t / slice_size;
-                    let step = (1u64 << shifts[core][ty]) as f64 / 32768.0;
-                    let q = (m / step).round().clamp(0.0, 65535.0);
-                    tally.record(m, q * step);
-                    let stage = (d - 1) / slots;
-                    let residual = d - stage * slots;
-                    let (sender, sender_atom) = if stage == 0 {
-                        (vertex, atom)
-                    } else {
-                        let Some(dv) = layout.delay_of[vertex] else {
-                            return Err(CompileError::Unsupported(format!(
-                                "projection {}: delay {d} steps needs a delay extension",
-                                pr.name
-                            ))
-                            .at(Object::Projection(pr.name.clone())));
-                        };
-                        (dv, (stage - 1) * vertices[vertex].count + atom)
-                    };
-                    let row_key = (sender as u64) << 32 | sender_atom as u64;
-                    let word = word::pack(q as u16, residual as u8, ty == 1, (t % slice_size) as u16);
-                    match (pr.plasticity, plastic_of[k]) {
-                        (Some(rule), Some(index)) => {
-                            core_rule(&mut rules[core], &rule, (inst.dt, step / scale, write_back), (k, &pr.name))
-                                .map_err(|e| {
-                                    CompileError::Unsupported(format!("plastic projection {}: {e}", pr.name)).at(at())
-                                })?;
-                            entries[core].plastic.push((row_key, word, (index as u64) << 32 | s as u64));
-                        }
-                        _ => {
-                            entries[core].keys.push(row_key);
-                            entries[core].words.push(word);
-                        }
-                    }
-                }
-            }
-            *err = tally.finish(&pr.name, pr.rows.len());
+            let (pr, index) = match (&inst.projections[k], plastic_of[k]) {
+                (pr @ ProjectionInstance { plasticity: Some(_), .. }, Some(index)) => (pr, index),
+                _ => continue,
+            };
+            let rule = pr.plasticity.as_ref().expect("a plastic projection");
+            errors[k] = lowering.each(inst, pr, |core, key, word, s| {
+                let unit = steps[core][usize::from(word::inhibitory(word))].0 / scale;
+                core_rule(&mut rules[core], rule, (inst.dt, unit, write_back), (k, &pr.name)).map_err(|e| {
+                    CompileError::Unsupported(format!("plastic projection {}: {e}", pr.name))
+                        .at(Object::Projection(pr.name.clone()))
+                })?;
+                entries[core].plastic.push((key, word, (index as u64) << 32 | s as u64));
+                Ok(())
+            })?;
         }
         // Sort and lay out each core's rows (cores in parallel).
         let built: Vec<SynapticMatrix> = entries
@@ -369,6 +465,12 @@ mod tests {
     }
 
     proptest! {
+        #[test]
+        fn quantise_is_round_and_clamp(x in prop_oneof![0.0..70000.0f64, (0u32..70000).prop_map(|i| i as f64 + 0.5),
+            (0u32..70000).prop_map(|i| i as f64 - f64::EPSILON * i as f64), Just(0.49999999999999994), Just(f64::INFINITY)]) {
+            prop_assert_eq!(quantise(x).to_bits(), x.round().clamp(0.0, 65535.0).to_bits());
+        }
+
         #[test]
         fn counting_layout_is_the_sorted_one(entries in proptest::collection::vec((0u64..5, 0u64..3, 0u32..40), 0..200)) {
             let vertices: Vec<Vertex> = (0..5)
