@@ -266,6 +266,84 @@ impl Lowering<'_> {
     }
 }
 
+/// What pass 1 finds of one population's incoming synapses.
+struct Plan {
+    /// The projections onto it.
+    incoming: Vec<usize>,
+    /// Each neuron's core (its slice).
+    core_of: Vec<u32>,
+    /// Each core's left shift per synapse type.
+    shifts: Vec<[u8; 2]>,
+    /// Per incoming projection, its static synapses per core.
+    static_counts: Vec<Vec<usize>>,
+}
+
+/// Pass 1 for population `pop_index`: the expected input per neuron and type, and the largest weight, for the
+/// shifts (`sigma` standard deviations above the mean at firing probability `p` per step); each incoming static
+/// projection's synapses per core; and the refusals a population's synapses can raise.
+fn plan(
+    inst: &Instance,
+    pop_index: usize,
+    layout: &Layout,
+    slots: usize,
+    (sigma, p): (f64, f64),
+) -> Result<Plan, CompileError> {
+    let pop = &inst.populations[pop_index];
+    let kind = pop.model.kind();
+    let scale = units(&pop.model).weight;
+    let (slices, slice_size) = &layout.pop_slices[pop_index];
+    // Each target neuron's core, looked up rather than divided for (twice per synapse).
+    let core_of: Vec<u32> = (0..pop.size()).map(|t| (t / slice_size) as u32).collect();
+    let incoming: Vec<usize> = (0..inst.projections.len()).filter(|&k| inst.projections[k].post == pop_index).collect();
+    let n = pop.size();
+    let (mut mean, mut var, mut max_w) = (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
+    // Each incoming static projection's synapses per core, to size pass 2's entries exactly (growing them
+    // would hold up to twice) and give each projection its segment.
+    let mut static_counts = vec![vec![0usize; slices.len()]; incoming.len()];
+    for (&k, counts) in incoming.iter().zip(&mut static_counts) {
+        let pr = &inst.projections[k];
+        let at = || Object::Projection(pr.name.clone());
+        let reach = match pr.plasticity {
+            Some(rule) => {
+                let longest = pr.rows.delays.iter().copied().max().unwrap_or(1) as usize;
+                if let Some(problem) = plastic_problem(&rule, kind, pr.receptor, slots, longest) {
+                    return Err(CompileError::Unsupported(format!(
+                        "plastic projection {} cannot be lowered: {problem}",
+                        pr.name
+                    ))
+                    .at(at()));
+                }
+                rule.w_max * scale
+            }
+            None => 0.0,
+        };
+        for (s, (&t, &w)) in pr.rows.targets.iter().zip(&pr.rows.weights).enumerate() {
+            let (ty, m) = typed(kind, pr.receptor, w as f64, scale).map_err(|e| {
+                CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name))
+                    .at(Object::Projection(pr.name.clone()))
+            })?;
+            let t = t as usize;
+            mean[t][ty] += m * p;
+            var[t][ty] += m * m * p * (1.0 - p);
+            let core = core_of[t] as usize;
+            let slot = &mut max_w[core][ty];
+            *slot = slot.max(m).max(reach);
+            counts[core] += usize::from(pr.plasticity.is_none());
+        }
+    }
+    let shifts: Vec<[u8; 2]> = (0..slices.len())
+        .map(|c| {
+            let range = c * slice_size..((c + 1) * slice_size).min(n);
+            std::array::from_fn(|ty| {
+                let peak = range.clone().map(|i| mean[i][ty] + sigma * var[i][ty].sqrt()).fold(0.0, f64::max);
+                let need = peak.max(max_w[c][ty]) * 32768.0 / 65535.0;
+                if need <= 1.0 { 0 } else { need.log2().ceil().min(31.0) as u8 }
+            })
+        })
+        .collect();
+    Ok(Plan { incoming, core_of, shifts, static_counts })
+}
+
 /// Builds the synaptic matrix and shifts of every neuron vertex. Returns, per vertex, `Some((shifts, matrix))`
 /// for neuron vertices, and the weight errors per projection.
 #[allow(clippy::type_complexity)]
@@ -300,62 +378,18 @@ pub fn build(
             })
         })
         .collect();
-    for (pop_index, pop) in inst.populations.iter().enumerate() {
+    // Pass 1 of every population at once (small: two sums per neuron), then pass 2 population by population (its
+    // entries are the largest transient of a compile).
+    let plans = (0..inst.populations.len())
+        .into_par_iter()
+        .map(|pop| plan(inst, pop, layout, slots, (sigma, p)))
+        .collect::<Vec<_>>();
+    for (pop_index, plan) in plans.into_iter().enumerate() {
+        let Plan { incoming, core_of, shifts, static_counts } = plan?;
+        let pop = &inst.populations[pop_index];
         let kind = pop.model.kind();
         let scale = units(&pop.model).weight;
         let (slices, slice_size) = &layout.pop_slices[pop_index];
-        // Each target neuron's core, looked up rather than divided for (twice per synapse).
-        let core_of: Vec<u32> = (0..pop.size()).map(|t| (t / slice_size) as u32).collect();
-        let incoming: Vec<usize> =
-            (0..inst.projections.len()).filter(|&k| inst.projections[k].post == pop_index).collect();
-        // Pass 1: expected input per neuron and type, and the largest weight, for the shifts.
-        let n = pop.size();
-        let (mut mean, mut var, mut max_w) =
-            (vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; n], vec![[0.0f64; 2]; slices.len()]);
-        // Each incoming static projection's synapses per core, to size pass 2's entries exactly (growing them
-        // would hold up to twice) and give each projection its segment.
-        let mut static_counts = vec![vec![0usize; slices.len()]; incoming.len()];
-        for (&k, counts) in incoming.iter().zip(&mut static_counts) {
-            let pr = &inst.projections[k];
-            let at = || Object::Projection(pr.name.clone());
-            let reach = match pr.plasticity {
-                Some(rule) => {
-                    let longest = pr.rows.delays.iter().copied().max().unwrap_or(1) as usize;
-                    if let Some(problem) = plastic_problem(&rule, kind, pr.receptor, slots, longest) {
-                        return Err(CompileError::Unsupported(format!(
-                            "plastic projection {} cannot be lowered: {problem}",
-                            pr.name
-                        ))
-                        .at(at()));
-                    }
-                    rule.w_max * scale
-                }
-                None => 0.0,
-            };
-            for (s, (&t, &w)) in pr.rows.targets.iter().zip(&pr.rows.weights).enumerate() {
-                let (ty, m) = typed(kind, pr.receptor, w as f64, scale).map_err(|e| {
-                    CompileError::Unsupported(format!("projection {} (synapse {s}): {e}", pr.name))
-                        .at(Object::Projection(pr.name.clone()))
-                })?;
-                let t = t as usize;
-                mean[t][ty] += m * p;
-                var[t][ty] += m * m * p * (1.0 - p);
-                let core = core_of[t] as usize;
-                let slot = &mut max_w[core][ty];
-                *slot = slot.max(m).max(reach);
-                counts[core] += usize::from(pr.plasticity.is_none());
-            }
-        }
-        let shifts: Vec<[u8; 2]> = (0..slices.len())
-            .map(|c| {
-                let range = c * slice_size..((c + 1) * slice_size).min(n);
-                std::array::from_fn(|ty| {
-                    let peak = range.clone().map(|i| mean[i][ty] + sigma * var[i][ty].sqrt()).fold(0.0, f64::max);
-                    let need = peak.max(max_w[c][ty]) * 32768.0 / 65535.0;
-                    if need <= 1.0 { 0 } else { need.log2().ceil().min(31.0) as u8 }
-                })
-            })
-            .collect();
         // A weight unit of each core and type, and its inverse: powers of two, so multiplying by the inverse is
         // dividing by the unit, to the bit.
         let steps: Vec<[(f64, f64); 2]> =
