@@ -15,6 +15,8 @@ pub mod synapses;
 
 use std::collections::{HashMap, VecDeque};
 
+use rayon::prelude::*;
+
 use soma_isa::instance::{Instance, Pre, SourceKind};
 use soma_isa::spinnaker::{
     ATOM_BITS, Core, CoreKind, Header, Image, NeuronCore, PopulationInfo, Router, SourceCore, stdp,
@@ -218,19 +220,30 @@ pub fn compile_first_fit(
             .collect();
         pop_slices.push((ids, size));
     }
-    // Delay extensions for senders with delays beyond the ring buffer.
+    // Delay extensions for senders with delays beyond the ring buffer: each sender's longest delay, over the
+    // projections in parallel.
     let mut longest = vec![0usize; vertices.len()];
-    for pr in &inst.projections {
-        let (ids, size) = match pr.pre {
-            Pre::Population(p) => &pop_slices[p],
-            Pre::Source(s) => &src_slices[s],
-        };
-        for pre in 0..inst.pre_size(pr.pre) {
-            let v = ids[pre / size];
-            for s in pr.rows.row(pre) {
-                longest[v] = longest[v].max(pr.rows.delays[s] as usize);
-            }
-        }
+    let per_projection: Vec<Vec<(usize, usize)>> = inst
+        .projections
+        .par_iter()
+        .map(|pr| {
+            let (ids, size) = match pr.pre {
+                Pre::Population(p) => &pop_slices[p],
+                Pre::Source(s) => &src_slices[s],
+            };
+            ids.iter()
+                .enumerate()
+                .map(|(slice, &v)| {
+                    let n = inst.pre_size(pr.pre);
+                    let rows = (slice * size).min(n)..((slice + 1) * size).min(n);
+                    let synapses = pr.rows.offsets[rows.start] as usize..pr.rows.offsets[rows.end] as usize;
+                    (v, pr.rows.delays[synapses].iter().copied().max().unwrap_or(0) as usize)
+                })
+                .collect()
+        })
+        .collect();
+    for (v, d) in per_projection.into_iter().flatten() {
+        longest[v] = longest[v].max(d);
     }
     if (vertices.len() as u64 + longest.iter().filter(|&&d| d > slots).count() as u64) >= (1u64 << (32 - ATOM_BITS)) - 1
     {
