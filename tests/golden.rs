@@ -15,7 +15,8 @@ use common::{soma, stderr, stdout};
 const TARGETS: &[&str] = &["spinnaker1", "reram_128", "sfq_mitll"];
 
 /// Keys whose values change from run to run, or that other tests pin.
-const VOLATILE: &[&str] = &["wall_s", "passes", "events_per_wall_s", "run_s", "build_s", "target_constants", "raster"];
+const VOLATILE: &[&str] =
+    &["wall_s", "passes", "events_per_wall_s", "pulses_per_wall_s", "run_s", "build_s", "target_constants", "raster"];
 
 fn normalise(v: &mut serde_json::Value) {
     match v {

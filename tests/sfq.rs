@@ -325,6 +325,16 @@ fn the_cli_compiles_dumps_runs_and_compares_on_sfq() {
     assert!((wall / chip - 400.0).abs() < 1e-9, "the preset's 400 W/W cooling");
     assert_eq!(report["step_latency_s"].as_f64(), Some(1e-9), "50 clocks at 50 GHz");
     assert!(report["ledger"]["worst_cells"].is_array() && report["ledger"]["collisions"].is_u64());
+    // The engine's speed: every pulse of the ledger over the run's wall time.
+    let (pulses, wall_s) =
+        (report["ledger"]["pulses"].as_f64().unwrap_or(0.0), report["wall_s"].as_f64().unwrap_or(0.0));
+    let per_wall_s = report["pulses_per_wall_s"].as_f64().unwrap_or(0.0);
+    assert!(
+        pulses > 0.0 && (per_wall_s * wall_s / pulses - 1.0).abs() < 1e-9,
+        "{per_wall_s} x {wall_s} s against {pulses}"
+    );
+    let o = soma(&["run", image_s, "--duration", "20ms", "-q"]);
+    assert!(stdout(&o).contains("per wall second"), "{}", stdout(&o));
     // Corruption is an error naming the file.
     let mut bytes = std::fs::read(&image).expect("image");
     let n = bytes.len();

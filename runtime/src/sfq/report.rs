@@ -33,6 +33,8 @@ pub struct Report {
     pub wall_plug_energy_j: f64,
     /// Switching energy by cell kind, junction counts, timing trouble and the chip time.
     pub ledger: Ledger,
+    /// Pulses simulated per wall second: the engine's speed, as SpiNNaker's report gives synaptic events.
+    pub pulses_per_wall_s: f64,
     /// Per population, when its first spike left the circuit, ps after the run's start.
     pub first_spike_ps: Vec<Option<f64>>,
     /// Events, step time, durations, constants and the reference comparison.
@@ -70,9 +72,11 @@ impl AnyReport for Report {
             si(r.wall_plug_energy_j, "J")
         );
         s += &format!(
-            "pulses {} ({} pulses per s of chip time); merger collisions {}, setup violations {}, hold violations {}\n",
+            "pulses {} ({} per s of chip time, {} per wall second); merger collisions {}, setup violations {}, \
+             hold violations {}\n",
             thousands(l.pulses),
             si(l.pulses_per_s, ""),
+            si(r.pulses_per_wall_s, ""),
             thousands(l.collisions),
             thousands(l.setup_violations),
             thousands(l.hold_violations)
@@ -132,6 +136,7 @@ impl engine::FamilyEngine for Engine {
             wall_plug_energy_j: l.wall_j,
             first_spike_ps: l.first_spike_fs.iter().map(|f| f.map(|t| t as f64 / 1000.0)).collect(),
             ledger: l.clone(),
+            pulses_per_wall_s: l.pulses as f64 / run.wall_s.max(1e-9),
             run,
         };
         Ok(Run::of_instance(inst, spikes, out.result.steps, Box::new(report), figures))
