@@ -446,11 +446,10 @@ pub fn build(
         // Plastic projections in order: each core's rule comes from the first projection onto it.
         let mut rules: Vec<Option<(FixedStdp, f64, usize, &str)>> = vec![None; slices.len()];
         for &k in &incoming {
-            let (pr, index) = match (&inst.projections[k], plastic_of[k]) {
-                (pr @ ProjectionInstance { plasticity: Some(_), .. }, Some(index)) => (pr, index),
+            let (pr, rule, index) = match (&inst.projections[k], plastic_of[k]) {
+                (pr @ ProjectionInstance { plasticity: Some(rule), .. }, Some(index)) => (pr, rule, index),
                 _ => continue,
             };
-            let rule = pr.plasticity.as_ref().expect("a plastic projection");
             errors[k] = lowering.each(inst, pr, |core, key, word, s| {
                 let unit = steps[core][usize::from(word::inhibitory(word))].0 / scale;
                 core_rule(&mut rules[core], rule, (inst.dt, unit, write_back), (k, &pr.name)).map_err(|e| {
