@@ -1,4 +1,4 @@
-"""soma and NEST 3 on the same workloads in one session, as docs/runtime.md's speed table reports them.
+"""soma and NEST 3 on the same workloads in one session, as docs/performance.md's side-by-side table reports them.
 
 Wall times on a shared machine drift from day to day, so only numbers taken in one session compare: this script
 runs each soma command (the whole process, release binary) and each NEST script (its `Simulate` call, which is
