@@ -231,10 +231,10 @@ pub fn compile_first_fit(
                 Pre::Population(p) => &pop_slices[p],
                 Pre::Source(s) => &src_slices[s],
             };
+            let n = inst.pre_size(pr.pre);
             ids.iter()
                 .enumerate()
                 .map(|(slice, &v)| {
-                    let n = inst.pre_size(pr.pre);
                     let rows = (slice * size).min(n)..((slice + 1) * size).min(n);
                     let synapses = pr.rows.offsets[rows.start] as usize..pr.rows.offsets[rows.end] as usize;
                     (v, pr.rows.delays[synapses].iter().copied().max().unwrap_or(0) as usize)
