@@ -242,11 +242,23 @@ mod cli {
         assert_eq!(r["mapping"]["tiles"], 8000, "cuba: 25 x 200 + 25 x 50 + 7 x 200 + 7 x 50 blocks of 128 x 16");
         let share = r["adc_energy_share"].as_f64().expect("share");
         assert!(share > 0.5 && share < 1.0, "{share}");
-        let parts: f64 = ["cells_j", "drivers_j", "adc_j", "digital_j", "noc_j"]
+        let parts: f64 = ["cells_j", "drivers_j", "adc_j", "partial_sums_j", "neurons_j", "noc_j"]
             .iter()
             .map(|k| r["ledger"][k].as_f64().expect("part"))
             .sum();
         assert!((parts - r["energy_j"].as_f64().expect("total")).abs() < 1e-9 * parts);
+        let macs = &r["in_memory_macs"];
+        let mac_j: f64 = ["cells_j", "drivers_j", "adc_j", "partial_sums_j"]
+            .iter()
+            .map(|k| r["ledger"][k].as_f64().expect("part"))
+            .sum();
+        assert_eq!(macs["count"], r["synaptic_events"], "a MAC is a synaptic event");
+        assert_eq!(macs["weight_bits"], 8.0);
+        let per_mac = macs["energy_per_mac_j"].as_f64().expect("per MAC");
+        let events = r["synaptic_events"].as_f64().expect("events");
+        assert!((per_mac - mac_j / events).abs() < 1e-12 * per_mac, "{per_mac} against {}", mac_j / events);
+        let tops = macs["tops_per_w"].as_f64().expect("TOPS/W");
+        assert!((tops - 2.0 / per_mac / 1e12).abs() < 1e-9 * tops, "two operations a MAC");
         for p in r["reference"]["populations"].as_array().expect("populations") {
             let e = p["rate_error"].as_f64().expect("error");
             assert!(e.abs() < 0.1, "{p}");

@@ -765,6 +765,71 @@ fn energy_validation_md_spinnaker1() {
 }
 
 #[test]
+fn energy_validation_md_crossbar_and_sfq() {
+    let doc = "docs/energy-validation.md";
+    let command = "soma run examples/cim_macro.snn --target reram_128 --duration 100ms";
+    let args = ["run", "examples/cim_macro.snn", "--target", "reram_128", "--duration", "100ms"];
+    let text = stdout(&soma(&args));
+    for line in text.lines().filter(|l| l.starts_with("energy ") || l.starts_with("in-memory MACs")) {
+        documented(doc, line, command);
+    }
+    for name in ["cuba", "cim_macro"] {
+        let file = format!("examples/{name}.snn");
+        let o = soma(&["run", &file, "--target", "reram_128", "--duration", "100ms"]);
+        let line = stdout(&o).lines().find(|l| l.starts_with("in-memory MACs")).expect("the MAC line").to_string();
+        documented("docs/crossbar.md", &format!("{name}: {line}"), "soma run examples/NAME.snn --target reram_128");
+    }
+    let r = run_json(&[&args[..], &["--json", "-q"]].concat());
+    let (l, macs) = (&r["ledger"], &r["in_memory_macs"]);
+    let j = |key: &str| l[key].as_f64().expect("a ledger energy");
+    let count = macs["count"].as_f64().expect("MACs");
+    // An 8-bit input is eight 1-bit reads; an operation is half a MAC.
+    let per_8bit = 8.0 * macs["energy_per_mac_j"].as_f64().expect("energy per MAC");
+    let published = 2.0 / 21.6e12;
+    let row = format!(
+        "| 21.6 TOPS/W ({:.1} fJ per MAC) | {:.3} TOPS/W ({:.2} pJ per MAC), `reram_128` | x{:.1} the energy |",
+        published * 1e15,
+        2.0 / per_8bit / 1e12,
+        per_8bit * 1e12,
+        per_8bit / published
+    );
+    documented(doc, &row, command);
+    let mac_j = macs["energy_j"].as_f64().expect("MAC energy");
+    let readout = format!(
+        "{:.0} nJ of the run's {:.0} nJ of in-memory MAC energy ({:.0}%) are conversions, {} at",
+        j("adc_j") * 1e9,
+        mac_j * 1e9,
+        j("adc_j") / mac_j * 100.0,
+        thousands(&l["adc_conversions"].to_string())
+    );
+    documented(doc, &readout, command);
+    let array = 8.0 * (mac_j - j("adc_j")) / count;
+    let array = format!("{:.0} fJ per 8-bit MAC (x{:.1})", array * 1e15, array / published);
+    documented(doc, &array, command);
+    documented(doc, &format!("reads ({:.1} nJ:", j("cells_j") * 1e9), command);
+
+    let command = "soma compile examples/xor_sfq.snn --target sfq_mitll -o xor.img";
+    let c = run_json(&["compile", "examples/xor_sfq.snn", "--target", "sfq_mitll", "--json", "-q"]);
+    let static_w = c["static_w"].as_f64().expect("static power");
+    let junctions = c["junctions"].as_f64().expect("junctions");
+    let (chip_junctions, chip_w) = (5822.0, 2.15e-3);
+    let soma_w = static_w / junctions * chip_junctions;
+    let row = format!(
+        "| 2.15 mW static (369 nW a junction) | {:.3} mW ({:.0} nW a junction), `sfq_mitll` | {:+.1}% |",
+        soma_w * 1e3,
+        static_w / junctions * 1e9,
+        (soma_w / chip_w - 1.0) * 100.0
+    );
+    documented(doc, &row, command);
+    let xor = format!("compiles to {} junctions and {:.2} mW", thousands(&c["junctions"].to_string()), static_w * 1e3);
+    documented(doc, &xor, command);
+    let command = "soma run examples/xor_sfq.snn --target sfq_mitll --duration 100ms";
+    let r = run_json(&["run", "examples/xor_sfq.snn", "--target", "sfq_mitll", "--duration", "100ms", "--json", "-q"]);
+    let switching = r["ledger"]["dynamic_total_j"].as_f64().expect("switching energy");
+    documented(doc, &format!("switching {:.1} fJ over {} steps", switching * 1e15, r["steps"]), command);
+}
+
+#[test]
 #[ignore = "four runs of 300 s of model time on reram_128: about three minutes in release"]
 fn plasticity_md_song_abbott_crossbar() {
     let command = "soma run examples/song_abbott.snn --target reram_128 --duration 300s";

@@ -32,6 +32,7 @@ pub fn si(x: f64, unit: &str) -> String {
         return format!("{x} {unit}").trim_end().to_string();
     }
     let prefixes = [
+        (1e12, "T"),
         (1e9, "G"),
         (1e6, "M"),
         (1e3, "k"),
@@ -120,6 +121,7 @@ mod tests {
         assert_eq!(si(9.5e-6, "J"), "9.5 uJ");
         assert_eq!(si(0.0, "s"), "0 s");
         assert_eq!(si(1500.0, ""), "1.5 k");
+        assert_eq!(si(2.874e12, "OPS/W"), "2.87 TOPS/W");
     }
 
     #[test]

@@ -142,8 +142,10 @@ pub struct Ledger {
     pub drivers_j: f64,
     /// Energy of the ADC conversions, J.
     pub adc_j: f64,
-    /// Energy of the digital periphery (partial sums and neuron updates), J.
-    pub digital_j: f64,
+    /// Energy of the digital partial-sum additions, J.
+    pub partial_sums_j: f64,
+    /// Energy of the neuron updates in the digital periphery, J.
+    pub neurons_j: f64,
     /// Energy of the network on chip, J.
     pub noc_j: f64,
     /// Hardware time of the slowest step (array read, ADCs, digital, mesh), s.
@@ -169,7 +171,14 @@ pub struct Ledger {
 impl Ledger {
     /// Total energy, J.
     pub fn total_j(&self) -> f64 {
-        self.cells_j + self.drivers_j + self.adc_j + self.digital_j + self.noc_j + self.write_j
+        self.in_memory_mac_j() + self.neurons_j + self.noc_j + self.write_j
+    }
+
+    /// Energy of the in-memory multiply-accumulates, J: the cell reads, their drivers, the conversions and the
+    /// partial sums that assemble a weight's slices and halves. It is what a compute-in-memory macro's energy per
+    /// operation counts (docs/energy-validation.md); neurons, mesh and writes are outside it.
+    pub fn in_memory_mac_j(&self) -> f64 {
+        self.cells_j + self.drivers_j + self.adc_j + self.partial_sums_j
     }
 }
 
@@ -728,7 +737,7 @@ impl CrossbarSynapses<'_> {
         let (p, mut l) = (&self.xb.periphery, self.ledger.clone());
         l.drivers_j = l.row_activations as f64 * p.row_driver_j.value;
         l.adc_j = l.adc_conversions as f64 * p.adc_conversion_j.value;
-        l.digital_j = l.partial_sum_adds as f64 * p.partial_sum_add_j.value;
+        l.partial_sums_j = l.partial_sum_adds as f64 * p.partial_sum_add_j.value;
         l.noc_j = l.hops as f64 * self.xb.noc.hop_j.value;
         l
     }
@@ -894,6 +903,6 @@ pub fn run(
     let mut ledger = synapses.ledger();
     let tile_reads = synapses.tile_reads();
     ledger.neuron_updates = inst.neuron_count() as u64 * opts.steps;
-    ledger.digital_j += ledger.neuron_updates as f64 * xb.periphery.neuron_update_j.value;
+    ledger.neurons_j = ledger.neuron_updates as f64 * xb.periphery.neuron_update_j.value;
     CrossbarRun { result, ledger, tile_reads }
 }

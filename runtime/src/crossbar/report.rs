@@ -54,6 +54,46 @@ impl TileMap {
     }
 }
 
+/// The in-memory multiply-accumulates of a run, in the terms a compute-in-memory macro's figures use.
+#[derive(Clone, Debug, Serialize)]
+pub struct InMemoryMacs {
+    /// Multiply-accumulates: synaptic events, each a 1-bit input (a spike) times one weight.
+    pub count: u64,
+    /// Bits of a weight (the preset's `mapping.weight_bits`).
+    pub weight_bits: f64,
+    /// Their energy in the arrays and the readout: cells, drivers, conversions, partial sums, J.
+    pub energy_j: f64,
+    /// Energy a multiply-accumulate, J (none without any).
+    pub energy_per_mac_j: Option<f64>,
+    /// Tera-operations per second and watt at two operations a multiply-accumulate (the convention of
+    /// compute-in-memory papers, e.g. NeuRRAM, Wan et al., Nature 608:504, 2022).
+    pub tops_per_w: Option<f64>,
+}
+
+impl InMemoryMacs {
+    /// The multiply-accumulates of `events` synaptic events whose ledger is `l`, with weights of `weight_bits`.
+    pub fn of(events: u64, l: &Ledger, weight_bits: f64) -> InMemoryMacs {
+        let energy_j = l.in_memory_mac_j();
+        let energy_per_mac_j = (events > 0).then(|| energy_j / events as f64);
+        let tops_per_w = energy_per_mac_j.filter(|&e| e > 0.0).map(|e| 2.0 / e / 1e12);
+        InMemoryMacs { count: events, weight_bits, energy_j, energy_per_mac_j, tops_per_w }
+    }
+
+    fn text(&self) -> String {
+        match (self.energy_per_mac_j, self.tops_per_w) {
+            (Some(each), Some(tops)) => format!(
+                "in-memory MACs {} (1-bit spike x {}-bit weight): {} each in the arrays and their readout \
+                 (cells, drivers, ADCs, partial sums), {} at 2 operations a MAC\n",
+                thousands(self.count),
+                self.weight_bits,
+                si(each, "J"),
+                si(tops * 1e12, "OPS/W")
+            ),
+            _ => format!("in-memory MACs {}\n", thousands(self.count)),
+        }
+    }
+}
+
 /// The report of a crossbar run (the `--json` output).
 #[derive(Clone, Debug, Serialize)]
 pub struct Report {
@@ -74,6 +114,8 @@ pub struct Report {
     pub energy_j: f64,
     /// The ADCs' share of the energy.
     pub adc_energy_share: f64,
+    /// The in-memory multiply-accumulates: one a synaptic event (a spike on a row times one weight).
+    pub in_memory_macs: InMemoryMacs,
     /// Energy by component (`*_j`), the counts behind it, and the hardware step times.
     pub ledger: Ledger,
     /// What each plastic projection learned (its cells' conductances as weights); empty without any.
@@ -103,15 +145,17 @@ impl AnyReport for Report {
         s += &rate_table(r.populations.iter().map(|p| (p.name.as_str(), p.neurons, p.spikes, p.rate_hz)));
         let l = &r.ledger;
         s += &format!(
-            "energy {}: cells {}, drivers {}, ADCs {} ({:.0}%), digital {}, mesh {}\n",
+            "energy {}: cells {}, drivers {}, ADCs {} ({:.0}%), partial sums {}, neurons {}, mesh {}\n",
             si(r.energy_j, "J"),
             si(l.cells_j, "J"),
             si(l.drivers_j, "J"),
             si(l.adc_j, "J"),
             100.0 * r.adc_energy_share,
-            si(l.digital_j, "J"),
+            si(l.partial_sums_j, "J"),
+            si(l.neurons_j, "J"),
             si(l.noc_j, "J")
         );
+        s += &r.in_memory_macs.text();
         s += &format!(
             "tile reads {}, row activations {}, ADC conversions {}, neuron updates {}, packets {} ({} hops)\n",
             thousands(l.tile_reads),
@@ -237,6 +281,7 @@ impl engine::FamilyEngine for Engine {
             populations: population_rates(inst, &out.result.spike_counts, job.duration_s),
             energy_j: total,
             adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
+            in_memory_macs: InMemoryMacs::of(run.synaptic_events, l, xb.mapping.weight_bits.value),
             write_energy_share: if total > 0.0 { l.write_j / total } else { 0.0 },
             learned: learned(inst, &out.result.learned),
             ledger: l.clone(),
