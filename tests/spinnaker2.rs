@@ -22,6 +22,46 @@ fn performance_levels_trade_energy_for_latency_and_the_lowest_overruns() {
 }
 
 #[test]
+fn levels_that_follow_the_load_keep_up_at_less_energy_and_the_same_spikes() {
+    let run = |level: &str| {
+        run_json(&[
+            "run",
+            "examples/cuba.snn",
+            "--target",
+            "spinnaker2",
+            "--target-set",
+            &format!("performance_level={level}"),
+            "--duration",
+            "50ms",
+            "--json",
+            "-q",
+        ])
+    };
+    let (by_load, top) = (run("0"), run("3"));
+    assert_eq!(by_load["raster"], top["raster"], "a core's clock changes when it finishes, not what it computes");
+    assert_eq!(by_load["overruns"], top["overruns"], "a core that needs level 3 gets it");
+    let f = |r: &serde_json::Value, key: &str| r["energy_breakdown_j"][key].as_f64().expect("a term");
+    assert!(f(&by_load, "active_cores") < f(&top, "active_cores"), "lower levels where the load allows");
+    assert!(by_load["energy_j"].as_f64() < top["energy_j"].as_f64());
+    assert!(top.get("levels_by_load").is_none(), "a fixed level reports none");
+    // The ledger by hand: each level's core power for the core-steps spent at it (spinnaker2.toml: 0.081, 0.25 and
+    // 0.72 mW; steps of 0.1 ms).
+    let steps: Vec<f64> = by_load["levels_by_load"]
+        .as_array()
+        .expect("core-steps per level")
+        .iter()
+        .map(|n| n.as_f64().expect("count"))
+        .collect();
+    let cores = by_load["energy_counts"]["cores"].as_f64().expect("cores");
+    assert_eq!(steps.iter().sum::<f64>(), cores * 500.0, "every core, every step, at one level");
+    assert!(steps[1] > steps[2] && steps[2] > 0.0, "CUBA's cores mostly fit level 2, some steps need 3: {steps:?}");
+    let active = (steps[0] * 0.081e-3 + steps[1] * 0.25e-3 + steps[2] * 0.72e-3) * 1e-4;
+    assert!((f(&by_load, "active_cores") - active).abs() < 1e-9 * active, "{active}");
+    let latency = by_load["step_latency_s"].as_f64().expect("latency");
+    assert!(latency > top["step_latency_s"].as_f64().expect("latency") && latency < 1e-4, "{latency}");
+}
+
+#[test]
 fn a_small_network_runs_on_one_chip_and_a_large_one_grows_to_a_board() {
     let r = run_json(&["run", "examples/cuba.snn", "--target", "spinnaker2", "--duration", "20ms", "--json", "-q"]);
     assert_eq!(r["machine"]["boards"], 0);

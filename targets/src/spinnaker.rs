@@ -11,6 +11,7 @@ use std::collections::{HashMap, VecDeque};
 
 use soma_isa::spinnaker::{Route, RouteEntry};
 
+use crate::Constant;
 use crate::constants::whole;
 
 crate::sections! {
@@ -83,7 +84,9 @@ crate::sections! {
     /// Performance levels: the clock each core runs at and what a powered core costs there. Chips with dynamic
     /// voltage and frequency scaling (SpiNNaker 2) have several; a chip without it gives the same level three times.
     dvfs Dvfs {
-        /// The level every core runs at: 1, 2 or 3.
+        /// The level every core runs at: 1, 2 or 3; or 0: each core in each step at the lowest level whose clock
+        /// fits that step's work, as SpiNNaker 2's software sets each PE's level from its workload every
+        /// simulation cycle (Hoeppner et al., IEEE TCAS-I 2019).
         performance_level,
         /// Level 1: core clock, Hz.
         pl1_clock_hz,
@@ -155,7 +158,7 @@ impl SpiNNaker {
         whole("mapping.weight_bits", &s.mapping.weight_bits, 16.0, 16.0)?;
         whole("mapping.sources_per_core", &s.mapping.sources_per_core, 1.0, 4095.0)?;
         whole("mapping.stdp_rounding", &s.mapping.stdp_rounding, 0.0, 1.0)?;
-        whole("dvfs.performance_level", &s.dvfs.performance_level, 1.0, 3.0)?;
+        whole("dvfs.performance_level", &s.dvfs.performance_level, 0.0, 3.0)?;
         for (name, clock) in [
             ("dvfs.pl1_clock_hz", &s.dvfs.pl1_clock_hz),
             ("dvfs.pl2_clock_hz", &s.dvfs.pl2_clock_hz),
@@ -166,20 +169,35 @@ impl SpiNNaker {
         Ok(s)
     }
 
-    /// The performance level the cores run at.
-    pub fn level(&self) -> Level {
+    /// The three performance levels, level 1 first.
+    pub fn levels(&self) -> [Level; 3] {
         let d = &self.dvfs;
-        let (clock, core, cycle) = match d.performance_level.value as u8 {
-            1 => (&d.pl1_clock_hz, &d.pl1_core_w, &d.pl1_cycle_j),
-            2 => (&d.pl2_clock_hz, &d.pl2_core_w, &d.pl2_cycle_j),
-            _ => (&d.pl3_clock_hz, &d.pl3_core_w, &d.pl3_cycle_j),
-        };
-        Level {
-            number: d.performance_level.value as u8,
+        let level = |number, clock: &Constant, core: &Constant, cycle: &Constant| Level {
+            number,
             clock_hz: clock.value,
             core_w: core.value,
             cycle_j: cycle.value,
+        };
+        [
+            level(1, &d.pl1_clock_hz, &d.pl1_core_w, &d.pl1_cycle_j),
+            level(2, &d.pl2_clock_hz, &d.pl2_core_w, &d.pl2_cycle_j),
+            level(3, &d.pl3_clock_hz, &d.pl3_core_w, &d.pl3_cycle_j),
+        ]
+    }
+
+    /// The level every core runs at, or `None` where each core's level follows its load step by step
+    /// (`performance_level = 0`).
+    pub fn fixed_level(&self) -> Option<Level> {
+        match self.dvfs.performance_level.value as usize {
+            0 => None,
+            n => Some(self.levels()[n - 1]),
         }
+    }
+
+    /// The level whose clock sets a step's budget of cycles: the fixed level, or level 3 where levels follow the
+    /// load (a core that needs more than level 3 gives has overrun).
+    pub fn level(&self) -> Level {
+        self.fixed_level().unwrap_or(self.levels()[2])
     }
 
     /// Wall time of a time step of `dt` model seconds (`dt x time_scale_factor`): the step's budget of cycles and

@@ -18,9 +18,10 @@ pub struct Ledger {
     /// The idle machine: `idle_board_w x boards x machine time`, or `idle_chip_w x chips x machine time` below a
     /// board (spinn_machine's `get_idle_energy`).
     pub idle_chips_j: f64,
-    /// Loaded cores: `core_w x cores x machine time` at the performance level.
+    /// Loaded cores: `core_w x cores x machine time` at the performance level (with levels following the load,
+    /// each level's `core_w` for the steps each core spent at it).
     pub active_cores_j: f64,
-    /// Busy cycles: `cycle_j x cycles` at the performance level.
+    /// Busy cycles: `cycle_j x cycles` at the level each ran at.
     pub core_cycles_j: f64,
     /// Packets: `packet_j x router traversals`.
     pub packets_j: f64,
@@ -51,6 +52,18 @@ pub fn idle_w(target: &SpiNNaker, boards: u32, chips: usize) -> f64 {
     if boards >= 1 { e.idle_board_w.value * f64::from(boards) } else { e.idle_chip_w.value * chips as f64 }
 }
 
+/// Energy of the busy cycles of `counters`, each at the energy per cycle of the level it ran at.
+pub fn cycles_j(target: &SpiNNaker, counters: &[CoreCounters]) -> f64 {
+    let mut j = 0.0;
+    for (l, level) in target.levels().iter().enumerate() {
+        let cycles = counters.iter().map(|c| c.level_cycles[l]).sum::<u64>();
+        if cycles > 0 {
+            j += level.cycle_j * cycles as f64;
+        }
+    }
+    j
+}
+
 impl Ledger {
     /// The ledger of a run.
     pub fn new(
@@ -78,14 +91,21 @@ impl Ledger {
         dt: f64,
     ) -> Ledger {
         let machine_time = steps as f64 * target.step_wall_s(dt);
-        let level = target.level();
         let cores = counters.len() as u64;
         let cycles = counters.iter().map(|c| c.cycles).sum::<u64>();
-        let available = cores as f64 * machine_time * level.clock_hz;
+        let available = cores as f64 * machine_time * target.level().clock_hz;
+        // Each level's core power for the core-steps spent at it (in cores, of the whole run).
+        let mut active_cores_j = 0.0;
+        for (l, level) in target.levels().iter().enumerate() {
+            let core_steps = counters.iter().map(|c| c.level_steps[l]).sum::<u64>();
+            if core_steps > 0 {
+                active_cores_j += level.core_w * (core_steps as f64 / steps as f64) * machine_time;
+            }
+        }
         Ledger {
             idle_chips_j: 0.0,
-            active_cores_j: level.core_w * cores as f64 * machine_time,
-            core_cycles_j: level.cycle_j * cycles as f64,
+            active_cores_j,
+            core_cycles_j: cycles_j(target, counters),
             packets_j: target.energy.packet_j.value * router_traversals as f64,
             enclosure_j: 0.0,
             chips: 0,

@@ -96,6 +96,10 @@ pub struct CoreCounters {
     pub plastic_cycles: u64,
     /// Words the plastic rows wrote back to SDRAM (also in `dma_words`).
     pub write_back_words: u64,
+    /// Steps the core ran at each performance level (level 1 first).
+    pub level_steps: [u64; 3],
+    /// Busy cycles at each performance level (they sum to `cycles`).
+    pub level_cycles: [u64; 3],
     /// Plastic synapse updates that missed a pair: a postsynaptic spike they should have paired with had been
     /// dropped from its full history.
     pub missed_pairs: u64,
@@ -197,6 +201,10 @@ pub struct Machine<'a> {
     width: usize,
     link_capacity: u32,
     budget: u64,
+    /// A step's cycles at each performance level's clock.
+    level_budgets: [u64; 3],
+    /// The level (0-based) every core runs at, or `None`: each core's follows its load step by step.
+    fixed_level: Option<usize>,
     costs: Costs,
     step: u64,
     parallel: bool,
@@ -331,6 +339,8 @@ impl<'a> Machine<'a> {
                 .max(1.0)
                 .min(u32::MAX as f64) as u32,
             budget: (clock * target.step_wall_s(dt)).floor() as u64,
+            level_budgets: target.levels().map(|l| (l.clock_hz * target.step_wall_s(dt)).floor() as u64),
+            fixed_level: target.fixed_level().map(|l| usize::from(l.number) - 1),
             costs: Costs {
                 neuron_update: target.cycles.neuron_update.value as u64,
                 synaptic_event: target.cycles.synaptic_event.value as u64,
@@ -516,12 +526,18 @@ impl<'a> Machine<'a> {
         for (total, &used) in self.link_totals.iter_mut().zip(&self.link_use) {
             *total += used as u64;
         }
+        let (fixed, budgets) = (self.fixed_level, self.level_budgets);
         for (c, &cycles) in self.counters.iter_mut().zip(&self.step_cycles) {
             c.cycles += cycles;
             c.max_step_cycles = c.max_step_cycles.max(cycles);
             if cycles > self.budget {
                 c.overruns += 1;
             }
+            // The lowest level whose step holds the work (the top one if none does): the level SpiNNaker 2's
+            // software would set from the step's workload, known here exactly.
+            let level = fixed.unwrap_or_else(|| budgets.iter().position(|&b| cycles <= b).unwrap_or(2));
+            c.level_steps[level] += 1;
+            c.level_cycles[level] += cycles;
         }
         self.step += 1;
     }

@@ -238,6 +238,10 @@ pub struct Report {
     pub energy_breakdown_j: Breakdown,
     /// The counts behind the energy.
     pub energy_counts: Counts,
+    /// Where each core's performance level follows its load (`performance_level = 0`): the core-steps spent at
+    /// levels 1, 2 and 3. Absent where every core runs at one level.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub levels_by_load: Option<[u64; 3]>,
     /// Energy per synaptic event.
     pub energy_per_synaptic_event_j: f64,
     /// The system level: machine time and enclosure (absent in reports written before soma had it).
@@ -440,7 +444,11 @@ fn plasticity(
         cycles_share: if all_cycles > 0 { cycles as f64 / all_cycles as f64 } else { 0.0 },
         cycles_per_plastic_event: if events > 0 { cycles as f64 / events as f64 } else { 0.0 },
         cycles_per_static_event: spinn.cycles.synaptic_event.value + spinn.cycles.dma_word.value,
-        energy_j: spinn.level().cycle_j * cycles as f64,
+        energy_j: match spinn.fixed_level() {
+            Some(level) => level.cycle_j * cycles as f64,
+            // Levels follow the load: the plastic cycles at the run's mean energy per busy cycle.
+            None => super::energy::cycles_j(spinn, counters) * cycles as f64 / all_cycles.max(1) as f64,
+        },
     })
 }
 
@@ -637,6 +645,17 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
     let counters = machine.counters();
     let budget = machine.budget() as f64;
     let per_step = |c: &CoreCounters| c.cycles as f64 / steps.max(1) as f64;
+    // A core's mean time a step: each level's cycles at its clock.
+    let levels = spinn.levels();
+    let step_time = |c: &CoreCounters| {
+        let mut s = 0.0;
+        for (l, level) in levels.iter().enumerate() {
+            if c.level_cycles[l] > 0 {
+                s += c.level_cycles[l] as f64 / steps.max(1) as f64 / level.clock_hz;
+            }
+        }
+        s
+    };
     let neuron_cores: Vec<_> = image
         .cores
         .iter()
@@ -751,6 +770,10 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
             neuron_updates: counters.iter().map(|c| c.neuron_updates).sum(),
             busy_fraction: ledger.busy_fraction,
         },
+        levels_by_load: spinn
+            .fixed_level()
+            .is_none()
+            .then(|| [0, 1, 2].map(|l| counters.iter().map(|c| c.level_steps[l]).sum())),
         energy_per_synaptic_event_j: ledger.per_synaptic_event_j(),
         system: SystemEnergy::of(spinn, target, image.header.boards, &ledger),
         synaptic_events: ledger.synaptic_events,
@@ -766,7 +789,7 @@ fn execute(image: &Image, job: &Job) -> Result<Executed, RunError> {
         ring_buffer_saturations: counters.iter().map(|c| c.ring_saturations).sum(),
         duration_s: duration,
         steps,
-        step_latency_s: neuron_cores.iter().map(|k| per_step(k)).fold(0.0, f64::max) / spinn.level().clock_hz,
+        step_latency_s: neuron_cores.iter().map(|k| step_time(k)).fold(0.0, f64::max),
         wall_s: wall.elapsed().as_secs_f64(),
         events_per_wall_s: ledger.synaptic_events as f64 / run_s.max(1e-9),
         cores,
@@ -827,6 +850,15 @@ pub fn text(r: &Report) -> String {
     );
     if b.core_cycles > 0.0 {
         s += &format!("  and busy cycles {} at the performance level's energy per cycle\n", si(b.core_cycles, "J"));
+    }
+    if let Some(steps) = r.levels_by_load {
+        let all = steps.iter().sum::<u64>().max(1) as f64;
+        s += &format!(
+            "performance levels follow the load: core-steps at level 1 {:.1}%, level 2 {:.1}%, level 3 {:.1}%\n",
+            100.0 * steps[0] as f64 / all,
+            100.0 * steps[1] as f64 / all,
+            100.0 * steps[2] as f64 / all
+        );
     }
     s += &format!(
         "synaptic events {}, energy per synaptic event {}\n",
