@@ -56,7 +56,7 @@ pub fn run(args: &InputArgs, json: bool) -> Result<(), Failure> {
         injected_currents: net.currents.len(),
         probes: net.probes.len(),
         memory_bytes: e.bytes,
-        available_bytes: crate::pipeline::available_memory(),
+        available_bytes: soma_isa::memory::available(),
     };
     if json {
         let text = serde_json::to_string_pretty(&s).map_err(|e| Failure::Internal(e.into()))?;
@@ -77,13 +77,13 @@ pub fn run(args: &InputArgs, json: bool) -> Result<(), Failure> {
         s.injected_currents,
         s.probes
     );
-    out += &format!("memory to instantiate: at least {}\n", crate::pipeline::bytes_text(s.memory_bytes));
+    out += &format!("memory to instantiate: at least {}\n", soma_isa::memory::bytes_text(s.memory_bytes));
     if let Some(available) = s.available_bytes
         && s.memory_bytes > available
     {
         out += &format!(
             "warning: more than the {} this machine has available: simulate, compile and run will refuse it\n",
-            crate::pipeline::bytes_text(available)
+            soma_isa::memory::bytes_text(available)
         );
     }
     crate::output::stdout(&out)

@@ -48,6 +48,7 @@ fn measure(input: &InputArgs, target: &Target, run: &FigureRun) -> Result<engine
         &pipeline::Network { input, spike_input: run.spike_input, probes: &[] },
         target,
         backend,
+        Some(engine),
         (boards, run.boards),
         run.seed,
         run.quiet,

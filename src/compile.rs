@@ -34,7 +34,7 @@ pub fn run(args: &CompileArgs) -> Result<(), Failure> {
     let boards = pipeline::boards(args.boards.as_deref(), backend)?;
     let network = pipeline::Network { input: &args.input, spike_input: None, probes: &[] };
     let Built { inst, compiled, mut passes, loaded } =
-        pipeline::build(&network, &target, backend, (boards, args.boards.as_deref()), args.seed, args.quiet)?;
+        pipeline::build(&network, &target, backend, None, (boards, args.boards.as_deref()), args.seed, args.quiet)?;
     let (neurons, synapses) = (inst.neuron_count(), inst.synapse_count());
     drop(inst);
     let t0 = Instant::now();

@@ -6,6 +6,7 @@ use std::time::Instant;
 
 use soma_compiler::backend::{Backend, Boards, CompileError, Compiled, PassTime};
 use soma_compiler::instantiate::instantiate;
+use soma_compiler::memory::Work;
 use soma_isa::instance::Instance;
 use soma_runtime::engine::{Devices, Engine, Job, Run, RunError};
 use soma_targets::Target;
@@ -19,13 +20,14 @@ pub fn instance_of(
     spike_input: Option<&std::path::Path>,
     probes: &[String],
     seed: u64,
+    work: Work,
     spinner: &indicatif::ProgressBar,
 ) -> Result<(soma_isa::instance::Instance, Vec<PassTime>, load::Loaded), Failure> {
     spinner.set_message(format!("loading {}", input.file.display()));
     let t0 = Instant::now();
     let loaded = load::load(input, spike_input, probes)?;
     let mut passes = vec![PassTime { name: "load", wall_s: t0.elapsed().as_secs_f64() }];
-    refuse_oversize(&loaded.network, &loaded.name)?;
+    refuse_oversize(&loaded.network, &loaded.name, work)?;
     spinner.set_message("instantiating synapses");
     let t0 = Instant::now();
     let inst = instantiate(&loaded.valid()?, seed)
@@ -83,38 +85,32 @@ pub fn steps(text: &str, duration: f64, dt: f64) -> Result<u64, Failure> {
     soma_runtime::engine::steps(duration, dt).map_err(|e| Failure::User(format!("error: --duration {text}: {e}\n")))
 }
 
-/// Memory this machine has available now (Linux `MemAvailable`), or `None` where it cannot tell.
-pub fn available_memory() -> Option<f64> {
-    let info = std::fs::read_to_string("/proc/meminfo").ok()?;
-    let line = info.lines().find(|l| l.starts_with("MemAvailable:"))?;
-    let kib: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some(kib * 1024.0)
-}
-
-/// Bytes as text with a binary prefix (`3.2 GiB`).
-pub fn bytes_text(bytes: f64) -> String {
-    let units = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"];
-    let k = if bytes >= 1.0 { ((bytes.log2() / 10.0).floor() as usize).min(units.len() - 1) } else { 0 };
-    format!("{:.1} {}", bytes / 1024f64.powi(k as i32), units[k])
-}
-
-/// Refuses, before any allocation, a network whose instantiation needs more memory than the machine has
-/// available, with the estimate and what to change.
-pub fn refuse_oversize(net: &soma_compiler::ir::Network, name: &str) -> Result<(), Failure> {
-    let e = soma_compiler::instantiate::estimate(net);
-    let Some(available) = available_memory() else { return Ok(()) };
-    if e.bytes > available {
-        return Err(Failure::User(format!(
-            "error: {name}: {:.3e} neurons and {}{:.3e} synapses need at least {} to instantiate, and this machine has \
-             {} available; scale the network down (e.g. --set scale=...) or run it on a larger machine\n",
-            e.neurons,
-            if e.exact { "" } else { "~" },
-            e.synapses,
-            bytes_text(e.bytes),
-            bytes_text(available)
-        )));
+/// Refuses, before any allocation, a network whose `work` needs more memory than the machine has available, with
+/// the estimate and what to change.
+pub fn refuse_oversize(net: &soma_compiler::ir::Network, name: &str, work: Work) -> Result<(), Failure> {
+    match soma_compiler::memory::refusal(net, work) {
+        Some(why) => Err(Failure::User(format!("error: {name}: {why}\n"))),
+        None => Ok(()),
     }
-    Ok(())
+}
+
+/// The engine of the image at `path` (from its magic number), refused before it is read if running it needs more
+/// memory than the machine has available.
+pub fn image_engine(path: &std::path::Path, name: &str) -> Result<&'static dyn Engine, Failure> {
+    use std::io::Read;
+    let cannot = |e: std::io::Error| Failure::User(format!("error: cannot read {name}: {e}\n"));
+    let mut file = std::fs::File::open(path).map_err(cannot)?;
+    let mut magic = Vec::with_capacity(8);
+    file.by_ref().take(8).read_to_end(&mut magic).map_err(cannot)?;
+    let engine = soma_runtime::engine::for_image(&magic)
+        .ok_or_else(|| Failure::User(format!("error: {name}: not a soma image of any family (bad magic number)\n")))?;
+    let need = soma_runtime::engine::image_need(engine, file.metadata().map_err(cannot)?.len() as f64);
+    match need.refusal(soma_isa::memory::available()) {
+        Some(why) => Err(Failure::User(format!(
+            "error: {name}: the image would {why}; run it on a larger machine or compile a smaller network\n"
+        ))),
+        None => Ok(engine),
+    }
 }
 
 /// The machine size of `--boards TEXT` for `backend`'s family: not given is `auto`, the smallest that fits, on
@@ -175,18 +171,24 @@ pub struct Network<'a> {
     pub probes: &'a [String],
 }
 
-/// Loads, instantiates and compiles `net` for `target` with its family's `backend`, behind a spinner.
+/// Loads, instantiates and compiles `net` for `target` with its family's `backend`, behind a spinner; refused first
+/// if that, and the run with `then_run` that follows, cannot fit.
 pub fn build(
     net: &Network,
     target: &Target,
     backend: &dyn Backend,
+    then_run: Option<&dyn Engine>,
     boards: (Option<Boards>, Option<&str>),
     seed: u64,
     quiet: bool,
 ) -> Result<Built, Failure> {
     let spinner = spinner(quiet);
     let _clear = ClearOnDrop(&spinner);
-    let (inst, mut passes, loaded) = instance_of(net.input, net.spike_input, net.probes, seed, &spinner)?;
+    let work = match then_run {
+        Some(engine) => Work::CompileAndRun(target, backend, engine.run_bytes_per_image_byte()),
+        None => Work::Compile(target, backend),
+    };
+    let (inst, mut passes, loaded) = instance_of(net.input, net.spike_input, net.probes, seed, work, &spinner)?;
     let watch = |pass: &str| spinner.set_message(format!("compiling for {}: {pass}", target.name));
     let compiled = backend
         .compile(&inst, target, boards.0, &watch)

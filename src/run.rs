@@ -87,11 +87,9 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
     };
     let run = if path.extension().is_some_and(|e| e == "img") {
         refuse_fixed(args)?;
+        let engine = pipeline::image_engine(path, &name)?;
         let bytes =
             std::fs::read(path).map_err(|e| Failure::User(format!("error: cannot read {}: {e}\n", path.display())))?;
-        let engine = engine::for_image(&bytes).ok_or_else(|| {
-            Failure::User(format!("error: {name}: not a soma image of any family (bad magic number)\n"))
-        })?;
         let artifact = engine.decode(&bytes).map_err(|e| Failure::User(format!("error: {name}: {e}\n")))?;
         drop(bytes);
         let target = engine::target_of(&*artifact, args.target.as_deref(), engine.family())
@@ -147,8 +145,15 @@ pub fn run(args: &RunArgs) -> Result<(), Failure> {
         let boards = pipeline::boards(args.boards.as_deref(), backend)?;
         let network =
             pipeline::Network { input: &args.input, spike_input: args.spike_input.as_deref(), probes: &args.probe };
-        let built =
-            pipeline::build(&network, &target, backend, (boards, args.boards.as_deref()), args.seed, args.quiet)?;
+        let built = pipeline::build(
+            &network,
+            &target,
+            backend,
+            Some(engine),
+            (boards, args.boards.as_deref()),
+            args.seed,
+            args.quiet,
+        )?;
         let sampling = weight_trace::sampling(&args.weight_trace, &built.inst)?;
         let ask = ask(
             &built.loaded.name,

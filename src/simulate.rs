@@ -48,7 +48,7 @@ pub fn run(args: &SimulateArgs) -> Result<(), Failure> {
     let recall_tests = output::recall_tests(args.recall.as_deref())?;
     let loaded = load::load(&args.input, args.spike_input.as_deref(), &args.probe)?;
     let net = &loaded.network;
-    crate::pipeline::refuse_oversize(net, &loaded.name)?;
+    crate::pipeline::refuse_oversize(net, &loaded.name, soma_compiler::memory::Work::Instantiate)?;
     let inst = instantiate(&loaded.valid()?, args.seed).map_err(|e| {
         let d = Diagnostic { message: e.message.clone(), span: e.span, label: String::new() };
         Failure::User(render_all(&[d], &loaded.name, &loaded.text))

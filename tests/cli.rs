@@ -339,12 +339,53 @@ fn networks_that_cannot_fit_are_refused_before_anything_is_allocated() {
         let o = soma(&["check", net]);
         assert!(o.status.success(), "{}", stderr(&o));
         assert!(stdout(&o).contains("memory to instantiate: at least"), "{}", stdout(&o));
-        for command in ["simulate", "run", "compile"] {
+        for (command, need) in [
+            ("simulate", "to instantiate, and this machine has"),
+            ("run", if name == "neurons" { "to instantiate" } else { "to compile for spinnaker1 and run (about" }),
+            ("compile", if name == "neurons" { "to instantiate" } else { "to compile for spinnaker1 (about" }),
+        ] {
             let o = soma(&[command, net, "-q"]);
             assert_eq!(o.status.code(), Some(1), "{name} {command}: {}", stderr(&o));
-            assert!(stderr(&o).contains("to instantiate, and this machine has"), "{name} {command}: {}", stderr(&o));
+            assert!(stderr(&o).contains(need), "{name} {command}: {}", stderr(&o));
         }
     }
+    std::fs::remove_dir_all(&dir).expect("cleanup");
+}
+
+#[test]
+fn a_network_whose_compile_or_run_cannot_fit_is_refused_before_it_starts() {
+    // 1e9 synapses instantiate in about 11 GiB, but an SFQ netlist of them needs about 410 bytes a synapse to
+    // build and 1,200 to run: refused with the family's estimate, nothing allocated. (`check` prints the
+    // instantiation floor only; `simulate` would run it.)
+    let dir = temp_dir("oversize-family");
+    let net = dir.join("dense.snn");
+    std::fs::write(
+        &net,
+        "timestep 1 ms\npopulation p[31623] : lif { tau = 10 ms, r = 1, v_leak = 0, v_threshold = 1 }\n\
+         projection p -> p : all_to_all { weight = 0.001 }\n",
+    )
+    .expect("write");
+    let net = net.to_str().expect("path");
+    for (command, need) in [
+        ("compile", "to compile for sfq_mitll (about 410 bytes a synapse"),
+        ("run", "to compile for sfq_mitll and run"),
+    ] {
+        let o = soma(&[command, net, "--target", "sfq_mitll", "-q"]);
+        assert_eq!(o.status.code(), Some(1), "{command}: {}", stderr(&o));
+        assert!(stderr(&o).contains(need) && stderr(&o).contains("available"), "{command}: {}", stderr(&o));
+    }
+    // An image is sized before it is read: a 20 GiB SFQ image (sparse on disk) needs about 12.6 times that to run.
+    let image = dir.join("huge.img");
+    let file = std::fs::File::create(&image).expect("create");
+    std::io::Write::write_all(&mut &file, b"SOMASFQ\0").expect("magic");
+    file.set_len(20 << 30).expect("sparse length");
+    let o = soma(&["run", image.to_str().expect("path"), "-q"]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    assert!(
+        stderr(&o).contains("the image would need about 252.0 GiB to run (a 20.0 GiB sfq image at about 12.6 bytes"),
+        "{}",
+        stderr(&o)
+    );
     std::fs::remove_dir_all(&dir).expect("cleanup");
 }
 

@@ -169,6 +169,19 @@ pub trait Backend: Sync {
     fn forms(&self) -> &'static [&'static str];
     /// The artifact in another `form` of [`Backend::forms`], as text.
     fn emit(&self, artifact: &dyn AnyArtifact, form: &str) -> Result<String, CompileError>;
+    /// What compiling for the family holds at its peak and what its image takes, per synapse.
+    fn footprint(&self) -> Footprint;
+}
+
+/// Memory a family's compile holds, per synapse of the network: estimates from the peak resident memory measured
+/// on networks of millions of synapses (docs/robustness.md gives the measurements), so that work that cannot fit
+/// is refused before it starts. Neurons are a small part at that scale and are left to the instance's estimate.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Footprint {
+    /// Peak bytes of a compile (the instance, the lowering's working memory and the encoded image), per synapse.
+    pub compile_bytes_per_synapse: f64,
+    /// Bytes of the encoded image, per synapse.
+    pub image_bytes_per_synapse: f64,
 }
 
 /// What a family's backend makes: its image and the mapping report.
@@ -188,6 +201,8 @@ pub trait FamilyBackend: Sync {
     /// Why the family does not run plastic projections (`None`: it learns on chip). A network with one is
     /// refused before lowering, at the first plastic projection, with this reason.
     const NO_PLASTICITY: Option<&'static str>;
+    /// See [`Backend::footprint`].
+    const FOOTPRINT: Footprint;
     /// See [`Backend::compile`]: the image and the mapping report, each pass started on `passes`.
     fn compile(
         &self,
@@ -254,6 +269,10 @@ impl<B: FamilyBackend> Backend for B {
 
     fn forms(&self) -> &'static [&'static str] {
         B::FORMS
+    }
+
+    fn footprint(&self) -> Footprint {
+        B::FOOTPRINT
     }
 
     fn emit(&self, artifact: &dyn AnyArtifact, form: &str) -> Result<String, CompileError> {

@@ -13,6 +13,7 @@ pub mod diag;
 pub mod front;
 pub mod instantiate;
 pub mod ir;
+pub mod memory;
 pub mod sfq;
 pub mod spinnaker;
 pub mod valid;

@@ -10,7 +10,8 @@
 //! family's image in a module named after it: the SpiNNaker family's cores, programs and routing tables
 //! ([`spinnaker`], with its fixed-point arithmetic [`fixed`] and neuron-program instruction set [`program`]), the
 //! crossbar family's arrays ([`crossbar`]) and the SFQ family's pulse-cell netlists ([`sfq`]). What a family's
-//! mapping or run report offers across the boundary (JSON and text) is [`report`].
+//! mapping or run report offers across the boundary (JSON and text) is [`report`]; what work needs of the
+//! host's memory, [`memory`].
 
 pub mod codec;
 pub mod crossbar;
@@ -18,6 +19,7 @@ pub mod file;
 pub mod fixed;
 
 pub mod instance;
+pub mod memory;
 pub mod model;
 pub mod plasticity;
 pub mod program;

@@ -18,6 +18,7 @@ use soma_compiler::front::load::{self as front, Format, Loaded, Options, SpikeIn
 use soma_compiler::front::nir::input::add_counts;
 use soma_compiler::front::snn::{self, Overrides};
 use soma_compiler::instantiate::instantiate;
+use soma_compiler::memory::Work;
 use soma_isa::codec::AnyArtifact;
 use soma_isa::instance::Instance;
 use soma_isa::report::Report;
@@ -468,7 +469,11 @@ fn target_of(name: &str) -> PyResult<Target> {
     soma_targets::lookup(name).map_err(|e| TargetError::new_err(e.to_string()))
 }
 
-fn instance_of(net: &Network, seed: u64) -> PyResult<Instance> {
+/// Instantiates `net` for `work`, refused first (with the estimate) if the work cannot fit in this machine's memory.
+fn instance_of(net: &Network, seed: u64, work: Work) -> PyResult<Instance> {
+    if let Some(why) = soma_compiler::memory::refusal(&net.loaded.network, work) {
+        return Err(NetworkError::new_err(format!("{}: {why}", net.loaded.name)));
+    }
     let valid = net.loaded.valid().map_err(|e| NetworkError::new_err(e.to_string()))?;
     instantiate(&valid, seed).map_err(|e| NetworkError::new_err(format!("{}: {}", net.loaded.name, e.message)))
 }
@@ -491,7 +496,7 @@ fn compile(
         Some(b) if b.extract::<String>().is_ok_and(|s| s == "auto") => Some(Boards::Smallest),
         Some(b) => Some(Boards::Count(b.extract::<usize>()?)),
     };
-    compile_image(py, network, target, backend, boards, seed)
+    compile_image(py, network, target, backend, boards, seed, false)
 }
 
 fn compile_image(
@@ -501,13 +506,19 @@ fn compile_image(
     backend: &dyn backend::Backend,
     boards: Option<Boards>,
     seed: u64,
+    then_run: bool,
 ) -> PyResult<Image> {
-    let inst = instance_of(network, seed)?;
+    let engine = engine::for_target(&target).map_err(|e| RunError::new_err(e.to_string()))?;
+    let work = if then_run {
+        Work::CompileAndRun(&target, backend, engine.run_bytes_per_image_byte())
+    } else {
+        Work::Compile(&target, backend)
+    };
+    let inst = instance_of(network, seed, work)?;
     let compiled = py
         .detach(|| backend.compile(&inst, &target, boards, &|_| {}))
         .map_err(|e| CompileError::new_err(format!("{}: {e}", network.loaded.name)))?;
     // Keep the instance only where the image does not carry it (SpiNNaker's): no second copy of the network.
-    let engine = engine::for_target(&target).map_err(|e| RunError::new_err(e.to_string()))?;
     let instance = engine.network(&*compiled.artifact).is_none().then_some(inst);
     Ok(Image {
         mapping: Some(compiled.mapping),
@@ -583,7 +594,7 @@ fn run(
             let backend = backend::for_target(&target).map_err(|e| CompileError::new_err(e.to_string()))?;
             let boards = backend.sized_in_boards().then_some(Boards::Smallest);
             labels = trace_labels(network, &probes);
-            compiled = compile_image(py, network, target, backend, boards, seed)?;
+            compiled = compile_image(py, network, target, backend, boards, seed, true)?;
             &compiled
         }
         Err(_) if inputs.is_some() || !probes.is_empty() => {
@@ -802,7 +813,7 @@ fn simulate(
     let probes = probes.unwrap_or_default();
     let fed = probed(network, fed(network, inputs)?, &probes)?;
     let network = fed.as_ref().unwrap_or(network);
-    let inst = instance_of(network, seed)?;
+    let inst = instance_of(network, seed, Work::Instantiate)?;
     let steps = engine::steps(duration_s, inst.dt).map_err(|e| RunError::new_err(e.to_string()))?;
     let (weight_probes, weight_every) = sampling.on(&inst)?;
     let (result, signal) = interruptible(py, |progress, stop| {
@@ -889,7 +900,7 @@ fn sweep<'py>(
         let t = soma_targets::with_overrides(target, &settings).map_err(|e| TargetError::new_err(e.to_string()))?;
         let backend = backend::for_target(&t).map_err(|e| CompileError::new_err(e.to_string()))?;
         let boards = backend.sized_in_boards().then_some(Boards::Smallest);
-        let image = compile_image(py, network, t, backend, boards, seed)?;
+        let image = compile_image(py, network, t, backend, boards, seed, true)?;
         let result = run_image(py, &image, duration_s, true, None, &[], &Sampling::none())?;
         let figures: Figures =
             serde_json::from_str(&result.figures_json).map_err(|e| RunError::new_err(e.to_string()))?;

@@ -87,6 +87,19 @@ def test_a_bad_graph_raises_an_error_naming_the_node():
         soma.load(graph, dt="1 ms")
 
 
+def test_work_that_cannot_fit_is_refused_with_the_estimate():
+    # 1e9 synapses instantiate in about 11 GiB, but an SFQ netlist of them needs about 410 bytes a synapse to build.
+    dense = (
+        b"timestep 1 ms\npopulation p[31623] : lif { tau = 10 ms, r = 1, v_leak = 0, v_threshold = 1 }\n"
+        b"projection p -> p : all_to_all { weight = 0.001 }\n"
+    )
+    network = soma.load(dense, format="snn")
+    with pytest.raises(soma.NetworkError, match="to compile for sfq_mitll \\(about 410 bytes a synapse"):
+        soma.compile(network, target="sfq_mitll")
+    with pytest.raises(soma.NetworkError, match="to compile for sfq_mitll and run"):
+        soma.run(network, target="sfq_mitll")
+
+
 @pytest.mark.parametrize(
     "call, kind, text",
     [

@@ -239,6 +239,9 @@ pub trait Engine: Sync {
     fn network<'a>(&self, artifact: &'a dyn AnyArtifact) -> Option<&'a Instance>;
     /// Runs `job.artifact` (an image of this family) on `job.target`.
     fn run(&self, job: &Job) -> Result<Run, RunError>;
+    /// Peak bytes of a run per byte of its encoded image (the image read and decoded, the engine's state): an
+    /// estimate from measured peaks, so that a run that cannot fit is refused before it starts.
+    fn run_bytes_per_image_byte(&self) -> f64;
 }
 
 /// A family's engine on its own image type: what each family writes. Every `FamilyEngine` is an [`Engine`]
@@ -254,6 +257,8 @@ pub trait FamilyEngine: Sync {
     const RECORDS_TRACES: bool;
     /// See [`Engine::samples_weights`].
     const SAMPLES_WEIGHTS: bool;
+    /// See [`Engine::run_bytes_per_image_byte`].
+    const RUN_BYTES_PER_IMAGE_BYTE: f64;
     /// See [`Engine::network`].
     fn network(image: &Self::Image) -> Option<&Instance>;
     /// See [`Engine::run`]; `image` is `job.artifact`.
@@ -287,6 +292,10 @@ impl<E: FamilyEngine> Engine for E {
 
     fn network<'a>(&self, artifact: &'a dyn AnyArtifact) -> Option<&'a Instance> {
         artifact.as_any().downcast_ref::<E::Image>().and_then(E::network)
+    }
+
+    fn run_bytes_per_image_byte(&self) -> f64 {
+        E::RUN_BYTES_PER_IMAGE_BYTE
     }
 
     fn run(&self, job: &Job) -> Result<Run, RunError> {
@@ -330,6 +339,21 @@ pub fn for_target(target: &Target) -> Result<&'static dyn Engine, RunError> {
 /// The engine whose image `bytes` are.
 pub fn for_image(bytes: &[u8]) -> Option<&'static dyn Engine> {
     ENGINES.iter().copied().find(|e| e.reads(bytes))
+}
+
+/// What running an image of `image_bytes` on `engine` needs of memory at its peak (an estimate).
+pub fn image_need(engine: &dyn Engine, image_bytes: f64) -> soma_isa::memory::Need {
+    soma_isa::memory::Need {
+        bytes: image_bytes * engine.run_bytes_per_image_byte(),
+        floor: false,
+        step: "to run".into(),
+        basis: format!(
+            "a {} {} image at about {} bytes an image byte, an estimate",
+            soma_isa::memory::bytes_text(image_bytes),
+            engine.family(),
+            engine.run_bytes_per_image_byte()
+        ),
+    }
 }
 
 /// The target an image runs on: `named` if given, else the description the image carries (so it runs wherever

@@ -106,6 +106,9 @@ impl engine::FamilyEngine for Engine {
     const MODELS_DEVICES: bool = false;
     const RECORDS_TRACES: bool = false;
     const SAMPLES_WEIGHTS: bool = false;
+    /// Measured 2026-12-05 (`/usr/bin/time soma run IMAGE`): CUBA, 388 MB peak for a 30.8 MB netlist; the
+    /// microcircuit at scale 0.2, 12.6 GB for 1.14 GB (the pulse engine's state per cell).
+    const RUN_BYTES_PER_IMAGE_BYTE: f64 = 12.6;
 
     fn network(image: &SfqImage) -> Option<&Instance> {
         Some(&image.network)
