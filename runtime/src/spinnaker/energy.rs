@@ -1,9 +1,10 @@
 //! The energy ledger, after sPyNNaker's own model (`compute_energy_used.py` and spinn_machine's board versions)
 //! with the per-cycle term a chip with voltage scaling needs: the machine idles for the whole run (a 48-chip
 //! board's idle power per board, or chip by chip for a machine smaller than a board), every loaded core draws its
-//! performance level's core power for the whole run (unloaded cores cost nothing beyond the idle chip), every busy
-//! cycle costs the level's energy per cycle (zero on SpiNNaker 1, whose model has no such term), and every
-//! multicast packet costs its energy at every router it passes. Those terms are the chip-level total. The
+//! performance level's core power for the whole run (for each step, the level of that step where levels follow the
+//! load; unloaded cores cost nothing beyond the idle chip), every busy cycle costs its level's energy per cycle
+//! (zero on SpiNNaker 1, whose model has no such term), and every multicast packet costs its energy at every router
+//! it passes. Those terms are the chip-level total. The
 //! system-level total adds the enclosure (a board's box, or the frames of a multi-board machine) for the run.
 //! "The run" is the machine's time, the model time times `time_scale_factor`, as `compute_energy_used.py` charges
 //! it. The counts behind every term are kept, so a report can show them next to the joules.
