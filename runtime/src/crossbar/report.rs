@@ -60,7 +60,7 @@ pub struct InMemoryMacs {
     /// Multiply-accumulates: synaptic events, each a 1-bit input (a spike) times one weight.
     pub count: u64,
     /// Bits of a weight (the preset's `mapping.weight_bits`).
-    pub weight_bits: f64,
+    pub weight_bits: u32,
     /// Their energy in the arrays and the readout: cells, drivers, conversions, partial sums, J.
     pub energy_j: f64,
     /// Energy a multiply-accumulate, J (none without any).
@@ -72,7 +72,7 @@ pub struct InMemoryMacs {
 
 impl InMemoryMacs {
     /// The multiply-accumulates of `events` synaptic events whose ledger is `l`, with weights of `weight_bits`.
-    pub fn of(events: u64, l: &Ledger, weight_bits: f64) -> InMemoryMacs {
+    pub fn of(events: u64, l: &Ledger, weight_bits: u32) -> InMemoryMacs {
         let energy_j = l.in_memory_mac_j();
         let energy_per_mac_j = (events > 0).then(|| energy_j / events as f64);
         let tops_per_w = energy_per_mac_j.filter(|&e| e > 0.0).map(|e| 2.0 / e / 1e12);
@@ -283,7 +283,7 @@ impl engine::FamilyEngine for Engine {
             populations: population_rates(inst, &out.result.spike_counts, job.duration_s),
             energy_j: total,
             adc_energy_share: if total > 0.0 { l.adc_j / total } else { 0.0 },
-            in_memory_macs: InMemoryMacs::of(run.synaptic_events, l, xb.mapping.weight_bits.value),
+            in_memory_macs: InMemoryMacs::of(run.synaptic_events, l, xb.mapping.weight_bits.value as u32),
             write_energy_share: if total > 0.0 { l.write_j / total } else { 0.0 },
             learned: learned(inst, &out.result.learned),
             ledger: l.clone(),
