@@ -219,6 +219,8 @@ fn presets_without_room_or_with_gap_junctions_are_refused_clearly() {
     let tiny = crossbar("reram_128", &[("tiles", 2.0)]);
     let err = compile(&inst, &tiny, "reram_128", 0).expect_err("does not fit").to_string();
     assert!(err.contains("tiles") && err.contains("the chip has 2"), "{err}");
+    // Refused at the first projection that overflows the chip, before the others are laid out.
+    assert!(err.contains("(its first projection alone)"), "{err}");
 }
 
 mod cli {

@@ -60,6 +60,22 @@ pub fn compile(
     }
     let neurons_per_tile = cols / per_neuron;
     let max_q = ((1u64 << xb.mapping.weight_bits.value as u32) - 1) as f64;
+    let available = xb.array.tiles.value as usize;
+    // Checked after each projection, so a network far too large for the chip is refused before the rest is laid.
+    let overflows = |tiles: &[Tile], k: usize| {
+        (tiles.len() > available).then(|| {
+            let part = match (k, inst.projections.len()) {
+                (_, n) if k + 1 == n => String::new(),
+                (0, _) => " (its first projection alone)".to_string(),
+                (_, n) => format!(" (its first {} of {n} projections alone)", k + 1),
+            };
+            CompileError::DoesNotFit(format!(
+                "the network needs {} tiles of {rows}x{cols} ({neurons_per_tile} neurons each){part}; the chip has \
+                 {available}",
+                tiles.len()
+            ))
+        })
+    };
     let mut tiles = Vec::new();
     let mut scales = Vec::new();
     let mut errors = Vec::new();
@@ -69,6 +85,9 @@ pub fn compile(
                 .map_err(|e| CompileError::Unsupported(e).at(Object::Projection(pr.name.clone())))?;
             scales.push(ProjectionScale { scale, plastic: true });
             errors.push(error);
+            if let Some(e) = overflows(&tiles, k) {
+                return Err(e);
+            }
             continue;
         }
         let w_max = pr.rows.weights.iter().fold(0.0f64, |m, w| m.max((*w as f64).abs()));
@@ -115,13 +134,9 @@ pub fn compile(
             cells.sort_by_key(|c| (c.row, c.col));
             tiles.push(block_tile(inst, k, block, cells, (rows, neurons_per_tile)));
         }
-    }
-    let available = xb.array.tiles.value as usize;
-    if tiles.len() > available {
-        return Err(CompileError::DoesNotFit(format!(
-            "the network needs {} tiles of {rows}x{cols} ({neurons_per_tile} neurons each); the chip has {available}",
-            tiles.len()
-        )));
+        if let Some(e) = overflows(&tiles, k) {
+            return Err(e);
+        }
     }
     let mesh_width = (available as f64).sqrt().ceil().max(1.0) as usize;
     for (i, t) in tiles.iter_mut().enumerate() {
