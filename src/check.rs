@@ -3,6 +3,8 @@
 
 use serde::Serialize;
 use soma_compiler::instantiate::estimate;
+use soma_compiler::memory::Work;
+use soma_isa::memory::bytes_text;
 
 use crate::output::thousands;
 use crate::{Failure, InputArgs, load};
@@ -24,8 +26,18 @@ struct Summary {
     probes: usize,
     /// The least memory instantiating the network takes.
     memory_bytes: f64,
+    /// Per family, about what compiling the network for it and running the image take (estimates from measured
+    /// peaks: docs/robustness.md).
+    run_memory_bytes: Vec<FamilyMemory>,
     /// What this machine has available (absent where it cannot tell).
     available_bytes: Option<f64>,
+}
+
+/// What compiling and running take on one family.
+#[derive(Serialize)]
+struct FamilyMemory {
+    family: String,
+    bytes: f64,
 }
 
 /// A population or a source.
@@ -56,6 +68,14 @@ pub fn run(args: &InputArgs, json: bool) -> Result<(), Failure> {
         injected_currents: net.currents.len(),
         probes: net.probes.len(),
         memory_bytes: e.bytes,
+        run_memory_bytes: soma_compiler::backend::BACKENDS
+            .iter()
+            .filter_map(|&backend| {
+                let engine = soma_runtime::engine::lookup(backend.family())?;
+                let work = Work::CompileAndRun(backend.family(), backend, engine.run_bytes_per_image_byte());
+                Some(FamilyMemory { family: backend.family().into(), bytes: work.need(&e).bytes })
+            })
+            .collect(),
         available_bytes: soma_isa::memory::available(),
     };
     if json {
@@ -77,14 +97,27 @@ pub fn run(args: &InputArgs, json: bool) -> Result<(), Failure> {
         s.injected_currents,
         s.probes
     );
-    out += &format!("memory to instantiate: at least {}\n", soma_isa::memory::bytes_text(s.memory_bytes));
-    if let Some(available) = s.available_bytes
-        && s.memory_bytes > available
-    {
-        out += &format!(
-            "warning: more than the {} this machine has available: simulate, compile and run will refuse it\n",
-            soma_isa::memory::bytes_text(available)
-        );
+    out += &format!("memory to instantiate: at least {}\n", bytes_text(s.memory_bytes));
+    let families: Vec<String> =
+        s.run_memory_bytes.iter().map(|f| format!("{} {}", f.family, bytes_text(f.bytes))).collect();
+    out += &format!("memory to compile and run, about (estimates): {}\n", families.join(", "));
+    if let Some(available) = s.available_bytes {
+        if s.memory_bytes > available {
+            out += &format!(
+                "warning: more than the {} this machine has available: simulate, compile and run will refuse it\n",
+                bytes_text(available)
+            );
+        } else {
+            let over: Vec<&str> =
+                s.run_memory_bytes.iter().filter(|f| f.bytes > available).map(|f| f.family.as_str()).collect();
+            if !over.is_empty() {
+                out += &format!(
+                    "warning: more than the {} this machine has available on {}: compile and run will refuse it there\n",
+                    bytes_text(available),
+                    over.join(", ")
+                );
+            }
+        }
     }
     crate::output::stdout(&out)
 }

@@ -37,7 +37,7 @@ struct Cli {
 
 #[derive(Subcommand, Debug)]
 enum Command {
-    /// Parse and validate a network; print its populations, neurons and synapses.
+    /// Parse and validate a network; print its populations, neurons, synapses and the memory work on it takes.
     ///
     /// Exit code 1 with diagnostics (file:line:col, the offending text underlined) if anything is wrong.
     ///
@@ -360,7 +360,8 @@ struct CheckArgs {
     #[command(flatten)]
     input: InputArgs,
     /// Print the summary as one JSON object (populations, sources, neurons, synapses and whether that count is
-    /// exact, projections, memory to instantiate and what this machine has available).
+    /// exact, projections, memory to instantiate, per family about what compiling and running take, and what this
+    /// machine has available).
     #[arg(long)]
     json: bool,
 }

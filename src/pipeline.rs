@@ -185,8 +185,8 @@ pub fn build(
     let spinner = spinner(quiet);
     let _clear = ClearOnDrop(&spinner);
     let work = match then_run {
-        Some(engine) => Work::CompileAndRun(target, backend, engine.run_bytes_per_image_byte()),
-        None => Work::Compile(target, backend),
+        Some(engine) => Work::CompileAndRun(&target.name, backend, engine.run_bytes_per_image_byte()),
+        None => Work::Compile(&target.name, backend),
     };
     let (inst, mut passes, loaded) = instance_of(net.input, net.spike_input, net.probes, seed, work, &spinner)?;
     let watch = |pass: &str| spinner.set_message(format!("compiling for {}: {pass}", target.name));

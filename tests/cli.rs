@@ -526,4 +526,17 @@ fn check_prints_json_with_the_figures_of_its_text() {
     let count = soma_isa::report::thousands(j["synapses"].as_u64().expect("synapses"));
     assert!(text.contains(&format!("synapses: {approx}{count} in {} projections", j["projections"])), "{text}\n{j}");
     assert!(j["memory_bytes"].as_f64().expect("bytes") > 0.0);
+    // Per family, compiling and running: the instance beside the image and the engine (docs/robustness.md).
+    let (synapses, instance) = (j["synapses"].as_f64().expect("synapses"), j["memory_bytes"].as_f64().expect("bytes"));
+    let families = j["run_memory_bytes"].as_array().expect("per family");
+    // (compile bytes a synapse, image bytes a synapse, run bytes an image byte), as each family states them.
+    for (family, (compile, image, run)) in
+        [("spinnaker", (17.5, 5.1, 2.2)), ("crossbar", (80.0, 31.0, 4.8)), ("sfq", (410.0, 96.0, 12.6))]
+    {
+        let f = families.iter().find(|f| f["family"] == family).expect("a family");
+        let bytes = f["bytes"].as_f64().expect("bytes");
+        let expected = (synapses * compile).max(instance + synapses * image * run);
+        assert!((bytes - expected).abs() < 1e-9 * expected, "{family}: {bytes} against {expected}");
+        assert!(text.contains(&format!("{family} {}", soma_isa::memory::bytes_text(bytes))), "{text}");
+    }
 }

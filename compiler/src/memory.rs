@@ -3,10 +3,9 @@
 //! (the engine lives in the runtime, so the caller passes that number in).
 
 use soma_isa::memory::Need;
-use soma_targets::Target;
 
 use crate::backend::{Backend, Footprint};
-use crate::instantiate::{Estimate, PEAK_BYTES_PER_SYNAPSE, estimate};
+use crate::instantiate::{Estimate, estimate};
 use crate::ir::Network;
 
 /// What is done with a network.
@@ -14,35 +13,37 @@ use crate::ir::Network;
 pub enum Work<'a> {
     /// Instantiate it (and simulate it in the reference).
     Instantiate,
-    /// Compile it for `target` with its family's backend.
-    Compile(&'a Target, &'a dyn Backend),
-    /// Compile it for `target`, then run the image on an engine whose run peaks at `run_bytes_per_image_byte`
-    /// times its image (`Engine::run_bytes_per_image_byte`).
-    CompileAndRun(&'a Target, &'a dyn Backend, f64),
+    /// Compile it for the target named first (a preset, or a family) with its family's backend.
+    Compile(&'a str, &'a dyn Backend),
+    /// Compile it for the target named first, then run the image on an engine whose run peaks at the number
+    /// given times its image (`Engine::run_bytes_per_image_byte`).
+    CompileAndRun(&'a str, &'a dyn Backend, f64),
 }
 
 impl Work<'_> {
     /// The step of the work that needs the most memory for a network of `e`.
     pub fn need(&self, e: &Estimate) -> Need {
         let instantiate = Need { bytes: e.bytes, floor: true, step: "to instantiate".into(), basis: String::new() };
-        let (target, footprint, run_factor): (&Target, Footprint, Option<f64>) = match *self {
+        let (target, footprint, run_factor): (&str, Footprint, Option<f64>) = match *self {
             Work::Instantiate => return instantiate,
             Work::Compile(target, backend) => (target, backend.footprint(), None),
             Work::CompileAndRun(target, backend, factor) => (target, backend.footprint(), Some(factor)),
         };
-        let estimate = |per_synapse: f64, step: String| Need {
-            bytes: e.synapses * per_synapse,
+        // `base` bytes beside `per_synapse` bytes a synapse; the basis says the bytes a synapse in all.
+        let estimate = |base: f64, per_synapse: f64, step: String| Need {
+            bytes: base + e.synapses * per_synapse,
             floor: false,
             step,
-            basis: format!("about {per_synapse:.0} bytes a synapse, an estimate"),
+            basis: format!("about {:.0} bytes a synapse, an estimate", (base + e.synapses * per_synapse) / e.synapses),
         };
-        let compile = estimate(footprint.compile_bytes_per_synapse, format!("to compile for {}", target.name));
+        let compile = estimate(0.0, footprint.compile_bytes_per_synapse, format!("to compile for {target}"));
         let need = instantiate.max(compile);
         match run_factor {
             // The instance stays beside the image and the engine's state.
             Some(factor) => need.max(estimate(
-                PEAK_BYTES_PER_SYNAPSE + footprint.image_bytes_per_synapse * factor,
-                format!("to compile for {} and run", target.name),
+                e.bytes,
+                footprint.image_bytes_per_synapse * factor,
+                format!("to compile for {target} and run"),
             )),
             None => need,
         }

@@ -510,9 +510,9 @@ fn compile_image(
 ) -> PyResult<Image> {
     let engine = engine::for_target(&target).map_err(|e| RunError::new_err(e.to_string()))?;
     let work = if then_run {
-        Work::CompileAndRun(&target, backend, engine.run_bytes_per_image_byte())
+        Work::CompileAndRun(&target.name, backend, engine.run_bytes_per_image_byte())
     } else {
-        Work::Compile(&target, backend)
+        Work::Compile(&target.name, backend)
     };
     let inst = instance_of(network, seed, work)?;
     let compiled = py
