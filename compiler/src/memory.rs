@@ -23,18 +23,16 @@ pub enum Work<'a> {
 impl Work<'_> {
     /// The step of the work that needs the most memory for a network of `e`.
     pub fn need(&self, e: &Estimate) -> Need {
-        let instantiate = Need { bytes: e.bytes, floor: true, step: "to instantiate".into(), basis: String::new() };
+        let instantiate = Need { bytes: e.bytes, step: "to instantiate".into(), basis: None };
         let (target, footprint, run_factor): (&str, Footprint, Option<f64>) = match *self {
             Work::Instantiate => return instantiate,
             Work::Compile(target, backend) => (target, backend.footprint(), None),
             Work::CompileAndRun(target, backend, factor) => (target, backend.footprint(), Some(factor)),
         };
         // `base` bytes beside `per_synapse` bytes a synapse; the basis says the bytes a synapse in all.
-        let estimate = |base: f64, per_synapse: f64, step: String| Need {
-            bytes: base + e.synapses * per_synapse,
-            floor: false,
-            step,
-            basis: format!("about {:.0} bytes a synapse, an estimate", (base + e.synapses * per_synapse) / e.synapses),
+        let estimate = |base: f64, per_synapse: f64, step: String| {
+            let bytes = base + e.synapses * per_synapse;
+            Need { bytes, step, basis: Some(format!("about {:.0} bytes a synapse, an estimate", bytes / e.synapses)) }
         };
         let compile = estimate(0.0, footprint.compile_bytes_per_synapse, format!("to compile for {target}"));
         let need = instantiate.max(compile);

@@ -21,20 +21,21 @@ pub fn bytes_text(bytes: f64) -> String {
 pub struct Need {
     /// Bytes at the step's peak.
     pub bytes: f64,
-    /// Whether `bytes` is a floor (`at least`) rather than an estimate (`about`).
-    pub floor: bool,
     /// What the step is: `to instantiate`, `to compile for sfq_mitll`, ...
     pub step: String,
-    /// The estimate's basis, said after it: `about 410 bytes a synapse, an estimate` (empty for a floor).
-    pub basis: String,
+    /// For an estimate (`about`), its basis, said after it: `about 410 bytes a synapse, an estimate`; `None` for a
+    /// floor (`at least`).
+    pub basis: Option<String>,
 }
 
 impl Need {
     /// `at least 11.2 GiB to instantiate`, `about 382 GiB to compile for sfq_mitll (about 410 bytes a synapse, ...)`.
     pub fn text(&self) -> String {
-        let size =
-            format!("{} {} {}", if self.floor { "at least" } else { "about" }, bytes_text(self.bytes), self.step);
-        if self.basis.is_empty() { size } else { format!("{size} ({})", self.basis) }
+        let bytes = bytes_text(self.bytes);
+        match &self.basis {
+            Some(basis) => format!("about {bytes} {} ({basis})", self.step),
+            None => format!("at least {bytes} {}", self.step),
+        }
     }
 
     /// The need that is larger.
@@ -56,7 +57,7 @@ mod tests {
 
     #[test]
     fn a_need_is_refused_only_beyond_what_is_available() {
-        let need = Need { bytes: 3.0 * 1024f64.powi(3), floor: false, step: "to run".into(), basis: "x".into() };
+        let need = Need { bytes: 3.0 * 1024f64.powi(3), step: "to run".into(), basis: Some("x".into()) };
         assert_eq!(need.refusal(Some(4e9)), None);
         assert_eq!(need.refusal(None), None, "a machine that cannot tell is not refused");
         assert_eq!(

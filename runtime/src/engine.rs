@@ -345,14 +345,13 @@ pub fn for_image(bytes: &[u8]) -> Option<&'static dyn Engine> {
 pub fn image_need(engine: &dyn Engine, image_bytes: f64) -> soma_isa::memory::Need {
     soma_isa::memory::Need {
         bytes: image_bytes * engine.run_bytes_per_image_byte(),
-        floor: false,
         step: "to run".into(),
-        basis: format!(
+        basis: Some(format!(
             "a {} {} image at about {} bytes an image byte, an estimate",
             soma_isa::memory::bytes_text(image_bytes),
             engine.family(),
             engine.run_bytes_per_image_byte()
-        ),
+        )),
     }
 }
 
